@@ -1,0 +1,167 @@
+"""The brand: colours, fonts and organisation name, from one file.
+
+``templates/brand.yml`` follows a subset of Quarto's ``_brand.yml`` (``meta``, ``color``
+with a ``palette``, ``typography``), so an organisation's existing brand file works. It
+feeds both the CSS (as custom properties) and the Altair theme, so text and charts match.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from brief.errors import DataError
+from brief.yamlio import read_yaml, validate
+
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+_CSS_SAFE = r"^[^\"\\;{}<>]+$"  # no character that could end a CSS string or rule
+
+
+class FontFile(BaseModel):
+    """One font file of a family, with its weight and style."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    path: str = Field(pattern=_CSS_SAFE)
+    weight: int = Field(default=400, ge=100, le=900)
+    style: Literal["normal", "italic"] = "normal"
+
+
+class FontFamily(BaseModel):
+    """A font family shipped with the templates (``source: file`` in Quarto's terms)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    family: str = Field(pattern=_CSS_SAFE)
+    source: Literal["file"] = "file"
+    files: list[FontFile] = Field(min_length=1)
+
+
+class TypeRole(BaseModel):
+    """Typography for one role (base text, headings)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    family: str = Field(pattern=_CSS_SAFE)
+    size: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?(pt|px|rem|em)$")
+    weight: int | None = None
+    line_height: float | None = Field(default=None, alias="line-height")
+
+
+class Typography(BaseModel):
+    """Font files and which family serves which role."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    fonts: list[FontFamily] = Field(min_length=1)
+    base: TypeRole
+    headings: TypeRole
+
+
+class Colors(BaseModel):
+    """Named palette plus roles that refer to palette names or hex values."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    palette: dict[str, str] = Field(default_factory=dict)
+    foreground: str
+    background: str = "#ffffff"
+    primary: str
+    secondary: str
+    light: str
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> Colors:
+        for name, value in self.palette.items():
+            if not _HEX.match(value):
+                raise ValueError(f"palette colour {name!r} must be #rrggbb, got {value!r}")
+        for role in ("foreground", "background", "primary", "secondary", "light"):
+            self.resolve(getattr(self, role), role)
+        return self
+
+    def resolve(self, value: str, role: str = "colour") -> str:
+        """A palette name or a hex value, as hex."""
+        hexa = self.palette.get(value, value)
+        if not _HEX.match(hexa):
+            raise ValueError(f"{role} {value!r} is neither a palette name nor #rrggbb")
+        return hexa.lower()
+
+
+class Meta(BaseModel):
+    """Who publishes the brief."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+
+
+class ChartDefaults(BaseModel):
+    """``defaults.brief`` in the brand file: how charts colour the things they compare."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    series_colors: dict[str, str] = Field(default_factory=dict, alias="series-colors")
+    highlight: str = "primary"
+    muted: str = "secondary"
+
+
+class Brand(BaseModel):
+    """The whole brand file."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    meta: Meta
+    color: Colors
+    typography: Typography
+    defaults: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def chart(self) -> ChartDefaults:
+        """Chart colour rules (``defaults.brief``)."""
+        return ChartDefaults.model_validate(self.defaults.get("brief", {}))
+
+    def hex(self, name: str) -> str:
+        """A palette name, a colour role (``primary``) or a hex value, as hex."""
+        role = getattr(self.color, name, None) if name in Colors.model_fields else None
+        return self.color.resolve(role if isinstance(role, str) else name, name)
+
+    def css_variables(self) -> dict[str, str]:
+        """Custom properties for the stylesheet: every palette colour, role and font."""
+        out = {f"--palette-{k}": v.lower() for k, v in self.color.palette.items()}
+        for role in ("foreground", "background", "primary", "secondary", "light"):
+            out[f"--color-{role}"] = self.hex(role)
+        for name, value in self.chart.series_colors.items():
+            out[f"--series-{_slug(name)}"] = self.hex(value)
+        out["--font-base"] = f'"{self.typography.base.family}"'
+        out["--font-headings"] = f'"{self.typography.headings.family}"'
+        if self.typography.base.size:
+            out["--font-size-base"] = self.typography.base.size
+        if self.typography.base.line_height:
+            out["--line-height-base"] = str(self.typography.base.line_height)
+        return out
+
+
+    def css(self) -> str:
+        """The stylesheet preamble: ``@font-face`` rules for the font files, then the variables."""
+        faces = [
+            f'@font-face {{ font-family: "{fam.family}"; src: url("{f.path}"); '
+            f"font-weight: {f.weight}; font-style: {f.style}; }}"
+            for fam in self.typography.fonts for f in fam.files
+        ]
+        variables = "".join(f"\n  {k}: {v};" for k, v in self.css_variables().items())
+        return "\n".join(faces) + "\n:root {" + variables + "\n}\n"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def load_brand(templates_dir: Path) -> Brand:
+    """Read ``brand.yml`` from *templates_dir* and check that its font files exist."""
+    path = templates_dir / "brand.yml"
+    if not path.exists():
+        raise DataError("missing brand file", path, hint="copy templates/brand.yml from a workspace made by brief")
+    brand = validate(Brand, read_yaml(path), path)
+    for family in brand.typography.fonts:
+        for font in family.files:
+            if not (templates_dir / font.path).is_file():
+                raise DataError(f"font file {font.path!r} of {family.family!r} not found", path,
+                                hint="font paths are relative to the templates folder")
+    return brand

@@ -1,0 +1,211 @@
+"""Stage 3, chart: build each Altair chart from figures and render it to SVG.
+
+Charts are registered by kind (``bar``, ``dumbbell``, ``slope``); each builder gets rows
+whose numbers come only from resolved figures. The brand supplies colours and fonts, and
+the same font files are registered with vl-convert so labels are measured as printed.
+Altair and vl-convert are imported here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from brief.brand import Brand
+from brief.citations import source_line
+from brief.errors import ChartError
+from brief.models import ChartSpec
+from brief.resolve import Job, ResolvedFigure
+from brief.units import UNITS
+
+# Chart widths in CSS pixels (1/96 in). FULL matches the text width set by @page in
+# templates/style.css (8.5in − 2 × 0.915in = 6.67in = 640px); HALF is one of two columns.
+FULL_WIDTH_PX = 640
+HALF_WIDTH_PX = 306
+
+
+@dataclass(frozen=True)
+class RenderedChart:
+    """A chart ready to place: SVG, the words around it, and the figures behind it."""
+
+    id: str
+    title: str
+    subtitle: str
+    source_line: str
+    alt: str
+    svg: str
+    width: str
+    figures: tuple[ResolvedFigure, ...]
+
+
+Row = dict[str, Any]
+Builder = Callable[[list[Row], ChartSpec, Brand, int], Any]
+_BUILDERS: dict[str, Builder] = {}
+_KIND_NAMES = {"bar": "Bar chart", "dumbbell": "Dot plot comparing two dates",
+               "slope": "Slope chart"}
+
+
+def builder(kind: str) -> Callable[[Builder], Builder]:
+    """Register a chart builder for *kind* (charts by name, not an if-chain)."""
+    def register(fn: Builder) -> Builder:
+        _BUILDERS[kind] = fn
+        return fn
+    return register
+
+
+def _colour_for(label: str, spec: ChartSpec, brand: Brand) -> str:
+    rules = brand.chart
+    if label in rules.series_colors:
+        return brand.hex(rules.series_colors[label])
+    if not spec.highlight or label in spec.highlight:
+        return brand.hex(rules.highlight)
+    return brand.hex(rules.muted)
+
+
+def _theme(brand: Brand) -> dict[str, Any]:
+    font = brand.typography.headings.family
+    ink = brand.hex("foreground")
+    grey = brand.hex("secondary")
+    return {
+        "background": "transparent",
+        "font": font,
+        "padding": {"left": 2, "right": 2, "top": 4, "bottom": 2},
+        "view": {"stroke": None},
+        "axis": {"labelFont": font, "titleFont": font, "labelColor": ink, "titleColor": grey,
+                 "labelFontSize": 10.5, "titleFontSize": 9.5, "titleFontWeight": "normal",
+                 "domainColor": brand.color.resolve(brand.color.palette.get("rule", grey)),
+                 "gridColor": brand.hex("light"), "tickColor": grey, "labelPadding": 4},
+        "legend": {"labelFont": font, "titleFont": font, "labelFontSize": 10, "labelColor": ink,
+                   "orient": "top", "title": None, "symbolSize": 70},
+        "text": {"font": font, "fontSize": 10, "color": ink},
+    }
+
+
+@builder("bar")
+def _bar(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
+    import altair as alt
+
+    order = [r["label"] for r in rows]
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False)),
+        # Headroom past the longest bar for its value label.
+        x=alt.X("value:Q", axis=None,
+                scale=alt.Scale(domain=[0, max(r["value"] for r in rows) * 1.2], nice=False)),
+    )
+    bars = base.mark_bar(height={"band": 0.68}).encode(color=alt.Color("colour:N", scale=None))
+    labels = base.mark_text(align="left", dx=4, baseline="middle").encode(text="text:N")
+    return (bars + labels).properties(width=width, height=spec.height)
+
+
+@builder("dumbbell")
+def _dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
+    import altair as alt
+
+    order = list(dict.fromkeys(r["label"] for r in rows))
+    series = list(dict.fromkeys(r["series"] for r in rows))
+    colours = [brand.hex(brand.chart.muted), brand.hex(brand.chart.highlight)]
+    unit_axis = UNITS[rows[0]["unit"]].axis
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False)))
+    line = base.mark_rule(color=brand.hex("secondary"), strokeWidth=1.5).encode(
+        x=alt.X("min(value):Q", title=unit_axis, scale=alt.Scale(domainMin=0, nice=True)),
+        x2="max(value):Q")
+    points = base.mark_circle(size=110, opacity=1).encode(
+        x="value:Q",
+        color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=colours[: len(series)])))
+    labels = base.mark_text(dy=-11, fontSize=9.5, color=brand.hex("secondary")).encode(
+        x="value:Q", text="short:N")
+    return (line + points + labels).properties(width=width, height=spec.height)
+
+
+@builder("slope")
+def _slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
+    import altair as alt
+
+    series = list(dict.fromkeys(r["series"] for r in rows))
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+    colours = [_colour_for(label, spec, brand) for label in labels]
+    x = alt.X("series:N", sort=series, title=None,
+              axis=alt.Axis(labelAngle=0, ticks=False, domain=False, labelPadding=6),
+              scale=alt.Scale(padding=0.35))
+    y = alt.Y("value:Q", axis=None, scale=alt.Scale(domainMin=0, nice=False))
+    colour = alt.Color("label:N", sort=labels, scale=alt.Scale(domain=labels, range=colours),
+                       legend=alt.Legend(orient="top", direction="vertical", labelLimit=width))
+    base = alt.Chart(alt.Data(values=rows)).encode(x=x, y=y, color=colour)
+    first, last = series[0], series[-1]
+    return (base.mark_line(strokeWidth=2.2)
+            + base.mark_circle(size=55, opacity=1)
+            + base.transform_filter(alt.datum.series == first).mark_text(align="right", dx=-8).encode(
+                text="short:N")
+            + base.transform_filter(alt.datum.series == last).mark_text(align="left", dx=8).encode(
+                text="short:N")
+            ).properties(width=width, height=spec.height)
+
+
+def chart_rows(spec: ChartSpec, figures: dict[str, ResolvedFigure], brand: Brand) -> list[Row]:
+    """The data a chart plots, one row per mark, every number taken from a figure."""
+    rows = []
+    for row in spec.rows:
+        fig = figures[row.figure]
+        rows.append({"label": row.label, "series": row.series, "value": float(fig.value),
+                     "text": fig.text("short"), "short": fig.text("short"), "long": fig.text("long"),
+                     "unit": fig.unit, "colour": _colour_for(row.label, spec, brand)})
+    return rows
+
+
+def alt_text(spec: ChartSpec, rows: list[Row]) -> str:
+    """Alt text from the chart's data: what it shows, every value, and the takeaway."""
+    kind = _KIND_NAMES[spec.kind]
+    if spec.kind == "bar":
+        values = "; ".join(f"{r['label']}: {r['long']}" for r in rows)
+    else:
+        grouped: dict[str, list[str]] = {}
+        for r in rows:
+            grouped.setdefault(r["label"], []).append(f"{r['long']} ({r['series']})")
+        values = "; ".join(f"{label}: {', '.join(v)}" for label, v in grouped.items())
+    return f"{kind} of {spec.subtitle[0].lower()}{spec.subtitle[1:]}. {values}. {spec.title}"
+
+
+_fonts_registered: set[Path] = set()
+
+
+def _register_fonts(vlc: Any, fonts_dir: Path) -> None:
+    # vl-convert measures label text with its own font lookup; give it our files once.
+    if fonts_dir not in _fonts_registered:
+        vlc.register_font_directory(str(fonts_dir))
+        _fonts_registered.add(fonts_dir)
+
+
+def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fonts_dir: Path) -> RenderedChart:
+    """Build one chart with Altair and render it to SVG with vl-convert."""
+    import vl_convert as vlc
+
+    _register_fonts(vlc, fonts_dir)
+    width = FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
+    rows = chart_rows(spec, job.figures, brand)
+    # "fit" makes the whole SVG, labels included, exactly the width of its column, so
+    # it is placed at 100% and text keeps the size the theme gives it.
+    chart = _BUILDERS[spec.kind](rows, spec, brand, width).properties(
+        autosize={"type": "fit", "contains": "padding"}).configure(**_theme(brand))
+    try:
+        svg = vlc.vegalite_to_svg(chart.to_dict(validate=True), vl_version="v6_4")
+    except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
+        raise ChartError(f"chart {chart_id!r} failed to render: {exc}", job.brief_path) from exc
+    figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
+    return RenderedChart(id=chart_id, title=spec.title, subtitle=spec.subtitle,
+                         source_line=source_line(list(figures), job.sources),
+                         alt=alt_text(spec, rows), svg=svg, width=spec.width, figures=figures)
+
+
+def render_charts(job: Job, brand: Brand, fonts_dir: Path) -> dict[str, RenderedChart]:
+    """Render every chart the job's audience places."""
+    charts = job.brief.charts
+    out = {}
+    for chart_id in job.audience.charts:
+        if chart_id not in charts:
+            raise ChartError(f"audience {job.audience_name!r} lists unknown chart {chart_id!r}",
+                             job.brief_path, hint=f"charts in this brief: {', '.join(charts) or 'none'}")
+        out[chart_id] = render_chart(chart_id, charts[chart_id], job, brand, fonts_dir)
+    return out

@@ -1,0 +1,64 @@
+"""Our exception tree. Every error names where it happened and what to do.
+
+The library raises these; only the CLI turns them into messages and exit codes, in one
+place (``brief.cli``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class BriefError(Exception):
+    """An error a user can fix: carries the file, the line (1-based) and a hint."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.hint = hint
+
+    def location(self, relative_to: Path | None = None) -> str:
+        """``path:line`` (or just ``path``), relative to *relative_to* when inside it."""
+        if self.path is None:
+            return ""
+        path = self.path
+        if relative_to is not None:
+            try:
+                path = path.resolve().relative_to(relative_to.resolve())
+            except ValueError:
+                pass
+        return f"{path}:{self.line}" if self.line else str(path)
+
+    def format(self, relative_to: Path | None = None) -> str:
+        """One line: ``file:line: message (hint)``."""
+        where = self.location(relative_to)
+        text = f"{where}: {self.message}" if where else self.message
+        return f"{text} — {self.hint}" if self.hint else text
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class WorkspaceError(BriefError):
+    """No workspace, no such brief, no such audience."""
+
+
+class DataError(BriefError):
+    """A YAML file in briefs/ or data/ is malformed or fails validation."""
+
+
+class TemplateError(BriefError):
+    """A template is missing, fails to parse, or names something that does not exist."""
+
+
+class ChartError(BriefError):
+    """A chart could not be built or rendered."""
+
+
+class TypesetError(BriefError):
+    """WeasyPrint could not lay out or write the document."""

@@ -1,0 +1,184 @@
+"""Stage 1, load: find the workspace and read briefs/ and data/ into typed models.
+
+Everything is read and cross-checked before anything is built, so a bad reference is
+reported with its file and line instead of surfacing half-way through a build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from brief.errors import DataError, WorkspaceError
+from brief.models import Brief, Figure, Source
+from brief.yamlio import line_of, read_yaml, validate
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an entry was defined, for error messages."""
+
+    path: Path
+    line: int | None
+
+
+@dataclass
+class Workspace:
+    """Everything a build reads, validated."""
+
+    root: Path
+    briefs: dict[str, Brief] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+    origins: dict[str, Origin] = field(default_factory=dict)
+
+    @property
+    def templates_dir(self) -> Path:
+        """The workspace's template folder."""
+        return self.root / "templates"
+
+    @property
+    def out_dir(self) -> Path:
+        """Where builds are written."""
+        return self.root / "out"
+
+    def origin(self, kind: str, ident: str) -> Origin:
+        """Where the *kind* (``brief``, ``figure``, ``source``) called *ident* was defined."""
+        return self.origins[f"{kind}:{ident}"]
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above *start* that holds ``briefs/``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "briefs").is_dir():
+            return folder
+    raise WorkspaceError(f"no workspace here: neither {start} nor a parent holds a briefs/ folder",
+                         hint="run inside a workspace or pass -C DIR")
+
+
+def load_workspace(root: Path) -> Workspace:
+    """Read and validate the workspace at *root*."""
+    ws = Workspace(root=root.resolve())
+    _load_sources(ws)
+    _load_figures(ws)
+    _load_briefs(ws)
+    _check_references(ws)
+    return ws
+
+
+def _entries(path: Path) -> CommentedSeq:
+    doc = read_yaml(path)
+    if doc is None:
+        return CommentedSeq()
+    if not isinstance(doc, CommentedSeq):
+        raise DataError("expected a list of entries (each starting with '- id: ...')", path, 1)
+    return doc
+
+
+def _register(ws: Workspace, kind: str, ident: str, path: Path, line: int | None) -> None:
+    key = f"{kind}:{ident}"
+    if key in ws.origins:
+        first = ws.origins[key]
+        raise DataError(f"duplicate {kind} id {ident!r} (first defined at {first.path.name}:{first.line})",
+                        path, line, hint="give each entry a unique id")
+    ws.origins[key] = Origin(path, line)
+
+
+def _load_sources(ws: Workspace) -> None:
+    path = ws.root / "data" / "sources.yaml"
+    if not path.exists():
+        raise WorkspaceError("missing data/sources.yaml", path, hint="every figure needs a source")
+    entries = _entries(path)
+    for i, node in enumerate(entries):
+        source = validate(Source, node, path)
+        _register(ws, "source", source.id, path, line_of(entries, [i]))
+        ws.sources[source.id] = source
+
+
+def _figure_files(root: Path) -> list[Path]:
+    files = sorted((root / "data" / "figures").glob("*.yaml"))
+    single = root / "data" / "figures.yaml"
+    return [single, *files] if single.exists() else files
+
+
+def _load_figures(ws: Workspace) -> None:
+    for path in _figure_files(ws.root):
+        entries = _entries(path)
+        for i, node in enumerate(entries):
+            figure = validate(Figure, node, path)
+            _register(ws, "figure", figure.id, path, line_of(entries, [i]))
+            ws.figures[figure.id] = figure
+
+
+def _load_briefs(ws: Workspace) -> None:
+    folder = ws.root / "briefs"
+    for path in sorted(folder.glob("*.yaml")):
+        doc: Any = read_yaml(path)
+        if not isinstance(doc, CommentedMap):
+            raise DataError("a brief file is a mapping (title:, date:, audiences: ...)", path, 1)
+        doc.setdefault("id", path.stem)
+        brief = validate(Brief, doc, path)
+        _register(ws, "brief", brief.id, path, 1)
+        ws.briefs[brief.id] = brief
+        for cid, chart in brief.charts.items():
+            ws.origins[f"chart:{brief.id}:{cid}"] = Origin(path, line_of(doc, ["charts", cid]))
+            for r in range(len(chart.rows)):
+                line = line_of(doc, ["charts", cid, "rows", r, "figure"])
+                ws.origins[f"chart-row:{brief.id}:{cid}:{r}"] = Origin(path, line)
+
+
+def _check_references(ws: Workspace) -> None:
+    for fid, fig in ws.figures.items():
+        origin = ws.origin("figure", fid)
+        if fig.source is not None and fig.source not in ws.sources:
+            raise DataError(f"figure {fid!r} cites unknown source {fig.source!r}", origin.path, origin.line,
+                            hint=f"add it to data/sources.yaml or use one of: {_some(ws.sources)}")
+        if fig.derive is not None:
+            for ref in fig.derive.of:
+                if ref not in ws.figures:
+                    raise DataError(f"figure {fid!r} derives from unknown figure {ref!r}",
+                                    origin.path, origin.line, hint=_nearest(ref, ws.figures))
+    _check_cycles(ws)
+    for bid, brief in ws.briefs.items():
+        for cid, chart in brief.charts.items():
+            for r, row in enumerate(chart.rows):
+                if row.figure not in ws.figures:
+                    origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
+                    raise DataError(f"chart {cid!r} uses unknown figure {row.figure!r}",
+                                    origin.path, origin.line, hint=_nearest(row.figure, ws.figures))
+
+
+def _check_cycles(ws: Workspace) -> None:
+    done: set[str] = set()
+
+    def visit(fid: str, trail: tuple[str, ...]) -> None:
+        if fid in done:
+            return
+        if fid in trail:
+            origin = ws.origin("figure", fid)
+            cycle = " → ".join((*trail[trail.index(fid):], fid))
+            raise DataError(f"figures derive from each other in a loop: {cycle}", origin.path, origin.line)
+        derive = ws.figures[fid].derive
+        for ref in derive.of if derive else ():
+            visit(ref, (*trail, fid))
+        done.add(fid)
+
+    for fid in ws.figures:
+        visit(fid, ())
+
+
+def _some(names: dict[str, Any]) -> str:
+    listed = sorted(names)
+    return ", ".join(listed[:8]) + (" …" if len(listed) > 8 else "")
+
+
+def _nearest(name: str, names: dict[str, Any]) -> str:
+    """A hint naming the closest valid names (difflib's ratio, as ``git`` does for commands)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(names), n=3, cutoff=0.5)
+    return f"did you mean {', '.join(close)}?" if close else f"valid names include: {_some(names)}"

@@ -1,0 +1,253 @@
+"""Stage 4, render: Jinja narrative (Markdown) and layout into one HTML document.
+
+Numbers reach the text only through ``fig("id")``, which formats the value by its unit
+and adds the endnote mark; charts are placed with ``chart("id", ...)``. Sections are
+rendered by Jinja first, then Markdown, so a template can use both.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import sys
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from mdit_py_plugins.container import container_plugin
+
+from brief.brand import Brand
+from brief.chart import RenderedChart
+from brief.citations import Note, Notes
+from brief.errors import BriefError, TemplateError
+from brief.resolve import Job
+
+_CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
+_BLOCK = re.compile(r"<(p|li|td|th|figcaption)\b[^>]*>.*?</\1>", re.S)
+_NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)">\d+</a>')
+# A full stop, question or exclamation mark, or semicolon (with any closing quote or
+# bracket) followed by a space or the end; "17.5" and "3.1-405B" do not match.
+_SENTENCE_END = re.compile(r"[.;!?][\"”’)]*(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The HTML of one brief for one audience, and what it cites."""
+
+    html: str
+    notes: list[Note]
+    figures_used: list[str]
+    charts_placed: list[str]
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"typographer": True, "html": True})
+    md.enable(["replacements", "smartquotes", "table"])
+    for name in ("bottom-line", "key-findings", "box", "aside"):
+        md.use(container_plugin, name)
+    return md
+
+
+def make_environment(search_path: list[Path]) -> jinja2.Environment:
+    """The Jinja environment for a template search path (first folder wins)."""
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+class _Context:
+    """The functions templates call; records what was used, in order."""
+
+    def __init__(self, job: Job, charts: dict[str, RenderedChart]) -> None:
+        self.job = job
+        self.charts = charts
+        self.notes = Notes(job.sources)
+        self.figures_used: list[str] = []
+        self.charts_placed: list[str] = []
+
+    def _mark(self, note: Note) -> str:
+        return f'<a class="note-ref" href="#note-{note.number}">{note.number}</a>'
+
+    def fig(self, figure_id: str, style: str = "long", note: bool = True) -> Markup:
+        """``{{ fig("id") }}``: the value formatted by its unit, with its endnote mark."""
+        if figure_id not in self.job.figures:
+            import difflib
+
+            close = difflib.get_close_matches(figure_id, list(self.job.figures), n=3, cutoff=0.5)
+            hint = f"did you mean {', '.join(close)}?" if close else "add it to data/figures/"
+            raise _TemplateLookupError(f"unknown figure {figure_id!r}", hint)
+        if style not in ("long", "short"):
+            raise _TemplateLookupError(f"fig() style must be 'long' or 'short', not {style!r}", None)
+        resolved = self.job.figures[figure_id]
+        self.figures_used.append(figure_id)
+        # A non-breaking space keeps a number on the same line as its unit.
+        text = escape(resolved.text(style)).replace(" ", "\u00a0", 1)
+        mark = self._mark(self.notes.for_figure(resolved)) if note else ""
+        return Markup(f'<span class="figure-value" data-figure="{figure_id}">{text}</span>{mark}')
+
+    def cite(self, source_id: str, locator: str | None = None) -> Markup:
+        """``{{ cite("source", "p. 3") }}``: an endnote mark for a quote or claim."""
+        if source_id not in self.job.sources:
+            raise _TemplateLookupError(f"unknown source {source_id!r}",
+                                       f"sources: {', '.join(sorted(self.job.sources))}")
+        return Markup(self._mark(self.notes.for_source(source_id, locator)))
+
+    def chart(self, *chart_ids: str) -> Markup:
+        """``{{ chart("id") }}``; several ids place the charts side by side."""
+        for chart_id in chart_ids:
+            if chart_id not in self.charts:
+                hint = f"this audience's charts: {', '.join(self.charts) or 'none'}"
+                raise _TemplateLookupError(f"chart {chart_id!r} is not in this audience's charts", hint)
+            if chart_id in self.charts_placed:
+                raise _TemplateLookupError(f"chart {chart_id!r} is placed twice", None)
+            self.charts_placed.append(chart_id)
+        # A comment on its own line survives Markdown as an HTML block; replaced afterwards.
+        return Markup(f"\n<!--brief-chart:{','.join(chart_ids)}-->\n")
+
+
+class _TemplateLookupError(Exception):
+    """Raised inside a template; turned into a TemplateError with the template's line."""
+
+    def __init__(self, message: str, hint: str | None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def _template_location(tb: TracebackType | None, templates: list[Path]) -> tuple[Path | None, int | None]:
+    # Jinja rewrites tracebacks so template frames carry the template file and line.
+    found: tuple[Path | None, int | None] = (None, None)
+    roots = [str(t.resolve()) for t in templates]
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if any(filename.startswith(r) for r in roots):
+            found = (Path(filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any],
+                     search_path: list[Path]) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error: {exc.message}", exc.filename or name, exc.lineno) from None
+    except jinja2.TemplateNotFound as exc:
+        folders = ", ".join(str(p) for p in search_path)
+        raise TemplateError(f"template {exc.name!r} not found", hint=f"looked in {folders}") from None
+    except BriefError:
+        raise
+    except _TemplateLookupError as exc:
+        path, line = _template_location(sys.exc_info()[2], search_path)
+        raise TemplateError(str(exc), path or name, line, hint=exc.hint) from None
+    except jinja2.UndefinedError as exc:
+        path, line = _template_location(sys.exc_info()[2], search_path)
+        raise TemplateError(f"{exc.message}", path or name, line,
+                            hint="numbers come from fig(\"id\"); brief fields from brief.NAME") from None
+    except jinja2.TemplateError as exc:
+        path, line = _template_location(sys.exc_info()[2], search_path)
+        raise TemplateError(f"template error: {exc}", path or name, line) from None
+
+
+def _figure_html(chart: RenderedChart, number: int, note_mark: str) -> str:
+    svg64 = base64.b64encode(chart.svg.encode("utf-8")).decode("ascii")
+    return (
+        f'<figure class="chart chart-{chart.width}" id="figure-{chart.id}">'
+        f'<figcaption><span class="chart-title"><span class="chart-number">Figure {number}.</span> '
+        f'{escape(chart.title)}</span><span class="chart-subtitle">{escape(chart.subtitle)}</span>'
+        f'</figcaption>'
+        f'<img src="data:image/svg+xml;base64,{svg64}" alt="{escape(chart.alt, quote=True)}">'
+        f'<p class="chart-source">{escape(chart.source_line)}{note_mark}</p>'
+        f'</figure>'
+    )
+
+
+def _place_charts(html: str, ctx: _Context, counter: list[int]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        figures = []
+        for chart_id in match.group(1).split(","):
+            chart = ctx.charts[chart_id]
+            counter[0] += 1
+            marks = "".join(dict.fromkeys(ctx._mark(ctx.notes.for_figure(f)) for f in chart.figures))
+            ctx.figures_used.extend(f.id for f in chart.figures)
+            figures.append(_figure_html(chart, counter[0], marks))
+        if len(figures) == 1:
+            return figures[0]
+        return f'<div class="chart-row">{"".join(figures)}</div>'
+
+    return _CHART_MARK.sub(replace, html)
+
+
+def _marks_to_sentence_ends(html: str) -> str:
+    """Move note marks to the end of their sentence, each note once per paragraph.
+
+    A mark straight after a number reads as an exponent ("40³"), and several marks in one
+    sentence clutter it; like a printed brief, we mark the sentence instead.
+    """
+    def block(match: re.Match[str]) -> str:
+        text = match.group(0)
+        open_end = text.index(">") + 1
+        close_start = text.rindex("</")
+        body = text[open_end:close_start]
+        marks = [(m.start(), int(m.group(1))) for m in _NOTE_REF.finditer(body)]
+        if not marks:
+            return text
+        stripped = _NOTE_REF.sub("", body)
+        # Map each mark's position in the original body to the stripped body.
+        removed_before, out_marks = 0, []
+        for m in _NOTE_REF.finditer(body):
+            out_marks.append((m.start() - removed_before, int(m.group(1))))
+            removed_before += m.end() - m.start()
+        ends = [e.end() for e in _SENTENCE_END.finditer(stripped)] + [len(stripped.rstrip())]
+        groups: dict[int, list[int]] = {}
+        seen: set[int] = set()
+        for pos, number in out_marks:
+            if number in seen:
+                continue
+            seen.add(number)
+            end = next(e for e in ends if e >= pos)
+            groups.setdefault(end, []).append(number)
+        pieces, last = [], 0
+        for end in sorted(groups):
+            pieces.append(stripped[last:end])
+            pieces.extend(f'<a class="note-ref" href="#note-{n}">{n}</a>' for n in sorted(groups[end]))
+            last = end
+        pieces.append(stripped[last:])
+        return text[:open_end] + "".join(pieces) + text[close_start:]
+
+    return _BLOCK.sub(block, html)
+
+
+def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, search_path: list[Path]) -> Rendered:
+    """Render the job's sections and layout into one HTML document."""
+    env = make_environment(search_path)
+    ctx = _Context(job, charts)
+    md = _markdown()
+    base = {"brief": job.brief, "audience": job.audience, "audience_name": job.audience_name,
+            "brand": brand, "fig": ctx.fig, "cite": ctx.cite, "chart": ctx.chart}
+    counter = [0]
+    sections = []
+    for name in job.audience.sections:
+        text = _render_template(env, f"{name}.md.j2", base, search_path)
+        html = _marks_to_sentence_ends(_place_charts(md.render(text), ctx, counter))
+        sections.append({"name": name, "html": Markup(html)})
+    unplaced = [c for c in charts if c not in ctx.charts_placed]
+    if unplaced:
+        raise TemplateError(f"audience {job.audience_name!r} lists charts no template places: "
+                            f"{', '.join(unplaced)}", job.brief_path,
+                            hint='place them with {{ chart("id") }} or remove them from the audience')
+    layout = "layout.html.j2" if (search_path[0] / "layout.html.j2").exists() else "base.html.j2"
+    html = _render_template(env, layout, {**base, "sections": sections, "notes": ctx.notes.notes,
+                                          "brand_css": Markup(brand.css())}, search_path)
+    return Rendered(html=html, notes=ctx.notes.notes, figures_used=list(dict.fromkeys(ctx.figures_used)),
+                    charts_placed=ctx.charts_placed)

@@ -1,0 +1,131 @@
+"""Stage 2, resolve: pick the brief and audience, and compute every figure's value.
+
+Derived figures (ratios, changes, shares) are computed here from their inputs, never
+typed; each resolved figure knows the base figures, and so the sources, behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from brief.errors import DataError, WorkspaceError
+from brief.load import Workspace
+from brief.models import Audience, Brief, Figure, Source
+from brief.units import format_value
+
+
+@dataclass(frozen=True)
+class ResolvedFigure:
+    """A figure with its value computed and its provenance flattened to base figures."""
+
+    id: str
+    label: str
+    value: float | int
+    unit: str
+    decimals: int | None
+    as_of: str
+    note: str | None
+    claimed_by: str | None
+    # For a base figure, itself; for a derived one, the base figures it is computed from.
+    bases: tuple[Figure, ...]
+    derivation: str | None = None
+
+    def text(self, style: str = "long") -> str:
+        """The value formatted by its unit, e.g. ``17.5 percentage points``."""
+        return format_value(self.value, self.unit, self.decimals, style)
+
+    @property
+    def source_ids(self) -> tuple[str, ...]:
+        """Ids of the sources behind this figure, in order, without repeats."""
+        return tuple(dict.fromkeys(b.source for b in self.bases if b.source))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One build: a brief for one audience, with every figure resolved."""
+
+    brief: Brief
+    brief_path: Path
+    audience_name: str
+    audience: Audience
+    figures: dict[str, ResolvedFigure]
+    sources: dict[str, Source]
+    root: Path
+
+    @property
+    def output_name(self) -> str:
+        """File name of the PDF this job writes."""
+        return f"{self.brief.id}-{self.audience_name}.pdf"
+
+
+_OPERATIONS: dict[str, tuple[str, Callable[[float, float], float]]] = {
+    "ratio": ("÷", lambda a, b: a / b),
+    "difference": ("−", lambda a, b: a - b),
+    "pp_change": ("→", lambda a, b: b - a),
+    "percent_change": ("→", lambda a, b: (b - a) / a * 100),
+    "share": ("of", lambda a, b: a / b * 100),
+}
+
+
+def pick_brief(ws: Workspace, brief_id: str | None) -> Brief:
+    """The brief named *brief_id*, or the only brief when none is named."""
+    if brief_id is None:
+        if len(ws.briefs) == 1:
+            return next(iter(ws.briefs.values()))
+        if not ws.briefs:
+            raise WorkspaceError("no brief in briefs/", ws.root / "briefs",
+                                 hint="add a briefs/NAME.yaml file")
+        raise WorkspaceError(f"this workspace holds {len(ws.briefs)} briefs; name one",
+                             hint=f"choose from: {', '.join(sorted(ws.briefs))}")
+    stem = Path(brief_id).stem
+    if stem not in ws.briefs:
+        raise WorkspaceError(f"no brief named {brief_id!r}",
+                             hint=f"choose from: {', '.join(sorted(ws.briefs))}")
+    return ws.briefs[stem]
+
+
+def resolve_figures(ws: Workspace) -> dict[str, ResolvedFigure]:
+    """Compute every figure in the workspace (load has already ruled out loops)."""
+    resolved: dict[str, ResolvedFigure] = {}
+
+    def get(fid: str) -> ResolvedFigure:
+        if fid not in resolved:
+            resolved[fid] = _resolve_one(ws, ws.figures[fid], get)
+        return resolved[fid]
+
+    for fid in ws.figures:
+        get(fid)
+    return resolved
+
+
+def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure]) -> ResolvedFigure:
+    if fig.derive is None:
+        assert fig.value is not None and fig.as_of is not None  # guaranteed by the model
+        return ResolvedFigure(fig.id, fig.label, fig.value, fig.unit, fig.decimals, fig.as_of,
+                              fig.note, fig.claimed_by, (fig,))
+    a, b = (get(ref) for ref in fig.derive.of)
+    symbol, operation = _OPERATIONS[fig.derive.op]
+    try:
+        value = operation(float(a.value), float(b.value))
+    except ZeroDivisionError:
+        origin = ws.origin("figure", fig.id)
+        raise DataError(f"figure {fig.id!r} divides by {b.id!r}, which is zero",
+                        origin.path, origin.line) from None
+    derivation = f"{a.label}, {a.text()} {symbol} {b.label}, {b.text()}"
+    return ResolvedFigure(fig.id, fig.label, value, fig.unit, fig.decimals if fig.decimals is not None else 1,
+                          max(a.as_of, b.as_of), fig.note, fig.claimed_by or a.claimed_by or b.claimed_by,
+                          a.bases + b.bases, derivation)
+
+
+def resolve(ws: Workspace, brief_id: str | None, audience_name: str) -> Job:
+    """Select the brief and audience for one build and resolve its figures."""
+    brief = pick_brief(ws, brief_id)
+    if audience_name not in brief.audiences:
+        origin = ws.origin("brief", brief.id)
+        raise WorkspaceError(f"brief {brief.id!r} has no audience {audience_name!r}", origin.path,
+                             hint=f"choose from: {', '.join(brief.audiences)}")
+    return Job(brief=brief, brief_path=ws.origin("brief", brief.id).path, audience_name=audience_name,
+               audience=brief.audiences[audience_name], figures=resolve_figures(ws),
+               sources=ws.sources, root=ws.root)

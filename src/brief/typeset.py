@@ -1,0 +1,74 @@
+"""Stage 5, typeset: WeasyPrint lays out the HTML and writes the PDF bytes.
+
+WeasyPrint is imported here and nowhere else. Resources are fetched only from the
+templates folder: a template cannot reach the network or other files on the machine.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from brief.errors import TypesetError
+
+
+@dataclass(frozen=True)
+class Typeset:
+    """The PDF of one brief and facts about it."""
+
+    pdf: bytes
+    pages: int
+
+
+def _fetcher_class(allowed_root: Path) -> Any:
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    root = allowed_root.resolve()
+
+    class ConfinedFetcher(URLFetcher):  # type: ignore[misc]
+        """Serve data: URLs and files under the templates folder; refuse everything else."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith("file://"):
+                from urllib.parse import unquote, urlsplit
+
+                path = Path(unquote(urlsplit(url).path)).resolve()
+                if path.is_relative_to(root):
+                    return super().fetch(url, headers)
+            raise FatalURLFetchingError(f"refused to fetch {url}: only files in {root} may be used")
+
+    return ConfinedFetcher
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1") -> Typeset:
+    """Lay out *html* (relative URLs resolve in *base_dir*) and return the PDF bytes."""
+    import weasyprint
+
+    handler = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        document = weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/",
+                                   url_fetcher=_fetcher_class(base_dir)()).render()
+        pdf = document.write_pdf(pdf_variant=pdf_variant, uncompressed_pdf=False)
+    except Exception as exc:
+        raise TypesetError(f"WeasyPrint could not typeset the brief: {exc}") from exc
+    finally:
+        logger.removeHandler(handler)
+    refused = [m for m in handler.messages if "refused to fetch" in m or "Failed to load" in m]
+    if refused:
+        raise TypesetError(refused[0], hint="templates may only use files inside the templates folder")
+    return Typeset(pdf=pdf, pages=len(document.pages))

@@ -1,0 +1,74 @@
+"""Units and number formatting: the one place that decides how a value is written.
+
+Every number that reaches a brief passes through :func:`format_value`, so a unit is
+spelled the same way in the narrative, the charts, the alt text and the endnotes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+
+@dataclass(frozen=True)
+class Unit:
+    """How values in one unit are written.
+
+    ``long`` and ``short`` are templates with ``{n}`` for the formatted number.
+    ``axis`` names the unit in a chart subtitle or a table header.
+    """
+
+    long: str
+    short: str
+    axis: str
+    default_decimals: int | None = None
+
+
+# Percentage points and percent are different quantities; keeping them apart here is
+# what stops a "17.5 percentage point" lead from ever being printed as "17.5%".
+UNITS: dict[str, Unit] = {
+    "pp": Unit("{n} percentage points", "{n} pp", "percentage points"),
+    "percent": Unit("{n}%", "{n}%", "percent"),
+    "usd_billion": Unit("${n} billion", "${n}B", "billion US dollars"),
+    "usd_million": Unit("${n} million", "${n}M", "million US dollars"),
+    "cny_billion": Unit("{n} billion yuan", "¥{n}B", "billion yuan"),
+    "count": Unit("{n}", "{n}", "number", default_decimals=0),
+    "ratio": Unit("{n} times", "{n}×", "times"),
+    "per_year": Unit("{n} times per year", "{n}×/yr", "times per year"),
+    "score": Unit("{n}", "{n}", "score", default_decimals=0),
+}
+
+
+def unit(name: str) -> Unit:
+    """Return the unit called *name*; raise ``KeyError`` naming the valid units."""
+    try:
+        return UNITS[name]
+    except KeyError:
+        raise KeyError(f"unknown unit {name!r}; valid units: {', '.join(sorted(UNITS))}") from None
+
+
+def decimals_of(value: float | int) -> int:
+    """Number of decimals a value was written with (``17.5`` → 1, ``40`` → 0)."""
+    if isinstance(value, int):
+        return 0
+    text = repr(float(value))
+    if "e" in text or "." not in text:
+        return 0
+    fraction = text.split(".", 1)[1]
+    return 0 if fraction == "0" else len(fraction)
+
+
+def format_number(value: float | int, decimals: int) -> str:
+    """Round half away from zero (as readers expect) and group thousands."""
+    quantum = Decimal(1).scaleb(-decimals)
+    rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    return f"{rounded:,.{decimals}f}"
+
+
+def format_value(value: float | int, unit_name: str, decimals: int | None, style: str = "long") -> str:
+    """Format *value* in its unit: ``format_value(17.5, "pp", None)`` → ``17.5 percentage points``."""
+    u = unit(unit_name)
+    if decimals is None:
+        decimals = u.default_decimals if u.default_decimals is not None else decimals_of(value)
+    template = u.long if style == "long" else u.short
+    return template.format(n=format_number(value, decimals))

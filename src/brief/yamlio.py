@@ -1,0 +1,85 @@
+"""Read YAML and validate it into models, keeping line numbers for every error."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from brief.errors import DataError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse *path* with positions kept; a syntax error becomes a :class:`DataError` with its line."""
+    yaml = YAML(typ="rt")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason})", path, hint="save the file as UTF-8") from None
+    except OSError as exc:
+        raise DataError(f"cannot read file ({exc.strerror})", path) from None
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise DataError(f"YAML syntax error: {problem}", path, line,
+                        hint="check indentation and quoting on this line") from None
+
+
+def line_of(node: Any, loc: Sequence[str | int]) -> int | None:
+    """The 1-based line of the deepest element of *loc* found in a parsed YAML tree."""
+    line: int | None = None
+    for key in loc:
+        if isinstance(node, CommentedMap) and key in node:
+            line = node.lc.key(key)[0] + 1
+            node = node[key]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
+            line = node.lc.item(key)[0] + 1
+            node = node[key]
+        else:
+            break
+    if line is None and isinstance(node, (CommentedMap, CommentedSeq)):
+        line = node.lc.line + 1
+    return line
+
+
+def plain(node: Any) -> Any:
+    """Convert ruamel's round-trip containers into plain dicts, lists and scalars."""
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def validate(model: type[M], node: Any, path: Path) -> M:
+    """Validate one parsed YAML entry into *model*; an error names the file and the line."""
+    try:
+        return model.model_validate(plain(node))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [p for p in first["loc"] if not str(p).startswith("function-")]
+        line = line_of(node, loc)
+        field = ".".join(str(p) for p in loc)
+        message = first["msg"].removeprefix("Value error, ")
+        more = len(exc.errors()) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''} in this entry)" if more else ""
+        what = f"{field}: {message}" if field else message
+        raise DataError(f"{what}{suffix}", path, line) from None
