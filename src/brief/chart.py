@@ -56,10 +56,11 @@ def builder(kind: str) -> Callable[[Builder], Builder]:
 
 
 def _colour_for(label: str, spec: ChartSpec, brand: Brand) -> str:
+    """Countries keep their brand colour; others are highlighted only when asked."""
     rules = brand.chart
     if label in rules.series_colors:
         return brand.hex(rules.series_colors[label])
-    if not spec.highlight or label in spec.highlight:
+    if label in spec.highlight:
         return brand.hex(rules.highlight)
     return brand.hex(rules.muted)
 
@@ -110,7 +111,8 @@ def _dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any
     base = alt.Chart(alt.Data(values=rows)).encode(
         y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False)))
     line = base.mark_rule(color=brand.hex("secondary"), strokeWidth=1.5).encode(
-        x=alt.X("min(value):Q", title=unit_axis, scale=alt.Scale(domainMin=0, nice=True)),
+        x=alt.X("min(value):Q", title=unit_axis, scale=alt.Scale(domainMin=0, nice=True),
+                axis=alt.Axis(tickCount=8)),
         x2="max(value):Q")
     points = base.mark_circle(size=110, opacity=1).encode(
         x="value:Q",
@@ -124,6 +126,13 @@ def _dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any
 def _slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     import altair as alt
 
+    # At each end, nudge the higher label up and the lower one down so that close
+    # (or equal) values stay readable.
+    for point in {r["series"] for r in rows}:
+        at = sorted((r for r in rows if r["series"] == point), key=lambda r: -r["value"])
+        for rank, r in enumerate(at):
+            r["offset"] = (rank - (len(at) - 1) / 2) * 11
+
     series = list(dict.fromkeys(r["series"] for r in rows))
     labels = list(dict.fromkeys(r["label"] for r in rows))
     colours = [_colour_for(label, spec, brand) for label in labels]
@@ -135,13 +144,18 @@ def _slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
                        legend=alt.Legend(orient="top", direction="vertical", labelLimit=width))
     base = alt.Chart(alt.Data(values=rows)).encode(x=x, y=y, color=colour)
     first, last = series[0], series[-1]
-    return (base.mark_line(strokeWidth=2.2)
-            + base.mark_circle(size=55, opacity=1)
-            + base.transform_filter(alt.datum.series == first).mark_text(align="right", dx=-8).encode(
-                text="short:N")
-            + base.transform_filter(alt.datum.series == last).mark_text(align="left", dx=8).encode(
-                text="short:N")
-            ).properties(width=width, height=spec.height)
+    # Value labels at both ends; one layer per label and end, because a text mark's
+    # pixel offset (dy) cannot be encoded from data on a quantitative axis.
+    ends = []
+    for r in rows:
+        if r["series"] in (first, last):
+            right = r["series"] == last
+            ends.append(
+                base.transform_filter((alt.datum.series == r["series"]) & (alt.datum.label == r["label"]))
+                .mark_text(align="left" if right else "right", dx=8 if right else -8, dy=r["offset"])
+                .encode(text="short:N"))
+    layered = alt.layer(base.mark_line(strokeWidth=2.2), base.mark_circle(size=55, opacity=1), *ends)
+    return layered.properties(width=width, height=spec.height)
 
 
 def chart_rows(spec: ChartSpec, figures: dict[str, ResolvedFigure], brand: Brand) -> list[Row]:

@@ -124,6 +124,7 @@ def source_line(figures: list[ResolvedFigure], sources: dict[str, Source]) -> st
                 locs = locators.setdefault(base.source, [])
                 if base.locator and base.locator not in locs:
                     locs.append(base.locator)
-    parts = [", ".join([short_title(sources[sid]), *locs]) for sid, locs in locators.items()]
+    parts = [", ".join([short_title(sources[sid]), "; ".join(locs)]) if locs else short_title(sources[sid])
+             for sid, locs in locators.items()]
     label = "Source" if len(parts) == 1 else "Sources"
     return f"{label}: " + "; ".join(parts) + "."

@@ -159,12 +159,18 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
         raise TemplateError(f"template error: {exc}", path or name, line) from None
 
 
+def _typographic(text: str) -> str:
+    """Curly apostrophes for text that does not pass through Markdown (chart titles)."""
+    return re.sub(r"(?<=\w)'(?=\w)", "’", text)
+
+
 def _figure_html(chart: RenderedChart, number: int, note_mark: str) -> str:
     svg64 = base64.b64encode(chart.svg.encode("utf-8")).decode("ascii")
     return (
         f'<figure class="chart chart-{chart.width}" id="figure-{chart.id}">'
         f'<figcaption><span class="chart-title"><span class="chart-number">Figure {number}.</span> '
-        f'{escape(chart.title)}</span><span class="chart-subtitle">{escape(chart.subtitle)}</span>'
+        f'{escape(_typographic(chart.title))}</span>'
+        f'<span class="chart-subtitle">{escape(_typographic(chart.subtitle))}</span>'
         f'</figcaption>'
         f'<img src="data:image/svg+xml;base64,{svg64}" alt="{escape(chart.alt, quote=True)}">'
         f'<p class="chart-source">{escape(chart.source_line)}{note_mark}</p>'

@@ -113,10 +113,17 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
         origin = ws.origin("figure", fig.id)
         raise DataError(f"figure {fig.id!r} divides by {b.id!r}, which is zero",
                         origin.path, origin.line) from None
-    derivation = f"{a.label}, {a.text()} {symbol} {b.label}, {b.text()}"
+    derivation = f"{a.text()} ({_lower_first(a.label)}) {symbol} {b.text()} ({_lower_first(b.label)})"
     return ResolvedFigure(fig.id, fig.label, value, fig.unit, fig.decimals if fig.decimals is not None else 1,
                           max(a.as_of, b.as_of), fig.note, fig.claimed_by or a.claimed_by or b.claimed_by,
                           a.bases + b.bases, derivation)
+
+
+def _lower_first(label: str) -> str:
+    # "Private AI investment" reads mid-sentence as "private AI investment"; "US lead" stays.
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
 
 
 def resolve(ws: Workspace, brief_id: str | None, audience_name: str) -> Job:
