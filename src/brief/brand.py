@@ -157,7 +157,8 @@ def load_brand(templates_dir: Path) -> Brand:
     """Read ``brand.yml`` from *templates_dir* and check that its font files exist."""
     path = templates_dir / "brand.yml"
     if not path.exists():
-        raise DataError("missing brand file", path, hint="copy templates/brand.yml from a workspace made by brief")
+        raise DataError("missing brand file", path,
+                        hint="copy templates/brand.yml from a workspace made by brief")
     brand = validate(Brand, read_yaml(path), path)
     for family in brand.typography.fonts:
         for font in family.files:

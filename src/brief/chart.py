@@ -116,7 +116,8 @@ def _dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any
         x2="max(value):Q")
     points = base.mark_circle(size=110, opacity=1).encode(
         x="value:Q",
-        color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=colours[: len(series)])))
+        color=alt.Color("series:N", sort=series,
+                        scale=alt.Scale(domain=series, range=colours[: len(series)])))
     labels = base.mark_text(dy=-11, fontSize=9.5, color=brand.hex("secondary")).encode(
         x="value:Q", text="short:N")
     return (line + points + labels).properties(width=width, height=spec.height)

@@ -6,6 +6,7 @@ place (``brief.cli``).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 
@@ -28,10 +29,8 @@ class BriefError(Exception):
             return ""
         path = self.path
         if relative_to is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 path = path.resolve().relative_to(relative_to.resolve())
-            except ValueError:
-                pass
         return f"{path}:{self.line}" if self.line else str(path)
 
     def format(self, relative_to: Path | None = None) -> str:
