@@ -1,0 +1,155 @@
+"""Shared fixtures: workspace copies, the mini fixture workspace, and the one real PDF build.
+
+The real policy brief is built once per session (``policy_build``) in a copy of the
+repository's workspace and reused by every end-to-end test; nothing here writes into the
+repository itself.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from brief.brand import Brand, load_brand
+from brief.build import BuildResult, build, render_job
+from brief.load import load_workspace
+from brief.render import Rendered
+from brief.resolve import Job, resolve
+
+REPO = Path(__file__).resolve().parent.parent
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+WORKSPACE_PARTS = ("briefs", "data", "templates")
+# The layout, stylesheet, brand and fonts a mini workspace borrows from the repository.
+SHARED_TEMPLATE_FILES = ("base.html.j2", "style.css", "brand.yml")
+
+
+def copy_workspace(src: Path, dest: Path) -> Path:
+    """Copy the workspace folders (briefs/, data/, templates/) of *src* into *dest*."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in WORKSPACE_PARTS:
+        if (src / part).is_dir():
+            shutil.copytree(src / part, dest / part)
+    return dest
+
+
+def add_shared_templates(root: Path) -> Path:
+    """Give a workspace the repository's layout, stylesheet, brand file and fonts."""
+    templates = root / "templates"
+    templates.mkdir(exist_ok=True)
+    for name in SHARED_TEMPLATE_FILES:
+        shutil.copy(REPO / "templates" / name, templates / name)
+    if not (templates / "fonts").exists():
+        shutil.copytree(REPO / "templates" / "fonts", templates / "fonts")
+    return root
+
+
+def line_number(path: Path, needle: str, occurrence: int = 1) -> int:
+    """The 1-based line of the *occurrence*-th line of *path* containing *needle*."""
+    hits = [i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line]
+    assert len(hits) >= occurrence, f"{needle!r} occurs {len(hits)} times in {path}"
+    return hits[occurrence - 1]
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    """Replace exactly one occurrence of *old* in *path* (fails loudly if it is not there once)."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+_HYPHENS = dict.fromkeys(map(ord, "-\u2010\u2011\u00ad"), None)
+
+
+def spaced(text: str) -> str:
+    """PDF text with compatibility forms folded (NBSP, ligatures), curly quotes and U+2010
+    made plain, and runs of whitespace collapsed to one space."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\u2010", "-").replace("\u2019", "'")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def squashed(text: str) -> str:
+    """*text* with every space and hyphen removed, so line breaks and hyphenation
+    (``Chi‐\\nna``) cannot hide a phrase; used for presence checks only."""
+    return re.sub(r"\s+", "", spaced(text)).translate(_HYPHENS)
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    """A writable copy of tests/fixtures/mini (briefs/, data/, templates/policy/ only)."""
+    return copy_workspace(MINI, tmp_path / "mini")
+
+
+@pytest.fixture
+def mini_full(mini: Path) -> Path:
+    """The mini workspace with the repository's layout, brand and fonts, so it can be built."""
+    return add_shared_templates(mini)
+
+
+@pytest.fixture
+def mini_job(mini: Path) -> Job:
+    """The mini workspace loaded and resolved for its policy audience."""
+    return resolve(load_workspace(mini), None, "policy")
+
+
+@pytest.fixture(scope="session")
+def brand() -> Brand:
+    """The repository's brand (templates/brand.yml), read once."""
+    return load_brand(REPO / "templates")
+
+
+@pytest.fixture
+def real_ws(tmp_path: Path) -> Path:
+    """A fresh writable copy of the repository's workspace."""
+    return copy_workspace(REPO, tmp_path / "ws")
+
+
+@dataclass(frozen=True)
+class PolicyBuild:
+    """The real policy brief, built once: where, what build() returned, and what rendered."""
+
+    root: Path
+    result: BuildResult
+    rendered: Rendered
+    job: Job
+
+    @property
+    def pdf(self) -> Path:
+        return self.result.path
+
+
+@pytest.fixture(scope="session")
+def policy_build(tmp_path_factory: pytest.TempPathFactory) -> PolicyBuild:
+    """Build the flagship policy brief once per session in a copy of the workspace."""
+    root = copy_workspace(REPO, tmp_path_factory.mktemp("policy") / "ws")
+    result = build(root, None, "policy")
+    ws = load_workspace(root)
+    job = resolve(ws, None, "policy")
+    return PolicyBuild(root=root, result=result, rendered=render_job(ws, job), job=job)
+
+
+@pytest.fixture(scope="session")
+def policy_text(policy_build: PolicyBuild) -> str:
+    """The built PDF's text (pypdf), page by page, NBSPs and line breaks left as they are."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(policy_build.pdf)
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.fixture
+def copy_built(policy_build: PolicyBuild, tmp_path: Path) -> Callable[[], Path]:
+    """Make a writable copy of the built workspace, out/ (with the real PDF) included."""
+
+    def make() -> Path:
+        dest = copy_workspace(policy_build.root, tmp_path / "built")
+        shutil.copytree(policy_build.root / "out", dest / "out")
+        return dest
+
+    return make

@@ -1,0 +1,188 @@
+"""End to end: the real policy brief, built once per session (conftest.policy_build), inspected
+with pypdf and pikepdf."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from conftest import PolicyBuild, spaced, squashed
+
+pytestmark = pytest.mark.slow
+
+FIGURE_SPAN = re.compile(r'<span class="figure-value" data-figure="([^"]+)">([^<]*)</span>')
+
+
+def test_build_result(policy_build: PolicyBuild) -> None:
+    """build() writes out/BRIEF-AUDIENCE.pdf and reports pages, time and budget."""
+    result = policy_build.result
+    assert result.path == policy_build.root.resolve() / "out" / "us-china-ai-gap-policy.pdf"
+    assert result.path.read_bytes().startswith(b"%PDF-")
+    assert (result.brief, result.audience, result.page_budget) == ("us-china-ai-gap", "policy", 4)
+    assert result.seconds > 0
+    assert list(result.path.parent.iterdir()) == [result.path]  # no temporary files left
+
+
+def test_page_count_and_size(policy_build: PolicyBuild) -> None:
+    """The brief has 2–4 pages, within its budget, all US Letter (612 × 792 pt)."""
+    reader = PdfReader(policy_build.pdf)
+    assert 2 <= len(reader.pages) <= 4
+    assert len(reader.pages) == policy_build.result.pages <= policy_build.result.page_budget
+    for page in reader.pages:
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == (612, 792)
+
+
+def test_metadata(policy_build: PolicyBuild) -> None:
+    """Title, author, subject and keywords come from the brief file."""
+    brief = policy_build.job.brief
+    meta = PdfReader(policy_build.pdf).metadata
+    assert meta is not None
+    assert meta.title == f"{brief.title}: {brief.subtitle}"
+    assert meta.author == "Open Policy Briefs research team"
+    assert meta.subject == brief.subject
+    assert meta["/Keywords"] == ", ".join(brief.keywords)
+    assert meta.creator == "brief"
+
+
+def test_language(policy_build: PolicyBuild) -> None:
+    """The document language is en-US (catalog /Lang), as accessibility checkers require."""
+    with pikepdf.open(policy_build.pdf) as pdf:
+        assert str(pdf.Root.Lang) == "en-US"
+
+
+def _fonts(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    return [obj for obj in pdf.objects
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"]
+
+
+def test_all_fonts_embedded(policy_build: PolicyBuild) -> None:
+    """Every font that draws glyphs has its font program embedded (FontFile, 2 or 3)."""
+    with pikepdf.open(policy_build.pdf) as pdf:
+        fonts = _fonts(pdf)
+        assert fonts
+        for font in fonts:
+            if font.get("/Subtype") in ("/Type0", "/Type3"):
+                continue  # Type0 draws with its descendant; Type3 glyphs are drawn inline
+            descriptor = font.get("/FontDescriptor")
+            assert descriptor is not None, font.get("/BaseFont")
+            assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor.keys()), font.get("/BaseFont")
+
+
+def test_only_brand_fonts(policy_build: PolicyBuild) -> None:
+    """Only Source Serif 4 and Source Sans 3 are used (no DejaVu or other system fallback),
+    and both are used."""
+    with pikepdf.open(policy_build.pdf) as pdf:
+        names = {str(font.get("/BaseFont")).split("+", 1)[-1] for font in _fonts(pdf)}
+    assert names
+    families = set()
+    for name in names:
+        match = re.match(r"(Source-Serif-4|Source-Sans-3)\b", name)
+        assert match, name
+        families.add(match.group(1))
+    assert families == {"Source-Serif-4", "Source-Sans-3"}
+    assert not any("DejaVu" in n for n in names)
+
+
+def test_every_text_figure_is_printed_in_its_unit(policy_build: PolicyBuild, policy_text: str) -> None:
+    """Each number the narrative prints via fig() is in the PDF text exactly as formatted by its
+    unit, and that text is what format_value gives for the figure."""
+    spans = FIGURE_SPAN.findall(policy_build.rendered.html)
+    assert len(spans) > 40
+    text = squashed(policy_text)
+    missing = []
+    for fid, shown in spans:
+        fig = policy_build.job.figures[fid]
+        shown = unescape(shown)
+        assert shown.replace("\u00a0", " ") in (fig.text("long"), fig.text("short")), fid
+        if squashed(shown) not in text:
+            missing.append((fid, shown))
+    assert missing == []
+
+
+def test_every_chart_value_is_printed(policy_build: PolicyBuild, policy_text: str) -> None:
+    """Every figure used (charts included) appears in the PDF in its long or short form."""
+    text = squashed(policy_text)
+    used = policy_build.rendered.figures_used
+    assert len(used) > 40
+    missing = [fid for fid in used
+               if squashed(policy_build.job.figures[fid].text("long")) not in text
+               and squashed(policy_build.job.figures[fid].text("short")) not in text]
+    assert missing == []
+
+
+@pytest.mark.parametrize("expected", ["17.5 percentage points", "$109.1 billion", "276,300",
+                                      "11.7 times", "1.70%", "27 percentage points", "3.7 pp"],
+                         ids=["pp", "usd-billion", "count", "ratio", "percent-2dp", "pp-adoption",
+                              "pp-short"])
+def test_key_numbers_in_the_text(policy_text: str, expected: str) -> None:
+    """The headline numbers are printed in their units."""
+    assert squashed(expected) in squashed(policy_text)
+
+
+def _endnotes(text: str) -> str:
+    parts = re.split(r"^Notes$", text, flags=re.M)
+    assert len(parts) == 2, "expected one Notes heading"
+    return parts[1]
+
+
+def test_every_cited_source_is_in_the_endnotes(policy_build: PolicyBuild, policy_text: str) -> None:
+    """Every source cited gets its full title (and URL, if any) in the endnotes; sources
+    cited more than once also appear by short title."""
+    notes = squashed(_endnotes(policy_text))
+    cited = {sid for note in policy_build.rendered.notes for sid in note.source_ids}
+    assert cited == {"ai-index-2025", "epoch-china-compute-trends", "deepseek-v3-report"}
+    for sid in cited:
+        source = policy_build.job.sources[sid]
+        assert squashed(source.title) in notes, sid
+        if source.URL:
+            assert squashed(source.URL) in notes, sid
+    assert squashed("AI Index 2025, ch.") in notes
+
+
+def test_endnotes_are_numbered_in_full(policy_build: PolicyBuild, policy_text: str) -> None:
+    """The endnotes list one numbered entry per note."""
+    count = len(policy_build.rendered.notes)
+    numbers = re.findall(r"^(\d+)\.\s*$", _endnotes(policy_text), flags=re.M)
+    assert [int(n) for n in numbers] == list(range(1, count + 1))
+
+
+@pytest.mark.parametrize("lead", ["17.5", "0.3", "13.5", "8.1", "24.3", "1.6", "31.6", "3.7"],
+                         ids=[f"{bench}-{year}" for bench in ("mmlu", "mmmu", "math", "humaneval")
+                              for year in ("2023", "2024")])
+def test_no_benchmark_lead_printed_as_percent(policy_text: str, lead: str) -> None:
+    """Seed trap 1: no benchmark lead is printed as a percentage ("17.5%")."""
+    assert not re.search(rf"(?<![\d.,]){re.escape(lead)} ?%", spaced(policy_text))
+
+
+def test_no_27_percent(policy_text: str) -> None:
+    """Seed trap: Greater China's rise in organisational use is 27 percentage points, not 27%."""
+    text = spaced(policy_text)
+    assert not re.search(r"(?<![\d.,])27 ?%", text)
+    assert "27 percentage points" in text
+
+
+def test_right_ai_index_edition(policy_text: str) -> None:
+    """Seed trap 2: the 2025 AI Index is cited, never the 2024 edition."""
+    text = spaced(policy_text)
+    assert not re.search(r"AI Index 2024|2024 AI Index", text)
+    assert squashed("AI Index 2025") in squashed(policy_text)
+    assert squashed("Artificial Intelligence Index Report 2025") in squashed(policy_text)
+
+
+def test_swe_bench_not_attributed_to_china(policy_text: str) -> None:
+    """Seed trap 3: SWE-bench's 71.7 is never attributed to China (if it is printed at all)."""
+    sentences = re.split(r"(?<=[.;])\s", spaced(policy_text))
+    for sentence in sentences:
+        if "71.7" in sentence:
+            assert not re.search(r"China|Chinese", sentence), sentence
+
+
+def test_two_arena_gaps_are_named(policy_text: str) -> None:
+    """Seed trap 4: both 1.70% gaps are printed, each with its comparison named."""
+    text = spaced(policy_text)
+    assert text.count("1.70%") >= 2
+    assert "the best closed model and the best open-weight model" in text
