@@ -99,10 +99,6 @@ BRAND_DEFAULT_CASES = {
 }
 
 
-@pytest.mark.xfail(reason="defaults.brief is not validated when the brand is loaded: an unknown "
-                          "colour name or key surfaces later as a bare ValueError or pydantic "
-                          "ValidationError (a traceback), not a DataError with file and line",
-                   strict=True)
 @pytest.mark.parametrize("case", list(BRAND_DEFAULT_CASES), ids=list(BRAND_DEFAULT_CASES))
 def test_chart_defaults_are_validated(brand_dir: Path, case: str) -> None:
     """A bad colour or key in defaults.brief is a DataError in brand.yml with its line."""

@@ -9,6 +9,12 @@ from brief.models import CslDate, Source
 from brief.resolve import Job
 
 
+def written(notes: Notes) -> Notes:
+    """Finalise *notes* in the order they were made, as render does after placing charts."""
+    notes.finalise([n.number for n in notes.notes])
+    return notes
+
+
 @pytest.fixture
 def notes(mini_job: Job) -> Notes:
     """An empty set of endnotes over the mini workspace's sources."""
@@ -42,6 +48,7 @@ def test_same_source_and_locator_share_a_note(mini_job: Job, notes: Notes) -> No
 def test_first_citation_is_full(mini_job: Job, notes: Notes) -> None:
     """The first note citing a source gives author, title, publisher, date, locator and URL."""
     note = notes.for_figure(mini_job.figures["widgets_alpha"])
+    written(notes)
     assert note.html == (
         "Widget Institute, <cite>The Widget Report 2025</cite> (Widget Press, April 2025), "
         'table 1, p. 4. <a class="url" href="https://example.org/widgets">https://example.org/widgets</a>')
@@ -52,6 +59,7 @@ def test_later_citations_are_short(mini_job: Job, notes: Notes) -> None:
     """A later note citing the same source at another locator uses the short title, no URL."""
     notes.for_figure(mini_job.figures["widgets_alpha"])
     later = notes.for_figure(mini_job.figures["investment_alpha"])
+    written(notes)
     assert later.html == "Widget Report, table 2, p. 9."
 
 
@@ -59,19 +67,22 @@ def test_short_form_falls_back_to_title(mini_job: Job, notes: Notes) -> None:
     """A source without a short title is cited by its full title the second time."""
     notes.for_figure(mini_job.figures["share_2023"])
     later = notes.for_figure(mini_job.figures["share_2024"])
+    written(notes)
     assert later.html == "Gadget Survey, fig. 3."
 
 
 def test_person_author_and_full_date(mini_job: Job, notes: Notes) -> None:
     """A person is written given name first; a full date as day month year; no URL, no link."""
     note = notes.for_figure(mini_job.figures["share_2023"])
+    written(notes)
     assert note.html == "Jane Smith, <cite>Gadget Survey</cite> (7 June 2024), fig. 2."
 
 
 def test_derived_figure_note(mini_job: Job, notes: Notes) -> None:
     """A derived figure's note shows the calculation, then its bases' source with both locators."""
     note = notes.for_figure(mini_job.figures["share_rise"])
-    assert note.html.startswith("Calculated: 48% (share of firms using gadgets, 2023) → 75% ")
+    written(notes)
+    assert note.html.startswith("Calculated: 48% (Share of firms using gadgets, 2023) → 75% ")
     assert note.html.endswith("<cite>Gadget Survey</cite> (7 June 2024), fig. 2; fig. 3.")
 
 
@@ -80,14 +91,29 @@ def test_derived_note_differs_from_its_inputs_note(mini_job: Job, notes: Notes) 
     counts = notes.for_figure(mini_job.figures["widgets_alpha"])
     ratio = notes.for_figure(mini_job.figures["widgets_ratio"])
     assert counts is not ratio
-    assert ratio.html.startswith("Calculated: 276,300 (widgets installed by Alpha, 2024) ÷ ")
+    written(notes)
+    assert ratio.html.startswith("Calculated: 276,300 (Widgets installed by Alpha, 2024) ÷ ")
     assert ratio.html.endswith("Widget Report, table 1, p. 4.")
 
 
 def test_claimed_figure_note(mini_job: Job, notes: Notes) -> None:
     """A claimed figure's note attributes the claim and says it is not verified."""
     note = notes.for_figure(mini_job.figures["gadgets_claimed"])
+    written(notes)
     assert note.html.startswith("Claim attributed to Gadget Corp; not independently verified. ")
+
+
+def test_notes_renumbered_in_reading_order(mini_job: Job, notes: Notes) -> None:
+    """finalise() renumbers notes in the order they are read and drops notes never read."""
+    f = mini_job.figures
+    a = notes.for_figure(f["share_2023"])
+    b = notes.for_figure(f["widgets_alpha"])
+    unread = notes.for_figure(f["investment_alpha"])
+    mapping = notes.finalise([b.number, a.number, b.number])
+    assert mapping == {2: 1, 1: 2}
+    assert [n.number for n in notes.notes] == [1, 2]
+    assert notes.notes[0] is b and unread not in notes.notes
+    assert notes.notes[0].html.startswith("Widget Institute, <cite>")  # now first: full reference
 
 
 def test_cite_a_source_directly(notes: Notes) -> None:
@@ -96,6 +122,7 @@ def test_cite_a_source_directly(notes: Notes) -> None:
     assert notes.for_source("report-a", "p. 3") is quote
     other = notes.for_source("report-a", "p. 5")
     assert other.number == 2
+    written(notes)
     assert other.html == "Widget Report, p. 5."
     assert notes.cited_sources == ["report-a"]
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from weasyprint.urls import FatalURLFetchingError
 
 from brief.cli import cli
 from conftest import line_number, replace_in
@@ -90,8 +89,6 @@ def test_broken_data_file_fails_fast_without_touching_out(real_ws: Path) -> None
     assert sorted(p.name for p in out.iterdir()) == [PDF_NAME]
 
 
-@pytest.mark.xfail(reason="-C with a folder that does not exist is not checked: find_root walks up "
-                          "from it and silently uses the enclosing workspace", strict=True)
 def test_missing_directory_option(real_ws: Path) -> None:
     """``brief -C DIR`` with a DIR that does not exist is an error naming DIR."""
     result = run("-C", str(real_ws / "typo"), "build", "--audience", "nope")
@@ -99,8 +96,6 @@ def test_missing_directory_option(real_ws: Path) -> None:
     assert "typo" in result.output
 
 
-@pytest.mark.xfail(reason="a control character in a data file raises ruamel's ReaderError, which "
-                          "is not turned into a DataError, so the CLI shows a traceback", strict=True)
 def test_control_character_in_data_is_one_line(real_ws: Path) -> None:
     """A stray control character in a data file is a one-line error naming the file."""
     path = real_ws / "data" / "figures" / "models.yaml"
@@ -158,29 +153,22 @@ def test_template_error_keeps_previous_pdf(mini_full: Path) -> None:
 @pytest.mark.slow
 def test_outside_file_in_template_is_refused(mini_full: Path) -> None:
     """A template that embeds file:///etc/passwd fails the build; nothing is written and the
-    previous PDF is untouched (the refusal is safe even though it is not yet a clean error,
-    see test_typeset.test_refusal_is_a_typeset_error)."""
+    previous PDF is untouched."""
     out = mini_full / "out"
     out.mkdir()
     (out / "mini-policy.pdf").write_bytes(b"%PDF previous")
     section = mini_full / "templates" / "policy" / "intro.md.j2"
     section.write_text('## Intro\n\n<img src="file:///etc/passwd">\n\n{{ chart("counts") }}\n',
                        encoding="utf-8")
-    try:
-        result = run("-C", str(mini_full), "build")
-        assert result.exit_code == 1
-        message = result.output
-    except FatalURLFetchingError as exc:  # today's behaviour: see the xfail below
-        message = str(exc)
+    result = run("-C", str(mini_full), "build")
+    assert result.exit_code == 1
+    message = result.output
     assert "refused to fetch file:///etc/passwd" in message
     assert (out / "mini-policy.pdf").read_bytes() == b"%PDF previous"
     assert sorted(p.name for p in out.iterdir()) == ["mini-policy.pdf"]
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the refusal escapes typeset() as a raw FatalURLFetchingError "
-                          "(a BaseException), so the CLI prints a traceback, not one error line",
-                   raises=FatalURLFetchingError, strict=True)
 def test_outside_file_in_template_is_a_one_line_error(mini_full: Path) -> None:
     """A template that embeds file:///etc/passwd fails with one ``error:`` line and a hint."""
     section = mini_full / "templates" / "policy" / "intro.md.j2"

@@ -167,9 +167,6 @@ def test_non_utf8_file(mini: Path) -> None:
     assert "not UTF-8" in error.message
 
 
-@pytest.mark.xfail(reason="read_yaml catches only MarkedYAMLError; ruamel's ReaderError for a "
-                          "control character escapes as a raw exception (a traceback in the CLI)",
-                   strict=True)
 def test_control_character_is_a_data_error(mini: Path) -> None:
     """A stray control character in a data file is a DataError naming the file."""
     path = write_extra(mini, GOOD_FIGURE.replace("An extra figure", "An extra\x07figure"))
@@ -241,8 +238,6 @@ def test_entries_file_must_be_a_list(mini: Path) -> None:
     assert "expected a list of entries" in error.message
 
 
-@pytest.mark.xfail(reason="validate() gets only the scalar entry, so line_of() finds no line: "
-                          "the error names the file but not the line", strict=True)
 def test_scalar_entry_reports_its_line(mini: Path) -> None:
     """A list entry that is not a mapping is reported at its own line."""
     path = write_extra(mini, GOOD_FIGURE + "\n- just a string\n")
@@ -251,8 +246,6 @@ def test_scalar_entry_reports_its_line(mini: Path) -> None:
     assert error.line == line_number(path, "- just a string")
 
 
-@pytest.mark.xfail(reason="Figure.value accepts .nan and .inf (pydantic allows non-finite floats), "
-                          "so a brief can print 'NaN%'", strict=True)
 def test_non_finite_value_is_rejected(mini: Path) -> None:
     """A figure's value must be a finite number; ``.nan`` is a DataError at its line."""
     path = write_extra(mini, GOOD_FIGURE.replace("value: 12.5", "value: .nan"))

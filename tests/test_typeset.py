@@ -85,10 +85,6 @@ def test_nothing_outside_templates_is_fetched(templates: Path, fetched: list[str
     assert fetched == []
 
 
-@pytest.mark.xfail(reason="WeasyPrint's FatalURLFetchingError derives from BaseException, so "
-                          "typeset's `except Exception` misses it: the refusal escapes as a raw "
-                          "FatalURLFetchingError (a traceback in the CLI) instead of a TypesetError",
-                   raises=FatalURLFetchingError, strict=True)
 @pytest.mark.parametrize("case", ["img-file-url", "img-http"], ids=["file-url", "http-url"])
 def test_refusal_is_a_typeset_error(templates: Path, case: str) -> None:
     """A refused fetch is reported as a TypesetError with a hint about the templates folder."""

@@ -102,8 +102,6 @@ def test_unknown_unit_names_the_valid_units() -> None:
         format_value(1, "percentage", None)
 
 
-@pytest.mark.xfail(reason="decimals_of reads repr(); 1e-05 is written in exponent form, so it "
-                          "counts 0 decimals and format_value prints 0.00001 as '0%'", strict=True)
 def test_decimals_of_small_values() -> None:
     """A small value written without an exponent keeps its decimals (0.00001 has 5)."""
     assert decimals_of(0.00001) == 5

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from brief.errors import DataError
-from brief.yamlio import read_yaml, validate
+from brief.yamlio import line_of, read_yaml, validate
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -153,13 +153,32 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
+def _check_chart_defaults(brand: Brand, node: Any, path: Path) -> None:
+    # defaults is free-form for other tools (as in Quarto); only our own key is checked.
+    ours = node.get("defaults", {}).get("brief") if hasattr(node, "get") else None
+    if ours is None:
+        return
+    rules = validate(ChartDefaults, ours, path)
+    named: dict[tuple[str, ...], str] = {**{("series-colors", k): v for k, v in rules.series_colors.items()},
+             ("highlight",): rules.highlight, ("muted",): rules.muted}
+    for loc, colour in named.items():
+        try:
+            brand.hex(colour)
+        except ValueError as exc:
+            raise DataError(f"defaults.brief.{'.'.join(loc)}: {exc}", path,
+                            line_of(node, ["defaults", "brief", *loc]),
+                            hint=f"palette colours: {', '.join(brand.color.palette) or 'none'}") from None
+
+
 def load_brand(templates_dir: Path) -> Brand:
     """Read ``brand.yml`` from *templates_dir* and check that its font files exist."""
     path = templates_dir / "brand.yml"
     if not path.exists():
         raise DataError("missing brand file", path,
                         hint="copy templates/brand.yml from a workspace made by brief")
-    brand = validate(Brand, read_yaml(path), path)
+    node = read_yaml(path)
+    brand = validate(Brand, node, path)
+    _check_chart_defaults(brand, node, path)
     for family in brand.typography.fonts:
         for font in family.files:
             if not (templates_dir / font.path).is_file():

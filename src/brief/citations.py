@@ -50,21 +50,32 @@ def link(source: Source) -> str:
 
 @dataclass
 class Note:
-    """One endnote: its number and its HTML text."""
+    """One endnote: its number, what it cites, and (once finalised) its HTML text."""
 
     number: int
-    html: str
-    source_ids: tuple[str, ...]
+    refs: list[tuple[str, str]]
+    preamble: list[str] = field(default_factory=list)
+    html: str = ""
+
+    @property
+    def source_ids(self) -> tuple[str, ...]:
+        """Ids of the sources this note cites, in order."""
+        return tuple(dict.fromkeys(sid for sid, _ in self.refs))
 
 
 @dataclass
 class Notes:
-    """The endnotes of one document, numbered in order of first use."""
+    """The endnotes of one document.
+
+    Notes get provisional numbers as templates use them; :meth:`finalise` renumbers them in
+    reading order (charts are placed after their section's text is rendered) and writes
+    their text, so the first note that cites a source is the one that gives it in full.
+    """
 
     sources: dict[str, Source]
     notes: list[Note] = field(default_factory=list)
     _by_key: dict[tuple[object, ...], Note] = field(default_factory=dict)
-    _cited: set[str] = field(default_factory=set)
+    _cited: set[str] | None = None  # set once finalised; later notes are written at once
 
     def for_figure(self, fig: ResolvedFigure) -> Note:
         """The note that sources *fig* (created on first use)."""
@@ -73,41 +84,65 @@ class Notes:
         key = ("figure", tuple((b.source, b.locator) for b in fig.bases), fig.derivation, fig.claimed_by)
         if key in self._by_key:
             return self._by_key[key]
-        parts: list[str] = []
+        preamble: list[str] = []
         if fig.claimed_by:
-            parts.append(f"Claim attributed to {escape(fig.claimed_by)}; not independently verified.")
+            preamble.append(f"Claim attributed to {escape(fig.claimed_by)}; not independently verified.")
         if fig.derivation:
-            parts.append(f"Calculated: {escape(fig.derivation)}.")
-        seen: dict[str, list[str]] = {}
+            preamble.append(f"Calculated: {escape(fig.derivation)}.")
+        refs: dict[str, list[str]] = {}
         for base in fig.bases:
             if base.source:
-                locs = seen.setdefault(base.source, [])
+                locs = refs.setdefault(base.source, [])
                 if base.locator and base.locator not in locs:
                     locs.append(base.locator)
-        parts.extend(self._reference(sid, "; ".join(locs)) for sid, locs in seen.items())
-        return self._add(key, " ".join(parts), tuple(seen))
+        return self._add(key, [(sid, "; ".join(locs)) for sid, locs in refs.items()], preamble)
 
     def for_source(self, source_id: str, locator: str | None = None) -> Note:
         """The note citing *source_id* at *locator* (for quotes and non-numeric claims)."""
         key = ("source", source_id, locator)
         if key in self._by_key:
             return self._by_key[key]
-        return self._add(key, self._reference(source_id, locator or ""), (source_id,))
+        return self._add(key, [(source_id, locator or "")], [])
 
-    def _reference(self, source_id: str, locator: str) -> str:
-        source = self.sources[source_id]
-        loc = f", {escape(locator)}" if locator else ""
-        if source_id in self._cited:
-            return f"{escape(short_title(source))}{loc}."
-        self._cited.add(source_id)
-        url = link(source)
-        return f"{full_citation(source)}{loc}." + (f" {url}" if url else "")
-
-    def _add(self, key: tuple[object, ...], html: str, source_ids: tuple[str, ...]) -> Note:
-        note = Note(len(self.notes) + 1, html, source_ids)
+    def _add(self, key: tuple[object, ...], refs: list[tuple[str, str]], preamble: list[str]) -> Note:
+        note = Note(len(self.notes) + 1, refs, preamble)
         self.notes.append(note)
         self._by_key[key] = note
+        if self._cited is not None:  # cited from the layout, after the sections were numbered
+            self._write(note)
         return note
+
+    def _write(self, note: Note) -> None:
+        assert self._cited is not None
+        parts = list(note.preamble)
+        for sid, locator in note.refs:
+            parts.append(self._reference(sid, locator, first=sid not in self._cited))
+            self._cited.add(sid)
+        note.html = " ".join(parts)
+
+    def finalise(self, order: list[int]) -> dict[int, int]:
+        """Renumber notes so that *order* (provisional numbers as first read) runs 1, 2, 3…
+
+        Notes never read are dropped. Returns the mapping from old to new numbers.
+        """
+        by_number = {n.number: n for n in self.notes}
+        kept = [by_number[number] for number in dict.fromkeys(order) if number in by_number]
+        mapping = {note.number: new for new, note in enumerate(kept, start=1)}
+        self._cited = set()
+        for note in kept:
+            note.number = mapping[note.number]
+            self._write(note)
+        self.notes = kept
+        self._by_key = {k: n for k, n in self._by_key.items() if n in kept}
+        return mapping
+
+    def _reference(self, source_id: str, locator: str, first: bool) -> str:
+        source = self.sources[source_id]
+        loc = f", {escape(locator)}" if locator else ""
+        if not first:
+            return f"{escape(short_title(source))}{loc}."
+        url = link(source)
+        return f"{full_citation(source)}{loc}." + (f" {url}" if url else "")
 
     @property
     def cited_sources(self) -> list[str]:

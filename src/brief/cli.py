@@ -31,7 +31,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="brief")
-@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path),
+@click.option("-C", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Workspace folder (default: the current folder or the nearest parent with briefs/).")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.pass_context

@@ -79,6 +79,12 @@ def _entries(path: Path) -> CommentedSeq:
     return doc
 
 
+def _require_mapping(node: Any, entries: CommentedSeq, index: int, path: Path) -> None:
+    if not isinstance(node, CommentedMap):
+        raise DataError(f"entry {index + 1} is not a mapping (expected 'id: ...' and other fields)",
+                        path, line_of(entries, [index]), hint="indent the entry's fields under its '- '")
+
+
 def _register(ws: Workspace, kind: str, ident: str, path: Path, line: int | None) -> None:
     key = f"{kind}:{ident}"
     if key in ws.origins:
@@ -94,6 +100,7 @@ def _load_sources(ws: Workspace) -> None:
         raise WorkspaceError("missing data/sources.yaml", path, hint="every figure needs a source")
     entries = _entries(path)
     for i, node in enumerate(entries):
+        _require_mapping(node, entries, i, path)
         source = validate(Source, node, path)
         _register(ws, "source", source.id, path, line_of(entries, [i]))
         ws.sources[source.id] = source
@@ -109,6 +116,7 @@ def _load_figures(ws: Workspace) -> None:
     for path in _figure_files(ws.root):
         entries = _entries(path)
         for i, node in enumerate(entries):
+            _require_mapping(node, entries, i, path)
             figure = validate(Figure, node, path)
             _register(ws, "figure", figure.id, path, line_of(entries, [i]))
             ws.figures[figure.id] = figure

@@ -7,6 +7,7 @@ the load stage, and every later stage trusts them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -129,6 +130,13 @@ class Figure(Strict):
     note: str | None = None
     claimed_by: str | None = None
     derive: Derivation | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float | int | None) -> float | int | None:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"value must be a finite number, not {value}")
+        return value
 
     @field_validator("unit")
     @classmethod

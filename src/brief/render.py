@@ -36,6 +36,10 @@ _NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)">\d+</a>')
 _SENTENCE_END = re.compile(r"[.;!?][\"”’)]*(?=\s|$)")
 
 
+def _note_link(number: int) -> str:
+    return f'<a class="note-ref" href="#note-{number}">{number}</a>'
+
+
 @dataclass(frozen=True)
 class Rendered:
     """The HTML of one brief for one audience, and what it cites."""
@@ -77,7 +81,7 @@ class _Context:
         self.charts_placed: list[str] = []
 
     def _mark(self, note: Note) -> str:
-        return f'<a class="note-ref" href="#note-{note.number}">{note.number}</a>'
+        return _note_link(note.number)
 
     def fig(self, figure_id: str, style: str = "long", note: bool = True) -> Markup:
         """``{{ fig("id") }}``: the value formatted by its unit, with its endnote mark."""
@@ -227,7 +231,7 @@ def _marks_to_sentence_ends(html: str) -> str:
         pieces, last = [], 0
         for end in sorted(groups):
             pieces.append(stripped[last:end])
-            pieces.extend(f'<a class="note-ref" href="#note-{n}">{n}</a>' for n in sorted(groups[end]))
+            pieces.extend(_note_link(n) for n in sorted(groups[end]))
             last = end
         pieces.append(stripped[last:])
         return text[:open_end] + "".join(pieces) + text[close_start:]
@@ -246,8 +250,13 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, search_path
     sections = []
     for name in job.audience.sections:
         text = _render_template(env, f"{name}.md.j2", base, search_path)
-        html = _marks_to_sentence_ends(_place_charts(md.render(text), ctx, counter))
-        sections.append({"name": name, "html": Markup(html)})
+        sections.append({"name": name, "html": _place_charts(md.render(text), ctx, counter)})
+    # Number notes in reading order, then mark each sentence once with its notes.
+    read_order = [int(m.group(1)) for sec in sections for m in _NOTE_REF.finditer(sec["html"])]
+    mapping = ctx.notes.finalise(read_order)
+    for section in sections:
+        renumbered = _NOTE_REF.sub(lambda m: _note_link(mapping[int(m.group(1))]), section["html"])
+        section["html"] = Markup(_marks_to_sentence_ends(renumbered))
     unplaced = [c for c in charts if c not in ctx.charts_placed]
     if unplaced:
         raise TemplateError(f"audience {job.audience_name!r} lists charts no template places: "

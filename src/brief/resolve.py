@@ -13,7 +13,7 @@ from pathlib import Path
 from brief.errors import DataError, WorkspaceError
 from brief.load import Workspace
 from brief.models import Audience, Brief, Figure, Source
-from brief.units import format_value
+from brief.units import UNITS, format_value
 
 
 @dataclass(frozen=True)
@@ -111,19 +111,15 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
         value = operation(float(a.value), float(b.value))
     except ZeroDivisionError:
         origin = ws.origin("figure", fig.id)
-        raise DataError(f"figure {fig.id!r} divides by {b.id!r}, which is zero",
+        divisor = a if fig.derive.op == "percent_change" else b
+        raise DataError(f"figure {fig.id!r} divides by {divisor.id!r}, which is zero",
                         origin.path, origin.line) from None
-    derivation = f"{a.text()} ({_lower_first(a.label)}) {symbol} {b.text()} ({_lower_first(b.label)})"
-    return ResolvedFigure(fig.id, fig.label, value, fig.unit, fig.decimals if fig.decimals is not None else 1,
+    derivation = f"{a.text()} ({a.label}) {symbol} {b.text()} ({b.label})"
+    decimals = fig.decimals if fig.decimals is not None else UNITS[fig.unit].default_decimals
+    # A computed value has no written precision of its own: one decimal unless the unit says.
+    return ResolvedFigure(fig.id, fig.label, value, fig.unit, 1 if decimals is None else decimals,
                           max(a.as_of, b.as_of), fig.note, fig.claimed_by or a.claimed_by or b.claimed_by,
                           a.bases + b.bases, derivation)
-
-
-def _lower_first(label: str) -> str:
-    # "Private AI investment" reads mid-sentence as "private AI investment"; "US lead" stays.
-    if len(label) > 1 and label[0].isupper() and label[1].islower():
-        return label[0].lower() + label[1:]
-    return label
 
 
 def resolve(ws: Workspace, brief_id: str | None, audience_name: str) -> Job:

@@ -56,6 +56,7 @@ class _Collect(logging.Handler):
 def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1") -> Typeset:
     """Lay out *html* (relative URLs resolve in *base_dir*) and return the PDF bytes."""
     import weasyprint
+    from weasyprint.urls import FatalURLFetchingError
 
     handler = _Collect()
     logger = logging.getLogger("weasyprint")
@@ -64,6 +65,10 @@ def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1") -> 
         document = weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/",
                                    url_fetcher=_fetcher_class(base_dir)()).render()
         pdf = document.write_pdf(pdf_variant=pdf_variant, uncompressed_pdf=False)
+    except FatalURLFetchingError as exc:
+        # Raised by our fetcher for anything outside the templates folder.
+        raise TypesetError(str(exc),
+                           hint="templates may only use files inside the templates folder") from None
     except Exception as exc:
         raise TypesetError(f"WeasyPrint could not typeset the brief: {exc}") from exc
     finally:

@@ -51,11 +51,9 @@ def decimals_of(value: float | int) -> int:
     """Number of decimals a value was written with (``17.5`` → 1, ``40`` → 0)."""
     if isinstance(value, int):
         return 0
-    text = repr(float(value))
-    if "e" in text or "." not in text:
-        return 0
-    fraction = text.split(".", 1)[1]
-    return 0 if fraction == "0" else len(fraction)
+    # repr() gives the shortest text that reads back as the same float: what was written.
+    exponent = Decimal(repr(float(value))).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def format_number(value: float | int, decimals: int) -> str:

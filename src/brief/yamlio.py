@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 from brief.errors import DataError
 
@@ -27,6 +28,10 @@ def read_yaml(path: Path) -> Any:
         raise DataError(f"cannot read file ({exc.strerror})", path) from None
     try:
         return yaml.load(text)
+    except ReaderError as exc:
+        at = text.count("\n", 0, int(exc.position or 0)) + 1
+        raise DataError(f"unreadable character {exc.character!r} in YAML ({exc.reason})", path, at,
+                        hint="remove the control character from this line") from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
