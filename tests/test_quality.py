@@ -1,0 +1,24 @@
+"""The code stays lint- and type-clean: ruff and mypy run as part of the suite."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("command", [
+    [sys.executable, "-m", "ruff", "check", "src", "tests"],
+    [sys.executable, "-m", "mypy"],
+], ids=["ruff", "mypy"])
+def test_tool_is_clean(command: list[str]) -> None:
+    """ruff and mypy (strict, configured in pyproject.toml) report nothing."""
+    if command[2] == "ruff" and shutil.which("ruff") is None:
+        pytest.fail("ruff is not installed: install the test extras (scripts/install)")
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
