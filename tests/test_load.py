@@ -222,12 +222,13 @@ def test_figure_schema_error_names_file_and_line(mini: Path, case: str) -> None:
     assert words in error.message
 
 
-def test_several_problems_in_one_entry_are_counted(mini: Path) -> None:
-    """When an entry has several problems the first is reported and the rest counted."""
+def test_several_problems_in_one_entry_are_each_reported(mini: Path) -> None:
+    """When an entry has several problems, each is reported at its own line."""
     path = write_extra(mini, GOOD_FIGURE.replace('unit: pp', 'unit: "%"').replace("value: 12.5", "value: x"))
-    error = load_error(mini)
-    assert error.path == path
-    assert "more problem" in error.message
+    ws = load_workspace(mini, collect=True)
+    assert [(p.path, p.line) for p in ws.problems] == [
+        (path, line_number(path, "value: x")), (path, line_number(path, 'unit: "%"'))]
+    assert "value" in ws.problems[0].message and "unknown unit" in ws.problems[1].message
 
 
 def test_entries_file_must_be_a_list(mini: Path) -> None:

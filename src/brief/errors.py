@@ -14,6 +14,7 @@ class BriefError(Exception):
     """An error a user can fix: carries the file, the line (1-based) and a hint."""
 
     exit_code = 1
+    severity = "error"
 
     def __init__(self, message: str, path: Path | str | None = None, line: int | None = None,
                  hint: str | None = None) -> None:
@@ -42,6 +43,21 @@ class BriefError(Exception):
     def __str__(self) -> str:
         return self.format()
 
+    @property
+    def problems(self) -> list[BriefError]:
+        """Every problem this error stands for (several when one entry has several faults)."""
+        return getattr(self, "_problems", None) or [self]
+
+    @problems.setter
+    def problems(self, value: list[BriefError]) -> None:
+        self._problems = value
+
+
+class BriefWarning(BriefError):
+    """A problem worth fixing that does not stop a build (unless ``--strict``)."""
+
+    severity = "warning"
+
 
 class WorkspaceError(BriefError):
     """No workspace, no such brief, no such audience."""
@@ -61,3 +77,12 @@ class ChartError(BriefError):
 
 class TypesetError(BriefError):
     """WeasyPrint could not lay out or write the document."""
+
+
+class CheckFailed(BriefError):
+    """``brief check`` (or the check before a build) found errors; they are all in ``problems``."""
+
+    def __init__(self, problems: list[BriefError]) -> None:
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found; nothing was built")
+        self.problems = problems

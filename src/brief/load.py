@@ -12,7 +12,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from brief.errors import DataError, WorkspaceError
+from brief.errors import BriefError, DataError, WorkspaceError
 from brief.models import Brief, Figure, Source
 from brief.yamlio import line_of, read_yaml, validate
 
@@ -34,6 +34,12 @@ class Workspace:
     sources: dict[str, Source] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)
+    # Problems found while loading; entries with errors are left out of the maps above.
+    problems: list[BriefError] = field(default_factory=list)
+
+    def report(self, exc: BriefError) -> None:
+        """Record *exc* (and every problem it stands for) and carry on."""
+        self.problems.extend(exc.problems)
 
     @property
     def templates_dir(self) -> Path:
@@ -60,13 +66,23 @@ def find_root(start: Path) -> Path:
                          hint="run inside a workspace or pass -C DIR")
 
 
-def load_workspace(root: Path) -> Workspace:
-    """Read and validate the workspace at *root*."""
+def load_workspace(root: Path, collect: bool = False) -> Workspace:
+    """Read and validate the workspace at *root*.
+
+    Every file is read and every problem recorded before stopping, as mkdocs does with its
+    config. Without *collect* the first error is raised; with it, problems are left in
+    ``ws.problems`` for ``brief check`` to report all at once.
+    """
     ws = Workspace(root=root.resolve())
-    _load_sources(ws)
-    _load_figures(ws)
-    _load_briefs(ws)
-    _check_references(ws)
+    for stage in (_load_sources, _load_figures, _load_briefs, _check_references):
+        try:
+            stage(ws)
+        except BriefError as exc:
+            ws.report(exc)
+    if not collect:
+        errors = [p for p in ws.problems if p.severity == "error"]
+        if errors:
+            raise errors[0]
     return ws
 
 
@@ -100,9 +116,13 @@ def _load_sources(ws: Workspace) -> None:
         raise WorkspaceError("missing data/sources.yaml", path, hint="every figure needs a source")
     entries = _entries(path)
     for i, node in enumerate(entries):
-        _require_mapping(node, entries, i, path)
-        source = validate(Source, node, path)
-        _register(ws, "source", source.id, path, line_of(entries, [i]))
+        try:
+            _require_mapping(node, entries, i, path)
+            source = validate(Source, node, path)
+            _register(ws, "source", source.id, path, line_of(entries, [i]))
+        except BriefError as exc:
+            ws.report(exc)
+            continue
         ws.sources[source.id] = source
 
 
@@ -114,23 +134,35 @@ def _figure_files(root: Path) -> list[Path]:
 
 def _load_figures(ws: Workspace) -> None:
     for path in _figure_files(ws.root):
-        entries = _entries(path)
+        try:
+            entries = _entries(path)
+        except BriefError as exc:
+            ws.report(exc)
+            continue
         for i, node in enumerate(entries):
-            _require_mapping(node, entries, i, path)
-            figure = validate(Figure, node, path)
-            _register(ws, "figure", figure.id, path, line_of(entries, [i]))
+            try:
+                _require_mapping(node, entries, i, path)
+                figure = validate(Figure, node, path)
+                _register(ws, "figure", figure.id, path, line_of(entries, [i]))
+            except BriefError as exc:
+                ws.report(exc)
+                continue
             ws.figures[figure.id] = figure
 
 
 def _load_briefs(ws: Workspace) -> None:
     folder = ws.root / "briefs"
     for path in sorted(folder.glob("*.yaml")):
-        doc: Any = read_yaml(path)
-        if not isinstance(doc, CommentedMap):
-            raise DataError("a brief file is a mapping (title:, date:, audiences: ...)", path, 1)
-        doc.setdefault("id", path.stem)
-        brief = validate(Brief, doc, path)
-        _register(ws, "brief", brief.id, path, 1)
+        try:
+            doc: Any = read_yaml(path)
+            if not isinstance(doc, CommentedMap):
+                raise DataError("a brief file is a mapping (title:, date:, audiences: ...)", path, 1)
+            doc.setdefault("id", path.stem)
+            brief = validate(Brief, doc, path)
+            _register(ws, "brief", brief.id, path, 1)
+        except BriefError as exc:
+            ws.report(exc)
+            continue
         ws.briefs[brief.id] = brief
         for cid, chart in brief.charts.items():
             ws.origins[f"chart:{brief.id}:{cid}"] = Origin(path, line_of(doc, ["charts", cid]))
@@ -143,21 +175,22 @@ def _check_references(ws: Workspace) -> None:
     for fid, fig in ws.figures.items():
         origin = ws.origin("figure", fid)
         if fig.source is not None and fig.source not in ws.sources:
-            raise DataError(f"figure {fid!r} cites unknown source {fig.source!r}", origin.path, origin.line,
-                            hint=f"add it to data/sources.yaml or use one of: {_some(ws.sources)}")
+            hint = f"add it to data/sources.yaml or use one of: {_some(ws.sources)}"
+            ws.report(DataError(f"figure {fid!r} cites unknown source {fig.source!r}",
+                                origin.path, origin.line, hint=hint))
         if fig.derive is not None:
             for ref in fig.derive.of:
                 if ref not in ws.figures:
-                    raise DataError(f"figure {fid!r} derives from unknown figure {ref!r}",
-                                    origin.path, origin.line, hint=_nearest(ref, ws.figures))
+                    ws.report(DataError(f"figure {fid!r} derives from unknown figure {ref!r}",
+                                        origin.path, origin.line, hint=_nearest(ref, ws.figures)))
     _check_cycles(ws)
     for bid, brief in ws.briefs.items():
         for cid, chart in brief.charts.items():
             for r, row in enumerate(chart.rows):
                 if row.figure not in ws.figures:
                     origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
-                    raise DataError(f"chart {cid!r} uses unknown figure {row.figure!r}",
-                                    origin.path, origin.line, hint=_nearest(row.figure, ws.figures))
+                    ws.report(DataError(f"chart {cid!r} uses unknown figure {row.figure!r}",
+                                        origin.path, origin.line, hint=_nearest(row.figure, ws.figures)))
 
 
 def _check_cycles(ws: Workspace) -> None:
@@ -172,7 +205,8 @@ def _check_cycles(ws: Workspace) -> None:
             raise DataError(f"figures derive from each other in a loop: {cycle}", origin.path, origin.line)
         derive = ws.figures[fid].derive
         for ref in derive.of if derive else ():
-            visit(ref, (*trail, fid))
+            if ref in ws.figures:
+                visit(ref, (*trail, fid))
         done.add(fid)
 
     for fid in ws.figures:

@@ -12,7 +12,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
-from brief.errors import DataError
+from brief.errors import BriefError, DataError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -79,12 +79,19 @@ def validate(model: type[M], node: Any, path: Path) -> M:
     try:
         return model.model_validate(plain(node))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [p for p in first["loc"] if not str(p).startswith("function-")]
-        line = line_of(node, loc)
-        field = ".".join(str(p) for p in loc)
-        message = first["msg"].removeprefix("Value error, ")
-        more = len(exc.errors()) - 1
+        # A union (float | int) fails once per member at the same place: report a place once.
+        by_loc = {tuple(e["loc"][:1]): e for e in reversed(exc.errors())}
+        problems: list[BriefError] = sorted((_problem(e, node, path) for e in by_loc.values()),
+                                            key=lambda p: p.line or 0)
+        more = len(problems) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''} in this entry)" if more else ""
-        what = f"{field}: {message}" if field else message
-        raise DataError(f"{what}{suffix}", path, line) from None
+        first = DataError(problems[0].message + suffix, path, problems[0].line)
+        first.problems = problems
+        raise first from None
+
+
+def _problem(error: Any, node: Any, path: Path) -> DataError:
+    loc = [p for p in error["loc"] if not str(p).startswith("function-")]
+    field = ".".join(str(p) for p in loc)
+    message = error["msg"].removeprefix("Value error, ")
+    return DataError(f"{field}: {message}" if field else message, path, line_of(node, loc))
