@@ -7,13 +7,14 @@ last, atomically.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.brand import load_brand
 from brief.chart import render_charts
-from brief.errors import TemplateError
-from brief.load import Workspace, load_workspace
+from brief.check import check
+from brief.errors import BriefError, CheckFailed, TemplateError
+from brief.load import Workspace
 from brief.publish import write_atomic
 from brief.render import Rendered, render
 from brief.resolve import Job, resolve
@@ -30,6 +31,7 @@ class BuildResult:
     brief: str
     audience: str
     page_budget: int
+    warnings: list[BriefError] = field(default_factory=list)
 
 
 def template_path(ws: Workspace, audience: str) -> list[Path]:
@@ -49,12 +51,20 @@ def render_job(ws: Workspace, job: Job) -> Rendered:
 
 
 def build(root: Path, brief_id: str | None, audience: str) -> BuildResult:
-    """Build one brief for one audience into the workspace's out/ folder."""
+    """Build one brief for one audience into the workspace's out/ folder.
+
+    The same checks as ``brief check`` run first; any error stops the build before
+    anything is written.
+    """
     started = time.perf_counter()
-    ws = load_workspace(root)
+    report = check(root, brief_id)
+    if report.errors:
+        raise CheckFailed(report.sorted())
+    ws = report.workspace
     job = resolve(ws, brief_id, audience)
     rendered = render_job(ws, job)
     result = typeset(rendered.html, ws.templates_dir)
     path = write_atomic(ws.out_dir / job.output_name, result.pdf)
     return BuildResult(path=path, pages=result.pages, seconds=time.perf_counter() - started,
-                       brief=job.brief.id, audience=audience, page_budget=job.audience.page_budget)
+                       brief=job.brief.id, audience=audience, page_budget=job.audience.page_budget,
+                       warnings=report.warnings)

@@ -164,6 +164,11 @@ def _load_briefs(ws: Workspace) -> None:
             ws.report(exc)
             continue
         ws.briefs[brief.id] = brief
+        for name, audience in brief.audiences.items():
+            ws.origins[f"audience:{brief.id}:{name}"] = Origin(path, line_of(doc, ["audiences", name]))
+            for i in range(len(audience.sections)):
+                ws.origins[f"section:{brief.id}:{name}:{i}"] = Origin(
+                    path, line_of(doc, ["audiences", name, "sections", i]))
         for cid, chart in brief.charts.items():
             ws.origins[f"chart:{brief.id}:{cid}"] = Origin(path, line_of(doc, ["charts", cid]))
             for r in range(len(chart.rows)):
@@ -182,7 +187,7 @@ def _check_references(ws: Workspace) -> None:
             for ref in fig.derive.of:
                 if ref not in ws.figures:
                     ws.report(DataError(f"figure {fid!r} derives from unknown figure {ref!r}",
-                                        origin.path, origin.line, hint=_nearest(ref, ws.figures)))
+                                        origin.path, origin.line, hint=nearest(ref, ws.figures)))
     _check_cycles(ws)
     for bid, brief in ws.briefs.items():
         for cid, chart in brief.charts.items():
@@ -190,7 +195,7 @@ def _check_references(ws: Workspace) -> None:
                 if row.figure not in ws.figures:
                     origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
                     ws.report(DataError(f"chart {cid!r} uses unknown figure {row.figure!r}",
-                                        origin.path, origin.line, hint=_nearest(row.figure, ws.figures)))
+                                        origin.path, origin.line, hint=nearest(row.figure, ws.figures)))
 
 
 def _check_cycles(ws: Workspace) -> None:
@@ -218,7 +223,7 @@ def _some(names: dict[str, Any]) -> str:
     return ", ".join(listed[:8]) + (" …" if len(listed) > 8 else "")
 
 
-def _nearest(name: str, names: dict[str, Any]) -> str:
+def nearest(name: str, names: dict[str, Any]) -> str:
     """A hint naming the closest valid names (difflib's ratio, as ``git`` does for commands)."""
     import difflib
 

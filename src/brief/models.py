@@ -130,6 +130,10 @@ class Figure(Strict):
     note: str | None = None
     claimed_by: str | None = None
     derive: Derivation | None = None
+    # Figures that record the same quantity from different sources share a `quantity`;
+    # where their values differ, the one used says why in `preferred`.
+    quantity: Id | None = None
+    preferred: str | None = Field(default=None, min_length=10, description="why this value is used")
 
     @field_validator("value")
     @classmethod
@@ -144,6 +148,12 @@ class Figure(Strict):
         if name not in UNITS:
             raise ValueError(f"unknown unit {name!r}; valid units: {', '.join(sorted(UNITS))}")
         return name
+
+    @model_validator(mode="after")
+    def _preferred_needs_quantity(self) -> Figure:
+        if self.preferred is not None and self.quantity is None:
+            raise ValueError("'preferred' needs 'quantity': name the quantity the alternatives share")
+        return self
 
     @model_validator(mode="after")
     def _value_or_derivation(self) -> Figure:
@@ -209,5 +219,7 @@ class Brief(Strict):
     language: str = "en-US"
     subject: str | None = None
     keywords: list[str] = Field(default_factory=list)
+    freshness_months: int | None = Field(
+        default=None, ge=1, description="warn about figures older than this, counted back from `date`")
     charts: dict[Id, ChartSpec] = Field(default_factory=dict)
     audiences: dict[Id, Audience] = Field(min_length=1)

@@ -1,0 +1,282 @@
+"""Checks: everything a build reads, validated without building, every problem at once.
+
+``brief check`` reports these; ``brief build`` runs them first and refuses to build on an
+error. Templates are checked statically (Jinja's parser, not a render), so a check is
+fast and needs neither Altair nor WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from jinja2 import nodes
+
+from brief.errors import BriefError, BriefWarning, DataError, TemplateError, WorkspaceError
+from brief.load import Workspace, nearest, load_workspace
+from brief.models import Brief
+from brief.render import make_environment
+from brief.units import format_value
+
+
+@dataclass
+class Report:
+    """What a check found, and which figures each brief's audiences use."""
+
+    workspace: Workspace
+    problems: list[BriefError] = field(default_factory=list)
+    # brief id → audience → figure ids the audience prints (templates and charts)
+    usage: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[BriefError]:
+        """Problems that stop a build."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[BriefError]:
+        """Problems worth fixing that do not stop a build."""
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def sorted(self) -> list[BriefError]:
+        """Problems grouped by file, in line order."""
+        return sorted(self.problems, key=lambda p: (str(p.path or ""), p.line or 0))
+
+
+def check(root: Path, brief_id: str | None = None) -> Report:
+    """Check the workspace at *root* (and only *brief_id*'s brief, when given)."""
+    ws = load_workspace(root, collect=True)
+    report = Report(ws, list(ws.problems))
+    briefs = list(ws.briefs.values())
+    if brief_id is not None:
+        stem = Path(brief_id).stem
+        if stem not in ws.briefs:
+            report.problems.append(WorkspaceError(
+                f"no brief named {brief_id!r}", hint=f"choose from: {', '.join(sorted(ws.briefs)) or 'none'}"))
+            return report
+        briefs = [ws.briefs[stem]]
+    for brief in briefs:
+        report.usage[brief.id] = _check_brief(ws, brief, report.problems)
+    _check_sources_cited(ws, report.problems)
+    _check_conflicts(ws, report)
+    for brief in briefs:
+        _check_freshness(ws, brief, report)
+    return report
+
+
+# --- templates ---------------------------------------------------------------------
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_HTML_TAG = re.compile(r"<[^>]*>", re.S)
+_LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.M)
+# A standalone number: not part of a name ("GPT-4", "V3", "3.1-405B") or of a larger number.
+_NUMBER = re.compile(r"(?<![\w.,\-–/])\d+(?:[.,]\d+)*(?![\w\-–]|[.,]\d)")
+_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+_ORDINAL_WORDS = ("figure", "fig.", "table", "section", "chapter", "ch.", "no.", "page", "p.", "pp.")
+
+
+def _blank(match: re.Match[str]) -> str:
+    # Keep line numbers: replace a construct by as many newlines as it spans.
+    return "\n" * match.group(0).count("\n") or " "
+
+
+def hand_typed_numbers(source: str) -> list[tuple[int, str]]:
+    """Numbers typed into narrative text, as ``(line, text)``.
+
+    Text inside Jinja tags (where ``fig()`` calls live), HTML tags and Markdown list markers
+    is ignored, as are years and ordinals ("Figure 3"). Wrap a number that is really a
+    name in a Jinja string to mark it literal: ``{{ "G7" }}``.
+    """
+    text = _JINJA.sub(_blank, source)
+    text = _HTML_TAG.sub(_blank, text)
+    text = _LIST_MARKER.sub(lambda m: m.group(1), text)
+    found = []
+    for match in _NUMBER.finditer(text):
+        token = match.group(0)
+        if _YEAR.match(token):
+            continue
+        before = text[:match.start()].rstrip().rsplit(None, 1)
+        if before and before[-1].lower() in _ORDINAL_WORDS:
+            continue
+        found.append((text.count("\n", 0, match.start()) + 1, token))
+    return found
+
+
+def _calls(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
+    """``(function, first argument, line)`` for each fig/chart/cite call with literal arguments."""
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name in ("fig", "chart", "cite"):
+            for i, arg in enumerate(call.args):
+                if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
+                    yield call.node.name, arg.value, call.lineno
+                if call.node.name != "chart" or i > 0 and not isinstance(arg, nodes.Const):
+                    break
+
+
+def _check_brief(ws: Workspace, brief: Brief, problems: list[BriefError]) -> dict[str, set[str]]:
+    usage: dict[str, set[str]] = {}
+    preferred = _preferred_by_quantity(ws)
+    for cid, chart in brief.charts.items():
+        origin = ws.origin("chart", f"{brief.id}:{cid}")
+        for what in (chart.title, chart.subtitle):
+            for _, token in hand_typed_numbers(what):
+                problems.append(DataError(f"chart {cid!r} has a hand-typed number {token!r} in its title "
+                                          "or subtitle", origin.path, origin.line,
+                                          hint="state the takeaway in words; numbers come from figures"))
+    for name, audience in brief.audiences.items():
+        a_origin = ws.origin("audience", f"{brief.id}:{name}")
+        folder = ws.templates_dir / name
+        if not folder.is_dir():
+            problems.append(TemplateError(f"no template folder for audience {name!r}", a_origin.path,
+                                          a_origin.line, hint=f"create templates/{name}/"))
+            usage[name] = set()
+            continue
+        env = make_environment([folder, ws.templates_dir])
+        used: set[str] = set()
+        for chart_id in audience.charts:
+            if chart_id not in brief.charts:
+                problems.append(DataError(f"audience {name!r} lists unknown chart {chart_id!r}",
+                                          a_origin.path, a_origin.line, hint=nearest(chart_id, brief.charts)))
+            else:
+                used.update(row.figure for row in brief.charts[chart_id].rows)
+        for i, section in enumerate(audience.sections):
+            path = next((p / f"{section}.md.j2" for p in (folder, ws.templates_dir)
+                         if (p / f"{section}.md.j2").is_file()), None)
+            if path is None:
+                s_origin = ws.origin("section", f"{brief.id}:{name}:{i}")
+                problems.append(TemplateError(f"section {section!r} of audience {name!r} has no template",
+                                              s_origin.path, s_origin.line,
+                                              hint=f"create templates/{name}/{section}.md.j2"))
+                continue
+            used |= _check_template(ws, brief, name, path, env, preferred, problems)
+        layout = folder / "layout.html.j2"
+        if not layout.is_file():
+            layout = ws.templates_dir / "base.html.j2"
+        if layout.is_file():
+            used |= _check_template(ws, brief, name, layout, env, preferred, problems, narrative=False)
+        usage[name] = _with_inputs(ws, used)
+    return usage
+
+
+def _check_template(ws: Workspace, brief: Brief, audience: str, path: Path, env: jinja2.Environment,
+                    preferred: dict[str, str], problems: list[BriefError], narrative: bool = True) -> set[str]:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.append(TemplateError("not UTF-8 text", path, hint="save the file as UTF-8"))
+        return set()
+    try:
+        tree = env.parse(source, name=path.name, filename=str(path))
+    except jinja2.TemplateSyntaxError as exc:
+        problems.append(TemplateError(f"template syntax error: {exc.message}", path, exc.lineno))
+        return set()
+    used: set[str] = set()
+    charts = brief.charts
+    placed = brief.audiences[audience].charts
+    for function, name, line in _calls(tree):
+        if function == "fig":
+            if name not in ws.figures:
+                problems.append(TemplateError(f"unknown figure {name!r}", path, line,
+                                              hint=nearest(name, ws.figures)))
+                continue
+            quantity = ws.figures[name].quantity
+            if quantity in preferred and preferred[quantity] != name:
+                problems.append(TemplateError(
+                    f"figure {name!r} is not the value used for {quantity!r}", path, line,
+                    hint=f"use {preferred[quantity]!r}, which the data marks as preferred"))
+            used.add(name)
+        elif function == "chart" and name not in charts:
+            problems.append(TemplateError(f"unknown chart {name!r}", path, line, hint=nearest(name, charts)))
+        elif function == "chart" and name not in placed:
+            problems.append(TemplateError(f"chart {name!r} is not in audience {audience!r}'s charts", path,
+                                          line, hint="add it to the audience's charts: in the brief file"))
+        elif function == "cite" and name not in ws.sources:
+            problems.append(TemplateError(f"unknown source {name!r}", path, line,
+                                          hint=nearest(name, ws.sources)))
+    if narrative:
+        for line, token in hand_typed_numbers(source):
+            problems.append(TemplateError(
+                f"hand-typed number {token!r} in narrative text", path, line,
+                hint='use {{ fig("id") }} so the number comes from data, or {{ "..." }} if it is a name'))
+    return used
+
+
+def _with_inputs(ws: Workspace, used: set[str]) -> set[str]:
+    """*used* plus every figure a derived one is computed from."""
+    out: set[str] = set()
+    stack = [f for f in used if f in ws.figures]
+    while stack:
+        fid = stack.pop()
+        if fid in out:
+            continue
+        out.add(fid)
+        derive = ws.figures[fid].derive
+        stack.extend(ref for ref in (derive.of if derive else ()) if ref in ws.figures)
+    return out
+
+
+# --- data --------------------------------------------------------------------------
+
+
+def _check_sources_cited(ws: Workspace, problems: list[BriefError]) -> None:
+    cited = {f.source for f in ws.figures.values()}
+    for sid in ws.sources:
+        if sid not in cited:
+            origin = ws.origin("source", sid)
+            problems.append(BriefWarning(f"source {sid!r} is never cited by a figure", origin.path, origin.line,
+                                         hint="cite it from a figure or remove it"))
+
+
+def _preferred_by_quantity(ws: Workspace) -> dict[str, str]:
+    return {f.quantity: f.id for f in ws.figures.values() if f.quantity and f.preferred}
+
+
+def _check_conflicts(ws: Workspace, report: Report) -> None:
+    groups: dict[str, list[str]] = {}
+    for fid, fig in ws.figures.items():
+        if fig.quantity:
+            groups.setdefault(fig.quantity, []).append(fid)
+    for quantity, members in groups.items():
+        figs = [ws.figures[m] for m in members]
+        values = {(f.value, f.unit) for f in figs}
+        sources = {f.source for f in figs}
+        chosen = [f for f in figs if f.preferred]
+        if len(chosen) > 1:
+            origin = ws.origin("figure", chosen[1].id)
+            report.problems.append(DataError(
+                f"quantity {quantity!r} has more than one preferred figure: "
+                f"{', '.join(f.id for f in chosen)}", origin.path, origin.line,
+                hint="keep 'preferred' on the one value the brief uses"))
+        elif len(values) > 1 and len(sources) > 1 and not chosen:
+            origin = ws.origin("figure", members[0])
+            listed = "; ".join(f"{f.id} = {format_value(f.value or 0, f.unit, f.decimals)} ({f.source})"
+                               for f in figs)
+            report.problems.append(DataError(
+                f"sources disagree on {quantity!r}: {listed}", origin.path, origin.line,
+                hint="add preferred: \"why this value is used\" to the figure the brief should print"))
+
+
+def _period_end(as_of: str) -> tuple[int, int]:
+    parts = [int(p) for p in as_of.split("-")]
+    return parts[0], parts[1] if len(parts) > 1 else 12
+
+
+def _check_freshness(ws: Workspace, brief: Brief, report: Report) -> None:
+    if brief.freshness_months is None:
+        return
+    used = set().union(*report.usage.get(brief.id, {}).values()) if report.usage.get(brief.id) else set()
+    for fid in sorted(used):
+        fig = ws.figures[fid]
+        if fig.as_of is None:
+            continue
+        year, month = _period_end(fig.as_of)
+        age = (brief.date.year - year) * 12 + brief.date.month - month
+        if age > brief.freshness_months:
+            origin = ws.origin("figure", fid)
+            report.problems.append(BriefWarning(
+                f"figure {fid!r} is as of {fig.as_of}, {age} months before the brief's date "
+                f"({brief.date.isoformat()}); the brief's freshness window is {brief.freshness_months} months",
+                origin.path, origin.line, hint="update it from a newer source or state its age in the text"))
