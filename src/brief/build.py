@@ -57,7 +57,7 @@ def build(root: Path, brief_id: str | None, audience: str) -> BuildResult:
     anything is written.
     """
     started = time.perf_counter()
-    report = check(root, brief_id)
+    report = check(root, brief_id, [audience])
     if report.errors:
         raise CheckFailed(report.sorted())
     ws = report.workspace

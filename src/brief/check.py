@@ -16,7 +16,7 @@ import jinja2
 from jinja2 import nodes
 
 from brief.errors import BriefError, BriefWarning, DataError, TemplateError, WorkspaceError
-from brief.load import Workspace, nearest, load_workspace
+from brief.load import Workspace, load_workspace, nearest
 from brief.models import Brief
 from brief.render import make_environment
 from brief.units import format_value
@@ -46,10 +46,13 @@ class Report:
         return sorted(self.problems, key=lambda p: (str(p.path or ""), p.line or 0))
 
 
-def check(root: Path, brief_id: str | None = None) -> Report:
-    """Check the workspace at *root* (and only *brief_id*'s brief, when given)."""
+def check(root: Path, brief_id: str | None = None, audiences: list[str] | None = None) -> Report:
+    """Check the workspace at *root*: every brief, or only *brief_id*'s, and only the named
+    *audiences* of it when given (a build checks what it builds)."""
     ws = load_workspace(root, collect=True)
     report = Report(ws, list(ws.problems))
+    if report.errors:  # the rest would only repeat these as unknown names
+        return report
     briefs = list(ws.briefs.values())
     if brief_id is not None:
         stem = Path(brief_id).stem
@@ -59,7 +62,7 @@ def check(root: Path, brief_id: str | None = None) -> Report:
             return report
         briefs = [ws.briefs[stem]]
     for brief in briefs:
-        report.usage[brief.id] = _check_brief(ws, brief, report.problems)
+        report.usage[brief.id] = _check_brief(ws, brief, report.problems, audiences)
     _check_sources_cited(ws, report.problems)
     _check_conflicts(ws, report)
     for brief in briefs:
@@ -112,11 +115,12 @@ def _calls(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
             for i, arg in enumerate(call.args):
                 if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
                     yield call.node.name, arg.value, call.lineno
-                if call.node.name != "chart" or i > 0 and not isinstance(arg, nodes.Const):
+                if call.node.name != "chart" or (i > 0 and not isinstance(arg, nodes.Const)):
                     break
 
 
-def _check_brief(ws: Workspace, brief: Brief, problems: list[BriefError]) -> dict[str, set[str]]:
+def _check_brief(ws: Workspace, brief: Brief, problems: list[BriefError],
+                 only: list[str] | None = None) -> dict[str, set[str]]:
     usage: dict[str, set[str]] = {}
     preferred = _preferred_by_quantity(ws)
     for cid, chart in brief.charts.items():
@@ -127,6 +131,8 @@ def _check_brief(ws: Workspace, brief: Brief, problems: list[BriefError]) -> dic
                                           "or subtitle", origin.path, origin.line,
                                           hint="state the takeaway in words; numbers come from figures"))
     for name, audience in brief.audiences.items():
+        if only is not None and name not in only:
+            continue
         a_origin = ws.origin("audience", f"{brief.id}:{name}")
         folder = ws.templates_dir / name
         if not folder.is_dir():

@@ -27,8 +27,11 @@ class _Group(click.Group):
             root = ctx.obj.get("root") if ctx.obj else None
             if isinstance(exc, CheckFailed):
                 for problem in exc.problems:
-                    click.echo(_describe(problem, root), err=True)
-            click.echo(f"error: {exc.format(relative_to=root)}", err=True)
+                    click.echo(f"{problem.severity}: {problem.format(relative_to=root)}", err=True)
+                if len([p for p in exc.problems if p.severity == "error"]) > 1:
+                    click.echo(f"error: {exc.message}", err=True)
+            else:
+                click.echo(f"error: {exc.format(relative_to=root)}", err=True)
             sys.exit(exc.exit_code)
 
 
@@ -75,7 +78,7 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...]) -> 
         shown = result.path.relative_to(root) if result.path.is_relative_to(root) else result.path
         pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
         for warning in result.warnings:
-            click.echo(_describe(warning, root), err=True)
+            click.echo(f"warning: {warning.format(relative_to=root)}", err=True)
         click.echo(f"{shown}  {pages}  {result.seconds:.1f} s")
         if result.pages > result.page_budget:
             click.echo(f"warning: {result.audience} is {result.pages} pages, over its budget of "

@@ -75,6 +75,10 @@ def load_workspace(root: Path, collect: bool = False) -> Workspace:
     """
     ws = Workspace(root=root.resolve())
     for stage in (_load_sources, _load_figures, _load_briefs, _check_references):
+        # Entries that failed to load would make every reference to them an error too:
+        # report the cause, not the cascade.
+        if stage is _check_references and ws.problems:
+            break
         try:
             stage(ws)
         except BriefError as exc:
