@@ -7,14 +7,21 @@ first note that cites a source gives the full reference; later ones use the shor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html import escape
 
 from brief.models import CslDate, Source
 from brief.resolve import ResolvedFigure
+from brief.units import format_value
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
+
+
+def typographic(text: str) -> str:
+    """Curly apostrophes for text that does not pass through Markdown's typographer."""
+    return re.sub(r"(?<=\w)'(?=\w)", "’", text)
 
 
 def format_date(date: CslDate) -> str:
@@ -55,6 +62,7 @@ class Note:
     number: int
     refs: list[tuple[str, str]]
     preamble: list[str] = field(default_factory=list)
+    postscript: list[str] = field(default_factory=list)
     html: str = ""
 
     @property
@@ -95,7 +103,17 @@ class Notes:
                 locs = refs.setdefault(base.source, [])
                 if base.locator and base.locator not in locs:
                     locs.append(base.locator)
-        return self._add(key, [(sid, "; ".join(locs)) for sid, locs in refs.items()], preamble)
+        note = self._add(key, [(sid, "; ".join(locs)) for sid, locs in refs.items()], preamble)
+        if fig.alternatives and not note.postscript:
+            # Where sources disagree the brief says which value it prints and why.
+            others = "; ".join(
+                f"{escape(format_value(alt.value or 0, alt.unit, alt.decimals))} "
+                f"({escape(', '.join(p for p in (short_title(self.sources[alt.source]), alt.locator) if p))})"
+                for alt in fig.alternatives if alt.source in self.sources)
+            note.postscript.append(f"Other sources give {others}. {escape(fig.preferred or '')}")
+            if note.html:
+                note.html = typographic(note.html + " " + note.postscript[-1])
+        return note
 
     def for_source(self, source_id: str, locator: str | None = None) -> Note:
         """The note citing *source_id* at *locator* (for quotes and non-numeric claims)."""
@@ -118,7 +136,7 @@ class Notes:
         for sid, locator in note.refs:
             parts.append(self._reference(sid, locator, first=sid not in self._cited))
             self._cited.add(sid)
-        note.html = " ".join(parts)
+        note.html = typographic(" ".join(parts + note.postscript))
 
     def finalise(self, order: list[int]) -> dict[int, int]:
         """Renumber notes so that *order* (provisional numbers as first read) runs 1, 2, 3…

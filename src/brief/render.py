@@ -24,7 +24,7 @@ from mdit_py_plugins.container import container_plugin
 
 from brief.brand import Brand
 from brief.chart import RenderedChart
-from brief.citations import Note, Notes
+from brief.citations import Note, Notes, short_title, typographic
 from brief.errors import BriefError, TemplateError
 from brief.resolve import Job
 
@@ -107,6 +107,22 @@ class _Context:
                                        f"sources: {', '.join(sorted(self.job.sources))}")
         return Markup(self._mark(self.notes.for_source(source_id, locator)))
 
+    def figures_table(self) -> Markup:
+        """``{{ figures_table() }}``: every figure printed so far, with its value, date and source."""
+        rows = []
+        for fid in dict.fromkeys(self.figures_used):
+            fig = self.job.figures[fid]
+            if fig.derivation:
+                source = f"Calculated: {fig.derivation}"
+            else:
+                source = "; ".join(", ".join(p for p in (short_title(self.job.sources[b.source]), b.locator) if p)
+                                   for b in fig.bases if b.source)
+            rows.append(f"<tr><td>{escape(fig.label)}</td><td class=\"num\">{escape(fig.text())}</td>"
+                        f"<td>{escape(fig.as_of)}</td><td>{escape(source)}</td></tr>")
+        head = "<tr><th scope=\"col\">Figure</th><th scope=\"col\">Value</th><th scope=\"col\">As of</th>" \
+               "<th scope=\"col\">Source</th></tr>"
+        return Markup(f'<table class="figures-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
+
     def chart(self, *chart_ids: str) -> Markup:
         """``{{ chart("id") }}``; several ids place the charts side by side."""
         for chart_id in chart_ids:
@@ -164,18 +180,13 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
         raise TemplateError(f"template error: {exc}", path or name, line) from None
 
 
-def _typographic(text: str) -> str:
-    """Curly apostrophes for text that does not pass through Markdown (chart titles)."""
-    return re.sub(r"(?<=\w)'(?=\w)", "’", text)
-
-
 def _figure_html(chart: RenderedChart, number: int, note_mark: str) -> str:
     svg64 = base64.b64encode(chart.svg.encode("utf-8")).decode("ascii")
     return (
         f'<figure class="chart chart-{chart.width}" id="figure-{chart.id}">'
         f'<figcaption><span class="chart-title"><span class="chart-number">Figure {number}.</span> '
-        f'{escape(_typographic(chart.title))}</span>'
-        f'<span class="chart-subtitle">{escape(_typographic(chart.subtitle))}</span>'
+        f'{escape(typographic(chart.title))}</span>'
+        f'<span class="chart-subtitle">{escape(typographic(chart.subtitle))}</span>'
         f'</figcaption>'
         f'<img src="data:image/svg+xml;base64,{svg64}" alt="{escape(chart.alt, quote=True)}">'
         f'<p class="chart-source">{escape(chart.source_line)}{note_mark}</p>'
@@ -245,7 +256,8 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, search_path
     ctx = _Context(job, charts)
     md = _markdown()
     base = {"brief": job.brief, "audience": job.audience, "audience_name": job.audience_name,
-            "brand": brand, "fig": ctx.fig, "cite": ctx.cite, "chart": ctx.chart}
+            "brand": brand, "fig": ctx.fig, "cite": ctx.cite, "chart": ctx.chart,
+            "figures_table": ctx.figures_table}
     counter = [0]
     sections = []
     for name in job.audience.sections:

@@ -31,6 +31,9 @@ class ResolvedFigure:
     # For a base figure, itself; for a derived one, the base figures it is computed from.
     bases: tuple[Figure, ...]
     derivation: str | None = None
+    # For a figure chosen among sources that disagree: why, and the values not used.
+    preferred: str | None = None
+    alternatives: tuple[Figure, ...] = ()
 
     def text(self, style: str = "long") -> str:
         """The value formatted by its unit, e.g. ``17.5 percentage points``."""
@@ -103,8 +106,11 @@ def resolve_figures(ws: Workspace) -> dict[str, ResolvedFigure]:
 def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure]) -> ResolvedFigure:
     if fig.derive is None:
         assert fig.value is not None and fig.as_of is not None  # guaranteed by the model
+        alternatives = tuple(other for other in ws.figures.values()
+                             if fig.preferred and other.quantity == fig.quantity and other.id != fig.id)
         return ResolvedFigure(fig.id, fig.label, fig.value, fig.unit, fig.decimals, fig.as_of,
-                              fig.note, fig.claimed_by, (fig,))
+                              fig.note, fig.claimed_by, (fig,), preferred=fig.preferred,
+                              alternatives=alternatives)
     a, b = (get(ref) for ref in fig.derive.of)
     symbol, operation = _OPERATIONS[fig.derive.op]
     try:
