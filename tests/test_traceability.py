@@ -13,6 +13,7 @@ import html as htmllib
 import re
 
 import pytest
+
 from conftest import PolicyBuild, spaced
 
 # A standalone number: not part of a name ("GPT-4", "3.1-405B", "H800") or glued to a
