@@ -36,10 +36,12 @@ def brand_error(folder: Path) -> DataError:
 
 
 def test_css_has_a_font_face_for_every_font_file(brand: Brand) -> None:
-    """css() declares every font file with its family, weight and style, by relative path."""
+    """css() declares every font file with its family, weight and style, as a file URL
+    next to the brand file (so an overlay's brand can bring its own fonts)."""
     css = brand.css()
     files = sorted(p.name for p in (REPO / "templates" / "fonts").glob("*.ttf"))
-    faces = re.findall(r'@font-face \{ font-family: "([^"]+)"; src: url\("fonts/([^"]+)"\); '
+    prefix = re.escape((REPO / "templates" / "fonts").as_uri())
+    faces = re.findall(r'@font-face \{ font-family: "([^"]+)"; src: url\("' + prefix + r'/([^"]+)"\); '
                        r"font-weight: (\d+); font-style: (normal|italic); \}", css)
     assert sorted(f[1] for f in faces) == files
     assert {f[0] for f in faces} == {"Source Serif 4", "Source Sans 3"}

@@ -101,7 +101,7 @@ def test_audience_listing_an_unknown_chart(mini_job: Job, brand: Brand) -> None:
     audience = mini_job.audience.model_copy(update={"charts": ["nope", "counts"]})
     job = replace(mini_job, audience=audience)
     with pytest.raises(ChartError) as info:
-        render_charts(job, brand, FONTS)
+        render_charts(job, brand)
     assert info.value.message == "audience 'policy' lists unknown chart 'nope'"
     assert info.value.hint == "charts in this brief: counts, shares"
 
@@ -114,7 +114,7 @@ def _font_families(svg: str) -> set[str]:
 def test_render_chart_bar_svg(mini_job: Job, brand: Brand) -> None:
     """A bar chart renders to an SVG of its column's width, in the brand's chart font, with
     every value label and a source line built from its figures."""
-    chart = render_chart("counts", mini_job.brief.charts["counts"], mini_job, brand, FONTS)
+    chart = render_chart("counts", mini_job.brief.charts["counts"], mini_job, brand)
     assert chart.svg.startswith("<svg")
     assert f'width="{HALF_WIDTH_PX}"' in chart.svg
     assert _font_families(chart.svg) == {"Source Sans 3"}
@@ -129,7 +129,7 @@ def test_render_chart_bar_svg(mini_job: Job, brand: Brand) -> None:
 @pytest.mark.slow
 def test_render_chart_dumbbell_svg(mini_job: Job, brand: Brand) -> None:
     """A full-width dumbbell chart renders with its axis titled by the unit and short labels."""
-    chart = render_chart("shares", mini_job.brief.charts["shares"], mini_job, brand, FONTS)
+    chart = render_chart("shares", mini_job.brief.charts["shares"], mini_job, brand)
     assert f'width="{FULL_WIDTH_PX}"' in chart.svg
     assert _font_families(chart.svg) == {"Source Sans 3"}
     texts = set(re.findall(r"<text[^>]*>([^<]*)</text>", chart.svg))
@@ -140,7 +140,7 @@ def test_render_chart_dumbbell_svg(mini_job: Job, brand: Brand) -> None:
 def test_render_charts_of_the_real_brief(real_job: Job, brand: Brand) -> None:
     """Every chart of the real policy audience renders, only in the brand's chart font, and a
     pp chart never labels a value with "%"."""
-    charts = render_charts(real_job, brand, FONTS)
+    charts = render_charts(real_job, brand)
     assert list(charts) == real_job.audience.charts
     for chart in charts.values():
         assert _font_families(chart.svg) == {"Source Sans 3"}

@@ -21,6 +21,7 @@ from brief.errors import TemplateError
 from brief.load import load_workspace
 from brief.render import Rendered, render
 from brief.resolve import Job, resolve
+from brief.templates import TemplateSet
 from conftest import REPO, replace_in
 
 NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)">(\d+)</a>')
@@ -55,7 +56,8 @@ def render_with(mini_job: Job, brand: Brand, section_path: Path) -> RenderFn:
             section_path.write_text(text, encoding="utf-8")
         ids = job.audience.charts if charts is None else charts
         rendered_charts = {cid: stand_in_chart(job, brand, cid) for cid in ids}
-        return render(job, rendered_charts, brand, [section_path.parent, REPO / "templates"])
+        templates = TemplateSet(REPO / "templates", "policy", section_path.parent.parent)
+        return render(job, rendered_charts, brand, templates)
 
     return run
 
@@ -214,7 +216,7 @@ def test_marks_in_real_policy_sections(tmp_path: Path, brand: Brand) -> None:
     root = copy_workspace(REPO, tmp_path / "ws")
     job = resolve(load_workspace(root), None, "policy")
     charts = {cid: stand_in_chart(job, brand, cid) for cid in job.audience.charts}
-    rendered = render(job, charts, brand, [root / "templates" / "policy", root / "templates"])
+    rendered = render(job, charts, brand, TemplateSet(root / "templates", "policy"))
     body = rendered.html.split('<section class="endnotes">')[0]
     marks = list(NOTE_REF.finditer(body))
     assert len(marks) > 20
@@ -326,7 +328,7 @@ def test_data_is_escaped(mini: Path, brand: Brand) -> None:
         encoding="utf-8")
     job = resolve(load_workspace(mini), None, "policy")
     rendered = render(job, {"counts": stand_in_chart(job, brand, "counts")}, brand,
-                      [mini / "templates" / "policy", REPO / "templates"])
+                      TemplateSet(REPO / "templates", "policy", mini / "templates"))
     html = rendered.html
     assert "<script>" not in html and "<img src=x>" not in html and "<b>Alpha</b>" not in html
     assert "<h1>Widgets &lt;script&gt;alert(1)&lt;/script&gt; &amp; co</h1>" in html

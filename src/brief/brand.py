@@ -11,9 +11,10 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from brief.errors import DataError
+from brief.templates import TemplateSet
 from brief.yamlio import line_of, read_yaml, validate
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -111,6 +112,7 @@ class Brand(BaseModel):
     color: Colors
     typography: Typography
     defaults: dict[str, Any] = Field(default_factory=dict)
+    _folder: Path = PrivateAttr(default=Path("."))
 
     @property
     def chart(self) -> ChartDefaults:
@@ -138,10 +140,14 @@ class Brand(BaseModel):
         return out
 
 
+    def font_files(self) -> list[Path]:
+        """Every font file, as an absolute path (relative paths are from the brand file's folder)."""
+        return [self._folder / f.path for fam in self.typography.fonts for f in fam.files]
+
     def css(self) -> str:
         """The stylesheet preamble: ``@font-face`` rules for the font files, then the variables."""
         faces = [
-            f'@font-face {{ font-family: "{fam.family}"; src: url("{f.path}"); '
+            f'@font-face {{ font-family: "{fam.family}"; src: url("{(self._folder / f.path).as_uri()}"); '
             f"font-weight: {f.weight}; font-style: {f.style}; }}"
             for fam in self.typography.fonts for f in fam.files
         ]
@@ -170,18 +176,22 @@ def _check_chart_defaults(brand: Brand, node: Any, path: Path) -> None:
                             hint=f"palette colours: {', '.join(brand.color.palette) or 'none'}") from None
 
 
-def load_brand(templates_dir: Path) -> Brand:
-    """Read ``brand.yml`` from *templates_dir* and check that its font files exist."""
-    path = templates_dir / "brand.yml"
-    if not path.exists():
+def load_brand(templates: TemplateSet | Path) -> Brand:
+    """Read the winning ``brand.yml`` (overlay before workspace) and check its font files."""
+    if isinstance(templates, Path):
+        templates = TemplateSet(templates, ".")
+    found = templates.find_shared("brand.yml")
+    path = found or templates.workspace / "brand.yml"
+    if found is None:
         raise DataError("missing brand file", path,
                         hint="copy templates/brand.yml from a workspace made by brief")
     node = read_yaml(path)
     brand = validate(Brand, node, path)
     _check_chart_defaults(brand, node, path)
+    brand._folder = path.parent.resolve()
     for family in brand.typography.fonts:
         for font in family.files:
-            if not (templates_dir / font.path).is_file():
+            if not (path.parent / font.path).is_file():
                 raise DataError(f"font file {font.path!r} of {family.family!r} not found", path,
-                                hint="font paths are relative to the templates folder")
+                                hint="font paths are relative to the brand file's folder")
     return brand

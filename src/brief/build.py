@@ -13,11 +13,12 @@ from pathlib import Path
 from brief.brand import load_brand
 from brief.chart import render_charts
 from brief.check import check
-from brief.errors import BriefError, CheckFailed, TemplateError
+from brief.errors import BriefError, BudgetError, CheckFailed, TemplateError
 from brief.load import Workspace
 from brief.publish import write_atomic
 from brief.render import Rendered, render
 from brief.resolve import Job, resolve
+from brief.templates import TemplateSet
 from brief.typeset import typeset
 
 
@@ -34,36 +35,44 @@ class BuildResult:
     warnings: list[BriefError] = field(default_factory=list)
 
 
-def template_path(ws: Workspace, audience: str) -> list[Path]:
-    """Template folders searched for an audience, first match wins."""
-    return [ws.templates_dir / audience, ws.templates_dir]
+def templates_for(ws: Workspace, job: Job, overlay: Path | None = None) -> TemplateSet:
+    """The template folders of the job's audience, with the user's overlay on top."""
+    return TemplateSet(ws.templates_dir, job.template_folder, overlay.resolve() if overlay else None)
 
 
-def render_job(ws: Workspace, job: Job) -> Rendered:
+def render_job(ws: Workspace, job: Job, overlay: Path | None = None) -> Rendered:
     """Charts and HTML for one job (everything before typesetting)."""
-    search = template_path(ws, job.audience_name)
-    if not search[0].is_dir():
-        raise TemplateError(f"no template folder for audience {job.audience_name!r}", search[0],
-                            hint=f"create templates/{job.audience_name}/ with the audience's sections")
-    brand = load_brand(ws.templates_dir)
-    charts = render_charts(job, brand, ws.templates_dir / "fonts")
-    return render(job, charts, brand, search)
+    templates = templates_for(ws, job, overlay)
+    if not templates.has_audience_folder():
+        raise TemplateError(f"no template folder for audience {job.audience_name!r}",
+                            ws.templates_dir / job.template_folder,
+                            hint=f"create templates/{job.template_folder}/ with the audience's sections")
+    brand = load_brand(templates)
+    charts = render_charts(job, brand)
+    return render(job, charts, brand, templates)
 
 
-def build(root: Path, brief_id: str | None, audience: str) -> BuildResult:
+def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None = None,
+          strict: bool = False) -> BuildResult:
     """Build one brief for one audience into the workspace's out/ folder.
 
     The same checks as ``brief check`` run first; any error stops the build before
-    anything is written.
+    anything is written. *overlay* is a folder of templates that wins over the
+    workspace's; with *strict*, warnings and a page count over budget are errors.
     """
     started = time.perf_counter()
-    report = check(root, brief_id, [audience])
-    if report.errors:
+    report = check(root, brief_id, [audience], overlay)
+    if report.errors or (strict and report.warnings):
         raise CheckFailed(report.sorted())
     ws = report.workspace
     job = resolve(ws, brief_id, audience)
-    rendered = render_job(ws, job)
-    result = typeset(rendered.html, ws.templates_dir)
+    rendered = render_job(ws, job, overlay)
+    result = typeset(rendered.html, ws.templates_dir, allowed=[overlay] if overlay else None)
+    if strict and result.pages > job.audience.page_budget:
+        origin = ws.origin("audience", f"{job.brief.id}:{audience}")
+        raise BudgetError(f"audience {audience!r} is {result.pages} pages, over its budget of "
+                          f"{job.audience.page_budget}", origin.path, origin.line,
+                          hint="shorten the text or raise page_budget; nothing was written")
     path = write_atomic(ws.out_dir / job.output_name, result.pdf)
     return BuildResult(path=path, pages=result.pages, seconds=time.perf_counter() - started,
                        brief=job.brief.id, audience=audience, page_budget=job.audience.page_budget,

@@ -186,18 +186,20 @@ def alt_text(spec: ChartSpec, rows: list[Row]) -> str:
 _fonts_registered: set[Path] = set()
 
 
-def _register_fonts(vlc: Any, fonts_dir: Path) -> None:
-    # vl-convert measures label text with its own font lookup; give it our files once.
-    if fonts_dir not in _fonts_registered:
-        vlc.register_font_directory(str(fonts_dir))
-        _fonts_registered.add(fonts_dir)
+def _register_fonts(vlc: Any, brand: Brand) -> None:
+    # vl-convert measures label text with its own font lookup; give it the brand's font
+    # folders, once per process.
+    for folder in sorted({f.parent for f in brand.font_files()}):
+        if folder not in _fonts_registered:
+            vlc.register_font_directory(str(folder))
+            _fonts_registered.add(folder)
 
 
-def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fonts_dir: Path) -> RenderedChart:
+def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand) -> RenderedChart:
     """Build one chart with Altair and render it to SVG with vl-convert."""
     import vl_convert as vlc
 
-    _register_fonts(vlc, fonts_dir)
+    _register_fonts(vlc, brand)
     width = FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
     rows = chart_rows(spec, job.figures, brand)
     # "fit" makes the whole SVG, labels included, exactly the width of its column, so
@@ -214,7 +216,7 @@ def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fonts_d
                          alt=alt_text(spec, rows), svg=svg, width=spec.width, figures=figures)
 
 
-def render_charts(job: Job, brand: Brand, fonts_dir: Path) -> dict[str, RenderedChart]:
+def render_charts(job: Job, brand: Brand) -> dict[str, RenderedChart]:
     """Render every chart the job's audience places."""
     charts = job.brief.charts
     out = {}
@@ -222,5 +224,5 @@ def render_charts(job: Job, brand: Brand, fonts_dir: Path) -> dict[str, Rendered
         if chart_id not in charts:
             raise ChartError(f"audience {job.audience_name!r} lists unknown chart {chart_id!r}",
                              job.brief_path, hint=f"charts in this brief: {', '.join(charts) or 'none'}")
-        out[chart_id] = render_chart(chart_id, charts[chart_id], job, brand, fonts_dir)
+        out[chart_id] = render_chart(chart_id, charts[chart_id], job, brand)
     return out

@@ -18,7 +18,7 @@ from jinja2 import nodes
 from brief.errors import BriefError, BriefWarning, DataError, TemplateError, WorkspaceError
 from brief.load import Workspace, load_workspace, nearest
 from brief.models import Brief
-from brief.render import make_environment
+from brief.templates import TemplateSet
 from brief.units import format_value
 
 
@@ -46,7 +46,8 @@ class Report:
         return sorted(self.problems, key=lambda p: (str(p.path or ""), p.line or 0))
 
 
-def check(root: Path, brief_id: str | None = None, audiences: list[str] | None = None) -> Report:
+def check(root: Path, brief_id: str | None = None, audiences: list[str] | None = None,
+          overlay: Path | None = None) -> Report:
     """Check the workspace at *root*: every brief, or only *brief_id*'s, and only the named
     *audiences* of it when given (a build checks what it builds)."""
     ws = load_workspace(root, collect=True)
@@ -62,7 +63,7 @@ def check(root: Path, brief_id: str | None = None, audiences: list[str] | None =
             return report
         briefs = [ws.briefs[stem]]
     for brief in briefs:
-        report.usage[brief.id] = _check_brief(ws, brief, report.problems, audiences)
+        report.usage[brief.id] = _check_brief(ws, brief, report.problems, audiences, overlay)
     _check_sources_cited(ws, report.problems)
     _check_conflicts(ws, report)
     for brief in briefs:
@@ -120,7 +121,7 @@ def _calls(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
 
 
 def _check_brief(ws: Workspace, brief: Brief, problems: list[BriefError],
-                 only: list[str] | None = None) -> dict[str, set[str]]:
+                 only: list[str] | None = None, overlay: Path | None = None) -> dict[str, set[str]]:
     usage: dict[str, set[str]] = {}
     preferred = _preferred_by_quantity(ws)
     for cid, chart in brief.charts.items():
@@ -134,13 +135,14 @@ def _check_brief(ws: Workspace, brief: Brief, problems: list[BriefError],
         if only is not None and name not in only:
             continue
         a_origin = ws.origin("audience", f"{brief.id}:{name}")
-        folder = ws.templates_dir / name
-        if not folder.is_dir():
+        folder = audience.templates or name
+        templates = TemplateSet(ws.templates_dir, folder, overlay)
+        if not templates.has_audience_folder():
             problems.append(TemplateError(f"no template folder for audience {name!r}", a_origin.path,
-                                          a_origin.line, hint=f"create templates/{name}/"))
+                                          a_origin.line, hint=f"create templates/{folder}/"))
             usage[name] = set()
             continue
-        env = make_environment([folder, ws.templates_dir])
+        env = templates.environment()
         used: set[str] = set()
         for chart_id in audience.charts:
             if chart_id not in brief.charts:
@@ -149,19 +151,16 @@ def _check_brief(ws: Workspace, brief: Brief, problems: list[BriefError],
             else:
                 used.update(row.figure for row in brief.charts[chart_id].rows)
         for i, section in enumerate(audience.sections):
-            path = next((p / f"{section}.md.j2" for p in (folder, ws.templates_dir)
-                         if (p / f"{section}.md.j2").is_file()), None)
+            path = templates.find(f"{section}.md.j2")
             if path is None:
                 s_origin = ws.origin("section", f"{brief.id}:{name}:{i}")
                 problems.append(TemplateError(f"section {section!r} of audience {name!r} has no template",
                                               s_origin.path, s_origin.line,
-                                              hint=f"create templates/{name}/{section}.md.j2"))
+                                              hint=f"create templates/{folder}/{section}.md.j2"))
                 continue
             used |= _check_template(ws, brief, name, path, env, preferred, problems)
-        layout = folder / "layout.html.j2"
-        if not layout.is_file():
-            layout = ws.templates_dir / "base.html.j2"
-        if layout.is_file():
+        layout = templates.find_own("layout.html.j2") or templates.find_shared("base.html.j2")
+        if layout is not None:
             used |= _check_template(ws, brief, name, layout, env, preferred, problems, narrative=False)
         usage[name] = _with_inputs(ws, used)
     return usage

@@ -79,6 +79,10 @@ class TypesetError(BriefError):
     """WeasyPrint could not lay out or write the document."""
 
 
+class BudgetError(BriefError):
+    """A build came out longer than its audience's page budget (an error with ``--strict``)."""
+
+
 class CheckFailed(BriefError):
     """``brief check`` (or the check before a build) found errors; they are all in ``problems``."""
 

@@ -206,6 +206,8 @@ class Audience(Strict):
     sections: list[str] = Field(min_length=1, description="template names in templates/AUDIENCE/")
     charts: list[Id] = Field(default_factory=list, description="charts the templates place")
     page_budget: int = Field(ge=1, le=200)
+    templates: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
+                                  description="template folder under templates/ (default: the audience's name)")
 
 
 class Brief(Strict):

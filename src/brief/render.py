@@ -17,7 +17,6 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
@@ -27,6 +26,7 @@ from brief.chart import RenderedChart
 from brief.citations import Note, Notes, short_title, typographic
 from brief.errors import BriefError, TemplateError
 from brief.resolve import Job
+from brief.templates import TemplateSet
 
 _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
 _BLOCK = re.compile(r"<(p|li|td|th|figcaption)\b[^>]*>.*?</\1>", re.S)
@@ -56,18 +56,6 @@ def _markdown() -> MarkdownIt:
     for name in ("bottom-line", "key-findings", "box", "aside"):
         md.use(container_plugin, name)
     return md
-
-
-def make_environment(search_path: list[Path]) -> jinja2.Environment:
-    """The Jinja environment for a template search path (first folder wins)."""
-    return SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
 
 
 class _Context:
@@ -250,9 +238,10 @@ def _marks_to_sentence_ends(html: str) -> str:
     return _BLOCK.sub(block, html)
 
 
-def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, search_path: list[Path]) -> Rendered:
+def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: TemplateSet) -> Rendered:
     """Render the job's sections and layout into one HTML document."""
-    env = make_environment(search_path)
+    env = templates.environment()
+    search_path = templates.search_path
     ctx = _Context(job, charts)
     md = _markdown()
     base = {"brief": job.brief, "audience": job.audience, "audience_name": job.audience_name,
@@ -274,8 +263,13 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, search_path
         raise TemplateError(f"audience {job.audience_name!r} lists charts no template places: "
                             f"{', '.join(unplaced)}", job.brief_path,
                             hint='place them with {{ chart("id") }} or remove them from the audience')
-    layout = "layout.html.j2" if (search_path[0] / "layout.html.j2").exists() else "base.html.j2"
+    layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
+    # The shared stylesheet, then the audience's own, then an overlay's custom.css: later
+    # rules win, so an overlay can change one rule without copying the whole stylesheet.
+    stylesheets = [p.resolve().as_uri() for p in (templates.find_shared("style.css"), templates.find_own("style.css"),
+                                                  templates.find_shared("custom.css")) if p is not None]
     html = _render_template(env, layout, {**base, "sections": sections, "notes": ctx.notes.notes,
-                                          "brand_css": Markup(brand.css())}, search_path)
+                                          "brand_css": Markup(brand.css()), "stylesheets": stylesheets},
+                            search_path)
     return Rendered(html=html, notes=ctx.notes.notes, figures_used=list(dict.fromkeys(ctx.figures_used)),
                     charts_placed=ctx.charts_placed)

@@ -58,6 +58,11 @@ class Job:
     root: Path
 
     @property
+    def template_folder(self) -> str:
+        """The audience's folder under templates/."""
+        return self.audience.templates or self.audience_name
+
+    @property
     def output_name(self) -> str:
         """File name of the PDF this job writes."""
         return f"{self.brief.id}-{self.audience_name}.pdf"

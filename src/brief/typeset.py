@@ -22,10 +22,11 @@ class Typeset:
     pages: int
 
 
-def _fetcher_class(allowed_root: Path) -> Any:
+def _fetcher_class(allowed_roots: list[Path]) -> Any:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-    root = allowed_root.resolve()
+    roots = [r.resolve() for r in allowed_roots]
+    shown = ", ".join(str(r) for r in roots)
 
     class ConfinedFetcher(URLFetcher):  # type: ignore[misc]
         """Serve data: URLs and files under the templates folder; refuse everything else."""
@@ -36,10 +37,11 @@ def _fetcher_class(allowed_root: Path) -> Any:
             if url.startswith("file://"):
                 from urllib.parse import unquote, urlsplit
 
+                # resolve() follows symlinks and "..", so neither can lead outside.
                 path = Path(unquote(urlsplit(url).path)).resolve()
-                if path.is_relative_to(root):
+                if any(path.is_relative_to(root) for root in roots):
                     return super().fetch(url, headers)
-            raise FatalURLFetchingError(f"refused to fetch {url}: only files in {root} may be used")
+            raise FatalURLFetchingError(f"refused to fetch {url}: only files in {shown} may be used")
 
     return ConfinedFetcher
 
@@ -53,8 +55,12 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1") -> Typeset:
-    """Lay out *html* (relative URLs resolve in *base_dir*) and return the PDF bytes."""
+def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1",
+            allowed: list[Path] | None = None) -> Typeset:
+    """Lay out *html* (relative URLs resolve in *base_dir*) and return the PDF bytes.
+
+    Only files under *base_dir* (and the *allowed* folders) may be fetched.
+    """
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
@@ -63,7 +69,7 @@ def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1") -> 
     logger.addHandler(handler)
     try:
         document = weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/",
-                                   url_fetcher=_fetcher_class(base_dir)()).render()
+                                   url_fetcher=_fetcher_class([base_dir, *(allowed or [])])()).render()
         pdf = document.write_pdf(pdf_variant=pdf_variant, uncompressed_pdf=False)
     except FatalURLFetchingError as exc:
         # Raised by our fetcher for anything outside the templates folder.
