@@ -65,24 +65,55 @@ def _root(ctx: click.Context) -> Path:
 
 @cli.command()
 @click.argument("brief", required=False)
-@click.option("-a", "--audience", "audiences", multiple=True, default=["policy"], show_default=True,
-              help="Audience to build; repeat for several.")
+@click.option("-a", "--audience", "audiences", multiple=True,
+              help="Audience to build (default: policy); repeat for several.")
+@click.option("--all", "all_audiences", is_flag=True, help="Build every audience of the brief.")
+@click.option("--all-briefs", is_flag=True, help="Build every audience of every brief.")
+@click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of templates that wins, file by file, over the workspace's.")
+@click.option("--strict", is_flag=True, help="Warnings and pages over budget are errors.")
 @click.pass_context
-def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...]) -> None:
-    """Build BRIEF (optional when the workspace holds one) for each --audience into out/."""
-    from brief.build import build as run_build
+def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all_audiences: bool,
+          all_briefs: bool, overlay: Path | None, strict: bool) -> None:
+    """Build BRIEF (optional when the workspace holds one) for each audience into out/.
+
+    Several audiences build in parallel, one per core.
+    """
+    from brief.parallel import build_many, plan
 
     root = _root(ctx)
-    for audience in audiences:
-        result = run_build(root, brief, audience)
-        shown = result.path.relative_to(root) if result.path.is_relative_to(root) else result.path
-        pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
-        for warning in result.warnings:
-            click.echo(f"warning: {warning.format(relative_to=root)}", err=True)
-        click.echo(f"{shown}  {pages}  {result.seconds:.1f} s")
-        if result.pages > result.page_budget:
-            click.echo(f"warning: {result.audience} is {result.pages} pages, over its budget of "
-                       f"{result.page_budget}", err=True)
+    targets = plan(root, brief, list(audiences), all_audiences, all_briefs)
+    if len(targets) == 1:
+        from brief.build import build as run_build
+
+        target = targets[0]
+        result = run_build(root, target.brief, target.audience, overlay, strict)
+        _report_build(root, result.path, result.pages, result.seconds, result.page_budget, result.audience,
+                      [f"warning: {w.format(relative_to=root)}" for w in result.warnings])
+        return
+    failed = 0
+    for outcome in build_many(root, targets, overlay, strict, progress=sys.stderr.isatty()):
+        if outcome.error_lines:
+            failed += 1
+            for line in outcome.error_lines:
+                click.echo(f"{outcome.target.label}: {line}", err=True)
+        else:
+            assert outcome.path is not None
+            _report_build(root, outcome.path, outcome.pages, outcome.seconds, outcome.page_budget,
+                          outcome.target.audience, outcome.warning_lines)
+    if failed:
+        click.echo(f"error: {failed} of {len(targets)} builds failed", err=True)
+        sys.exit(1)
+
+
+def _report_build(root: Path, path: Path, pages: int, seconds: float, budget: int, audience: str,
+                  warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(warning, err=True)
+    shown = path.relative_to(root) if path.is_relative_to(root) else path
+    click.echo(f"{shown}  {pages} page{'s' if pages != 1 else ''}  {seconds:.1f} s")
+    if pages > budget:
+        click.echo(f"warning: {audience} is {pages} pages, over its budget of {budget}", err=True)
 
 
 @cli.command("check")
@@ -125,6 +156,55 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
 
     root = _root(ctx)
     click.echo(write_rows(figure_rows(root, brief), fmt), nl=False)
+
+
+@cli.command("list")
+@click.pass_context
+def list_command(ctx: click.Context) -> None:
+    """List the briefs, their audiences and page budgets."""
+    from brief.load import load_workspace
+
+    ws = load_workspace(_root(ctx))
+    for bid, brief in ws.briefs.items():
+        click.echo(f"{bid}  {brief.title}  ({brief.date.isoformat()})")
+        for name, audience in brief.audiences.items():
+            click.echo(f"  {name:<12} {audience.label:<24} budget {audience.page_budget:>2} pages  "
+                       f"{len(audience.sections)} sections  {len(audience.charts)} charts")
+
+
+@cli.group()
+def new() -> None:
+    """Scaffold a new audience or brief."""
+
+
+@new.command("audience")
+@click.argument("name")
+@click.option("--from", "source", help="Audience to copy (default: policy).")
+@click.option("--brief", "brief_id", help="Brief to add it to (optional when there is one).")
+@click.pass_context
+def new_audience_command(ctx: click.Context, name: str, source: str | None, brief_id: str | None) -> None:
+    """Copy an audience's templates to templates/NAME and add NAME to the brief file."""
+    from brief.load import load_workspace
+    from brief.scaffold import new_audience
+
+    root = _root(ctx)
+    for path in new_audience(load_workspace(root), name, source, brief_id):
+        click.echo(f"wrote {path.relative_to(root)}")
+    click.echo(f"build it with: brief build --audience {name}")
+
+
+@new.command("brief")
+@click.argument("name")
+@click.pass_context
+def new_brief_command(ctx: click.Context, name: str) -> None:
+    """Create briefs/NAME.yaml and templates/NAME/policy/ with a first section."""
+    from brief.load import load_workspace
+    from brief.scaffold import new_brief
+
+    root = _root(ctx)
+    for path in new_brief(load_workspace(root), name):
+        click.echo(f"wrote {path.relative_to(root)}")
+    click.echo(f"build it with: brief build {name}")
 
 
 def main() -> None:

@@ -1,0 +1,94 @@
+"""``brief new``: scaffold an audience or a brief that builds at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from brief.errors import WorkspaceError
+from brief.load import Workspace
+from brief.resolve import pick_brief
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _check_name(name: str, what: str) -> None:
+    if not _NAME.match(name):
+        raise WorkspaceError(f"{what} name {name!r} is not valid",
+                             hint="use lower-case letters, digits, '-' and '_' (e.g. board-2026)")
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 120
+    return yaml
+
+
+def new_audience(ws: Workspace, name: str, source: str | None, brief_id: str | None) -> list[Path]:
+    """Copy audience *source*'s templates to a new audience *name* and add it to the brief file."""
+    _check_name(name, "audience")
+    brief = pick_brief(ws, brief_id)
+    source = source or ("policy" if "policy" in brief.audiences else next(iter(brief.audiences)))
+    if source not in brief.audiences:
+        raise WorkspaceError(f"brief {brief.id!r} has no audience {source!r} to copy",
+                             hint=f"choose from: {', '.join(brief.audiences)}")
+    if name in brief.audiences:
+        raise WorkspaceError(f"brief {brief.id!r} already has an audience {name!r}")
+    src_folder = ws.templates_dir / (brief.audiences[source].templates or source)
+    dest_folder = ws.templates_dir / name
+    if dest_folder.exists():
+        raise WorkspaceError(f"{dest_folder} already exists", hint="choose another name or remove the folder")
+    path = ws.origin("brief", brief.id).path
+    yaml = _yaml()
+    doc = yaml.load(path.read_text(encoding="utf-8"))
+    entry = CommentedMap(doc["audiences"][source])
+    entry["label"] = f"{name.replace('-', ' ').replace('_', ' ').capitalize()} brief"
+    entry.pop("templates", None)
+    doc["audiences"][name] = entry
+    shutil.copytree(src_folder, dest_folder)
+    with path.open("w", encoding="utf-8") as handle:
+        yaml.dump(doc, handle)
+    return [dest_folder, path]
+
+
+_SECTION = """\
+## Summary
+
+State the bottom line here in two or three sentences. Numbers come from data: add a figure to
+data/figures/ and print it with {{ '{{ fig("figure_id") }}' }}.
+"""
+
+
+def new_brief(ws: Workspace, name: str, today: dt.date | None = None) -> list[Path]:
+    """Create ``briefs/NAME.yaml`` and ``templates/NAME/policy/`` with one section."""
+    _check_name(name, "brief")
+    path = ws.root / "briefs" / f"{name}.yaml"
+    folder = ws.templates_dir / name / "policy"
+    for existing in (path, folder):
+        if existing.exists():
+            raise WorkspaceError(f"{existing} already exists", hint="choose another name")
+    title = name.replace("-", " ").replace("_", " ").capitalize()
+    date = (today or dt.date.today()).isoformat()
+    folder.mkdir(parents=True)
+    (folder / "summary.md.j2").write_text(_SECTION, encoding="utf-8")
+    path.write_text(
+        f"# A brief: what it is, its charts and its audiences (see docs/customising.md).\n"
+        f"title: {title}\n"
+        f"date: {date}\n"
+        f"authors: [Your name]\n"
+        f"language: en-US\n"
+        f"charts: {{}}\n"
+        f"audiences:\n"
+        f"  policy:\n"
+        f"    label: Policy brief\n"
+        f"    page_budget: 4\n"
+        f"    templates: {name}/policy\n"
+        f"    sections: [summary]\n"
+        f"    charts: []\n", encoding="utf-8")
+    return [path, folder]
