@@ -54,7 +54,7 @@ def test_unknown_audience(real_ws: Path) -> None:
     """``brief build --audience nope`` exits 1 with one error line naming the valid audiences."""
     line = assert_one_line_error(run("-C", str(real_ws), "build", "--audience", "nope"))
     assert line == ("error: briefs/us-china-ai-gap.yaml: brief 'us-china-ai-gap' has no audience "
-                    "'nope' — choose from: policy")
+                    "'nope' — choose from: policy, executive, technical")
     assert not (real_ws / "out").exists()
 
 

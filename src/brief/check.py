@@ -30,6 +30,8 @@ class Report:
     problems: list[BriefError] = field(default_factory=list)
     # brief id → audience → figure ids the audience prints (templates and charts)
     usage: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    # sources cited directly by templates, with cite()
+    cited: set[str] = field(default_factory=set)
 
     @property
     def errors(self) -> list[BriefError]:
@@ -63,8 +65,8 @@ def check(root: Path, brief_id: str | None = None, audiences: list[str] | None =
             return report
         briefs = [ws.briefs[stem]]
     for brief in briefs:
-        report.usage[brief.id] = _check_brief(ws, brief, report.problems, audiences, overlay)
-    _check_sources_cited(ws, report.problems)
+        report.usage[brief.id] = _check_brief(ws, brief, report, audiences, overlay)
+    _check_sources_cited(ws, report)
     _check_conflicts(ws, report)
     for brief in briefs:
         _check_freshness(ws, brief, report)
@@ -76,8 +78,10 @@ def check(root: Path, brief_id: str | None = None, audiences: list[str] | None =
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _HTML_TAG = re.compile(r"<[^>]*>", re.S)
 _LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.M)
-# A standalone number: not part of a name ("GPT-4", "V3", "3.1-405B") or of a larger number.
-_NUMBER = re.compile(r"(?<![\w.,\-–/])\d+(?:[.,]\d+)*(?![\w\-–]|[.,]\d)")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Suffixes that make a number an amount, not a name: "$5bn", "10x", "12pp".
+_AMOUNT_SUFFIX = re.compile(r"(bn|tn|mn|x|pp|k|m)\b", re.I)
+_CURRENCY = "$€£¥"
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 _ORDINAL_WORDS = ("figure", "fig.", "table", "section", "chapter", "ch.", "no.", "page", "p.", "pp.")
 
@@ -99,14 +103,36 @@ def hand_typed_numbers(source: str) -> list[tuple[int, str]]:
     text = _LIST_MARKER.sub(lambda m: m.group(1), text)
     found = []
     for match in _NUMBER.finditer(text):
-        token = match.group(0)
-        if _YEAR.match(token):
+        token, start, end = match.group(0), match.start(), match.end()
+        if _YEAR.match(token) or _is_name_part(text, start, end):
             continue
-        before = text[:match.start()].rstrip().rsplit(None, 1)
-        if before and before[-1].lower() in _ORDINAL_WORDS:
+        before = text[:start].rstrip().rsplit(None, 1)
+        if before and before[-1].lower().lstrip("([") in _ORDINAL_WORDS:
             continue
-        found.append((text.count("\n", 0, match.start()) + 1, token))
+        found.append((text.count("\n", 0, start) + 1, token))
     return found
+
+
+def _is_name_part(text: str, start: int, end: int) -> bool:
+    """Whether the number at ``text[start:end]`` belongs to a name: "GPT-4", "V3", "3.1-405B", "H800"."""
+    prev = text[start - 1] if start else ""
+    prev2 = text[start - 2] if start > 1 else ""
+    nxt = text[end] if end < len(text) else ""
+    if prev.isalpha() or prev == "_" or (prev in "-–" and prev2.isalpha()):
+        return True  # V3, o1, GPT-4
+    if prev in "-–" and prev2.isdigit():
+        # "3.1-405B" is a name; "10–12" is a range of amounts.
+        return nxt.isalpha()
+    if nxt.isalpha() or nxt == "_":
+        return prev not in _CURRENCY and not _AMOUNT_SUFFIX.match(text, end)
+    if nxt in "-–" and end + 1 < len(text):
+        following = _NUMBER.match(text, end + 1)
+        if following is None:
+            return text[end + 1].isalpha()  # "4-bit" is a description, "3-D" a name
+        # "3.1-405B" is a name; "10–12" and "10–12%" are a range of amounts.
+        rest = following.end()
+        return rest < len(text) and text[rest].isalpha() and not _AMOUNT_SUFFIX.match(text, rest)
+    return False
 
 
 def _calls(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
@@ -120,10 +146,12 @@ def _calls(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
                     break
 
 
-def _check_brief(ws: Workspace, brief: Brief, problems: list[BriefError],
+def _check_brief(ws: Workspace, brief: Brief, report: Report,
                  only: list[str] | None = None, overlay: Path | None = None) -> dict[str, set[str]]:
     usage: dict[str, set[str]] = {}
+    problems = report.problems
     preferred = _preferred_by_quantity(ws)
+    placed: set[str] = set()
     for cid, chart in brief.charts.items():
         origin = ws.origin("chart", f"{brief.id}:{cid}")
         for what in (chart.title, chart.subtitle):
@@ -150,6 +178,7 @@ def _check_brief(ws: Workspace, brief: Brief, problems: list[BriefError],
                                           a_origin.path, a_origin.line, hint=nearest(chart_id, brief.charts)))
             else:
                 used.update(row.figure for row in brief.charts[chart_id].rows)
+                placed.add(chart_id)
         for i, section in enumerate(audience.sections):
             path = templates.find(f"{section}.md.j2")
             if path is None:
@@ -158,16 +187,19 @@ def _check_brief(ws: Workspace, brief: Brief, problems: list[BriefError],
                                               s_origin.path, s_origin.line,
                                               hint=f"create templates/{folder}/{section}.md.j2"))
                 continue
-            used |= _check_template(ws, brief, name, path, env, preferred, problems)
+            used |= _check_template(ws, brief, name, path, env, preferred, report)
         layout = templates.find_own("layout.html.j2") or templates.find_shared("base.html.j2")
         if layout is not None:
-            used |= _check_template(ws, brief, name, layout, env, preferred, problems, narrative=False)
+            used |= _check_template(ws, brief, name, layout, env, preferred, report, narrative=False)
         usage[name] = _with_inputs(ws, used)
+    for chart_id in sorted(placed):
+        _check_rows_preferred(ws, brief, chart_id, preferred, problems)
     return usage
 
 
 def _check_template(ws: Workspace, brief: Brief, audience: str, path: Path, env: jinja2.Environment,
-                    preferred: dict[str, str], problems: list[BriefError], narrative: bool = True) -> set[str]:
+                    preferred: dict[str, str], report: Report, narrative: bool = True) -> set[str]:
+    problems = report.problems
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -201,6 +233,8 @@ def _check_template(ws: Workspace, brief: Brief, audience: str, path: Path, env:
         elif function == "cite" and name not in ws.sources:
             problems.append(TemplateError(f"unknown source {name!r}", path, line,
                                           hint=nearest(name, ws.sources)))
+        elif function == "cite":
+            report.cited.add(name)
     if narrative:
         for line, token in hand_typed_numbers(source):
             problems.append(TemplateError(
@@ -226,17 +260,34 @@ def _with_inputs(ws: Workspace, used: set[str]) -> set[str]:
 # --- data --------------------------------------------------------------------------
 
 
-def _check_sources_cited(ws: Workspace, problems: list[BriefError]) -> None:
-    cited = {f.source for f in ws.figures.values()}
+def _check_sources_cited(ws: Workspace, report: Report) -> None:
+    cited = {f.source for f in ws.figures.values()} | report.cited
     for sid in ws.sources:
         if sid not in cited:
             origin = ws.origin("source", sid)
-            problems.append(BriefWarning(f"source {sid!r} is never cited by a figure", origin.path, origin.line,
-                                         hint="cite it from a figure or remove it"))
+            report.problems.append(BriefWarning(
+                f"source {sid!r} is never cited by a figure or a template", origin.path, origin.line,
+                hint="cite it from a figure or with cite(), or remove it"))
 
 
 def _preferred_by_quantity(ws: Workspace) -> dict[str, str]:
-    return {f.quantity: f.id for f in ws.figures.values() if f.quantity and f.preferred}
+    """quantity → the one figure marked preferred (quantities with two are reported elsewhere)."""
+    chosen: dict[str, list[str]] = {}
+    for f in ws.figures.values():
+        if f.quantity and f.preferred:
+            chosen.setdefault(f.quantity, []).append(f.id)
+    return {q: ids[0] for q, ids in chosen.items() if len(ids) == 1}
+
+
+def _check_rows_preferred(ws: Workspace, brief: Brief, chart_id: str, preferred: dict[str, str],
+                          problems: list[BriefError]) -> None:
+    for r, row in enumerate(brief.charts[chart_id].rows):
+        quantity = ws.figures[row.figure].quantity if row.figure in ws.figures else None
+        if quantity in preferred and preferred[quantity] != row.figure:
+            origin = ws.origin("chart-row", f"{brief.id}:{chart_id}:{r}")
+            problems.append(DataError(f"chart {chart_id!r} plots {row.figure!r}, not the value used for {quantity!r}",
+                                      origin.path, origin.line,
+                                      hint=f"use {preferred[quantity]!r}, which the data marks as preferred"))
 
 
 def _check_conflicts(ws: Workspace, report: Report) -> None:

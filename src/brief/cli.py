@@ -137,10 +137,11 @@ def check_command(ctx: click.Context, brief: str | None, strict: bool, fmt: str)
     else:
         for problem in problems:
             click.echo(_describe(problem, root))
-        errors, warnings = len(report.errors), len(report.warnings)
-        click.echo(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
-                   f" in {len(report.workspace.figures)} figures, {len(report.workspace.sources)} sources, "
-                   f"{len(report.usage)} brief{'s' if len(report.usage) != 1 else ''}", err=True)
+        ws = report.workspace
+        counts = [(len(report.errors), "error"), (len(report.warnings), "warning"), (len(ws.figures), "figure"),
+                  (len(ws.sources), "source"), (len(ws.briefs), "brief")]
+        said = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts]
+        click.echo(f"{said[0]}, {said[1]} in {', '.join(said[2:])}", err=True)
     if report.errors or (strict and report.warnings):
         sys.exit(1)
 

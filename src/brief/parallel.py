@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -68,7 +69,9 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
                progress: bool = False) -> Iterator[Outcome]:
     """Build *targets* in parallel, yielding each outcome as it finishes."""
     workers = max(1, min(len(targets), os.cpu_count() or 1))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # "spawn", not fork: vl-convert and WeasyPrint start threads, and a forked child of a
+    # threaded parent can deadlock on a lock some thread held at the fork.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(_run, root, t, overlay, strict) for t in targets]
         if progress:
             import click  # only for the terminal progress display

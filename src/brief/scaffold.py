@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import shutil
@@ -47,7 +48,9 @@ def new_audience(ws: Workspace, name: str, source: str | None, brief_id: str | N
     path = ws.origin("brief", brief.id).path
     yaml = _yaml()
     doc = yaml.load(path.read_text(encoding="utf-8"))
-    entry = CommentedMap(doc["audiences"][source])
+    # A deep copy: a shallow one would share the sections list, and ruamel would write
+    # it once with an anchor and alias it, so editing one audience edits both.
+    entry: CommentedMap = copy.deepcopy(doc["audiences"][source])
     entry["label"] = f"{name.replace('-', ' ').replace('_', ' ').capitalize()} brief"
     entry.pop("templates", None)
     doc["audiences"][name] = entry

@@ -90,8 +90,13 @@ def validate(model: type[M], node: Any, path: Path) -> M:
         raise first from None
 
 
+_TYPE_TAGS = {"float", "int", "str", "bool", "list", "dict", "date", "is-instance[date]"}
+
+
 def _problem(error: Any, node: Any, path: Path) -> DataError:
-    loc = [p for p in error["loc"] if not str(p).startswith("function-")]
+    # Drop pydantic's own tags: validator names and the members of a union ("value.float").
+    loc = [p for i, p in enumerate(error["loc"])
+           if not str(p).startswith("function-") and not (i and p in _TYPE_TAGS)]
     field = ".".join(str(p) for p in loc)
     message = error["msg"].removeprefix("Value error, ")
     return DataError(f"{field}: {message}" if field else message, path, line_of(node, loc))
