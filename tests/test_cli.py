@@ -131,7 +131,7 @@ def test_broken_data_keeps_the_real_previous_pdf(copy_built: Callable[[], Path])
     line = assert_one_line_error(run("-C", str(root), "build", "--audience", "policy"))
     assert re.match(r"error: data/figures/investment\.yaml:\d+: YAML syntax error", line)
     assert pdf.read_bytes() == before
-    assert sorted(p.name for p in pdf.parent.iterdir()) == [PDF_NAME]
+    assert sorted(p.name for p in pdf.parent.iterdir()) == sorted([PDF_NAME, "manifest.json"])
 
 
 @pytest.mark.slow

@@ -24,7 +24,8 @@ def test_build_result(policy_build: PolicyBuild) -> None:
     assert result.path.read_bytes().startswith(b"%PDF-")
     assert (result.brief, result.audience, result.page_budget) == ("us-china-ai-gap", "policy", 4)
     assert result.seconds > 0
-    assert list(result.path.parent.iterdir()) == [result.path]  # no temporary files left
+    # the PDF and the manifest, and no temporary files left
+    assert sorted(result.path.parent.iterdir()) == sorted([result.path, result.path.parent / "manifest.json"])
 
 
 def test_page_count_and_size(policy_build: PolicyBuild) -> None:

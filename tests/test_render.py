@@ -24,7 +24,7 @@ from brief.resolve import Job, resolve
 from brief.templates import TemplateSet
 from conftest import REPO, replace_in
 
-NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)">(\d+)</a>')
+NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>(\d+)</a>')
 RenderFn = Callable[..., Rendered]
 
 
@@ -63,10 +63,21 @@ def render_with(mini_job: Job, brand: Brand, section_path: Path) -> RenderFn:
 
 
 def section_html(rendered: Rendered, name: str = "intro") -> str:
-    """The HTML of one section of a rendered document."""
+    """The HTML of one section of a rendered document, without the back-link anchors on
+    first marks (``id="ref-N"``, tested on their own)."""
     match = re.search(rf'<section class="section section-{name}">(.*?)</section>', rendered.html, re.S)
     assert match, f"no section {name!r}"
-    return match.group(1)
+    return re.sub(r' id="ref-\d+"', "", match.group(1))
+
+
+def test_first_mark_of_each_note_is_a_link_target(render_with: RenderFn) -> None:
+    """Each note's first mark carries id="ref-N" and its note links back to it; later marks
+    of the same note carry no id (ids are unique)."""
+    html = render_with('Alpha {{ fig("widgets_alpha") }}.\n\nAgain {{ fig("widgets_alpha") }}.\n',
+                       charts=[]).html
+    assert html.count('id="ref-1"') == 1
+    assert '<a class="note-ref" href="#note-1" id="ref-1">1</a>' in html
+    assert '<a class="note-back" href="#ref-1"' in html
 
 
 def template_error(run: Callable[[], object]) -> TemplateError:

@@ -72,9 +72,13 @@ def _root(ctx: click.Context) -> Path:
 @click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A folder of templates that wins, file by file, over the workspace's.")
 @click.option("--strict", is_flag=True, help="Warnings and pages over budget are errors.")
+@click.option("--pdf-standard", "standard", type=click.Choice(["ua-1", "a-3b", "none"]), default="ua-1",
+              show_default=True, help="PDF/UA-1 (accessible), PDF/A-3b (archival, data attached) or plain PDF.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True,
+              help="The print PDF, or a self-contained HTML edition for the web and email.")
 @click.pass_context
 def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all_audiences: bool,
-          all_briefs: bool, overlay: Path | None, strict: bool) -> None:
+          all_briefs: bool, overlay: Path | None, strict: bool, standard: str, fmt: str) -> None:
     """Build BRIEF (optional when the workspace holds one) for each audience into out/.
 
     Several audiences build in parallel, one per core.
@@ -87,12 +91,12 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
         from brief.build import build as run_build
 
         target = targets[0]
-        result = run_build(root, target.brief, target.audience, overlay, strict)
+        result = run_build(root, target.brief, target.audience, overlay, strict, standard, fmt)
         _report_build(root, result.path, result.pages, result.seconds, result.page_budget, result.audience,
                       [f"warning: {w.format(relative_to=root)}" for w in result.warnings])
         return
     failed = 0
-    for outcome in build_many(root, targets, overlay, strict, progress=sys.stderr.isatty()):
+    for outcome in build_many(root, targets, overlay, strict, standard, fmt, progress=sys.stderr.isatty()):
         if outcome.error_lines:
             failed += 1
             for line in outcome.error_lines:
@@ -111,6 +115,9 @@ def _report_build(root: Path, path: Path, pages: int, seconds: float, budget: in
     for warning in warnings:
         click.echo(warning, err=True)
     shown = path.relative_to(root) if path.is_relative_to(root) else path
+    if path.suffix == ".html":
+        click.echo(f"{shown}  {path.stat().st_size // 1024} KB  {seconds:.1f} s")
+        return
     click.echo(f"{shown}  {pages} page{'s' if pages != 1 else ''}  {seconds:.1f} s")
     if pages > budget:
         click.echo(f"warning: {audience} is {pages} pages, over its budget of {budget}", err=True)
@@ -157,6 +164,24 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
 
     root = _root(ctx)
     click.echo(write_rows(figure_rows(root, brief), fmt), nl=False)
+
+
+@cli.command("verify")
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The overlay folder the PDF was built with, if any.")
+@click.pass_context
+def verify_command(ctx: click.Context, pdf: Path, overlay: Path | None) -> None:
+    """Check that PDF is the file brief built, from the workspace's current inputs."""
+    from brief.provenance import verify
+
+    if ctx.obj["start"] == Path.cwd():
+        ctx.obj["start"] = pdf.resolve().parent
+    verdict = verify(pdf.resolve(), _root(ctx), overlay)
+    for line in verdict.lines:
+        click.echo(line)
+    if not verdict.ok:
+        sys.exit(1)
 
 
 @cli.command("list")

@@ -54,25 +54,25 @@ def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: 
     return [Target(brief.id, a) for a in (audiences or ["policy"])]
 
 
-def _run(root: Path, target: Target, overlay: Path | None, strict: bool) -> Outcome:
+def _run(root: Path, target: Target, overlay: Path | None, strict: bool, standard: str, fmt: str) -> Outcome:
     from brief.build import build
 
     try:
-        result = build(root, target.brief, target.audience, overlay, strict)
+        result = build(root, target.brief, target.audience, overlay, strict, standard, fmt)
     except BriefError as exc:
         return Outcome(target, error_lines=[f"{p.severity}: {p.format(relative_to=root)}" for p in exc.problems])
     return Outcome(target, result.path, result.pages, result.seconds, result.page_budget,
                    [f"warning: {w.format(relative_to=root)}" for w in result.warnings])
 
 
-def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: bool,
-               progress: bool = False) -> Iterator[Outcome]:
+def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: bool, standard: str = "ua-1",
+               fmt: str = "pdf", progress: bool = False) -> Iterator[Outcome]:
     """Build *targets* in parallel, yielding each outcome as it finishes."""
     workers = max(1, min(len(targets), os.cpu_count() or 1))
     # "spawn", not fork: vl-convert and WeasyPrint start threads, and a forked child of a
     # threaded parent can deadlock on a lock some thread held at the fork.
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_run, root, t, overlay, strict) for t in targets]
+        futures = [pool.submit(_run, root, t, overlay, strict, standard, fmt) for t in targets]
         if progress:
             import click  # only for the terminal progress display
 

@@ -30,7 +30,7 @@ from brief.templates import TemplateSet
 
 _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
 _BLOCK = re.compile(r"<(p|li|td|th|figcaption)\b[^>]*>.*?</\1>", re.S)
-_NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)">\d+</a>')
+_NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>\d+</a>')
 # A full stop, question or exclamation mark, or semicolon (with any closing quote or
 # bracket) followed by a space or the end; "17.5" and "3.1-405B" do not match.
 _SENTENCE_END = re.compile(r"[.;!?][\"”’)]*(?=\s|$)")
@@ -245,6 +245,7 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
     ctx = _Context(job, charts)
     md = _markdown()
     base = {"brief": job.brief, "audience": job.audience, "audience_name": job.audience_name,
+            "created": job.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "brand": brand, "fig": ctx.fig, "cite": ctx.cite, "chart": ctx.chart,
             "figures_table": ctx.figures_table}
     counter = [0]
@@ -255,9 +256,19 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
     # Number notes in reading order, then mark each sentence once with its notes.
     read_order = [int(m.group(1)) for sec in sections for m in _NOTE_REF.finditer(sec["html"])]
     mapping = ctx.notes.finalise(read_order)
+    anchored: set[int] = set()
+
+    def anchor_first(match: re.Match[str]) -> str:
+        # The first mark of each note gets an id, so the note can link back to it.
+        number = int(match.group(1))
+        if number in anchored:
+            return match.group(0)
+        anchored.add(number)
+        return match.group(0).replace('">', f'" id="ref-{number}">', 1)
+
     for section in sections:
         renumbered = _NOTE_REF.sub(lambda m: _note_link(mapping[int(m.group(1))]), section["html"])
-        section["html"] = Markup(_marks_to_sentence_ends(renumbered))
+        section["html"] = Markup(_NOTE_REF.sub(anchor_first, _marks_to_sentence_ends(renumbered)))
     unplaced = [c for c in charts if c not in ctx.charts_placed]
     if unplaced:
         raise TemplateError(f"audience {job.audience_name!r} lists charts no template places: "

@@ -6,6 +6,8 @@ templates folder: a template cannot reach the network or other files on the mach
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +57,22 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+@dataclass(frozen=True)
+class Attached:
+    """A file to embed in the PDF."""
+
+    name: str
+    data: bytes
+    description: str
+    relationship: str = "Data"
+
+
+STANDARDS = {"ua-1": "pdf/ua-1", "a-3b": "pdf/a-3b", "none": None}
+
+
 def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1",
-            allowed: list[Path] | None = None) -> Typeset:
+            allowed: list[Path] | None = None, attachments: list[Attached] | None = None,
+            created: dt.datetime | None = None) -> Typeset:
     """Lay out *html* (relative URLs resolve in *base_dir*) and return the PDF bytes.
 
     Only files under *base_dir* (and the *allowed* folders) may be fetched.
@@ -70,7 +86,12 @@ def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1",
     try:
         document = weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/",
                                    url_fetcher=_fetcher_class([base_dir, *(allowed or [])])()).render()
-        pdf = document.write_pdf(pdf_variant=pdf_variant, uncompressed_pdf=False)
+        # Attachment objects are single-use and default their dates to "now": make them
+        # fresh for each build, dated like the document.
+        embedded = [weasyprint.Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
+                                          relationship=a.relationship, created=created, modified=created)
+                    for a in attachments or []]
+        pdf = document.write_pdf(pdf_variant=pdf_variant, uncompressed_pdf=False, attachments=embedded)
     except FatalURLFetchingError as exc:
         # Raised by our fetcher for anything outside the templates folder.
         raise TypesetError(str(exc),

@@ -1,0 +1,179 @@
+"""Provenance: what a PDF was built from, recorded so anyone can check it.
+
+``out/manifest.json`` lists, per output file, its hash, size and pages, the brief and
+audience, the PDF standard, a digest of every input file and the versions of the tools.
+``brief verify`` recomputes both hashes. With PDF/A-3b the figures the document prints
+(with their sources) and the build record travel inside the PDF as attachments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from brief.citations import short_title
+from brief.errors import WorkspaceError
+from brief.publish import write_atomic
+from brief.resolve import Job
+
+INPUT_FOLDERS = ("briefs", "data", "templates")
+TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
+
+
+def file_digests(root: Path, overlay: Path | None = None) -> dict[str, str]:
+    """sha256 of every input file, keyed by its path relative to the workspace (or ``overlay:``)."""
+    out: dict[str, str] = {}
+    layers = [(root / f, f) for f in INPUT_FOLDERS] + ([(overlay, "overlay:")] if overlay else [])
+    for folder, prefix in layers:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            parts = path.relative_to(folder).parts
+            if path.is_file() and not any(p.startswith(".") or p == "__pycache__" for p in parts):
+                key = f"{prefix}/{'/'.join(parts)}" if not prefix.endswith(":") else prefix + "/".join(parts)
+                out[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def inputs_digest(digests: dict[str, str]) -> str:
+    """One digest over all input files (names and contents)."""
+    h = hashlib.sha256()
+    for name, digest in sorted(digests.items()):
+        h.update(f"{name}\0{digest}\n".encode())
+    return h.hexdigest()
+
+
+def tool_versions() -> dict[str, str]:
+    """Versions of brief and the libraries that shape the output (read without importing them)."""
+    out = {}
+    for tool in TOOLS:
+        try:
+            out[tool] = version(tool)
+        except PackageNotFoundError:
+            out[tool] = "not installed"
+    return out
+
+
+def figures_csv(job: Job, figure_ids: list[str]) -> bytes:
+    """The figures a document prints, one row each, with value, unit, date and source."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "label", "value", "unit", "printed_as", "as_of", "source_id", "source",
+                     "locator", "url", "calculation"])
+    for fid in figure_ids:
+        fig = job.figures[fid]
+        bases = [b for b in fig.bases if b.source]
+        writer.writerow([
+            fid, fig.label, repr(fig.value) if isinstance(fig.value, float) else str(fig.value), fig.unit,
+            fig.text(), fig.as_of, "; ".join(b.source or "" for b in bases),
+            "; ".join(short_title(job.sources[b.source]) for b in bases if b.source),
+            "; ".join(b.locator or "" for b in bases),
+            "; ".join(job.sources[b.source].URL or "" for b in bases if b.source),
+            fig.derivation or ""])
+    return out.getvalue().encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a build was made from (everything in a manifest entry but the output's own hash)."""
+
+    brief: str
+    audience: str
+    standard: str
+    inputs_sha256: str
+    inputs: dict[str, str]
+    versions: dict[str, str]
+
+    def as_json(self) -> bytes:
+        """The record as JSON (attached to PDF/A-3b documents)."""
+        return json.dumps(self.__dict__, indent=2, sort_keys=True).encode("utf-8")
+
+
+@contextlib.contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    # Parallel builds update one manifest; locking the folder itself serialises the
+    # read-modify-write and leaves no lock file behind.
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def update_manifest(out_dir: Path, pdf: Path, pages: int, record: Record) -> Path:
+    """Add or replace *pdf*'s entry in ``out_dir/manifest.json`` (atomically, under a lock)."""
+    path = out_dir / "manifest.json"
+    data = pdf.read_bytes()
+    with _locked(out_dir):
+        manifest: dict[str, Any] = read_manifest(path) if path.exists() else {"format": 1, "outputs": {}}
+        manifest["outputs"][pdf.name] = {
+            "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pages": pages,
+            "brief": record.brief, "audience": record.audience, "standard": record.standard,
+            "inputs_sha256": record.inputs_sha256, "versions": record.versions,
+        }
+        write_atomic(path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    return path
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """Read a manifest, or explain why it cannot be used."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WorkspaceError(f"cannot read the manifest ({exc})", path,
+                             hint="rebuild to write a new one") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
+        raise WorkspaceError("not a brief manifest", path, hint="rebuild to write a new one")
+    return manifest
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of ``brief verify``: each check with a line to print."""
+
+    pdf_matches: bool
+    inputs_match: bool
+    lines: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """Both the PDF and its inputs are as recorded."""
+        return self.pdf_matches and self.inputs_match
+
+
+def verify(pdf: Path, root: Path, overlay: Path | None = None) -> Verdict:
+    """Is *pdf* the file the manifest records, and are the workspace's inputs unchanged?"""
+    manifest_path = pdf.parent / "manifest.json"
+    if not manifest_path.exists():
+        raise WorkspaceError("no manifest.json next to the PDF", manifest_path,
+                             hint="verify a PDF in the out/ folder it was built into")
+    entry = read_manifest(manifest_path)["outputs"].get(pdf.name)
+    if entry is None:
+        raise WorkspaceError(f"the manifest has no entry for {pdf.name}", manifest_path,
+                             hint="rebuild it, or verify a file that brief built")
+    actual = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    pdf_ok = actual == entry["sha256"]
+    inputs = inputs_digest(file_digests(root, overlay))
+    inputs_ok = inputs == entry["inputs_sha256"]
+    lines = [
+        f"{'ok' if pdf_ok else 'FAILED'}: {pdf.name} " + (
+            f"is the file built for {entry['brief']}/{entry['audience']} (sha256 {actual[:16]}…)" if pdf_ok
+            else f"differs from the file brief built (sha256 {actual[:16]}…, expected {entry['sha256'][:16]}…)"),
+        f"{'ok' if inputs_ok else 'FAILED'}: " + (
+            "the workspace's briefs/, data/ and templates/ are the inputs it was built from" if inputs_ok
+            else "the workspace's inputs have changed since it was built"),
+    ]
+    return Verdict(pdf_ok, inputs_ok, lines)
