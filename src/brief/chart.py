@@ -65,8 +65,14 @@ def _colour_for(label: str, spec: ChartSpec, brand: Brand) -> str:
     return brand.hex(rules.muted)
 
 
+def _css_family(family: str) -> str:
+    """The family as a quoted CSS name: vl-convert's renderer reads font names as CSS, where
+    an unquoted name containing a number ("Source Sans 3") is invalid and silently falls back."""
+    return f"'{family}'"
+
+
 def _theme(brand: Brand) -> dict[str, Any]:
-    font = brand.typography.headings.family
+    font = _css_family(brand.typography.headings.family)
     ink = brand.hex("foreground")
     grey = brand.hex("secondary")
     return {
@@ -214,6 +220,38 @@ def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand) -> Rend
     return RenderedChart(id=chart_id, title=spec.title, subtitle=spec.subtitle,
                          source_line=source_line(list(figures), job.sources),
                          alt=alt_text(spec, rows), svg=svg, width=spec.width, figures=figures)
+
+
+def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: str = "svg",
+                 scale: float = 1.0) -> bytes:
+    """A chart on its own, for slides: its takeaway title, subtitle and source line drawn in.
+
+    *fmt* is ``svg`` or ``png`` (at *scale* times its size in CSS pixels).
+    """
+    import altair as alt
+    import vl_convert as vlc
+
+    _register_fonts(vlc, brand)
+    rows = chart_rows(spec, job.figures, brand)
+    figures = list(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
+    font = _css_family(brand.typography.headings.family)
+    body = _BUILDERS[spec.kind](rows, spec, brand, FULL_WIDTH_PX)
+    # The title goes on the whole figure, so it sits above the legend.
+    title = alt.TitleParams(spec.title, subtitle=[spec.subtitle], anchor="start", font=font, fontSize=15,
+                            subtitleFont=font, subtitleFontSize=11, subtitleColor=brand.hex("secondary"),
+                            color=brand.hex("foreground"), offset=10)
+    source = alt.Chart(alt.Data(values=[{"text": source_line(figures, job.sources)}])).mark_text(
+        align="left", baseline="top", font=font, fontSize=9, color=brand.hex("secondary"), x=0, y=0,
+    ).encode(text="text:N").properties(width=FULL_WIDTH_PX, height=14)
+    chart = alt.vconcat(body, source, spacing=10).properties(
+        title=title, background="white", padding=14).configure(**{**_theme(brand), "background": "white"})
+    spec_dict = chart.to_dict(validate=True)
+    try:
+        if fmt == "png":
+            return bytes(vlc.vegalite_to_png(spec_dict, vl_version="v6_4", scale=scale))
+        return str(vlc.vegalite_to_svg(spec_dict, vl_version="v6_4")).encode("utf-8")
+    except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
+        raise ChartError(f"chart {chart_id!r} failed to export: {exc}", job.brief_path) from exc
 
 
 def render_charts(job: Job, brand: Brand) -> dict[str, RenderedChart]:

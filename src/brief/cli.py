@@ -166,6 +166,22 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
     click.echo(write_rows(figure_rows(root, brief), fmt), nl=False)
 
 
+@cli.command("charts")
+@click.argument("brief", required=False)
+@click.option("-a", "--audience", default="policy", show_default=True, help="Export this audience's charts.")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
+@click.option("--scale", type=click.FloatRange(0.5, 8), default=2.0, show_default=True,
+              help="PNG resolution as a multiple of the chart's size.")
+@click.pass_context
+def charts_command(ctx: click.Context, brief: str | None, audience: str, fmt: str, scale: float) -> None:
+    """Export the audience's charts, each with its title and source line, for slides."""
+    from brief.export import export_charts
+
+    root = _root(ctx)
+    for path in export_charts(root, brief, audience, fmt, scale):
+        click.echo(str(path.relative_to(root)))
+
+
 @cli.command("verify")
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),

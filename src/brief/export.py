@@ -1,0 +1,29 @@
+"""``brief charts``: every chart of an audience as a file of its own, for slides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from brief.brand import load_brand
+from brief.build import templates_for
+from brief.chart import export_chart
+from brief.check import check
+from brief.errors import CheckFailed
+from brief.publish import write_atomic
+from brief.resolve import resolve
+
+
+def export_charts(root: Path, brief_id: str | None, audience: str, fmt: str, scale: float) -> list[Path]:
+    """Write ``out/charts/BRIEF-AUDIENCE/CHART.svg`` (or ``.png``) for each chart the audience places."""
+    report = check(root, brief_id, [audience])
+    if report.errors:
+        raise CheckFailed(report.sorted())
+    ws = report.workspace
+    job = resolve(ws, brief_id, audience)
+    brand = load_brand(templates_for(ws, job))
+    folder = ws.out_dir / "charts" / f"{job.brief.id}-{audience}"
+    written = []
+    for chart_id in job.audience.charts:
+        data = export_chart(chart_id, job.brief.charts[chart_id], job, brand, fmt, scale)
+        written.append(write_atomic(folder / f"{chart_id}.{fmt}", data))
+    return written
