@@ -117,7 +117,7 @@ def test_render_chart_bar_svg(mini_job: Job, brand: Brand) -> None:
     chart = render_chart("counts", mini_job.brief.charts["counts"], mini_job, brand)
     assert chart.svg.startswith("<svg")
     assert f'width="{HALF_WIDTH_PX}"' in chart.svg
-    assert _font_families(chart.svg) == {"Source Sans 3"}
+    assert _font_families(chart.svg) == {"'Source Sans 3'"}  # quoted: a CSS name with a digit
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", chart.svg)
     assert {"Alpha", "Beta", "276,300", "46,100"} <= set(texts)
     assert chart.source_line == "Source: Widget Report, table 1, p. 4."
@@ -131,7 +131,7 @@ def test_render_chart_dumbbell_svg(mini_job: Job, brand: Brand) -> None:
     """A full-width dumbbell chart renders with its axis titled by the unit and short labels."""
     chart = render_chart("shares", mini_job.brief.charts["shares"], mini_job, brand)
     assert f'width="{FULL_WIDTH_PX}"' in chart.svg
-    assert _font_families(chart.svg) == {"Source Sans 3"}
+    assert _font_families(chart.svg) == {"'Source Sans 3'"}  # quoted: a CSS name with a digit
     texts = set(re.findall(r"<text[^>]*>([^<]*)</text>", chart.svg))
     assert {"percent", "48%", "75%", "2023", "2024"} <= texts
 
@@ -143,7 +143,7 @@ def test_render_charts_of_the_real_brief(real_job: Job, brand: Brand) -> None:
     charts = render_charts(real_job, brand)
     assert list(charts) == real_job.audience.charts
     for chart in charts.values():
-        assert _font_families(chart.svg) == {"Source Sans 3"}
+        assert _font_families(chart.svg) == {"'Source Sans 3'"}  # quoted: a CSS name with a digit
     labels = re.findall(r"<text[^>]*>([^<]*)</text>", charts["benchmark_gap"].svg)
     assert "17.5 pp" in labels and "0.3 pp" in labels
     assert not any(label.endswith("%") for label in labels)

@@ -61,7 +61,7 @@ def _subset_font(path: Path, text: str) -> bytes:
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
-    font = subset.load_font(str(path), options)
+    font = subset.load_font(io.BytesIO(path.read_bytes()), options)  # no file left open
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=text)
     subsetter.subset(font)
