@@ -24,6 +24,14 @@ from brief.resolve import Job, resolve
 
 REPO = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests share one chart cache of their own, never the user's (subprocesses inherit it)."""
+    import os
+
+    os.environ["BRIEF_CACHE_DIR"] = str(tmp_path_factory.mktemp("chart-cache"))
 WORKSPACE_PARTS = ("briefs", "data", "templates")
 # The layout, stylesheet, brand and fonts a mini workspace borrows from the repository.
 SHARED_TEMPLATE_FILES = ("base.html.j2", "style.css", "brand.yml")

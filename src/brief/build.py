@@ -15,7 +15,15 @@ from brief.chart import render_charts
 from brief.check import check
 from brief.errors import BriefError, BudgetError, CheckFailed, TemplateError, WorkspaceError
 from brief.load import Workspace
-from brief.provenance import Record, figures_csv, file_digests, inputs_digest, tool_versions, update_manifest
+from brief.provenance import (
+    Record,
+    created_marker,
+    figures_csv,
+    file_digests,
+    inputs_digest,
+    tool_versions,
+    update_manifest,
+)
 from brief.publish import write_atomic
 from brief.render import Rendered, render
 from brief.resolve import Job, resolve
@@ -82,7 +90,8 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
         return BuildResult(path=path, pages=0, seconds=time.perf_counter() - started, brief=job.brief.id,
                            audience=audience, page_budget=job.audience.page_budget, warnings=report.warnings)
     digests = file_digests(ws.root, overlay)
-    record = Record(job.brief.id, audience, standard, inputs_digest(digests), digests, tool_versions())
+    record = Record(job.brief.id, audience, standard, inputs_digest(digests), digests, tool_versions(),
+                    created_marker())
     attachments = [
         Attached("figures.csv", figures_csv(job, rendered.figures_used),
                  "Every figure this brief prints: value, unit, date, source and locator"),

@@ -202,24 +202,36 @@ def _register_fonts(vlc: Any, brand: Brand) -> None:
 
 
 def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand) -> RenderedChart:
-    """Build one chart with Altair and render it to SVG with vl-convert."""
+    """Build one chart with Altair and render it to SVG with vl-convert (or take it from
+    the chart cache, without importing either)."""
+    from brief import cache
+
+    width = FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
+    rows = chart_rows(spec, job.figures, brand)
+    key = cache.chart_key({"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand), "width": width},
+                          brand.font_files())
+    svg = cache.get("charts", key)
+    if svg is None:
+        svg = _draw(chart_id, spec, job, brand, rows, width)
+        cache.put("charts", key, svg)
+    figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
+    return RenderedChart(id=chart_id, title=spec.title, subtitle=spec.subtitle,
+                         source_line=source_line(list(figures), job.sources),
+                         alt=alt_text(spec, rows), svg=svg, width=spec.width, figures=figures)
+
+
+def _draw(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, rows: list[Row], width: int) -> str:
     import vl_convert as vlc
 
     _register_fonts(vlc, brand)
-    width = FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
-    rows = chart_rows(spec, job.figures, brand)
     # "fit" makes the whole SVG, labels included, exactly the width of its column, so
     # it is placed at 100% and text keeps the size the theme gives it.
     chart = _BUILDERS[spec.kind](rows, spec, brand, width).properties(
         autosize={"type": "fit", "contains": "padding"}).configure(**_theme(brand))
     try:
-        svg = vlc.vegalite_to_svg(chart.to_dict(validate=True), vl_version="v6_4")
+        return str(vlc.vegalite_to_svg(chart.to_dict(validate=True), vl_version="v6_4"))
     except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
         raise ChartError(f"chart {chart_id!r} failed to render: {exc}", job.brief_path) from exc
-    figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
-    return RenderedChart(id=chart_id, title=spec.title, subtitle=spec.subtitle,
-                         source_line=source_line(list(figures), job.sources),
-                         alt=alt_text(spec, rows), svg=svg, width=spec.width, figures=figures)
 
 
 def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: str = "svg",

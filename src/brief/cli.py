@@ -56,7 +56,7 @@ def cli(ctx: click.Context, directory: Path | None, debug: bool) -> None:
 
 
 def _root(ctx: click.Context) -> Path:
-    from brief.load import find_root
+    from brief.workspace import find_root
 
     root = find_root(ctx.obj["start"])
     ctx.obj["root"] = root
@@ -76,16 +76,30 @@ def _root(ctx: click.Context) -> Path:
               show_default=True, help="PDF/UA-1 (accessible), PDF/A-3b (archival, data attached) or plain PDF.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True,
               help="The print PDF, or a self-contained HTML edition for the web and email.")
+@click.option("--force", is_flag=True, help="Rebuild even when the PDF is up to date.")
 @click.pass_context
 def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all_audiences: bool,
-          all_briefs: bool, overlay: Path | None, strict: bool, standard: str, fmt: str) -> None:
+          all_briefs: bool, overlay: Path | None, strict: bool, standard: str, fmt: str, force: bool) -> None:
     """Build BRIEF (optional when the workspace holds one) for each audience into out/.
 
-    Several audiences build in parallel, one per core.
+    Several audiences build in parallel, one per core. A PDF already built from the same
+    inputs is left as it is (--force rebuilds it).
     """
+    import time
+
+    started = time.perf_counter()
+    root = _root(ctx)
+    if not force and fmt == "pdf" and not (all_audiences or all_briefs) and len(audiences) <= 1 and not strict:
+        from brief.provenance import up_to_date
+
+        current = up_to_date(root, brief, audiences[0] if audiences else "policy", overlay, standard)
+        if current is not None:
+            pdf, pages = current
+            click.echo(f"{pdf.relative_to(root)}  {pages} page{'s' if pages != 1 else ''}  up to date "
+                       f"({time.perf_counter() - started:.2f} s; --force to rebuild)")
+            return
     from brief.parallel import build_many, plan
 
-    root = _root(ctx)
     targets = plan(root, brief, list(audiences), all_audiences, all_briefs)
     if len(targets) == 1:
         from brief.build import build as run_build

@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.models import Brief, Figure, Source
+from brief.workspace import find_root as find_root  # re-exported: the loader finds workspaces too
 from brief.yamlio import line_of, read_yaml, validate
 
 
@@ -54,16 +55,6 @@ class Workspace:
     def origin(self, kind: str, ident: str) -> Origin:
         """Where the *kind* (``brief``, ``figure``, ``source``) called *ident* was defined."""
         return self.origins[f"{kind}:{ident}"]
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above *start* that holds ``briefs/``."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / "briefs").is_dir():
-            return folder
-    raise WorkspaceError(f"no workspace here: neither {start} nor a parent holds a briefs/ folder",
-                         hint="run inside a workspace or pass -C DIR")
 
 
 def load_workspace(root: Path, collect: bool = False) -> Workspace:

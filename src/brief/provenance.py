@@ -19,12 +19,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from brief.citations import short_title
 from brief.errors import WorkspaceError
 from brief.publish import write_atomic
-from brief.resolve import Job
+
+if TYPE_CHECKING:  # this module stays light: a no-op build must not import the pipeline
+    from brief.resolve import Job
 
 INPUT_FOLDERS = ("briefs", "data", "templates")
 TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
@@ -66,6 +67,8 @@ def tool_versions() -> dict[str, str]:
 
 def figures_csv(job: Job, figure_ids: list[str]) -> bytes:
     """The figures a document prints, one row each, with value, unit, date and source."""
+    from brief.citations import short_title
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", "label", "value", "unit", "printed_as", "as_of", "source_id", "source",
@@ -83,6 +86,11 @@ def figures_csv(job: Job, figure_ids: list[str]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def created_marker() -> str:
+    """What, besides the inputs, sets the date a PDF records: SOURCE_DATE_EPOCH, if any."""
+    return os.environ.get("SOURCE_DATE_EPOCH", "")
+
+
 @dataclass(frozen=True)
 class Record:
     """What a build was made from (everything in a manifest entry but the output's own hash)."""
@@ -93,6 +101,7 @@ class Record:
     inputs_sha256: str
     inputs: dict[str, str]
     versions: dict[str, str]
+    source_date_epoch: str = ""
 
     def as_json(self) -> bytes:
         """The record as JSON (attached to PDF/A-3b documents)."""
@@ -123,9 +132,37 @@ def update_manifest(out_dir: Path, pdf: Path, pages: int, record: Record) -> Pat
             "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pages": pages,
             "brief": record.brief, "audience": record.audience, "standard": record.standard,
             "inputs_sha256": record.inputs_sha256, "versions": record.versions,
+            "source_date_epoch": record.source_date_epoch,
         }
         write_atomic(path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return path
+
+
+def up_to_date(root: Path, brief_id: str | None, audience: str, overlay: Path | None,
+               standard: str) -> tuple[Path, int] | None:
+    """``(pdf, pages)`` when the PDF in out/ was built from exactly the current inputs, with
+    the same standard and tools, and is intact; else None. Reads files only: no pipeline."""
+    if brief_id is None:
+        briefs = sorted((root / "briefs").glob("*.yaml"))
+        if len(briefs) != 1:
+            return None
+        brief_id = briefs[0].stem
+    pdf = root / "out" / f"{Path(brief_id).stem}-{audience}.pdf"
+    manifest_path = root / "out" / "manifest.json"
+    if not pdf.is_file() or not manifest_path.is_file():
+        return None
+    try:
+        entry = read_manifest(manifest_path)["outputs"].get(pdf.name)
+    except WorkspaceError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    same = (entry.get("standard") == standard
+            and entry.get("source_date_epoch", "") == created_marker()
+            and entry.get("versions") == tool_versions()
+            and entry.get("inputs_sha256") == inputs_digest(file_digests(root, overlay))
+            and entry.get("sha256") == hashlib.sha256(pdf.read_bytes()).hexdigest())
+    return (pdf, int(entry.get("pages", 0))) if same else None
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

@@ -1,0 +1,124 @@
+"""Measure brief's build times on a scratch copy of the workspace and print a table.
+
+    python benchmarks/run.py [--runs 3]
+
+Medians over several runs, each in a fresh process. "Cold" means an empty chart cache and
+no previous output; the other rows start from a finished build. Timings are not asserted
+anywhere: machines are noisy, so the numbers go in docs/performance.md instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BRIEF = [sys.executable, "-m", "brief"]
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Wall time of one run of *command* (which must succeed)."""
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr}")
+    return elapsed
+
+
+def median(runs: int, prepare: Callable[[int], None], command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Median wall time over *runs*, calling *prepare(i)* before each."""
+    times = []
+    for i in range(runs):
+        prepare(i)
+        times.append(timed(command, cwd, env))
+    return statistics.median(times)
+
+
+def peak_memory_mb(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Peak resident memory of *command*, in MB (ru_maxrss of the child)."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, *command], cwd=cwd, env=env, capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout.strip()) / 1024
+
+
+def main() -> None:
+    """Run every measurement and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    import os
+
+    scratch = Path(tempfile.mkdtemp(prefix="brief-bench-"))
+    ws = scratch / "ws"
+    for folder in ("briefs", "data", "templates"):
+        shutil.copytree(REPO / folder, ws / folder)
+    caches = scratch / "caches"
+    env = {**os.environ}
+    counter = [0]
+
+    def fresh_cache(_: int = 0) -> None:
+        counter[0] += 1
+        env["BRIEF_CACHE_DIR"] = str(caches / str(counter[0]))
+        shutil.rmtree(ws / "out", ignore_errors=True)
+
+    build = [*BRIEF, "build", "--audience", "policy"]
+    rows: list[tuple[str, float]] = []
+    rows.append(("naive pipeline (same libraries)", median(
+        args.runs, lambda _: None, [sys.executable, str(REPO / "benchmarks" / "naive_pipeline.py"), str(ws),
+                                    str(scratch / "naive.pdf")], ws, env)))
+    cold = median(args.runs, fresh_cache, build, ws, env)
+    rows.append(("cold policy build (empty caches)", cold))
+    timed(build, ws, env)
+    rows.append(("rebuild, nothing changed", median(args.runs, lambda _: None, build, ws, env)))
+    narrative = ws / "templates" / "policy" / "method.md.j2"
+    original = narrative.read_text()
+    rows.append(("rebuild after a narrative edit", median(
+        args.runs, lambda i: narrative.write_text(original + "\n" * (i + 1)), build, ws, env)))
+    data = ws / "data" / "figures" / "investment.yaml"
+    text = data.read_text()
+
+    def edit_data(i: int) -> None:
+        data.write_text(text.replace("value: 4.5\n", f"value: 4.{5 + (i % 2)}\n", 1))
+
+    rows.append(("rebuild after a data edit", median(args.runs, edit_data, build, ws, env)))
+    data.write_text(text)
+    rows.append(("brief --help", median(args.runs, lambda _: None, [*BRIEF, "--help"], ws, env)))
+    rows.append(("brief check", median(args.runs, lambda _: None, [*BRIEF, "check"], ws, env)))
+    all_cold = median(args.runs, fresh_cache, [*BRIEF, "build", "--all", "--force"], ws, env)
+    rows.append(("three audiences, cold (--all)", all_cold))
+    fresh_cache()
+    memory = peak_memory_mb(build, ws, env)
+
+    naive = rows[0][1]
+    targets = {
+        "cold policy build (empty caches)": (cold / naive, 0.8, "× naive"),
+        "rebuild, nothing changed": (rows[2][1] / cold, 0.06, "× cold"),
+        "rebuild after a narrative edit": (rows[3][1] / cold, 0.6, "× cold"),
+        "brief --help": (rows[5][1] / cold, 0.06, "× cold"),
+        "three audiences, cold (--all)": (all_cold / cold, 1.6, "× one audience"),
+    }
+    print(f"{'measurement':<36} {'median s':>9}  {'ratio':>22}  target")
+    for name, seconds in rows:
+        ratio, target, unit = targets.get(name, (None, None, ""))
+        shown = f"{ratio:.2f}{unit}" if ratio is not None else ""
+        verdict = ("met" if ratio <= target else "MISSED") if ratio is not None and target is not None else ""
+        goal = f"≤ {target}{unit} {verdict}" if target is not None else ""
+        print(f"{name:<36} {seconds:>9.2f}  {shown:>22}  {goal}")
+    print(f"{'peak memory, one cold build':<36} {memory:>8.0f}M  {'':>22}  ≤ 250 MB "
+          f"{'met' if memory <= 250 else 'MISSED'}")
+    print(f"({args.runs} runs each; Python {sys.version.split()[0]}; {os.cpu_count()} cores)")
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""A content-addressed cache for rendered charts, shared by every build on the machine.
+
+The key is a hash of everything that decides a chart's SVG: its spec and data, the theme,
+the font files, the code that builds it and the vl-convert version. A hit skips importing
+Altair and vl-convert altogether. Entries are written atomically, so concurrent builds can
+share the cache; a corrupt or missing entry is simply rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from brief.publish import write_atomic
+
+
+def cache_dir() -> Path:
+    """``$BRIEF_CACHE_DIR``, else ``$XDG_CACHE_HOME/brief``, else ``~/.cache/brief``."""
+    explicit = os.environ.get("BRIEF_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "brief"
+
+
+@cache
+def _code_digest() -> str:
+    # The chart builders are code: a change to them must miss the cache.
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in ("chart.py", "units.py"):
+        h.update((here / name).read_bytes())
+    try:
+        h.update(version("vl-convert-python").encode())
+    except PackageNotFoundError:
+        h.update(b"vl-convert: not installed")
+    return h.hexdigest()
+
+
+@cache
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def chart_key(payload: dict[str, Any], font_files: list[Path]) -> str:
+    """The cache key for a chart described by *payload* and drawn with *font_files*."""
+    h = hashlib.sha256(_code_digest().encode())
+    h.update(json.dumps(payload, sort_keys=True, default=str).encode())
+    for font in sorted(font_files):
+        h.update(_file_digest(font).encode())
+    return h.hexdigest()
+
+
+def get(kind: str, key: str) -> str | None:
+    """The cached text for *key*, or None."""
+    path = cache_dir() / kind / key[:2] / f"{key}.svg"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def put(kind: str, key: str, text: str) -> None:
+    """Store *text* under *key*; a cache that cannot be written is not an error."""
+    path = cache_dir() / kind / key[:2] / f"{key}.svg"
+    with contextlib.suppress(OSError):
+        write_atomic(path, text.encode("utf-8"))
