@@ -84,7 +84,7 @@ def test_broken_data_file_fails_fast_without_touching_out(real_ws: Path) -> None
                "  label: US lead over China on MMLU: end of 2023")
     line = assert_one_line_error(run("-C", str(real_ws), "build"))
     bad = line_number(path, "label: US lead over China on MMLU: end of 2023")
-    assert line.startswith(f"error: data/figures/benchmarks.yaml:{bad}: YAML syntax error")
+    assert re.match(rf"error: data/figures/benchmarks\.yaml:{bad}:\d+: YAML syntax error", line)
     assert (out / PDF_NAME).read_bytes() == previous
     assert sorted(p.name for p in out.iterdir()) == [PDF_NAME]
 
@@ -129,7 +129,7 @@ def test_broken_data_keeps_the_real_previous_pdf(copy_built: Callable[[], Path])
     path = root / "data" / "figures" / "investment.yaml"
     replace_in(path, "  value: 109.1\n", "  value: [109.1\n")
     line = assert_one_line_error(run("-C", str(root), "build", "--audience", "policy"))
-    assert re.match(r"error: data/figures/investment\.yaml:\d+: YAML syntax error", line)
+    assert re.match(r"error: data/figures/investment\.yaml:\d+:\d+: YAML syntax error", line)
     assert pdf.read_bytes() == before
     assert sorted(p.name for p in pdf.parent.iterdir()) == sorted([PDF_NAME, "manifest.json"])
 

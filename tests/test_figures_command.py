@@ -29,6 +29,8 @@ def figure_ids(root: Path) -> list[str]:
     ids = []
     for path in sorted((root / "data" / "figures").glob("*.yaml")):
         ids += re.findall(r"^- id: (\S+)$", path.read_text(encoding="utf-8"), re.M)
+    for path in sorted((root / "data" / "figures").glob("*.csv")):
+        ids += [line.split(",", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()[1:] if line]
     return ids
 
 

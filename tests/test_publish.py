@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from brief.errors import PublishError
 from brief.publish import write_atomic
 
 
@@ -51,7 +52,7 @@ def test_failed_write_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Mo
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, failing, fail)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(PublishError, match=r"No space left.*the previous file is unchanged"):
         write_atomic(target, b"new PDF")
     monkeypatch.undo()
     assert target.read_bytes() == b"previous PDF"

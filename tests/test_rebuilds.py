@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, copy_workspace, replace_in
 
 from brief import cache
 from brief.cli import cli
+from conftest import REPO, copy_workspace, replace_in
 
 
 def run(*args: str) -> object:

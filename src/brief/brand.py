@@ -189,9 +189,10 @@ def load_brand(templates: TemplateSet | Path) -> Brand:
     brand = validate(Brand, node, path)
     _check_chart_defaults(brand, node, path)
     brand._folder = path.parent.resolve()
-    for family in brand.typography.fonts:
-        for font in family.files:
+    for i, family in enumerate(brand.typography.fonts):
+        for j, font in enumerate(family.files):
             if not (path.parent / font.path).is_file():
-                raise DataError(f"font file {font.path!r} of {family.family!r} not found", path,
+                line = line_of(node, ["typography", "fonts", i, "files", j])
+                raise DataError(f"font file {font.path!r} of {family.family!r} not found", path, line,
                                 hint="font paths are relative to the brand file's folder")
     return brand

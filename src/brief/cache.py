@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from brief.errors import BriefError
 from brief.publish import write_atomic
 
 
@@ -69,5 +70,5 @@ def get(kind: str, key: str) -> str | None:
 def put(kind: str, key: str, text: str) -> None:
     """Store *text* under *key*; a cache that cannot be written is not an error."""
     path = cache_dir() / kind / key[:2] / f"{key}.svg"
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(BriefError):
         write_atomic(path, text.encode("utf-8"))

@@ -229,7 +229,7 @@ def _draw(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, rows: list[Row
     chart = _BUILDERS[spec.kind](rows, spec, brand, width).properties(
         autosize={"type": "fit", "contains": "padding"}).configure(**_theme(brand))
     try:
-        return str(vlc.vegalite_to_svg(chart.to_dict(validate=True), vl_version="v6_4"))
+        return str(vlc.vegalite_to_svg(chart.to_dict(validate=True), vl_version="v6_4", allowed_base_urls=[]))
     except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
         raise ChartError(f"chart {chart_id!r} failed to render: {exc}", job.brief_path) from exc
 
@@ -260,8 +260,8 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
     spec_dict = chart.to_dict(validate=True)
     try:
         if fmt == "png":
-            return bytes(vlc.vegalite_to_png(spec_dict, vl_version="v6_4", scale=scale))
-        return str(vlc.vegalite_to_svg(spec_dict, vl_version="v6_4")).encode("utf-8")
+            return bytes(vlc.vegalite_to_png(spec_dict, vl_version="v6_4", scale=scale, allowed_base_urls=[]))
+        return str(vlc.vegalite_to_svg(spec_dict, vl_version="v6_4", allowed_base_urls=[])).encode("utf-8")
     except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
         raise ChartError(f"chart {chart_id!r} failed to export: {exc}", job.brief_path) from exc
 

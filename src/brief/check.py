@@ -20,6 +20,7 @@ from brief.load import Workspace, load_workspace, nearest
 from brief.models import Brief
 from brief.templates import TemplateSet
 from brief.units import format_value
+from brief.yamlio import read_text
 
 
 @dataclass
@@ -201,9 +202,9 @@ def _check_template(ws: Workspace, brief: Brief, audience: str, path: Path, env:
                     preferred: dict[str, str], report: Report, narrative: bool = True) -> set[str]:
     problems = report.problems
     try:
-        source = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        problems.append(TemplateError("not UTF-8 text", path, hint="save the file as UTF-8"))
+        source = read_text(path)
+    except BriefError as exc:
+        problems.append(TemplateError(exc.message, exc.path, exc.line, hint=exc.hint))
         return set()
     try:
         tree = env.parse(source, name=path.name, filename=str(path))

@@ -23,6 +23,7 @@ class BriefError(Exception):
         self.path = Path(path) if path is not None else None
         self.line = line
         self.hint = hint
+        self.column: int | None = None
 
     def location(self, relative_to: Path | None = None) -> str:
         """``path:line`` (or just ``path``), relative to *relative_to* when inside it."""
@@ -32,6 +33,8 @@ class BriefError(Exception):
         if relative_to is not None:
             with contextlib.suppress(ValueError):
                 path = path.resolve().relative_to(relative_to.resolve())
+        if self.line and self.column:
+            return f"{path}:{self.line}:{self.column}"
         return f"{path}:{self.line}" if self.line else str(path)
 
     def format(self, relative_to: Path | None = None) -> str:
@@ -81,6 +84,10 @@ class TypesetError(BriefError):
 
 class BudgetError(BriefError):
     """A build came out longer than its audience's page budget (an error with ``--strict``)."""
+
+
+class PublishError(BriefError):
+    """The output could not be written (permissions, a full disk); the previous file is intact."""
 
 
 class CheckFailed(BriefError):

@@ -122,13 +122,17 @@ def _load_sources(ws: Workspace) -> None:
 
 
 def _figure_files(root: Path) -> list[Path]:
-    files = sorted((root / "data" / "figures").glob("*.yaml"))
+    folder = root / "data" / "figures"
+    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.csv")])
     single = root / "data" / "figures.yaml"
     return [single, *files] if single.exists() else files
 
 
 def _load_figures(ws: Workspace) -> None:
     for path in _figure_files(ws.root):
+        if path.suffix == ".csv":
+            _load_figures_csv(ws, path)
+            continue
         try:
             entries = _entries(path)
         except BriefError as exc:
@@ -143,6 +147,24 @@ def _load_figures(ws: Workspace) -> None:
                 ws.report(exc)
                 continue
             ws.figures[figure.id] = figure
+
+
+def _load_figures_csv(ws: Workspace, path: Path) -> None:
+    from brief.tables import read_figures_csv
+
+    try:
+        figures, problems = read_figures_csv(path)
+    except BriefError as exc:
+        ws.report(exc)
+        return
+    ws.problems.extend(problems)
+    for line, figure in figures:
+        try:
+            _register(ws, "figure", figure.id, path, line)
+        except BriefError as exc:
+            ws.report(exc)
+            continue
+        ws.figures[figure.id] = figure
 
 
 def _load_briefs(ws: Workspace) -> None:

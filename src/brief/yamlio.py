@@ -17,15 +17,36 @@ from brief.errors import BriefError, DataError
 M = TypeVar("M", bound=BaseModel)
 
 
+# Data and brief files are hand-written: anything larger is a mistake (an export dropped in
+# the wrong folder) and would only make every build slow.
+MAX_BYTES = 5 * 1024 * 1024
+
+
+def read_text(path: Path, limit: int = MAX_BYTES) -> str:
+    """The file's text, or a :class:`DataError` saying why it cannot be used."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise DataError(f"file is {size / 1024 / 1024:.1f} MB, over the {limit // 1024 // 1024} MB limit "
+                            "for data, brief and template files", path,
+                            hint="keep large tables out of the workspace, or split them")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read file ({exc.strerror})", path) from None
+    if b"\0" in data:
+        raise DataError("binary file, not text", path, hint="data files are UTF-8 YAML or CSV")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path, line,
+                        hint="save the file as UTF-8") from None
+
+
 def read_yaml(path: Path) -> Any:
     """Parse *path* with positions kept; a syntax error becomes a :class:`DataError` with its line."""
     yaml = YAML(typ="rt")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc.reason})", path, hint="save the file as UTF-8") from None
-    except OSError as exc:
-        raise DataError(f"cannot read file ({exc.strerror})", path) from None
+    text = read_text(path)
     try:
         return yaml.load(text)
     except ReaderError as exc:
@@ -36,8 +57,10 @@ def read_yaml(path: Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise DataError(f"YAML syntax error: {problem}", path, line,
-                        hint="check indentation and quoting on this line") from None
+        error = DataError(f"YAML syntax error: {problem}", path, line,
+                          hint="check indentation and quoting on this line")
+        error.column = mark.column + 1 if mark is not None else None
+        raise error from None
 
 
 def line_of(node: Any, loc: Sequence[str | int]) -> int | None:

@@ -1,0 +1,83 @@
+"""Figures kept in a spreadsheet: ``data/figures/*.csv``, one figure per row.
+
+The header names figure fields (``id,label,value,unit,as_of,source,locator`` and optionally
+``note``, ``decimals``, ``claimed_by``, ``quantity``, ``preferred``); an empty cell is an
+absent field. Every problem names the file and the line (the header is line 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from brief.errors import BriefError, DataError
+from brief.models import Figure
+from brief.yamlio import read_text
+
+REQUIRED = ("id", "label", "value", "unit", "as_of", "source", "locator")
+OPTIONAL = ("note", "decimals", "claimed_by", "quantity", "preferred")
+_INT = re.compile(r"^-?\d+$")
+_FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
+
+
+def _number(text: str, column: str, path: Path, line: int) -> int | float:
+    cleaned = text.strip()
+    if _INT.match(cleaned):
+        return int(cleaned)
+    if _FLOAT.match(cleaned):
+        return float(cleaned)
+    raise DataError(f"{column}: {text!r} is not a number", path, line,
+                    hint="write plain numbers: 276300 or 17.5, no units, commas or % signs")
+
+
+def read_figures_csv(path: Path) -> tuple[list[tuple[int, Figure]], list[BriefError]]:
+    """The figures in a CSV file with their lines, and every problem found."""
+    text = read_text(path)
+    problems: list[BriefError] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], []
+    except csv.Error as exc:
+        return [], [DataError(f"CSV error: {exc}", path, 1)]
+    header = [h.strip() for h in header]
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
+    if missing or unknown:
+        what = "; ".join(p for p in (f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
+                                     if missing else "",
+                                     f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}"
+                                     if unknown else "") if p)
+        return [], [DataError(what, path, 1, hint=f"the header names fields: {', '.join(REQUIRED + OPTIONAL)}")]
+    figures: list[tuple[int, Figure]] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                problems.append(DataError(f"row has {len(row)} cells, the header has {len(header)}", path, line,
+                                          hint="check for a missing or extra comma (quote cells that contain one)"))
+                continue
+            fields: dict[str, Any] = {k: v.strip() for k, v in zip(header, row, strict=True) if v.strip()}
+            try:
+                for column in ("value", "decimals"):
+                    if column in fields:
+                        fields[column] = _number(fields[column], column, path, line)
+                figures.append((line, Figure.model_validate(fields)))
+            except BriefError as exc:
+                problems.append(exc)
+            except ValidationError as exc:
+                for error in exc.errors():
+                    field = ".".join(str(p) for p in error["loc"] if p not in ("float", "int"))
+                    message = error["msg"].removeprefix("Value error, ")
+                    problems.append(DataError(f"{field}: {message}" if field else message, path, line))
+    except csv.Error as exc:
+        problems.append(DataError(f"CSV error: {exc}", path, reader.line_num))
+    return figures, problems
