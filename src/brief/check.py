@@ -209,7 +209,8 @@ def _check_template(ws: Workspace, brief: Brief, audience: str, path: Path, env:
     try:
         tree = env.parse(source, name=path.name, filename=str(path))
     except jinja2.TemplateSyntaxError as exc:
-        problems.append(TemplateError(f"template syntax error: {exc.message}", path, exc.lineno))
+        problems.append(TemplateError(f"template syntax error: {exc.message}", path, exc.lineno,
+                                      hint="check the Jinja tags on this line: {{ ... }} and {% ... %}"))
         return set()
     used: set[str] = set()
     charts = brief.charts

@@ -173,7 +173,8 @@ def _load_briefs(ws: Workspace) -> None:
         try:
             doc: Any = read_yaml(path)
             if not isinstance(doc, CommentedMap):
-                raise DataError("a brief file is a mapping (title:, date:, audiences: ...)", path, 1)
+                raise DataError("a brief file is a mapping (title:, date:, audiences: ...)", path, 1,
+                                hint="start from the file that `brief new brief NAME` writes")
             doc.setdefault("id", path.stem)
             brief = validate(Brief, doc, path)
             _register(ws, "brief", brief.id, path, 1)

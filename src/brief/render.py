@@ -149,8 +149,8 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"template syntax error: {exc.message}", exc.filename or name,
-                            exc.lineno) from None
+        raise TemplateError(f"template syntax error: {exc.message}", exc.filename or name, exc.lineno,
+                            hint="check the Jinja tags on this line: {{ ... }} and {% ... %}") from None
     except jinja2.TemplateNotFound as exc:
         folders = ", ".join(str(p) for p in search_path)
         raise TemplateError(f"template {exc.name!r} not found", hint=f"looked in {folders}") from None

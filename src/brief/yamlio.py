@@ -104,11 +104,12 @@ def validate(model: type[M], node: Any, path: Path) -> M:
     except ValidationError as exc:
         # A union (float | int) fails once per member at the same place: report a place once.
         by_loc = {tuple(e["loc"][:1]): e for e in reversed(exc.errors())}
-        problems: list[BriefError] = sorted((_problem(e, node, path) for e in by_loc.values()),
+        hint = _HINTS.get(model.__name__)
+        problems: list[BriefError] = sorted((_problem(e, node, path, hint) for e in by_loc.values()),
                                             key=lambda p: p.line or 0)
         more = len(problems) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''} in this entry)" if more else ""
-        first = DataError(problems[0].message + suffix, path, problems[0].line)
+        first = DataError(problems[0].message + suffix, path, problems[0].line, hint=hint)
         first.problems = problems
         raise first from None
 
@@ -116,10 +117,18 @@ def validate(model: type[M], node: Any, path: Path) -> M:
 _TYPE_TAGS = {"float", "int", "str", "bool", "list", "dict", "date", "is-instance[date]"}
 
 
-def _problem(error: Any, node: Any, path: Path) -> DataError:
+_HINTS = {
+    "Figure": "a figure has id, label, value, unit, as_of, source and locator, or derive (docs/customising.md)",
+    "Source": "a source has CSL-JSON fields: id, type, title, issued, and author, publisher, URL as known",
+    "Brief": "a brief has title, date, authors, charts and audiences (brief new brief NAME makes one)",
+    "Brand": "see templates/brand.yml for the fields (a subset of Quarto's _brand.yml)",
+}
+
+
+def _problem(error: Any, node: Any, path: Path, hint: str | None = None) -> DataError:
     # Drop pydantic's own tags: validator names and the members of a union ("value.float").
     loc = [p for i, p in enumerate(error["loc"])
            if not str(p).startswith("function-") and not (i and p in _TYPE_TAGS)]
     field = ".".join(str(p) for p in loc)
     message = error["msg"].removeprefix("Value error, ")
-    return DataError(f"{field}: {message}" if field else message, path, line_of(node, loc))
+    return DataError(f"{field}: {message}" if field else message, path, line_of(node, loc), hint=hint)
