@@ -1,0 +1,117 @@
+"""Fuzzing: arbitrary YAML, CSV and Markdown reach the loaders and renderers; the only outcomes
+allowed are a valid result or one of our own errors (never a bare exception).
+
+The slow tier runs a few thousand examples in all (counts in each test's settings).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from brief.check import hand_typed_numbers
+from brief.errors import BriefError
+from brief.load import load_workspace
+from brief.render import _markdown, _marks_to_sentence_ends
+from brief.tables import read_figures_csv
+
+pytestmark = pytest.mark.slow
+
+SOURCES = "- id: src\n  type: report\n  title: A report\n  issued: 2025\n"
+FIELDS = ["id", "label", "value", "unit", "as_of", "source", "locator", "note", "decimals", "derive", "quantity",
+          "preferred", "claimed_by", "surprise"]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+                    st.text(max_size=20), st.sampled_from(["pp", "percent", "count", "2024", "src", "x", "2024-13"]))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                       st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+                      max_leaves=8)
+figure_like = st.dictionaries(st.sampled_from(FIELDS), values, max_size=10)
+def fuzz(examples: int) -> settings:
+    """Settings for one fuzz test: *examples* runs, no per-example deadline, no saved database."""
+    return settings(max_examples=examples, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def _workspace(figures: bytes | str, name: str = "f.yaml") -> Path:
+    root = Path(tempfile.mkdtemp(prefix="fuzz-"))
+    (root / "briefs").mkdir()
+    (root / "data" / "figures").mkdir(parents=True)
+    (root / "data" / "sources.yaml").write_text(SOURCES)
+    path = root / "data" / "figures" / name
+    if isinstance(figures, bytes):
+        path.write_bytes(figures)
+    else:
+        path.write_text(figures, encoding="utf-8", errors="surrogatepass")
+    return root
+
+
+def _load_only_our_errors(root: Path) -> None:
+    try:
+        ws = load_workspace(root, collect=True)
+        assert all(isinstance(p, BriefError) and p.path is not None for p in ws.problems)
+        with contextlib.suppress(BriefError):
+            load_workspace(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@fuzz(1500)
+@given(st.text(max_size=300))
+def test_arbitrary_text_as_a_figures_file(text: str) -> None:
+    """Any text in a figures file is loaded or reported as our error, with the file named."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return  # not writable as a file's text (lone surrogates): the bytes test covers it
+    _load_only_our_errors(_workspace(text))
+
+
+@fuzz(800)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_as_a_figures_file(data: bytes) -> None:
+    """Any bytes (binary, invalid UTF-8) in a figures file give our error or a load."""
+    _load_only_our_errors(_workspace(data))
+
+
+@fuzz(1500)
+@given(st.lists(figure_like, max_size=4))
+def test_arbitrary_structures_as_figures(entries: list[dict[str, object]]) -> None:
+    """Well-formed YAML with any keys and values is validated into figures or our errors."""
+    import io
+
+    buffer = io.StringIO()
+    try:
+        YAML(typ="safe", pure=True).dump(entries, buffer)
+    except Exception:
+        return
+    _load_only_our_errors(_workspace(buffer.getvalue()))
+
+
+@fuzz(1000)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=300))
+def test_arbitrary_csv(text: str) -> None:
+    """Any CSV text gives figures (each a valid model) or our errors, never another exception."""
+    root = _workspace(text, "f.csv")
+    try:
+        _, problems = read_figures_csv(root / "data" / "figures" / "f.csv")
+        assert all(isinstance(p, BriefError) and p.line is not None for p in problems)
+    finally:
+        _load_only_our_errors(root)
+
+
+@fuzz(1000)
+@given(st.text(max_size=400))
+def test_arbitrary_markdown_and_note_marks(text: str) -> None:
+    """Any narrative text renders through Markdown and note-mark placement, and the hand-typed
+    number scan reports lines inside the text."""
+    html = _marks_to_sentence_ends(_markdown().render(text + ' See.<a class="note-ref" href="#note-1">1</a>'))
+    assert isinstance(html, str)
+    lines = text.count("\n") + 1
+    assert all(1 <= line <= lines for line, _ in hand_typed_numbers(text))
