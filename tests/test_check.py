@@ -251,7 +251,8 @@ TEMPLATE_CASES = {
     "template-syntax-error": (
         "templates/policy/intro.md.j2", "## Introduction\n", "## Introduction\n{% if %}\n",
         "templates/policy/intro.md.j2", "{% if %}",
-        "template syntax error: Expected an expression, got 'end of statement block'", None),
+        "template syntax error: Expected an expression, got 'end of statement block'",
+         "check the Jinja tags on this line: {{ ... }} and {% ... %}"),
 }
 
 

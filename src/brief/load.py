@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -16,6 +16,8 @@ from brief.errors import BriefError, DataError, WorkspaceError
 from brief.models import Brief, Figure, Source
 from brief.workspace import find_root as find_root  # re-exported: the loader finds workspaces too
 from brief.yamlio import line_of, read_yaml, validate
+
+_Entry = TypeVar("_Entry", Source, Figure)
 
 
 @dataclass(frozen=True)
@@ -109,16 +111,23 @@ def _load_sources(ws: Workspace) -> None:
     path = ws.root / "data" / "sources.yaml"
     if not path.exists():
         raise WorkspaceError("missing data/sources.yaml", path, hint="every figure needs a source")
+    ws.sources.update(_load_entries(ws, path, Source, "source"))
+
+
+def _load_entries(ws: Workspace, path: Path, model: type[_Entry], kind: str) -> dict[str, _Entry]:
+    """Every valid entry of a YAML list file, by id; each bad entry is reported, not fatal."""
     entries = _entries(path)
+    loaded: dict[str, _Entry] = {}
     for i, node in enumerate(entries):
         try:
             _require_mapping(node, entries, i, path)
-            source = validate(Source, node, path)
-            _register(ws, "source", source.id, path, line_of(entries, [i]))
+            entry = validate(model, node, path)
+            _register(ws, kind, entry.id, path, line_of(entries, [i]))
         except BriefError as exc:
             ws.report(exc)
             continue
-        ws.sources[source.id] = source
+        loaded[entry.id] = entry
+    return loaded
 
 
 def _figure_files(root: Path) -> list[Path]:
@@ -134,19 +143,9 @@ def _load_figures(ws: Workspace) -> None:
             _load_figures_csv(ws, path)
             continue
         try:
-            entries = _entries(path)
+            ws.figures.update(_load_entries(ws, path, Figure, "figure"))
         except BriefError as exc:
             ws.report(exc)
-            continue
-        for i, node in enumerate(entries):
-            try:
-                _require_mapping(node, entries, i, path)
-                figure = validate(Figure, node, path)
-                _register(ws, "figure", figure.id, path, line_of(entries, [i]))
-            except BriefError as exc:
-                ws.report(exc)
-                continue
-            ws.figures[figure.id] = figure
 
 
 def _load_figures_csv(ws: Workspace, path: Path) -> None:
