@@ -61,8 +61,9 @@ def main(root: Path, out: Path) -> None:
     md = MarkdownIt("commonmark", {"html": True})
     body = "".join(md.render(env.get_template(f"{s}.md.j2").render(fig=fig, chart=chart, cite=lambda *a: ""))
                    for s in brief["audiences"]["policy"]["sections"])
+    faces = (("Source Serif 4", "SourceSerif4-Regular.ttf"), ("Source Sans 3", "SourceSans3-Regular.ttf"))
     fonts = "".join(f'@font-face {{ font-family: "{n}"; src: url("{(root / "templates" / "fonts" / f).as_uri()}"); }}'
-                    for n, f in (("Source Serif 4", "SourceSerif4-Regular.ttf"), ("Source Sans 3", "SourceSans3-Regular.ttf")))
+                    for n, f in faces)
     html = (f"<html><head><style>{fonts} @page {{ size: Letter; margin: 0.9in }} "
             f"body {{ font-family: 'Source Serif 4'; font-size: 10pt }} h2 {{ font-family: 'Source Sans 3' }}"
             f"</style></head><body><h1>{brief['title']}</h1>{body}</body></html>")

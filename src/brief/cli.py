@@ -214,6 +214,21 @@ def verify_command(ctx: click.Context, pdf: Path, overlay: Path | None) -> None:
         sys.exit(1)
 
 
+@cli.command("preview")
+@click.argument("brief", required=False)
+@click.option("-a", "--audience", default="policy", show_default=True, help="The audience shown first.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of templates that wins, file by file, over the workspace's.")
+@click.pass_context
+def preview_command(ctx: click.Context, brief: str | None, audience: str, port: int, overlay: Path | None) -> None:
+    """Show the typeset pages in a browser, rebuilt each time a file is saved."""
+    from brief.preview import serve
+
+    serve(_root(ctx), brief, audience, port, overlay)
+
+
 @cli.command("list")
 @click.pass_context
 def list_command(ctx: click.Context) -> None:

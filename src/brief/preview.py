@@ -1,0 +1,318 @@
+"""``brief preview``: the typeset pages in a browser, rebuilt as you save.
+
+A small HTTP server on the loopback interface serves one page (pages as images, page
+count, build time, warnings), the current PDF, and a stream of server-sent events. A
+watcher thread rebuilds in this warm process when briefs/, data/ or templates/ (or an
+overlay) change; imports, fonts and the chart cache stay loaded, so a narrative edit is
+on screen in about a second. A failed build shows its error, file and line, and keeps the
+last good pages. Only the preview's own routes are served: no file from disk, so no path
+can reach outside.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from brief.errors import BriefError
+
+
+@dataclass
+class Edition:
+    """The latest build of one audience: good pages, and the last error if the last build failed."""
+
+    pages: list[bytes] = field(default_factory=list)
+    pdf: bytes = b""
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    version: int = 0
+    started: float = 0.0  # wall-clock time the build began (to match a page to a save)
+
+
+class Previewer:
+    """Builds audiences in this process and keeps their latest pages."""
+
+    def __init__(self, root: Path, brief_id: str | None, overlay: Path | None = None, scale: float = 1.25) -> None:
+        self.root = root
+        self.brief_id = brief_id
+        self.overlay = overlay
+        self.scale = scale
+        self.editions: dict[str, Edition] = {}
+        self.changed = threading.Condition()
+        self.version = 0
+        self._font_config: Any = None
+        self._image_cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def audiences(self) -> list[str]:
+        """The brief's audiences, in the brief file's order."""
+        from brief.load import load_workspace
+        from brief.resolve import pick_brief
+
+        try:
+            return list(pick_brief(load_workspace(self.root), self.brief_id).audiences)
+        except BriefError:
+            return list(self.editions) or ["policy"]
+
+    def build(self, audience: str) -> Edition:
+        """Rebuild *audience*; on failure keep its last good pages and record the error."""
+        with self._lock:
+            edition = self.editions.setdefault(audience, Edition())
+            began = time.time()
+            started = time.perf_counter()
+            try:
+                pdf, warnings = self._typeset(audience)
+                edition.pages = self._rasterise(pdf)
+                edition.pdf = pdf
+                edition.warnings = warnings
+                edition.error = None
+            except BriefError as exc:
+                lines = [p.format(relative_to=self.root) for p in exc.problems]
+                edition.error = "\n".join(lines)
+            edition.seconds = time.perf_counter() - started
+            edition.started = began  # published with the pages it describes
+            with self.changed:
+                self.version += 1
+                edition.version = self.version
+                self.changed.notify_all()
+            return edition
+
+    def _typeset(self, audience: str) -> tuple[bytes, list[str]]:
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        from brief.build import render_job
+        from brief.check import check
+        from brief.errors import CheckFailed, TypesetError
+        from brief.resolve import resolve
+        from brief.typeset import _fetcher_class
+
+        report = check(self.root, self.brief_id, [audience], self.overlay)
+        if report.errors:
+            raise CheckFailed(report.sorted())
+        job = resolve(report.workspace, self.brief_id, audience)
+        rendered = render_job(report.workspace, job, self.overlay)
+        # Warm caches across rebuilds: fonts and images are loaded once per process.
+        if self._font_config is None:
+            self._font_config = FontConfiguration()
+        templates = report.workspace.templates_dir
+        fetcher = _fetcher_class([templates, *([self.overlay] if self.overlay else [])])()
+        try:
+            document = weasyprint.HTML(string=rendered.html, base_url=str(templates.resolve()) + "/",
+                                       url_fetcher=fetcher).render(font_config=self._font_config,
+                                                                   image_cache=self._image_cache)
+            pdf = document.write_pdf()
+        except Exception as exc:
+            raise TypesetError(f"WeasyPrint could not typeset the brief: {exc}") from exc
+        return pdf, [w.format(relative_to=self.root) for w in report.warnings]
+
+    def _rasterise(self, pdf: bytes) -> list[bytes]:
+        import pypdfium2 as pdfium
+
+        document = pdfium.PdfDocument(pdf)
+        try:
+            pages = []
+            for index in range(len(document)):
+                image = document[index].render(scale=self.scale).to_pil()
+                buffer = io.BytesIO()
+                image.save(buffer, format="PNG", compress_level=1)
+                pages.append(buffer.getvalue())
+            return pages
+        finally:
+            document.close()
+
+    def watch(self, stop: threading.Event) -> None:
+        """Rebuild every audience shown so far whenever an input changes, until *stop* is set."""
+        import watchfiles
+
+        paths = [str(self.root / d) for d in ("briefs", "data", "templates") if (self.root / d).is_dir()]
+        if self.overlay:
+            paths.append(str(self.overlay))
+        for _changes in watchfiles.watch(*paths, stop_event=stop, debounce=50, step=20, rust_timeout=200):
+            for audience in list(self.editions):
+                self.build(audience)
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>brief preview</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 0; background: #e9ecef; color: #1c2330; }
+header { position: sticky; top: 0; background: #1f3a5f; color: white; padding: 0.6rem 1rem;
+  display: flex; gap: 1rem; align-items: center; }
+header a, header select { color: inherit; font: inherit; }
+header select { background: #1f3a5f; border: 1px solid #aeb5bf; }
+#status { margin-left: auto; }
+#error { display: none; white-space: pre-wrap; background: #fdecea; color: #7a1020; border-left: 4px solid #b4283b;
+  margin: 1rem auto; max-width: 52rem; padding: 0.8rem 1rem; font-family: ui-monospace, monospace; }
+#warnings { max-width: 52rem; margin: 0.5rem auto; color: #6b5200; white-space: pre-wrap; }
+main { display: flex; flex-direction: column; align-items: center; gap: 1rem; padding: 1rem; }
+main img { width: min(52rem, 100%); box-shadow: 0 1px 4px rgba(0,0,0,0.3); background: white; }
+</style></head>
+<body>
+<header><strong>brief preview</strong>
+<label>Audience <select id="audience">__OPTIONS__</select></label>
+<a id="download" href="#">Download PDF</a>
+<span id="status" role="status">building…</span></header>
+<div id="error" role="alert"></div>
+<div id="warnings"></div>
+<main id="pages"></main>
+<script>
+const select = document.getElementById("audience");
+async function show() {
+  const audience = select.value;
+  const state = await (await fetch(`state.json?audience=${encodeURIComponent(audience)}`)).json();
+  const error = document.getElementById("error");
+  error.style.display = state.error ? "block" : "none";
+  error.textContent = state.error || "";
+  document.getElementById("warnings").textContent = state.warnings.join("\\n");
+  document.getElementById("download").href = `brief.pdf?audience=${encodeURIComponent(audience)}&v=${state.version}`;
+  document.getElementById("status").textContent = state.pages
+    ? `${state.pages} page${state.pages === 1 ? "" : "s"} · built in ${state.seconds.toFixed(2)} s`
+      + (state.error ? " · last build failed" : "")
+    : "no pages yet";
+  const main = document.getElementById("pages");
+  main.replaceChildren(...Array.from({length: state.pages}, (_, i) => {
+    const img = new Image();
+    img.alt = `Page ${i + 1} of ${state.pages}`;
+    img.src = `page.png?audience=${encodeURIComponent(audience)}&n=${i + 1}&v=${state.version}`;
+    return img;
+  }));
+  await Promise.all(Array.from(main.querySelectorAll("img")).map(i => i.decode().catch(() => null)));
+  document.body.dataset.version = state.version;
+  document.body.dataset.started = state.started;
+}
+select.addEventListener("change", show);
+new EventSource("events").onmessage = show;
+show();
+</script></body></html>
+"""
+
+
+def make_handler(previewer: Previewer, audiences: list[str]) -> type[BaseHTTPRequestHandler]:
+    """The request handler: the page, its state, page images, the PDF and the event stream."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "brief-preview"
+
+        def log_message(self, *args: object) -> None:  # keep the terminal for build messages
+            pass
+
+        def _send(self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _edition(self, query: dict[str, list[str]]) -> tuple[str, Edition] | None:
+            audience = query.get("audience", [audiences[0]])[0]
+            if audience not in audiences:
+                self._send(b"unknown audience", "text/plain", HTTPStatus.NOT_FOUND)
+                return None
+            edition = previewer.editions.get(audience) or previewer.build(audience)
+            return audience, edition
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            query = parse_qs(url.query)
+            if url.path == "/":
+                options = "".join(f'<option value="{html.escape(a)}">{html.escape(a)}</option>' for a in audiences)
+                self._send(PAGE.replace("__OPTIONS__", options).encode(), "text/html; charset=utf-8")
+            elif url.path == "/state.json":
+                found = self._edition(query)
+                if found:
+                    _, e = found
+                    state = {"pages": len(e.pages), "seconds": e.seconds, "warnings": e.warnings,
+                             "error": e.error, "version": e.version, "started": e.started}
+                    self._send(json.dumps(state).encode(), "application/json")
+            elif url.path == "/page.png":
+                found = self._edition(query)
+                if found:
+                    pages = found[1].pages
+                    try:
+                        number = int(query.get("n", ["1"])[0])
+                    except ValueError:
+                        number = 0
+                    if 1 <= number <= len(pages):
+                        self._send(pages[number - 1], "image/png")
+                    else:
+                        self._send(b"no such page", "text/plain", HTTPStatus.NOT_FOUND)
+            elif url.path == "/brief.pdf":
+                found = self._edition(query)
+                if found and found[1].pdf:
+                    self._send(found[1].pdf, "application/pdf")
+                elif found:
+                    self._send(b"not built yet", "text/plain", HTTPStatus.NOT_FOUND)
+            elif url.path == "/events":
+                self._events()
+            else:
+                self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
+
+        def _events(self) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            seen = previewer.version
+
+            def moved() -> bool:
+                return previewer.version != seen
+
+            try:
+                while not getattr(self.server, "stopping", False):
+                    with previewer.changed:
+                        previewer.changed.wait_for(moved, timeout=15)
+                    if previewer.version != seen:
+                        seen = previewer.version
+                        self.wfile.write(f"data: {seen}\n\n".encode())
+                    else:
+                        self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return
+
+    return Handler
+
+
+def serve(root: Path, brief_id: str | None, audience: str, port: int, overlay: Path | None = None,
+          stop: threading.Event | None = None) -> None:
+    """Serve the preview on 127.0.0.1:*port* (0 picks a free port) until *stop* is set or Ctrl-C."""
+    import click
+
+    previewer = Previewer(root, brief_id, overlay)
+    audiences = previewer.audiences()
+    if audience in audiences:
+        audiences.remove(audience)
+        audiences.insert(0, audience)
+    previewer.build(audiences[0])
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(previewer, audiences))
+    server.daemon_threads = True
+    stop = stop or threading.Event()
+    watcher = threading.Thread(target=previewer.watch, args=(stop,), daemon=True)
+    watcher.start()
+    click.echo(f"preview at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", err=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        stop.set()
+        server.stopping = True  # type: ignore[attr-defined]
+        with previewer.changed:
+            previewer.changed.notify_all()
+        server.shutdown()
+        server.server_close()

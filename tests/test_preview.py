@@ -1,0 +1,108 @@
+"""`brief preview`: a real browser sees the pages, an edit, an error and the recovery."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, copy_workspace
+
+pytestmark = pytest.mark.slow
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def preview(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """`brief preview --port 0` running on a copy of the workspace: (workspace, base URL)."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    proc = subprocess.Popen([sys.executable, "-m", "brief", "-C", str(root), "preview", "--port", "0"],
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    match = re.search(r"preview at (http://127\.0\.0\.1:\d+/)", line)
+    assert match, line
+    try:
+        yield root, match.group(1)
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        code = proc.wait(timeout=20)
+        rest = proc.stderr.read()
+        proc.stderr.close()
+        assert code == 0 and "stopped" in rest and "Traceback" not in rest, rest
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    """Status and body of a GET."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_serves_only_its_own_routes_on_loopback(preview: tuple[Path, str]) -> None:
+    """The server listens on 127.0.0.1 and answers only its routes: no file from disk."""
+    _, base = preview
+    assert base.startswith("http://127.0.0.1:")
+    status, body = fetch(base + "page.png?audience=policy&n=1")
+    assert status == 200 and body.startswith(b"\x89PNG")
+    status, body = fetch(base + "brief.pdf?audience=policy")
+    assert status == 200 and body.startswith(b"%PDF")
+    for path in ("../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "templates/brand.yml", "page.png?n=99",
+                 "state.json?audience=../../etc"):
+        assert fetch(base + path)[0] == 404, path
+
+
+def test_browser_sees_edit_error_and_recovery(preview: tuple[Path, str]) -> None:
+    """In headless Chromium: the first page image shows; a narrative edit appears without a
+    reload; a broken data file shows its error with file and line while the last good pages stay;
+    fixing it recovers."""
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.fail("chromium is not installed: run scripts/install")
+    from playwright.sync_api import sync_playwright
+
+    root, base = preview
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(base)
+            page.wait_for_selector("main img")
+            assert page.locator("main img").count() == 4
+            assert page.evaluate("document.images[0].naturalWidth") > 500
+            assert "4 pages" in page.inner_text("#status")
+            version = page.evaluate("document.body.dataset.version")
+            first_page = page.evaluate("document.images[0].src")
+
+            section = root / "templates" / "policy" / "bottom-line.md.j2"
+            section.write_text(section.read_text().replace("**Bottom line.**", "**Bottom line, revised.**"))
+            page.wait_for_function(f"document.body.dataset.version !== '{version}'", timeout=30_000)
+            assert page.evaluate("document.images[0].src") != first_page
+            pdf = page.evaluate("fetch(document.getElementById('download').href).then(r => r.arrayBuffer())"
+                                ".then(b => b.byteLength)")
+            assert pdf > 10_000
+
+            data = root / "data" / "figures" / "robots.yaml"
+            good = data.read_text()
+            data.write_text(good.replace("value: 276300", "value: [276300"))
+            page.wait_for_selector("#error", state="visible", timeout=30_000)
+            assert re.match(r"data/figures/robots\.yaml:\d+:\d+: YAML syntax error", page.inner_text("#error"))
+            assert page.locator("main img").count() == 4  # the last good pages stay
+            assert "last build failed" in page.inner_text("#status")
+
+            data.write_text(good)
+            page.wait_for_selector("#error", state="hidden", timeout=30_000)
+            assert "last build failed" not in page.inner_text("#status")
+        finally:
+            browser.close()
