@@ -168,3 +168,23 @@ def test_all_builds_every_audience_and_reports_a_failure(ws: Path) -> None:
     assert (ws / "out" / "us-china-ai-gap-policy.pdf").is_file()
     assert (ws / "out" / "us-china-ai-gap-technical.pdf").is_file()
     assert not (ws / "out" / "us-china-ai-gap-executive.pdf").exists()
+
+
+@pytest.mark.slow
+def test_brand_logo_in_the_masthead(ws: Path) -> None:
+    """A logo in brand.yml (Quarto's `logo: {medium: ...}`) appears in the masthead with the
+    organisation's name as its alt text; a missing logo file is an error at the logo's line."""
+    (ws / "templates" / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#1f3a5f"/>'
+        "</svg>")
+    brand_file = ws / "templates" / "brand.yml"
+    brand_file.write_text(brand_file.read_text() + "\nlogo:\n  medium: logo.svg\n")
+    workspace = load_workspace(ws)
+    html = render_job(workspace, resolve(workspace, None, "executive")).html
+    logo = (ws / "templates" / "logo.svg").resolve().as_uri()
+    assert f'<img class="logo" src="{logo}" alt="Open Policy Briefs">' in html
+    assert build(ws, None, "executive").pages == 2
+    (ws / "templates" / "logo.svg").unlink()
+    result = run("-C", str(ws), "build", "--audience", "executive", "--force")
+    assert result.exit_code == 1
+    assert re.match(r"error: templates/brand\.yml:\d+: logo file 'logo\.svg' not found", result.stderr)

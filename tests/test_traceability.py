@@ -64,11 +64,40 @@ def untraceable(text: str, allowed: tuple[set[str], set[str]]) -> list[str]:
     return out
 
 
+@pytest.fixture(scope="session")
+def other_builds(policy_build: PolicyBuild) -> dict[str, tuple[PolicyBuild, str]]:
+    """The executive and technical editions, built once, with their PDF text."""
+    from pypdf import PdfReader
+
+    from brief.build import build, render_job
+    from brief.load import load_workspace
+    from brief.resolve import resolve
+
+    out = {}
+    for audience in ("executive", "technical"):
+        result = build(policy_build.root, None, audience)
+        ws = load_workspace(policy_build.root)
+        job = resolve(ws, None, audience)
+        made = PolicyBuild(root=policy_build.root, result=result, rendered=render_job(ws, job), job=job)
+        text = "\n".join(page.extract_text() for page in PdfReader(result.path).pages)
+        out[audience] = (made, text)
+    return out
+
+
 @pytest.mark.slow
 def test_every_number_in_the_pdf_comes_from_data(policy_build: PolicyBuild, policy_text: str) -> None:
     """No number in the policy PDF is untraceable: each is produced from data or numbering."""
     pages = policy_build.result.pages
     assert untraceable(policy_text, allowed_numbers(policy_build, pages)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("audience", ["executive", "technical"])
+def test_every_number_in_every_edition_comes_from_data(other_builds: dict[str, tuple[PolicyBuild, str]],
+                                                       audience: str) -> None:
+    """The executive and technical PDFs hold no untraceable number either."""
+    made, text = other_builds[audience]
+    assert untraceable(text, allowed_numbers(made, made.result.pages)) == []
 
 
 @pytest.mark.slow

@@ -111,8 +111,25 @@ class Brand(BaseModel):
     meta: Meta
     color: Colors
     typography: Typography
+    # Quarto's forms: a path, or sizes {small, medium, large}; the masthead uses medium.
+    logo: str | dict[str, str] | None = None
     defaults: dict[str, Any] = Field(default_factory=dict)
     _folder: Path = PrivateAttr(default=Path("."))
+
+    @property
+    def logo_path(self) -> Path | None:
+        """The logo file for the masthead (medium, else small or large), or None."""
+        if self.logo is None:
+            return None
+        name = self.logo if isinstance(self.logo, str) else next(
+            (self.logo[k] for k in ("medium", "small", "large") if k in self.logo), None)
+        return self._folder / name if name else None
+
+    @property
+    def logo_url(self) -> str | None:
+        """The logo as a file URL for the layout, or None."""
+        path = self.logo_path
+        return path.resolve().as_uri() if path else None
 
     @property
     def chart(self) -> ChartDefaults:
@@ -189,6 +206,10 @@ def load_brand(templates: TemplateSet | Path) -> Brand:
     brand = validate(Brand, node, path)
     _check_chart_defaults(brand, node, path)
     brand._folder = path.parent.resolve()
+    logo = brand.logo_path
+    if logo is not None and not logo.is_file():
+        raise DataError(f"logo file {logo.name!r} not found", path, line_of(node, ["logo"]),
+                        hint="logo paths are relative to the brand file's folder")
     for i, family in enumerate(brand.typography.fonts):
         for j, font in enumerate(family.files):
             if not (path.parent / font.path).is_file():

@@ -24,7 +24,7 @@ from mdit_py_plugins.container import container_plugin
 from brief.brand import Brand
 from brief.chart import RenderedChart
 from brief.citations import Note, Notes, short_title, typographic
-from brief.errors import BriefError, TemplateError
+from brief.errors import BriefError, ChartError, TemplateError
 from brief.resolve import Job
 from brief.templates import TemplateSet
 
@@ -169,6 +169,9 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
 
 
 def _figure_html(chart: RenderedChart, number: int, note_mark: str) -> str:
+    if len(chart.alt.strip()) < 20:
+        # An accessible PDF needs real alt text on every figure: never ship a chart without it.
+        raise ChartError(f"chart {chart.id!r} has no usable alt text", hint="every chart needs rows with figures")
     svg64 = base64.b64encode(chart.svg.encode("utf-8")).decode("ascii")
     return (
         f'<figure class="chart chart-{chart.width}" id="figure-{chart.id}">'
