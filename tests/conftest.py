@@ -94,6 +94,18 @@ def mini(tmp_path: Path) -> Path:
     return copy_workspace(MINI, tmp_path / "mini")
 
 
+PRESS_SECTION = '## For the press\n\nAlpha installed {{ fig("widgets_alpha") }} widgets.\n'
+
+
+@pytest.fixture
+def ws(mini: Path) -> Path:
+    """The mini workspace with a template for its press audience, so that it checks clean."""
+    press = mini / "templates" / "press"
+    press.mkdir()
+    (press / "intro.md.j2").write_text(PRESS_SECTION, encoding="utf-8")
+    return mini
+
+
 @pytest.fixture
 def mini_full(mini: Path) -> Path:
     """The mini workspace with the repository's layout, brand and fonts, so it can be built."""

@@ -19,7 +19,6 @@ from brief.check import Report, check, hand_typed_numbers
 from brief.cli import cli
 from conftest import line_number, replace_in
 
-PRESS_SECTION = '## For the press\n\nAlpha installed {{ fig("widgets_alpha") }} widgets.\n'
 NUMBER_HINT = 'use {{ fig("id") }} so the number comes from data, or {{ "..." }} if it is a name'
 CHART_NUMBER_HINT = "state the takeaway in words; numbers come from figures"
 
@@ -37,15 +36,6 @@ def found(report: Report) -> list[Problem]:
     root = report.workspace.root
     return [(p.severity, str(p.path.relative_to(root)) if p.path else "", p.line, p.message, p.hint)
             for p in report.sorted()]
-
-
-@pytest.fixture
-def ws(mini: Path) -> Path:
-    """The mini workspace with a template for its press audience, so that it checks clean."""
-    press = mini / "templates" / "press"
-    press.mkdir()
-    (press / "intro.md.j2").write_text(PRESS_SECTION, encoding="utf-8")
-    return mini
 
 
 def brief_file(root: Path) -> Path:

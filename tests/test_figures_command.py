@@ -16,7 +16,6 @@ from brief.load import load_workspace
 from conftest import line_number, replace_in
 
 COLUMNS = ["id", "value", "as_of", "source", "used_by"]
-PRESS_SECTION = '## For the press\n\nAlpha installed {{ fig("widgets_alpha") }} widgets.\n'
 
 
 def run(*args: str) -> Result:
@@ -54,15 +53,6 @@ def csv_rows(root: Path, *args: str) -> list[dict[str, str]]:
     rows = list(reader)
     assert reader.fieldnames == COLUMNS
     return rows
-
-
-@pytest.fixture
-def ws(mini: Path) -> Path:
-    """The mini workspace with a template for its press audience, so that it checks clean."""
-    press = mini / "templates" / "press"
-    press.mkdir()
-    (press / "intro.md.j2").write_text(PRESS_SECTION, encoding="utf-8")
-    return mini
 
 
 # --- the real workspace ---------------------------------------------------------------

@@ -95,7 +95,7 @@ class Previewer:
         from brief.check import check
         from brief.errors import CheckFailed, TypesetError
         from brief.resolve import resolve
-        from brief.typeset import _fetcher_class
+        from brief.typeset import confined_fetcher
 
         report = check(self.root, self.brief_id, [audience], self.overlay)
         if report.errors:
@@ -106,7 +106,7 @@ class Previewer:
         if self._font_config is None:
             self._font_config = FontConfiguration()
         templates = report.workspace.templates_dir
-        fetcher = _fetcher_class([templates, *([self.overlay] if self.overlay else [])])()
+        fetcher = confined_fetcher([templates, *([self.overlay] if self.overlay else [])])()
         try:
             document = weasyprint.HTML(string=rendered.html, base_url=str(templates.resolve()) + "/",
                                        url_fetcher=fetcher).render(font_config=self._font_config,

@@ -24,7 +24,7 @@ class Typeset:
     pages: int
 
 
-def _fetcher_class(allowed_roots: list[Path]) -> Any:
+def confined_fetcher(allowed_roots: list[Path]) -> Any:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
     roots = [r.resolve() for r in allowed_roots]
@@ -85,7 +85,7 @@ def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1",
     logger.addHandler(handler)
     try:
         document = weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/",
-                                   url_fetcher=_fetcher_class([base_dir, *(allowed or [])])()).render()
+                                   url_fetcher=confined_fetcher([base_dir, *(allowed or [])])()).render()
         # Attachment objects are single-use and default their dates to "now": make them
         # fresh for each build, dated like the document.
         embedded = [weasyprint.Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
