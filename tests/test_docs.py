@@ -53,3 +53,20 @@ def test_walkthroughs_run_in_a_fresh_workspace(tmp_path: Path) -> None:
     assert (out / "us-china-ai-gap-policy.pdf").is_file()
     assert (out / "chips-2027-policy.pdf").is_file()
     assert "patent_share_ratio_china_us" in (root / "figures.csv").read_text(encoding="utf-8")
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    """Each CLI command (and each `new` subcommand) appears in README.md's usage block."""
+    import click
+
+    from brief.cli import cli
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    names = []
+    for name, command in cli.commands.items():
+        if isinstance(command, click.Group):
+            names += [f"brief {name} {sub}" for sub in command.commands]
+        else:
+            names.append(f"brief {name}")
+    missing = [n for n in names if n not in readme]
+    assert names and missing == []

@@ -63,7 +63,7 @@ def _root(ctx: click.Context) -> Path:
     return root
 
 
-@cli.command()
+@cli.command(short_help="Build the brief for one or more audiences into out/.")
 @click.argument("brief", required=False)
 @click.option("-a", "--audience", "audiences", multiple=True,
               help="Audience to build (default: policy); repeat for several.")
@@ -137,7 +137,7 @@ def _report_build(root: Path, path: Path, pages: int, seconds: float, budget: in
         click.echo(f"warning: {audience} is {pages} pages, over its budget of {budget}", err=True)
 
 
-@cli.command("check")
+@cli.command("check", short_help="Check everything a build reads; list every problem.")
 @click.argument("brief", required=False)
 @click.option("--strict", is_flag=True, help="Count warnings as errors.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -167,7 +167,7 @@ def check_command(ctx: click.Context, brief: str | None, strict: bool, fmt: str)
         sys.exit(1)
 
 
-@cli.command("figures")
+@cli.command("figures", short_help="List every figure with its value, source and use.")
 @click.argument("brief", required=False)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
@@ -180,7 +180,7 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
     click.echo(write_rows(figure_rows(root, brief), fmt), nl=False)
 
 
-@cli.command("charts")
+@cli.command("charts", short_help="Export an audience's charts for slides (SVG or PNG).")
 @click.argument("brief", required=False)
 @click.option("-a", "--audience", default="policy", show_default=True, help="Export this audience's charts.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
@@ -196,7 +196,7 @@ def charts_command(ctx: click.Context, brief: str | None, audience: str, fmt: st
         click.echo(str(path.relative_to(root)))
 
 
-@cli.command("verify")
+@cli.command("verify", short_help="Check a PDF against out/manifest.json.")
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The overlay folder the PDF was built with, if any.")
@@ -214,7 +214,7 @@ def verify_command(ctx: click.Context, pdf: Path, overlay: Path | None) -> None:
         sys.exit(1)
 
 
-@cli.command("preview")
+@cli.command("preview", short_help="Show the pages in a browser, rebuilt on save.")
 @click.argument("brief", required=False)
 @click.option("-a", "--audience", default="policy", show_default=True, help="The audience shown first.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
