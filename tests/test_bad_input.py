@@ -70,16 +70,19 @@ def unknown_source(root: Path) -> tuple[str, int | None]:
     return "data/figures/robots.yaml", line_number(path, "- id: industrial_robots_china_2023")
 
 
-def unknown_figure(root: Path) -> tuple[str, int | None]:
+def _append_to_section(root: Path, line: str, needle: str) -> tuple[str, int | None]:
+    """Add *line* to the policy method section; where the error should point."""
     path = root / "templates" / "policy" / "method.md.j2"
-    path.write_text(path.read_text(encoding="utf-8") + '\nAlso {{ fig("us_lead_mmlu_end2025") }}.\n', encoding="utf-8")
-    return "templates/policy/method.md.j2", line_number(path, "us_lead_mmlu_end2025")
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+    return "templates/policy/method.md.j2", line_number(path, needle)
+
+
+def unknown_figure(root: Path) -> tuple[str, int | None]:
+    return _append_to_section(root, 'Also {{ fig("us_lead_mmlu_end2025") }}.', "us_lead_mmlu_end2025")
 
 
 def unknown_chart(root: Path) -> tuple[str, int | None]:
-    path = root / "templates" / "policy" / "method.md.j2"
-    path.write_text(path.read_text(encoding="utf-8") + '\n{{ chart("benchmark_gaps") }}\n', encoding="utf-8")
-    return "templates/policy/method.md.j2", line_number(path, "benchmark_gaps")
+    return _append_to_section(root, '{{ chart("benchmark_gaps") }}', "benchmark_gaps")
 
 
 def duplicate_id(root: Path) -> tuple[str, int | None]:
@@ -111,15 +114,11 @@ def csv_ragged_row(root: Path) -> tuple[str, int | None]:
 
 
 def template_syntax(root: Path) -> tuple[str, int | None]:
-    path = root / "templates" / "policy" / "method.md.j2"
-    path.write_text(path.read_text(encoding="utf-8") + "\n{% if %}\n", encoding="utf-8")
-    return "templates/policy/method.md.j2", line_number(path, "{% if %}")
+    return _append_to_section(root, "{% if %}", "{% if %}")
 
 
 def missing_variable(root: Path) -> tuple[str, int | None]:
-    path = root / "templates" / "policy" / "method.md.j2"
-    path.write_text(path.read_text(encoding="utf-8") + "\nBy {{ brief.editor }}.\n", encoding="utf-8")
-    return "templates/policy/method.md.j2", line_number(path, "brief.editor")
+    return _append_to_section(root, "By {{ brief.editor }}.", "brief.editor")
 
 
 def empty_brief(root: Path) -> tuple[str, int | None]:
