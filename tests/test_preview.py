@@ -79,6 +79,8 @@ def test_browser_sees_edit_error_and_recovery(preview: tuple[Path, str]) -> None
             page = browser.new_page()
             page.goto(base)
             page.wait_for_selector("main img")
+            # The page publishes its version only once the images have decoded.
+            page.wait_for_function("document.body.dataset.version !== undefined")
             assert page.locator("main img").count() == 4
             assert page.evaluate("document.images[0].naturalWidth") > 500
             assert "4 pages" in page.inner_text("#status")
