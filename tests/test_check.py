@@ -564,7 +564,7 @@ def test_chart_printing_the_non_preferred_figure(ws: Path) -> None:
 
 @pytest.mark.parametrize("old, new, needle, message", [
     ("label: Widgets installed by Alpha, 2024", "label: Widgets installed by Alpha: 2024",
-     "label: Widgets installed by Alpha: 2024", "YAML syntax error: mapping values are not allowed here"),
+     "label: Widgets installed by Alpha: 2024", "YAML syntax error: mapping values are not allowed in this context"),
     ("  value: 276300\n  unit: count", "  value: 276300\n  unit: widgets", "unit: widgets",
      "unit: unknown unit 'widgets'; valid units: cny_billion, count, per_year, percent, pp, ratio, score, "
      "usd_billion, usd_million"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from brief.errors import DataError, WorkspaceError
 from brief.load import find_root, load_workspace
-from brief.yamlio import read_yaml
+from brief.yamlio import line_of, plain, read_yaml
 from conftest import REPO, line_number, replace_in
 
 # A valid base figure, to which tests add one broken field at a time.
@@ -130,7 +131,7 @@ SYNTAX_CASES = {
         GOOD_FIGURE.replace("label: An extra figure for a test", "label: Widgets: installed"),
         "label: Widgets: installed", "mapping values are not allowed"),
     "tab-indent": (
-        GOOD_FIGURE.replace("  unit: pp", "\tunit: pp"), "\tunit: pp", "'\\t'"),
+        GOOD_FIGURE.replace("  unit: pp", "\tunit: pp"), "\tunit: pp", "tab character"),
     "duplicate-key": (
         GOOD_FIGURE.replace('  as_of: "2024"', '  as_of: "2024"\n  unit: percent'),
         "unit: percent", "duplicate key"),
@@ -177,12 +178,65 @@ def test_control_character_is_a_data_error(mini: Path) -> None:
 
 
 def test_read_yaml_keeps_line_numbers(tmp_path: Path) -> None:
-    """read_yaml returns ruamel's round-trip tree, which knows each key's line."""
+    """read_yaml's tree knows the line of each key and each list item."""
     path = tmp_path / "x.yaml"
-    path.write_text("a: 1\nb:\n  c: 2\n", encoding="utf-8")
+    path.write_text("a: 1\nb:\n  c: 2\n  d:\n\n    - x\n    - y\n", encoding="utf-8")
     doc = read_yaml(path)
     assert doc["b"]["c"] == 2
-    assert doc.lc.key("b")[0] == 1
+    assert line_of(doc, ["b"]) == 2
+    assert line_of(doc, ["b", "d", 1]) == 7
+    assert line_of(doc, ["b", "nope"]) == 2
+
+
+# Plain scalars as YAML 1.2 reads them (the round-trip parser used to edit brief files
+# agrees on each, which the next test checks).
+SCALARS = {
+    "2025-04-07": dt.date(2025, 4, 7), "2025-04": "2025-04", "2024": 2024, "1_000": 1000, "0o17": 15,
+    "0x1F": 31, "017": 17, "+1": 1, "-3": -3, ".5": 0.5, "1e3": 1000.0, "3.14e+2": 314.0, "1.": 1.0,
+    "yes": "yes", "no": "no", "on": "on", "TRUE": True, "false": False, "~": None, "": None, "Null": None,
+    "12:30": "12:30", "1e": "1e", '"12"': "12", "'true'": "true", "!!str 12": "12", "2025-4-7": "2025-4-7",
+    ".inf": float("inf"), "-.inf": float("-inf"), "percent": "percent",
+}
+
+
+@pytest.mark.parametrize("text", list(SCALARS), ids=[t or "empty" for t in SCALARS])
+def test_scalars_follow_yaml_1_2(tmp_path: Path, text: str) -> None:
+    """yes/no stay text, bare years are numbers, dates are dates, and ruamel.yaml reads each the same."""
+    from ruamel.yaml import YAML
+
+    path = tmp_path / "x.yaml"
+    path.write_text(f"a: {text}\n", encoding="utf-8")
+    value = read_yaml(path)["a"]
+    assert value == SCALARS[text] and type(value) is type(SCALARS[text])
+    if not text.startswith("!!"):  # ruamel keeps an explicit tag as a tagged object
+        assert plain(YAML(typ="rt").load(f"a: {text}\n"))["a"] == value
+
+
+def test_workspace_yaml_reads_as_ruamel_reads_it() -> None:
+    """Every YAML file that ships parses to the same values as with ruamel.yaml."""
+    from ruamel.yaml import YAML
+
+    files = [*REPO.glob("data/**/*.yaml"), *REPO.glob("briefs/*.yaml"), *REPO.glob("templates/**/*.yml")]
+    assert len(files) >= 10
+    for path in files:
+        assert plain(read_yaml(path)) == plain(YAML(typ="rt").load(path.read_text(encoding="utf-8"))), path
+
+
+def test_anchors_and_merge_keys(tmp_path: Path) -> None:
+    """Anchors, aliases and '<<' merges work; the merged keys keep their own lines."""
+    path = tmp_path / "x.yaml"
+    path.write_text("base: &b\n  unit: pp\n  source: s\nitem:\n  <<: *b\n  unit: percent\n", encoding="utf-8")
+    doc = read_yaml(path)
+    assert plain(doc["item"]) == {"unit": "percent", "source": "s"}
+    assert line_of(doc, ["item", "source"]) == 3
+
+
+def test_recursive_alias_is_an_error_not_a_hang(mini: Path) -> None:
+    """A value that includes itself through an alias is a one-line DataError at its anchor."""
+    path = write_extra(mini, "- &a\n  id: x\n  label: *a\n")
+    error = load_error(mini)
+    assert error.path == path and error.line == 1
+    assert "includes itself" in error.message
 
 
 # --- schema errors -------------------------------------------------------------------

@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.models import Brief, Figure, Source
 from brief.workspace import find_root as find_root  # re-exported: the loader finds workspaces too
-from brief.yamlio import line_of, read_yaml, validate
+from brief.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
 
 _Entry = TypeVar("_Entry", Source, Figure)
 
@@ -83,17 +81,17 @@ def load_workspace(root: Path, collect: bool = False) -> Workspace:
     return ws
 
 
-def _entries(path: Path) -> CommentedSeq:
+def _entries(path: Path) -> YamlSeq:
     doc = read_yaml(path)
     if doc is None:
-        return CommentedSeq()
-    if not isinstance(doc, CommentedSeq):
+        return YamlSeq(1)
+    if not isinstance(doc, YamlSeq):
         raise DataError("expected a list of entries (each starting with '- id: ...')", path, 1)
     return doc
 
 
-def _require_mapping(node: Any, entries: CommentedSeq, index: int, path: Path) -> None:
-    if not isinstance(node, CommentedMap):
+def _require_mapping(node: Any, entries: YamlSeq, index: int, path: Path) -> None:
+    if not isinstance(node, YamlMap):
         raise DataError(f"entry {index + 1} is not a mapping (expected 'id: ...' and other fields)",
                         path, line_of(entries, [index]), hint="indent the entry's fields under its '- '")
 
@@ -171,7 +169,7 @@ def _load_briefs(ws: Workspace) -> None:
     for path in sorted(folder.glob("*.yaml")):
         try:
             doc: Any = read_yaml(path)
-            if not isinstance(doc, CommentedMap):
+            if not isinstance(doc, YamlMap):
                 raise DataError("a brief file is a mapping (title:, date:, audiences: ...)", path, 1,
                                 hint="start from the file that `brief new brief NAME` writes")
             doc.setdefault("id", path.stem)

@@ -1,16 +1,22 @@
-"""Read YAML and validate it into models, keeping line numbers for every error."""
+"""Read YAML and validate it into models, keeping line numbers for every error.
+
+Parsing is libyaml's (through PyYAML's C loader): about thirty times faster than a
+pure-Python parser, which matters because every build and every preview refresh reads
+every data file. The scalars follow YAML 1.2's core schema, so ``yes`` and ``no`` stay
+strings and ``2025-04`` is not a date. Each mapping and list remembers the line of each
+of its keys and items, for error messages.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+import yaml
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.reader import ReaderError
 
 from brief.errors import BriefError, DataError
 
@@ -43,17 +49,145 @@ def read_text(path: Path, limit: int = MAX_BYTES) -> str:
                         hint="save the file as UTF-8") from None
 
 
+class YamlMap(dict[Any, Any]):
+    """A parsed YAML mapping that knows its own line and the line of each key (1-based)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.key_lines: dict[Any, int] = {}
+
+
+class YamlSeq(list[Any]):
+    """A parsed YAML list that knows its own line and the line of each item (1-based)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.item_lines: list[int] = []
+
+
+_STR, _NULL, _BOOL, _INT, _FLOAT, _DATE, _MERGE = (f"tag:yaml.org,2002:{t}" for t in
+                                                   ("str", "null", "bool", "int", "float", "timestamp", "merge"))
+
+
+# PyYAML's wheels carry libyaml; the pure-Python parser is the (slower) fallback.
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """libyaml's parser with YAML 1.2 core-schema resolution for plain scalars."""
+
+    # Replaced, not extended: YAML 1.1's resolvers would read yes/no as booleans.
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+
+for _tag, _pattern, _first in [
+    (_NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    (_INT, r"^(?:[-+]?[0-9][0-9_]*|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (_FLOAT, r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+             r"|\.(?:nan|NaN|NAN))$", list("-+.0123456789")),
+    (_DATE, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+            r"(?:[ ]*(?:Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?$", list("0123456789")),
+    (_MERGE, r"^<<$", ["<"]),
+]:
+    _Loader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
+
+_BUILDING = object()  # marks a node whose children are being built: an alias to it is a cycle
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    value: str = node.value
+    tag = node.tag
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return value.lower() == "true"
+    if tag == _INT:
+        digits = value.replace("_", "")
+        if digits[:2] in ("0o", "0x"):
+            return int(digits[2:], 8 if digits[1] == "o" else 16)
+        return int(digits)
+    if tag == _FLOAT:
+        lowered = value.lower().replace("_", "")
+        if lowered.lstrip("+-") == ".inf":
+            return float("-inf") if lowered.startswith("-") else float("inf")
+        return float("nan") if lowered == ".nan" else float(lowered)
+    if tag == _DATE:
+        if len(value) == 10:
+            return dt.date.fromisoformat(value)
+        return dt.datetime.fromisoformat(value.replace(" ", "T", 1).replace("t", "T").replace(" ", "")
+                                         .replace("Z", "+00:00"))
+    return value
+
+
+def _build(node: yaml.Node, path: Path, made: dict[int, Any]) -> Any:
+    line = node.start_mark.line + 1
+    if id(node) in made:  # an alias of a node already built (anchors and "<<" merges)
+        if made[id(node)] is _BUILDING:
+            raise DataError("this anchored mapping or list includes itself through an alias", path, line,
+                            hint="a value cannot contain itself; copy the fields instead")
+        return made[id(node)]
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            return _scalar(node)
+        except ValueError:
+            raise DataError(f"invalid {node.tag.rsplit(':', 1)[-1]} {node.value!r}", path, line,
+                            hint="quote the value if it is meant as text") from None
+    if isinstance(node, yaml.SequenceNode):
+        made[id(node)] = _BUILDING
+        seq = YamlSeq(line)
+        for item in node.value:
+            seq.append(_build(item, path, made))
+            seq.item_lines.append(item.start_mark.line + 1)
+        made[id(node)] = seq
+        return seq
+    made[id(node)] = _BUILDING
+    mapping = YamlMap(line)
+    merges = []
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            merges.append((key_node, value_node))
+            continue
+        key = _build(key_node, path, made)
+        if isinstance(key, (dict, list)):
+            raise DataError("a mapping key must be a plain value", path, key_node.start_mark.line + 1)
+        key_line = key_node.start_mark.line + 1
+        if key in mapping:
+            error = DataError(f"YAML syntax error: duplicate key {key!r} (first on line {mapping.key_lines[key]})",
+                              path, key_line, hint="remove or rename one of the two")
+            error.column = key_node.start_mark.column + 1
+            raise error
+        mapping[key] = _build(value_node, path, made)
+        mapping.key_lines[key] = key_line
+    # "<<" fills in only what the mapping does not say itself, wherever it is written.
+    for key_node, value_node in merges:
+        merged = _build(value_node, path, made)
+        for source in merged if isinstance(merged, list) else [merged]:
+            if not isinstance(source, YamlMap):
+                raise DataError("'<<' merges a mapping or a list of mappings", path, key_node.start_mark.line + 1)
+            for k, v in source.items():
+                if k not in mapping:
+                    mapping[k] = v
+                    mapping.key_lines[k] = source.key_lines[k]
+    made[id(node)] = mapping
+    return mapping
+
+
 def read_yaml(path: Path) -> Any:
-    """Parse *path* with positions kept; a syntax error becomes a :class:`DataError` with its line."""
-    yaml = YAML(typ="rt")
+    """Parse *path* into plain values, :class:`YamlMap` and :class:`YamlSeq` (which keep
+    line numbers); a syntax error becomes a :class:`DataError` with its line and column."""
     text = read_text(path)
     try:
-        return yaml.load(text)
-    except ReaderError as exc:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.reader.ReaderError as exc:
         at = text.count("\n", 0, int(exc.position or 0)) + 1
-        raise DataError(f"unreadable character {exc.character!r} in YAML ({exc.reason})", path, at,
-                        hint="remove the control character from this line") from None
-    except MarkedYAMLError as exc:
+        raise DataError(f"unreadable character {chr(exc.character)!r} in YAML ({exc.reason})"
+                        if isinstance(exc.character, int) else f"unreadable character in YAML ({exc.reason})",
+                        path, at, hint="remove the control character from this line") from None
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
@@ -61,27 +195,37 @@ def read_yaml(path: Path) -> Any:
                           hint="check indentation and quoting on this line")
         error.column = mark.column + 1 if mark is not None else None
         raise error from None
+    except yaml.YAMLError as exc:
+        raise DataError(f"YAML syntax error: {exc}", path, hint="check indentation and quoting") from None
+    except RecursionError:
+        raise DataError("YAML nested too deeply", path, hint="flatten the structure") from None
+    if node is None:
+        return None
+    try:
+        return _build(node, path, {})
+    except RecursionError:
+        raise DataError("YAML nested too deeply", path, hint="flatten the structure") from None
 
 
 def line_of(node: Any, loc: Sequence[str | int]) -> int | None:
     """The 1-based line of the deepest element of *loc* found in a parsed YAML tree."""
     line: int | None = None
     for key in loc:
-        if isinstance(node, CommentedMap) and key in node:
-            line = node.lc.key(key)[0] + 1
+        if isinstance(node, YamlMap) and key in node:
+            line = node.key_lines[key]
             node = node[key]
-        elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-            line = node.lc.item(key)[0] + 1
+        elif isinstance(node, YamlSeq) and isinstance(key, int) and 0 <= key < len(node):
+            line = node.item_lines[key]
             node = node[key]
         else:
             break
-    if line is None and isinstance(node, (CommentedMap, CommentedSeq)):
-        line = node.lc.line + 1
+    if line is None and isinstance(node, (YamlMap, YamlSeq)):
+        line = node.line
     return line
 
 
 def plain(node: Any) -> Any:
-    """Convert ruamel's round-trip containers into plain dicts, lists and scalars."""
+    """Convert the parsed containers into plain dicts, lists and scalars."""
     if isinstance(node, dict):
         return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, list):
