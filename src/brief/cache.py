@@ -58,6 +58,14 @@ def chart_key(payload: dict[str, Any], font_files: list[Path]) -> str:
     return h.hexdigest()
 
 
+def is_empty(kind: str) -> bool:
+    """True when nothing of *kind* has been cached yet (a first build on this machine)."""
+    try:
+        return not any((cache_dir() / kind).iterdir())
+    except OSError:
+        return True
+
+
 def get(kind: str, key: str) -> str | None:
     """The cached text for *key*, or None."""
     path = cache_dir() / kind / key[:2] / f"{key}.svg"

@@ -192,46 +192,92 @@ def alt_text(spec: ChartSpec, rows: list[Row]) -> str:
 _fonts_registered: set[Path] = set()
 
 
-def _register_fonts(vlc: Any, brand: Brand) -> None:
+def _font_dirs(brand: Brand) -> list[Path]:
+    return sorted({f.parent for f in brand.font_files()})
+
+
+def _register_fonts(vlc: Any, font_dirs: list[Path]) -> None:
     # vl-convert measures label text with its own font lookup; give it the brand's font
     # folders, once per process.
-    for folder in sorted({f.parent for f in brand.font_files()}):
+    for folder in font_dirs:
         if folder not in _fonts_registered:
             vlc.register_font_directory(str(folder))
             _fonts_registered.add(folder)
 
 
+def draw_specs(specs: list[tuple[str, dict[str, Any]]], font_dirs: list[Path], brief_path: Path) -> list[str]:
+    """The SVG of each ``(chart id, Vega-Lite spec)``, in order, drawn by vl-convert with
+    the fonts in *font_dirs* (the chart worker's job; also run in-process)."""
+    import vl_convert as vlc
+
+    _register_fonts(vlc, font_dirs)
+    svgs = []
+    for chart_id, spec in specs:
+        try:
+            svgs.append(str(vlc.vegalite_to_svg(spec, vl_version="v6_4", allowed_base_urls=[])))
+        except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
+            raise ChartError(f"chart {chart_id!r} failed to render: {exc}", brief_path) from None
+    return svgs
+
+
+def warm_up() -> None:
+    """Start vl-convert's JavaScript engine, which takes about 0.4 s on its first use."""
+    import vl_convert as vlc
+
+    vlc.vegalite_to_svg({"mark": "point"}, vl_version="v6_4", allowed_base_urls=[])
+
+
 def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand) -> RenderedChart:
     """Build one chart with Altair and render it to SVG with vl-convert (or take it from
     the chart cache, without importing either)."""
+    return _render([(chart_id, spec)], job, brand)[chart_id]
+
+
+def _render(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand,
+            engine: Any = None) -> dict[str, RenderedChart]:
     from brief import cache
 
-    width = FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
-    rows = chart_rows(spec, job.figures, brand)
-    key = cache.chart_key({"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand), "width": width},
-                          brand.font_files())
-    svg = cache.get("charts", key)
-    if svg is None:
-        svg = _draw(chart_id, spec, job, brand, rows, width)
-        cache.put("charts", key, svg)
-    figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
-    return RenderedChart(id=chart_id, title=spec.title, subtitle=spec.subtitle,
-                         source_line=source_line(list(figures), job.sources),
-                         alt=alt_text(spec, rows), svg=svg, width=spec.width, figures=figures)
+    todo: list[tuple[str, dict[str, Any]]] = []
+    svgs: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    rows_of: dict[str, list[Row]] = {}
+    for chart_id, spec in charts:
+        width = FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
+        rows = rows_of[chart_id] = chart_rows(spec, job.figures, brand)
+        keys[chart_id] = cache.chart_key({"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand),
+                                          "width": width}, brand.font_files())
+        svg = cache.get("charts", keys[chart_id])
+        if svg is None:
+            todo.append((chart_id, _vega_lite(spec, rows, brand, width)))
+        else:
+            svgs[chart_id] = svg
+    if todo:
+        # Altair runs here; vl-convert in the chart worker when the build started one
+        # (its engine warmed up meanwhile), else here too.
+        fonts = _font_dirs(brand)
+        drawn = engine.call(todo, fonts, job.brief_path) if engine is not None else draw_specs(
+            todo, fonts, job.brief_path)
+        for (chart_id, _), svg in zip(todo, drawn, strict=True):
+            cache.put("charts", keys[chart_id], svg)
+            svgs[chart_id] = svg
+    out = {}
+    for chart_id, spec in charts:
+        figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
+        out[chart_id] = RenderedChart(id=chart_id, title=spec.title, subtitle=spec.subtitle,
+                                      source_line=source_line(list(figures), job.sources),
+                                      alt=alt_text(spec, rows_of[chart_id]), svg=svgs[chart_id],
+                                      width=spec.width, figures=figures)
+    return out
 
 
-def _draw(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, rows: list[Row], width: int) -> str:
-    import vl_convert as vlc
-
-    _register_fonts(vlc, brand)
+def _vega_lite(spec: ChartSpec, rows: list[Row], brand: Brand, width: int) -> dict[str, Any]:
     # "fit" makes the whole SVG, labels included, exactly the width of its column, so
     # it is placed at 100% and text keeps the size the theme gives it.
     chart = _BUILDERS[spec.kind](rows, spec, brand, width).properties(
         autosize={"type": "fit", "contains": "padding"}).configure(**_theme(brand))
-    try:
-        return str(vlc.vegalite_to_svg(chart.to_dict(validate=True), vl_version="v6_4", allowed_base_urls=[]))
-    except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
-        raise ChartError(f"chart {chart_id!r} failed to render: {exc}", job.brief_path) from exc
+    # Not validated against the Vega-Lite schema here (0.1 s a build): the builders are
+    # fixed code, and the test suite validates every chart they make.
+    return chart.to_dict(validate=False)  # type: ignore[no-any-return]
 
 
 def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: str = "svg",
@@ -243,7 +289,7 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
     import altair as alt
     import vl_convert as vlc
 
-    _register_fonts(vlc, brand)
+    _register_fonts(vlc, _font_dirs(brand))
     rows = chart_rows(spec, job.figures, brand)
     figures = list(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
     font = _css_family(brand.typography.headings.family)
@@ -266,13 +312,12 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
         raise ChartError(f"chart {chart_id!r} failed to export: {exc}", job.brief_path) from exc
 
 
-def render_charts(job: Job, brand: Brand) -> dict[str, RenderedChart]:
-    """Render every chart the job's audience places."""
+def render_charts(job: Job, brand: Brand, engine: Any = None) -> dict[str, RenderedChart]:
+    """Render every chart the job's audience places; charts not in the cache are drawn by
+    *engine* (a chart worker) if given, else in this process."""
     charts = job.brief.charts
-    out = {}
     for chart_id in job.audience.charts:
         if chart_id not in charts:
             raise ChartError(f"audience {job.audience_name!r} lists unknown chart {chart_id!r}",
                              job.brief_path, hint=f"charts in this brief: {', '.join(charts) or 'none'}")
-        out[chart_id] = render_chart(chart_id, charts[chart_id], job, brand)
-    return out
+    return _render([(c, charts[c]) for c in job.audience.charts], job, brand, engine)

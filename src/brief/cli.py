@@ -82,8 +82,8 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
           all_briefs: bool, overlay: Path | None, strict: bool, standard: str, fmt: str, force: bool) -> None:
     """Build BRIEF (optional when the workspace holds one) for each audience into out/.
 
-    Several audiences build in parallel, one per core. A PDF already built from the same
-    inputs is left as it is (--force rebuilds it).
+    Several audiences are typeset in parallel, one per core. A PDF already built from the
+    same inputs is left as it is (--force rebuilds it).
     """
     import time
 
@@ -98,27 +98,37 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
             click.echo(f"{pdf.relative_to(root)}  {pages} page{'s' if pages != 1 else ''}  up to date "
                        f"({time.perf_counter() - started:.2f} s; --force to rebuild)")
             return
-    from brief.parallel import build_many, plan
+    import os
 
-    targets = plan(root, brief, list(audiences), all_audiences, all_briefs)
-    if len(targets) == 1:
-        from brief.build import build as run_build
+    from brief import workers
 
-        target = targets[0]
-        result = run_build(root, target.brief, target.audience, overlay, strict, standard, fmt)
-        _report_build(root, result.path, result.pages, result.seconds, result.page_budget, result.audience,
-                      [f"warning: {w.format(relative_to=root)}" for w in result.warnings])
-        return
-    failed = 0
-    for outcome in build_many(root, targets, overlay, strict, standard, fmt, progress=sys.stderr.isatty()):
-        if outcome.error_lines:
-            failed += 1
-            for line in outcome.error_lines:
-                click.echo(f"{outcome.target.label}: {line}", err=True)
-        else:
-            assert outcome.path is not None
-            _report_build(root, outcome.path, outcome.pages, outcome.seconds, outcome.page_budget,
-                          outcome.target.audience, outcome.warning_lines)
+    # Start the chart engine and typesetter workers now: their imports overlap ours and the
+    # loading and checking of the workspace (see brief.workers).
+    many = all_audiences or all_briefs or len(audiences) > 1
+    roles = workers.stage_roles(fmt, typesetters=min(os.cpu_count() or 1, 4) if many else 1)
+    with workers.started(roles) as running:
+        from brief.parallel import build_many, plan
+
+        targets = plan(root, brief, list(audiences), all_audiences, all_briefs)
+        if len(targets) == 1:
+            from brief.build import build as run_build
+
+            target = targets[0]
+            result = run_build(root, target.brief, target.audience, overlay, strict, standard, fmt, running)
+            _report_build(root, result.path, result.pages, result.seconds, result.page_budget, result.audience,
+                          [f"warning: {w.format(relative_to=root)}" for w in result.warnings])
+            return
+        failed = 0
+        for outcome in build_many(root, targets, overlay, strict, standard, fmt, progress=sys.stderr.isatty(),
+                                  running=running):
+            if outcome.error_lines:
+                failed += 1
+                for line in outcome.error_lines:
+                    click.echo(f"{outcome.target.label}: {line}", err=True)
+            else:
+                assert outcome.path is not None
+                _report_build(root, outcome.path, outcome.pages, outcome.seconds, outcome.page_budget,
+                              outcome.target.audience, outcome.warning_lines)
     if failed:
         click.echo(f"error: {failed} of {len(targets)} builds failed", err=True)
         sys.exit(1)

@@ -1,17 +1,22 @@
-"""Several builds at once: one process per core, failures reported, not fatal to the rest."""
+"""Several builds at once: each is checked and rendered here, in turn, while typesetter
+workers lay out the ones already rendered, one per core. Failures are reported, not fatal
+to the rest.
+
+Layout is most of a build and the only stage worth spreading over cores: charts are
+shared (one chart engine, one cache) and checking is fast. The longest brief (by page
+budget) is rendered first, so its layout, the critical path, starts first.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, WorkspaceError
 from brief.load import load_workspace
 from brief.resolve import pick_brief
+from brief.workers import Worker
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,7 @@ class Target:
 
     brief: str
     audience: str
+    page_budget: int = 0
 
     @property
     def label(self) -> str:
@@ -29,7 +35,7 @@ class Target:
 
 @dataclass
 class Outcome:
-    """What one build in a worker produced, as plain values (exceptions do not cross processes well)."""
+    """What one build produced, as plain values for the CLI to report."""
 
     target: Target
     path: Path | None = None
@@ -45,42 +51,66 @@ def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: 
     """The builds that the options ask for."""
     ws = load_workspace(root)
     if all_briefs:
-        return [Target(b, a) for b, brief in ws.briefs.items() for a in brief.audiences]
+        return [Target(b, a, aud.page_budget) for b, brief in ws.briefs.items() for a, aud in brief.audiences.items()]
     brief = pick_brief(ws, brief_id)
     if all_audiences:
         if audiences:
             raise WorkspaceError("--all builds every audience; leave out --audience")
-        return [Target(brief.id, a) for a in brief.audiences]
-    return [Target(brief.id, a) for a in (audiences or ["policy"])]
-
-
-def _run(root: Path, target: Target, overlay: Path | None, strict: bool, standard: str, fmt: str) -> Outcome:
-    from brief.build import build
-
-    try:
-        result = build(root, target.brief, target.audience, overlay, strict, standard, fmt)
-    except BriefError as exc:
-        return Outcome(target, error_lines=[f"{p.severity}: {p.format(relative_to=root)}" for p in exc.problems])
-    return Outcome(target, result.path, result.pages, result.seconds, result.page_budget,
-                   [f"warning: {w.format(relative_to=root)}" for w in result.warnings])
+        return [Target(brief.id, a, aud.page_budget) for a, aud in brief.audiences.items()]
+    budgets = {a: aud.page_budget for a, aud in brief.audiences.items()}
+    return [Target(brief.id, a, budgets.get(a, 0)) for a in (audiences or ["policy"])]
 
 
 def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: bool, standard: str = "ua-1",
-               fmt: str = "pdf", progress: bool = False) -> Iterator[Outcome]:
-    """Build *targets* in parallel, yielding each outcome as it finishes."""
-    workers = max(1, min(len(targets), os.cpu_count() or 1))
-    # "spawn", not fork: vl-convert and WeasyPrint start threads, and a forked child of a
-    # threaded parent can deadlock on a lock some thread held at the fork.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_run, root, t, overlay, strict, standard, fmt) for t in targets]
-        if progress:
-            import click  # only for the terminal progress display
+               fmt: str = "pdf", progress: bool = False,
+               running: dict[str, Worker] | None = None) -> Iterator[Outcome]:
+    """Build *targets*, typesetting in parallel on the typesetter workers in *running*
+    (in this process when there are none); yield each outcome as it is written."""
+    from brief.build import BuildResult, Prepared, finish, prepare
+    from brief.typeset import typeset
 
-            with click.progressbar(length=len(futures), label="Building",
-                                   file=click.get_text_stream("stderr")) as bar:
-                for future in as_completed(futures):
-                    bar.update(1)
-                    yield future.result()
-        else:
-            for future in as_completed(futures):
-                yield future.result()
+    running = running or {}
+    typesetters = [w for key, w in running.items() if key.startswith("typeset")]
+    queued = {id(w): 0 for w in typesetters}
+
+    def done(target: Target, result: BuildResult) -> Outcome:
+        return Outcome(target, result.path, result.pages, result.seconds, result.page_budget,
+                       [f"warning: {w.format(relative_to=root)}" for w in result.warnings])
+
+    def failed(target: Target, exc: BriefError) -> Outcome:
+        return Outcome(target, error_lines=[f"{p.severity}: {p.format(relative_to=root)}" for p in exc.problems])
+
+    def outcomes() -> Iterator[Outcome]:
+        pending: list[tuple[Target, Prepared, Worker]] = []
+        for target in sorted(targets, key=lambda t: -t.page_budget):
+            try:
+                prepared = prepare(root, target.brief, target.audience, overlay, strict, standard, fmt,
+                                   running.get("chart"))
+                if isinstance(prepared, BuildResult):
+                    yield done(target, prepared)
+                elif typesetters:
+                    # To the worker with the fewest pages queued.
+                    worker = min(typesetters, key=lambda w: queued[id(w)])
+                    queued[id(worker)] += target.page_budget
+                    worker.submit(*prepared.typeset_args())
+                    pending.append((target, prepared, worker))
+                else:
+                    yield done(target, finish(prepared, typeset(*prepared.typeset_args())))
+            except BriefError as exc:
+                yield failed(target, exc)
+        # Each worker answers in the order it was asked.
+        for target, prepared, worker in pending:
+            try:
+                yield done(target, finish(prepared, worker.result()))
+            except BriefError as exc:
+                yield failed(target, exc)
+
+    if not progress:
+        yield from outcomes()
+        return
+    import click  # only for the terminal progress display
+
+    with click.progressbar(length=len(targets), label="Building", file=click.get_text_stream("stderr")) as bar:
+        for outcome in outcomes():
+            bar.update(1)
+            yield outcome

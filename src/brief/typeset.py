@@ -70,6 +70,11 @@ class Attached:
 STANDARDS = {"ua-1": "pdf/ua-1", "a-3b": "pdf/a-3b", "none": None}
 
 
+def warm_up() -> None:
+    """Import WeasyPrint (about 0.5 s, most of it declaring its C libraries)."""
+    import weasyprint  # noqa: F401
+
+
 def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1",
             allowed: list[Path] | None = None, attachments: list[Attached] | None = None,
             created: dt.datetime | None = None) -> Typeset:

@@ -1,0 +1,105 @@
+"""Stage workers (brief.workers): the chart engine and typesetters in their own processes.
+
+A fresh ``brief build`` process starts them (nothing is imported yet), so these tests run
+the CLI in subprocesses; the in-process tests elsewhere take the other path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from brief.errors import BriefError
+from brief.workers import Worker, WorkerCrashed, started
+from conftest import REPO, copy_workspace, replace_in
+
+
+def brief(root: Path, *args: str, cache: Path, workers: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``brief`` in a fresh process on *root* with its own chart cache."""
+    env = {**os.environ, "BRIEF_CACHE_DIR": str(cache), "BRIEF_WORKERS": "1" if workers else "0",
+           "SOURCE_DATE_EPOCH": "1767225600"}
+    return subprocess.run([sys.executable, "-m", "brief", "-C", str(root), *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_workers_and_one_process_make_the_same_pdf(tmp_path: Path) -> None:
+    """A cold build through the chart and typesetter workers writes byte for byte the PDF
+    that one process writes on its own."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    pdf = root / "out" / "us-china-ai-gap-policy.pdf"
+    by_workers = brief(root, "build", "--audience", "policy", cache=tmp_path / "c1")
+    assert by_workers.returncode == 0, by_workers.stderr
+    assert len(list((tmp_path / "c1" / "charts").rglob("*.svg"))) == 6  # drawn by the chart worker
+    first = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    alone = brief(root, "build", "--audience", "policy", "--force", cache=tmp_path / "c2", workers=False)
+    assert alone.returncode == 0, alone.stderr
+    assert hashlib.sha256(pdf.read_bytes()).hexdigest() == first
+
+
+@pytest.mark.slow
+def test_an_error_in_the_typesetter_is_one_line_and_keeps_the_last_pdf(tmp_path: Path) -> None:
+    """An error raised in the typesetter worker reaches the user as our one-line error (no
+    traceback) and the previous PDF is left as it was."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    assert brief(root, "build", "--audience", "executive", cache=tmp_path / "c").returncode == 0
+    pdf = root / "out" / "us-china-ai-gap-executive.pdf"
+    before = pdf.read_bytes()
+    # Only the typesetter sees this: the stylesheet asks for a file outside the templates.
+    with (root / "templates" / "style.css").open("a", encoding="utf-8") as css:
+        css.write('\nbody { background: url("file:///etc/hostname"); }\n')
+    result = brief(root, "build", "--audience", "executive", cache=tmp_path / "c")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and "refused to fetch file:///etc/hostname" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert pdf.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_all_audiences_on_parallel_typesetters_one_failing(tmp_path: Path) -> None:
+    """--all in a fresh process typesets on several workers; a failing audience fails alone."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    replace_in(root / "templates" / "executive" / "bottom-line.md.j2", "**Bottom line",
+               '{{ fig("nope") }} **Bottom line')
+    result = brief(root, "build", "--all", cache=tmp_path / "c")
+    assert result.returncode == 1
+    assert "us-china-ai-gap/executive: error: templates/executive/bottom-line.md.j2:" in result.stderr
+    assert re_pages(result.stdout) == {"technical": 10, "policy": 4}
+
+
+def re_pages(output: str) -> dict[str, int]:
+    """Audience → pages, from the build report lines."""
+    import re
+
+    return {m[1]: int(m[2]) for m in re.finditer(r"us-china-ai-gap-(\w+)\.pdf +(\d+) pages", output)}
+
+
+def test_a_worker_that_dies_is_a_clear_error() -> None:
+    """If a worker process dies, the request fails with our error, not a hang or a pickle traceback."""
+    worker = Worker("chart")
+    worker._proc.kill()
+    with pytest.raises(WorkerCrashed, match="the chart worker stopped unexpectedly"):
+        worker.call([("x", {"mark": "point"})], [], Path("brief.yaml"))
+    worker.close()
+
+
+def test_a_brief_error_crosses_the_process_boundary_with_its_place() -> None:
+    """An error raised in a worker comes back as the same kind of error, file and all."""
+    with started(["chart"]) as running, pytest.raises(BriefError) as caught:
+        running["chart"].call([("broken", {"mark": {"type": "no-such-mark"}})], [], Path("briefs/x.yaml"))
+    assert type(caught.value).__name__ == "ChartError"
+    assert caught.value.path == Path("briefs/x.yaml")
+    assert caught.value.message.startswith("chart 'broken' failed to render")
+
+
+def test_workers_are_stopped_when_the_build_fails() -> None:
+    """Leaving the block with an error kills the workers at once."""
+    with pytest.raises(RuntimeError), started(["typeset"]) as running:
+        proc = running["typeset"]._proc
+        raise RuntimeError("the build failed")
+    assert proc.wait(timeout=10) is not None
