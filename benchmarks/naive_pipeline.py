@@ -10,6 +10,7 @@ checks, no endnotes, no tags, no cache, no atomic write). Run from a workspace:
 from __future__ import annotations
 
 import base64
+import csv
 import glob
 import sys
 from pathlib import Path
@@ -27,6 +28,9 @@ def main(root: Path, out: Path) -> None:
     brief = yaml.safe_load((root / "briefs" / "us-china-ai-gap.yaml").read_text())
     figures = {f["id"]: f for p in glob.glob(str(root / "data" / "figures" / "*.yaml"))
                for f in yaml.safe_load(Path(p).read_text())}
+    for p in glob.glob(str(root / "data" / "figures" / "*.csv")):
+        with open(p, newline="", encoding="utf-8") as table:
+            figures.update((row["id"], row) for row in csv.DictReader(table))
     vlc.register_font_directory(str(root / "templates" / "fonts"))
 
     def value(fid: str) -> float:

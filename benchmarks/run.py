@@ -42,13 +42,39 @@ def median(runs: int, prepare: Callable[[int], None], command: list[str], cwd: P
     return statistics.median(times)
 
 
+def _tree_rss_kb(root_pid: int) -> int:
+    """Resident memory of *root_pid* and all its descendants, in KB (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parents[int(entry.name)] = int(fields.get("PPid", "0").strip())
+        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, grew = {root_pid}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
 def peak_memory_mb(command: list[str], cwd: Path, env: dict[str, str]) -> float:
-    """Peak resident memory of *command*, in MB (ru_maxrss of the child)."""
-    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
-             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", probe, *command], cwd=cwd, env=env, capture_output=True, text=True,
-                         check=True)
-    return int(out.stdout.strip()) / 1024
+    """Peak resident memory of *command* with every process it starts (its stage workers
+    run at the same time, so their memory adds up), sampled every 10 ms, in MB."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.01)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed")
+    return peak / 1024
 
 
 def main() -> None:
@@ -114,7 +140,7 @@ def main() -> None:
         verdict = ("met" if ratio <= target else "MISSED") if ratio is not None and target is not None else ""
         goal = f"≤ {target}{unit} {verdict}" if target is not None else ""
         print(f"{name:<36} {seconds:>9.2f}  {shown:>22}  {goal}")
-    print(f"{'peak memory, one cold build':<36} {memory:>8.0f}M  {'':>22}  ≤ 250 MB "
+    print(f"{'peak memory, one cold build (all processes)':<36} {memory:>8.0f}M  {'':>22}  ≤ 250 MB "
           f"{'met' if memory <= 250 else 'MISSED'}")
     print(f"({args.runs} runs each; Python {sys.version.split()[0]}; {os.cpu_count()} cores)")
     shutil.rmtree(scratch, ignore_errors=True)
