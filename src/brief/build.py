@@ -104,6 +104,8 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
             return build(root, brief_id, audience, overlay, strict, standard, fmt, mine)
     started = time.perf_counter()
     prepared = prepare(root, brief_id, audience, overlay, strict, standard, fmt, running.get("chart"))
+    if "chart" in running:
+        running["chart"].close()  # its engine's memory is free before layout needs the most
     if isinstance(prepared, BuildResult):
         return prepared
     typesetter = running.get("typeset")

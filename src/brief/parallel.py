@@ -98,6 +98,8 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
                     yield done(target, finish(prepared, typeset(*prepared.typeset_args())))
             except BriefError as exc:
                 yield failed(target, exc)
+        if "chart" in running:
+            running["chart"].close()  # every chart is drawn: free its memory for layout
         # Each worker answers in the order it was asked.
         for target, prepared, worker in pending:
             try:

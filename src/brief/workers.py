@@ -94,6 +94,8 @@ class Worker:
     def close(self) -> None:
         """Let the worker go: closing its stdin ends its loop. Its exit (0.1–0.2 s of
         interpreter teardown) is waited for on a thread, not by the build."""
+        if self._log.closed:
+            return
         if self._proc.stdin and not self._proc.stdin.closed:
             with suppress(BrokenPipeError):
                 self._proc.stdin.close()
