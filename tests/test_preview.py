@@ -54,11 +54,17 @@ def test_serves_only_its_own_routes_on_loopback(preview: tuple[Path, str]) -> No
     """The server listens on 127.0.0.1 and answers only its routes: no file from disk."""
     _, base = preview
     assert base.startswith("http://127.0.0.1:")
-    status, body = fetch(base + "page.png?audience=policy&n=1")
-    assert status == 200 and body.startswith(b"\x89PNG")
+    status, body = fetch(base + "page.bmp?audience=policy&n=1")
+    assert status == 200 and body.startswith(b"BM")
     status, body = fetch(base + "brief.pdf?audience=policy")
     assert status == 200 and body.startswith(b"%PDF")
-    for path in ("../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "templates/brand.yml", "page.png?n=99",
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(body)) as pdf:  # the download is the tagged PDF `brief build` writes
+        assert "/StructTreeRoot" in pdf.Root and len(pdf.pages) == 4
+    for path in ("../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "templates/brand.yml", "page.bmp?n=99",
                  "state.json?audience=../../etc"):
         assert fetch(base + path)[0] == 404, path
 
