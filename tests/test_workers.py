@@ -81,7 +81,7 @@ def re_pages(output: str) -> dict[str, int]:
 
 def test_a_worker_that_dies_is_a_clear_error() -> None:
     """If a worker process dies, the request fails with our error, not a hang or a pickle traceback."""
-    worker = Worker("chart")
+    worker = Worker.start("chart")[0]
     worker._proc.kill()
     with pytest.raises(WorkerCrashed, match="the chart worker stopped unexpectedly"):
         worker.call([("x", {"mark": "point"})], [], Path("brief.yaml"))
@@ -95,6 +95,27 @@ def test_a_brief_error_crosses_the_process_boundary_with_its_place() -> None:
     assert type(caught.value).__name__ == "ChartError"
     assert caught.value.path == Path("briefs/x.yaml")
     assert caught.value.message.startswith("chart 'broken' failed to render")
+
+
+def test_forked_copies_work_and_fail_alone(tmp_path: Path) -> None:
+    """Typesetters forked from one warm process answer on their own pipes; one copy's error
+    does not disturb the others."""
+    page = "<html><body><p>Hello</p>{}</body></html>"
+    with started(["typeset", "typeset", "typeset"]) as running:
+        assert sorted(running) == ["typeset", "typeset-2", "typeset-3"]
+        assert len({w._proc.pid for w in running.values()}) == 1  # one process started, two forked
+        running["typeset-2"].submit(page.format('<img src="file:///etc/hostname">'), tmp_path, None, None, None, None)
+        running["typeset-3"].submit(page.format(""), tmp_path, None, None, None, None)
+        assert running["typeset-3"].result().pages == 1
+        with pytest.raises(BriefError, match="refused to fetch"):
+            running["typeset-2"].result()
+        assert running["typeset"].call(page.format(""), tmp_path, None, None, None, None).pdf.startswith(b"%PDF")
+
+
+def test_the_chart_engine_is_never_forked() -> None:
+    """vl-convert runs on threads, so several chart workers are separate processes."""
+    with started(["chart", "chart"]) as running:
+        assert running["chart"]._proc.pid != running["chart-2"]._proc.pid
 
 
 def test_workers_are_stopped_when_the_build_fails() -> None:

@@ -233,39 +233,70 @@ def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand) -> Rend
     return _render([(chart_id, spec)], job, brand)[chart_id]
 
 
+def _key(spec: ChartSpec, rows: list[Row], brand: Brand) -> str:
+    from brief import cache
+
+    return cache.chart_key({"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand),
+                            "width": _width(spec)}, brand.font_files())
+
+
+def _width(spec: ChartSpec) -> int:
+    return FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
+
+
+def draw_missing(jobs: list[tuple[Job, Brand]], engine: Any = None) -> dict[str, str]:
+    """Draw every chart the *jobs* place that the chart cache lacks, one batch per set of
+    fonts, into the cache; returns the SVGs drawn, by cache key. Several audiences thus
+    share one trip to the chart engine."""
+    from brief import cache
+
+    batches: dict[tuple[Path, ...], tuple[Path, dict[str, tuple[str, ChartSpec, list[Row], Brand]]]] = {}
+    for job, brand in jobs:
+        for chart_id in job.audience.charts:
+            spec = job.brief.charts.get(chart_id)
+            if spec is None:
+                continue  # render_charts reports it, with its place
+            rows = chart_rows(spec, job.figures, brand)
+            key = _key(spec, rows, brand)
+            batch = batches.setdefault(tuple(_font_dirs(brand)), (job.brief_path, {}))[1]
+            if key not in batch and cache.get("charts", key) is None:
+                batch[key] = (chart_id, spec, rows, brand)
+    drawn: dict[str, str] = {}
+    for fonts, (brief_path, batch) in batches.items():
+        if batch:
+            drawn.update(_draw_batch(batch, list(fonts), brief_path, engine))
+    return drawn
+
+
+def _draw_batch(batch: dict[str, tuple[str, ChartSpec, list[Row], Brand]], fonts: list[Path], brief_path: Path,
+                engine: Any) -> dict[str, str]:
+    from brief import cache
+
+    # Altair runs here; vl-convert in the chart worker when the build started one (its
+    # engine warmed up meanwhile), else here too.
+    todo = [(chart_id, _vega_lite(spec, rows, brand, _width(spec))) for chart_id, spec, rows, brand in batch.values()]
+    svgs = engine.call(todo, fonts, brief_path) if engine is not None else draw_specs(todo, fonts, brief_path)
+    for key, svg in zip(batch, svgs, strict=True):
+        cache.put("charts", key, svg)
+    return dict(zip(batch, svgs, strict=True))
+
+
 def _render(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand,
             engine: Any = None) -> dict[str, RenderedChart]:
     from brief import cache
 
-    todo: list[tuple[str, dict[str, Any]]] = []
-    svgs: dict[str, str] = {}
-    keys: dict[str, str] = {}
-    rows_of: dict[str, list[Row]] = {}
-    for chart_id, spec in charts:
-        width = FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
-        rows = rows_of[chart_id] = chart_rows(spec, job.figures, brand)
-        keys[chart_id] = cache.chart_key({"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand),
-                                          "width": width}, brand.font_files())
-        svg = cache.get("charts", keys[chart_id])
-        if svg is None:
-            todo.append((chart_id, _vega_lite(spec, rows, brand, width)))
-        else:
-            svgs[chart_id] = svg
-    if todo:
-        # Altair runs here; vl-convert in the chart worker when the build started one
-        # (its engine warmed up meanwhile), else here too.
-        fonts = _font_dirs(brand)
-        drawn = engine.call(todo, fonts, job.brief_path) if engine is not None else draw_specs(
-            todo, fonts, job.brief_path)
-        for (chart_id, _), svg in zip(todo, drawn, strict=True):
-            cache.put("charts", keys[chart_id], svg)
-            svgs[chart_id] = svg
+    rows_of = {chart_id: chart_rows(spec, job.figures, brand) for chart_id, spec in charts}
+    keys = {chart_id: _key(spec, rows_of[chart_id], brand) for chart_id, spec in charts}
+    svgs = {key: svg for key in keys.values() if (svg := cache.get("charts", key)) is not None}
+    missing = {keys[c]: (c, spec, rows_of[c], brand) for c, spec in charts if keys[c] not in svgs}
+    if missing:
+        svgs.update(_draw_batch(missing, _font_dirs(brand), job.brief_path, engine))
     out = {}
     for chart_id, spec in charts:
         figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
         out[chart_id] = RenderedChart(id=chart_id, title=spec.title, subtitle=spec.subtitle,
                                       source_line=source_line(list(figures), job.sources),
-                                      alt=alt_text(spec, rows_of[chart_id]), svg=svgs[chart_id],
+                                      alt=alt_text(spec, rows_of[chart_id]), svg=svgs[keys[chart_id]],
                                       width=spec.width, figures=figures)
     return out
 

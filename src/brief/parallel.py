@@ -66,7 +66,7 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
                running: dict[str, Worker] | None = None) -> Iterator[Outcome]:
     """Build *targets*, typesetting in parallel on the typesetter workers in *running*
     (in this process when there are none); yield each outcome as it is written."""
-    from brief.build import BuildResult, Prepared, finish, prepare
+    from brief.build import BuildResult, Prepared, draw_charts, finish, prepare
     from brief.typeset import typeset
 
     running = running or {}
@@ -82,6 +82,11 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
 
     def outcomes() -> Iterator[Outcome]:
         pending: list[tuple[Target, Prepared, Worker]] = []
+        # Every chart first, in one batch: then each brief renders at once, and the longest
+        # (by page budget), whose layout is the critical path, goes to a typesetter first.
+        draw_charts(root, [(t.brief, t.audience) for t in targets], overlay, running.get("chart"))
+        if "chart" in running:
+            running["chart"].close()  # every chart is drawn: free its memory for layout
         for target in sorted(targets, key=lambda t: -t.page_budget):
             try:
                 prepared = prepare(root, target.brief, target.audience, overlay, strict, standard, fmt,
@@ -98,8 +103,6 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
                     yield done(target, finish(prepared, typeset(*prepared.typeset_args())))
             except BriefError as exc:
                 yield failed(target, exc)
-        if "chart" in running:
-            running["chart"].close()  # every chart is drawn: free its memory for layout
         # Each worker answers in the order it was asked.
         for target, prepared, worker in pending:
             try:

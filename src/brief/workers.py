@@ -34,6 +34,9 @@ ROLES: dict[str, tuple[str, str]] = {
     "chart": ("brief.chart:draw_specs", "brief.chart:warm_up"),
     "typeset": ("brief.typeset:typeset", "brief.typeset:warm_up"),
 }
+# Roles whose warm-up starts no threads, so a warm worker may fork copies of itself. Not
+# the chart engine: vl-convert runs its JavaScript engine on threads a fork would lose.
+FORKABLE = {"typeset"}
 
 
 class WorkerCrashed(BriefError):
@@ -55,29 +58,57 @@ def _receive(stream: IO[bytes]) -> Any:
 
 
 class Worker:
-    """One worker process of a *role*; ``call`` sends a request and waits for the reply."""
+    """One worker of a *role*; ``call`` sends a request and waits for the reply.
 
-    def __init__(self, role: str) -> None:
+    ``Worker.start(role, copies)`` starts one process that warms up once and then forks
+    the other copies, each with a pipe pair of its own: a second typesetter then costs a
+    fork, not another 0.5 s import.
+    """
+
+    def __init__(self, role: str, proc: subprocess.Popen[bytes], requests: IO[bytes], replies: IO[bytes],
+                 log: IO[bytes], leader: bool) -> None:
         self.role = role
-        # Anything the worker prints (warnings, a crash) goes here, not into our terminal.
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115  (closed in close())
-        self._proc = subprocess.Popen([sys.executable, "-m", "brief.workers", role], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, stderr=self._log)
+        self._proc = proc
+        self._requests = requests
+        self._replies = replies
+        self._log = log
+        self._leader = leader
+        self._closed = False
+
+    @classmethod
+    def start(cls, role: str, copies: int = 1) -> list[Worker]:
+        """Start *copies* workers of *role*: one process and the rest forked from it once
+        warm, or one process each for a role that cannot fork."""
+        if copies > 1 and role not in FORKABLE:
+            return [w for _ in range(copies) for w in cls.start(role)]
+        # Anything a worker prints (warnings, a crash) goes here, not into our terminal.
+        log = tempfile.TemporaryFile()  # noqa: SIM115  (closed by the leader's close())
+        pipes = [(os.pipe(), os.pipe()) for _ in range(copies - 1)]
+        theirs = [fd for (to_r, _), (_, from_w) in pipes for fd in (to_r, from_w)]
+        proc = subprocess.Popen([sys.executable, "-m", "brief.workers", role, *map(str, theirs)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, pass_fds=theirs)
+        for fd in theirs:
+            os.close(fd)
+        assert proc.stdin is not None and proc.stdout is not None
+        workers = [cls(role, proc, proc.stdin, proc.stdout, log, leader=True)]
+        for (_, to_w), (from_r, _) in pipes:
+            workers.append(cls(role, proc, os.fdopen(to_w, "wb"), os.fdopen(from_r, "rb"), log, leader=False))
+        return workers
 
     def submit(self, *args: Any) -> None:
         """Send a request without waiting (``result`` collects the reply)."""
-        assert self._proc.stdin is not None
         with suppress(BrokenPipeError):  # the worker died; result() says why
-            _send(self._proc.stdin, args)
+            _send(self._requests, args)
 
     def result(self) -> Any:
         """The reply to the oldest request: its value, or the BriefError it raised."""
-        assert self._proc.stdout is not None
         try:
-            status, value = _receive(self._proc.stdout)
-        except (EOFError, pickle.UnpicklingError, OSError):
-            self._log.seek(0)
-            tail = self._log.read().decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+            status, value = _receive(self._replies)
+        except (EOFError, pickle.UnpicklingError, OSError, ValueError):
+            tail = ["no output"]
+            with suppress(OSError, ValueError):
+                self._log.seek(0)
+                tail = self._log.read().decode("utf-8", "replace").strip().splitlines()[-1:] or tail
             raise WorkerCrashed(f"the {self.role} worker stopped unexpectedly: {tail[0]}",
                                 hint="run again with --debug, or report this as a bug") from None
         if status == "error":
@@ -92,17 +123,17 @@ class Worker:
         return self.result()
 
     def close(self) -> None:
-        """Let the worker go: closing its stdin ends its loop. Its exit (0.1–0.2 s of
-        interpreter teardown) is waited for on a thread, not by the build."""
-        if self._log.closed:
+        """Let the worker go: closing its requests pipe ends its loop. The process's exit
+        (0.1–0.2 s of interpreter teardown) is waited for on a thread, not by the build."""
+        if self._closed:
             return
-        if self._proc.stdin and not self._proc.stdin.closed:
-            with suppress(BrokenPipeError):
-                self._proc.stdin.close()
-        if self._proc.stdout:
-            self._proc.stdout.close()
-        self._log.close()
-        threading.Thread(target=self._reap, daemon=True).start()
+        self._closed = True
+        with suppress(BrokenPipeError):
+            self._requests.close()
+        self._replies.close()
+        if self._leader:
+            self._log.close()
+            threading.Thread(target=self._reap, daemon=True).start()
 
     def _reap(self) -> None:
         try:
@@ -112,8 +143,10 @@ class Worker:
             self._proc.wait()
 
     def kill(self) -> None:
-        """Stop the worker now (its work is no longer wanted)."""
-        self._proc.kill()
+        """Stop the worker now (its work is no longer wanted); a forked copy stops as soon
+        as its pipe closes."""
+        if self._leader:
+            self._proc.kill()
         self.close()
 
 
@@ -149,9 +182,9 @@ def started(roles: list[str]) -> Iterator[dict[str, Worker]]:
     stopped on the way out (killed if the build failed)."""
     running: dict[str, Worker] = {}
     try:
-        for role in roles:
-            key = role if role not in running else f"{role}-{sum(k.startswith(role) for k in running) + 1}"
-            running[key] = Worker(role)
+        for role in dict.fromkeys(roles):
+            for i, worker in enumerate(Worker.start(role, roles.count(role))):
+                running[role if i == 0 else f"{role}-{i + 1}"] = worker
         yield running
     except BaseException:
         for worker in running.values():
@@ -161,14 +194,31 @@ def started(roles: list[str]) -> Iterator[dict[str, Worker]]:
         worker.close()
 
 
-def serve(role: str) -> None:
-    """The worker's loop: warm up, then answer requests until stdin closes."""
+def serve(role: str, copies: list[tuple[int, int]]) -> None:
+    """The worker's loop: warm up, fork a copy for each ``(requests fd, replies fd)`` pair,
+    then answer requests until the requests pipe closes."""
     # The protocol owns the real stdout; anything a library prints goes to stderr instead.
-    channel = os.fdopen(os.dup(1), "wb")
+    requests, replies = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    requests = sys.stdin.buffer
     work, warm = (_resolve(spec) for spec in ROLES[role])
     warm()
+    for fd_in, fd_out in copies:
+        # Forking is safe here: the worker has started no threads, and the copy gets the
+        # warm imports for nothing.
+        if os.fork() == 0:
+            requests.close()
+            replies.close()
+            requests, replies = os.fdopen(fd_in, "rb"), os.fdopen(fd_out, "wb")
+            try:
+                _answer(requests, replies, work)
+            finally:
+                os._exit(0)
+        os.close(fd_in)
+        os.close(fd_out)
+    _answer(requests, replies, work)
+
+
+def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any]) -> None:
     while True:
         try:
             args = _receive(requests)
@@ -183,8 +233,9 @@ def serve(role: str) -> None:
 
             traceback.print_exc()
             reply = ("crash", f"{type(exc).__name__}: {exc}")
-        _send(channel, reply)
+        _send(replies, reply)
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    fds = [int(fd) for fd in sys.argv[2:]]
+    serve(sys.argv[1], list(zip(fds[::2], fds[1::2], strict=True)))
