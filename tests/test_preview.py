@@ -92,11 +92,14 @@ def test_browser_sees_edit_error_and_recovery(preview: tuple[Path, str]) -> None
             assert "4 pages" in page.inner_text("#status")
             version = page.evaluate("document.body.dataset.version")
             first_page = page.evaluate("document.images[0].src")
+            last_page = page.evaluate("document.images[3].src")
 
             section = root / "templates" / "policy" / "bottom-line.md.j2"
             section.write_text(section.read_text().replace("**Bottom line.**", "**Bottom line, revised.**"))
             page.wait_for_function(f"document.body.dataset.version !== '{version}'", timeout=30_000)
             assert page.evaluate("document.images[0].src") != first_page
+            # The edit does not reach page 4: its image is kept, not fetched again.
+            assert page.evaluate("document.images[3].src") == last_page
             pdf = page.evaluate("fetch(document.getElementById('download').href).then(r => r.arrayBuffer())"
                                 ".then(b => b.byteLength)")
             assert pdf > 10_000

@@ -157,6 +157,13 @@ class Previewer:
                 self.build(audience)
 
 
+def page_id(image: bytes) -> str:
+    """A page image's name: a digest of its bytes, so an unchanged page keeps its URL."""
+    import hashlib
+
+    return hashlib.sha256(image).hexdigest()[:16]
+
+
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>brief preview</title>
 <style>
@@ -195,13 +202,19 @@ async function show() {
       + (state.error ? " · last build failed" : "")
     : "no pages yet";
   const main = document.getElementById("pages");
-  main.replaceChildren(...Array.from({length: state.pages}, (_, i) => {
-    const img = new Image();
+  // A page whose image has not changed keeps its element: only changed pages are fetched.
+  const shown = Array.from(main.children);
+  const images = state.page_ids.map((id, i) => {
+    const img = shown[i] && shown[i].dataset.id === id ? shown[i] : new Image();
     img.alt = `Page ${i + 1} of ${state.pages}`;
-    img.src = `page.bmp?audience=${encodeURIComponent(audience)}&n=${i + 1}&v=${state.version}`;
+    if (img.dataset.id !== id) {
+      img.dataset.id = id;
+      img.src = `page.bmp?audience=${encodeURIComponent(audience)}&n=${i + 1}&id=${id}`;
+    }
     return img;
-  }));
-  await Promise.all(Array.from(main.querySelectorAll("img")).map(i => i.decode().catch(() => null)));
+  });
+  main.replaceChildren(...images);
+  await Promise.all(images.map(i => i.decode().catch(() => null)));
   document.body.dataset.version = state.version;
   document.body.dataset.started = state.started;
 }
@@ -221,11 +234,12 @@ def make_handler(previewer: Previewer, audiences: list[str]) -> type[BaseHTTPReq
         def log_message(self, *args: object) -> None:  # keep the terminal for build messages
             pass
 
-        def _send(self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK) -> None:
+        def _send(self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK,
+                  cache: str = "no-store") -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
+            self.send_header("Cache-Control", cache)
             self.end_headers()
             self.wfile.write(body)
 
@@ -248,7 +262,8 @@ def make_handler(previewer: Previewer, audiences: list[str]) -> type[BaseHTTPReq
                 if found:
                     _, e = found
                     state = {"pages": len(e.pages), "seconds": e.seconds, "warnings": e.warnings,
-                             "error": e.error, "version": e.version, "started": e.started}
+                             "error": e.error, "version": e.version, "started": e.started,
+                             "page_ids": [page_id(p) for p in e.pages]}
                     self._send(json.dumps(state).encode(), "application/json")
             elif url.path == "/page.bmp":
                 found = self._edition(query)
@@ -258,8 +273,10 @@ def make_handler(previewer: Previewer, audiences: list[str]) -> type[BaseHTTPReq
                         number = int(query.get("n", ["1"])[0])
                     except ValueError:
                         number = 0
-                    if 1 <= number <= len(pages):
-                        self._send(pages[number - 1], "image/bmp")
+                    wanted = query.get("id", [None])[0]
+                    if 1 <= number <= len(pages) and wanted in (None, page_id(pages[number - 1])):
+                        # Named by its content, so the browser may keep it.
+                        self._send(pages[number - 1], "image/bmp", cache="max-age=3600, immutable")
                     else:
                         self._send(b"no such page", "text/plain", HTTPStatus.NOT_FOUND)
             elif url.path == "/brief.pdf":
