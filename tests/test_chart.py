@@ -148,3 +148,13 @@ def test_render_charts_of_the_real_brief(real_job: Job, brand: Brand) -> None:
     assert "17.5 pp" in labels and "0.3 pp" in labels
     assert not any(label.endswith("%") for label in labels)
 
+
+
+def test_every_chart_spec_is_valid_vega_lite(real_job: Job, mini_job: Job, brand: Brand) -> None:
+    """Builds skip Altair's schema check for speed, so it happens here: every chart of the
+    real brief and of the test brief is valid Vega-Lite."""
+    from brief.chart import _vega_lite, _width
+
+    for job in (real_job, mini_job):
+        for spec in job.brief.charts.values():
+            assert _vega_lite(spec, chart_rows(spec, job.figures, brand), brand, _width(spec), validate=True)

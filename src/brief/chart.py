@@ -301,14 +301,14 @@ def _render(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand,
     return out
 
 
-def _vega_lite(spec: ChartSpec, rows: list[Row], brand: Brand, width: int) -> dict[str, Any]:
+def _vega_lite(spec: ChartSpec, rows: list[Row], brand: Brand, width: int, validate: bool = False) -> dict[str, Any]:
     # "fit" makes the whole SVG, labels included, exactly the width of its column, so
     # it is placed at 100% and text keeps the size the theme gives it.
     chart = _BUILDERS[spec.kind](rows, spec, brand, width).properties(
         autosize={"type": "fit", "contains": "padding"}).configure(**_theme(brand))
     # Not validated against the Vega-Lite schema here (0.1 s a build): the builders are
     # fixed code, and the test suite validates every chart they make.
-    return chart.to_dict(validate=False)  # type: ignore[no-any-return]
+    return chart.to_dict(validate=validate)  # type: ignore[no-any-return]
 
 
 def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: str = "svg",
