@@ -124,3 +124,19 @@ def test_workers_are_stopped_when_the_build_fails() -> None:
         proc = running["typeset"]._proc
         raise RuntimeError("the build failed")
     assert proc.wait(timeout=10) is not None
+
+
+@pytest.mark.slow
+def test_a_dead_typesetter_is_replaced_by_this_process(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A typesetter that died before the brief reached it does not fail the build: this
+    process typesets instead, and says so."""
+    from brief.build import build
+
+    worker = Worker.start("typeset")[0]
+    worker._proc.kill()
+    worker._proc.wait()
+    result = build(copy_workspace(REPO, tmp_path / "ws"), None, "executive", running={"typeset": worker})
+    worker.close()
+    assert result.pages >= 1 and result.path.read_bytes().startswith(b"%PDF")
+    assert "the typeset worker stopped unexpectedly" in caplog.text
+    assert "continuing in this process" in caplog.text

@@ -131,7 +131,7 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
     if isinstance(prepared, BuildResult):
         return prepared
     typesetter = running.get("typeset")
-    result = typesetter.call(*prepared.typeset_args()) if typesetter else typeset(*prepared.typeset_args())
+    result = workers.run(typesetter, typeset, *prepared.typeset_args())
     prepared.started = started
     return finish(prepared, result)
 

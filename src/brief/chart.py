@@ -275,7 +275,9 @@ def _draw_batch(batch: dict[str, tuple[str, ChartSpec, list[Row], Brand]], fonts
     # Altair runs here; vl-convert in the chart worker when the build started one (its
     # engine warmed up meanwhile), else here too.
     todo = [(chart_id, _vega_lite(spec, rows, brand, _width(spec))) for chart_id, spec, rows, brand in batch.values()]
-    svgs = engine.call(todo, fonts, brief_path) if engine is not None else draw_specs(todo, fonts, brief_path)
+    from brief.workers import run
+
+    svgs = run(engine, draw_specs, todo, fonts, brief_path)
     for key, svg in zip(batch, svgs, strict=True):
         cache.put("charts", key, svg)
     return dict(zip(batch, svgs, strict=True))

@@ -9,6 +9,7 @@ budget) is rendered first, so its layout, the critical path, starts first.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from brief.errors import BriefError, WorkspaceError
 from brief.load import load_workspace
 from brief.resolve import pick_brief
-from brief.workers import Worker
+from brief.workers import Worker, WorkerCrashed
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,12 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
         # Each worker answers in the order it was asked.
         for target, prepared, worker in pending:
             try:
-                yield done(target, finish(prepared, worker.result()))
+                try:
+                    result = worker.result()
+                except WorkerCrashed as exc:  # the worker died: typeset here instead
+                    logging.getLogger("brief").warning("warning: %s; continuing in this process", exc.message)
+                    result = typeset(*prepared.typeset_args())
+                yield done(target, finish(prepared, result))
             except BriefError as exc:
                 yield failed(target, exc)
 

@@ -13,6 +13,7 @@ build in one process) does the work itself: a worker only helps when it hides an
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import struct
@@ -110,11 +111,12 @@ class Worker:
                 self._log.seek(0)
                 tail = self._log.read().decode("utf-8", "replace").strip().splitlines()[-1:] or tail
             raise WorkerCrashed(f"the {self.role} worker stopped unexpectedly: {tail[0]}",
-                                hint="run again with --debug, or report this as a bug") from None
+                                hint="BRIEF_WORKERS=0 runs everything in one process") from None
         if status == "error":
             raise value
         if status == "crash":
-            raise WorkerCrashed(f"the {self.role} worker failed: {value}", hint="report this as a bug")
+            raise WorkerCrashed(f"the {self.role} worker failed: {value}",
+                                hint="BRIEF_WORKERS=0 runs everything in one process")
         return value
 
     def call(self, *args: Any) -> Any:
@@ -148,6 +150,18 @@ class Worker:
         if self._leader:
             self._proc.kill()
         self.close()
+
+
+def run(worker: Worker | None, local: Callable[..., Any], *args: Any) -> Any:
+    """``local(*args)`` in *worker* when there is one, else in this process. A worker that
+    died (rather than raising one of our errors) is replaced by this process, with a warning:
+    a build never fails because a helper process could not start."""
+    if worker is not None:
+        try:
+            return worker.call(*args)
+        except WorkerCrashed as exc:
+            logging.getLogger("brief").warning("warning: %s; continuing in this process", exc.message)
+    return local(*args)
 
 
 def worth_a_worker(module: str) -> bool:
