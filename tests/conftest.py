@@ -28,10 +28,12 @@ MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
 @pytest.fixture(autouse=True, scope="session")
 def private_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Tests share one chart cache of their own, never the user's (subprocesses inherit it)."""
+    """Tests share one chart cache of their own, never the user's (subprocesses inherit it),
+    and no build leaves a warm typesetter behind (tests that want one say so)."""
     import os
 
     os.environ["BRIEF_CACHE_DIR"] = str(tmp_path_factory.mktemp("chart-cache"))
+    os.environ["BRIEF_TYPESETTER_LINGER"] = "0"
 WORKSPACE_PARTS = ("briefs", "data", "templates")
 # The layout, stylesheet, brand and fonts a mini workspace borrows from the repository.
 SHARED_TEMPLATE_FILES = ("base.html.j2", "style.css", "brand.yml")

@@ -10,7 +10,9 @@ import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,10 +21,11 @@ from brief.workers import Worker, WorkerCrashed, started
 from conftest import REPO, copy_workspace, replace_in
 
 
-def brief(root: Path, *args: str, cache: Path, workers: bool = True) -> subprocess.CompletedProcess[str]:
+def brief(root: Path, *args: str, cache: Path, workers: bool = True,
+          linger: float = 0) -> subprocess.CompletedProcess[str]:
     """Run ``brief`` in a fresh process on *root* with its own chart cache."""
     env = {**os.environ, "BRIEF_CACHE_DIR": str(cache), "BRIEF_WORKERS": "1" if workers else "0",
-           "SOURCE_DATE_EPOCH": "1767225600"}
+           "SOURCE_DATE_EPOCH": "1767225600", "BRIEF_TYPESETTER_LINGER": str(linger)}
     return subprocess.run([sys.executable, "-m", "brief", "-C", str(root), *args], env=env, capture_output=True,
                           text=True, timeout=300)
 
@@ -140,3 +143,61 @@ def test_a_dead_typesetter_is_replaced_by_this_process(tmp_path: Path, caplog: p
     assert result.pages >= 1 and result.path.read_bytes().startswith(b"%PDF")
     assert "the typeset worker stopped unexpectedly" in caplog.text
     assert "continuing in this process" in caplog.text
+
+
+def typesetters_at(folder: Path) -> set[int]:
+    """Processes of lingering typesetters whose socket is in *folder*."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"--linger" in command and any(str(folder).encode() in part for part in command):
+                pids.add(int(entry.name))
+    return pids
+
+
+@pytest.mark.slow
+def test_a_warm_typesetter_serves_the_next_build(tmp_path: Path) -> None:
+    """After a build the typesetter stays warm on a socket only this user can open; the next
+    build uses it (no new process) and writes the same bytes."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    folder = tmp_path / "c" / "typesetters"
+    pdf = root / "out" / "us-china-ai-gap-policy.pdf"
+    warm: set[int] = set()
+    try:
+        assert brief(root, "build", cache=tmp_path / "c", linger=60).returncode == 0
+        first = pdf.read_bytes()
+        warm = wait_for(lambda: typesetters_at(folder))
+        assert len(warm) == 1
+        assert folder.stat().st_mode & 0o777 == 0o700
+        assert [p.stat().st_mode & 0o777 for p in folder.iterdir()] == [0o600]
+        again = brief(root, "build", "--force", cache=tmp_path / "c", linger=60)
+        assert again.returncode == 0, again.stderr
+        assert typesetters_at(folder) == warm  # served by the same process
+        assert pdf.read_bytes() == first
+    finally:
+        for pid in warm:
+            os.kill(pid, 15)
+
+
+@pytest.mark.slow
+def test_a_warm_typesetter_leaves_when_its_time_is_up(tmp_path: Path) -> None:
+    """With nothing to do for BRIEF_TYPESETTER_LINGER seconds it exits and removes its socket."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    folder = tmp_path / "c" / "typesetters"
+    assert brief(root, "build", "--audience", "executive", cache=tmp_path / "c", linger=2).returncode == 0
+    assert wait_for(lambda: list(folder.glob("*.sock")))
+    assert wait_for(lambda: not typesetters_at(folder) and not list(folder.glob("*.sock")), 20)
+
+
+def wait_for(condition: Callable[[], Any], seconds: float = 10) -> Any:
+    """Poll *condition* until it is true (returning its value) or *seconds* pass."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return value

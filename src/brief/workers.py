@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
 import struct
 import subprocess
 import sys
@@ -23,11 +24,13 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import IO, Any
 
 from brief.errors import BriefError
 
 _HEADER = struct.Struct("!Q")
+_READY = b"!"  # a lingering worker's greeting: it is free and listening
 
 # Each kind of worker: the function that does its work, and the one that warms it up
 # before the first request arrives.
@@ -66,8 +69,8 @@ class Worker:
     fork, not another 0.5 s import.
     """
 
-    def __init__(self, role: str, proc: subprocess.Popen[bytes], requests: IO[bytes], replies: IO[bytes],
-                 log: IO[bytes], leader: bool) -> None:
+    def __init__(self, role: str, proc: subprocess.Popen[bytes] | None, requests: IO[bytes], replies: IO[bytes],
+                 log: IO[bytes] | None, leader: bool) -> None:
         self.role = role
         self._proc = proc
         self._requests = requests
@@ -75,19 +78,25 @@ class Worker:
         self._log = log
         self._leader = leader
         self._closed = False
+        self._socket: socket.socket | None = None
 
     @classmethod
-    def start(cls, role: str, copies: int = 1) -> list[Worker]:
+    def start(cls, role: str, copies: int = 1, linger: tuple[Path, float] | None = None) -> list[Worker]:
         """Start *copies* workers of *role*: one process and the rest forked from it once
-        warm, or one process each for a role that cannot fork."""
+        warm, or one process each for a role that cannot fork. With *linger* (a socket path
+        and seconds), the worker stays on after this build to serve the next ones."""
         if copies > 1 and role not in FORKABLE:
             return [w for _ in range(copies) for w in cls.start(role)]
         # Anything a worker prints (warnings, a crash) goes here, not into our terminal.
         log = tempfile.TemporaryFile()  # noqa: SIM115  (closed by the leader's close())
         pipes = [(os.pipe(), os.pipe()) for _ in range(copies - 1)]
         theirs = [fd for (to_r, _), (_, from_w) in pipes for fd in (to_r, from_w)]
-        proc = subprocess.Popen([sys.executable, "-m", "brief.workers", role, *map(str, theirs)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, pass_fds=theirs)
+        stay = ["--linger", str(linger[0]), str(linger[1])] if linger else []
+        # A lingering worker gets a session of its own, so a later Ctrl-C in the terminal
+        # is not meant for it (this build still kills it if the build fails).
+        proc = subprocess.Popen([sys.executable, "-m", "brief.workers", role, *stay, *map(str, theirs)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, pass_fds=theirs,
+                                start_new_session=bool(linger))
         for fd in theirs:
             os.close(fd)
         assert proc.stdin is not None and proc.stdout is not None
@@ -95,6 +104,24 @@ class Worker:
         for (_, to_w), (from_r, _) in pipes:
             workers.append(cls(role, proc, os.fdopen(to_w, "wb"), os.fdopen(from_r, "rb"), log, leader=False))
         return workers
+
+    @classmethod
+    def connect(cls, role: str, path: Path) -> Worker | None:
+        """The warm worker lingering at *path*, if one is there and free (it answers at once
+        when it is; a busy one would make this build wait, so it is left alone)."""
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.settimeout(0.2)
+            conn.connect(str(path))
+            if conn.recv(1) != _READY:
+                raise OSError("no greeting")
+            conn.settimeout(None)
+        except OSError:
+            conn.close()
+            return None
+        worker = cls(role, None, conn.makefile("wb"), conn.makefile("rb"), None, leader=False)
+        worker._socket = conn
+        return worker
 
     def submit(self, *args: Any) -> None:
         """Send a request without waiting (``result`` collects the reply)."""
@@ -107,9 +134,10 @@ class Worker:
             status, value = _receive(self._replies)
         except (EOFError, pickle.UnpicklingError, OSError, ValueError):
             tail = ["no output"]
-            with suppress(OSError, ValueError):
-                self._log.seek(0)
-                tail = self._log.read().decode("utf-8", "replace").strip().splitlines()[-1:] or tail
+            if self._log is not None:
+                with suppress(OSError, ValueError):
+                    self._log.seek(0)
+                    tail = self._log.read().decode("utf-8", "replace").strip().splitlines()[-1:] or tail
             raise WorkerCrashed(f"the {self.role} worker stopped unexpectedly: {tail[0]}",
                                 hint="BRIEF_WORKERS=0 runs everything in one process") from None
         if status == "error":
@@ -130,24 +158,29 @@ class Worker:
         if self._closed:
             return
         self._closed = True
-        with suppress(BrokenPipeError):
+        with suppress(OSError):
             self._requests.close()
         self._replies.close()
-        if self._leader:
+        if self._socket is not None:
+            self._socket.close()
+        if self._leader and self._proc is not None and self._log is not None:
             self._log.close()
             threading.Thread(target=self._reap, daemon=True).start()
 
     def _reap(self) -> None:
-        try:
-            self._proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        assert self._proc is not None
+        # A lingering worker outlives this build: it is not waited for.
+        if "--linger" not in self._proc.args:  # type: ignore[operator]
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
 
     def kill(self) -> None:
         """Stop the worker now (its work is no longer wanted); a forked copy stops as soon
-        as its pipe closes."""
-        if self._leader:
+        as its pipe closes, and a lingering worker we only connected to goes back to waiting."""
+        if self._leader and self._proc is not None:
             self._proc.kill()
         self.close()
 
@@ -190,14 +223,62 @@ def _resolve(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
+def linger_seconds() -> float:
+    """How long a typesetter stays warm after a build for the next one: 300 s, or
+    ``$BRIEF_TYPESETTER_LINGER`` (0 turns it off)."""
+    try:
+        return max(0.0, float(os.environ.get("BRIEF_TYPESETTER_LINGER", "300")))
+    except ValueError:
+        return 300.0
+
+
+def linger_socket() -> Path | None:
+    """Where a warm typesetter waits: a socket in a folder of the chart cache that only this
+    user may open, named after everything that decides its output (Python, WeasyPrint and
+    this code), so an upgrade never talks to an old typesetter. None where that cannot be."""
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    from brief.cache import cache_dir
+
+    if not hasattr(socket, "AF_UNIX"):
+        return None
+    h = hashlib.sha256(sys.executable.encode())
+    here = Path(__file__).parent
+    for name in ("workers.py", "typeset.py"):
+        h.update((here / name).read_bytes())
+    with suppress(PackageNotFoundError):
+        h.update(version("weasyprint").encode())
+    folder = cache_dir() / "typesetters"
+    path = folder / f"{h.hexdigest()[:16]}.sock"
+    if len(str(path).encode()) > 100:  # the limit of a Unix socket's address
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = folder.stat()
+    except OSError:
+        return None
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return None  # someone else could reach it: no lingering here
+    return path
+
+
 @contextmanager
 def started(roles: list[str]) -> Iterator[dict[str, Worker]]:
     """Workers for *roles*, by role (a repeated role gets keys ``typeset``, ``typeset-2``…),
-    stopped on the way out (killed if the build failed)."""
+    stopped on the way out (killed if the build failed). A single typesetter is a warm one
+    left by an earlier build when one is free, else a new one that will stay warm."""
     running: dict[str, Worker] = {}
     try:
         for role in dict.fromkeys(roles):
-            for i, worker in enumerate(Worker.start(role, roles.count(role))):
+            count = roles.count(role)
+            path = linger_socket() if role == "typeset" and count == 1 and linger_seconds() else None
+            found = Worker.connect(role, path) if path else None
+            if found is not None:
+                running[role] = found
+                continue
+            linger = (path, linger_seconds()) if path else None
+            for i, worker in enumerate(Worker.start(role, count, linger)):
                 running[role if i == 0 else f"{role}-{i + 1}"] = worker
         yield running
     except BaseException:
@@ -208,9 +289,10 @@ def started(roles: list[str]) -> Iterator[dict[str, Worker]]:
         worker.close()
 
 
-def serve(role: str, copies: list[tuple[int, int]]) -> None:
+def serve(role: str, copies: list[tuple[int, int]], linger: tuple[Path, float] | None = None) -> None:
     """The worker's loop: warm up, fork a copy for each ``(requests fd, replies fd)`` pair,
-    then answer requests until the requests pipe closes."""
+    then answer requests until the requests pipe closes; with *linger*, then wait on that
+    socket for later builds until none has come for that many seconds."""
     # The protocol owns the real stdout; anything a library prints goes to stderr instead.
     requests, replies = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
@@ -230,6 +312,56 @@ def serve(role: str, copies: list[tuple[int, int]]) -> None:
         os.close(fd_in)
         os.close(fd_out)
     _answer(requests, replies, work)
+    if linger:
+        requests.close()
+        replies.close()
+        _linger(*linger, work)
+
+
+def _linger(path: Path, seconds: float, work: Callable[..., Any]) -> None:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(str(path))
+    except OSError:
+        # Taken: by a live typesetter (leave it be) or by a dead one's leftover file.
+        if Worker.connect("typeset", path) is not None:
+            return
+        with suppress(OSError):
+            path.unlink()
+        try:
+            server.bind(str(path))
+        except OSError:
+            return
+    mine = path.stat().st_ino
+    try:
+        os.chmod(path, 0o600)
+        server.listen(4)
+        server.settimeout(seconds)
+        while True:
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                return
+            with conn:
+                if not _same_user(conn):
+                    continue
+                conn.settimeout(None)
+                with suppress(OSError):
+                    conn.sendall(_READY)
+                    _answer(conn.makefile("rb"), conn.makefile("wb"), work)
+    finally:
+        server.close()
+        with suppress(OSError):
+            if path.stat().st_ino == mine:
+                path.unlink()
+
+
+def _same_user(conn: socket.socket) -> bool:
+    """Is the process at the other end ours? (Linux; elsewhere the folder's permissions decide.)"""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return True
+    _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    return bool(uid == os.getuid())
 
 
 def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any]) -> None:
@@ -251,5 +383,9 @@ def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any]) -
 
 
 if __name__ == "__main__":
-    fds = [int(fd) for fd in sys.argv[2:]]
-    serve(sys.argv[1], list(zip(fds[::2], fds[1::2], strict=True)))
+    args = sys.argv[2:]
+    stay = None
+    if args[:1] == ["--linger"]:
+        stay, args = (Path(args[1]), float(args[2])), args[3:]
+    fds = [int(fd) for fd in args]
+    serve(sys.argv[1], list(zip(fds[::2], fds[1::2], strict=True)), stay)
