@@ -324,7 +324,9 @@ def _linger(path: Path, seconds: float, work: Callable[..., Any]) -> None:
         server.bind(str(path))
     except OSError:
         # Taken: by a live typesetter (leave it be) or by a dead one's leftover file.
-        if Worker.connect("typeset", path) is not None:
+        live = Worker.connect("typeset", path)
+        if live is not None:
+            live.close()
             return
         with suppress(OSError):
             path.unlink()
