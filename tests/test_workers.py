@@ -115,6 +115,18 @@ def test_forked_copies_work_and_fail_alone(tmp_path: Path) -> None:
         assert running["typeset"].call(page.format(""), tmp_path, None, None, None, None).pdf.startswith(b"%PDF")
 
 
+def test_a_typesetter_warms_up_when_asked_or_on_its_first_request(tmp_path: Path) -> None:
+    """A single typesetter waits for the word to warm up (a build whose checks fail never
+    imports WeasyPrint); a request that comes first is answered all the same."""
+    page = "<html><body><p>Hello</p></body></html>"
+    with started(["typeset"]) as running:
+        running["typeset"].warm()
+        running["typeset"].warm()  # said once, however often asked
+        assert running["typeset"].call(page, tmp_path, None, None, None, None).pages == 1
+    with started(["typeset"]) as running:
+        assert running["typeset"].call(page, tmp_path, None, None, None, None).pages == 1
+
+
 def test_the_chart_engine_is_never_forked() -> None:
     """vl-convert runs on threads, so several chart workers are separate processes."""
     with started(["chart", "chart"]) as running:

@@ -125,7 +125,8 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
         with workers.started(workers.stage_roles(fmt)) as mine:
             return build(root, brief_id, audience, overlay, strict, standard, fmt, mine)
     started = time.perf_counter()
-    prepared = prepare(root, brief_id, audience, overlay, strict, standard, fmt, running.get("chart"))
+    prepared = prepare(root, brief_id, audience, overlay, strict, standard, fmt, running.get("chart"),
+                       running.get("typeset"))
     if "chart" in running:
         running["chart"].close()  # its engine's memory is free before layout needs the most
     if isinstance(prepared, BuildResult):
@@ -137,16 +138,20 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
 
 
 def prepare(root: Path, brief_id: str | None, audience: str, overlay: Path | None = None, strict: bool = False,
-            standard: str = "ua-1", fmt: str = "pdf", engine: workers.Worker | None = None) -> Prepared | BuildResult:
-    """Check, resolve and render one build (charts drawn by *engine* when given). The HTML
-    edition is written here and its result returned; a PDF build returns what
-    :func:`finish` needs once the PDF is typeset."""
+            standard: str = "ua-1", fmt: str = "pdf", engine: workers.Worker | None = None,
+            typesetter: workers.Worker | None = None) -> Prepared | BuildResult:
+    """Check, resolve and render one build (charts drawn by *engine* when given; a
+    *typesetter* is told to warm up once the checks pass). The HTML edition is written here
+    and its result returned; a PDF build returns what :func:`finish` needs once the PDF is
+    typeset."""
     if standard not in STANDARDS:
         raise WorkspaceError(f"unknown PDF standard {standard!r}", hint=f"choose from: {', '.join(STANDARDS)}")
     started = time.perf_counter()
     report = check(root, brief_id, [audience], overlay)
     if report.errors or (strict and report.warnings):
         raise CheckFailed(report.sorted())
+    if typesetter is not None:
+        typesetter.warm()  # now: WeasyPrint's import no longer competes with loading and checking
     ws = report.workspace
     job = resolve(ws, brief_id, audience)
     rendered = render_job(ws, job, overlay, engine)

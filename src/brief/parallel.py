@@ -85,6 +85,8 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
         pending: list[tuple[Target, Prepared, Worker]] = []
         # Every chart first, in one batch: then each brief renders at once, and the longest
         # (by page budget), whose layout is the critical path, goes to a typesetter first.
+        for typesetter in typesetters:
+            typesetter.warm()
         draw_charts(root, [(t.brief, t.audience) for t in targets], overlay, running.get("chart"))
         if "chart" in running:
             running["chart"].close()  # every chart is drawn: free its memory for layout

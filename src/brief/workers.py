@@ -41,6 +41,10 @@ ROLES: dict[str, tuple[str, str]] = {
 # Roles whose warm-up starts no threads, so a warm worker may fork copies of itself. Not
 # the chart engine: vl-convert runs its JavaScript engine on threads a fork would lose.
 FORKABLE = {"typeset"}
+# Roles that warm up only when the build asks (see Worker.warm): the typesetter has time to
+# spare, and a build whose checks fail never needs WeasyPrint at all.
+WARM_WHEN_ASKED = {"typeset"}
+_WARM = ("warm",)
 
 
 class WorkerCrashed(BriefError):
@@ -79,6 +83,7 @@ class Worker:
         self._leader = leader
         self._closed = False
         self._socket: socket.socket | None = None
+        self._warmed = False
 
     @classmethod
     def start(cls, role: str, copies: int = 1, linger: tuple[Path, float] | None = None) -> list[Worker]:
@@ -122,6 +127,13 @@ class Worker:
         worker = cls(role, None, conn.makefile("wb"), conn.makefile("rb"), None, leader=False)
         worker._socket = conn
         return worker
+
+    def warm(self) -> None:
+        """Tell the worker to warm up now, if it waits to be told (no reply comes back)."""
+        if not self._warmed:
+            self._warmed = True
+            with suppress(BrokenPipeError):
+                _send(self._requests, _WARM)
 
     def submit(self, *args: Any) -> None:
         """Send a request without waiting (``result`` collects the reply)."""
@@ -297,6 +309,12 @@ def serve(role: str, copies: list[tuple[int, int]], linger: tuple[Path, float] |
     requests, replies = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     work, warm = (_resolve(spec) for spec in ROLES[role])
+    first = None
+    if role in WARM_WHEN_ASKED and not copies:  # copies are forked from a warm worker: no waiting
+        try:
+            first = _receive(requests)  # the word to warm up, or already the first request
+        except EOFError:
+            return
     warm()
     for fd_in, fd_out in copies:
         # Forking is safe here: the worker has started no threads, and the copy gets the
@@ -311,7 +329,7 @@ def serve(role: str, copies: list[tuple[int, int]], linger: tuple[Path, float] |
                 os._exit(0)
         os.close(fd_in)
         os.close(fd_out)
-    _answer(requests, replies, work)
+    _answer(requests, replies, work, first)
     if linger:
         requests.close()
         replies.close()
@@ -366,12 +384,14 @@ def _same_user(conn: socket.socket) -> bool:
     return bool(uid == os.getuid())
 
 
-def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any]) -> None:
+def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any], first: Any = None) -> None:
     while True:
         try:
-            args = _receive(requests)
+            args, first = (first, None) if first is not None else (_receive(requests), None)
         except EOFError:
             return
+        if args == _WARM:
+            continue  # already warm
         try:
             reply: tuple[str, Any] = ("ok", work(*args))
         except BriefError as exc:
