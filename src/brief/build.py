@@ -86,28 +86,6 @@ class Prepared:
                 [self.overlay] if self.overlay else None, self.attachments, self.job.created)
 
 
-def draw_charts(root: Path, wanted: list[tuple[str | None, str]], overlay: Path | None = None,
-                engine: workers.Worker | None = None) -> None:
-    """Draw in one batch the charts that several builds (brief, audience) need and the
-    cache lacks, so they share one trip to the chart engine. Problems are left for each
-    build's own checks to report."""
-    from brief.chart import draw_missing
-    from brief.load import load_workspace
-
-    try:
-        ws = load_workspace(root)
-        jobs = []
-        for brief_id, audience in wanted:
-            try:
-                job = resolve(ws, brief_id, audience)
-                jobs.append((job, load_brand(templates_for(ws, job, overlay))))
-            except BriefError:
-                continue
-        draw_missing(jobs, engine)
-    except BriefError:
-        return
-
-
 def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None = None,
           strict: bool = False, standard: str = "ua-1", fmt: str = "pdf",
           running: dict[str, workers.Worker] | None = None) -> BuildResult:

@@ -244,30 +244,6 @@ def _width(spec: ChartSpec) -> int:
     return FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
 
 
-def draw_missing(jobs: list[tuple[Job, Brand]], engine: Any = None) -> dict[str, str]:
-    """Draw every chart the *jobs* place that the chart cache lacks, one batch per set of
-    fonts, into the cache; returns the SVGs drawn, by cache key. Several audiences thus
-    share one trip to the chart engine."""
-    from brief import cache
-
-    batches: dict[tuple[Path, ...], tuple[Path, dict[str, tuple[str, ChartSpec, list[Row], Brand]]]] = {}
-    for job, brand in jobs:
-        for chart_id in job.audience.charts:
-            spec = job.brief.charts.get(chart_id)
-            if spec is None:
-                continue  # render_charts reports it, with its place
-            rows = chart_rows(spec, job.figures, brand)
-            key = _key(spec, rows, brand)
-            batch = batches.setdefault(tuple(_font_dirs(brand)), (job.brief_path, {}))[1]
-            if key not in batch and cache.get("charts", key) is None:
-                batch[key] = (chart_id, spec, rows, brand)
-    drawn: dict[str, str] = {}
-    for fonts, (brief_path, batch) in batches.items():
-        if batch:
-            drawn.update(_draw_batch(batch, list(fonts), brief_path, engine))
-    return drawn
-
-
 def _draw_batch(batch: dict[str, tuple[str, ChartSpec, list[Row], Brand]], fonts: list[Path], brief_path: Path,
                 engine: Any) -> dict[str, str]:
     from brief import cache

@@ -4,7 +4,8 @@ to the rest.
 
 Layout is most of a build and the only stage worth spreading over cores: charts are
 shared (one chart engine, one cache) and checking is fast. The longest brief (by page
-budget) is rendered first, so its layout, the critical path, starts first.
+budget) gets a typesetter of its own; briefs are rendered fewest charts first, so layout
+starts while the charts only the later briefs need are still being drawn.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Target:
     brief: str
     audience: str
     page_budget: int = 0
+    charts: int = 0
 
     @property
     def label(self) -> str:
@@ -52,14 +54,16 @@ def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: 
     """The builds that the options ask for."""
     ws = load_workspace(root)
     if all_briefs:
-        return [Target(b, a, aud.page_budget) for b, brief in ws.briefs.items() for a, aud in brief.audiences.items()]
+        return [Target(b, a, aud.page_budget, len(aud.charts)) for b, brief in ws.briefs.items()
+                for a, aud in brief.audiences.items()]
     brief = pick_brief(ws, brief_id)
     if all_audiences:
         if audiences:
             raise WorkspaceError("--all builds every audience; leave out --audience")
-        return [Target(brief.id, a, aud.page_budget) for a, aud in brief.audiences.items()]
-    budgets = {a: aud.page_budget for a, aud in brief.audiences.items()}
-    return [Target(brief.id, a, budgets.get(a, 0)) for a in (audiences or ["policy"])]
+        return [Target(brief.id, a, aud.page_budget, len(aud.charts)) for a, aud in brief.audiences.items()]
+    known = brief.audiences
+    return [Target(brief.id, a, known[a].page_budget if a in known else 0, len(known[a].charts) if a in known else 0)
+            for a in (audiences or ["policy"])]
 
 
 def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: bool, standard: str = "ua-1",
@@ -67,12 +71,19 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
                running: dict[str, Worker] | None = None) -> Iterator[Outcome]:
     """Build *targets*, typesetting in parallel on the typesetter workers in *running*
     (in this process when there are none); yield each outcome as it is written."""
-    from brief.build import BuildResult, Prepared, draw_charts, finish, prepare
+    from brief.build import BuildResult, Prepared, finish, prepare
     from brief.typeset import typeset
 
     running = running or {}
     typesetters = [w for key, w in running.items() if key.startswith("typeset")]
-    queued = {id(w): 0 for w in typesetters}
+    # Longest first, each to the typesetter with the least work so far (by page budget, plus
+    # one for what every brief costs): the longest brief gets a typesetter to itself.
+    assigned: dict[Target, Worker] = {}
+    load = {id(w): 0 for w in typesetters}
+    for target in sorted(targets, key=lambda t: -t.page_budget) if typesetters else []:
+        worker = min(typesetters, key=lambda w: load[id(w)])
+        load[id(worker)] += target.page_budget + 1
+        assigned[target] = worker
 
     def done(target: Target, result: BuildResult) -> Outcome:
         return Outcome(target, result.path, result.pages, result.seconds, result.page_budget,
@@ -83,29 +94,25 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
 
     def outcomes() -> Iterator[Outcome]:
         pending: list[tuple[Target, Prepared, Worker]] = []
-        # Every chart first, in one batch: then each brief renders at once, and the longest
-        # (by page budget), whose layout is the critical path, goes to a typesetter first.
         for typesetter in typesetters:
             typesetter.warm()
-        draw_charts(root, [(t.brief, t.audience) for t in targets], overlay, running.get("chart"))
-        if "chart" in running:
-            running["chart"].close()  # every chart is drawn: free its memory for layout
-        for target in sorted(targets, key=lambda t: -t.page_budget):
+        # Fewest charts first: a brief is ready to typeset as soon as its own charts are
+        # drawn, so typesetters start while the later briefs' charts are still being drawn.
+        for target in sorted(targets, key=lambda t: (t.charts, t.page_budget)):
             try:
                 prepared = prepare(root, target.brief, target.audience, overlay, strict, standard, fmt,
                                    running.get("chart"))
                 if isinstance(prepared, BuildResult):
                     yield done(target, prepared)
-                elif typesetters:
-                    # To the worker with the fewest pages queued.
-                    worker = min(typesetters, key=lambda w: queued[id(w)])
-                    queued[id(worker)] += target.page_budget
-                    worker.submit(*prepared.typeset_args())
-                    pending.append((target, prepared, worker))
+                elif target in assigned:
+                    assigned[target].submit(*prepared.typeset_args())
+                    pending.append((target, prepared, assigned[target]))
                 else:
                     yield done(target, finish(prepared, typeset(*prepared.typeset_args())))
             except BriefError as exc:
                 yield failed(target, exc)
+        if "chart" in running:
+            running["chart"].close()  # every chart is drawn: free its memory for layout
         # Each worker answers in the order it was asked.
         for target, prepared, worker in pending:
             try:
