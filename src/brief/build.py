@@ -102,7 +102,6 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
     if running is None:
         with workers.started(workers.stage_roles(fmt)) as mine:
             return build(root, brief_id, audience, overlay, strict, standard, fmt, mine)
-    started = time.perf_counter()
     prepared = prepare(root, brief_id, audience, overlay, strict, standard, fmt, running.get("chart"),
                        running.get("typeset"))
     if "chart" in running:
@@ -111,7 +110,6 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
         return prepared
     typesetter = running.get("typeset")
     result = workers.run(typesetter, typeset, *prepared.typeset_args())
-    prepared.started = started
     return finish(prepared, result)
 
 

@@ -61,8 +61,8 @@ def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: 
         if audiences:
             raise WorkspaceError("--all builds every audience; leave out --audience")
         return [Target(brief.id, a, aud.page_budget, len(aud.charts)) for a, aud in brief.audiences.items()]
-    known = brief.audiences
-    return [Target(brief.id, a, known[a].page_budget if a in known else 0, len(known[a].charts) if a in known else 0)
+    # An unknown audience is kept as asked: its build reports it, with the names to choose from.
+    return [Target(brief.id, a, *((aud.page_budget, len(aud.charts)) if (aud := brief.audiences.get(a)) else ()))
             for a in (audiences or ["policy"])]
 
 

@@ -31,6 +31,7 @@ class Edition:
     """The latest build of one audience: good pages, and the last error if the last build failed."""
 
     pages: list[bytes] = field(default_factory=list)
+    page_ids: list[str] = field(default_factory=list)  # a digest of each page, its name in URLs
     document: Any = None  # the laid-out WeasyPrint document of the good pages
     pdf: bytes = b""  # written from it on the first download, as `brief build` writes it
     seconds: float = 0.0
@@ -77,6 +78,7 @@ class Previewer:
                 # quicker to write (uncompressed too: it never leaves this process); the tagged one is
                 # written only if someone downloads it.
                 edition.pages = self._rasterise(document.write_pdf(uncompressed_pdf=True))
+                edition.page_ids = [page_id(p) for p in edition.pages]
                 edition.document, edition.pdf = document, b""
                 edition.warnings = warnings
                 edition.error = None
@@ -263,18 +265,18 @@ def make_handler(previewer: Previewer, audiences: list[str]) -> type[BaseHTTPReq
                     _, e = found
                     state = {"pages": len(e.pages), "seconds": e.seconds, "warnings": e.warnings,
                              "error": e.error, "version": e.version, "started": e.started,
-                             "page_ids": [page_id(p) for p in e.pages]}
+                             "page_ids": e.page_ids}
                     self._send(json.dumps(state).encode(), "application/json")
             elif url.path == "/page.bmp":
                 found = self._edition(query)
                 if found:
-                    pages = found[1].pages
+                    pages, ids = found[1].pages, found[1].page_ids
                     try:
                         number = int(query.get("n", ["1"])[0])
                     except ValueError:
                         number = 0
                     wanted = query.get("id", [None])[0]
-                    if 1 <= number <= len(pages) and wanted in (None, page_id(pages[number - 1])):
+                    if 1 <= number <= len(pages) and wanted in (None, ids[number - 1]):
                         # Named by its content, so the browser may keep it.
                         self._send(pages[number - 1], "image/bmp", cache="max-age=3600, immutable")
                     else:
