@@ -158,3 +158,15 @@ def test_every_chart_spec_is_valid_vega_lite(real_job: Job, mini_job: Job, brand
     for job in (real_job, mini_job):
         for spec in job.brief.charts.values():
             assert _vega_lite(spec, chart_rows(spec, job.figures, brand), brand, _width(spec), validate=True)
+
+
+def test_charts_are_drawn_at_the_size_announced_before_drawing(real_job: Job, brand: Brand) -> None:
+    """The typesetter lays a brief out before its charts are drawn, with each chart's size
+    from its spec: vl-convert must draw every chart at exactly that size."""
+    from brief.typeset import _drawn_size
+
+    charts = render_charts(real_job, brand)
+    assert charts
+    for chart in charts.values():
+        assert chart.svg is not None
+        assert _drawn_size(chart.svg) == chart.size, chart.id

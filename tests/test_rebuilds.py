@@ -115,8 +115,9 @@ def test_light_commands_import_neither_weasyprint_nor_altair(args: list[str], tm
                  "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", "")}
         (out / "manifest.json").write_text(json.dumps({"format": 1, "outputs": {
             "us-china-ai-gap-policy.pdf": entry}}))
-    code = ("import sys; from brief.cli import main; sys.argv = ['brief', '-C', sys.argv[1], *sys.argv[2:]]\n"
-            "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
+    # cli(), not main(): main() leaves without returning (see brief.cli.main).
+    code = ("import sys; from brief.cli import cli; sys.argv = ['brief', '-C', sys.argv[1], *sys.argv[2:]]\n"
+            "try:\n    cli(prog_name='brief')\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
             "heavy = [m for m in ('weasyprint', 'altair', 'vl_convert') if m in sys.modules]\n"
             "print('HEAVY', heavy, code)")
     result = subprocess.run([sys.executable, "-c", code, str(root), *args], capture_output=True, text=True,

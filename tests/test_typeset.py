@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +12,7 @@ import pytest
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from brief.errors import TypesetError
-from brief.typeset import typeset
+from brief.typeset import ChartImage, typeset
 
 pytestmark = pytest.mark.slow
 
@@ -104,3 +107,92 @@ def test_pdf_ua_language_from_html(templates: Path) -> None:
     with pikepdf.open(io.BytesIO(result.pdf)) as pdf:
         assert str(pdf.Root.Lang) == "en-US"
         assert "/StructTreeRoot" in pdf.Root
+
+
+CHART = "chart:0123abcd"
+
+
+def chart_svg(width: int, height: int) -> str:
+    """An SVG like vl-convert's: its size on the root element, a mark and a label."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="marks" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}"><rect x="10" y="10" width="{width - 20}" height="{height - 20}" '
+            f'fill="#336699"/><text x="20" y="30" font-size="12">Chart label</text></svg>')
+
+
+def test_a_chart_drawn_after_layout_gives_the_same_pdf(templates: Path) -> None:
+    """A brief laid out with a blank of each chart's size, the drawings put in once they
+    come, is byte for byte the PDF typeset with the drawings from the start."""
+    from pypdf import PdfReader
+
+    html = page(f'<p>Before the chart.</p><img src="{CHART}" alt="A chart of things"><p>After it.</p>')
+    svg = chart_svg(300, 120)
+    direct = typeset(html, templates, charts={CHART: ChartImage(300, 120, svg)})
+    asked: list[bool] = []
+
+    def late() -> dict[str, str]:
+        asked.append(True)
+        return {CHART: svg}
+
+    after = typeset(html, templates, charts={CHART: ChartImage(300, 120)}, late=late)
+    assert asked == [True]
+    assert after.pdf == direct.pdf
+    text = PdfReader(io.BytesIO(after.pdf)).pages[0].extract_text()
+    assert "Chart label" in text and "After it." in text
+
+
+def test_a_drawing_of_another_size_is_laid_out_again(templates: Path) -> None:
+    """If a chart is drawn at another size than announced, the brief is laid out again with
+    it: the PDF is the one typeset with the drawing from the start."""
+    html = page(f'<img src="{CHART}" alt="A chart of things"><p>After it.</p>')
+    taller = chart_svg(300, 240)
+    direct = typeset(html, templates, charts={CHART: ChartImage(300, 240, taller)})
+    after = typeset(html, templates, charts={CHART: ChartImage(300, 120)}, late=lambda: {CHART: taller})
+    assert after.pdf == direct.pdf
+
+
+def test_charts_that_never_come_stop_the_typesetting(templates: Path) -> None:
+    """When the charts cannot be drawn, the typesetter gives the brief up with our error."""
+    html = page(f'<img src="{CHART}" alt="A chart of things">')
+    with pytest.raises(TypesetError, match="charts were not drawn"):
+        typeset(html, templates, charts={CHART: ChartImage(300, 120)}, late=lambda: None)
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """*code* in a fresh interpreter (nothing imported yet)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_weasyprint_loads_without_searching_for_its_libraries() -> None:
+    """Importing WeasyPrint through brief starts no subprocess: ctypes' library search runs
+    ldconfig, gcc and ld for each of some twenty names, 0.2 s in all."""
+    result = run_python(
+        "import subprocess\n"
+        "started = []\n"
+        "class Counting(subprocess.Popen):\n"
+        "    def __init__(self, args, *a, **k):\n"
+        "        started.append(args)\n"
+        "        super().__init__(args, *a, **k)\n"
+        "subprocess.Popen = Counting\n"
+        "from brief.typeset import import_weasyprint\n"
+        "assert import_weasyprint().HTML(string='<p>x</p>').write_pdf().startswith(b'%PDF')\n"
+        "print(len(started), started)\n")
+    assert result.returncode == 0, result.stderr
+    if sys.platform.startswith("linux"):
+        assert result.stdout.startswith("0 ")
+
+
+def test_weasyprint_still_loads_where_only_a_library_search_finds_its_libraries() -> None:
+    """On a system where the libraries do not open by their plain names, the import is
+    retried the ordinary way, quietly."""
+    result = run_python(
+        "import cffi, ctypes.util\n"
+        "real = cffi.FFI.dlopen\n"
+        "def picky(self, name, flags=0):\n"
+        "    if ctypes.util.find_library('c') is None:  # the quick way is being tried\n"
+        "        raise OSError(f'cannot open {name}')\n"
+        "    return real(self, name, flags)\n"
+        "cffi.FFI.dlopen = picky\n"
+        "from brief.typeset import import_weasyprint\n"
+        "print(import_weasyprint().HTML(string='<p>x</p>').write_pdf()[:4])\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "b'%PDF'\n"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from brief.errors import BriefError
-from brief.workers import Worker, WorkerCrashed, started
+from brief.workers import Later, Worker, WorkerCrashed, started
 from conftest import REPO, copy_workspace, replace_in
 
 
@@ -213,3 +213,54 @@ def wait_for(condition: Callable[[], Any], seconds: float = 10) -> Any:
     while not (value := condition()) and time.monotonic() < deadline:
         time.sleep(0.1)
     return value
+
+
+def test_a_later_argument_arrives_in_any_order(tmp_path: Path) -> None:
+    """A request may hold Laters: each waits for its own value, whatever order the values
+    come in, and a request sent meanwhile waits its turn. None for the charts gives that
+    brief up, and the typesetter goes on with the next."""
+    from brief.typeset import ChartImage
+
+    url = "chart:0123abcd"
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="120" viewBox="0 0 300 120">'
+           '<rect width="300" height="120" fill="#336699"/></svg>')
+    page = f'<html><body><img src="{url}" alt="A chart of things"><p>After it.</p></body></html>'
+    blank = {url: ChartImage(300, 120)}
+    with started(["typeset"]) as running:
+        typesetter = running["typeset"]
+        first, second = Later.new(), Later.new()
+        typesetter.submit(page, tmp_path, None, None, None, None, blank, first)
+        typesetter.submit(page, tmp_path, None, None, None, None, blank, second)
+        typesetter.send_later(second, {url: svg})
+        typesetter.send_later(first, None)
+        with pytest.raises(BriefError, match="charts were not drawn"):
+            typesetter.result()
+        drawn = typesetter.result()
+        alone = typesetter.call(page, tmp_path, None, None, None, None, {url: ChartImage(300, 120, svg)})
+    assert drawn.pages == 1 and drawn.pdf == alone.pdf
+
+
+def test_a_chart_that_fails_fails_its_brief_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every audience handed to typesetters before its charts are drawn, a chart that
+    cannot be drawn fails the one brief that needs it; the others are written."""
+    import brief.chart
+    from brief.errors import ChartError
+    from brief.parallel import build_many, plan
+
+    real = brief.chart.draw_specs
+
+    def draw(specs: list[tuple[str, dict[str, Any]]], fonts: list[Path], brief_path: Path) -> list[str]:
+        if any(chart_id == "patents" for chart_id, _ in specs):  # only the technical edition has it
+            raise ChartError("chart 'patents' failed to render: no engine today", brief_path)
+        return real(specs, fonts, brief_path)
+
+    monkeypatch.setattr(brief.chart, "draw_specs", draw)
+    monkeypatch.setenv("BRIEF_CACHE_DIR", str(tmp_path / "cache"))
+    root = copy_workspace(REPO, tmp_path / "ws")
+    with started(["typeset", "typeset"]) as running:
+        outcomes = {o.target.audience: o for o in build_many(root, plan(root, None, [], True, False), None, False,
+                                                             running=running)}
+    assert outcomes["technical"].error_lines == [
+        "error: briefs/us-china-ai-gap.yaml: chart 'patents' failed to render: no engine today"]
+    assert {a: o.pages for a, o in outcomes.items() if a != "technical"} == {"policy": 4, "executive": 2}
+    assert not (root / "out" / "us-china-ai-gap-technical.pdf").exists()

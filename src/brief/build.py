@@ -6,6 +6,7 @@ last, atomically.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 from brief import workers
 from brief.brand import load_brand
-from brief.chart import render_charts
+from brief.chart import ChartsToDraw, RenderedChart, plan_charts, render_charts, with_svgs
 from brief.check import check
 from brief.errors import BriefError, BudgetError, CheckFailed, TemplateError, WorkspaceError
 from brief.load import Workspace
@@ -30,7 +31,7 @@ from brief.publish import write_atomic
 from brief.render import Rendered, render
 from brief.resolve import Job, resolve
 from brief.templates import TemplateSet
-from brief.typeset import STANDARDS, Attached, Typeset, typeset
+from brief.typeset import STANDARDS, Attached, ChartImage, Typeset, typeset
 
 
 @dataclass(frozen=True)
@@ -51,22 +52,27 @@ def templates_for(ws: Workspace, job: Job, overlay: Path | None = None) -> Templ
     return TemplateSet(ws.templates_dir, job.template_folder, overlay.resolve() if overlay else None)
 
 
-def render_job(ws: Workspace, job: Job, overlay: Path | None = None, engine: Any = None) -> Rendered:
-    """Charts and HTML for one job (everything before typesetting); *engine* is a chart
-    worker to draw charts the cache does not have."""
+def _templates(ws: Workspace, job: Job, overlay: Path | None) -> TemplateSet:
     templates = templates_for(ws, job, overlay)
     if not templates.has_audience_folder():
         raise TemplateError(f"no template folder for audience {job.audience_name!r}",
                             ws.templates_dir / job.template_folder,
                             hint=f"create templates/{job.template_folder}/ with the audience's sections")
+    return templates
+
+
+def render_job(ws: Workspace, job: Job, overlay: Path | None = None, engine: Any = None) -> Rendered:
+    """Charts and HTML for one job (everything before typesetting), every chart's SVG in the
+    HTML; *engine* is a chart worker to draw charts the cache does not have."""
+    templates = _templates(ws, job, overlay)
     brand = load_brand(templates)
-    charts = render_charts(job, brand, engine)
-    return render(job, charts, brand, templates)
+    return render(job, render_charts(job, brand, engine), brand, templates)
 
 
 @dataclass
 class Prepared:
-    """A build up to typesetting: checked, rendered, with its provenance record."""
+    """A build up to typesetting: checked, rendered, with its provenance record; its charts
+    may still have to be drawn (``todo``)."""
 
     ws: Workspace
     job: Job
@@ -79,11 +85,20 @@ class Prepared:
     attachments: list[Attached]
     standard: str
     overlay: Path | None
+    charts: dict[str, RenderedChart]
+    todo: ChartsToDraw
 
-    def typeset_args(self) -> tuple[Any, ...]:
-        """The arguments of :func:`brief.typeset.typeset` (here or in a typesetter worker)."""
+    def typeset_args(self, svgs: dict[str, str] | None = None, late: Any = None) -> tuple[Any, ...]:
+        """The arguments of :func:`brief.typeset.typeset` (here or in a typesetter worker),
+        with the SVGs drawn so far (*svgs*, by cache key) and how to wait for the rest."""
+        charts = with_svgs(self.charts, svgs) if svgs is not None else self.charts
+        images = {c.url: ChartImage(*c.size, c.svg) for c in charts.values()}
         return (self.html, self.ws.templates_dir, STANDARDS[self.standard],
-                [self.overlay] if self.overlay else None, self.attachments, self.job.created)
+                [self.overlay] if self.overlay else None, self.attachments, self.job.created, images, late)
+
+    def late_svgs(self, svgs: dict[str, str]) -> dict[str, str]:
+        """The SVGs a typesetter waits for (see :func:`typeset_while_drawing`), by URL."""
+        return {c.url: svgs[c.key] for c in self.charts.values() if c.svg is None}
 
 
 def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None = None,
@@ -104,22 +119,53 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
             return build(root, brief_id, audience, overlay, strict, standard, fmt, mine)
     prepared = prepare(root, brief_id, audience, overlay, strict, standard, fmt, running.get("chart"),
                        running.get("typeset"))
-    if "chart" in running:
-        running["chart"].close()  # its engine's memory is free before layout needs the most
     if isinstance(prepared, BuildResult):
         return prepared
-    typesetter = running.get("typeset")
-    result = workers.run(typesetter, typeset, *prepared.typeset_args())
-    return finish(prepared, result)
+    typesetter, engine = running.get("typeset"), running.get("chart")
+    if typesetter is not None:
+        again = typeset_while_drawing(prepared, typesetter, engine)
+        if engine is not None:
+            engine.close()  # its memory is free for the rest of the layout
+        return finish(prepared, collect(prepared, typesetter, again))
+    svgs = prepared.todo.draw(engine)
+    if engine is not None:
+        engine.close()
+    return finish(prepared, typeset(*prepared.typeset_args(svgs)))
+
+
+def typeset_while_drawing(prepared: Prepared, typesetter: workers.Worker, engine: workers.Worker | None,
+                          drawn: dict[str, str] | None = None) -> tuple[Any, ...]:
+    """Hand *prepared* to *typesetter*, draw its charts meanwhile (in *engine*, or here) and
+    send them after it: layout needs only their sizes. Returns the arguments to typeset it
+    again with, should the typesetter die. Charts drawn are added to *drawn*."""
+    later = workers.Later.new()
+    typesetter.submit(*prepared.typeset_args(late=later))
+    drawn = {} if drawn is None else drawn
+    try:
+        drawn.update(prepared.todo.draw(engine, drawn))
+    except BaseException:
+        typesetter.send_later(later, None)  # it gives this brief up and is free for the next
+        raise
+    typesetter.send_later(later, prepared.late_svgs(drawn))
+    return prepared.typeset_args(drawn)
+
+
+def collect(prepared: Prepared, typesetter: workers.Worker, again: tuple[Any, ...] | None = None) -> Typeset:
+    """The typesetter's result for *prepared*; typeset here (from *again*) if it died."""
+    try:
+        return typesetter.result()  # type: ignore[no-any-return]
+    except workers.WorkerCrashed as exc:
+        logging.getLogger("brief").warning("warning: %s; continuing in this process", exc.message)
+    return typeset(*(again or prepared.typeset_args(prepared.todo.draw())))
 
 
 def prepare(root: Path, brief_id: str | None, audience: str, overlay: Path | None = None, strict: bool = False,
             standard: str = "ua-1", fmt: str = "pdf", engine: workers.Worker | None = None,
             typesetter: workers.Worker | None = None) -> Prepared | BuildResult:
-    """Check, resolve and render one build (charts drawn by *engine* when given; a
-    *typesetter* is told to warm up once the checks pass). The HTML edition is written here
-    and its result returned; a PDF build returns what :func:`finish` needs once the PDF is
-    typeset."""
+    """Check, resolve and render one build (a *typesetter* is told to warm up once the checks
+    pass). The HTML edition is written here, its charts drawn by *engine* when given, and its
+    result returned; a PDF build returns what :func:`finish` needs once the PDF is typeset,
+    its charts not drawn yet (see :func:`typeset_while_drawing`)."""
     if standard not in STANDARDS:
         raise WorkspaceError(f"unknown PDF standard {standard!r}", hint=f"choose from: {', '.join(STANDARDS)}")
     started = time.perf_counter()
@@ -130,15 +176,19 @@ def prepare(root: Path, brief_id: str | None, audience: str, overlay: Path | Non
         typesetter.warm()  # now: WeasyPrint's import no longer competes with loading and checking
     ws = report.workspace
     job = resolve(ws, brief_id, audience)
-    rendered = render_job(ws, job, overlay, engine)
     if fmt == "html":
         from brief.html_edition import html_edition
 
+        rendered = render_job(ws, job, overlay, engine)
         roots = [ws.templates_dir, *([overlay] if overlay else [])]
         page = html_edition(rendered.html, roots).encode("utf-8")
         path = write_atomic(ws.out_dir / job.output_name.replace(".pdf", ".html"), page)
         return BuildResult(path=path, pages=0, seconds=time.perf_counter() - started, brief=job.brief.id,
                            audience=audience, page_budget=job.audience.page_budget, warnings=report.warnings)
+    templates = _templates(ws, job, overlay)
+    brand = load_brand(templates)
+    charts, todo = plan_charts(job, brand)
+    rendered = render(job, charts, brand, templates, inline=False)
     digests = file_digests(ws.root, overlay)
     record = Record(job.brief.id, audience, standard, inputs_digest(digests), digests, tool_versions(),
                     created_marker())
@@ -149,7 +199,7 @@ def prepare(root: Path, brief_id: str | None, audience: str, overlay: Path | Non
                  "What this PDF was built from: input file hashes and tool versions", "Source"),
     ] if standard == "a-3b" else []
     return Prepared(ws, job, audience, strict, started, report.warnings, rendered.html, record, attachments,
-                    standard, overlay)
+                    standard, overlay, charts, todo)
 
 
 def finish(prepared: Prepared, result: Typeset) -> BuildResult:

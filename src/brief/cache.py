@@ -35,7 +35,7 @@ def _code_digest() -> str:
     # The chart builders are code: a change to them must miss the cache.
     here = Path(__file__).parent
     h = hashlib.sha256()
-    for name in ("chart.py", "units.py"):
+    for name in ("chart.py", "chart_engine.py", "units.py"):
         h.update((here / name).read_bytes())
     try:
         h.update(version("vl-convert-python").encode())

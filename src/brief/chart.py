@@ -3,17 +3,18 @@
 Charts are registered by kind (``bar``, ``dumbbell``, ``slope``); each builder gets rows
 whose numbers come only from resolved figures. The brand supplies colours and fonts, and
 the same font files are registered with vl-convert so labels are measured as printed.
-Altair and vl-convert are imported here and nowhere else.
+Altair is imported here and nowhere else; the chart worker needs only :mod:`brief.chart_engine`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from brief.brand import Brand
+from brief.chart_engine import VL_VERSION, draw_specs, register_fonts
 from brief.citations import source_line
 from brief.errors import ChartError
 from brief.models import ChartSpec
@@ -28,16 +29,26 @@ HALF_WIDTH_PX = 306
 
 @dataclass(frozen=True)
 class RenderedChart:
-    """A chart ready to place: SVG, the words around it, and the figures behind it."""
+    """A chart ready to place: its SVG (None until drawn), its size, the words around it,
+    and the figures behind it."""
 
     id: str
     title: str
     subtitle: str
     source_line: str
     alt: str
-    svg: str
+    svg: str | None
     width: str
     figures: tuple[ResolvedFigure, ...]
+    key: str = ""
+    # The SVG's width and height in CSS pixels, known before it is drawn: the spec sets
+    # both and autosize "fit" makes the drawing exactly that size (a test checks it).
+    size: tuple[int, int] = (0, 0)
+
+    @property
+    def url(self) -> str:
+        """The chart's image in the PDF's HTML: the typesetter is handed the SVG by this name."""
+        return f"chart:{self.key}"
 
 
 Row = dict[str, Any]
@@ -48,7 +59,9 @@ _KIND_NAMES = {"bar": "Bar chart", "dumbbell": "Dot plot comparing two dates",
 
 
 def builder(kind: str) -> Callable[[Builder], Builder]:
-    """Register a chart builder for *kind* (charts by name, not an if-chain)."""
+    """Register a chart builder for *kind* (charts by name, not an if-chain). A builder
+    returns the Altair chart's marks and encodings for a plot *width* pixels wide; its size,
+    autosize and theme are added to the Vega-Lite spec afterwards."""
     def register(fn: Builder) -> Builder:
         _BUILDERS[kind] = fn
         return fn
@@ -103,7 +116,7 @@ def _bar(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     )
     bars = base.mark_bar(height={"band": 0.68}).encode(color=alt.Color("colour:N", scale=None))
     labels = base.mark_text(align="left", dx=4, baseline="middle").encode(text="text:N")
-    return (bars + labels).properties(width=width, height=spec.height)
+    return bars + labels
 
 
 @builder("dumbbell")
@@ -126,7 +139,7 @@ def _dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any
                         scale=alt.Scale(domain=series, range=colours[: len(series)])))
     labels = base.mark_text(dy=-11, fontSize=9.5, color=brand.hex("secondary")).encode(
         x="value:Q", text="short:N")
-    return (line + points + labels).properties(width=width, height=spec.height)
+    return line + points + labels
 
 
 @builder("slope")
@@ -162,7 +175,7 @@ def _slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
                 .mark_text(align="left" if right else "right", dx=8 if right else -8, dy=r["offset"])
                 .encode(text="short:N"))
     layered = alt.layer(base.mark_line(strokeWidth=2.2), base.mark_circle(size=55, opacity=1), *ends)
-    return layered.properties(width=width, height=spec.height)
+    return layered
 
 
 def chart_rows(spec: ChartSpec, figures: dict[str, ResolvedFigure], brand: Brand) -> list[Row]:
@@ -189,48 +202,15 @@ def alt_text(spec: ChartSpec, rows: list[Row]) -> str:
     return f"{kind} of {spec.subtitle[0].lower()}{spec.subtitle[1:]}. {values}. {spec.title}"
 
 
-_fonts_registered: set[Path] = set()
-
-
 def _font_dirs(brand: Brand) -> list[Path]:
     return sorted({f.parent for f in brand.font_files()})
-
-
-def _register_fonts(vlc: Any, font_dirs: list[Path]) -> None:
-    # vl-convert measures label text with its own font lookup; give it the brand's font
-    # folders, once per process.
-    for folder in font_dirs:
-        if folder not in _fonts_registered:
-            vlc.register_font_directory(str(folder))
-            _fonts_registered.add(folder)
-
-
-def draw_specs(specs: list[tuple[str, dict[str, Any]]], font_dirs: list[Path], brief_path: Path) -> list[str]:
-    """The SVG of each ``(chart id, Vega-Lite spec)``, in order, drawn by vl-convert with
-    the fonts in *font_dirs* (the chart worker's job; also run in-process)."""
-    import vl_convert as vlc
-
-    _register_fonts(vlc, font_dirs)
-    svgs = []
-    for chart_id, spec in specs:
-        try:
-            svgs.append(str(vlc.vegalite_to_svg(spec, vl_version="v6_4", allowed_base_urls=[])))
-        except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
-            raise ChartError(f"chart {chart_id!r} failed to render: {exc}", brief_path) from None
-    return svgs
-
-
-def warm_up() -> None:
-    """Start vl-convert's JavaScript engine, which takes about 0.4 s on its first use."""
-    import vl_convert as vlc
-
-    vlc.vegalite_to_svg({"mark": "point"}, vl_version="v6_4", allowed_base_urls=[])
 
 
 def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand) -> RenderedChart:
     """Build one chart with Altair and render it to SVG with vl-convert (or take it from
     the chart cache, without importing either)."""
-    return _render([(chart_id, spec)], job, brand)[chart_id]
+    charts, todo = _plan([(chart_id, spec)], job, brand)
+    return with_svgs(charts, todo.draw())[chart_id]
 
 
 def _key(spec: ChartSpec, rows: list[Row], brand: Brand) -> str:
@@ -244,49 +224,77 @@ def _width(spec: ChartSpec) -> int:
     return FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
 
 
-def _draw_batch(batch: dict[str, tuple[str, ChartSpec, list[Row], Brand]], fonts: list[Path], brief_path: Path,
-                engine: Any) -> dict[str, str]:
-    from brief import cache
+@dataclass(frozen=True)
+class ChartsToDraw:
+    """The charts of one build that the chart cache does not have, by cache key."""
 
-    # Altair runs here; vl-convert in the chart worker when the build started one (its
-    # engine warmed up meanwhile), else here too.
-    todo = [(chart_id, _vega_lite(spec, rows, brand, _width(spec))) for chart_id, spec, rows, brand in batch.values()]
-    from brief.workers import run
+    charts: dict[str, tuple[str, ChartSpec, list[Row], Brand]]
+    fonts: list[Path]
+    brief_path: Path
 
-    svgs = run(engine, draw_specs, todo, fonts, brief_path)
-    for key, svg in zip(batch, svgs, strict=True):
-        cache.put("charts", key, svg)
-    return dict(zip(batch, svgs, strict=True))
+    def __bool__(self) -> bool:
+        return bool(self.charts)
+
+    def draw(self, engine: Any = None, drawn: dict[str, str] | None = None) -> dict[str, str]:
+        """Each chart's SVG by cache key, built with Altair here and drawn by vl-convert in
+        *engine* (a chart worker) if given, else here too; stored in the chart cache.
+        Charts in *drawn* (key to SVG, from another build of the same run) are not drawn again."""
+        from brief import cache
+        from brief.workers import run
+
+        drawn = drawn or {}
+        todo = {key: chart for key, chart in self.charts.items() if key not in drawn}
+        svgs = {key: drawn[key] for key in self.charts if key in drawn}
+        if todo:
+            specs = [(chart_id, _vega_lite(spec, rows, brand, _width(spec)))
+                     for chart_id, spec, rows, brand in todo.values()]
+            for key, svg in zip(todo, run(engine, draw_specs, specs, self.fonts, self.brief_path), strict=True):
+                cache.put("charts", key, svg)
+                svgs[key] = svg
+        return svgs
 
 
-def _render(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand,
-            engine: Any = None) -> dict[str, RenderedChart]:
+def with_svgs(charts: dict[str, RenderedChart], svgs: dict[str, str]) -> dict[str, RenderedChart]:
+    """*charts* with the SVGs (by cache key) of those not drawn before."""
+    return {chart_id: chart if chart.svg is not None else replace(chart, svg=svgs[chart.key])
+            for chart_id, chart in charts.items()}
+
+
+def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand) -> tuple[dict[str, RenderedChart], ChartsToDraw]:
     from brief import cache
 
     rows_of = {chart_id: chart_rows(spec, job.figures, brand) for chart_id, spec in charts}
     keys = {chart_id: _key(spec, rows_of[chart_id], brand) for chart_id, spec in charts}
     svgs = {key: svg for key in keys.values() if (svg := cache.get("charts", key)) is not None}
     missing = {keys[c]: (c, spec, rows_of[c], brand) for c, spec in charts if keys[c] not in svgs}
-    if missing:
-        svgs.update(_draw_batch(missing, _font_dirs(brand), job.brief_path, engine))
     out = {}
     for chart_id, spec in charts:
         figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
         out[chart_id] = RenderedChart(id=chart_id, title=spec.title, subtitle=spec.subtitle,
                                       source_line=source_line(list(figures), job.sources),
-                                      alt=alt_text(spec, rows_of[chart_id]), svg=svgs[keys[chart_id]],
-                                      width=spec.width, figures=figures)
-    return out
+                                      alt=alt_text(spec, rows_of[chart_id]), svg=svgs.get(keys[chart_id]),
+                                      width=spec.width, figures=figures, key=keys[chart_id],
+                                      size=(_width(spec), spec.height))
+    return out, ChartsToDraw(missing, _font_dirs(brand), job.brief_path)
 
 
 def _vega_lite(spec: ChartSpec, rows: list[Row], brand: Brand, width: int, validate: bool = False) -> dict[str, Any]:
-    # "fit" makes the whole SVG, labels included, exactly the width of its column, so
-    # it is placed at 100% and text keeps the size the theme gives it.
-    chart = _BUILDERS[spec.kind](rows, spec, brand, width).properties(
-        autosize={"type": "fit", "contains": "padding"}).configure(**_theme(brand))
-    # Not validated against the Vega-Lite schema here (0.1 s a build): the builders are
-    # fixed code, and the test suite validates every chart they make.
-    return chart.to_dict(validate=validate)  # type: ignore[no-any-return]
+    from altair import TopLevelSpec
+    from altair.utils.schemapi import debug_mode
+
+    # Altair checks every object against the schema as it is made, unless told not to (0.05 s
+    # a build): the builders are fixed code, and the test suite validates every chart they make.
+    with debug_mode(validate):
+        vega_lite: dict[str, Any] = _BUILDERS[spec.kind](rows, spec, brand, width).to_dict(validate=False)
+    # The size, autosize and theme go straight into the spec: set on the chart with
+    # .properties() and .configure(), each would copy the whole layered chart (0.1 s a build).
+    # "fit" makes the whole SVG, labels included, exactly the size set here, so it is placed
+    # at 100% and text keeps the size the theme gives it.
+    vega_lite.update(width=width, height=spec.height, autosize={"type": "fit", "contains": "padding"},
+                     config=_theme(brand))
+    if validate:
+        TopLevelSpec.validate(vega_lite)
+    return vega_lite
 
 
 def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: str = "svg",
@@ -298,11 +306,11 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
     import altair as alt
     import vl_convert as vlc
 
-    _register_fonts(vlc, _font_dirs(brand))
+    register_fonts(_font_dirs(brand))
     rows = chart_rows(spec, job.figures, brand)
     figures = list(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
     font = _css_family(brand.typography.headings.family)
-    body = _BUILDERS[spec.kind](rows, spec, brand, FULL_WIDTH_PX)
+    body = _BUILDERS[spec.kind](rows, spec, brand, FULL_WIDTH_PX).properties(width=FULL_WIDTH_PX, height=spec.height)
     # The title goes on the whole figure, so it sits above the legend.
     title = alt.TitleParams(spec.title, subtitle=[spec.subtitle], anchor="start", font=font, fontSize=15,
                             subtitleFont=font, subtitleFontSize=11, subtitleColor=brand.hex("secondary"),
@@ -315,18 +323,25 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
     spec_dict = chart.to_dict(validate=True)
     try:
         if fmt == "png":
-            return bytes(vlc.vegalite_to_png(spec_dict, vl_version="v6_4", scale=scale, allowed_base_urls=[]))
-        return str(vlc.vegalite_to_svg(spec_dict, vl_version="v6_4", allowed_base_urls=[])).encode("utf-8")
+            return bytes(vlc.vegalite_to_png(spec_dict, vl_version=VL_VERSION, scale=scale, allowed_base_urls=[]))
+        return str(vlc.vegalite_to_svg(spec_dict, vl_version=VL_VERSION, allowed_base_urls=[])).encode("utf-8")
     except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
         raise ChartError(f"chart {chart_id!r} failed to export: {exc}", job.brief_path) from exc
 
 
-def render_charts(job: Job, brand: Brand, engine: Any = None) -> dict[str, RenderedChart]:
-    """Render every chart the job's audience places; charts not in the cache are drawn by
-    *engine* (a chart worker) if given, else in this process."""
+def plan_charts(job: Job, brand: Brand) -> tuple[dict[str, RenderedChart], ChartsToDraw]:
+    """Every chart the job's audience places, with its SVG where the chart cache has it, and
+    the charts still to draw (their SVG is None until :func:`with_svgs` adds it)."""
     charts = job.brief.charts
     for chart_id in job.audience.charts:
         if chart_id not in charts:
             raise ChartError(f"audience {job.audience_name!r} lists unknown chart {chart_id!r}",
                              job.brief_path, hint=f"charts in this brief: {', '.join(charts) or 'none'}")
-    return _render([(c, charts[c]) for c in job.audience.charts], job, brand, engine)
+    return _plan([(c, charts[c]) for c in job.audience.charts], job, brand)
+
+
+def render_charts(job: Job, brand: Brand, engine: Any = None) -> dict[str, RenderedChart]:
+    """Every chart the job's audience places, with its SVG; charts not in the cache are
+    drawn by *engine* (a chart worker) if given, else in this process."""
+    charts, todo = plan_charts(job, brand)
+    return with_svgs(charts, todo.draw(engine)) if todo else charts

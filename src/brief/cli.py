@@ -6,7 +6,10 @@ a traceback only with ``--debug``.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 import click
@@ -290,4 +293,18 @@ def new_brief_command(ctx: click.Context, name: str) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="brief")
+    try:
+        cli(prog_name="brief")
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, str):
+        click.echo(code, err=True)
+    # Leave without the interpreter's teardown: freeing every module one by one takes 0.1 s
+    # after a build (a tenth of a rebuild), and the OS frees it all at once. Everything the
+    # command wrote is closed by now; only the standard streams and logging may hold output.
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(Exception):
+            stream.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)

@@ -1,24 +1,24 @@
-"""Several builds at once: each is checked and rendered here, in turn, while typesetter
-workers lay out the ones already rendered, one per core. Failures are reported, not fatal
-to the rest.
+"""Several builds at once: each is checked and rendered here, in turn, and handed to a
+typesetter worker, one per core; the charts are drawn while the typesetters lay out.
+Failures are reported, not fatal to the rest.
 
 Layout is most of a build and the only stage worth spreading over cores: charts are
 shared (one chart engine, one cache) and checking is fast. The longest brief (by page
-budget) gets a typesetter of its own; briefs are rendered fewest charts first, so layout
-starts while the charts only the later briefs need are still being drawn.
+budget) gets a typesetter of its own, and charts are drawn in the order the typesetters
+will need them.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, WorkspaceError
 from brief.load import load_workspace
 from brief.resolve import pick_brief
-from brief.workers import Worker, WorkerCrashed
+from brief.workers import Later, Worker
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
                running: dict[str, Worker] | None = None) -> Iterator[Outcome]:
     """Build *targets*, typesetting in parallel on the typesetter workers in *running*
     (in this process when there are none); yield each outcome as it is written."""
-    from brief.build import BuildResult, Prepared, finish, prepare
+    from brief.build import BuildResult, Prepared, collect, finish, prepare
     from brief.typeset import typeset
 
     running = running or {}
@@ -93,35 +93,50 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
         return Outcome(target, error_lines=[f"{p.severity}: {p.format(relative_to=root)}" for p in exc.problems])
 
     def outcomes() -> Iterator[Outcome]:
-        pending: list[tuple[Target, Prepared, Worker]] = []
+        engine = running.get("chart")
+        drawn: dict[str, str] = {}  # SVGs by cache key: a chart two briefs share is drawn once
+        handed: list[tuple[Target, Prepared, Worker, Later]] = []
         for typesetter in typesetters:
             typesetter.warm()
-        # Fewest charts first: a brief is ready to typeset as soon as its own charts are
-        # drawn, so typesetters start while the later briefs' charts are still being drawn.
-        for target in sorted(targets, key=lambda t: (t.charts, t.page_budget)):
+        # Every brief goes to its typesetter as soon as it is rendered, longest first, and
+        # is laid out while the charts are drawn: layout needs only their sizes.
+        for target in sorted(targets, key=lambda t: -t.page_budget):
             try:
-                prepared = prepare(root, target.brief, target.audience, overlay, strict, standard, fmt,
-                                   running.get("chart"))
+                prepared = prepare(root, target.brief, target.audience, overlay, strict, standard, fmt, engine)
                 if isinstance(prepared, BuildResult):
                     yield done(target, prepared)
                 elif target in assigned:
-                    assigned[target].submit(*prepared.typeset_args())
-                    pending.append((target, prepared, assigned[target]))
+                    later = Later.new()
+                    assigned[target].submit(*prepared.typeset_args(late=later))
+                    handed.append((target, prepared, assigned[target], later))
                 else:
-                    yield done(target, finish(prepared, typeset(*prepared.typeset_args())))
+                    svgs = prepared.todo.draw(engine, drawn)
+                    drawn.update(svgs)
+                    yield done(target, finish(prepared, typeset(*prepared.typeset_args(svgs))))
             except BriefError as exc:
                 yield failed(target, exc)
-        if "chart" in running:
-            running["chart"].close()  # every chart is drawn: free its memory for layout
-        # Each worker answers in the order it was asked.
-        for target, prepared, worker in pending:
+        # Charts in the order they are needed: for each typesetter's first brief, then its
+        # second; the brief with fewer charts to draw first.
+        queued = {id(w): [t for t, _, worker, _ in handed if worker is w] for w in typesetters}
+        chart_errors: dict[Target, BriefError] = {}
+        for target, prepared, worker, later in sorted(
+                handed, key=lambda h: (queued[id(h[2])].index(h[0]), len(set(h[1].todo.charts) - set(drawn)))):
             try:
-                try:
-                    result = worker.result()
-                except WorkerCrashed as exc:  # the worker died: typeset here instead
-                    logging.getLogger("brief").warning("warning: %s; continuing in this process", exc.message)
-                    result = typeset(*prepared.typeset_args())
-                yield done(target, finish(prepared, result))
+                drawn.update(prepared.todo.draw(engine, drawn))
+                worker.send_later(later, prepared.late_svgs(drawn))
+            except BriefError as exc:
+                worker.send_later(later, None)  # it gives this brief up and goes on to the next
+                chart_errors[target] = exc
+        if engine is not None:
+            engine.close()  # every chart is drawn: free its memory for layout
+        # Each worker answers in the order it was asked.
+        for target, prepared, worker, _ in handed:
+            try:
+                if target in chart_errors:
+                    with suppress(BriefError):
+                        worker.result()  # "not typeset": the chart's own error says why
+                    raise chart_errors[target]
+                yield done(target, finish(prepared, collect(prepared, worker, prepared.typeset_args(drawn))))
             except BriefError as exc:
                 yield failed(target, exc)
 

@@ -103,14 +103,14 @@ class Previewer:
             return edition.pdf
 
     def _typeset(self, audience: str) -> tuple[Any, list[str]]:
-        import weasyprint
-        from weasyprint.text.fonts import FontConfiguration
-
         from brief.build import render_job
         from brief.check import check
         from brief.errors import CheckFailed, TypesetError
         from brief.resolve import resolve
-        from brief.typeset import confined_fetcher
+        from brief.typeset import confined_fetcher, import_weasyprint
+
+        weasyprint = import_weasyprint()
+        from weasyprint.text.fonts import FontConfiguration
 
         report = check(self.root, self.brief_id, [audience], self.overlay)
         if report.errors:

@@ -168,24 +168,28 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
         raise TemplateError(f"template error: {exc}", path or name, line) from None
 
 
-def _figure_html(chart: RenderedChart, number: int, note_mark: str) -> str:
+def _figure_html(chart: RenderedChart, number: int, note_mark: str, inline: bool) -> str:
     if len(chart.alt.strip()) < 20:
         # An accessible PDF needs real alt text on every figure: never ship a chart without it.
         raise ChartError(f"chart {chart.id!r} has no usable alt text", hint="every chart needs rows with figures")
-    svg64 = base64.b64encode(chart.svg.encode("utf-8")).decode("ascii")
+    if inline:
+        assert chart.svg is not None, "an inline chart is drawn before it is placed"
+        src = "data:image/svg+xml;base64," + base64.b64encode(chart.svg.encode("utf-8")).decode("ascii")
+    else:
+        src = chart.url
     return (
         f'<figure class="chart chart-{chart.width}" id="figure-{chart.id}">'
         f'<figcaption><span class="chart-title"><span class="chart-number">Figure {number}.</span> '
         f'{escape(typographic(chart.title))}</span>'
         f'<span class="chart-subtitle">{escape(typographic(chart.subtitle))}</span>'
         f'</figcaption>'
-        f'<img src="data:image/svg+xml;base64,{svg64}" alt="{escape(chart.alt, quote=True)}">'
+        f'<img src="{src}" alt="{escape(chart.alt, quote=True)}">'
         f'<p class="chart-source">{escape(chart.source_line)}{note_mark}</p>'
         f'</figure>'
     )
 
 
-def _place_charts(html: str, ctx: _Context, counter: list[int]) -> str:
+def _place_charts(html: str, ctx: _Context, counter: list[int], inline: bool) -> str:
     def replace(match: re.Match[str]) -> str:
         figures = []
         for chart_id in match.group(1).split(","):
@@ -193,7 +197,7 @@ def _place_charts(html: str, ctx: _Context, counter: list[int]) -> str:
             counter[0] += 1
             marks = "".join(dict.fromkeys(ctx._mark(ctx.notes.for_figure(f)) for f in chart.figures))
             ctx.figures_used.extend(f.id for f in chart.figures)
-            figures.append(_figure_html(chart, counter[0], marks))
+            figures.append(_figure_html(chart, counter[0], marks, inline))
         if len(figures) == 1:
             return figures[0]
         return f'<div class="chart-row">{"".join(figures)}</div>'
@@ -241,8 +245,13 @@ def _marks_to_sentence_ends(html: str) -> str:
     return _BLOCK.sub(block, html)
 
 
-def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: TemplateSet) -> Rendered:
-    """Render the job's sections and layout into one HTML document."""
+def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: TemplateSet,
+           inline: bool = True) -> Rendered:
+    """Render the job's sections and layout into one HTML document.
+
+    With *inline*, each chart's SVG is in the HTML (a data: URL); without, the HTML names it
+    by :attr:`RenderedChart.url` and the typesetter is handed the SVG, which need not be
+    drawn yet: only its size matters until the pages are drawn."""
     env = templates.environment()
     search_path = templates.search_path
     ctx = _Context(job, charts)
@@ -255,7 +264,7 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
     sections = []
     for name in job.audience.sections:
         text = _render_template(env, f"{name}.md.j2", base, search_path)
-        sections.append({"name": name, "html": _place_charts(md.render(text), ctx, counter)})
+        sections.append({"name": name, "html": _place_charts(md.render(text), ctx, counter, inline)})
     # Number notes in reading order, then mark each sentence once with its notes.
     read_order = [int(m.group(1)) for sec in sections for m in _NOTE_REF.finditer(sec["html"])]
     mapping = ctx.notes.finalise(read_order)

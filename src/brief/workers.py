@@ -7,6 +7,11 @@ workspace on the other core meanwhile. Work goes to a worker as one pickled requ
 comes back as one pickled reply over its stdin and stdout; a worker serves requests until
 its stdin closes.
 
+A request may hold a :class:`Later` in place of an argument that the caller does not have
+yet: the worker starts, and gets a function that waits for the value, which the caller
+sends with :meth:`Worker.send_later` once it has it (the typesetter lays out a brief while
+its charts are still being drawn).
+
 A process that has already paid for an import (the live preview, the test suite, a second
 build in one process) does the work itself: a worker only helps when it hides an import.
 """
@@ -22,8 +27,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from functools import partial
+from itertools import count
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,7 +44,7 @@ _READY = b"!"  # a lingering worker's greeting: it is free and listening
 # Each kind of worker: the function that does its work, and the one that warms it up
 # before the first request arrives.
 ROLES: dict[str, tuple[str, str]] = {
-    "chart": ("brief.chart:draw_specs", "brief.chart:warm_up"),
+    "chart": ("brief.chart_engine:draw_specs", "brief.chart_engine:warm_up"),
     "typeset": ("brief.typeset:typeset", "brief.typeset:warm_up"),
 }
 # Roles whose warm-up starts no threads, so a warm worker may fork copies of itself. Not
@@ -49,6 +58,29 @@ _WARM = ("warm",)
 
 class WorkerCrashed(BriefError):
     """A worker process died or answered nonsense (a bug, not bad input)."""
+
+
+_tokens = count(1)
+
+
+@dataclass(frozen=True)
+class Later:
+    """An argument sent later: in the worker it becomes a function that waits for the value
+    given to :meth:`Worker.send_later` with this same Later."""
+
+    token: int
+
+    @classmethod
+    def new(cls) -> Later:
+        """A Later no other request of this process uses."""
+        return cls(next(_tokens))
+
+
+@dataclass(frozen=True)
+class _Sent:
+    # The value of a Later, as it travels to the worker.
+    token: int
+    value: Any
 
 
 def _send(stream: IO[bytes], message: Any) -> None:
@@ -139,6 +171,11 @@ class Worker:
         """Send a request without waiting (``result`` collects the reply)."""
         with suppress(BrokenPipeError):  # the worker died; result() says why
             _send(self._requests, args)
+
+    def send_later(self, later: Later, value: Any) -> None:
+        """Send the value of an argument that an earlier request held as *later*."""
+        with suppress(BrokenPipeError):  # the worker died; result() says why
+            _send(self._requests, _Sent(later.token, value))
 
     def result(self) -> Any:
         """The reply to the oldest request: its value, or the BriefError it raised."""
@@ -385,17 +422,36 @@ def _same_user(conn: socket.socket) -> bool:
 
 
 def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any], first: Any = None) -> None:
+    backlog: deque[Any] = deque([first] if first is not None else [])
+    sent: dict[int, Any] = {}
+
+    def wait_for(token: int) -> Any:
+        # Requests that come in meanwhile wait their turn in the backlog.
+        while token not in sent:
+            message = _receive(requests)
+            if isinstance(message, _Sent):
+                sent[message.token] = message.value
+            else:
+                backlog.append(message)
+        return sent.pop(token)
+
     while True:
         try:
-            args, first = (first, None) if first is not None else (_receive(requests), None)
+            args = backlog.popleft() if backlog else _receive(requests)
         except EOFError:
             return
         if args == _WARM:
             continue  # already warm
+        if isinstance(args, _Sent):
+            sent[args.token] = args.value  # sent before the request that waits for it ran
+            continue
+        args = tuple(partial(wait_for, a.token) if isinstance(a, Later) else a for a in args)
         try:
             reply: tuple[str, Any] = ("ok", work(*args))
         except BriefError as exc:
             reply = ("error", exc)
+        except EOFError:
+            return  # the caller went away while the work waited for a Later
         except Exception as exc:  # a bug: report it rather than die silently
             import traceback
 
@@ -404,10 +460,19 @@ def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any], f
         _send(replies, reply)
 
 
-if __name__ == "__main__":
-    args = sys.argv[2:]
+def main(argv: list[str]) -> None:
+    """``python -m brief.workers ROLE [--linger SOCKET SECONDS] [FD FD ...]``."""
+    args = argv[2:]
     stay = None
     if args[:1] == ["--linger"]:
         stay, args = (Path(args[1]), float(args[2])), args[3:]
     fds = [int(fd) for fd in args]
-    serve(sys.argv[1], list(zip(fds[::2], fds[1::2], strict=True)), stay)
+    serve(argv[1], list(zip(fds[::2], fds[1::2], strict=True)), stay)
+
+
+if __name__ == "__main__":
+    # Run as brief.workers, not __main__: the Later and _Sent that arrive pickled are
+    # brief.workers classes, and isinstance() must recognise them.
+    from brief import workers
+
+    workers.main(sys.argv)

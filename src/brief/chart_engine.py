@@ -1,0 +1,51 @@
+"""The chart engine: vl-convert draws Vega-Lite specs to SVG.
+
+This is all the chart worker runs, so it imports nothing but vl-convert and our errors:
+the worker starts the engine while the build is still loading the workspace, and every
+import here would delay it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from brief.errors import ChartError
+
+# The Vega-Lite version every chart is written for (Altair 5.4+ writes v6 specs).
+VL_VERSION = "v6_4"
+
+_fonts_registered: set[Path] = set()
+
+
+def register_fonts(font_dirs: list[Path]) -> None:
+    """Give vl-convert the brand's font folders (once per process): it measures label text
+    with its own font lookup, and must measure it as the PDF will print it."""
+    import vl_convert as vlc
+
+    for folder in font_dirs:
+        if folder not in _fonts_registered:
+            vlc.register_font_directory(str(folder))
+            _fonts_registered.add(folder)
+
+
+def draw_specs(specs: list[tuple[str, dict[str, Any]]], font_dirs: list[Path], brief_path: Path) -> list[str]:
+    """The SVG of each ``(chart id, Vega-Lite spec)``, in order, drawn by vl-convert with
+    the fonts in *font_dirs* (the chart worker's job; also run in-process)."""
+    import vl_convert as vlc
+
+    register_fonts(font_dirs)
+    svgs = []
+    for chart_id, spec in specs:
+        try:
+            svgs.append(str(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION, allowed_base_urls=[])))
+        except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
+            raise ChartError(f"chart {chart_id!r} failed to render: {exc}", brief_path) from None
+    return svgs
+
+
+def warm_up() -> None:
+    """Start vl-convert's JavaScript engine, which takes about 0.45 s on its first use."""
+    import vl_convert as vlc
+
+    vlc.vegalite_to_svg({"mark": "point"}, vl_version=VL_VERSION, allowed_base_urls=[])
