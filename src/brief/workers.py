@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import queue
 import socket
 import struct
 import subprocess
@@ -83,9 +84,13 @@ class _Sent:
     value: Any
 
 
-def _send(stream: IO[bytes], message: Any) -> None:
+def _frame(message: Any) -> bytes:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)) + data)
+    return _HEADER.pack(len(data)) + data
+
+
+def _send(stream: IO[bytes], message: Any) -> None:
+    stream.write(_frame(message))
     stream.flush()
 
 
@@ -97,16 +102,23 @@ def _receive(stream: IO[bytes]) -> Any:
     return pickle.loads(stream.read(size))
 
 
+_GONE = object()  # the worker's replies ended
+
+
 class Worker:
     """One worker of a *role*; ``call`` sends a request and waits for the reply.
 
     ``Worker.start(role, copies)`` starts one process that warms up once and then forks
     the other copies, each with a pipe pair of its own: a second typesetter then costs a
     fork, not another 0.5 s import.
+
+    Requests are written and replies read on threads of their own: a pipe holds 64 KB, and
+    a build must never wait for a busy worker to read a batch of charts, nor a worker for
+    the build to collect a PDF while it collects another worker's.
     """
 
     def __init__(self, role: str, proc: subprocess.Popen[bytes] | None, requests: IO[bytes], replies: IO[bytes],
-                 log: IO[bytes] | None, leader: bool) -> None:
+                 log: IO[bytes] | None, leader: bool, conn: socket.socket | None = None) -> None:
         self.role = role
         self._proc = proc
         self._requests = requests
@@ -114,8 +126,38 @@ class Worker:
         self._log = log
         self._leader = leader
         self._closed = False
-        self._socket: socket.socket | None = None
+        self._socket = conn
         self._warmed = False
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_requests, daemon=True)
+        self._writer.start()
+        threading.Thread(target=self._read_replies, daemon=True).start()
+
+    def _write_requests(self) -> None:
+        with suppress(OSError, ValueError):  # the worker died: result() says why
+            while (data := self._outbox.get()) is not None:
+                self._requests.write(data)
+                self._requests.flush()
+        with suppress(OSError, ValueError):
+            self._requests.close()
+            if self._socket is not None:
+                self._socket.shutdown(socket.SHUT_WR)  # the worker sees the end of our requests
+
+    def _read_replies(self) -> None:
+        try:
+            while True:
+                self._inbox.put(_receive(self._replies))
+        except (EOFError, pickle.UnpicklingError, OSError, ValueError):
+            self._inbox.put(_GONE)
+        finally:
+            with suppress(OSError, ValueError):
+                self._replies.close()
+                if self._socket is not None:
+                    self._socket.close()
+
+    def _post(self, message: Any) -> None:
+        self._outbox.put(_frame(message))
 
     @classmethod
     def start(cls, role: str, copies: int = 1, linger: tuple[Path, float] | None = None) -> list[Worker]:
@@ -156,39 +198,35 @@ class Worker:
         except OSError:
             conn.close()
             return None
-        worker = cls(role, None, conn.makefile("wb"), conn.makefile("rb"), None, leader=False)
-        worker._socket = conn
-        return worker
+        return cls(role, None, conn.makefile("wb"), conn.makefile("rb"), None, leader=False, conn=conn)
 
     def warm(self) -> None:
         """Tell the worker to warm up now, if it waits to be told (no reply comes back)."""
         if not self._warmed:
             self._warmed = True
-            with suppress(BrokenPipeError):
-                _send(self._requests, _WARM)
+            self._post(_WARM)
 
     def submit(self, *args: Any) -> None:
         """Send a request without waiting (``result`` collects the reply)."""
-        with suppress(BrokenPipeError):  # the worker died; result() says why
-            _send(self._requests, args)
+        self._post(args)
 
     def send_later(self, later: Later, value: Any) -> None:
         """Send the value of an argument that an earlier request held as *later*."""
-        with suppress(BrokenPipeError):  # the worker died; result() says why
-            _send(self._requests, _Sent(later.token, value))
+        self._post(_Sent(later.token, value))
 
     def result(self) -> Any:
         """The reply to the oldest request: its value, or the BriefError it raised."""
-        try:
-            status, value = _receive(self._replies)
-        except (EOFError, pickle.UnpicklingError, OSError, ValueError):
+        reply = self._inbox.get()
+        if reply is _GONE:
+            self._inbox.put(_GONE)  # and for any later request too
             tail = ["no output"]
             if self._log is not None:
                 with suppress(OSError, ValueError):
                     self._log.seek(0)
                     tail = self._log.read().decode("utf-8", "replace").strip().splitlines()[-1:] or tail
             raise WorkerCrashed(f"the {self.role} worker stopped unexpectedly: {tail[0]}",
-                                hint="BRIEF_WORKERS=0 runs everything in one process") from None
+                                hint="BRIEF_WORKERS=0 runs everything in one process")
+        status, value = reply
         if status == "error":
             raise value
         if status == "crash":
@@ -202,16 +240,13 @@ class Worker:
         return self.result()
 
     def close(self) -> None:
-        """Let the worker go: closing its requests pipe ends its loop. The process's exit
-        (0.1–0.2 s of interpreter teardown) is waited for on a thread, not by the build."""
+        """Let the worker go: the end of its requests ends its loop, once it has what was
+        sent. The process's exit (0.1–0.2 s of interpreter teardown) is waited for on a
+        thread, not by the build."""
         if self._closed:
             return
         self._closed = True
-        with suppress(OSError):
-            self._requests.close()
-        self._replies.close()
-        if self._socket is not None:
-            self._socket.close()
+        self._outbox.put(None)
         if self._leader and self._proc is not None and self._log is not None:
             self._log.close()
             threading.Thread(target=self._reap, daemon=True).start()
