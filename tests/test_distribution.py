@@ -209,3 +209,13 @@ def test_chart_export(tmp_path: Path) -> None:
 
     with Image.open(folder / "benchmark_gap.png") as image:
         assert image.width >= 2 * 640
+
+
+def test_tool_versions_are_the_installed_versions() -> None:
+    """The versions recorded in the manifest (read from folder names, for speed) are the
+    ones Python's package metadata gives."""
+    from importlib.metadata import version
+
+    from brief.provenance import TOOLS, tool_versions
+
+    assert tool_versions() == {tool: version(tool) for tool in TOOLS}

@@ -138,9 +138,12 @@ def typeset_while_drawing(prepared: Prepared, typesetter: workers.Worker, engine
     """Hand *prepared* to *typesetter*, draw its charts meanwhile (in *engine*, or here) and
     send them after it: layout needs only their sizes. Returns the arguments to typeset it
     again with, should the typesetter die. Charts drawn are added to *drawn*."""
+    drawn = {} if drawn is None else drawn
+    if not prepared.todo:  # every chart came from the cache
+        typesetter.submit(*prepared.typeset_args())
+        return prepared.typeset_args()
     later = workers.Later.new()
     typesetter.submit(*prepared.typeset_args(late=later))
-    drawn = {} if drawn is None else drawn
     try:
         drawn.update(prepared.todo.draw(engine, drawn))
     except BaseException:

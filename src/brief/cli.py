@@ -6,7 +6,6 @@ a traceback only with ``--debug``.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from contextlib import suppress
@@ -14,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from brief import __version__
 from brief.errors import BriefError, CheckFailed
 
 
@@ -46,7 +44,7 @@ def _describe(problem: BriefError, root: Path | None) -> str:
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="brief")
+@click.version_option(package_name="brief", prog_name="brief")  # looked up only when asked
 @click.option("-C", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Workspace folder (default: the current folder or the nearest parent with briefs/).")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
@@ -303,7 +301,8 @@ def main() -> None:
     # Leave without the interpreter's teardown: freeing every module one by one takes 0.1 s
     # after a build (a tenth of a rebuild), and the OS frees it all at once. Everything the
     # command wrote is closed by now; only the standard streams and logging may hold output.
-    logging.shutdown()
+    if "logging" in sys.modules:
+        sys.modules["logging"].shutdown()
     for stream in (sys.stdout, sys.stderr):
         with suppress(Exception):
             stream.flush()
