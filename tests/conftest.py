@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from brief.brand import Brand, load_brand
-from brief.build import BuildResult, build, render_job
+from brief.build import build, render_job
 from brief.load import load_workspace
 from brief.render import Rendered
 from brief.resolve import Job, resolve
+from brief.results import BuildResult
 
 REPO = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"

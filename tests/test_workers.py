@@ -184,6 +184,7 @@ def test_a_warm_typesetter_serves_the_next_build(tmp_path: Path) -> None:
         first = pdf.read_bytes()
         warm = wait_for(lambda: typesetters_at(folder))
         assert len(warm) == 1
+        assert wait_for(lambda: list(folder.glob("*.sock")))  # once it has imported the pipeline
         assert folder.stat().st_mode & 0o777 == 0o700
         assert [p.stat().st_mode & 0o777 for p in folder.iterdir()] == [0o600]
         again = brief(root, "build", "--force", cache=tmp_path / "c", linger=60)
@@ -264,3 +265,40 @@ def test_a_chart_that_fails_fails_its_brief_alone(tmp_path: Path, monkeypatch: p
         "error: briefs/us-china-ai-gap.yaml: chart 'patents' failed to render: no engine today"]
     assert {a: o.pages for a, o in outcomes.items() if a != "technical"} == {"policy": 4, "executive": 2}
     assert not (root / "out" / "us-china-ai-gap-technical.pdf").exists()
+
+
+@pytest.mark.slow
+def test_a_warm_typesetter_runs_the_next_build_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next single build runs whole in the warm typesetter, which has the pipeline
+    imported, in the caller's environment and folder: it writes the bytes a build here
+    writes, and its errors come back as ours, leaving the typesetter warm."""
+    from brief.build import build
+    from brief.workers import build_warm
+
+    root = copy_workspace(REPO, tmp_path / "ws")
+    folder = tmp_path / "c" / "typesetters"
+    warm: set[int] = set()
+    try:
+        assert brief(root, "build", cache=tmp_path / "c", linger=60).returncode == 0
+        warm = wait_for(lambda: typesetters_at(folder))
+        assert wait_for(lambda: list(folder.glob("*.sock")))
+        monkeypatch.setenv("BRIEF_CACHE_DIR", str(tmp_path / "c"))
+        monkeypatch.setenv("BRIEF_TYPESETTER_LINGER", "60")
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")  # not the first build's
+        monkeypatch.chdir(root)
+        method = root / "templates" / "policy" / "method.md.j2"
+        replace_in(method, "## Note on method and caveats", "## Note on method, sources and caveats")
+        result = build_warm(Path("."), None, "policy", None, False, "ua-1")  # "." is the caller's folder
+        assert result is not None and result.pages == 4
+        assert typesetters_at(folder) == warm
+        there = (root / "out" / "us-china-ai-gap-policy.pdf").read_bytes()
+        assert build(root, None, "policy", running={}).path.read_bytes() == there
+        replace_in(method, "## Note on method, sources and caveats", '{{ fig("no_such_figure") }}')
+        with pytest.raises(BriefError) as caught:
+            build_warm(Path("."), None, "policy", None, False, "ua-1")
+        assert "no_such_figure" in str(caught.value.problems[0].message)
+        assert typesetters_at(folder) == warm
+        assert (root / "out" / "us-china-ai-gap-policy.pdf").read_bytes() == there
+    finally:
+        for pid in warm:
+            os.kill(pid, 15)

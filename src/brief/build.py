@@ -7,8 +7,9 @@ last, atomically.
 from __future__ import annotations
 
 import logging
+import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +31,9 @@ from brief.provenance import (
 from brief.publish import write_atomic
 from brief.render import Rendered, render
 from brief.resolve import Job, resolve
+from brief.results import BuildResult
 from brief.templates import TemplateSet
 from brief.typeset import STANDARDS, Attached, ChartImage, Typeset, typeset
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    """What one build wrote."""
-
-    path: Path
-    pages: int
-    seconds: float
-    brief: str
-    audience: str
-    page_budget: int
-    warnings: list[BriefError] = field(default_factory=list)
 
 
 def templates_for(ws: Workspace, job: Job, overlay: Path | None = None) -> TemplateSet:
@@ -131,6 +120,23 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
     if engine is not None:
         engine.close()
     return finish(prepared, typeset(*prepared.typeset_args(svgs)))
+
+
+def build_here(root: Path, brief_id: str | None, audience: str, overlay: Path | None, strict: bool, standard: str,
+               environ: dict[str, str], cwd: str) -> BuildResult:
+    """:func:`build`, everything in this process, run for a ``brief build`` in another
+    process (a warm typesetter's second job, see :func:`brief.workers.build_warm`): in that
+    process's environment and working folder, both put back afterwards."""
+    saved_environ, saved_cwd = dict(os.environ), os.getcwd()
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        os.chdir(cwd)
+        return build(root, brief_id, audience, overlay, strict, standard, "pdf", running={})
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        os.chdir(saved_cwd)
 
 
 def typeset_while_drawing(prepared: Prepared, typesetter: workers.Worker, engine: workers.Worker | None,

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +36,9 @@ def _code_digest() -> str:
     h = hashlib.sha256()
     for name in ("chart.py", "chart_engine.py", "units.py"):
         h.update((here / name).read_bytes())
-    try:
-        h.update(version("vl-convert-python").encode())
-    except PackageNotFoundError:
-        h.update(b"vl-convert: not installed")
+    from brief.provenance import tool_versions
+
+    h.update(tool_versions()["vl-convert-python"].encode())
     return h.hexdigest()
 
 

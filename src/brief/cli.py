@@ -103,9 +103,16 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
 
     from brief import workers
 
+    many = all_audiences or all_briefs or len(audiences) > 1
+    if fmt == "pdf" and not many and not ctx.obj.get("debug"):
+        # The typesetter an earlier build left warm has the whole pipeline imported.
+        done = workers.build_warm(root, brief, audiences[0] if audiences else "policy", overlay, strict, standard)
+        if done is not None:
+            _report_build(root, done.path, done.pages, done.seconds, done.page_budget, done.audience,
+                          [f"warning: {w.format(relative_to=root)}" for w in done.warnings])
+            return
     # Start the chart engine and typesetter workers now: their imports overlap ours and the
     # loading and checking of the workspace (see brief.workers).
-    many = all_audiences or all_briefs or len(audiences) > 1
     roles = workers.stage_roles(fmt, typesetters=min(os.cpu_count() or 1, 4) if many else 1)
     with workers.started(roles) as running:
         from brief.parallel import build_many, plan

@@ -97,3 +97,8 @@ class CheckFailed(BriefError):
         errors = [p for p in problems if p.severity == "error"]
         super().__init__(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found; nothing was built")
         self.problems = problems
+
+    def __reduce__(self) -> tuple[type[CheckFailed], tuple[list[BriefError]]]:
+        # Rebuilt from its problems when it comes back from a worker (an exception is
+        # otherwise unpickled from its message, which this __init__ does not take).
+        return (CheckFailed, (self.problems,))

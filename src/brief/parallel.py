@@ -71,7 +71,8 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
                running: dict[str, Worker] | None = None) -> Iterator[Outcome]:
     """Build *targets*, typesetting in parallel on the typesetter workers in *running*
     (in this process when there are none); yield each outcome as it is written."""
-    from brief.build import BuildResult, Prepared, collect, finish, prepare
+    from brief.build import Prepared, collect, finish, prepare
+    from brief.results import BuildResult
     from brief.typeset import typeset
 
     running = running or {}

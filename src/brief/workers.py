@@ -84,6 +84,17 @@ class _Sent:
     value: Any
 
 
+@dataclass(frozen=True)
+class _Call:
+    # A request to run one of CALLABLE instead of the worker's own work.
+    function: str
+    args: tuple[Any, ...]
+
+
+# What a warm typesetter may also be asked to run: a whole build (see build_warm).
+CALLABLE = {"brief.build:build_here"}
+
+
 def _frame(message: Any) -> bytes:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return _HEADER.pack(len(data)) + data
@@ -94,12 +105,19 @@ def _send(stream: IO[bytes], message: Any) -> None:
     stream.flush()
 
 
-def _receive(stream: IO[bytes]) -> Any:
+def _read_frame(stream: IO[bytes]) -> bytes:
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         raise EOFError
     (size,) = _HEADER.unpack(header)
-    return pickle.loads(stream.read(size))
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return data
+
+
+def _receive(stream: IO[bytes]) -> Any:
+    return pickle.loads(_read_frame(stream))
 
 
 _GONE = object()  # the worker's replies ended
@@ -147,8 +165,12 @@ class Worker:
     def _read_replies(self) -> None:
         try:
             while True:
-                self._inbox.put(_receive(self._replies))
-        except (EOFError, pickle.UnpicklingError, OSError, ValueError):
+                frame = _read_frame(self._replies)
+                try:
+                    self._inbox.put(pickle.loads(frame))
+                except Exception as exc:  # a reply that cannot be rebuilt here: a bug, said as one
+                    self._inbox.put(("crash", f"its reply could not be read: {type(exc).__name__}: {exc}"))
+        except (EOFError, OSError, ValueError):
             self._inbox.put(_GONE)
         finally:
             with suppress(OSError, ValueError):
@@ -239,6 +261,12 @@ class Worker:
         self.submit(*args)
         return self.result()
 
+    def call_function(self, function: str, *args: Any) -> Any:
+        """Run *function* (one of ``CALLABLE``, as ``module:name``) in the worker instead of
+        its own work, and wait for its reply."""
+        self._post(_Call(function, args))
+        return self.result()
+
     def close(self) -> None:
         """Let the worker go: the end of its requests ends its loop, once it has what was
         sent. The process's exit (0.1–0.2 s of interpreter teardown) is waited for on a
@@ -318,21 +346,20 @@ def linger_seconds() -> float:
 
 def linger_socket() -> Path | None:
     """Where a warm typesetter waits: a socket in a folder of the chart cache that only this
-    user may open, named after everything that decides its output (Python, WeasyPrint and
-    this code), so an upgrade never talks to an old typesetter. None where that cannot be."""
+    user may open, named after everything that decides its output (Python, the libraries
+    and all of brief's code: it may run a whole build), so an upgrade never talks to an old
+    typesetter. None where that cannot be."""
     import hashlib
-    from importlib.metadata import PackageNotFoundError, version
 
     from brief.cache import cache_dir
+    from brief.provenance import tool_versions
 
     if not hasattr(socket, "AF_UNIX"):
         return None
-    h = hashlib.sha256(sys.executable.encode())
-    here = Path(__file__).parent
-    for name in ("workers.py", "typeset.py"):
-        h.update((here / name).read_bytes())
-    with suppress(PackageNotFoundError):
-        h.update(version("weasyprint").encode())
+    h = hashlib.sha256(os.path.realpath(sys.executable).encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(source.read_bytes())
+    h.update(repr(sorted(tool_versions().items())).encode())
     folder = cache_dir() / "typesetters"
     path = folder / f"{h.hexdigest()[:16]}.sock"
     if len(str(path).encode()) > 100:  # the limit of a Unix socket's address
@@ -345,6 +372,26 @@ def linger_socket() -> Path | None:
     if info.st_uid != os.getuid() or info.st_mode & 0o077:
         return None  # someone else could reach it: no lingering here
     return path
+
+
+def build_warm(*args: Any) -> Any:
+    """Run :func:`brief.build.build_here` with *args* (one PDF build) in the typesetter an
+    earlier build left warm, in this process's environment and folder: it has the whole
+    pipeline imported, so this process imports none of it. None if no typesetter is free,
+    or it died: then build here."""
+    if os.environ.get("BRIEF_WORKERS", "1") == "0" or not linger_seconds():
+        return None
+    path = linger_socket()
+    worker = Worker.connect("typeset", path) if path else None
+    if worker is None:
+        return None
+    try:
+        return worker.call_function("brief.build:build_here", *args, dict(os.environ), os.getcwd())
+    except WorkerCrashed as exc:
+        logging.getLogger("brief").warning("warning: %s; building in this process", exc.message)
+        return None
+    finally:
+        worker.close()
 
 
 @contextmanager
@@ -409,6 +456,8 @@ def serve(role: str, copies: list[tuple[int, int]], linger: tuple[Path, float] |
 
 
 def _linger(path: Path, seconds: float, work: Callable[..., Any]) -> None:
+    for function in CALLABLE:
+        _resolve(function)  # import the whole pipeline now, while nobody waits
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         server.bind(str(path))
@@ -480,9 +529,12 @@ def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any], f
         if isinstance(args, _Sent):
             sent[args.token] = args.value  # sent before the request that waits for it ran
             continue
+        target = work
+        if isinstance(args, _Call) and args.function in CALLABLE:
+            target, args = _resolve(args.function), args.args
         args = tuple(partial(wait_for, a.token) if isinstance(a, Later) else a for a in args)
         try:
-            reply: tuple[str, Any] = ("ok", work(*args))
+            reply: tuple[str, Any] = ("ok", target(*args))
         except BriefError as exc:
             reply = ("error", exc)
         except EOFError:

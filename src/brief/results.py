@@ -1,0 +1,26 @@
+"""What a build reports, as plain values.
+
+Kept apart from the pipeline so that reading one imports nothing heavy: a warm typesetter
+that ran a whole build sends its result back to a ``brief build`` that has imported none of
+the pipeline (see :func:`brief.workers.build_warm`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from brief.errors import BriefError
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What one build wrote."""
+
+    path: Path
+    pages: int
+    seconds: float
+    brief: str
+    audience: str
+    page_budget: int
+    warnings: list[BriefError] = field(default_factory=list)
