@@ -125,3 +125,15 @@ def test_light_commands_import_neither_weasyprint_nor_altair(args: list[str], tm
     assert "HEAVY [] 0" in result.stdout, result.stdout + result.stderr
     if args == ["build"]:
         assert "up to date" in result.stdout
+
+
+def test_a_font_replaced_in_place_changes_the_chart_key(tmp_path: Path) -> None:
+    """A long-lived process (the preview, a warm typesetter) sees a font file replaced at
+    the same path: the charts drawn with it get a new cache key."""
+    from brief.cache import chart_key
+
+    font = tmp_path / "brand.ttf"
+    font.write_bytes(b"first font")
+    before = chart_key({"chart": 1}, [font])
+    font.write_bytes(b"the second font")
+    assert chart_key({"chart": 1}, [font]) != before

@@ -42,8 +42,15 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
-@cache
 def _file_digest(path: Path) -> str:
+    # Looked up by the file's size and time too: a warm typesetter or the preview lives on
+    # while the user replaces a font.
+    info = path.stat()
+    return _digest_of(path, info.st_size, info.st_mtime_ns)
+
+
+@cache
+def _digest_of(path: Path, size: int, mtime_ns: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

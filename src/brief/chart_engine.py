@@ -15,18 +15,21 @@ from brief.errors import ChartError
 # The Vega-Lite version every chart is written for (Altair 5.4+ writes v6 specs).
 VL_VERSION = "v6_4"
 
-_fonts_registered: set[Path] = set()
+# Each folder given to vl-convert, with the font files it held then.
+_fonts_registered: dict[Path, frozenset[tuple[str, int]]] = {}
 
 
 def register_fonts(font_dirs: list[Path]) -> None:
-    """Give vl-convert the brand's font folders (once per process): it measures label text
-    with its own font lookup, and must measure it as the PDF will print it."""
+    """Give vl-convert the brand's font folders: it measures label text with its own font
+    lookup, and must measure it as the PDF will print it. A folder is read again only when
+    its files have changed (a warm typesetter or the preview outlives a font being added)."""
     import vl_convert as vlc
 
     for folder in font_dirs:
-        if folder not in _fonts_registered:
+        files = frozenset((f.name, f.stat().st_mtime_ns) for f in folder.iterdir() if f.is_file())
+        if _fonts_registered.get(folder) != files:
             vlc.register_font_directory(str(folder))
-            _fonts_registered.add(folder)
+            _fonts_registered[folder] = files
 
 
 def draw_specs(specs: list[tuple[str, dict[str, Any]]], font_dirs: list[Path], brief_path: Path) -> list[str]:
