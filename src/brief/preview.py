@@ -117,15 +117,19 @@ class Previewer:
             raise CheckFailed(report.sorted())
         job = resolve(report.workspace, self.brief_id, audience)
         rendered = render_job(report.workspace, job, self.overlay)
-        # Warm caches across rebuilds: fonts and images are loaded once per process.
+        # Warm caches across rebuilds: fonts and images are loaded once per process. Charts
+        # are keyed by their data: URL, so each edit of a chart's figures adds one; the cache
+        # starts again when it grows past any one brief's needs.
         if self._font_config is None:
             self._font_config = FontConfiguration()
+        if len(self._image_cache) > 64:
+            self._image_cache.clear()
         templates = report.workspace.templates_dir
         fetcher = confined_fetcher([templates, *([self.overlay] if self.overlay else [])])()
         try:
             document = weasyprint.HTML(string=rendered.html, base_url=str(templates.resolve()) + "/",
                                        url_fetcher=fetcher).render(font_config=self._font_config,
-                                                                   image_cache=self._image_cache)
+                                                                   cache=self._image_cache)
         except Exception as exc:
             raise TypesetError(f"WeasyPrint could not typeset the brief: {exc}") from exc
         return document, [w.format(relative_to=self.root) for w in report.warnings]
