@@ -139,19 +139,18 @@ def build_here(root: Path, brief_id: str | None, audience: str, overlay: Path | 
         os.chdir(saved_cwd)
 
 
-def typeset_while_drawing(prepared: Prepared, typesetter: workers.Worker, engine: workers.Worker | None,
-                          drawn: dict[str, str] | None = None) -> tuple[Any, ...]:
+def typeset_while_drawing(prepared: Prepared, typesetter: workers.Worker,
+                          engine: workers.Worker | None) -> tuple[Any, ...]:
     """Hand *prepared* to *typesetter*, draw its charts meanwhile (in *engine*, or here) and
     send them after it: layout needs only their sizes. Returns the arguments to typeset it
-    again with, should the typesetter die. Charts drawn are added to *drawn*."""
-    drawn = {} if drawn is None else drawn
+    again with, should the typesetter die."""
     if not prepared.todo:  # every chart came from the cache
         typesetter.submit(*prepared.typeset_args())
         return prepared.typeset_args()
     later = workers.Later.new()
     typesetter.submit(*prepared.typeset_args(late=later))
     try:
-        drawn.update(prepared.todo.draw(engine, drawn))
+        drawn = prepared.todo.draw(engine)
     except BaseException:
         typesetter.send_later(later, None)  # it gives this brief up and is free for the next
         raise
