@@ -293,6 +293,13 @@ def test_a_warm_typesetter_runs_the_next_build_whole(tmp_path: Path, monkeypatch
         assert typesetters_at(folder) == warm
         there = (root / "out" / "us-china-ai-gap-policy.pdf").read_bytes()
         assert build(root, None, "policy", running={}).path.read_bytes() == there
+        # A data edit: the chart it changes is drawn by a chart worker of its own, so the warm
+        # typesetter, which serves every workspace, never holds vl-convert's fonts.
+        replace_in(root / "data" / "figures" / "investment.yaml", "value: 4.5\n", "value: 4.6\n")
+        assert build_warm(Path("."), None, "policy", None, False, "ua-1") is not None
+        there = (root / "out" / "us-china-ai-gap-policy.pdf").read_bytes()
+        assert build(root, None, "policy", running={}).path.read_bytes() == there
+        assert all(b"vl_convert" not in Path(f"/proc/{pid}/maps").read_bytes() for pid in warm)
         replace_in(method, "## Note on method, sources and caveats", '{{ fig("no_such_figure") }}')
         with pytest.raises(BriefError) as caught:
             build_warm(Path("."), None, "policy", None, False, "ua-1")
@@ -302,3 +309,55 @@ def test_a_warm_typesetter_runs_the_next_build_whole(tmp_path: Path, monkeypatch
     finally:
         for pid in warm:
             os.kill(pid, 15)
+
+
+def test_a_forked_copy_that_dies_is_an_error_not_a_hang() -> None:
+    """A forked typesetter holds no other copy's pipes, so the death of any copy reaches the
+    build as the end of that copy's replies."""
+    import signal
+    import threading
+
+    page = ("<html><body><p>Hello</p></body></html>", Path("."), None, None, None, None)
+    with started(["typeset", "typeset", "typeset"]) as running:
+        for key in ("typeset-2", "typeset-3"):
+            assert running[key].call(*page).pages == 1  # forked and answering
+        leader = running["typeset"]._proc.pid
+        copies = sorted(int(p.name) for p in Path("/proc").iterdir()
+                        if p.name.isdigit() and _parent_of(p) == leader)
+        assert len(copies) == 2
+        os.kill(copies[-1], signal.SIGKILL)  # the copy forked last
+        outcomes: dict[str, str] = {}
+
+        def ask(key: str) -> None:
+            try:
+                running[key].call(*page)
+                outcomes[key] = "answered"
+            except WorkerCrashed:
+                outcomes[key] = "crashed"
+
+        askers = [threading.Thread(target=ask, args=(key,), daemon=True) for key in ("typeset-2", "typeset-3")]
+        for asker in askers:
+            asker.start()
+        for asker in askers:
+            asker.join(20)
+        assert sorted(outcomes.values()) == ["answered", "crashed"]
+
+
+def _parent_of(proc: Path) -> int:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def test_a_worker_runs_only_what_it_may() -> None:
+    """A request to run anything but a whole build is refused with an error, and the worker
+    goes on serving."""
+    from brief.workers import _Call
+
+    with started(["typeset"]) as running:
+        typesetter = running["typeset"]
+        typesetter._post(_Call("os:system", ("echo hello",)))
+        with pytest.raises(WorkerCrashed, match="may not be called"):
+            typesetter.result()
+        assert typesetter.call("<p>Hello</p>", Path("."), None, None, None, None).pages == 1

@@ -132,7 +132,15 @@ def build_here(root: Path, brief_id: str | None, audience: str, overlay: Path | 
     os.environ.update(environ)
     try:
         os.chdir(cwd)
-        return build(root, brief_id, audience, overlay, strict, standard, "pdf", running={})
+        prepared = prepare(root, brief_id, audience, overlay, strict, standard)
+        assert isinstance(prepared, Prepared)  # a PDF build returns what finish() needs
+        svgs: dict[str, str] = {}
+        if prepared.todo:
+            # In a chart worker of their own: fonts registered with vl-convert stay for the
+            # life of its process, and this one serves every workspace of the user's.
+            with workers.started(["chart"]) as running:
+                svgs = prepared.todo.draw(running["chart"])
+        return finish(prepared, typeset(*prepared.typeset_args(svgs)))
     finally:
         os.environ.clear()
         os.environ.update(saved_environ)

@@ -37,6 +37,9 @@ def import_weasyprint() -> Any:
     import those lookups answer "not found" at once, so each library is opened by its
     soname (``libpango-1.0.so.0``), which the dynamic loader finds just as find_library would
     have. Should that fail on some unusual system, the import is retried the ordinary way.
+    (An optional library, HarfBuzz's subsetter, is also opened by its soname; on a system
+    where only a library search would find it, fonts are subset by fontTools instead.)
+    Called before a process starts threads: the lookup and stdout are swapped for the import.
     """
     if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
         import weasyprint
@@ -185,8 +188,8 @@ def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1",
         # Raised by our fetcher for anything outside the templates folder.
         raise TypesetError(str(exc),
                            hint="templates may only use files inside the templates folder") from None
-    except TypesetError:
-        raise
+    except (TypesetError, EOFError):
+        raise  # EOFError: the build that was to send the charts went away
     except Exception as exc:
         raise TypesetError(f"WeasyPrint could not typeset the brief: {exc}") from exc
     finally:
@@ -216,11 +219,14 @@ def _put_in(images: dict[str, Any], drawn: dict[str, ChartImage]) -> bool:
                 or _drawn_size(chart.svg) != (chart.width, chart.height)
                 or not all(hasattr(image, a) for a in ("_base_url", "_url_fetcher", "_context"))):
             return False
-    for url, chart in drawn.items():
-        image = images[url]
-        assert chart.svg is not None
+    try:
         # Built as WeasyPrint builds it from a fetched SVG, with the layout's own context
-        # (its fonts): the pages are drawn exactly as if the SVG had been there all along.
-        image.__init__(ElementTree.fromstring(chart.svg.encode("utf-8")), image._base_url, image._url_fetcher,
-                       image._context)
+        # (its fonts), then put in the blank's place: the pages are drawn exactly as if the
+        # SVG had been there all along.
+        fresh = {url: SVGImage(ElementTree.fromstring((chart.svg or "").encode("utf-8")), images[url]._base_url,
+                               images[url]._url_fetcher, images[url]._context) for url, chart in drawn.items()}
+    except (TypeError, AttributeError, ElementTree.ParseError):
+        return False
+    for url, image in fresh.items():
+        images[url].__dict__.update(image.__dict__)
     return True

@@ -346,9 +346,9 @@ def linger_seconds() -> float:
 
 def linger_socket() -> Path | None:
     """Where a warm typesetter waits: a socket in a folder of the chart cache that only this
-    user may open, named after everything that decides its output (Python, the libraries
-    and all of brief's code: it may run a whole build), so an upgrade never talks to an old
-    typesetter. None where that cannot be."""
+    user may open, named after the Python executable, the versions of brief, WeasyPrint,
+    Altair and vl-convert, and all of brief's code (it may run a whole build), so upgrading
+    one of them never talks to an old typesetter. None where that cannot be."""
     import hashlib
 
     from brief.cache import cache_dir
@@ -435,12 +435,17 @@ def serve(role: str, copies: list[tuple[int, int]], linger: tuple[Path, float] |
         except EOFError:
             return
     warm()
-    for fd_in, fd_out in copies:
+    for index, (fd_in, fd_out) in enumerate(copies):
         # Forking is safe here: the worker has started no threads, and the copy gets the
         # warm imports for nothing.
         if os.fork() == 0:
             requests.close()
             replies.close()
+            # The copies not forked yet are still open here: a copy must not hold another's
+            # pipes, or that one's death would never reach the build as the end of its replies.
+            for later_in, later_out in copies[index + 1:]:
+                os.close(later_in)
+                os.close(later_out)
             requests, replies = os.fdopen(fd_in, "rb"), os.fdopen(fd_out, "wb")
             try:
                 _answer(requests, replies, work)
@@ -456,6 +461,8 @@ def serve(role: str, copies: list[tuple[int, int]], linger: tuple[Path, float] |
 
 
 def _linger(path: Path, seconds: float, work: Callable[..., Any]) -> None:
+    # Hold no folder of the user's: each build says which one it runs in.
+    os.chdir("/")
     for function in CALLABLE:
         _resolve(function)  # import the whole pipeline now, while nobody waits
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -529,11 +536,13 @@ def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any], f
         if isinstance(args, _Sent):
             sent[args.token] = args.value  # sent before the request that waits for it ran
             continue
-        target = work
-        if isinstance(args, _Call) and args.function in CALLABLE:
-            target, args = _resolve(args.function), args.args
-        args = tuple(partial(wait_for, a.token) if isinstance(a, Later) else a for a in args)
         try:
+            target = work
+            if isinstance(args, _Call):
+                if args.function not in CALLABLE:
+                    raise ValueError(f"{args.function} may not be called in a worker")
+                target, args = _resolve(args.function), args.args
+            args = tuple(partial(wait_for, a.token) if isinstance(a, Later) else a for a in args)
             reply: tuple[str, Any] = ("ok", target(*args))
         except BriefError as exc:
             reply = ("error", exc)
@@ -544,7 +553,12 @@ def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any], f
 
             traceback.print_exc()
             reply = ("crash", f"{type(exc).__name__}: {exc}")
-        _send(replies, reply)
+        try:
+            frame = _frame(reply)
+        except Exception as exc:  # a value or error that cannot be pickled: a bug, said as one
+            frame = _frame(("crash", f"the reply could not be sent: {type(exc).__name__}: {exc}"))
+        replies.write(frame)
+        replies.flush()
 
 
 def main(argv: list[str]) -> None:
