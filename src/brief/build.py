@@ -134,13 +134,15 @@ def build_here(root: Path, brief_id: str | None, audience: str, overlay: Path | 
         os.chdir(cwd)
         prepared = prepare(root, brief_id, audience, overlay, strict, standard)
         assert isinstance(prepared, Prepared)  # a PDF build returns what finish() needs
-        svgs: dict[str, str] = {}
-        if prepared.todo:
-            # In a chart worker of their own: fonts registered with vl-convert stay for the
-            # life of its process, and this one serves every workspace of the user's.
-            with workers.started(["chart"]) as running:
-                svgs = prepared.todo.draw(running["chart"])
-        return finish(prepared, typeset(*prepared.typeset_args(svgs)))
+        if not prepared.todo:
+            return finish(prepared, typeset(*prepared.typeset_args()))
+        # Drawn by a chart worker of their own (fonts registered with vl-convert stay for the
+        # life of its process, and this one serves every workspace of the user's), while the
+        # brief is laid out here.
+        with workers.started(["chart"]) as running:
+            drawing = prepared.todo.start(running["chart"])
+            result = typeset(*prepared.typeset_args(late=lambda: prepared.late_svgs(drawing())))
+        return finish(prepared, result)
     finally:
         os.environ.clear()
         os.environ.update(saved_environ)

@@ -239,19 +239,30 @@ class ChartsToDraw:
         """Each chart's SVG by cache key, built with Altair here and drawn by vl-convert in
         *engine* (a chart worker) if given, else here too; stored in the chart cache.
         Charts in *drawn* (key to SVG, from another build of the same run) are not drawn again."""
+        return self.start(engine, drawn)()
+
+    def start(self, engine: Any = None, drawn: dict[str, str] | None = None) -> Callable[[], dict[str, str]]:
+        """:meth:`draw`, handed to *engine* without waiting: the specs are built here now, and
+        the function returned waits for the SVGs."""
         from brief import cache
-        from brief.workers import run
+        from brief.workers import run_later
 
         drawn = drawn or {}
         todo = {key: chart for key, chart in self.charts.items() if key not in drawn}
         svgs = {key: drawn[key] for key in self.charts if key in drawn}
-        if todo:
-            specs = [(chart_id, _vega_lite(spec, rows, brand, _width(spec)))
-                     for chart_id, spec, rows, brand in todo.values()]
-            for key, svg in zip(todo, run(engine, draw_specs, specs, self.fonts, self.brief_path), strict=True):
+        if not todo:
+            return lambda: svgs
+        specs = [(chart_id, _vega_lite(spec, rows, brand, _width(spec)))
+                 for chart_id, spec, rows, brand in todo.values()]
+        waiting = run_later(engine, draw_specs, specs, self.fonts, self.brief_path)
+
+        def finished() -> dict[str, str]:
+            for key, svg in zip(todo, waiting(), strict=True):
                 cache.put("charts", key, svg)
                 svgs[key] = svg
-        return svgs
+            return svgs
+
+        return finished
 
 
 def with_svgs(charts: dict[str, RenderedChart], svgs: dict[str, str]) -> dict[str, RenderedChart]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from brief.errors import TypesetError
+from brief.errors import BriefError, TypesetError
 
 
 @dataclass(frozen=True)
@@ -188,8 +188,8 @@ def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1",
         # Raised by our fetcher for anything outside the templates folder.
         raise TypesetError(str(exc),
                            hint="templates may only use files inside the templates folder") from None
-    except (TypesetError, EOFError):
-        raise  # EOFError: the build that was to send the charts went away
+    except (BriefError, EOFError):
+        raise  # ours (a chart that could not be drawn), or the build that was to send them went away
     except Exception as exc:
         raise TypesetError(f"WeasyPrint could not typeset the brief: {exc}") from exc
     finally:

@@ -301,12 +301,25 @@ def run(worker: Worker | None, local: Callable[..., Any], *args: Any) -> Any:
     """``local(*args)`` in *worker* when there is one, else in this process. A worker that
     died (rather than raising one of our errors) is replaced by this process, with a warning:
     a build never fails because a helper process could not start."""
-    if worker is not None:
+    return run_later(worker, local, *args)()
+
+
+def run_later(worker: Worker | None, local: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """:func:`run`, started now: the function returned waits for the result. Without a
+    worker the work is done here at once."""
+    if worker is None:
+        value = local(*args)
+        return lambda: value
+    worker.submit(*args)
+
+    def wait() -> Any:
         try:
-            return worker.call(*args)
+            return worker.result()
         except WorkerCrashed as exc:
             logging.getLogger("brief").warning("warning: %s; continuing in this process", exc.message)
-    return local(*args)
+        return local(*args)
+
+    return wait
 
 
 def worth_a_worker(module: str) -> bool:
