@@ -115,7 +115,7 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
         again = typeset_while_drawing(prepared, typesetter, engine)
         if engine is not None:
             engine.close()  # its memory is free for the rest of the layout
-        return finish(prepared, collect(prepared, typesetter, again))
+        return finish(prepared, collect(typesetter, again))
     svgs = prepared.todo.draw(engine)
     if engine is not None:
         engine.close()
@@ -168,13 +168,13 @@ def typeset_while_drawing(prepared: Prepared, typesetter: workers.Worker,
     return prepared.typeset_args(drawn)
 
 
-def collect(prepared: Prepared, typesetter: workers.Worker, again: tuple[Any, ...] | None = None) -> Typeset:
-    """The typesetter's result for *prepared*; typeset here (from *again*) if it died."""
+def collect(typesetter: workers.Worker, again: tuple[Any, ...]) -> Typeset:
+    """The typesetter's result; typeset here, from the arguments *again*, if it died."""
     try:
         return typesetter.result()  # type: ignore[no-any-return]
     except workers.WorkerCrashed as exc:
         logging.getLogger("brief").warning("warning: %s; continuing in this process", exc.message)
-    return typeset(*(again or prepared.typeset_args(prepared.todo.draw())))
+    return typeset(*again)
 
 
 def prepare(root: Path, brief_id: str | None, audience: str, overlay: Path | None = None, strict: bool = False,

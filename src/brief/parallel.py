@@ -137,7 +137,7 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
                     with suppress(BriefError):
                         worker.result()  # "not typeset": the chart's own error says why
                     raise chart_errors[target]
-                yield done(target, finish(prepared, collect(prepared, worker, prepared.typeset_args(drawn))))
+                yield done(target, finish(prepared, collect(worker, prepared.typeset_args(drawn))))
             except BriefError as exc:
                 yield failed(target, exc)
 

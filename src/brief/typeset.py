@@ -216,8 +216,7 @@ def _put_in(images: dict[str, Any], drawn: dict[str, ChartImage]) -> bool:
     for url, chart in drawn.items():
         image = images.get(url)
         if (not isinstance(image, SVGImage) or chart.svg is None
-                or _drawn_size(chart.svg) != (chart.width, chart.height)
-                or not all(hasattr(image, a) for a in ("_base_url", "_url_fetcher", "_context"))):
+                or _drawn_size(chart.svg) != (chart.width, chart.height)):
             return False
     try:
         # Built as WeasyPrint builds it from a fetched SVG, with the layout's own context

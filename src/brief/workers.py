@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from itertools import count
 from pathlib import Path
 from typing import IO, Any
@@ -100,11 +100,6 @@ def _frame(message: Any) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def _send(stream: IO[bytes], message: Any) -> None:
-    stream.write(_frame(message))
-    stream.flush()
-
-
 def _read_frame(stream: IO[bytes]) -> bytes:
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
@@ -148,8 +143,7 @@ class Worker:
         self._warmed = False
         self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._writer = threading.Thread(target=self._write_requests, daemon=True)
-        self._writer.start()
+        threading.Thread(target=self._write_requests, daemon=True).start()
         threading.Thread(target=self._read_replies, daemon=True).start()
 
     def _write_requests(self) -> None:
@@ -362,19 +356,12 @@ def linger_socket() -> Path | None:
     user may open, named after the Python executable, the versions of brief, WeasyPrint,
     Altair and vl-convert, and all of brief's code (it may run a whole build), so upgrading
     one of them never talks to an old typesetter. None where that cannot be."""
-    import hashlib
-
     from brief.cache import cache_dir
-    from brief.provenance import tool_versions
 
     if not hasattr(socket, "AF_UNIX"):
         return None
-    h = hashlib.sha256(os.path.realpath(sys.executable).encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(source.read_bytes())
-    h.update(repr(sorted(tool_versions().items())).encode())
     folder = cache_dir() / "typesetters"
-    path = folder / f"{h.hexdigest()[:16]}.sock"
+    path = folder / f"{_typesetter_name()}.sock"
     if len(str(path).encode()) > 100:  # the limit of a Unix socket's address
         return None
     try:
@@ -385,6 +372,20 @@ def linger_socket() -> Path | None:
     if info.st_uid != os.getuid() or info.st_mode & 0o077:
         return None  # someone else could reach it: no lingering here
     return path
+
+
+@cache
+def _typesetter_name() -> str:
+    # Asked for twice by a build that finds no warm typesetter (build_warm, then started).
+    import hashlib
+
+    from brief.provenance import tool_versions
+
+    h = hashlib.sha256(os.path.realpath(sys.executable).encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(source.read_bytes())
+    h.update(repr(sorted(tool_versions().items())).encode())
+    return h.hexdigest()[:16]
 
 
 def build_warm(*args: Any) -> Any:
