@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from brief.brand import Brand, load_brand
-from brief.build import build, render_job
-from brief.load import load_workspace
-from brief.render import Rendered
-from brief.resolve import Job, resolve
-from brief.results import BuildResult
+from brief.model.results import BuildResult
+from brief.pipeline.build import build, render_job
+from brief.pipeline.render import Rendered
+from brief.pipeline.resolve import Job, resolve
+from brief.workspace.brand import Brand, load_brand
+from brief.workspace.load import load_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from brief.brand import load_brand
-from brief.build import build, render_job
-from brief.chart import render_charts
 from brief.cli import cli
-from brief.load import load_workspace
-from brief.resolve import resolve
-from brief.templates import TemplateSet
+from brief.pipeline.build import build, render_job
+from brief.pipeline.charts import render_charts
+from brief.pipeline.resolve import resolve
+from brief.workspace.brand import load_brand
+from brief.workspace.load import load_workspace
+from brief.workspace.templates import TemplateSet
 from conftest import REPO, copy_workspace, replace_in
 
 OVERLAY_BASE = """\

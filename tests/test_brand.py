@@ -1,4 +1,4 @@
-"""The brand (brief.brand): one file feeds the stylesheet and the chart theme."""
+"""The brand (brief.workspace.brand): one file feeds the stylesheet and the chart theme."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from brief.brand import Brand, load_brand
 from brief.errors import DataError
+from brief.workspace.brand import Brand, load_brand
 from conftest import REPO, line_number, replace_in
 
 

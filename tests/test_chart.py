@@ -1,4 +1,4 @@
-"""Stage 3, chart (brief.chart): rows from figures, alt text, SVG from vl-convert."""
+"""Stage 3, chart (brief.pipeline.charts): rows from figures, alt text, SVG from vl-convert."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from brief.brand import Brand
-from brief.chart import FULL_WIDTH_PX, HALF_WIDTH_PX, alt_text, chart_rows, render_chart, render_charts
 from brief.errors import ChartError
-from brief.load import load_workspace
-from brief.resolve import Job, resolve
+from brief.pipeline.charts import FULL_WIDTH_PX, HALF_WIDTH_PX, alt_text, chart_rows, render_chart, render_charts
+from brief.pipeline.resolve import Job, resolve
+from brief.workspace.brand import Brand
+from brief.workspace.load import load_workspace
 from conftest import REPO
 
 FONTS = REPO / "templates" / "fonts"
@@ -153,7 +153,7 @@ def test_render_charts_of_the_real_brief(real_job: Job, brand: Brand) -> None:
 def test_every_chart_spec_is_valid_vega_lite(real_job: Job, mini_job: Job, brand: Brand) -> None:
     """Builds skip Altair's schema check for speed, so it happens here: every chart of the
     real brief and of the test brief is valid Vega-Lite."""
-    from brief.chart import _vega_lite, _width
+    from brief.pipeline.charts import _vega_lite, _width
 
     for job in (real_job, mini_job):
         for spec in job.brief.charts.values():
@@ -163,7 +163,7 @@ def test_every_chart_spec_is_valid_vega_lite(real_job: Job, mini_job: Job, brand
 def test_charts_are_drawn_at_the_size_announced_before_drawing(real_job: Job, brand: Brand) -> None:
     """The typesetter lays a brief out before its charts are drawn, with each chart's size
     from its spec: vl-convert must draw every chart at exactly that size."""
-    from brief.typeset import _drawn_size
+    from brief.pipeline.typeset import _drawn_size
 
     charts = render_charts(real_job, brand)
     assert charts

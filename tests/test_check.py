@@ -1,4 +1,4 @@
-"""``brief check`` (brief.check, brief.cli): every problem at once, each with its file and line.
+"""``brief check`` (brief.pipeline.check, brief.cli): every problem at once, each with its file and line.
 
 The mini fixture workspace has a ``press`` audience without a template folder (other tests
 rely on that), so the ``ws`` fixture gives it one: the workspace then checks clean, and each
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from brief.check import Report, check, hand_typed_numbers
 from brief.cli import cli
+from brief.pipeline.check import Report, check, hand_typed_numbers
 from conftest import line_number, replace_in
 
 NUMBER_HINT = 'use {{ fig("id") }} so the number comes from data, or {{ "..." }} if it is a name'

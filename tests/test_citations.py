@@ -1,12 +1,12 @@
-"""Citations and endnotes (brief.citations): numbering, full then short references, source lines."""
+"""Citations and endnotes (brief.pipeline.citations): numbering, full then short references, source lines."""
 
 from __future__ import annotations
 
 import pytest
 
-from brief.citations import Notes, format_date, full_citation, link, short_title, source_line
-from brief.models import CslDate, Source
-from brief.resolve import Job
+from brief.model.schema import CslDate, Source
+from brief.pipeline.citations import Notes, format_date, full_citation, link, short_title, source_line
+from brief.pipeline.resolve import Job
 
 
 def written(notes: Notes) -> Notes:

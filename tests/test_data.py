@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from brief.load import Workspace, load_workspace
-from brief.resolve import resolve_figures
+from brief.pipeline.resolve import resolve_figures
+from brief.workspace.load import Workspace, load_workspace
 from conftest import REPO
 
 

@@ -16,8 +16,8 @@ import pikepdf
 import pytest
 from click.testing import CliRunner
 
-from brief.build import build
 from brief.cli import cli
+from brief.pipeline.build import build
 from conftest import REPO, PolicyBuild, copy_workspace
 
 pytestmark = pytest.mark.slow
@@ -216,6 +216,6 @@ def test_tool_versions_are_the_installed_versions() -> None:
     ones Python's package metadata gives."""
     from importlib.metadata import version
 
-    from brief.provenance import TOOLS, tool_versions
+    from brief.publish.manifest import TOOLS, tool_versions
 
     assert tool_versions() == {tool: version(tool) for tool in TOOLS}

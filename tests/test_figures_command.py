@@ -1,4 +1,4 @@
-"""``brief figures`` (brief.figures, brief.cli): every figure with its value, date, source and users."""
+"""``brief figures`` (brief.commands.figures, brief.cli): every figure with its value, date, source and users."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from brief.cli import cli
-from brief.load import load_workspace
+from brief.workspace.load import load_workspace
 from conftest import line_number, replace_in
 
 COLUMNS = ["id", "value", "as_of", "source", "used_by"]

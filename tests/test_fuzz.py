@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from brief.check import hand_typed_numbers
 from brief.errors import BriefError
-from brief.load import load_workspace
-from brief.render import _markdown, _marks_to_sentence_ends
-from brief.tables import read_figures_csv
+from brief.pipeline.check import hand_typed_numbers
+from brief.pipeline.render import _markdown, _marks_to_sentence_ends
+from brief.workspace.load import load_workspace
+from brief.workspace.tables import read_figures_csv
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Stage 1, load (brief.load, brief.yamlio, brief.models): every problem named with file and line."""
+"""Stage 1, load (brief.workspace: load, yamlio; brief.model.schema): every problem named with file and line."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from brief.errors import DataError, WorkspaceError
-from brief.load import find_root, load_workspace
-from brief.yamlio import line_of, plain, read_yaml
+from brief.workspace.load import find_root, load_workspace
+from brief.workspace.yamlio import line_of, plain, read_yaml
 from conftest import REPO, line_number, replace_in
 
 # A valid base figure, to which tests add one broken field at a time.

@@ -1,4 +1,4 @@
-"""Stage 6, publish (brief.publish): the PDF is replaced atomically or not at all."""
+"""Stage 6, publish (brief.publish.atomic): the PDF is replaced atomically or not at all."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from brief.errors import PublishError
-from brief.publish import write_atomic
+from brief.publish.atomic import write_atomic
 
 
 def leftovers(folder: Path) -> list[str]:

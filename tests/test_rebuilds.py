@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from brief import cache
 from brief.cli import cli
+from brief.publish import cache
 from conftest import REPO, copy_workspace, replace_in
 
 
@@ -105,7 +105,7 @@ def test_light_commands_import_neither_weasyprint_nor_altair(args: list[str], tm
         out = root / "out"
         out.mkdir()
         # A manifest entry that matches the inputs makes the build a no-op without building.
-        from brief.provenance import file_digests, inputs_digest, tool_versions
+        from brief.publish.manifest import file_digests, inputs_digest, tool_versions
 
         (out / "us-china-ai-gap-policy.pdf").write_bytes(b"%PDF-1.7 stand-in")
         import hashlib
@@ -130,7 +130,7 @@ def test_light_commands_import_neither_weasyprint_nor_altair(args: list[str], tm
 def test_a_font_replaced_in_place_changes_the_chart_key(tmp_path: Path) -> None:
     """A long-lived process (the preview, a warm typesetter) sees a font file replaced at
     the same path: the charts drawn with it get a new cache key."""
-    from brief.cache import chart_key
+    from brief.publish.cache import chart_key
 
     font = tmp_path / "brand.ttf"
     font.write_bytes(b"first font")

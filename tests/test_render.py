@@ -1,4 +1,4 @@
-"""Stage 4, render (brief.render): figures and charts into HTML, notes, escaping, the sandbox.
+"""Stage 4, render (brief.pipeline.render): figures and charts into HTML, notes, escaping, the sandbox.
 
 Charts are stand-ins built without vl-convert (their SVG is empty); everything else is real.
 """
@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from brief.brand import Brand
-from brief.build import render_job
-from brief.chart import RenderedChart, alt_text, chart_rows
-from brief.citations import source_line
 from brief.errors import TemplateError
-from brief.load import load_workspace
-from brief.render import Rendered, render
-from brief.resolve import Job, resolve
-from brief.templates import TemplateSet
+from brief.pipeline.build import render_job
+from brief.pipeline.charts import RenderedChart, alt_text, chart_rows
+from brief.pipeline.citations import source_line
+from brief.pipeline.render import Rendered, render
+from brief.pipeline.resolve import Job, resolve
+from brief.workspace.brand import Brand
+from brief.workspace.load import load_workspace
+from brief.workspace.templates import TemplateSet
 from conftest import REPO, replace_in
 
 NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>(\d+)</a>')

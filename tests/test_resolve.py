@@ -1,4 +1,4 @@
-"""Stage 2, resolve (brief.resolve): derived figures, brief and audience selection."""
+"""Stage 2, resolve (brief.pipeline.resolve): derived figures, brief and audience selection."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from brief.errors import DataError, WorkspaceError
-from brief.load import load_workspace
-from brief.resolve import Job, pick_brief, resolve, resolve_figures
+from brief.pipeline.resolve import Job, pick_brief, resolve, resolve_figures
+from brief.workspace.load import load_workspace
 from conftest import REPO, replace_in
 
 DERIVED = [
@@ -35,7 +35,7 @@ def test_every_operation_is_covered(mini_job: Job) -> None:
     """The fixture exercises every derivation operation the model allows."""
     from typing import get_args
 
-    from brief.models import Operation
+    from brief.model.schema import Operation
 
     ws = load_workspace(mini_job.root)
     used = {ws.figures[fid].derive.op for fid, _, _ in DERIVED}  # type: ignore[union-attr]

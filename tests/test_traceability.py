@@ -69,9 +69,9 @@ def other_builds(policy_build: PolicyBuild) -> dict[str, tuple[PolicyBuild, str]
     """The executive and technical editions, built once, with their PDF text."""
     from pypdf import PdfReader
 
-    from brief.build import build, render_job
-    from brief.load import load_workspace
-    from brief.resolve import resolve
+    from brief.pipeline.build import build, render_job
+    from brief.pipeline.resolve import resolve
+    from brief.workspace.load import load_workspace
 
     out = {}
     for audience in ("executive", "technical"):

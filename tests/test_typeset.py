@@ -1,4 +1,4 @@
-"""Stage 5, typeset (brief.typeset): WeasyPrint may read the templates folder and nothing else."""
+"""Stage 5, typeset (brief.pipeline.typeset): WeasyPrint may read the templates folder and nothing else."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from brief.errors import TypesetError
-from brief.typeset import ChartImage, typeset
+from brief.pipeline.typeset import ChartImage, typeset
 
 pytestmark = pytest.mark.slow
 
@@ -173,7 +173,7 @@ def test_weasyprint_loads_without_searching_for_its_libraries() -> None:
         "        started.append(args)\n"
         "        super().__init__(args, *a, **k)\n"
         "subprocess.Popen = Counting\n"
-        "from brief.typeset import import_weasyprint\n"
+        "from brief.pipeline.typeset import import_weasyprint\n"
         "assert import_weasyprint().HTML(string='<p>x</p>').write_pdf().startswith(b'%PDF')\n"
         "print(len(started), started)\n")
     assert result.returncode == 0, result.stderr
@@ -192,7 +192,7 @@ def test_weasyprint_still_loads_where_only_a_library_search_finds_its_libraries(
         "        raise OSError(f'cannot open {name}')\n"
         "    return real(self, name, flags)\n"
         "cffi.FFI.dlopen = picky\n"
-        "from brief.typeset import import_weasyprint\n"
+        "from brief.pipeline.typeset import import_weasyprint\n"
         "print(import_weasyprint().HTML(string='<p>x</p>').write_pdf()[:4])\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "b'%PDF'\n"

@@ -1,10 +1,10 @@
-"""Units and number formatting (brief.units): the one place numbers are spelled."""
+"""Units and number formatting (brief.model.units): the one place numbers are spelled."""
 
 from __future__ import annotations
 
 import pytest
 
-from brief.units import UNITS, decimals_of, format_number, format_value, unit
+from brief.model.units import UNITS, decimals_of, format_number, format_value, unit
 
 # unit, value, decimals, long form, short form
 FORMATS = [

@@ -1,4 +1,4 @@
-"""Stage workers (brief.workers): the chart engine and typesetters in their own processes.
+"""Stage workers (brief.runtime.workers): the chart engine and typesetters in their own processes.
 
 A fresh ``brief build`` process starts them (nothing is imported yet), so these tests run
 the CLI in subprocesses; the in-process tests elsewhere take the other path.
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from brief.errors import BriefError
-from brief.workers import Later, Worker, WorkerCrashed, started
+from brief.runtime.workers import Later, Worker, WorkerCrashed, started
 from conftest import REPO, copy_workspace, replace_in
 
 
@@ -145,7 +145,7 @@ def test_workers_are_stopped_when_the_build_fails() -> None:
 def test_a_dead_typesetter_is_replaced_by_this_process(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A typesetter that died before the brief reached it does not fail the build: this
     process typesets instead, and says so."""
-    from brief.build import build
+    from brief.pipeline.build import build
 
     worker = Worker.start("typeset")[0]
     worker._proc.kill()
@@ -220,7 +220,7 @@ def test_a_later_argument_arrives_in_any_order(tmp_path: Path) -> None:
     """A request may hold Laters: each waits for its own value, whatever order the values
     come in, and a request sent meanwhile waits its turn. None for the charts gives that
     brief up, and the typesetter goes on with the next."""
-    from brief.typeset import ChartImage
+    from brief.pipeline.typeset import ChartImage
 
     url = "chart:0123abcd"
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="120" viewBox="0 0 300 120">'
@@ -244,18 +244,18 @@ def test_a_later_argument_arrives_in_any_order(tmp_path: Path) -> None:
 def test_a_chart_that_fails_fails_its_brief_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With every audience handed to typesetters before its charts are drawn, a chart that
     cannot be drawn fails the one brief that needs it; the others are written."""
-    import brief.chart
+    import brief.pipeline.charts
     from brief.errors import ChartError
-    from brief.parallel import build_many, plan
+    from brief.runtime.parallel import build_many, plan
 
-    real = brief.chart.draw_specs
+    real = brief.pipeline.charts.draw_specs
 
     def draw(specs: list[tuple[str, dict[str, Any]]], fonts: list[Path], brief_path: Path) -> list[str]:
         if any(chart_id == "patents" for chart_id, _ in specs):  # only the technical edition has it
             raise ChartError("chart 'patents' failed to render: no engine today", brief_path)
         return real(specs, fonts, brief_path)
 
-    monkeypatch.setattr(brief.chart, "draw_specs", draw)
+    monkeypatch.setattr(brief.pipeline.charts, "draw_specs", draw)
     monkeypatch.setenv("BRIEF_CACHE_DIR", str(tmp_path / "cache"))
     root = copy_workspace(REPO, tmp_path / "ws")
     with started(["typeset", "typeset"]) as running:
@@ -272,8 +272,8 @@ def test_a_warm_typesetter_runs_the_next_build_whole(tmp_path: Path, monkeypatch
     """The next single build runs whole in the warm typesetter, which has the pipeline
     imported, in the caller's environment and folder: it writes the bytes a build here
     writes, and its errors come back as ours, leaving the typesetter warm."""
-    from brief.build import build
-    from brief.workers import build_warm
+    from brief.pipeline.build import build
+    from brief.runtime.workers import build_warm
 
     root = copy_workspace(REPO, tmp_path / "ws")
     folder = tmp_path / "c" / "typesetters"
@@ -353,7 +353,7 @@ def _parent_of(proc: Path) -> int:
 def test_a_worker_runs_only_what_it_may() -> None:
     """A request to run anything but a whole build is refused with an error, and the worker
     goes on serving."""
-    from brief.workers import _Call
+    from brief.runtime.workers import _Call
 
     with started(["typeset"]) as running:
         typesetter = running["typeset"]

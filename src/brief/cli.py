@@ -57,7 +57,7 @@ def cli(ctx: click.Context, directory: Path | None, debug: bool) -> None:
 
 
 def _root(ctx: click.Context) -> Path:
-    from brief.workspace import find_root
+    from brief.workspace.root import find_root
 
     root = find_root(ctx.obj["start"])
     ctx.obj["root"] = root
@@ -91,7 +91,7 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
     started = time.perf_counter()
     root = _root(ctx)
     if not force and fmt == "pdf" and not (all_audiences or all_briefs) and len(audiences) <= 1 and not strict:
-        from brief.provenance import up_to_date
+        from brief.publish.manifest import up_to_date
 
         current = up_to_date(root, brief, audiences[0] if audiences else "policy", overlay, standard)
         if current is not None:
@@ -101,7 +101,7 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
             return
     import os
 
-    from brief import workers
+    from brief.runtime import workers
 
     many = all_audiences or all_briefs or len(audiences) > 1
     if fmt == "pdf" and not many and not ctx.obj.get("debug"):
@@ -112,14 +112,14 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
                           [f"warning: {w.format(relative_to=root)}" for w in done.warnings])
             return
     # Start the chart engine and typesetter workers now: their imports overlap ours and the
-    # loading and checking of the workspace (see brief.workers).
+    # loading and checking of the workspace (see brief.runtime.workers).
     roles = workers.stage_roles(fmt, typesetters=min(os.cpu_count() or 1, 4) if many else 1)
     with workers.started(roles) as running:
-        from brief.parallel import build_many, plan
+        from brief.runtime.parallel import build_many, plan
 
         targets = plan(root, brief, list(audiences), all_audiences, all_briefs)
         if len(targets) == 1:
-            from brief.build import build as run_build
+            from brief.pipeline.build import build as run_build
 
             target = targets[0]
             result = run_build(root, target.brief, target.audience, overlay, strict, standard, fmt, running)
@@ -164,7 +164,7 @@ def check_command(ctx: click.Context, brief: str | None, strict: bool, fmt: str)
     """Check everything a build reads, without building; report every problem."""
     import json
 
-    from brief.check import check
+    from brief.pipeline.check import check
 
     root = _root(ctx)
     report = check(root, brief)
@@ -192,7 +192,7 @@ def check_command(ctx: click.Context, brief: str | None, strict: bool, fmt: str)
 @click.pass_context
 def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
     """List every figure: value with unit, as of, source and the audiences that print it."""
-    from brief.figures import figure_rows, write_rows
+    from brief.commands.figures import figure_rows, write_rows
 
     root = _root(ctx)
     click.echo(write_rows(figure_rows(root, brief), fmt), nl=False)
@@ -207,7 +207,7 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
 @click.pass_context
 def charts_command(ctx: click.Context, brief: str | None, audience: str, fmt: str, scale: float) -> None:
     """Export the audience's charts, each with its title and source line, for slides."""
-    from brief.export import export_charts
+    from brief.commands.export import export_charts
 
     root = _root(ctx)
     for path in export_charts(root, brief, audience, fmt, scale):
@@ -221,7 +221,7 @@ def charts_command(ctx: click.Context, brief: str | None, audience: str, fmt: st
 @click.pass_context
 def verify_command(ctx: click.Context, pdf: Path, overlay: Path | None) -> None:
     """Check that PDF is the file brief built, from the workspace's current inputs."""
-    from brief.provenance import verify
+    from brief.publish.manifest import verify
 
     if ctx.obj["start"] == Path.cwd():
         ctx.obj["start"] = pdf.resolve().parent
@@ -242,7 +242,7 @@ def verify_command(ctx: click.Context, pdf: Path, overlay: Path | None) -> None:
 @click.pass_context
 def preview_command(ctx: click.Context, brief: str | None, audience: str, port: int, overlay: Path | None) -> None:
     """Show the typeset pages in a browser, rebuilt each time a file is saved."""
-    from brief.preview import serve
+    from brief.commands.preview import serve
 
     serve(_root(ctx), brief, audience, port, overlay)
 
@@ -251,7 +251,7 @@ def preview_command(ctx: click.Context, brief: str | None, audience: str, port: 
 @click.pass_context
 def list_command(ctx: click.Context) -> None:
     """List the briefs, their audiences and page budgets."""
-    from brief.load import load_workspace
+    from brief.workspace.load import load_workspace
 
     ws = load_workspace(_root(ctx))
     for bid, brief in ws.briefs.items():
@@ -273,8 +273,8 @@ def new() -> None:
 @click.pass_context
 def new_audience_command(ctx: click.Context, name: str, source: str | None, brief_id: str | None) -> None:
     """Copy an audience's templates to templates/NAME and add NAME to the brief file."""
-    from brief.load import load_workspace
-    from brief.scaffold import new_audience
+    from brief.commands.scaffold import new_audience
+    from brief.workspace.load import load_workspace
 
     root = _root(ctx)
     for path in new_audience(load_workspace(root), name, source, brief_id):
@@ -287,8 +287,8 @@ def new_audience_command(ctx: click.Context, name: str, source: str | None, brie
 @click.pass_context
 def new_brief_command(ctx: click.Context, name: str) -> None:
     """Create briefs/NAME.yaml and templates/NAME/policy/ with a first section."""
-    from brief.load import load_workspace
-    from brief.scaffold import new_brief
+    from brief.commands.scaffold import new_brief
+    from brief.workspace.load import load_workspace
 
     root = _root(ctx)
     for path in new_brief(load_workspace(root), name):

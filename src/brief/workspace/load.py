@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from brief.errors import BriefError, DataError, WorkspaceError
-from brief.models import Brief, Figure, Source
-from brief.workspace import find_root as find_root  # re-exported: the loader finds workspaces too
-from brief.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
+from brief.model.schema import Brief, Figure, Source
+from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
+from brief.workspace.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
 
 _Entry = TypeVar("_Entry", Source, Figure)
 
@@ -147,7 +147,7 @@ def _load_figures(ws: Workspace) -> None:
 
 
 def _load_figures_csv(ws: Workspace, path: Path) -> None:
-    from brief.tables import read_figures_csv
+    from brief.workspace.tables import read_figures_csv
 
     try:
         figures, problems = read_figures_csv(path)

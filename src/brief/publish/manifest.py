@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brief.errors import WorkspaceError
-from brief.publish import write_atomic
+from brief.publish.atomic import write_atomic
 
 if TYPE_CHECKING:  # this module stays light: a no-op build must not import the pipeline
-    from brief.resolve import Job
+    from brief.pipeline.resolve import Job
 
 INPUT_FOLDERS = ("briefs", "data", "templates")
 TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
@@ -93,7 +93,7 @@ def _normal(name: str) -> str:
 
 def figures_csv(job: Job, figure_ids: list[str]) -> bytes:
     """The figures a document prints, one row each, with value, unit, date and source."""
-    from brief.citations import short_title
+    from brief.pipeline.citations import short_title
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

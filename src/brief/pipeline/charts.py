@@ -3,7 +3,7 @@
 Charts are registered by kind (``bar``, ``dumbbell``, ``slope``); each builder gets rows
 whose numbers come only from resolved figures. The brand supplies colours and fonts, and
 the same font files are registered with vl-convert so labels are measured as printed.
-Altair is imported here and nowhere else; the chart worker needs only :mod:`brief.chart_engine`.
+Altair is imported here and nowhere else; the chart worker needs only :mod:`brief.pipeline.draw`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from brief.brand import Brand
-from brief.chart_engine import VL_VERSION, draw_specs, register_fonts
-from brief.citations import source_line
 from brief.errors import ChartError
-from brief.models import ChartSpec
-from brief.resolve import Job, ResolvedFigure
-from brief.units import UNITS
+from brief.model.schema import ChartSpec
+from brief.model.units import UNITS
+from brief.pipeline.citations import source_line
+from brief.pipeline.draw import VL_VERSION, draw_specs, register_fonts
+from brief.pipeline.resolve import Job, ResolvedFigure
+from brief.workspace.brand import Brand
 
 # Chart widths in CSS pixels (1/96 in). FULL matches the text width set by @page in
 # templates/style.css (8.5in − 2 × 0.915in = 6.67in = 640px); HALF is one of two columns.
@@ -214,7 +214,7 @@ def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand) -> Rend
 
 
 def _key(spec: ChartSpec, rows: list[Row], brand: Brand) -> str:
-    from brief import cache
+    from brief.publish import cache
 
     return cache.chart_key({"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand),
                             "width": _width(spec)}, brand.font_files())
@@ -244,8 +244,8 @@ class ChartsToDraw:
     def start(self, engine: Any = None, drawn: dict[str, str] | None = None) -> Callable[[], dict[str, str]]:
         """:meth:`draw`, handed to *engine* without waiting: the specs are built here now, and
         the function returned waits for the SVGs."""
-        from brief import cache
-        from brief.workers import run_later
+        from brief.publish import cache
+        from brief.runtime.workers import run_later
 
         drawn = drawn or {}
         todo = {key: chart for key, chart in self.charts.items() if key not in drawn}
@@ -272,7 +272,7 @@ def with_svgs(charts: dict[str, RenderedChart], svgs: dict[str, str]) -> dict[st
 
 
 def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand) -> tuple[dict[str, RenderedChart], ChartsToDraw]:
-    from brief import cache
+    from brief.publish import cache
 
     rows_of = {chart_id: chart_rows(spec, job.figures, brand) for chart_id, spec in charts}
     keys = {chart_id: _key(spec, rows_of[chart_id], brand) for chart_id, spec in charts}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import BriefError
-from brief.publish import write_atomic
+from brief.publish.atomic import write_atomic
 
 
 def cache_dir() -> Path:
@@ -32,11 +32,11 @@ def cache_dir() -> Path:
 @cache
 def _code_digest() -> str:
     # The chart builders are code: a change to them must miss the cache.
-    here = Path(__file__).parent
+    package = Path(__file__).parent.parent
     h = hashlib.sha256()
-    for name in ("chart.py", "chart_engine.py", "units.py"):
-        h.update((here / name).read_bytes())
-    from brief.provenance import tool_versions
+    for name in ("pipeline/charts.py", "pipeline/draw.py", "model/units.py"):
+        h.update((package / name).read_bytes())
+    from brief.publish.manifest import tool_versions
 
     h.update(tool_versions()["vl-convert-python"].encode())
     return h.hexdigest()

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from brief.errors import DataError
-from brief.templates import TemplateSet
-from brief.yamlio import line_of, read_yaml, validate
+from brief.workspace.templates import TemplateSet
+from brief.workspace.yamlio import line_of, read_yaml, validate
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 

@@ -16,11 +16,11 @@ import jinja2
 from jinja2 import nodes
 
 from brief.errors import BriefError, BriefWarning, DataError, TemplateError, WorkspaceError
-from brief.load import Workspace, load_workspace, nearest
-from brief.models import Brief
-from brief.templates import TemplateSet
-from brief.units import format_value
-from brief.yamlio import read_text
+from brief.model.schema import Brief
+from brief.model.units import format_value
+from brief.workspace.load import Workspace, load_workspace, nearest
+from brief.workspace.templates import TemplateSet
+from brief.workspace.yamlio import read_text
 
 
 @dataclass

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from brief.brand import load_brand
-from brief.build import templates_for
-from brief.chart import export_chart
-from brief.check import check
 from brief.errors import CheckFailed
-from brief.publish import write_atomic
-from brief.resolve import resolve
+from brief.pipeline.build import templates_for
+from brief.pipeline.charts import export_chart
+from brief.pipeline.check import check
+from brief.pipeline.resolve import resolve
+from brief.publish.atomic import write_atomic
+from brief.workspace.brand import load_brand
 
 
 def export_charts(root: Path, brief_id: str | None, audience: str, fmt: str, scale: float) -> list[Path]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brief.errors import DataError, WorkspaceError
-from brief.load import Workspace
-from brief.models import Audience, Brief, Figure, Source
-from brief.units import UNITS, format_value
+from brief.model.schema import Audience, Brief, Figure, Source
+from brief.model.units import UNITS, format_value
+from brief.workspace.load import Workspace
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, WorkspaceError
-from brief.load import load_workspace
-from brief.resolve import pick_brief
-from brief.workers import Later, Worker
+from brief.pipeline.resolve import pick_brief
+from brief.runtime.workers import Later, Worker
+from brief.workspace.load import load_workspace
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,9 @@ def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: 
                running: dict[str, Worker] | None = None) -> Iterator[Outcome]:
     """Build *targets*, typesetting in parallel on the typesetter workers in *running*
     (in this process when there are none); yield each outcome as it is written."""
-    from brief.build import Prepared, collect, finish, prepare
-    from brief.results import BuildResult
-    from brief.typeset import typeset
+    from brief.model.results import BuildResult
+    from brief.pipeline.build import Prepared, collect, finish, prepare
+    from brief.pipeline.typeset import typeset
 
     running = running or {}
     typesetters = [w for key, w in running.items() if key.startswith("typeset")]

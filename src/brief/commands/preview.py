@@ -58,8 +58,8 @@ class Previewer:
 
     def audiences(self) -> list[str]:
         """The brief's audiences, in the brief file's order."""
-        from brief.load import load_workspace
-        from brief.resolve import pick_brief
+        from brief.pipeline.resolve import pick_brief
+        from brief.workspace.load import load_workspace
 
         try:
             return list(pick_brief(load_workspace(self.root), self.brief_id).audiences)
@@ -97,17 +97,17 @@ class Previewer:
         """The edition's PDF as ``brief build`` writes it (PDF/UA-1), written on first request."""
         with self._lock:  # WeasyPrint is not thread-safe: never write while a build lays out
             if not edition.pdf and edition.document is not None:
-                from brief.typeset import STANDARDS
+                from brief.pipeline.typeset import STANDARDS
 
                 edition.pdf = edition.document.write_pdf(pdf_variant=STANDARDS["ua-1"])
             return edition.pdf
 
     def _typeset(self, audience: str) -> tuple[Any, list[str]]:
-        from brief.build import render_job
-        from brief.check import check
         from brief.errors import CheckFailed, TypesetError
-        from brief.resolve import resolve
-        from brief.typeset import confined_fetcher, import_weasyprint
+        from brief.pipeline.build import render_job
+        from brief.pipeline.check import check
+        from brief.pipeline.resolve import resolve
+        from brief.pipeline.typeset import confined_fetcher, import_weasyprint
 
         weasyprint = import_weasyprint()
         from weasyprint.text.fonts import FontConfiguration

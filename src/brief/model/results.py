@@ -2,7 +2,7 @@
 
 Kept apart from the pipeline so that reading one imports nothing heavy: a warm typesetter
 that ran a whole build sends its result back to a ``brief build`` that has imported none of
-the pipeline (see :func:`brief.workers.build_warm`).
+the pipeline (see :func:`brief.runtime.workers.build_warm`).
 """
 
 from __future__ import annotations

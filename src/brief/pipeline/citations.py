@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
-from brief.models import CslDate, Source
-from brief.resolve import ResolvedFigure
-from brief.units import format_value
+from brief.model.schema import CslDate, Source
+from brief.model.units import format_value
+from brief.pipeline.resolve import ResolvedFigure
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")

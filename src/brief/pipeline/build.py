@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from brief import workers
-from brief.brand import load_brand
-from brief.chart import ChartsToDraw, RenderedChart, plan_charts, render_charts, with_svgs
-from brief.check import check
 from brief.errors import BriefError, BudgetError, CheckFailed, TemplateError, WorkspaceError
-from brief.load import Workspace
-from brief.provenance import (
+from brief.model.results import BuildResult
+from brief.pipeline.charts import ChartsToDraw, RenderedChart, plan_charts, render_charts, with_svgs
+from brief.pipeline.check import check
+from brief.pipeline.render import Rendered, render
+from brief.pipeline.resolve import Job, resolve
+from brief.pipeline.typeset import STANDARDS, Attached, ChartImage, Typeset, typeset
+from brief.publish.atomic import write_atomic
+from brief.publish.manifest import (
     Record,
     created_marker,
     figures_csv,
@@ -28,12 +30,10 @@ from brief.provenance import (
     tool_versions,
     update_manifest,
 )
-from brief.publish import write_atomic
-from brief.render import Rendered, render
-from brief.resolve import Job, resolve
-from brief.results import BuildResult
-from brief.templates import TemplateSet
-from brief.typeset import STANDARDS, Attached, ChartImage, Typeset, typeset
+from brief.runtime import workers
+from brief.workspace.brand import load_brand
+from brief.workspace.load import Workspace
+from brief.workspace.templates import TemplateSet
 
 
 def templates_for(ws: Workspace, job: Job, overlay: Path | None = None) -> TemplateSet:
@@ -78,7 +78,7 @@ class Prepared:
     todo: ChartsToDraw
 
     def typeset_args(self, svgs: dict[str, str] | None = None, late: Any = None) -> tuple[Any, ...]:
-        """The arguments of :func:`brief.typeset.typeset` (here or in a typesetter worker),
+        """The arguments of :func:`brief.pipeline.typeset.typeset` (here or in a typesetter worker),
         with the SVGs drawn so far (*svgs*, by cache key) and how to wait for the rest."""
         charts = with_svgs(self.charts, svgs) if svgs is not None else self.charts
         images = {c.url: ChartImage(*c.size, c.svg) for c in charts.values()}
@@ -101,7 +101,7 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
     *standard* is ``ua-1`` (tagged, accessible), ``a-3b`` (archival, with the figures
     and the build record attached) or ``none``. *fmt* ``html`` writes the self-contained
     HTML edition instead of the PDF. *running* are stage workers the caller started
-    early (see :mod:`brief.workers`); without them the build starts its own.
+    early (see :mod:`brief.runtime.workers`); without them the build starts its own.
     """
     if running is None:
         with workers.started(workers.stage_roles(fmt)) as mine:
@@ -125,7 +125,7 @@ def build(root: Path, brief_id: str | None, audience: str, overlay: Path | None 
 def build_here(root: Path, brief_id: str | None, audience: str, overlay: Path | None, strict: bool, standard: str,
                environ: dict[str, str], cwd: str) -> BuildResult:
     """:func:`build`, everything in this process, run for a ``brief build`` in another
-    process (a warm typesetter's second job, see :func:`brief.workers.build_warm`): in that
+    process (a warm typesetter's second job, see :func:`brief.runtime.workers.build_warm`): in that
     process's environment and working folder, both put back afterwards."""
     saved_environ, saved_cwd = dict(os.environ), os.getcwd()
     os.environ.clear()
@@ -195,7 +195,7 @@ def prepare(root: Path, brief_id: str | None, audience: str, overlay: Path | Non
     ws = report.workspace
     job = resolve(ws, brief_id, audience)
     if fmt == "html":
-        from brief.html_edition import html_edition
+        from brief.pipeline.html_edition import html_edition
 
         rendered = render_job(ws, job, overlay, engine)
         roots = [ws.templates_dir, *([overlay] if overlay else [])]

@@ -21,12 +21,12 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
 
-from brief.brand import Brand
-from brief.chart import RenderedChart
-from brief.citations import Note, Notes, short_title, typographic
 from brief.errors import BriefError, ChartError, TemplateError
-from brief.resolve import Job
-from brief.templates import TemplateSet
+from brief.pipeline.charts import RenderedChart
+from brief.pipeline.citations import Note, Notes, short_title, typographic
+from brief.pipeline.resolve import Job
+from brief.workspace.brand import Brand
+from brief.workspace.templates import TemplateSet
 
 _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
 _BLOCK = re.compile(r"<(p|li|td|th|figcaption)\b[^>]*>.*?</\1>", re.S)

@@ -45,8 +45,8 @@ _READY = b"!"  # a lingering worker's greeting: it is free and listening
 # Each kind of worker: the function that does its work, and the one that warms it up
 # before the first request arrives.
 ROLES: dict[str, tuple[str, str]] = {
-    "chart": ("brief.chart_engine:draw_specs", "brief.chart_engine:warm_up"),
-    "typeset": ("brief.typeset:typeset", "brief.typeset:warm_up"),
+    "chart": ("brief.pipeline.draw:draw_specs", "brief.pipeline.draw:warm_up"),
+    "typeset": ("brief.pipeline.typeset:typeset", "brief.pipeline.typeset:warm_up"),
 }
 # Roles whose warm-up starts no threads, so a warm worker may fork copies of itself. Not
 # the chart engine: vl-convert runs its JavaScript engine on threads a fork would lose.
@@ -92,7 +92,7 @@ class _Call:
 
 
 # What a warm typesetter may also be asked to run: a whole build (see build_warm).
-CALLABLE = {"brief.build:build_here"}
+CALLABLE = {"brief.pipeline.build:build_here"}
 
 
 def _frame(message: Any) -> bytes:
@@ -189,7 +189,7 @@ class Worker:
         stay = ["--linger", str(linger[0]), str(linger[1])] if linger else []
         # A lingering worker gets a session of its own, so a later Ctrl-C in the terminal
         # is not meant for it (this build still kills it if the build fails).
-        proc = subprocess.Popen([sys.executable, "-m", "brief.workers", role, *stay, *map(str, theirs)],
+        proc = subprocess.Popen([sys.executable, "-m", "brief.runtime.workers", role, *stay, *map(str, theirs)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, pass_fds=theirs,
                                 start_new_session=bool(linger))
         for fd in theirs:
@@ -325,7 +325,7 @@ def stage_roles(fmt: str = "pdf", typesetters: int = 1) -> list[str]:
     """The workers worth starting for a build in this process: the chart engine when the
     chart cache is empty (a first build), typesetters for a PDF; none for what this process
     has imported already."""
-    from brief import cache
+    from brief.publish import cache
 
     roles = []
     if worth_a_worker("vl_convert") and cache.is_empty("charts"):
@@ -356,7 +356,7 @@ def linger_socket() -> Path | None:
     user may open, named after the Python executable, the versions of brief, WeasyPrint,
     Altair and vl-convert, and all of brief's code (it may run a whole build), so upgrading
     one of them never talks to an old typesetter. None where that cannot be."""
-    from brief.cache import cache_dir
+    from brief.publish.cache import cache_dir
 
     if not hasattr(socket, "AF_UNIX"):
         return None
@@ -379,17 +379,17 @@ def _typesetter_name() -> str:
     # Asked for twice by a build that finds no warm typesetter (build_warm, then started).
     import hashlib
 
-    from brief.provenance import tool_versions
+    from brief.publish.manifest import tool_versions
 
     h = hashlib.sha256(os.path.realpath(sys.executable).encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
+    for source in sorted(Path(__file__).parent.parent.rglob("*.py")):
         h.update(source.read_bytes())
     h.update(repr(sorted(tool_versions().items())).encode())
     return h.hexdigest()[:16]
 
 
 def build_warm(*args: Any) -> Any:
-    """Run :func:`brief.build.build_here` with *args* (one PDF build) in the typesetter an
+    """Run :func:`brief.pipeline.build.build_here` with *args* (one PDF build) in the typesetter an
     earlier build left warm, in this process's environment and folder: it has the whole
     pipeline imported, so this process imports none of it. None if no typesetter is free,
     or it died: then build here."""
@@ -400,7 +400,7 @@ def build_warm(*args: Any) -> Any:
     if worker is None:
         return None
     try:
-        return worker.call_function("brief.build:build_here", *args, dict(os.environ), os.getcwd())
+        return worker.call_function("brief.pipeline.build:build_here", *args, dict(os.environ), os.getcwd())
     except WorkerCrashed as exc:
         logging.getLogger("brief").warning("warning: %s; building in this process", exc.message)
         return None
@@ -576,7 +576,7 @@ def _answer(requests: IO[bytes], replies: IO[bytes], work: Callable[..., Any], f
 
 
 def main(argv: list[str]) -> None:
-    """``python -m brief.workers ROLE [--linger SOCKET SECONDS] [FD FD ...]``."""
+    """``python -m brief.runtime.workers ROLE [--linger SOCKET SECONDS] [FD FD ...]``."""
     args = argv[2:]
     stay = None
     if args[:1] == ["--linger"]:
@@ -586,8 +586,8 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    # Run as brief.workers, not __main__: the Later and _Sent that arrive pickled are
-    # brief.workers classes, and isinstance() must recognise them.
-    from brief import workers
+    # Run as brief.runtime.workers, not __main__: the Later and _Sent that arrive pickled are
+    # brief.runtime.workers classes, and isinstance() must recognise them.
+    from brief.runtime import workers
 
     workers.main(sys.argv)

@@ -7,10 +7,10 @@ import io
 import json
 from pathlib import Path
 
-from brief.check import check
-from brief.citations import short_title
 from brief.errors import CheckFailed
-from brief.resolve import resolve_figures
+from brief.pipeline.check import check
+from brief.pipeline.citations import short_title
+from brief.pipeline.resolve import resolve_figures
 
 COLUMNS = ("id", "value", "as_of", "source", "used_by")
 

@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from brief.errors import BriefError, DataError
-from brief.models import Figure
-from brief.yamlio import read_text
+from brief.model.schema import Figure
+from brief.workspace.yamlio import read_text
 
 REQUIRED = ("id", "label", "value", "unit", "as_of", "source", "locator")
 OPTIONAL = ("note", "decimals", "claimed_by", "quantity", "preferred")

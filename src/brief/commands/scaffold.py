@@ -12,8 +12,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from brief.errors import WorkspaceError
-from brief.load import Workspace
-from brief.resolve import pick_brief
+from brief.pipeline.resolve import pick_brief
+from brief.workspace.load import Workspace
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
