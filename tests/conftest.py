@@ -13,9 +13,11 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from brief.model.request import BuildRequest, cache_dir
 from brief.model.results import BuildResult
 from brief.pipeline.build import build, render_job
 from brief.pipeline.render import Rendered
@@ -29,12 +31,17 @@ MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
 @pytest.fixture(autouse=True, scope="session")
 def private_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Tests share one chart cache of their own, never the user's (subprocesses inherit it),
-    and no build leaves a warm typesetter behind (tests that want one say so)."""
+    """Tests share one chart cache of their own, never the user's (subprocesses inherit it)."""
     import os
 
     os.environ["BRIEF_CACHE_DIR"] = str(tmp_path_factory.mktemp("chart-cache"))
-    os.environ["BRIEF_TYPESETTER_LINGER"] = "0"
+def request_for(root: Path, brief: str | None = None, audience: str = "policy", **options: Any) -> BuildRequest:
+    """A build request as the CLI makes it, with the tests' chart cache."""
+    import os
+
+    return BuildRequest(root, brief, audience, cache_dir=cache_dir(os.environ), **options)
+
+
 WORKSPACE_PARTS = ("briefs", "data", "templates")
 # The layout, stylesheet, brand and fonts a mini workspace borrows from the repository.
 SHARED_TEMPLATE_FILES = ("base.html.j2", "style.css", "brand.yml")
@@ -151,7 +158,7 @@ class PolicyBuild:
 def policy_build(tmp_path_factory: pytest.TempPathFactory) -> PolicyBuild:
     """Build the flagship policy brief once per session in a copy of the workspace."""
     root = copy_workspace(REPO, tmp_path_factory.mktemp("policy") / "ws")
-    result = build(root, None, "policy")
+    result = build(request_for(root, None, "policy"))
     ws = load_workspace(root)
     job = resolve(ws, None, "policy")
     return PolicyBuild(root=root, result=result, rendered=render_job(ws, job), job=job)

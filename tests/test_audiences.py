@@ -15,7 +15,7 @@ from brief.pipeline.resolve import resolve
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.templates import TemplateSet
-from conftest import REPO, copy_workspace, replace_in
+from conftest import REPO, copy_workspace, replace_in, request_for
 
 OVERLAY_BASE = """\
 {% extends "!workspace/base.html.j2" %}
@@ -130,7 +130,7 @@ def test_new_audience_from_scaffold_builds(ws: Path) -> None:
     brief = load_workspace(ws).briefs["us-china-ai-gap"]
     assert brief.audiences["board"].sections == brief.audiences["policy"].sections
     assert brief.audiences["board"].label == "Board brief"
-    built = build(ws, None, "board")
+    built = build(request_for(ws, None, "board"))
     assert built.path.name == "us-china-ai-gap-board.pdf" and built.pages <= built.page_budget
 
 
@@ -183,7 +183,7 @@ def test_brand_logo_in_the_masthead(ws: Path) -> None:
     html = render_job(workspace, resolve(workspace, None, "executive")).html
     logo = (ws / "templates" / "logo.svg").resolve().as_uri()
     assert f'<img class="logo" src="{logo}" alt="Open Policy Briefs">' in html
-    assert build(ws, None, "executive").pages == 2
+    assert build(request_for(ws, None, "executive")).pages == 2
     (ws / "templates" / "logo.svg").unlink()
     result = run("-C", str(ws), "build", "--audience", "executive", "--force")
     assert result.exit_code == 1

@@ -159,14 +159,14 @@ def test_cli_prints_every_schema_error_sorted(ws: Path) -> None:
 
 
 def test_cli_json_lists_every_problem(ws: Path) -> None:
-    """``brief check --format json`` is a JSON list of {path, line, severity, message, hint},
+    """``brief check --format json`` is a JSON list of {path, line, column, severity, message, hint},
     paths relative to the workspace, sorted by file then line."""
     expected = break_schema_in_four_files(ws)
     result = run("-C", str(ws), "check", "--format", "json")
     assert result.exit_code == 1
     problems = json.loads(result.stdout)
     assert isinstance(problems, list)
-    assert all(set(p) == {"path", "line", "severity", "message", "hint"} for p in problems)
+    assert all(set(p) == {"path", "line", "column", "severity", "message", "hint"} for p in problems)
     assert [(p["path"], p["line"], p["severity"]) for p in problems] == [
         (path, line, "error") for path, line, _ in expected]
     for problem, (_, _, start) in zip(problems, expected, strict=True):
@@ -628,11 +628,11 @@ def test_build_refuses_when_check_finds_an_error(ws: Path) -> None:
     assert isinstance(result.exception, SystemExit)
     line = line_number(intro(ws), "Use rose 50%")
     assert result.stderr.splitlines() == [
-        f"warning: data/sources.yaml:{line_number(sources_file(ws), '- id: report-c')}: "
+        f"data/sources.yaml:{line_number(sources_file(ws), '- id: report-c')}: warning: "
         "source 'report-c' is never cited by a figure or a template — "
         "cite it from a figure or with cite(), or remove it",
-        f"error: templates/policy/intro.md.j2:{line}: hand-typed number '50' in narrative text — {NUMBER_HINT}",
-        f"error: templates/policy/intro.md.j2:{line}: hand-typed number '100' in narrative text — {NUMBER_HINT}",
+        f"templates/policy/intro.md.j2:{line}: error: hand-typed number '50' in narrative text — {NUMBER_HINT}",
+        f"templates/policy/intro.md.j2:{line}: error: hand-typed number '100' in narrative text — {NUMBER_HINT}",
         "error: 2 problems found; nothing was built",
     ]
     assert result.stdout == ""

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from brief.cli import cli
 from brief.pipeline.build import build
-from conftest import REPO, PolicyBuild, copy_workspace
+from conftest import REPO, PolicyBuild, copy_workspace, request_for
 
 pytestmark = pytest.mark.slow
 
@@ -91,15 +91,15 @@ def test_two_builds_in_two_folders_are_byte_identical(policy_build: PolicyBuild,
     """The same inputs give the same bytes in another folder on another run: the date comes
     from the brief file, and nothing random is written."""
     other = copy_workspace(REPO, tmp_path / "somewhere" / "else")
-    result = build(other, None, "policy")
+    result = build(request_for(other, None, "policy"))
     assert sha256(result.path) == sha256(policy_build.pdf)
 
 
 def test_source_date_epoch_sets_the_recorded_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With SOURCE_DATE_EPOCH set, the PDF records that moment, and two such builds agree."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
-    first = build(copy_workspace(REPO, tmp_path / "a"), None, "executive")
-    second = build(copy_workspace(REPO, tmp_path / "b"), None, "executive")
+    first = build(request_for(copy_workspace(REPO, tmp_path / "a"), None, "executive"))
+    second = build(request_for(copy_workspace(REPO, tmp_path / "b"), None, "executive"))
     assert sha256(first.path) == sha256(second.path)
     with pikepdf.open(first.path) as pdf:
         assert str(pdf.docinfo["/CreationDate"]).startswith("D:20260101")

@@ -175,5 +175,5 @@ def test_figures_refuses_when_check_finds_an_error(ws: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     line = line_number(intro, "widgets_alpah")
-    assert result.stderr == (f"error: templates/policy/intro.md.j2:{line}: unknown figure 'widgets_alpah' — "
+    assert result.stderr == (f"templates/policy/intro.md.j2:{line}: error: unknown figure 'widgets_alpah' — "
                              "did you mean widgets_alpha, widgets_beta, widgets_ratio?\n")

@@ -23,13 +23,14 @@ def run(*args: str) -> object:
 
 def test_cache_round_trip_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Entries are stored under their key; any change to the payload or a font changes the key."""
-    monkeypatch.setenv("BRIEF_CACHE_DIR", str(tmp_path))
     font = tmp_path / "f.ttf"
     font.write_bytes(b"font one")
     key = cache.chart_key({"spec": {"title": "A"}, "rows": [1]}, [font])
-    assert cache.get("charts", key) is None
-    cache.put("charts", key, "<svg/>")
-    assert cache.get("charts", key) == "<svg/>"
+    folder = tmp_path / "charts"
+    assert cache.get(folder, key) is None and cache.is_empty(folder)
+    cache.put(folder, key, "<svg/>")
+    assert cache.get(folder, key) == "<svg/>" and not cache.is_empty(folder)
+    assert cache.get(None, key) is None  # no cache folder: nothing is kept
     assert cache.chart_key({"spec": {"title": "B"}, "rows": [1]}, [font]) != key
     other = tmp_path / "g.ttf"
     other.write_bytes(b"font two")
@@ -38,22 +39,19 @@ def test_cache_round_trip_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_cache_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """BRIEF_CACHE_DIR wins; else XDG_CACHE_HOME/brief; else ~/.cache/brief."""
-    monkeypatch.setenv("BRIEF_CACHE_DIR", str(tmp_path / "x"))
-    assert cache.cache_dir() == tmp_path / "x"
-    monkeypatch.delenv("BRIEF_CACHE_DIR")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cache.cache_dir() == tmp_path / "xdg" / "brief"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    assert cache.cache_dir() == Path.home() / ".cache" / "brief"
+    from brief.model.request import cache_dir
+
+    assert cache_dir({"BRIEF_CACHE_DIR": str(tmp_path / "x"), "XDG_CACHE_HOME": "/y"}) == tmp_path / "x"
+    assert cache_dir({"XDG_CACHE_HOME": str(tmp_path / "xdg")}) == tmp_path / "xdg" / "brief"
+    assert cache_dir({}) == Path.home() / ".cache" / "brief"
 
 
 def test_unwritable_cache_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cache folder that cannot be written costs speed, never a build."""
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    monkeypatch.setenv("BRIEF_CACHE_DIR", str(blocker))
-    cache.put("charts", "ab" * 32, "<svg/>")
-    assert cache.get("charts", "ab" * 32) is None
+    cache.put(blocker / "charts", "ab" * 32, "<svg/>")
+    assert cache.get(blocker / "charts", "ab" * 32) is None
 
 
 @pytest.mark.slow

@@ -12,7 +12,8 @@ import pytest
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from brief.errors import TypesetError
-from brief.pipeline.typeset import ChartImage, typeset
+from brief.pipeline.typeset import Typeset, TypesetJob
+from brief.pipeline.typeset import typeset as typeset_job
 
 pytestmark = pytest.mark.slow
 
@@ -43,6 +44,11 @@ def fetched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
     monkeypatch.setattr(URLFetcher, "fetch", recording_fetch)
     yield calls
+
+
+def typeset(html: str, templates: Path) -> Typeset:
+    """Typeset *html* with *templates* as the only folder its files may come from."""
+    return typeset_job(TypesetJob(html, (templates,), {}))
 
 
 def page(body: str) -> str:
@@ -119,42 +125,15 @@ def chart_svg(width: int, height: int) -> str:
             f'fill="#336699"/><text x="20" y="30" font-size="12">Chart label</text></svg>')
 
 
-def test_a_chart_drawn_after_layout_gives_the_same_pdf(templates: Path) -> None:
-    """A brief laid out with a blank of each chart's size, the drawings put in once they
-    come, is byte for byte the PDF typeset with the drawings from the start."""
+def test_a_chart_is_served_by_its_url_and_nothing_else(templates: Path, fetched: list[str]) -> None:
+    """A chart named by URL in the HTML is handed to WeasyPrint from the job, not fetched."""
     from pypdf import PdfReader
 
     html = page(f'<p>Before the chart.</p><img src="{CHART}" alt="A chart of things"><p>After it.</p>')
-    svg = chart_svg(300, 120)
-    direct = typeset(html, templates, charts={CHART: ChartImage(300, 120, svg)})
-    asked: list[bool] = []
-
-    def late() -> dict[str, str]:
-        asked.append(True)
-        return {CHART: svg}
-
-    after = typeset(html, templates, charts={CHART: ChartImage(300, 120)}, late=late)
-    assert asked == [True]
-    assert after.pdf == direct.pdf
-    text = PdfReader(io.BytesIO(after.pdf)).pages[0].extract_text()
+    result = typeset_job(TypesetJob(html, (templates,), {CHART: chart_svg(300, 120)}))
+    text = PdfReader(io.BytesIO(result.pdf)).pages[0].extract_text()
     assert "Chart label" in text and "After it." in text
-
-
-def test_a_drawing_of_another_size_is_laid_out_again(templates: Path) -> None:
-    """If a chart is drawn at another size than announced, the brief is laid out again with
-    it: the PDF is the one typeset with the drawing from the start."""
-    html = page(f'<img src="{CHART}" alt="A chart of things"><p>After it.</p>')
-    taller = chart_svg(300, 240)
-    direct = typeset(html, templates, charts={CHART: ChartImage(300, 240, taller)})
-    after = typeset(html, templates, charts={CHART: ChartImage(300, 120)}, late=lambda: {CHART: taller})
-    assert after.pdf == direct.pdf
-
-
-def test_charts_that_never_come_stop_the_typesetting(templates: Path) -> None:
-    """When the charts cannot be drawn, the typesetter gives the brief up with our error."""
-    html = page(f'<img src="{CHART}" alt="A chart of things">')
-    with pytest.raises(TypesetError, match="charts were not drawn"):
-        typeset(html, templates, charts={CHART: ChartImage(300, 120)}, late=lambda: None)
+    assert fetched == []
 
 
 def run_python(code: str) -> subprocess.CompletedProcess[str]:

@@ -10,10 +10,14 @@ import os
 import sys
 from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from brief.errors import BriefError, CheckFailed
+
+if TYPE_CHECKING:
+    from brief.model.results import BuildResult
 
 
 class _Group(click.Group):
@@ -26,21 +30,11 @@ class _Group(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             root = ctx.obj.get("root") if ctx.obj else None
-            if isinstance(exc, CheckFailed):
-                for problem in exc.problems:
-                    click.echo(f"{problem.severity}: {problem.format(relative_to=root)}", err=True)
-                if len([p for p in exc.problems if p.severity == "error"]) > 1:
-                    click.echo(f"error: {exc.message}", err=True)
-            else:
-                click.echo(f"error: {exc.format(relative_to=root)}", err=True)
+            for problem in exc.problems:
+                click.echo(problem.problem(root).format(), err=True)
+            if isinstance(exc, CheckFailed) and len([p for p in exc.problems if p.severity == "error"]) > 1:
+                click.echo(f"error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
-
-
-def _describe(problem: BriefError, root: Path | None) -> str:
-    """``path:line: severity: message — hint``, one line."""
-    where = problem.location(root)
-    text = f"{problem.severity}: {problem.message}" + (f" — {problem.hint}" if problem.hint else "")
-    return f"{where}: {text}" if where else text
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,94 +82,80 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
     """
     import time
 
+    from brief.model.request import BuildRequest, cache_dir, source_date
+
     started = time.perf_counter()
     root = _root(ctx)
-    if not force and fmt == "pdf" and not (all_audiences or all_briefs) and len(audiences) <= 1 and not strict:
+    request = BuildRequest(root, brief, audiences[0] if audiences else "policy", overlay, strict,
+                           standard, fmt, source_date(os.environ.get("SOURCE_DATE_EPOCH")),  # type: ignore[arg-type]
+                           cache_dir(os.environ))
+    many = all_audiences or all_briefs or len(audiences) > 1
+    if not (force or many or strict) and fmt == "pdf":
         from brief.publish.manifest import up_to_date
 
-        current = up_to_date(root, brief, audiences[0] if audiences else "policy", overlay, standard)
+        current = up_to_date(root, brief, request.audience, overlay, standard, request.source_date_epoch)
         if current is not None:
             pdf, pages = current
             click.echo(f"{pdf.relative_to(root)}  {pages} page{'s' if pages != 1 else ''}  up to date "
                        f"({time.perf_counter() - started:.2f} s; --force to rebuild)")
             return
-    import os
+    if not many:
+        from brief.runtime.parallel import run_one
 
-    from brief.runtime import workers
+        _report_build(root, run_one(request, os.environ))
+        return
+    from brief.runtime.parallel import run_all
 
-    many = all_audiences or all_briefs or len(audiences) > 1
-    if fmt == "pdf" and not many and not ctx.obj.get("debug"):
-        # The typesetter an earlier build left warm has the whole pipeline imported.
-        done = workers.build_warm(root, brief, audiences[0] if audiences else "policy", overlay, strict, standard)
-        if done is not None:
-            _report_build(root, done.path, done.pages, done.seconds, done.page_budget, done.audience,
-                          [f"warning: {w.format(relative_to=root)}" for w in done.warnings])
-            return
-    # Start the chart engine and typesetter workers now: their imports overlap ours and the
-    # loading and checking of the workspace (see brief.runtime.workers).
-    roles = workers.stage_roles(fmt, typesetters=min(os.cpu_count() or 1, 4) if many else 1)
-    with workers.started(roles) as running:
-        from brief.runtime.parallel import build_many, plan
-
-        targets = plan(root, brief, list(audiences), all_audiences, all_briefs)
-        if len(targets) == 1:
-            from brief.pipeline.build import build as run_build
-
-            target = targets[0]
-            result = run_build(root, target.brief, target.audience, overlay, strict, standard, fmt, running)
-            _report_build(root, result.path, result.pages, result.seconds, result.page_budget, result.audience,
-                          [f"warning: {w.format(relative_to=root)}" for w in result.warnings])
-            return
-        failed = 0
-        for outcome in build_many(root, targets, overlay, strict, standard, fmt, progress=sys.stderr.isatty(),
-                                  running=running):
-            if outcome.error_lines:
+    targets, outcomes = run_all(request, list(audiences), all_audiences, all_briefs, os.environ)
+    failed = 0
+    with click.progressbar(outcomes, length=len(targets), label="Building", file=sys.stderr) as bar:
+        for outcome in bar:
+            if outcome.result is None:
                 failed += 1
-                for line in outcome.error_lines:
-                    click.echo(f"{outcome.target.label}: {line}", err=True)
+                for problem in outcome.problems:
+                    click.echo(f"{outcome.target.label}: {problem.format()}", err=True)
             else:
-                assert outcome.path is not None
-                _report_build(root, outcome.path, outcome.pages, outcome.seconds, outcome.page_budget,
-                              outcome.target.audience, outcome.warning_lines)
+                _report_build(root, outcome.result)
     if failed:
         click.echo(f"error: {failed} of {len(targets)} builds failed", err=True)
         sys.exit(1)
 
 
-def _report_build(root: Path, path: Path, pages: int, seconds: float, budget: int, audience: str,
-                  warnings: list[str]) -> None:
-    for warning in warnings:
-        click.echo(warning, err=True)
+def _report_build(root: Path, result: BuildResult) -> None:
+    for warning in result.warnings:
+        click.echo(warning.problem(root).format(), err=True)
+    path = result.path
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     if path.suffix == ".html":
-        click.echo(f"{shown}  {path.stat().st_size // 1024} KB  {seconds:.1f} s")
+        click.echo(f"{shown}  {path.stat().st_size // 1024} KB  {result.seconds:.1f} s")
         return
-    click.echo(f"{shown}  {pages} page{'s' if pages != 1 else ''}  {seconds:.1f} s")
-    if pages > budget:
-        click.echo(f"warning: {audience} is {pages} pages, over its budget of {budget}", err=True)
+    pages = result.pages
+    click.echo(f"{shown}  {pages} page{'s' if pages != 1 else ''}  {result.seconds:.1f} s")
+    if pages > result.page_budget:
+        click.echo(f"warning: {result.audience} is {pages} pages, over its budget of {result.page_budget}", err=True)
 
 
 @cli.command("check", short_help="Check everything a build reads; list every problem.")
 @click.argument("brief", required=False)
+@click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Check this template overlay too, as a build with it would use it.")
 @click.option("--strict", is_flag=True, help="Count warnings as errors.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
-def check_command(ctx: click.Context, brief: str | None, strict: bool, fmt: str) -> None:
+def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, strict: bool, fmt: str) -> None:
     """Check everything a build reads, without building; report every problem."""
     import json
 
     from brief.pipeline.check import check
 
     root = _root(ctx)
-    report = check(root, brief)
-    problems = report.sorted()
+    report = check(root, brief, overlay=overlay)
+    problems = [p.problem(root) for p in report.sorted()]
     if fmt == "json":
-        click.echo(json.dumps([{"path": p.location(root).rsplit(":", 1)[0] if p.line else p.location(root),
-                                "line": p.line, "severity": p.severity, "message": p.message,
-                                "hint": p.hint} for p in problems], indent=2))
+        click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
     else:
         for problem in problems:
-            click.echo(_describe(problem, root))
+            click.echo(problem.format())
         ws = report.workspace
         counts = [(len(report.errors), "error"), (len(report.warnings), "warning"), (len(ws.figures), "figure"),
                   (len(ws.sources), "source"), (len(ws.briefs), "brief")]
@@ -243,8 +223,11 @@ def verify_command(ctx: click.Context, pdf: Path, overlay: Path | None) -> None:
 def preview_command(ctx: click.Context, brief: str | None, audience: str, port: int, overlay: Path | None) -> None:
     """Show the typeset pages in a browser, rebuilt each time a file is saved."""
     from brief.commands.preview import serve
+    from brief.model.request import BuildRequest, cache_dir, source_date
 
-    serve(_root(ctx), brief, audience, port, overlay)
+    request = BuildRequest(_root(ctx), brief, audience, overlay, source_date=source_date(
+        os.environ.get("SOURCE_DATE_EPOCH")), cache_dir=cache_dir(os.environ))
+    serve(request, port, lambda line: click.echo(line, err=True))
 
 
 @cli.command("list")

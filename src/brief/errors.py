@@ -1,13 +1,47 @@
 """Our exception tree. Every error names where it happened and what to do.
 
-The library raises these; only the CLI turns them into messages and exit codes, in one
-place (``brief.cli``).
+The library raises these; each becomes a :class:`Problem` (plain data), which has the one
+line format every command prints and the one dict ``--format json`` writes. Only the CLI
+turns them into output and exit codes (``brief.cli``).
 """
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem as data: where (path relative to the workspace when inside it, line,
+    column), how bad, what, and what to do."""
+
+    path: str | None
+    line: int | None
+    column: int | None
+    severity: str
+    message: str
+    hint: str | None
+
+    def location(self) -> str:
+        """``path:line:column``, as far as known ("" when the problem has no file)."""
+        if self.path is None:
+            return ""
+        parts = [self.path, *(str(n) for n in (self.line, self.column if self.line else None) if n)]
+        return ":".join(parts)
+
+    def format(self) -> str:
+        """One line, as compilers write it: ``path:line: severity: message — hint``."""
+        where = self.location()
+        text = f"{self.severity}: {self.message}" + (f" — {self.hint}" if self.hint else "")
+        return f"{where}: {text}" if where else text
+
+    def as_dict(self) -> dict[str, Any]:
+        """The problem for ``--format json``: every field, nothing parsed back from text."""
+        return {"path": self.path, "line": self.line, "column": self.column, "severity": self.severity,
+                "message": self.message, "hint": self.hint}
 
 
 class BriefError(Exception):
@@ -45,6 +79,21 @@ class BriefError(Exception):
 
     def __str__(self) -> str:
         return self.format()
+
+    def problem(self, relative_to: Path | None = None) -> Problem:
+        """This error as a :class:`Problem`, its path relative to *relative_to* when inside it."""
+        path = None
+        if self.path is not None:
+            path = str(self.path)
+            if relative_to is not None:
+                with contextlib.suppress(ValueError, OSError):
+                    path = str(self.path.resolve().relative_to(relative_to.resolve()))
+        return Problem(path, self.line, self.column, self.severity, self.message, self.hint)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt with its place and hint when it comes back from a worker process (an
+        # exception is otherwise unpickled from its message alone).
+        return (_rebuild, (type(self), self.message), dict(self.__dict__))
 
     @property
     def problems(self) -> list[BriefError]:
@@ -98,7 +147,11 @@ class CheckFailed(BriefError):
         super().__init__(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found; nothing was built")
         self.problems = problems
 
-    def __reduce__(self) -> tuple[type[CheckFailed], tuple[list[BriefError]]]:
-        # Rebuilt from its problems when it comes back from a worker (an exception is
-        # otherwise unpickled from its message, which this __init__ does not take).
+    def __reduce__(self) -> tuple[Any, ...]:
         return (CheckFailed, (self.problems,))
+
+
+def _rebuild(kind: type[BriefError], message: str) -> BriefError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, message)
+    return error

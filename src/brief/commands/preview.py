@@ -16,14 +16,20 @@ import io
 import json
 import threading
 import time
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from brief.errors import BriefError
+from brief.model.request import BuildRequest
+from brief.pipeline.build import render_job, templates_for
+from brief.pipeline.check import checked_for
+from brief.pipeline.resolve import resolve
+from brief.pipeline.typeset import Reuse, TypesetJob, lay_out, write_pdf
 
 
 @dataclass
@@ -33,6 +39,7 @@ class Edition:
     pages: list[bytes] = field(default_factory=list)
     page_ids: list[str] = field(default_factory=list)  # a digest of each page, its name in URLs
     document: Any = None  # the laid-out WeasyPrint document of the good pages
+    job: TypesetJob | None = None  # what it was laid out from
     pdf: bytes = b""  # written from it on the first download, as `brief build` writes it
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
@@ -42,18 +49,19 @@ class Edition:
 
 
 class Previewer:
-    """Builds audiences in this process and keeps their latest pages."""
+    """Builds audiences in this process, with the pipeline's own stages, and keeps their
+    latest pages. *say* prints a line in the terminal (each rebuild and each error)."""
 
-    def __init__(self, root: Path, brief_id: str | None, overlay: Path | None = None, scale: float = 1.25) -> None:
-        self.root = root
-        self.brief_id = brief_id
-        self.overlay = overlay
+    def __init__(self, request: BuildRequest, say: Callable[[str], None] = lambda line: None,
+                 scale: float = 1.25) -> None:
+        self.request = request
+        self.root = request.root
+        self.say = say
         self.scale = scale
         self.editions: dict[str, Edition] = {}
         self.changed = threading.Condition()
         self.version = 0
-        self._font_config: Any = None
-        self._image_cache: dict[str, Any] = {}
+        self._reuse = Reuse()  # fonts and chart images stay parsed between rebuilds
         self._lock = threading.Lock()
 
     def audiences(self) -> list[str]:
@@ -62,31 +70,36 @@ class Previewer:
         from brief.workspace.load import load_workspace
 
         try:
-            return list(pick_brief(load_workspace(self.root), self.brief_id).audiences)
+            return list(pick_brief(load_workspace(self.root), self.request.brief).audiences)
         except BriefError:
-            return list(self.editions) or ["policy"]
+            return list(self.editions) or [self.request.audience]
 
     def build(self, audience: str) -> Edition:
-        """Rebuild *audience*; on failure keep its last good pages and record the error."""
+        """Rebuild *audience*; on failure keep its last good pages and record the error. Any
+        failure, ours or not, is shown: the preview outlives every mistake in a template."""
         with self._lock:
             edition = self.editions.setdefault(audience, Edition())
             began = time.time()
             started = time.perf_counter()
             try:
-                document, warnings = self._typeset(audience)
+                job, document, warnings = self._lay_out(audience)
                 # A plain PDF is enough to draw the pages (tags change nothing on screen) and
-                # quicker to write (uncompressed too: it never leaves this process); the tagged one is
-                # written only if someone downloads it.
-                edition.pages = self._rasterise(document.write_pdf(uncompressed_pdf=True))
+                # quicker to write; the tagged one is written only if someone downloads it.
+                edition.pages = self._rasterise(write_pdf(document, job, variant=False))
                 edition.page_ids = [page_id(p) for p in edition.pages]
-                edition.document, edition.pdf = document, b""
+                edition.document, edition.job, edition.pdf = document, job, b""
                 edition.warnings = warnings
                 edition.error = None
             except BriefError as exc:
-                lines = [p.format(relative_to=self.root) for p in exc.problems]
-                edition.error = "\n".join(lines)
+                edition.error = "\n".join(p.problem(self.root).format() for p in exc.problems)
+            except RecursionError:
+                edition.error = f"error: {audience}: a template calls itself without end (a recursive macro or include)"
+            except Exception as exc:  # a bug of ours or a library's: shown, never the end of the preview
+                edition.error = f"error: {audience}: internal error: {type(exc).__name__}: {exc} — please report it"
             edition.seconds = time.perf_counter() - started
             edition.started = began  # published with the pages it describes
+            self.say(edition.error or f"{audience}: {len(edition.pages)} pages in {edition.seconds:.2f} s"
+                     + "".join(f"\n{w}" for w in edition.warnings))
             with self.changed:
                 self.version += 1
                 edition.version = self.version
@@ -96,43 +109,21 @@ class Previewer:
     def pdf(self, edition: Edition) -> bytes:
         """The edition's PDF as ``brief build`` writes it (PDF/UA-1), written on first request."""
         with self._lock:  # WeasyPrint is not thread-safe: never write while a build lays out
-            if not edition.pdf and edition.document is not None:
-                from brief.pipeline.typeset import STANDARDS
-
-                edition.pdf = edition.document.write_pdf(pdf_variant=STANDARDS["ua-1"])
+            if not edition.pdf and edition.document is not None and edition.job is not None:
+                edition.pdf = write_pdf(edition.document, edition.job)
             return edition.pdf
 
-    def _typeset(self, audience: str) -> tuple[Any, list[str]]:
-        from brief.errors import CheckFailed, TypesetError
-        from brief.pipeline.build import render_job
-        from brief.pipeline.check import check
-        from brief.pipeline.resolve import resolve
-        from brief.pipeline.typeset import confined_fetcher, import_weasyprint
-
-        weasyprint = import_weasyprint()
-        from weasyprint.text.fonts import FontConfiguration
-
-        report = check(self.root, self.brief_id, [audience], self.overlay)
-        if report.errors:
-            raise CheckFailed(report.sorted())
-        job = resolve(report.workspace, self.brief_id, audience)
-        rendered = render_job(report.workspace, job, self.overlay)
-        # Warm caches across rebuilds: fonts and images are loaded once per process. Charts
-        # are keyed by their data: URL, so each edit of a chart's figures adds one; the cache
-        # starts again when it grows past any one brief's needs.
-        if self._font_config is None:
-            self._font_config = FontConfiguration()
-        if len(self._image_cache) > 64:
-            self._image_cache.clear()
-        templates = report.workspace.templates_dir
-        fetcher = confined_fetcher([templates, *([self.overlay] if self.overlay else [])])()
-        try:
-            document = weasyprint.HTML(string=rendered.html, base_url=str(templates.resolve()) + "/",
-                                       url_fetcher=fetcher).render(font_config=self._font_config,
-                                                                   cache=self._image_cache)
-        except Exception as exc:
-            raise TypesetError(f"WeasyPrint could not typeset the brief: {exc}") from exc
-        return document, [w.format(relative_to=self.root) for w in report.warnings]
+    def _lay_out(self, audience: str) -> tuple[TypesetJob, Any, list[str]]:
+        request = self.request.for_audience(self.request.brief, audience)
+        report = checked_for(request)
+        job = resolve(report.workspace, request.brief, audience, request.source_date)
+        templates = templates_for(report.workspace, job, request.overlay)
+        cache = request.cache_dir / "charts" if request.cache_dir else None
+        rendered = render_job(report.workspace, job, templates=templates, cache_folder=cache, inline=False)
+        typeset_job = TypesetJob(rendered.html, tuple(templates.roots),
+                                 {c.url: c.svg or "" for c in rendered.charts.values()}, created=job.created)
+        document = lay_out(typeset_job, self._reuse)
+        return typeset_job, document, [w.problem(self.root).format() for w in report.warnings]
 
     def _rasterise(self, pdf: bytes) -> list[bytes]:
         import pypdfium2 as pdfium
@@ -156,8 +147,8 @@ class Previewer:
         import watchfiles
 
         paths = [str(self.root / d) for d in ("briefs", "data", "templates") if (self.root / d).is_dir()]
-        if self.overlay:
-            paths.append(str(self.overlay))
+        if self.request.overlay:
+            paths.append(str(self.request.overlay))
         for _changes in watchfiles.watch(*paths, stop_event=stop, debounce=50, step=10, rust_timeout=200):
             for audience in list(self.editions):
                 self.build(audience)
@@ -247,7 +238,8 @@ def make_handler(previewer: Previewer, audiences: list[str]) -> type[BaseHTTPReq
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", cache)
             self.end_headers()
-            self.wfile.write(body)
+            with suppress(BrokenPipeError, ConnectionResetError):  # the browser went away: its choice
+                self.wfile.write(body)
 
         def _edition(self, query: dict[str, list[str]]) -> tuple[str, Edition] | None:
             audience = query.get("audience", [audiences[0]])[0]
@@ -257,7 +249,19 @@ def make_handler(previewer: Previewer, audiences: list[str]) -> type[BaseHTTPReq
             edition = previewer.editions.get(audience) or previewer.build(audience)
             return audience, edition
 
+        def _from_this_machine(self) -> bool:
+            # DNS rebinding: a web page elsewhere may reach 127.0.0.1 under its own host name.
+            # Only the names the preview is served under are answered, and no other origin.
+            port = self.server.server_address[1]  # type: ignore[index]
+            allowed = {f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]")}
+            origin = self.headers.get("Origin")
+            return self.headers.get("Host") in allowed and origin in (None, *(f"http://{a}" for a in allowed))
+
         def do_GET(self) -> None:
+            if not self._from_this_machine():
+                self._send(b"forbidden: the preview answers only http://127.0.0.1 on its own port", "text/plain",
+                           HTTPStatus.FORBIDDEN)
+                return
             url = urlsplit(self.path)
             query = parse_qs(url.query)
             if url.path == "/":
@@ -323,30 +327,29 @@ def make_handler(previewer: Previewer, audiences: list[str]) -> type[BaseHTTPReq
     return Handler
 
 
-def serve(root: Path, brief_id: str | None, audience: str, port: int, overlay: Path | None = None,
+def serve(request: BuildRequest, port: int, say: Callable[[str], None],
           stop: threading.Event | None = None) -> None:
-    """Serve the preview on 127.0.0.1:*port* (0 picks a free port) until *stop* is set or Ctrl-C."""
-    import click
-
-    previewer = Previewer(root, brief_id, overlay)
+    """Serve the preview on 127.0.0.1:*port* (0 picks a free port) until *stop* is set or Ctrl-C;
+    *say* prints a line in the terminal."""
+    previewer = Previewer(request, say)
     audiences = previewer.audiences()
-    if audience in audiences:
-        audiences.remove(audience)
-        audiences.insert(0, audience)
+    if request.audience in audiences:
+        audiences.remove(request.audience)
+        audiences.insert(0, request.audience)
     previewer.build(audiences[0])
     server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(previewer, audiences))
     server.daemon_threads = True
     stop = stop or threading.Event()
     watcher = threading.Thread(target=previewer.watch, args=(stop,), daemon=True)
     watcher.start()
-    click.echo(f"preview at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", err=True)
+    say(f"preview at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         while not stop.wait(0.2):
             pass
     except KeyboardInterrupt:
-        click.echo("stopped", err=True)
+        say("stopped")
     finally:
         stop.set()
         server.stopping = True  # type: ignore[attr-defined]

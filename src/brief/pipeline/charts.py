@@ -8,7 +8,7 @@ Altair is imported here and nowhere else; the chart worker needs only :mod:`brie
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from brief.errors import ChartError
 from brief.model.schema import ChartSpec
 from brief.model.units import UNITS
 from brief.pipeline.citations import source_line
-from brief.pipeline.draw import VL_VERSION, draw_specs, register_fonts
+from brief.pipeline.draw import DrawJob, draw_specs, export_spec
 from brief.pipeline.resolve import Job, ResolvedFigure
 from brief.workspace.brand import Brand
 
@@ -206,13 +206,6 @@ def _font_dirs(brand: Brand) -> list[Path]:
     return sorted({f.parent for f in brand.font_files()})
 
 
-def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand) -> RenderedChart:
-    """Build one chart with Altair and render it to SVG with vl-convert (or take it from
-    the chart cache, without importing either)."""
-    charts, todo = _plan([(chart_id, spec)], job, brand)
-    return with_svgs(charts, todo.draw())[chart_id]
-
-
 def _key(spec: ChartSpec, rows: list[Row], brand: Brand) -> str:
     from brief.publish import cache
 
@@ -225,58 +218,66 @@ def _width(spec: ChartSpec) -> int:
 
 
 @dataclass(frozen=True)
-class ChartsToDraw:
-    """The charts of one build that the chart cache does not have, by cache key."""
+class ChartPlan:
+    """Every chart one build places (an SVG where the cache had it), and those still to draw,
+    by cache key, with what drawing them needs."""
 
-    charts: dict[str, tuple[str, ChartSpec, list[Row], Brand]]
-    fonts: list[Path]
+    charts: dict[str, RenderedChart]
+    to_draw: dict[str, tuple[str, ChartSpec, list[Row], Brand]]
+    fonts: tuple[Path, ...]
     brief_path: Path
 
-    def __bool__(self) -> bool:
-        return bool(self.charts)
-
-    def draw(self, engine: Any = None, drawn: dict[str, str] | None = None) -> dict[str, str]:
-        """Each chart's SVG by cache key, built with Altair here and drawn by vl-convert in
-        *engine* (a chart worker) if given, else here too; stored in the chart cache.
-        Charts in *drawn* (key to SVG, from another build of the same run) are not drawn again."""
-        return self.start(engine, drawn)()
-
-    def start(self, engine: Any = None, drawn: dict[str, str] | None = None) -> Callable[[], dict[str, str]]:
-        """:meth:`draw`, handed to *engine* without waiting: the specs are built here now, and
-        the function returned waits for the SVGs."""
-        from brief.publish import cache
-        from brief.runtime.workers import run_later
-
-        drawn = drawn or {}
-        todo = {key: chart for key, chart in self.charts.items() if key not in drawn}
-        svgs = {key: drawn[key] for key in self.charts if key in drawn}
-        if not todo:
-            return lambda: svgs
-        specs = [(chart_id, _vega_lite(spec, rows, brand, _width(spec)))
-                 for chart_id, spec, rows, brand in todo.values()]
-        waiting = run_later(engine, draw_specs, specs, self.fonts, self.brief_path)
-
-        def finished() -> dict[str, str]:
-            for key, svg in zip(todo, waiting(), strict=True):
-                cache.put("charts", key, svg)
-                svgs[key] = svg
-            return svgs
-
-        return finished
+    def draw_job(self, drawn: Mapping[str, str] | None = None) -> DrawJob:
+        """The Vega-Lite specs (built with Altair) of the charts still to draw, except those in
+        *drawn* (by cache key: drawn for another build of the same run)."""
+        specs = tuple((chart_id, _vega_lite(spec, rows, brand, _width(spec)))
+                      for key, (chart_id, spec, rows, brand) in self.to_draw.items() if key not in (drawn or {}))
+        return DrawJob(specs, self.fonts, self.brief_path)
 
 
-def with_svgs(charts: dict[str, RenderedChart], svgs: dict[str, str]) -> dict[str, RenderedChart]:
-    """*charts* with the SVGs (by cache key) of those not drawn before."""
+def plan_charts(job: Job, brand: Brand, cache_folder: Path | None) -> ChartPlan:
+    """Every chart the job's audience places, with its SVG where the chart cache in
+    *cache_folder* has it; :func:`draw_charts` draws the rest."""
+    specs = job.brief.charts
+    for chart_id in job.audience.charts:
+        if chart_id not in specs:
+            raise ChartError(f"audience {job.audience_name!r} lists unknown chart {chart_id!r}",
+                             job.brief_path, hint=f"charts in this brief: {', '.join(specs) or 'none'}")
+    return _plan([(c, specs[c]) for c in job.audience.charts], job, brand, cache_folder)
+
+
+def draw_charts(plan: ChartPlan, draw: Callable[[DrawJob], list[str]],
+                cache_folder: Path | None) -> dict[str, RenderedChart]:
+    """The plan's charts, each with its SVG: those not cached are drawn by *draw* (vl-convert,
+    here or in a worker process) and stored in the cache."""
+    from brief.publish import cache
+
+    if not plan.to_draw:
+        return plan.charts
+    job = plan.draw_job()
+    svgs = dict(zip(plan.to_draw, draw(job), strict=True))
+    for key, svg in svgs.items():
+        cache.put(cache_folder, key, svg)
     return {chart_id: chart if chart.svg is not None else replace(chart, svg=svgs[chart.key])
-            for chart_id, chart in charts.items()}
+            for chart_id, chart in plan.charts.items()}
 
 
-def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand) -> tuple[dict[str, RenderedChart], ChartsToDraw]:
+def render_charts(job: Job, brand: Brand, cache_folder: Path | None = None) -> dict[str, RenderedChart]:
+    """Every chart the job's audience places, drawn here (or taken from the cache)."""
+    return draw_charts(plan_charts(job, brand, cache_folder), draw_specs, cache_folder)
+
+
+def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand) -> RenderedChart:
+    """One chart, drawn here."""
+    return draw_charts(_plan([(chart_id, spec)], job, brand, None), draw_specs, None)[chart_id]
+
+
+def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_folder: Path | None) -> ChartPlan:
     from brief.publish import cache
 
     rows_of = {chart_id: chart_rows(spec, job.figures, brand) for chart_id, spec in charts}
     keys = {chart_id: _key(spec, rows_of[chart_id], brand) for chart_id, spec in charts}
-    svgs = {key: svg for key in keys.values() if (svg := cache.get("charts", key)) is not None}
+    svgs = {key: svg for key in keys.values() if (svg := cache.get(cache_folder, key)) is not None}
     missing = {keys[c]: (c, spec, rows_of[c], brand) for c, spec in charts if keys[c] not in svgs}
     out = {}
     for chart_id, spec in charts:
@@ -286,7 +287,7 @@ def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand) -> tuple[
                                       alt=alt_text(spec, rows_of[chart_id]), svg=svgs.get(keys[chart_id]),
                                       width=spec.width, figures=figures, key=keys[chart_id],
                                       size=(_width(spec), spec.height))
-    return out, ChartsToDraw(missing, _font_dirs(brand), job.brief_path)
+    return ChartPlan(out, missing, tuple(_font_dirs(brand)), job.brief_path)
 
 
 def _vega_lite(spec: ChartSpec, rows: list[Row], brand: Brand, width: int, validate: bool = False) -> dict[str, Any]:
@@ -315,9 +316,7 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
     *fmt* is ``svg`` or ``png`` (at *scale* times its size in CSS pixels).
     """
     import altair as alt
-    import vl_convert as vlc
 
-    register_fonts(_font_dirs(brand))
     rows = chart_rows(spec, job.figures, brand)
     figures = list(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
     font = _css_family(brand.typography.headings.family)
@@ -331,28 +330,4 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
     ).encode(text="text:N").properties(width=FULL_WIDTH_PX, height=14)
     chart = alt.vconcat(body, source, spacing=10).properties(
         title=title, background="white", padding=14).configure(**{**_theme(brand), "background": "white"})
-    spec_dict = chart.to_dict(validate=True)
-    try:
-        if fmt == "png":
-            return bytes(vlc.vegalite_to_png(spec_dict, vl_version=VL_VERSION, scale=scale, allowed_base_urls=[]))
-        return str(vlc.vegalite_to_svg(spec_dict, vl_version=VL_VERSION, allowed_base_urls=[])).encode("utf-8")
-    except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
-        raise ChartError(f"chart {chart_id!r} failed to export: {exc}", job.brief_path) from exc
-
-
-def plan_charts(job: Job, brand: Brand) -> tuple[dict[str, RenderedChart], ChartsToDraw]:
-    """Every chart the job's audience places, with its SVG where the chart cache has it, and
-    the charts still to draw (their SVG is None until :func:`with_svgs` adds it)."""
-    charts = job.brief.charts
-    for chart_id in job.audience.charts:
-        if chart_id not in charts:
-            raise ChartError(f"audience {job.audience_name!r} lists unknown chart {chart_id!r}",
-                             job.brief_path, hint=f"charts in this brief: {', '.join(charts) or 'none'}")
-    return _plan([(c, charts[c]) for c in job.audience.charts], job, brand)
-
-
-def render_charts(job: Job, brand: Brand, engine: Any = None) -> dict[str, RenderedChart]:
-    """Every chart the job's audience places, with its SVG; charts not in the cache are
-    drawn by *engine* (a chart worker) if given, else in this process."""
-    charts, todo = plan_charts(job, brand)
-    return with_svgs(charts, todo.draw(engine)) if todo else charts
+    return export_spec(chart_id, chart.to_dict(validate=True), _font_dirs(brand), job.brief_path, fmt, scale)

@@ -15,7 +15,8 @@ from pathlib import Path
 import jinja2
 from jinja2 import nodes
 
-from brief.errors import BriefError, BriefWarning, DataError, TemplateError, WorkspaceError
+from brief.errors import BriefError, BriefWarning, CheckFailed, DataError, TemplateError, WorkspaceError
+from brief.model.request import BuildRequest
 from brief.model.schema import Brief
 from brief.model.units import format_value
 from brief.workspace.load import Workspace, load_workspace, nearest
@@ -71,6 +72,15 @@ def check(root: Path, brief_id: str | None = None, audiences: list[str] | None =
     _check_conflicts(ws, report)
     for brief in briefs:
         _check_freshness(ws, brief, report)
+    return report
+
+
+def checked_for(request: BuildRequest) -> Report:
+    """The check a build runs first, of what it builds: its report when nothing stops the
+    build, else :class:`CheckFailed` with every problem."""
+    report = check(request.root, request.brief, [request.audience], request.overlay)
+    if report.errors or (request.strict and report.warnings):
+        raise CheckFailed(report.sorted())
     return report
 
 

@@ -1,12 +1,13 @@
-"""The chart engine: vl-convert draws Vega-Lite specs to SVG.
+"""Stage 3b, draw: vl-convert draws Vega-Lite specs to SVG.
 
-This is all the chart worker runs, so it imports nothing but vl-convert and our errors:
-the worker starts the engine while the build is still loading the workspace, and every
-import here would delay it.
+vl-convert is imported here and nowhere else. This is all a chart worker process runs, so it
+imports nothing but vl-convert and our errors: the worker starts the engine while the build
+is still loading the workspace, and every import here would delay it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,10 @@ VL_VERSION = "v6_4"
 _fonts_registered: dict[Path, frozenset[tuple[str, int]]] = {}
 
 
-def register_fonts(font_dirs: list[Path]) -> None:
+def register_fonts(font_dirs: tuple[Path, ...] | list[Path]) -> None:
     """Give vl-convert the brand's font folders: it measures label text with its own font
     lookup, and must measure it as the PDF will print it. A folder is read again only when
-    its files have changed (a warm typesetter or the preview outlives a font being added)."""
+    its files have changed (the preview outlives a font being added)."""
     import vl_convert as vlc
 
     for folder in font_dirs:
@@ -32,14 +33,24 @@ def register_fonts(font_dirs: list[Path]) -> None:
             _fonts_registered[folder] = files
 
 
-def draw_specs(specs: list[tuple[str, dict[str, Any]]], font_dirs: list[Path], brief_path: Path) -> list[str]:
-    """The SVG of each ``(chart id, Vega-Lite spec)``, in order, drawn by vl-convert with
-    the fonts in *font_dirs* (the chart worker's job; also run in-process)."""
+@dataclass(frozen=True)
+class DrawJob:
+    """Charts to draw: ``(chart id, Vega-Lite spec)`` pairs, the brand's font folders, and the
+    brief file an error names."""
+
+    specs: tuple[tuple[str, dict[str, Any]], ...]
+    font_dirs: tuple[Path, ...]
+    brief_path: Path
+
+
+def draw_specs(job: DrawJob) -> list[str]:
+    """The SVG of each spec of *job*, in order (run here or in a chart worker)."""
     import vl_convert as vlc
 
-    register_fonts(font_dirs)
+    register_fonts(job.font_dirs)
     svgs = []
-    for chart_id, spec in specs:
+    brief_path = job.brief_path
+    for chart_id, spec in job.specs:
         try:
             svgs.append(str(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION, allowed_base_urls=[])))
         except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
@@ -52,3 +63,17 @@ def warm_up() -> None:
     import vl_convert as vlc
 
     vlc.vegalite_to_svg({"mark": "point"}, vl_version=VL_VERSION, allowed_base_urls=[])
+
+
+def export_spec(chart_id: str, spec: dict[str, Any], font_dirs: list[Path], brief_path: Path, fmt: str,
+                scale: float) -> bytes:
+    """One chart for slides, as SVG or as PNG at *scale* times its size."""
+    import vl_convert as vlc
+
+    register_fonts(font_dirs)
+    try:
+        if fmt == "png":
+            return bytes(vlc.vegalite_to_png(spec, vl_version=VL_VERSION, scale=scale, allowed_base_urls=[]))
+        return str(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION, allowed_base_urls=[])).encode("utf-8")
+    except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
+        raise ChartError(f"chart {chart_id!r} failed to export: {exc}", brief_path) from exc

@@ -48,6 +48,7 @@ class Rendered:
     notes: list[Note]
     figures_used: list[str]
     charts_placed: list[str]
+    charts: dict[str, RenderedChart]
 
 
 def _markdown() -> MarkdownIt:
@@ -295,4 +296,4 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
                                           "brand_css": Markup(brand.css()), "stylesheets": stylesheets},
                             search_path)
     return Rendered(html=html, notes=ctx.notes.notes, figures_used=list(dict.fromkeys(ctx.figures_used)),
-                    charts_placed=ctx.charts_placed)
+                    charts_placed=ctx.charts_placed, charts=charts)

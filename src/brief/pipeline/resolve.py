@@ -7,7 +7,6 @@ typed; each resolved figure knows the base figures, and so the sources, behind i
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,22 +136,17 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
                           a.bases + b.bases, derivation)
 
 
-def build_time(brief_date: dt.date) -> dt.datetime:
-    """The date a document records: SOURCE_DATE_EPOCH when set, else the brief's own date.
-
-    Never the clock: two builds of the same inputs must be byte-identical.
+def build_time(brief_date: dt.date, source_date: dt.datetime | None = None) -> dt.datetime:
+    """The date a document records: *source_date* (``SOURCE_DATE_EPOCH``) when given, else
+    the brief's own date. Never the clock: two builds of the same inputs must be byte-identical.
     """
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-        except (ValueError, OverflowError):
-            raise WorkspaceError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds",
-                                 hint="unset it or set it to an integer, e.g. $(git log -1 --format=%ct)") from None
+    if source_date is not None:
+        return source_date
     return dt.datetime(brief_date.year, brief_date.month, brief_date.day, tzinfo=dt.UTC)
 
 
-def resolve(ws: Workspace, brief_id: str | None, audience_name: str) -> Job:
+def resolve(ws: Workspace, brief_id: str | None, audience_name: str,
+            source_date: dt.datetime | None = None) -> Job:
     """Select the brief and audience for one build and resolve its figures."""
     brief = pick_brief(ws, brief_id)
     if audience_name not in brief.audiences:
@@ -161,4 +155,4 @@ def resolve(ws: Workspace, brief_id: str | None, audience_name: str) -> Job:
                              hint=f"choose from: {', '.join(brief.audiences)}")
     return Job(brief=brief, brief_path=ws.origin("brief", brief.id).path, audience_name=audience_name,
                audience=brief.audiences[audience_name], figures=resolve_figures(ws),
-               sources=ws.sources, root=ws.root, created=build_time(brief.date))
+               sources=ws.sources, root=ws.root, created=build_time(brief.date, source_date))

@@ -10,10 +10,9 @@ import contextlib
 import datetime as dt
 import io
 import logging
-import re
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,34 +64,7 @@ def import_weasyprint() -> Any:
     return weasyprint
 
 
-@dataclass(frozen=True)
-class ChartImage:
-    """A chart as the typesetter places it: its size in CSS pixels, and its SVG once drawn.
-
-    Layout needs only the size, so a brief is laid out while its charts are drawn, with a
-    blank of the same size in each chart's place; the drawing goes in before the pages are."""
-
-    width: int
-    height: int
-    svg: str | None = None
-
-    def body(self) -> bytes:
-        """The SVG, or the blank that stands in for it until it is drawn."""
-        if self.svg is not None:
-            return self.svg.encode("utf-8")
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
-                f'viewBox="0 0 {self.width} {self.height}"/>').encode()
-
-
-_SVG_SIZE = re.compile(r'<svg\b[^>]*?\swidth="([\d.]+)"[^>]*?\sheight="([\d.]+)"')
-
-
-def _drawn_size(svg: str) -> tuple[float, float] | None:
-    found = _SVG_SIZE.search(svg)
-    return (float(found.group(1)), float(found.group(2))) if found else None
-
-
-def confined_fetcher(allowed_roots: list[Path], charts: dict[str, ChartImage] | None = None) -> Any:
+def confined_fetcher(allowed_roots: list[Path], charts: Mapping[str, str] | None = None) -> Any:
     import_weasyprint()
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -106,7 +78,7 @@ def confined_fetcher(allowed_roots: list[Path], charts: dict[str, ChartImage] | 
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url in images:
-                return URLFetcherResponse(url, images[url].body(), {"Content-Type": "image/svg+xml"})
+                return URLFetcherResponse(url, images[url].encode("utf-8"), {"Content-Type": "image/svg+xml"})
             if url.startswith("data:"):
                 return super().fetch(url, headers)
             if url.startswith("file://"):
@@ -140,7 +112,8 @@ class Attached:
     relationship: str = "Data"
 
 
-STANDARDS = {"ua-1": "pdf/ua-1", "a-3b": "pdf/a-3b", "none": None}
+# The PDF variant WeasyPrint writes for each of our --pdf-standard names.
+VARIANTS = {"ua-1": "pdf/ua-1", "a-3b": "pdf/a-3b", "none": None}
 
 
 def warm_up() -> None:
@@ -150,46 +123,81 @@ def warm_up() -> None:
     weasyprint.HTML(string="<p>brief</p>").render().write_pdf()
 
 
-def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1",
-            allowed: list[Path] | None = None, attachments: list[Attached] | None = None,
-            created: dt.datetime | None = None, charts: dict[str, ChartImage] | None = None,
-            late: Callable[[], dict[str, str] | None] | None = None) -> Typeset:
-    """Lay out *html* (relative URLs resolve in *base_dir*) and return the PDF bytes.
+@dataclass(frozen=True)
+class TypesetJob:
+    """Everything the typesetter needs, as plain data (it may cross to a worker process):
+    the HTML, the folders its files may come from (the first resolves relative URLs), the
+    charts' SVGs by URL, the PDF variant, attachments and the date the PDF records."""
 
-    Only files under *base_dir* (and the *allowed* folders) may be fetched, and the *charts*
-    (by URL). Charts without an SVG are laid out by their size; *late* then waits for their
-    SVGs (by URL), or None if they will never come, before the pages are drawn.
-    """
+    html: str
+    roots: tuple[Path, ...]
+    charts: Mapping[str, str]
+    variant: str | None = "pdf/ua-1"
+    attachments: tuple[Attached, ...] = ()
+    created: dt.datetime | None = None
+
+
+@dataclass
+class Reuse:
+    """What a long-lived process (the preview) keeps between layouts: parsed fonts and images."""
+
+    font_config: Any = None
+    images: dict[str, Any] = field(default_factory=dict)
+
+
+def typeset(job: TypesetJob) -> Typeset:
+    """Lay out *job*'s HTML and write the PDF (stage 5, run here or in a typesetter worker)."""
+    document = lay_out(job)
+    return Typeset(pdf=write_pdf(document, job), pages=len(document.pages))
+
+
+def lay_out(job: TypesetJob, reuse: Reuse | None = None) -> Any:
+    """The laid-out WeasyPrint document of *job*; only the job's roots and charts may be fetched."""
     weasyprint = import_weasyprint()
+    options: dict[str, Any] = {}
+    if reuse is not None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        reuse.font_config = reuse.font_config or FontConfiguration()
+        if len(reuse.images) > 64:  # each edit of a chart adds one; start again past any brief's needs
+            reuse.images.clear()
+        options = {"font_config": reuse.font_config, "cache": reuse.images}
+    fetcher = confined_fetcher(list(job.roots), job.charts)()
+    with _weasyprint_errors():
+        return weasyprint.HTML(string=job.html, base_url=job.roots[0].resolve().as_uri() + "/",
+                               url_fetcher=fetcher).render(**options)
+
+
+def write_pdf(document: Any, job: TypesetJob, variant: str | bool | None = True) -> bytes:
+    """The PDF of a laid-out *document*: as the job asks (*variant* True), or untagged and
+    uncompressed for drawing on screen (False), or with another PDF *variant*."""
+    weasyprint = import_weasyprint()
+    chosen = job.variant if variant is True else None if variant is False else variant
+    # Attachment objects are single-use and default their dates to "now": make them fresh
+    # for each PDF, dated like the document.
+    embedded = [weasyprint.Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
+                                      relationship=a.relationship, created=job.created, modified=job.created)
+                for a in job.attachments] if variant is True else []
+    with _weasyprint_errors():
+        return bytes(document.write_pdf(pdf_variant=chosen, uncompressed_pdf=variant is False,
+                                        attachments=embedded))
+
+
+@contextlib.contextmanager
+def _weasyprint_errors() -> Iterator[None]:
+    # WeasyPrint reports a refused or failed fetch in its log and goes on without the file:
+    # for us that is an error, like an exception from inside WeasyPrint.
     from weasyprint.urls import FatalURLFetchingError
 
-    charts = dict(charts or {})
-    waiting = [url for url, chart in charts.items() if chart.svg is None]
     handler = _Collect()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     try:
-        images: dict[str, Any] = {}
-        document = _lay_out(weasyprint, html, base_dir, allowed, charts, images)
-        if waiting:
-            drawn = late() if late is not None else None
-            if drawn is None:
-                raise TypesetError("the charts were not drawn, so the brief was not typeset")
-            charts.update({url: replace(charts[url], svg=drawn[url]) for url in waiting})
-            if not _put_in(images, {url: charts[url] for url in waiting}):
-                document = _lay_out(weasyprint, html, base_dir, allowed, charts, {})
-        # Attachment objects are single-use and default their dates to "now": make them
-        # fresh for each build, dated like the document.
-        embedded = [weasyprint.Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
-                                          relationship=a.relationship, created=created, modified=created)
-                    for a in attachments or []]
-        pdf = document.write_pdf(pdf_variant=pdf_variant, uncompressed_pdf=False, attachments=embedded)
+        yield
     except FatalURLFetchingError as exc:
-        # Raised by our fetcher for anything outside the templates folder.
-        raise TypesetError(str(exc),
-                           hint="templates may only use files inside the templates folder") from None
-    except (BriefError, EOFError):
-        raise  # ours (a chart that could not be drawn), or the build that was to send them went away
+        raise TypesetError(str(exc), hint="templates may only use files inside the templates folder") from None
+    except BriefError:
+        raise
     except Exception as exc:
         raise TypesetError(f"WeasyPrint could not typeset the brief: {exc}") from exc
     finally:
@@ -197,35 +205,3 @@ def typeset(html: str, base_dir: Path, pdf_variant: str | None = "pdf/ua-1",
     refused = [m for m in handler.messages if "refused to fetch" in m or "Failed to load" in m]
     if refused:
         raise TypesetError(refused[0], hint="templates may only use files inside the templates folder")
-    return Typeset(pdf=pdf, pages=len(document.pages))
-
-
-def _lay_out(weasyprint: Any, html: str, base_dir: Path, allowed: list[Path] | None,
-             charts: dict[str, ChartImage], images: dict[str, Any]) -> Any:
-    fetcher = confined_fetcher([base_dir, *(allowed or [])], charts)()
-    return weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/",
-                           url_fetcher=fetcher).render(cache=images)
-
-
-def _put_in(images: dict[str, Any], drawn: dict[str, ChartImage]) -> bool:
-    """Put each drawn chart in place of the blank it was laid out with; False if that
-    cannot be done exactly (a drawing of another size, or a WeasyPrint whose images work
-    differently), and the brief must be laid out again."""
-    from weasyprint.images import ElementTree, SVGImage
-
-    for url, chart in drawn.items():
-        image = images.get(url)
-        if (not isinstance(image, SVGImage) or chart.svg is None
-                or _drawn_size(chart.svg) != (chart.width, chart.height)):
-            return False
-    try:
-        # Built as WeasyPrint builds it from a fetched SVG, with the layout's own context
-        # (its fonts), then put in the blank's place: the pages are drawn exactly as if the
-        # SVG had been there all along.
-        fresh = {url: SVGImage(ElementTree.fromstring((chart.svg or "").encode("utf-8")), images[url]._base_url,
-                               images[url]._url_fetcher, images[url]._context) for url, chart in drawn.items()}
-    except (TypeError, AttributeError, ElementTree.ParseError):
-        return False
-    for url, image in fresh.items():
-        images[url].__dict__.update(image.__dict__)
-    return True

@@ -11,22 +11,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from brief.errors import BriefError
 from brief.publish.atomic import write_atomic
-
-
-def cache_dir() -> Path:
-    """``$BRIEF_CACHE_DIR``, else ``$XDG_CACHE_HOME/brief``, else ``~/.cache/brief``."""
-    explicit = os.environ.get("BRIEF_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "brief"
 
 
 @cache
@@ -63,25 +53,26 @@ def chart_key(payload: dict[str, Any], font_files: list[Path]) -> str:
     return h.hexdigest()
 
 
-def is_empty(kind: str) -> bool:
-    """True when nothing of *kind* has been cached yet (a first build on this machine)."""
+def is_empty(folder: Path | None) -> bool:
+    """True when nothing has been cached in *folder* yet (a first build on this machine)."""
     try:
-        return not any((cache_dir() / kind).iterdir())
+        return folder is None or not any(folder.iterdir())
     except OSError:
         return True
 
 
-def get(kind: str, key: str) -> str | None:
-    """The cached text for *key*, or None."""
-    path = cache_dir() / kind / key[:2] / f"{key}.svg"
+def get(folder: Path | None, key: str) -> str | None:
+    """The text cached in *folder* under *key*, or None (also when there is no cache)."""
+    if folder is None:
+        return None
     try:
-        return path.read_text(encoding="utf-8")
+        return (folder / key[:2] / f"{key}.svg").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
 
-def put(kind: str, key: str, text: str) -> None:
-    """Store *text* under *key*; a cache that cannot be written is not an error."""
-    path = cache_dir() / kind / key[:2] / f"{key}.svg"
-    with contextlib.suppress(BriefError):
-        write_atomic(path, text.encode("utf-8"))
+def put(folder: Path | None, key: str, text: str) -> None:
+    """Store *text* in *folder* under *key*; a cache that cannot be written is not an error."""
+    if folder is not None:
+        with contextlib.suppress(BriefError):
+            write_atomic(folder / key[:2] / f"{key}.svg", text.encode("utf-8"))

@@ -9,10 +9,8 @@ audience, the PDF standard, a digest of every input file and the versions of the
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
 import hashlib
-import io
 import json
 import os
 import re
@@ -20,13 +18,10 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from brief.errors import WorkspaceError
 from brief.publish.atomic import write_atomic
-
-if TYPE_CHECKING:  # this module stays light: a no-op build must not import the pipeline
-    from brief.pipeline.resolve import Job
 
 INPUT_FOLDERS = ("briefs", "data", "templates")
 TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
@@ -91,32 +86,6 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
-def figures_csv(job: Job, figure_ids: list[str]) -> bytes:
-    """The figures a document prints, one row each, with value, unit, date and source."""
-    from brief.pipeline.citations import short_title
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "label", "value", "unit", "printed_as", "as_of", "source_id", "source",
-                     "locator", "url", "calculation"])
-    for fid in figure_ids:
-        fig = job.figures[fid]
-        bases = [b for b in fig.bases if b.source]
-        writer.writerow([
-            fid, fig.label, repr(fig.value) if isinstance(fig.value, float) else str(fig.value), fig.unit,
-            fig.text(), fig.as_of, "; ".join(b.source or "" for b in bases),
-            "; ".join(short_title(job.sources[b.source]) for b in bases if b.source),
-            "; ".join(b.locator or "" for b in bases),
-            "; ".join(job.sources[b.source].URL or "" for b in bases if b.source),
-            fig.derivation or ""])
-    return out.getvalue().encode("utf-8")
-
-
-def created_marker() -> str:
-    """What, besides the inputs, sets the date a PDF records: SOURCE_DATE_EPOCH, if any."""
-    return os.environ.get("SOURCE_DATE_EPOCH", "")
-
-
 @dataclass(frozen=True)
 class Record:
     """What a build was made from (everything in a manifest entry but the output's own hash)."""
@@ -165,7 +134,7 @@ def update_manifest(out_dir: Path, pdf: Path, pages: int, record: Record) -> Pat
 
 
 def up_to_date(root: Path, brief_id: str | None, audience: str, overlay: Path | None,
-               standard: str) -> tuple[Path, int] | None:
+               standard: str, source_date_epoch: str = "") -> tuple[Path, int] | None:
     """``(pdf, pages)`` when the PDF in out/ was built from exactly the current inputs, with
     the same standard and tools, and is intact; else None. Reads files only: no pipeline."""
     if brief_id is None:
@@ -184,7 +153,7 @@ def up_to_date(root: Path, brief_id: str | None, audience: str, overlay: Path | 
     if not isinstance(entry, dict):
         return None
     same = (entry.get("standard") == standard
-            and entry.get("source_date_epoch", "") == created_marker()
+            and entry.get("source_date_epoch", "") == source_date_epoch
             and entry.get("versions") == tool_versions()
             and entry.get("inputs_sha256") == inputs_digest(file_digests(root, overlay))
             and entry.get("sha256") == hashlib.sha256(pdf.read_bytes()).hexdigest())

@@ -1,23 +1,30 @@
-"""Several builds at once: each is checked and rendered here, in turn, and handed to a
-typesetter worker, one per core; the charts are drawn while the typesetters lay out.
-Failures are reported, not fatal to the rest.
+"""Several builds at once (``--all``): each is :func:`brief.pipeline.build.build`, run on a
+thread of this process, with the typesetting spread over a pool of worker processes, one per
+core. Failures are reported, not fatal to the rest.
 
-Layout is most of a build and the only stage worth spreading over cores: charts are
-shared (one chart engine, one cache) and checking is fast. The longest brief (by page
-budget) gets a typesetter of its own, and charts are drawn in the order the typesetters
-will need them.
+Layout is most of a build and the only stage worth spreading over cores: checking and
+rendering are quick, and a chart that two briefs share is drawn once (:class:`DrawnOnce`).
+The longest brief (by page budget) starts first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import suppress
-from dataclasses import dataclass, field
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from brief.errors import BriefError, WorkspaceError
+from brief.errors import BriefError, Problem, WorkspaceError
+from brief.model.request import BuildRequest
+from brief.model.results import BuildResult
+from brief.pipeline.build import Engines, build
+from brief.pipeline.draw import DrawJob
 from brief.pipeline.resolve import pick_brief
-from brief.runtime.workers import Later, Worker
+from brief.runtime.engines import chart_worker_pays, started
 from brief.workspace.load import load_workspace
 
 
@@ -38,15 +45,11 @@ class Target:
 
 @dataclass
 class Outcome:
-    """What one build produced, as plain values for the CLI to report."""
+    """What one build produced (its result), or the problems that stopped it."""
 
     target: Target
-    path: Path | None = None
-    pages: int = 0
-    seconds: float = 0.0
-    page_budget: int = 0
-    warning_lines: list[str] = field(default_factory=list)
-    error_lines: list[str] = field(default_factory=list)
+    result: BuildResult | None = None
+    problems: list[Problem] = field(default_factory=list)
 
 
 def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: bool,
@@ -66,87 +69,70 @@ def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: 
             for a in (audiences or ["policy"])]
 
 
-def build_many(root: Path, targets: list[Target], overlay: Path | None, strict: bool, standard: str = "ua-1",
-               fmt: str = "pdf", progress: bool = False,
-               running: dict[str, Worker] | None = None) -> Iterator[Outcome]:
-    """Build *targets*, typesetting in parallel on the typesetter workers in *running*
-    (in this process when there are none); yield each outcome as it is written."""
-    from brief.model.results import BuildResult
-    from brief.pipeline.build import Prepared, collect, finish, prepare
-    from brief.pipeline.typeset import typeset
+def run_one(request: BuildRequest, environ: Mapping[str, str]) -> BuildResult:
+    """One build, its heavy stages in worker processes started now (see :mod:`.engines`)."""
+    typesetters = 1 if request.format == "pdf" else 0
+    with started(chart_worker_pays(request.cache_dir), typesetters, environ) as engines:
+        return build(request, engines)
 
-    running = running or {}
-    typesetters = [w for key, w in running.items() if key.startswith("typeset")]
-    # Longest first, each to the typesetter with the least work so far (by page budget, plus
-    # one for what every brief costs): the longest brief gets a typesetter to itself.
-    assigned: dict[Target, Worker] = {}
-    load = {id(w): 0 for w in typesetters}
-    for target in sorted(targets, key=lambda t: -t.page_budget) if typesetters else []:
-        worker = min(typesetters, key=lambda w: load[id(w)])
-        load[id(worker)] += target.page_budget + 1
-        assigned[target] = worker
 
-    def done(target: Target, result: BuildResult) -> Outcome:
-        return Outcome(target, result.path, result.pages, result.seconds, result.page_budget,
-                       [f"warning: {w.format(relative_to=root)}" for w in result.warnings])
-
-    def failed(target: Target, exc: BriefError) -> Outcome:
-        return Outcome(target, error_lines=[f"{p.severity}: {p.format(relative_to=root)}" for p in exc.problems])
+def run_all(request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool,
+            environ: Mapping[str, str]) -> tuple[list[Target], Iterator[Outcome]]:
+    """The builds the options ask for, and their outcomes as each is written; typesetting is
+    spread over one worker per core."""
+    typesetters = min(os.cpu_count() or 1, 4) if request.format == "pdf" else 0
+    with ExitStack() as stack:
+        engines = stack.enter_context(started(chart_worker_pays(request.cache_dir), typesetters, environ))
+        targets = plan(request.root, request.brief, audiences, all_audiences, all_briefs)
+        workers = stack.pop_all()
 
     def outcomes() -> Iterator[Outcome]:
-        engine = running.get("chart")
-        drawn: dict[str, str] = {}  # SVGs by cache key: a chart two briefs share is drawn once
-        handed: list[tuple[Target, Prepared, Worker, Later]] = []
-        for typesetter in typesetters:
-            typesetter.warm()
-        # Every brief goes to its typesetter as soon as it is rendered, longest first, and
-        # is laid out while the charts are drawn: layout needs only their sizes.
-        for target in sorted(targets, key=lambda t: -t.page_budget):
-            try:
-                prepared = prepare(root, target.brief, target.audience, overlay, strict, standard, fmt, engine)
-                if isinstance(prepared, BuildResult):
-                    yield done(target, prepared)
-                elif target in assigned:
-                    later = Later.new()
-                    assigned[target].submit(*prepared.typeset_args(late=later))
-                    handed.append((target, prepared, assigned[target], later))
-                else:
-                    svgs = prepared.todo.draw(engine, drawn)
-                    drawn.update(svgs)
-                    yield done(target, finish(prepared, typeset(*prepared.typeset_args(svgs))))
-            except BriefError as exc:
-                yield failed(target, exc)
-        # Charts in the order they are needed: for each typesetter's first brief, then its
-        # second; the brief with fewer charts to draw first.
-        queued = {id(w): [t for t, _, worker, _ in handed if worker is w] for w in typesetters}
-        chart_errors: dict[Target, BriefError] = {}
-        for target, prepared, worker, later in sorted(
-                handed, key=lambda h: (queued[id(h[2])].index(h[0]), len(set(h[1].todo.charts) - set(drawn)))):
-            try:
-                drawn.update(prepared.todo.draw(engine, drawn))
-                worker.send_later(later, prepared.late_svgs(drawn))
-            except BriefError as exc:
-                worker.send_later(later, None)  # it gives this brief up and goes on to the next
-                chart_errors[target] = exc
-        if engine is not None:
-            engine.close()  # every chart is drawn: free its memory for layout
-        # Each worker answers in the order it was asked.
-        for target, prepared, worker, _ in handed:
-            try:
-                if target in chart_errors:
-                    with suppress(BriefError):
-                        worker.result()  # "not typeset": the chart's own error says why
-                    raise chart_errors[target]
-                yield done(target, finish(prepared, collect(worker, prepared.typeset_args(drawn))))
-            except BriefError as exc:
-                yield failed(target, exc)
+        with workers:
+            yield from build_all(request, targets, engines)
 
-    if not progress:
-        yield from outcomes()
-        return
-    import click  # only for the terminal progress display
+    return targets, outcomes()
 
-    with click.progressbar(length=len(targets), label="Building", file=click.get_text_stream("stderr")) as bar:
-        for outcome in outcomes():
-            bar.update(1)
-            yield outcome
+
+def build_all(request: BuildRequest, targets: list[Target], engines: Engines) -> Iterator[Outcome]:
+    """Build every target (``request`` gives the shared options), longest first; yield each
+    outcome as it is written."""
+    engines = replace(engines, draw=DrawnOnce(engines.draw))
+
+    def one(target: Target) -> Outcome:
+        try:
+            return Outcome(target, build(request.for_audience(target.brief, target.audience), engines))
+        except BriefError as exc:
+            return Outcome(target, problems=[p.problem(request.root) for p in exc.problems])
+
+    ordered = sorted(targets, key=lambda t: -t.page_budget)
+    with ThreadPoolExecutor(max_workers=max(1, len(ordered)), thread_name_prefix="build") as threads:
+        for future in as_completed([threads.submit(one, target) for target in ordered]):
+            yield future.result()
+
+
+class DrawnOnce:
+    """A chart engine for the builds of one run: a chart (the same Vega-Lite spec) that
+    several builds place is drawn once, by whichever asks first; the others wait for it."""
+
+    def __init__(self, draw: Callable[[DrawJob], list[str]]) -> None:
+        self._draw = draw
+        self._lock = threading.Lock()
+        self._svgs: dict[str, Future[str]] = {}
+
+    def __call__(self, job: DrawJob) -> list[str]:
+        keys = [json.dumps(spec, sort_keys=True) for _, spec in job.specs]
+        with self._lock:
+            mine = {key: Future[str]() for key in dict.fromkeys(keys) if key not in self._svgs}
+            self._svgs.update(mine)
+        if mine:
+            first = dict(reversed(list(zip(keys, job.specs, strict=True))))
+            todo = tuple(first[key] for key in mine)
+            try:
+                for key, svg in zip(mine, self._draw(replace(job, specs=todo)), strict=True):
+                    mine[key].set_result(svg)
+            except BaseException as exc:
+                for future in mine.values():
+                    if not future.done():
+                        future.set_exception(exc)
+                raise
+        return [self._svgs[key].result() for key in keys]

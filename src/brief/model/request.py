@@ -1,0 +1,76 @@
+"""What one build is asked to do, as one frozen value.
+
+The command line (or a test, or the preview) makes a :class:`BuildRequest` once; every stage
+reads its options from it. The environment (``SOURCE_DATE_EPOCH``, the cache folder) is read
+here, at the edge, by :meth:`BuildRequest.from_environment`, and never inside a stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from brief.errors import WorkspaceError
+
+Standard = Literal["ua-1", "a-3b", "none"]
+Format = Literal["pdf", "html"]
+STANDARDS: tuple[Standard, ...] = ("ua-1", "a-3b", "none")
+
+# The latest date a PDF may carry (PDF dates have four-digit years).
+_LAST_DATE = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """One brief for one audience: where, which, and how."""
+
+    root: Path
+    brief: str | None = None
+    audience: str = "policy"
+    overlay: Path | None = None
+    strict: bool = False
+    standard: Standard = "ua-1"
+    format: Format = "pdf"
+    # The date the document records instead of the brief's own (reproducible builds).
+    source_date: dt.datetime | None = None
+    # Where drawn charts are kept between builds; None keeps none.
+    cache_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.standard not in STANDARDS:
+            raise WorkspaceError(f"unknown PDF standard {self.standard!r}", hint=f"choose from: {', '.join(STANDARDS)}")
+
+    def for_audience(self, brief: str | None, audience: str) -> BuildRequest:
+        """The same request for another brief and audience (``--all``)."""
+        return replace(self, brief=brief, audience=audience)
+
+    @property
+    def source_date_epoch(self) -> str:
+        """The ``SOURCE_DATE_EPOCH`` this request was made with, as recorded in the manifest."""
+        return str(int(self.source_date.timestamp())) if self.source_date else ""
+
+
+def source_date(epoch: str | None) -> dt.datetime | None:
+    """``SOURCE_DATE_EPOCH`` (seconds since 1970, UTC) as a date, or None when unset."""
+    if not epoch:
+        return None
+    hint = "unset it or set it to whole seconds since 1970, e.g. $(git log -1 --format=%ct)"
+    try:
+        seconds = int(epoch.strip())
+    except ValueError:
+        raise WorkspaceError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a number of seconds", hint=hint) from None
+    if not 0 <= seconds <= _LAST_DATE.timestamp():
+        raise WorkspaceError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a date between 1970 and 9999", hint=hint)
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+
+def cache_dir(environ: Mapping[str, str]) -> Path:
+    """``$BRIEF_CACHE_DIR``, else ``$XDG_CACHE_HOME/brief``, else ``~/.cache/brief``."""
+    explicit = environ.get("BRIEF_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "brief"

@@ -1,0 +1,105 @@
+"""Worker processes for the two heavy stages, so their imports overlap the rest of a build.
+
+A cold build spends a second importing: vl-convert's JavaScript engine (about 0.6 s) and
+WeasyPrint (about 0.5 s). Neither depends on the brief, so ``brief build`` starts a
+single-process :class:`~concurrent.futures.ProcessPoolExecutor` for each at once, and the
+build checks, resolves and renders meanwhile. Work crosses as plain frozen dataclasses
+(:class:`~brief.pipeline.draw.DrawJob`, :class:`~brief.pipeline.typeset.TypesetJob`).
+
+Every worker is shut down and waited for before the command returns: nothing outlives it.
+A worker that dies is replaced by this process, with a warning, so a build never fails
+because a helper process could not start.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from brief.pipeline.build import Engines
+from brief.pipeline.draw import DrawJob, draw_specs
+from brief.pipeline.draw import warm_up as warm_charts
+from brief.pipeline.typeset import Typeset, TypesetJob, typeset
+from brief.pipeline.typeset import warm_up as warm_typesetter
+from brief.runtime import worker
+
+T = TypeVar("T")
+_log = logging.getLogger("brief")
+
+
+@dataclass
+class _Pool:
+    """One worker process for one stage; *local* runs the stage here if the worker dies."""
+
+    name: str
+    executor: ProcessPoolExecutor
+    warm_up: Callable[[], None]
+    copies: int = 1
+    warmed: list[Future[None]] | None = None
+
+    def warm(self) -> None:
+        """Have every process of the pool import its library now (once)."""
+        if self.warmed is None:
+            self.warmed = [self.executor.submit(self.warm_up) for _ in range(self.copies)]
+
+    def run(self, function: Callable[[Any], T], job: Any) -> T:
+        try:
+            return self.executor.submit(function, job).result()
+        except BrokenProcessPool:
+            _log.warning("warning: the %s worker stopped unexpectedly; continuing in this process "
+                         "(BRIEF_WORKERS=0 runs everything in one process)", self.name)
+        return function(job)
+
+
+def worth_a_worker(module: str, environ: Mapping[str, str]) -> bool:
+    """A worker pays off only if this process has not imported *module* already."""
+    return module not in sys.modules and environ.get("BRIEF_WORKERS", "1") != "0"
+
+
+@contextmanager
+def started(charts: bool, typesetters: int, environ: Mapping[str, str]) -> Iterator[Engines]:
+    """:class:`Engines` backed by worker processes started now: a chart worker (when *charts*,
+    e.g. the chart cache is empty) and *typesetters* typesetting processes. All are shut down
+    and waited for on leaving."""
+    pools: list[_Pool] = []
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads or state
+    if charts and worth_a_worker("vl_convert", environ):
+        pools.append(_Pool("chart", ProcessPoolExecutor(1, context, worker.start), warm_charts))
+        pools[-1].warm()  # the engine has nothing to wait for
+    if typesetters and worth_a_worker("weasyprint", environ):
+        executor = ProcessPoolExecutor(typesetters, context, worker.start)
+        pools.append(_Pool("typesetter", executor, warm_typesetter, typesetters))
+        for _ in range(typesetters):  # start the processes now; they import WeasyPrint when told
+            executor.submit(int)
+    by_name = {p.name: p for p in pools}
+    try:
+        yield _engines(by_name.get("chart"), by_name.get("typesetter"))
+    finally:
+        for pool in pools:
+            pool.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _engines(chart: _Pool | None, typesetter: _Pool | None) -> Engines:
+    def draw(job: DrawJob) -> list[str]:
+        return chart.run(draw_specs, job) if chart else draw_specs(job)
+
+    def lay_out(job: TypesetJob) -> Typeset:
+        return typesetter.run(typeset, job) if typesetter else typeset(job)
+
+    return Engines(draw=draw, typeset=lay_out, checked=typesetter.warm if typesetter else (lambda: None))
+
+
+def chart_worker_pays(cache_dir: Path | None) -> bool:
+    """A chart worker is started when the chart cache is empty (a first build), where every
+    chart is drawn and vl-convert's start-up is worth hiding."""
+    from brief.publish.cache import is_empty
+
+    return is_empty(cache_dir / "charts" if cache_dir else None)
