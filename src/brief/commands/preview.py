@@ -222,109 +222,113 @@ show();
 """
 
 
+class PreviewHandler(BaseHTTPRequestHandler):
+    """The preview's routes: the page, its state, page images, the PDF and the event stream."""
+
+    previewer: Previewer
+    audiences: list[str]
+    server_version = "brief-preview"
+
+    def log_message(self, *args: object) -> None:  # keep the terminal for build messages
+        pass
+
+    def _send(self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK,
+              cache: str = "no-store") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", cache)
+        self.end_headers()
+        with suppress(BrokenPipeError, ConnectionResetError):  # the browser went away: its choice
+            self.wfile.write(body)
+
+    def _edition(self, query: dict[str, list[str]]) -> tuple[str, Edition] | None:
+        audience = query.get("audience", [self.audiences[0]])[0]
+        if audience not in self.audiences:
+            self._send(b"unknown audience", "text/plain", HTTPStatus.NOT_FOUND)
+            return None
+        edition = self.previewer.editions.get(audience) or self.previewer.build(audience)
+        return audience, edition
+
+    def _from_this_machine(self) -> bool:
+        # DNS rebinding: a web page elsewhere may reach 127.0.0.1 under its own host name.
+        # Only the names the preview is served under are answered, and no other origin.
+        port = self.server.server_address[1]  # type: ignore[index]
+        allowed = {f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]")}
+        origin = self.headers.get("Origin")
+        return self.headers.get("Host") in allowed and origin in (None, *(f"http://{a}" for a in allowed))
+
+    def do_GET(self) -> None:
+        if not self._from_this_machine():
+            self._send(b"forbidden: the preview answers only http://127.0.0.1 on its own port", "text/plain",
+                       HTTPStatus.FORBIDDEN)
+            return
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        if url.path == "/":
+            options = "".join(f'<option value="{html.escape(a)}">{html.escape(a)}</option>' for a in self.audiences)
+            self._send(PAGE.replace("__OPTIONS__", options).encode(), "text/html; charset=utf-8")
+        elif url.path == "/state.json":
+            found = self._edition(query)
+            if found:
+                _, e = found
+                state = {"pages": len(e.pages), "seconds": e.seconds, "warnings": e.warnings,
+                         "error": e.error, "version": e.version, "started": e.started,
+                         "page_ids": e.page_ids}
+                self._send(json.dumps(state).encode(), "application/json")
+        elif url.path == "/page.bmp":
+            found = self._edition(query)
+            if found:
+                pages, ids = found[1].pages, found[1].page_ids
+                try:
+                    number = int(query.get("n", ["1"])[0])
+                except ValueError:
+                    number = 0
+                wanted = query.get("id", [None])[0]
+                if 1 <= number <= len(pages) and wanted in (None, ids[number - 1]):
+                    # Named by its content, so the browser may keep it.
+                    self._send(pages[number - 1], "image/bmp", cache="max-age=3600, immutable")
+                else:
+                    self._send(b"no such page", "text/plain", HTTPStatus.NOT_FOUND)
+        elif url.path == "/brief.pdf":
+            found = self._edition(query)
+            pdf = self.previewer.pdf(found[1]) if found else b""
+            if found and pdf:
+                self._send(pdf, "application/pdf")
+            elif found:
+                self._send(b"not built yet", "text/plain", HTTPStatus.NOT_FOUND)
+        elif url.path == "/events":
+            self._events()
+        else:
+            self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
+
+    def _events(self) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        seen = self.previewer.version
+
+        def moved() -> bool:
+            return self.previewer.version != seen
+
+        try:
+            while not getattr(self.server, "stopping", False):
+                with self.previewer.changed:
+                    self.previewer.changed.wait_for(moved, timeout=15)
+                if self.previewer.version != seen:
+                    seen = self.previewer.version
+                    self.wfile.write(f"data: {seen}\n\n".encode())
+                else:
+                    self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
 def make_handler(previewer: Previewer, audiences: list[str]) -> type[BaseHTTPRequestHandler]:
-    """The request handler: the page, its state, page images, the PDF and the event stream."""
-
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "brief-preview"
-
-        def log_message(self, *args: object) -> None:  # keep the terminal for build messages
-            pass
-
-        def _send(self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK,
-                  cache: str = "no-store") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", cache)
-            self.end_headers()
-            with suppress(BrokenPipeError, ConnectionResetError):  # the browser went away: its choice
-                self.wfile.write(body)
-
-        def _edition(self, query: dict[str, list[str]]) -> tuple[str, Edition] | None:
-            audience = query.get("audience", [audiences[0]])[0]
-            if audience not in audiences:
-                self._send(b"unknown audience", "text/plain", HTTPStatus.NOT_FOUND)
-                return None
-            edition = previewer.editions.get(audience) or previewer.build(audience)
-            return audience, edition
-
-        def _from_this_machine(self) -> bool:
-            # DNS rebinding: a web page elsewhere may reach 127.0.0.1 under its own host name.
-            # Only the names the preview is served under are answered, and no other origin.
-            port = self.server.server_address[1]  # type: ignore[index]
-            allowed = {f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]")}
-            origin = self.headers.get("Origin")
-            return self.headers.get("Host") in allowed and origin in (None, *(f"http://{a}" for a in allowed))
-
-        def do_GET(self) -> None:
-            if not self._from_this_machine():
-                self._send(b"forbidden: the preview answers only http://127.0.0.1 on its own port", "text/plain",
-                           HTTPStatus.FORBIDDEN)
-                return
-            url = urlsplit(self.path)
-            query = parse_qs(url.query)
-            if url.path == "/":
-                options = "".join(f'<option value="{html.escape(a)}">{html.escape(a)}</option>' for a in audiences)
-                self._send(PAGE.replace("__OPTIONS__", options).encode(), "text/html; charset=utf-8")
-            elif url.path == "/state.json":
-                found = self._edition(query)
-                if found:
-                    _, e = found
-                    state = {"pages": len(e.pages), "seconds": e.seconds, "warnings": e.warnings,
-                             "error": e.error, "version": e.version, "started": e.started,
-                             "page_ids": e.page_ids}
-                    self._send(json.dumps(state).encode(), "application/json")
-            elif url.path == "/page.bmp":
-                found = self._edition(query)
-                if found:
-                    pages, ids = found[1].pages, found[1].page_ids
-                    try:
-                        number = int(query.get("n", ["1"])[0])
-                    except ValueError:
-                        number = 0
-                    wanted = query.get("id", [None])[0]
-                    if 1 <= number <= len(pages) and wanted in (None, ids[number - 1]):
-                        # Named by its content, so the browser may keep it.
-                        self._send(pages[number - 1], "image/bmp", cache="max-age=3600, immutable")
-                    else:
-                        self._send(b"no such page", "text/plain", HTTPStatus.NOT_FOUND)
-            elif url.path == "/brief.pdf":
-                found = self._edition(query)
-                pdf = previewer.pdf(found[1]) if found else b""
-                if found and pdf:
-                    self._send(pdf, "application/pdf")
-                elif found:
-                    self._send(b"not built yet", "text/plain", HTTPStatus.NOT_FOUND)
-            elif url.path == "/events":
-                self._events()
-            else:
-                self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
-
-        def _events(self) -> None:
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            seen = previewer.version
-
-            def moved() -> bool:
-                return previewer.version != seen
-
-            try:
-                while not getattr(self.server, "stopping", False):
-                    with previewer.changed:
-                        previewer.changed.wait_for(moved, timeout=15)
-                    if previewer.version != seen:
-                        seen = previewer.version
-                        self.wfile.write(f"data: {seen}\n\n".encode())
-                    else:
-                        self.wfile.write(b": keep-alive\n\n")
-                    self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                return
-
-    return Handler
+    """The request handler for *previewer*, offering *audiences*."""
+    return type("Handler", (PreviewHandler,), {"previewer": previewer, "audiences": audiences})
 
 
 def serve(request: BuildRequest, port: int, say: Callable[[str], None],
@@ -336,13 +340,14 @@ def serve(request: BuildRequest, port: int, say: Callable[[str], None],
     if request.audience in audiences:
         audiences.remove(request.audience)
         audiences.insert(0, request.audience)
-    previewer.build(audiences[0])
     server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(previewer, audiences))
     server.daemon_threads = True
+    say(f"preview at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
     stop = stop or threading.Event()
+    # Watching starts before the first build, so a file saved during it is not missed.
     watcher = threading.Thread(target=previewer.watch, args=(stop,), daemon=True)
     watcher.start()
-    say(f"preview at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
+    previewer.build(audiences[0])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,0 +1,119 @@
+"""The package's shape is a rule, not a habit: layers by role, every import pointing down,
+each heavy library in one module, and functions and modules short enough to read."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "brief"
+
+# Lowest first. A module may import from its own layer and the layers before it, never after.
+# commands/ and runtime/ share a rank but may not import each other.
+LAYERS = {"errors": 0, "model": 1, "workspace": 2, "publish": 3, "pipeline": 4, "commands": 5, "runtime": 5,
+          "cli": 6, "__main__": 7, "__init__": 0}
+# Each heavy library (and Click, and process machinery) belongs to exactly one place.
+OWNERS = {
+    "click": {"cli.py"},
+    "weasyprint": {"pipeline/typeset.py"},
+    "vl_convert": {"pipeline/draw.py"},
+    "altair": {"pipeline/charts.py"},
+    "multiprocessing": {"runtime/engines.py"},
+    "concurrent.futures.process": {"runtime/engines.py"},
+}
+MAX_FUNCTION_LINES = 60
+MAX_MODULE_LINES = 400
+
+
+def modules() -> list[Path]:
+    """Every module of the package."""
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def layer_of(module: str) -> str:
+    """``brief.pipeline.build`` → ``pipeline``; ``brief.cli`` → ``cli``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def imports(path: Path) -> list[tuple[str, int]]:
+    """Every module *path* imports (at any depth: in functions too), with its line."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module, node.lineno))
+            # "from brief import cache" names a module, not an attribute
+            found += [(f"{node.module}.{alias.name}", node.lineno) for alias in node.names if node.module == "brief"]
+    return found
+
+
+def module_name(path: Path) -> str:
+    """``src/brief/pipeline/build.py`` → ``brief.pipeline.build``."""
+    return ".".join(("brief", *path.relative_to(PACKAGE).with_suffix("").parts))
+
+
+def test_every_module_is_in_a_layer() -> None:
+    """No module lives outside the known layers (a new folder must be given its place)."""
+    assert {layer_of(module_name(p)) for p in modules()} <= set(LAYERS)
+
+
+def test_imports_point_down() -> None:
+    """A module imports only from its own layer or lower ones."""
+    wrong = []
+    for path in modules():
+        here = layer_of(module_name(path))
+        for name, line in imports(path):
+            if not name.startswith("brief.") or name == "brief":
+                continue
+            there = layer_of(name)
+            sideways = {here, there} == {"commands", "runtime"}
+            if LAYERS[there] > LAYERS[here] or sideways:
+                wrong.append(f"{path.relative_to(PACKAGE)}:{line} ({here}) imports {name} ({there})")
+    assert wrong == []
+
+
+def test_heavy_libraries_each_in_one_module() -> None:
+    """Click, WeasyPrint, vl-convert, Altair and the process machinery each have one home."""
+    wrong = []
+    for path in modules():
+        where = str(path.relative_to(PACKAGE))
+        for name, line in imports(path):
+            for library, owners in OWNERS.items():
+                if (name == library or name.startswith(library + ".")) and where not in owners:
+                    wrong.append(f"{where}:{line} imports {name} (only {', '.join(sorted(owners))} may)")
+    assert wrong == []
+
+
+def test_functions_and_modules_are_short() -> None:
+    """No function is longer than 60 lines and no module longer than 400."""
+    long = []
+    for path in modules():
+        text = path.read_text(encoding="utf-8")
+        where = path.relative_to(PACKAGE)
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            long.append(f"{where}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long.append(f"{where}:{node.lineno} {node.name}() is {length} lines")
+    assert long == []
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("from brief.cli import main\n", True),
+    ("def f():\n    from brief.runtime.engines import started\n", True),
+    ("from brief.model.units import UNITS\n", False),
+])
+def test_the_import_rule_would_catch_an_upward_import(tmp_path: Path, source: str, expected: bool) -> None:
+    """The rule is not vacuous: a pipeline module that imported the CLI or the runtime (even
+    inside a function) would be reported; a downward import would not."""
+    path = tmp_path / "build.py"
+    path.write_text(source, encoding="utf-8")
+    upward = [name for name, _ in imports(path)
+              if name.startswith("brief.") and LAYERS[layer_of(name)] > LAYERS["pipeline"]]
+    assert bool(upward) is expected
