@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+
+from brief.workspace.sandbox import BriefSandbox
 
 WORKSPACE_PREFIX = "!workspace"
 
@@ -63,5 +64,5 @@ class TemplateSet:
             jinja2.FileSystemLoader([str(p) for p in self.search_path]),
             jinja2.PrefixLoader({WORKSPACE_PREFIX: original}, delimiter="/"),
         ])
-        return SandboxedEnvironment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        return BriefSandbox(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

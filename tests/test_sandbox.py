@@ -1,0 +1,144 @@
+"""Untrusted templates: what a template overlay (``--templates DIR``) or the workspace's
+templates/ can see and do. Each promise is tested end to end through the command line
+where it is visible there, and on the render context itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from markupsafe import Markup
+
+import brief.pipeline.render as render_module
+from brief.cli import cli
+from brief.errors import TemplateError
+from brief.pipeline.render import Rendered, render
+from brief.pipeline.resolve import Job
+from brief.workspace.brand import Brand
+from brief.workspace.sandbox import TemplateFunction
+from brief.workspace.templates import TemplateSet
+from conftest import REPO, copy_workspace
+
+SECRET = "TOP-SECRET-CONTENT"
+PDF = "us-china-ai-gap-policy.pdf"
+
+
+def run(*args: str) -> Result:
+    """Invoke the CLI in-process."""
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Callable[..., tuple[Path, Path, Result]]:
+    """Build the policy brief in a copy of the workspace with an overlay whose
+    ``policy/bottom-line.md.j2`` is *text* (and any other *files*)."""
+
+    def build(text: str, files: dict[str, str] | None = None, fmt: str = "pdf") -> tuple[Path, Path, Result]:
+        root = copy_workspace(REPO, tmp_path / "ws")
+        (tmp_path / "secret.txt").write_text(SECRET)
+        overlay = tmp_path / "theme"
+        (overlay / "policy").mkdir(parents=True)
+        (overlay / "policy" / "bottom-line.md.j2").write_text(text, encoding="utf-8")
+        for name, content in (files or {}).items():
+            (overlay / name).parent.mkdir(parents=True, exist_ok=True)
+            (overlay / name).write_text(content, encoding="utf-8")
+        args = ["-C", str(root), "build", "--audience", "policy", "--templates", str(overlay)]
+        result = run(*args, *(["--format", fmt] if fmt != "pdf" else []))
+        return root, overlay, result
+
+    return build
+
+
+def render_mini(job: Job, brand: Brand, text: str) -> Rendered:
+    """Render the mini brief (no charts) with *text* as its intro section, the layout and
+    stylesheet from the repository."""
+    (job.root / "templates" / "policy" / "intro.md.j2").write_text(text, encoding="utf-8")
+    return render(job, {}, brand, TemplateSet(REPO / "templates", "policy", job.root / "templates"))
+
+
+def refused(root: Path, result: Result, where: str) -> str:
+    """The one error line of a refused build, which names *where*; nothing was written
+    and no outside file's content appears."""
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert SECRET not in result.output and "root:x:0:0" not in result.output
+    errors = [e for e in result.stderr.splitlines() if e.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    assert re.match(rf"error: \S*{re.escape(where)}", errors[0]), errors[0]
+    assert " — " in errors[0] or "error: " in errors[0]
+    assert not (root / "out" / PDF).exists() and not (root / "out" / PDF.replace(".pdf", ".html")).exists()
+    return errors[0]
+
+
+# --- 1. templates see only inert data ----------------------------------------------
+
+
+@pytest.mark.parametrize("attack", [
+    '{{ brand.font_files()[0].joinpath("SECRET").read_text() }}',
+    '{{ brand.logo_path.joinpath("SECRET").read_text() }}',
+    "{{ brief.model_dump_json() }}",
+    "{{ brief.copy() }}",
+    "{{ brief.date.today() }}",
+    "{{ audience.model_fields }}",
+    "{{ fig.__self__.job.root }}",
+])
+def test_overlay_cannot_reach_objects_with_methods(hostile: Callable[..., tuple[Path, Path, Result]],
+                                                   tmp_path: Path, attack: str) -> None:
+    """Templates are given plain data: no path, model or date method a template could use
+    to read a file (the brand's font files were pathlib.Path objects)."""
+    root, _, result = hostile("Line one.\n" + attack.replace("SECRET", str(tmp_path / "secret.txt")) + "\n")
+    line = refused(root, result, "theme/policy/bottom-line.md.j2:2: ")
+    assert "no attribute" in line or "unsafe" in line or "undefined" in line, line
+
+
+def _walk(value: Any, where: str, bad: list[str]) -> None:
+    if type(value) in (str, Markup, int, float, bool, type(None), dt.date, TemplateFunction):
+        return
+    if type(value) is MappingProxyType:
+        for key, item in value.items():
+            assert type(key) is str
+            _walk(item, f"{where}.{key}", bad)
+    elif type(value) is tuple:
+        for i, item in enumerate(value):
+            _walk(item, f"{where}[{i}]", bad)
+    else:
+        bad.append(f"{where}: {type(value).__module__}.{type(value).__qualname__}")
+
+
+def test_render_context_is_inert(monkeypatch: pytest.MonkeyPatch, mini_job: Job, brand: Brand) -> None:
+    """Every value every template is given (sections and layout) is a str, number, bool,
+    None, date, Markup, read-only mapping or tuple of those, or one of our functions."""
+    seen: list[dict[str, Any]] = []
+    real = render_module._render_template
+
+    def recording(env: Any, name: str, context: dict[str, Any], search_path: list[Path]) -> str:
+        seen.append(context)
+        return real(env, name, context, search_path)
+
+    monkeypatch.setattr(render_module, "_render_template", recording)
+    brand = brand.model_copy(update={"logo": "fonts/LICENSE-SourceSans3.md"})  # so logo_url is given
+    rendered = render_mini(mini_job, brand, 'Alpha {{ fig("widgets_alpha") }}, {{ cite("report-a") }}.\n')
+    assert rendered.html and len(seen) >= 2
+    bad: list[str] = []
+    for context in seen:
+        for name, value in context.items():
+            _walk(value, name, bad)
+    assert bad == []
+    layout = seen[-1]
+    assert {"brief", "audience", "brand", "sections", "notes", "stylesheets", "fig"} <= set(layout)
+    assert type(layout["brief"]["date"]) is dt.date
+    assert isinstance(layout["brand"]["logo_url"], str)
+
+
+def test_dates_give_only_their_parts_and_formats(mini_job: Job, brand: Brand) -> None:
+    """A date formats itself; its other methods (today(), replace()) are refused."""
+    html = render_mini(mini_job, brand, "Dated {{ brief.date.strftime('%Y') }} {{ brief.date.isoformat() }}.\n").html
+    assert re.search(r"Dated \d{4} \d{4}-\d\d-\d\d\.", html)
+    with pytest.raises(TemplateError, match="unsafe"):
+        render_mini(mini_job, brand, "{{ brief.date.replace(year=1) }}\n")
