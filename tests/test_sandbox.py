@@ -43,7 +43,7 @@ def hostile(tmp_path: Path) -> Callable[..., tuple[Path, Path, Result]]:
         root = copy_workspace(REPO, tmp_path / "ws")
         (tmp_path / "secret.txt").write_text(SECRET)
         overlay = tmp_path / "theme"
-        (overlay / "policy").mkdir(parents=True)
+        (overlay / "policy").mkdir(parents=True, exist_ok=True)
         (overlay / "policy" / "bottom-line.md.j2").write_text(text, encoding="utf-8")
         for name, content in (files or {}).items():
             (overlay / name).parent.mkdir(parents=True, exist_ok=True)
@@ -142,3 +142,45 @@ def test_dates_give_only_their_parts_and_formats(mini_job: Job, brand: Brand) ->
     assert re.search(r"Dated \d{4} \d{4}-\d\d-\d\d\.", html)
     with pytest.raises(TemplateError, match="unsafe"):
         render_mini(mini_job, brand, "{{ brief.date.replace(year=1) }}\n")
+
+
+# --- 2. the template loader stays in its folders -----------------------------------
+
+
+@pytest.mark.parametrize("how", ["symlink", "symlinked-folder", "fifo"])
+def test_includes_stay_inside_the_template_folders(hostile: Callable[..., tuple[Path, Path, Result]],
+                                                   tmp_path: Path, how: str) -> None:
+    """An include that resolves (through a symlink) outside the overlay, or to something that
+    is not a regular file, is refused at the include's line; nothing of the file is shown."""
+    import os
+
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    name = {"symlink": "leak.html", "symlinked-folder": "outside/secret.txt", "fifo": "pipe.html"}[how]
+    if how == "symlink":
+        (theme / "leak.html").symlink_to(tmp_path / "secret.txt")
+    elif how == "symlinked-folder":
+        (theme / "outside").symlink_to(tmp_path)
+    else:
+        os.mkfifo(theme / "pipe.html")
+    root, _, result = hostile(f'Line one.\n{{% include "{name}" %}}\n')
+    line = refused(root, result, "theme/policy/bottom-line.md.j2:2: ")
+    assert "outside the template folders" in line or "not a regular file" in line, line
+
+
+def test_audience_template_folder_must_stay_under_templates(tmp_path: Path) -> None:
+    """The brief file's ``templates:`` is a folder name under templates/: ``..`` parts are a
+    DataError naming the brief file and the line."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    brief = root / "briefs" / "us-china-ai-gap.yaml"
+    text = brief.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "policy:")
+    label = next(i for i in range(start, len(lines)) if lines[i].strip().startswith("label:"))
+    indent = lines[label][: len(lines[label]) - len(lines[label].lstrip())]
+    lines.insert(label + 1, f"{indent}templates: policy/../../../../etc")
+    brief.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("-C", str(root), "build", "--audience", "policy")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"error: briefs/us-china-ai-gap.yaml:{label + 2}: " in result.stderr, result.stderr
+    assert "no '.' or '..' parts" in result.stderr

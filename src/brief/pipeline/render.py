@@ -153,7 +153,7 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
         raise
     except TemplateRefused as exc:
         path, line = _template_location(sys.exc_info()[2], search_path)
-        raise TemplateError(str(exc), path or name, line, hint=exc.hint) from None
+        raise TemplateError(str(exc), path or exc.path or name, line, hint=exc.hint) from None
     except jinja2.UndefinedError as exc:
         path, line = _template_location(sys.exc_info()[2], search_path)
         raise TemplateError(f"{exc.message}", path or name, line,

@@ -20,6 +20,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -47,9 +48,10 @@ class TemplateRefused(Exception):
     """Raised while a template renders; the renderer turns it into a TemplateError naming
     the template's file and line."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, path: Path | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.path = path  # the file at fault, when it is not the template being rendered
 
 
 class TemplateFunction:
