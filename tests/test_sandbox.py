@@ -168,6 +168,18 @@ def test_includes_stay_inside_the_template_folders(hostile: Callable[..., tuple[
     assert "outside the template folders" in line or "not a regular file" in line, line
 
 
+def test_a_section_that_links_outside_is_refused(tmp_path: Path) -> None:
+    """A section template that is itself a symlink out of the overlay is refused before its
+    text is read (the check used to parse it, and quote its numbers)."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    (tmp_path / "secret.txt").write_text(f"{SECRET} 4242\n")
+    (tmp_path / "theme" / "policy").mkdir(parents=True)
+    (tmp_path / "theme" / "policy" / "bottom-line.md.j2").symlink_to(tmp_path / "secret.txt")
+    result = run("-C", str(root), "build", "--audience", "policy", "--templates", str(tmp_path / "theme"))
+    line = refused(root, result, "theme/policy/bottom-line.md.j2: ")
+    assert "leads outside the template folders" in line and "4242" not in result.output
+
+
 def test_audience_template_folder_must_stay_under_templates(tmp_path: Path) -> None:
     """The brief file's ``templates:`` is a folder name under templates/: ``..`` parts are a
     DataError naming the brief file and the line."""
@@ -184,3 +196,33 @@ def test_audience_template_folder_must_stay_under_templates(tmp_path: Path) -> N
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"error: briefs/us-china-ai-gap.yaml:{label + 2}: " in result.stderr, result.stderr
     assert "no '.' or '..' parts" in result.stderr
+
+
+# --- 6. brief check checks an overlay like the workspace --------------------------------
+
+
+def test_check_runs_every_template_check_over_an_overlay(tmp_path: Path) -> None:
+    """check() with an overlay reads the overlay's templates through the confined loader and
+    reports, at their lines: a syntax error, an unknown figure, a hand-typed number, in the
+    overlay's sections and in the partials and layouts they include or extend, and a file
+    that leads outside the template folders."""
+    from brief.pipeline.check import check
+
+    root = copy_workspace(REPO, tmp_path / "ws")
+    (tmp_path / "secret.txt").write_text(SECRET)
+    theme = tmp_path / "theme"
+    (theme / "policy").mkdir(parents=True)
+    (theme / "policy" / "bottom-line.md.j2").write_text(
+        'Fine {{ fig("no_such_figure") }}.\n{% include "partial.md.j2" %}\n{% include "leak.md.j2" %}\n')
+    (theme / "partial.md.j2").write_text("Typed 1234 by hand.\n")
+    (theme / "leak.md.j2").symlink_to(tmp_path / "secret.txt")
+    (theme / "policy" / "method.md.j2").write_text("Broken {{ fig( }}\n")
+    (theme / "base.html.j2").write_text('{% extends "!workspace/base.html.j2" %}\n'
+                                        '{% block extra_head %}{{ cite("no-such-source") }}{% endblock %}\n')
+    found = {(p.path.name if p.path else None, p.line, p.message.split(":")[0])
+             for p in check(root, None, ["policy"], theme).errors}
+    assert ("bottom-line.md.j2", 1, "unknown figure 'no_such_figure'") in found
+    assert ("partial.md.j2", 1, "hand-typed number '1234' in narrative text") in found
+    assert ("bottom-line.md.j2", 3, "template 'leak.md.j2' leads outside the template folders") in found
+    assert ("method.md.j2", 1, "template syntax error") in found
+    assert ("base.html.j2", 2, "unknown source 'no-such-source'") in found
