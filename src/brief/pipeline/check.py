@@ -230,8 +230,9 @@ def _check_template(ws: Workspace, brief: Brief, audience: str, name: str, env: 
         return set()
     used: set[str] = set()
     for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
-        if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str):
-            partial = node.template.value
+        target = getattr(node, "template", None)
+        if isinstance(target, nodes.Const) and isinstance(target.value, str):
+            partial = target.value
             # A layout's parents and partials are layout; a section's partials are narrative.
             used |= _check_template(ws, brief, audience, partial, env, preferred, report, seen,
                                     narrative and not isinstance(node, nodes.Extends), (path, node.lineno))
