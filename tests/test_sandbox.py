@@ -226,3 +226,44 @@ def test_check_runs_every_template_check_over_an_overlay(tmp_path: Path) -> None
     assert ("bottom-line.md.j2", 3, "template 'leak.md.j2' leads outside the template folders") in found
     assert ("method.md.j2", 1, "template syntax error") in found
     assert ("base.html.j2", 2, "unknown source 'no-such-source'") in found
+
+
+# --- 3. rendering is bounded in time, work and size ------------------------------------
+
+BOUNDED = {
+    "nested-loops": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                     "steps to render"),
+    "huge-range": ("{% for i in range(10**9) %}{% endfor %}", "range() of 1,000,000,000 numbers"),
+    "recursive-macro": ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "calls nest over"),
+    "recursive-include": ('{% include "intro.md.j2" %}', "templates nest too deeply"),
+    "big-output": ('{% for i in range(100000) %}{{ "x" * 100 }}{% endfor %}', "writes over 5 MB"),
+    "big-string": ('{{ "x" * 10**9 }}', "builds a value of over 5 MB"),
+    "doubling": ('{% set ns = namespace(s="xxxxxxxx") %}{% for i in range(40) %}'
+                 "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}", "builds a value of over 5 MB"),
+    "power": ("{{ 7 ** 99999999 }}", "too large"),
+    "division": ("{{ 1 / 0 }}", "division by zero"),
+}
+
+
+@pytest.mark.parametrize("case", list(BOUNDED), ids=list(BOUNDED))
+def test_rendering_is_bounded(mini_job: Job, brand: Brand, case: str) -> None:
+    """Loops, recursion and string building that would hang the build, exhaust memory or
+    end in a traceback are a TemplateError naming the template and its line."""
+    text, words = BOUNDED[case]
+    with pytest.raises(TemplateError) as info:
+        render_mini(mini_job, brand, f"Line one.\n{text}\n")
+    assert words in info.value.message, info.value.message
+    assert info.value.path is not None and info.value.path.name == "intro.md.j2"
+    assert info.value.line == 2
+
+
+def test_rendering_has_a_deadline(monkeypatch: pytest.MonkeyPatch, hostile: Callable[..., tuple[Path, Path, Result]]
+                                  ) -> None:
+    """A render that runs past the deadline stops with one error line, end to end."""
+    import brief.workspace.sandbox as sandbox
+
+    monkeypatch.setattr(sandbox, "MAX_SECONDS", 0.5)
+    root, _, result = hostile("Line one.\n{% for i in range(100000) %}{% for j in range(100000) %}"
+                              "{{ range(10)|sum }}{% endfor %}{% endfor %}\n")
+    line = refused(root, result, "theme/policy/bottom-line.md.j2:2: ")
+    assert "take over 0.5 s to render" in line

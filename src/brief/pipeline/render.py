@@ -153,6 +153,8 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
         raise
     except TemplateRefused as exc:
         path, line = _template_location(sys.exc_info()[2], search_path)
+        if exc.line is not None:
+            path, line = exc.path, exc.line
         raise TemplateError(str(exc), path or exc.path or name, line, hint=exc.hint) from None
     except jinja2.UndefinedError as exc:
         path, line = _template_location(sys.exc_info()[2], search_path)
@@ -171,14 +173,25 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
 
 
 def _bounded_render(template: jinja2.Template, context: dict[str, Any]) -> str:
-    """The template's output, stopped once it passes the output limit."""
+    """The template's output, stopped at the template's line once it passes the output limit."""
     chunks, size = [], 0
-    for chunk in template.generate(context):
-        size += len(chunk)
-        if size > MAX_OUTPUT:
-            raise TemplateRefused(f"the template writes over {MAX_OUTPUT // 1024 // 1024} MB",
-                                  hint="a brief is a few pages: a loop or macro writes too much")
-        chunks.append(chunk)
+    events = template.root_render_func(template.new_context(context))
+    try:
+        for chunk in events:
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                frame = events.gi_frame  # type: ignore[attr-defined]
+                line = template.get_corresponding_lineno(frame.f_lineno) if frame is not None else None
+                raise TemplateRefused(f"the template writes over {MAX_OUTPUT // 1024 // 1024} MB",
+                                      hint="a brief is a few pages: a loop or macro writes too much",
+                                      path=Path(template.filename) if template.filename else None, line=line)
+            chunks.append(chunk)
+    except TemplateRefused as exc:
+        if exc.line is not None:
+            raise
+        template.environment.handle_exception()  # as render() does: tracebacks name template lines
+    except Exception:
+        template.environment.handle_exception()
     return "".join(chunks)
 
 

@@ -48,10 +48,13 @@ class TemplateRefused(Exception):
     """Raised while a template renders; the renderer turns it into a TemplateError naming
     the template's file and line."""
 
-    def __init__(self, message: str, hint: str | None = None, path: Path | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, path: Path | None = None,
+                 line: int | None = None) -> None:
         super().__init__(message)
         self.hint = hint
-        self.path = path  # the file at fault, when it is not the template being rendered
+        # the file (and line) at fault, when it is not the template being rendered
+        self.path = path
+        self.line = line
 
 
 class TemplateFunction:
