@@ -267,3 +267,17 @@ def test_rendering_has_a_deadline(monkeypatch: pytest.MonkeyPatch, hostile: Call
                               "{{ range(10)|sum }}{% endfor %}{% endfor %}\n")
     line = refused(root, result, "theme/policy/bottom-line.md.j2:2: ")
     assert "take over 0.5 s to render" in line
+
+
+# --- 5. a byte order mark is not text -----------------------------------------------------
+
+
+def test_a_byte_order_mark_is_stripped(mini_job: Job, brand: Brand) -> None:
+    """A template saved with a UTF-8 byte order mark renders as if it had none: the mark
+    reaches neither the output nor the line numbers."""
+    path = mini_job.root / "templates" / "policy" / "intro.md.j2"
+    render_mini(mini_job, brand, "placeholder\n")
+    path.write_bytes(b"\xef\xbb\xbf" + b'Alpha {{ fig("widgets_alpha") }}.\n')
+    templates = TemplateSet(REPO / "templates", "policy", mini_job.root / "templates")
+    html = render(mini_job, {}, brand, templates).html
+    assert "\ufeff" not in html and "<p>Alpha" in html
