@@ -196,7 +196,7 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         self.budget.step()
-        if type(obj) is TemplateFunction:
+        if type(obj) is TemplateFunction or attribute.startswith("_"):
             return self.unsafe_undefined(obj, attribute)
         if type(obj) is MappingProxyType:
             # Our data: a field, never a method of the mapping.
