@@ -209,6 +209,13 @@ class Audience(Strict):
     templates: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
                                   description="template folder under templates/ (default: the audience's name)")
 
+    @field_validator("templates")
+    @classmethod
+    def _folder_inside_templates(cls, folder: str | None) -> str | None:
+        if folder is not None and any(part in (".", "..") for part in folder.split("/")):
+            raise ValueError(f"{folder!r} is not a folder name under templates/: no '.' or '..' parts")
+        return folder
+
 
 class Brief(Strict):
     """A brief file in briefs/: what the brief is and who it is for."""

@@ -20,8 +20,8 @@ from brief.model.request import BuildRequest
 from brief.model.schema import Brief
 from brief.model.units import format_value
 from brief.workspace.load import Workspace, load_workspace, nearest
+from brief.workspace.sandbox import TemplateRefused
 from brief.workspace.templates import TemplateSet
-from brief.workspace.yamlio import read_text
 
 
 @dataclass
@@ -183,6 +183,7 @@ def _check_brief(ws: Workspace, brief: Brief, report: Report,
             continue
         env = templates.environment()
         used: set[str] = set()
+        seen: set[str] = set()  # templates checked for this audience (a partial once)
         for chart_id in audience.charts:
             if chart_id not in brief.charts:
                 problems.append(DataError(f"audience {name!r} lists unknown chart {chart_id!r}",
@@ -198,31 +199,53 @@ def _check_brief(ws: Workspace, brief: Brief, report: Report,
                                               s_origin.path, s_origin.line,
                                               hint=f"create templates/{folder}/{section}.md.j2"))
                 continue
-            used |= _check_template(ws, brief, name, path, env, preferred, report)
-        layout = templates.find_own("layout.html.j2") or templates.find_shared("base.html.j2")
-        if layout is not None:
-            used |= _check_template(ws, brief, name, layout, env, preferred, report, narrative=False)
+            used |= _check_template(ws, brief, name, f"{section}.md.j2", env, preferred, report, seen)
+        layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
+        if templates.find(layout) is not None:
+            used |= _check_template(ws, brief, name, layout, env, preferred, report, seen, narrative=False)
         usage[name] = _with_inputs(ws, used)
     for chart_id in sorted(placed):
         _check_rows_preferred(ws, brief, chart_id, preferred, problems)
     return usage
 
 
-def _check_template(ws: Workspace, brief: Brief, audience: str, path: Path, env: jinja2.Environment,
-                    preferred: dict[str, str], report: Report, narrative: bool = True) -> set[str]:
+def _check_template(ws: Workspace, brief: Brief, audience: str, name: str, env: jinja2.Environment,
+                    preferred: dict[str, str], report: Report, seen: set[str], narrative: bool = True,
+                    where: tuple[Path | None, int | None] = (None, None)) -> set[str]:
+    """Check the template *name* as the build loads it (through the sandbox's confined
+    loader, overlay first), then every template it includes, imports or extends by name."""
     problems = report.problems
+    if name in seen:
+        return set()
+    seen.add(name)
+    assert env.loader is not None
     try:
-        source = read_text(path)
+        source, filename, _ = env.loader.get_source(env, name)
     except BriefError as exc:
         problems.append(TemplateError(exc.message, exc.path, exc.line, hint=exc.hint))
         return set()
+    except TemplateRefused as exc:
+        problems.append(TemplateError(str(exc), where[0] or exc.path or name, where[1], hint=exc.hint))
+        return set()
+    except jinja2.TemplateNotFound:
+        problems.append(TemplateError(f"template {name!r} not found", where[0] or name, where[1],
+                                      hint="templates are looked up in the overlay, then in templates/"))
+        return set()
+    path = Path(filename or name)
     try:
-        tree = env.parse(source, name=path.name, filename=str(path))
+        tree = env.parse(source, name=name, filename=str(path))
     except jinja2.TemplateSyntaxError as exc:
         problems.append(TemplateError(f"template syntax error: {exc.message}", path, exc.lineno,
                                       hint="check the Jinja tags on this line: {{ ... }} and {% ... %}"))
         return set()
     used: set[str] = set()
+    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        target = getattr(node, "template", None)
+        if isinstance(target, nodes.Const) and isinstance(target.value, str):
+            partial = target.value
+            # A layout's parents and partials are layout; a section's partials are narrative.
+            used |= _check_template(ws, brief, audience, partial, env, preferred, report, seen,
+                                    narrative and not isinstance(node, nodes.Extends), (path, node.lineno))
     charts = brief.charts
     placed = brief.audiences[audience].charts
     for function, name, line in _calls(tree):

@@ -26,6 +26,7 @@ from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title, typographic
 from brief.pipeline.resolve import Job
 from brief.workspace.brand import Brand
+from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
 
 _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
@@ -79,9 +80,9 @@ class _Context:
 
             close = difflib.get_close_matches(figure_id, list(self.job.figures), n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(close)}?" if close else "add it to data/figures/"
-            raise _TemplateLookupError(f"unknown figure {figure_id!r}", hint)
+            raise TemplateRefused(f"unknown figure {figure_id!r}", hint)
         if style not in ("long", "short"):
-            raise _TemplateLookupError(f"fig() style must be 'long' or 'short', not {style!r}", None)
+            raise TemplateRefused(f"fig() style must be 'long' or 'short', not {style!r}")
         resolved = self.job.figures[figure_id]
         self.figures_used.append(figure_id)
         # A non-breaking space keeps a number on the same line as its unit.
@@ -92,7 +93,7 @@ class _Context:
     def cite(self, source_id: str, locator: str | None = None) -> Markup:
         """``{{ cite("source", "p. 3") }}``: an endnote mark for a quote or claim."""
         if source_id not in self.job.sources:
-            raise _TemplateLookupError(f"unknown source {source_id!r}",
+            raise TemplateRefused(f"unknown source {source_id!r}",
                                        f"sources: {', '.join(sorted(self.job.sources))}")
         return Markup(self._mark(self.notes.for_source(source_id, locator)))
 
@@ -117,20 +118,14 @@ class _Context:
         for chart_id in chart_ids:
             if chart_id not in self.charts:
                 hint = f"this audience's charts: {', '.join(self.charts) or 'none'}"
-                raise _TemplateLookupError(f"chart {chart_id!r} is not in this audience's charts", hint)
+                raise TemplateRefused(f"chart {chart_id!r} is not in this audience's charts", hint)
             if chart_id in self.charts_placed:
-                raise _TemplateLookupError(f"chart {chart_id!r} is placed twice", None)
+                raise TemplateRefused(f"chart {chart_id!r} is placed twice")
             self.charts_placed.append(chart_id)
         # A comment on its own line survives Markdown as an HTML block; replaced afterwards.
         return Markup(f"\n<!--brief-chart:{','.join(chart_ids)}-->\n")
 
 
-class _TemplateLookupError(Exception):
-    """Raised inside a template; turned into a TemplateError with the template's line."""
-
-    def __init__(self, message: str, hint: str | None) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 def _template_location(tb: TracebackType | None, templates: list[Path]) -> tuple[Path | None, int | None]:
@@ -148,7 +143,7 @@ def _template_location(tb: TracebackType | None, templates: list[Path]) -> tuple
 def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any],
                      search_path: list[Path]) -> str:
     try:
-        return env.get_template(name).render(context)
+        return _bounded_render(env.get_template(name), context)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}", exc.filename or name, exc.lineno,
                             hint="check the Jinja tags on this line: {{ ... }} and {% ... %}") from None
@@ -157,9 +152,11 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
         raise TemplateError(f"template {exc.name!r} not found", hint=f"looked in {folders}") from None
     except BriefError:
         raise
-    except _TemplateLookupError as exc:
+    except TemplateRefused as exc:
         path, line = _template_location(sys.exc_info()[2], search_path)
-        raise TemplateError(str(exc), path or name, line, hint=exc.hint) from None
+        if exc.line is not None:
+            path, line = exc.path, exc.line
+        raise TemplateError(str(exc), path or exc.path or name, line, hint=exc.hint) from None
     except jinja2.UndefinedError as exc:
         path, line = _template_location(sys.exc_info()[2], search_path)
         raise TemplateError(f"{exc.message}", path or name, line,
@@ -167,6 +164,46 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
     except jinja2.TemplateError as exc:
         path, line = _template_location(sys.exc_info()[2], search_path)
         raise TemplateError(f"template error: {exc}", path or name, line) from None
+    except RecursionError:
+        path, line = _template_location(sys.exc_info()[2], search_path)
+        raise TemplateError("templates nest too deeply", path or name, line,
+                            hint="a macro or include that calls itself without end?") from None
+    except Exception as exc:  # a template's own mistake: 1/0, a wrong argument type...
+        path, line = _template_location(sys.exc_info()[2], search_path)
+        raise TemplateError(f"template error: {exc}", path or name, line) from None
+
+
+def _bounded_render(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """The template's output, stopped at the template's line once it passes the output limit."""
+    chunks, size = [], 0
+    events = template.root_render_func(template.new_context(context))
+    try:
+        for chunk in events:
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                frame = events.gi_frame  # type: ignore[attr-defined]
+                line = template.get_corresponding_lineno(frame.f_lineno) if frame is not None else None
+                raise TemplateRefused(f"the template writes over {MAX_OUTPUT // 1024 // 1024} MB",
+                                      hint="a brief is a few pages: a loop or macro writes too much",
+                                      path=Path(template.filename) if template.filename else None, line=line)
+            chunks.append(chunk)
+    except TemplateRefused as exc:
+        if exc.line is not None:
+            raise
+        template.environment.handle_exception()  # as render() does: tracebacks name template lines
+    except Exception:
+        template.environment.handle_exception()
+    return "".join(chunks)
+
+
+def template_context(job: Job, brand: Brand, ctx: _Context) -> dict[str, Any]:
+    """What every template sees: plain data (:func:`inert`) and our own functions."""
+    brand_fields = {name: getattr(brand, name) for name in type(brand).model_fields}
+    return {"brief": inert(job.brief), "audience": inert(job.audience), "audience_name": job.audience_name,
+            "created": job.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "brand": inert({**brand_fields, **(brand.model_extra or {}), "logo_url": brand.logo_url}),
+            "fig": TemplateFunction(ctx.fig), "cite": TemplateFunction(ctx.cite),
+            "chart": TemplateFunction(ctx.chart), "figures_table": TemplateFunction(ctx.figures_table)}
 
 
 def _figure_html(chart: RenderedChart, number: int, note_mark: str, inline: bool) -> str:
@@ -254,13 +291,12 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
     by :attr:`RenderedChart.url` and the typesetter is handed the SVG, which need not be
     drawn yet: only its size matters until the pages are drawn."""
     env = templates.environment()
+    assert isinstance(env, BriefSandbox)
+    env.budget.start()
     search_path = templates.search_path
     ctx = _Context(job, charts)
     md = _markdown()
-    base = {"brief": job.brief, "audience": job.audience, "audience_name": job.audience_name,
-            "created": job.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "brand": brand, "fig": ctx.fig, "cite": ctx.cite, "chart": ctx.chart,
-            "figures_table": ctx.figures_table}
+    base = template_context(job, brand, ctx)
     counter = [0]
     sections = []
     for name in job.audience.sections:
@@ -292,8 +328,8 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
     # rules win, so an overlay can change one rule without copying the whole stylesheet.
     stylesheets = [p.resolve().as_uri() for p in (templates.find_shared("style.css"), templates.find_own("style.css"),
                                                   templates.find_shared("custom.css")) if p is not None]
-    html = _render_template(env, layout, {**base, "sections": sections, "notes": ctx.notes.notes,
-                                          "brand_css": Markup(brand.css()), "stylesheets": stylesheets},
-                            search_path)
+    layout_context = inert({"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(brand.css()),
+                            "stylesheets": stylesheets})
+    html = _render_template(env, layout, {**base, **layout_context}, search_path)
     return Rendered(html=html, notes=ctx.notes.notes, figures_used=list(dict.fromkeys(ctx.figures_used)),
                     charts_placed=ctx.charts_placed, charts=charts)

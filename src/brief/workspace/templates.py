@@ -8,13 +8,53 @@ names it with the ``!workspace/`` prefix: ``{% extends "!workspace/base.html.j2"
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.loaders import split_template_path
+
+from brief.workspace.sandbox import BriefSandbox, TemplateRefused
+from brief.workspace.yamlio import read_text
 
 WORKSPACE_PREFIX = "!workspace"
+
+
+class ConfinedLoader(jinja2.BaseLoader):
+    """Loads a template from the first of its folders that has it, each folder confined to
+    its root: like the typesetter's URL fetcher, a name is resolved (symlinks and ``..``
+    followed) and refused unless the file is inside the root and a regular file; it is
+    read with the size and encoding checks of every workspace file."""
+
+    def __init__(self, folders: list[tuple[Path, Path]]) -> None:
+        # (folder, the root it must stay in), in search order
+        self.folders = [(folder, root.resolve()) for folder, root in folders]
+
+    def get_source(self, environment: jinja2.Environment,
+                   template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)  # refuses ".." in the name
+        for folder, root in self.folders:
+            candidate = folder.joinpath(*pieces)
+            if not (candidate.exists() or candidate.is_symlink()):
+                continue
+            path = candidate.resolve()
+            if not path.is_relative_to(root):
+                raise TemplateRefused(f"template {template!r} leads outside the template folders",
+                                      hint="templates may only use files inside the template folders",
+                                      path=candidate)
+            if not path.is_file():
+                if path.is_dir():
+                    continue
+                raise TemplateRefused(f"template {template!r} is not a regular file",
+                                      hint="a template is a text file in the template folders", path=candidate)
+            return read_text(path), str(path), _unchanged(path)
+        raise jinja2.TemplateNotFound(template)
+
+
+def _unchanged(path: Path) -> Callable[[], bool]:
+    mtime = path.stat().st_mtime
+    return lambda: path.is_file() and path.stat().st_mtime == mtime
 
 
 @dataclass(frozen=True)
@@ -30,6 +70,12 @@ class TemplateSet:
         """Folders searched for a template name, first match wins."""
         layers = [self.overlay, self.workspace] if self.overlay else [self.workspace]
         return [p for layer in layers for p in (layer / self.folder, layer)]
+
+    @property
+    def layered(self) -> list[tuple[Path, Path]]:
+        """The search path, each folder with the layer (overlay or workspace) it must stay in."""
+        layers = [self.overlay, self.workspace] if self.overlay else [self.workspace]
+        return [(p, layer) for layer in layers for p in (layer / self.folder, layer)]
 
     @property
     def roots(self) -> list[Path]:
@@ -58,10 +104,10 @@ class TemplateSet:
 
     def environment(self) -> jinja2.Environment:
         """A sandboxed Jinja environment over the search path (user templates are untrusted)."""
-        original = jinja2.FileSystemLoader([str(self.workspace / self.folder), str(self.workspace)])
+        original = ConfinedLoader([(self.workspace / self.folder, self.workspace), (self.workspace, self.workspace)])
         loader = jinja2.ChoiceLoader([
-            jinja2.FileSystemLoader([str(p) for p in self.search_path]),
+            ConfinedLoader(self.layered),
             jinja2.PrefixLoader({WORKSPACE_PREFIX: original}, delimiter="/"),
         ])
-        return SandboxedEnvironment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        return BriefSandbox(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

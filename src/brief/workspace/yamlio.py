@@ -42,7 +42,8 @@ def read_text(path: Path, limit: int = MAX_BYTES) -> str:
     if b"\0" in data:
         raise DataError("binary file, not text", path, hint="data files are UTF-8 YAML or CSV")
     try:
-        return data.decode("utf-8")
+        # A byte order mark (which some editors write first) says "UTF-8"; it is not text.
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise DataError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path, line,

@@ -1,0 +1,298 @@
+"""What an untrusted template can see and do.
+
+Templates (the workspace's and a ``--templates`` overlay's) are untrusted. They see only
+inert data: strings, numbers, booleans, None, dates, read-only mappings and tuples of
+those, :class:`~markupsafe.Markup`, and the functions we hand them (:class:`TemplateFunction`).
+:func:`inert` turns the render context into that form in one place, and refuses anything
+else; :class:`BriefSandbox` refuses every attribute of any other type, so an object that
+slips through (a path, a model with methods) still gives a template nothing to call.
+
+The sandbox also bounds a render's work: loop iterations, calls and attribute lookups are
+counted and a wall-clock deadline is checked as they happen; every string a template
+builds, and its output, is capped in size; calls may nest only so deep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.environment import TemplateModule
+from jinja2.runtime import BlockReference, Context, LoopContext, Macro, TemplateReference, Undefined
+from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
+from jinja2.utils import Cycler, Joiner, Namespace
+from markupsafe import Markup
+from pydantic import BaseModel
+
+# Limits on one render (one brief for one audience: its sections and layout).
+MAX_SECONDS = 20.0
+MAX_STEPS = 5_000_000  # loop iterations, calls and attribute lookups
+MAX_DEPTH = 60  # nested calls (macros calling macros)
+MAX_OUTPUT = 5 * 1024 * 1024  # characters: one template's output, and any one string it builds
+MAX_PRODUCED = 50 * 1024 * 1024  # characters written by {{ }}, loops and ~, all templates together
+
+_SCALARS = (str, Markup, int, float, bool, type(None))
+
+
+class TemplateRefused(Exception):
+    """Raised while a template renders; the renderer turns it into a TemplateError naming
+    the template's file and line."""
+
+    def __init__(self, message: str, hint: str | None = None, path: Path | None = None,
+                 line: int | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+        # the file (and line) at fault, when it is not the template being rendered
+        self.path = path
+        self.line = line
+
+
+class TemplateFunction:
+    """One of our functions (``fig``, ``chart``, ``cite``...) as a template sees it: it can
+    be called, and has no attributes a template may read."""
+
+    __slots__ = ("_function",)
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self._function = function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._function(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<function {getattr(self._function, '__name__', '?')}>"
+
+
+def inert(value: Any) -> Any:
+    """*value* as plain data a template may hold: models and dataclasses become read-only
+    mappings of their fields, lists become tuples, a datetime its ISO text. Anything else
+    (a path, a function, an object with methods) raises TypeError."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dt.date:
+        return value  # immutable; a template may read year, month, day and format it
+    if kind is dt.datetime:
+        return value.isoformat()
+    if kind is TemplateFunction:
+        return value
+    if isinstance(value, BaseModel):
+        fields = {name: getattr(value, name) for name in type(value).model_fields}
+        fields.update(value.model_extra or {})
+        return MappingProxyType({_key(k): inert(v) for k, v in fields.items()})
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return MappingProxyType({f.name: inert(getattr(value, f.name)) for f in dataclasses.fields(value)
+                                 if not f.name.startswith("_")})
+    if isinstance(value, Mapping):
+        return MappingProxyType({_key(k): inert(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(inert(v) for v in value)
+    raise TypeError(f"a {kind.__name__} cannot be given to a template: only plain data")
+
+
+def _key(key: Any) -> str:
+    if type(key) is not str:
+        raise TypeError(f"a mapping key {key!r} given to a template is not a string")
+    return key
+
+
+# --- the sandbox ------------------------------------------------------------------------
+
+# Types whose public attributes a template may use: immutable values, and Jinja's own
+# helpers (loop, macros, namespace(), cycler(), joiner()). Lists and dicts are those a
+# template builds itself; the immutable sandbox refuses their mutating methods.
+_OPEN_TYPES = (str, Markup, int, float, bool, tuple, list, dict, MappingProxyType,
+               LoopContext, Macro, Namespace, Cycler, Joiner, Undefined, TemplateReference, BlockReference,
+               TemplateModule)
+_DATE_ATTRIBUTES = frozenset({"year", "month", "day", "isoformat", "strftime", "weekday", "isoweekday"})
+_FORMAT_WIDTH = re.compile(r"%[-#0 +]*(\d+)(?:\.(\d+))?|\{[^{}]*?:[^{}]*?(\d{4,})")
+
+
+class Budget:
+    """The work one render may still do; every check raises TemplateRefused."""
+
+    def __init__(self) -> None:
+        self.deadline = math.inf
+        self.steps = 0
+        self.produced = 0
+        self.depth = 0
+
+    def start(self) -> None:
+        """Start the clock and the counts (once per render of a brief)."""
+        self.deadline = time.monotonic() + MAX_SECONDS
+        self.steps = self.produced = self.depth = 0
+
+    def step(self, weight: int = 0) -> None:
+        """Count one step, and *weight* characters written."""
+        self.steps += 1
+        if weight:
+            self.produce(weight)
+        if not self.steps & 63:
+            if self.steps > MAX_STEPS:
+                raise TemplateRefused(f"the templates take over {MAX_STEPS:,} steps to render",
+                                      hint="a loop runs too often: loop over the data, not over large ranges")
+            if time.monotonic() > self.deadline:
+                raise TemplateRefused(f"the templates take over {MAX_SECONDS:g} s to render",
+                                      hint="a loop runs too long: loop over the data, not over large ranges")
+
+    def produce(self, size: int) -> None:
+        """Count *size* characters written by a template."""
+        self.produced += size
+        if self.produced > MAX_PRODUCED:
+            raise TemplateRefused(f"the templates write over {MAX_PRODUCED // 1024 // 1024} MB of text",
+                                  hint="a loop or macro writes too much: a brief is a few pages")
+
+    def sized(self, value: Any) -> Any:
+        """*value*, if it is not a string or collection over the size limit."""
+        if isinstance(value, (str, list, tuple, dict)) and len(value) > MAX_OUTPUT:
+            raise TemplateRefused(f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
+                                  hint="a brief is a few pages: build less text")
+        return value
+
+
+class _CodeGenerator(CodeGenerator):
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        # a ~ b: the joined string is checked against the size limit, like every value.
+        self.write("environment.concatenated(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
+def _literal_size(node: nodes.Node) -> int:
+    return sum(len(data.data) for data in node.find_all(nodes.TemplateData))
+
+
+class BriefSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, opened only to plain data, and bounded in time and size."""
+
+    code_generator_class = _CodeGenerator
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, finalize=self._written, **kwargs)
+        self.budget = Budget()
+        self.globals["range"] = self._range
+        self.filters = {name: self._bounded_filter(f) for name, f in self.filters.items()}
+        self.filters["brief_steps"] = self._steps
+
+    # What a template may touch.
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        if type(obj) is dt.date:
+            return attr in _DATE_ATTRIBUTES
+        return isinstance(obj, _OPEN_TYPES)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        self.budget.step()
+        if type(obj) is TemplateFunction or attribute.startswith("_"):
+            return self.unsafe_undefined(obj, attribute)
+        if type(obj) is MappingProxyType:
+            # Our data: a field, never a method of the mapping.
+            if attribute in obj:
+                return obj[attribute]
+            if attribute not in ("items", "keys", "values", "get"):
+                fields = ", ".join(sorted(obj)) or "none"
+                return self.undefined(f"this object has no attribute {attribute!r} (it has: {fields})",
+                                      obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        self.budget.step()
+        return super().getitem(obj, argument)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        budget = __self.budget
+        budget.step()
+        if budget.depth >= MAX_DEPTH:
+            raise TemplateRefused(f"calls nest over {MAX_DEPTH} deep",
+                                  hint="a macro calls itself without end?")
+        budget.depth += 1
+        try:
+            return budget.sized(super().call(__context, __obj, *args, **kwargs))
+        finally:
+            budget.depth -= 1
+
+    # Bounds on work and size.
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) \
+                and abs(right) * max(abs(left), 2).bit_length() > 100_000:
+            raise TemplateRefused("a number too large to compute", hint="templates print numbers with fig()")
+        if operator == "*":
+            count, seq = (right, left) if isinstance(left, (str, list, tuple)) else (left, right)
+            if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_OUTPUT:
+                raise TemplateRefused(f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
+                                      hint="a brief is a few pages: build less text")
+        if operator == "%" and isinstance(left, str):
+            _check_format(left)
+        return self.budget.sized(super().call_binop(context, operator, left, right))
+
+    def concatenated(self, value: str) -> str:
+        self.budget.produce(len(value))
+        return self.budget.sized(value)  # type: ignore[no-any-return]
+
+    def _written(self, value: Any) -> Any:
+        # Every {{ value }} a template writes.
+        if isinstance(value, str):
+            self.budget.produce(len(value))
+            self.budget.sized(value)
+        return value
+
+    def _range(self, *args: int) -> range:
+        self.budget.step()
+        numbers = range(*args)
+        if len(numbers) > MAX_RANGE:
+            raise TemplateRefused(f"range() of {len(numbers):,} numbers, over the limit of {MAX_RANGE:,}",
+                                  hint="loop over the data, not over large ranges")
+        return numbers
+
+    def _steps(self, iterable: Iterable[Any], weight: int = 0) -> Iterator[Any]:
+        budget = self.budget
+        for item in iterable:
+            budget.step(weight)
+            yield item
+
+    def _bounded_filter(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        env = self
+
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            env.budget.step()
+            if function is _FORMAT_FILTER and args and isinstance(args[0], str):
+                _check_format(args[0])
+            return env.budget.sized(function(*args, **kwargs))
+
+        bounded.__name__ = getattr(function, "__name__", "filter")
+        if hasattr(function, "jinja_pass_arg"):
+            bounded.jinja_pass_arg = function.jinja_pass_arg  # type: ignore[attr-defined]
+        return bounded
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        # Each loop counts its iterations, and the literal text each one writes.
+        for loop in tree.find_all(nodes.For):
+            weight = sum(_literal_size(child) for child in loop.body)
+            loop.iter = nodes.Filter(loop.iter, "brief_steps", [nodes.Const(weight)], [], None, None,
+                                     lineno=loop.iter.lineno)
+        return tree
+
+
+_FORMAT_FILTER = jinja2.filters.FILTERS["format"]
+
+
+def _check_format(text: str) -> None:
+    for match in _FORMAT_WIDTH.finditer(text):
+        if any(g and int(g) > MAX_RANGE for g in match.groups()):
+            raise TemplateRefused("a format width or precision over the limit",
+                                  hint="a brief is a few pages: build less text")
