@@ -68,10 +68,9 @@ def refused(root: Path, result: Result, where: str) -> str:
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert SECRET not in result.output and "root:x:0:0" not in result.output
-    errors = [e for e in result.stderr.splitlines() if e.startswith("error: ")]
+    errors = [e for e in result.stderr.splitlines() if ": error: " in e or e.startswith("error: ")]
     assert len(errors) == 1, result.stderr
-    assert re.match(rf"error: \S*{re.escape(where)}", errors[0]), errors[0]
-    assert " — " in errors[0] or "error: " in errors[0]
+    assert re.match(rf"\S*{re.escape(where.rstrip(': '))}(?::\d+)*: error: ", errors[0]), errors[0]
     assert not (root / "out" / PDF).exists() and not (root / "out" / PDF.replace(".pdf", ".html")).exists()
     return errors[0]
 
@@ -194,7 +193,7 @@ def test_audience_template_folder_must_stay_under_templates(tmp_path: Path) -> N
     brief.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run("-C", str(root), "build", "--audience", "policy")
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert f"error: briefs/us-china-ai-gap.yaml:{label + 2}: " in result.stderr, result.stderr
+    assert f"briefs/us-china-ai-gap.yaml:{label + 2}: error: " in result.stderr, result.stderr
     assert "no '.' or '..' parts" in result.stderr
 
 

@@ -246,6 +246,20 @@ def _check_template(ws: Workspace, brief: Brief, audience: str, name: str, env: 
             # A layout's parents and partials are layout; a section's partials are narrative.
             used |= _check_template(ws, brief, audience, partial, env, preferred, report, seen,
                                     narrative and not isinstance(node, nodes.Extends), (path, node.lineno))
+    used |= _check_calls(ws, brief, audience, tree, path, preferred, report)
+    if narrative:
+        for line, token in hand_typed_numbers(source):
+            problems.append(TemplateError(
+                f"hand-typed number {token!r} in narrative text", path, line,
+                hint='use {{ fig("id") }} so the number comes from data, or {{ "..." }} if it is a name'))
+    return used
+
+
+def _check_calls(ws: Workspace, brief: Brief, audience: str, tree: nodes.Template, path: Path,
+                 preferred: dict[str, str], report: Report) -> set[str]:
+    """Every fig(), chart() and cite() of a template names something that exists; the
+    figures it prints."""
+    problems, used = report.problems, set()
     charts = brief.charts
     placed = brief.audiences[audience].charts
     for function, name, line in _calls(tree):
@@ -270,11 +284,6 @@ def _check_template(ws: Workspace, brief: Brief, audience: str, name: str, env: 
                                           hint=nearest(name, ws.sources)))
         elif function == "cite":
             report.cited.add(name)
-    if narrative:
-        for line, token in hand_typed_numbers(source):
-            problems.append(TemplateError(
-                f"hand-typed number {token!r} in narrative text", path, line,
-                hint='use {{ fig("id") }} so the number comes from data, or {{ "..." }} if it is a name'))
     return used
 
 
