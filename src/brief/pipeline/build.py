@@ -28,8 +28,8 @@ from brief.publish.manifest import (
     file_digests,
     inputs_digest,
     tool_versions,
-    update_manifest,
 )
+from brief.publish.outputs import publish
 from brief.runtime import workers
 from brief.workspace.brand import load_brand
 from brief.workspace.load import Workspace
@@ -229,8 +229,7 @@ def finish(prepared: Prepared, result: Typeset) -> BuildResult:
         raise BudgetError(f"audience {audience!r} is {result.pages} pages, over its budget of "
                           f"{job.audience.page_budget}", origin.path, origin.line,
                           hint="shorten the text or raise page_budget; nothing was written")
-    path = write_atomic(ws.out_dir / job.output_name, result.pdf)
-    update_manifest(ws.out_dir, path, result.pages, prepared.record)
+    path = publish(ws.out_dir, job.output_name, result.pdf, result.pages, prepared.record, prepared.warnings)
     return BuildResult(path=path, pages=result.pages, seconds=time.perf_counter() - prepared.started,
                        brief=job.brief.id, audience=audience, page_budget=job.audience.page_budget,
                        warnings=prepared.warnings)
