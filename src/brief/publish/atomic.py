@@ -32,8 +32,8 @@ def write_atomic(target: Path, data: bytes) -> Path:
 def stage(target: Path, data: bytes) -> Path:
     """Write *data* to a new temporary file beside *target* (mode 0644, on disk) and return
     its path; on any failure the temporary file is removed."""
+    make_folder(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
     except OSError as exc:
         raise PublishError(f"cannot write into {target.parent} ({exc.strerror or exc})", target,
@@ -57,6 +57,15 @@ def stage(target: Path, data: bytes) -> Path:
         discard(tmp)
         raise
     return tmp
+
+
+def make_folder(target: Path) -> None:
+    """Create the folder *target* goes into, or raise :class:`PublishError` naming *target*."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PublishError(f"cannot write into {target.parent} ({exc.strerror or exc})", target,
+                           hint=_hint(exc)) from None
 
 
 def commit(tmp: Path, target: Path) -> Path:

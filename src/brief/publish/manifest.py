@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from brief.errors import WorkspaceError
+from brief.errors import PublishError, WorkspaceError
 
 if TYPE_CHECKING:  # this module stays light: a no-op build must not import the pipeline
     from brief.pipeline.resolve import Job
@@ -144,8 +144,12 @@ def locked(out_dir: Path) -> Iterator[None]:
     """Hold the lock on *out_dir* (``flock`` on the folder itself): everything that reads and
     writes the PDFs and the manifest together does it under this lock, and it leaves no lock
     file behind. Waiting for it can be interrupted (Ctrl-C)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_dir, os.O_RDONLY)
+    except OSError as exc:
+        raise PublishError(f"cannot lock {out_dir.name}/ ({exc.strerror or exc})", out_dir,
+                           hint="out must be a folder you can read and write") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

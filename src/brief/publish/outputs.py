@@ -31,7 +31,7 @@ from types import FrameType
 from typing import Any
 
 from brief.errors import BriefError, BriefWarning
-from brief.publish.atomic import TEMP_SUFFIX, commit, discard, stage, write_atomic
+from brief.publish.atomic import TEMP_SUFFIX, commit, discard, make_folder, stage, write_atomic
 from brief.publish.manifest import MANIFEST, Record, entry_of, entry_problem, locked, manifest_bytes, recorded
 
 # Temporary files of other writers into out/ (the HTML edition, exported charts) are written
@@ -52,6 +52,7 @@ def publish(out_dir: Path, name: str, data: bytes, pages: int, record: Record,
     """
     target = out_dir / name
     entry = entry_of(hashlib.sha256(data).hexdigest(), len(data), pages, record)
+    make_folder(target)
     with locked(out_dir), deferred_signals():
         sweep(out_dir)
         manifest, problem = load(out_dir)
