@@ -145,9 +145,13 @@ def build_time(brief_date: dt.date) -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-        except (ValueError, OverflowError):
-            raise WorkspaceError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds",
+            seconds = int(epoch)
+            if seconds < 0:
+                raise ValueError(epoch)
+            return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+        except (ValueError, OverflowError, OSError):  # not a number, before 1970, past the year 9999
+            raise WorkspaceError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970 "
+                                 "(up to the year 9999)",
                                  hint="unset it or set it to an integer, e.g. $(git log -1 --format=%ct)") from None
     return dt.datetime(brief_date.year, brief_date.month, brief_date.day, tzinfo=dt.UTC)
 
