@@ -72,12 +72,17 @@ def is_empty(kind: str) -> bool:
 
 
 def get(kind: str, key: str) -> str | None:
-    """The cached text for *key*, or None."""
+    """The cached SVG for *key*, or None: also for an entry that is not a whole SVG document
+    (empty, cut short, junk, a folder), which is drawn again and replaced."""
     path = cache_dir() / kind / key[:2] / f"{key}.svg"
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError):
         return None
+    body = text.strip()
+    if not (body.startswith(("<svg", "<?xml")) and body.endswith("</svg>")):
+        return None
+    return text
 
 
 def put(kind: str, key: str, text: str) -> None:
