@@ -358,3 +358,28 @@ def test_verify_with_a_malformed_entry_is_one_line(built: Path, breaker: Callabl
     assert len(lines) == 1 and lines[0].startswith(
         f"error: out/manifest.json: the manifest's entry for {PDF} is malformed: "), lines
     assert " — build it again to write a new entry" in lines[0]
+
+
+def test_a_manifest_that_cannot_be_finalised_still_describes_the_new_pdf(built: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the last step (the final entry) fails, the build warns, and the pending entry it
+    leaves describes the new PDF; the next build tidies it."""
+    real = os.replace
+    renames: list[str] = []
+
+    def refuse_second_manifest(src: str | Path, dst: str | Path) -> None:
+        renames.append(Path(dst).name)
+        if renames.count("manifest.json") == 2:
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", refuse_second_manifest)
+    result = finish_with(built, pdf_bytes("new"))
+    monkeypatch.undo()
+    assert [w.format(relative_to=built) for w in result.warnings] == [
+        "out/manifest.json: cannot write manifest.json (No space left on device); it records the new PDF, "
+        "still with the entry it replaced — the next build tidies it"]
+    assert verify(built).exit_code == 0
+    assert manifest(built)["outputs"][PDF]["previous"]["sha256"] == sha256_of(pdf_bytes("old"))
+    finish_with(built, pdf_bytes("third"))
+    assert_consistent(built)

@@ -77,8 +77,9 @@ def publish(out_dir: Path, name: str, data: bytes, pages: int, record: Record,
             try:
                 _write(out_dir, manifest)
             except BriefError as exc:
-                _warn(warnings, BriefWarning(f"{exc.message}; it still records the new PDF", exc.path,
-                                             hint="the next build tidies it"))
+                reason = exc.message.split(";")[0]
+                _warn(warnings, BriefWarning(f"{reason}; it records the new PDF, still with the entry it replaced",
+                                             exc.path, hint="the next build tidies it"))
         finally:
             discard(tmp)
     return target
