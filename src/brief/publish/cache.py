@@ -80,7 +80,7 @@ def get(kind: str, key: str) -> str | None:
     except (OSError, UnicodeDecodeError, ValueError):
         return None
     body = text.strip()
-    if not (body.startswith(("<svg", "<?xml")) and body.endswith("</svg>")):
+    if not (body.startswith(("<svg", "<?xml")) and body.endswith(("</svg>", "/>"))):
         return None
     return text
 
