@@ -231,8 +231,9 @@ def test_unwritable_output_keeps_the_previous_pdf(built: Path, failure: str,
     monkeypatch.undo()
     assert result.exit_code == 1
     hint = "not writable" if failure == "permission" else "the disk is full"
-    assert re.match(rf"error: out/{PDF}: cannot write {PDF} \(.+\); the previous file is unchanged — .*{hint}",
-                    result.stderr.strip()), result.stderr
+    # The manifest's new entry is written first (see brief.publish.outputs): its rename is refused.
+    assert re.match(rf"error: out/manifest.json: cannot write manifest.json \(.+\); the previous file is "
+                    rf"unchanged — .*{hint}", result.stderr.strip()), result.stderr
     assert {p.name: digest(p) for p in out.iterdir()} == before
 
 

@@ -73,3 +73,59 @@ def test_interrupted_write_leaves_no_temp_file(tmp_path: Path, monkeypatch: pyte
     monkeypatch.undo()
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temp_file_that_cannot_be_opened_is_closed_and_removed(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the temporary file's descriptor cannot be wrapped, it is closed (not leaked) and
+    the file removed."""
+    closed: list[int] = []
+    real_close = os.close
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    def close(fd: int) -> None:
+        closed.append(fd)
+        real_close(fd)
+
+    monkeypatch.setattr(os, "fdopen", fail)
+    monkeypatch.setattr(os, "close", close)
+    with pytest.raises(MemoryError):
+        write_atomic(tmp_path / "brief.pdf", b"new")
+    monkeypatch.undo()
+    assert closed and list(tmp_path.iterdir()) == []
+
+
+def test_a_cleanup_that_fails_does_not_hide_the_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the temporary file cannot even be removed, the PublishError still says what failed."""
+    def fail(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", fail)
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(PublishError, match="No space left"):
+        write_atomic(tmp_path / "brief.pdf", b"new")
+
+
+@pytest.mark.parametrize("junk", [b"", b"<svg width='1'", b"not svg at all", b"\xff\xfe", None],
+                         ids=["empty", "cut-short", "junk", "not-utf8", "a-folder"])
+def test_a_junk_chart_cache_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            junk: bytes | None) -> None:
+    """An entry that is not a whole SVG is not used: the chart is drawn again and replaces it."""
+    from brief.publish import cache
+
+    key = "ab" * 32
+    path = tmp_path / "charts" / key[:2] / f"{key}.svg"
+    path.parent.mkdir(parents=True)
+    if junk is None:
+        path.mkdir()
+    else:
+        path.write_bytes(junk)
+    assert cache.get(tmp_path / "charts", key) is None
+    if junk is not None:
+        cache.put(tmp_path / "charts", key, "<svg></svg>\n")
+        assert cache.get(tmp_path / "charts", key) == "<svg></svg>\n"

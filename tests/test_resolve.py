@@ -196,3 +196,25 @@ def test_unknown_audience_lists_valid_audiences(mini: Path) -> None:
     assert info.value.message == "brief 'mini' has no audience 'nope'"
     assert info.value.hint == "choose from: policy, press"
     assert info.value.path is not None and info.value.path.name == "mini.yaml"
+
+
+@pytest.mark.parametrize("epoch", ["99999999999999999", "-5", "abc", "253402300800", "1.5"])
+def test_an_absurd_source_date_epoch_is_one_error(mini: Path, monkeypatch: pytest.MonkeyPatch, epoch: str) -> None:
+    """SOURCE_DATE_EPOCH that is not a count of seconds from 1970 to the year 9999 is a
+    WorkspaceError naming the variable (too large a number was an OSError traceback)."""
+    from brief.model.request import source_date
+
+    with pytest.raises(WorkspaceError, match=rf"^SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970"):
+        source_date(epoch)
+
+
+def test_a_sensible_source_date_epoch_is_the_date_recorded(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """0 and a present-day value are accepted as they are."""
+    import datetime as dt
+
+    from brief.model.request import source_date
+    from brief.pipeline.resolve import build_time
+
+    for epoch, year in (("0", 1970), ("1767225600", 2026)):
+        assert build_time(dt.date(2025, 5, 1), source_date(epoch)).year == year
+    assert source_date("") is None and build_time(dt.date(2025, 5, 1)) == dt.datetime(2025, 5, 1, tzinfo=dt.UTC)

@@ -57,13 +57,14 @@ def source_date(epoch: str | None) -> dt.datetime | None:
     """``SOURCE_DATE_EPOCH`` (seconds since 1970, UTC) as a date, or None when unset."""
     if not epoch:
         return None
-    hint = "unset it or set it to whole seconds since 1970, e.g. $(git log -1 --format=%ct)"
     try:
-        seconds = int(epoch.strip())
+        seconds = int(epoch.strip()) if len(epoch) < 40 else -1
     except ValueError:
-        raise WorkspaceError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a number of seconds", hint=hint) from None
+        seconds = -1
     if not 0 <= seconds <= _LAST_DATE.timestamp():
-        raise WorkspaceError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a date between 1970 and 9999", hint=hint)
+        raise WorkspaceError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a number of seconds since 1970 "
+                             "(up to the year 9999)",
+                             hint="unset it or set it to an integer, e.g. $(git log -1 --format=%ct)")
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 

@@ -27,7 +27,8 @@ from brief.pipeline.render import Rendered, render
 from brief.pipeline.resolve import Job, resolve
 from brief.pipeline.typeset import Typeset, TypesetJob
 from brief.publish.atomic import write_atomic
-from brief.publish.manifest import Record, update_manifest
+from brief.publish.manifest import Record
+from brief.publish.outputs import publish
 from brief.workspace.brand import load_brand
 from brief.workspace.load import Workspace
 from brief.workspace.templates import TemplateSet
@@ -73,9 +74,9 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
         rendered.html, tuple(templates.roots), {c.url: c.svg or "" for c in rendered.charts.values()},
         typeset_stage.VARIANTS[request.standard], attachments_for(request, job, rendered, record), job.created))
     _within_budget(request, ws, job, done.pages)
-    path = write_atomic(ws.out_dir / job.output_name, done.pdf)
-    update_manifest(ws.out_dir, path, done.pages, record)
-    return _result(request, job, path, done.pages, started, report.warnings)
+    warnings = list(report.warnings)
+    path = publish(ws.out_dir, job.output_name, done.pdf, done.pages, record, warnings)
+    return _result(request, job, path, done.pages, started, warnings)
 
 
 def templates_for(ws: Workspace, job: Job, overlay: Path | None = None) -> TemplateSet:

@@ -62,13 +62,19 @@ def is_empty(folder: Path | None) -> bool:
 
 
 def get(folder: Path | None, key: str) -> str | None:
-    """The text cached in *folder* under *key*, or None (also when there is no cache)."""
+    """The SVG cached in *folder* under *key*, or None: also when there is no cache, and for an
+    entry that is not a whole SVG document (empty, cut short, junk, a folder), which is drawn
+    again and replaced."""
     if folder is None:
         return None
     try:
-        return (folder / key[:2] / f"{key}.svg").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = (folder / key[:2] / f"{key}.svg").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError):
         return None
+    body = text.strip()
+    if not (body.startswith(("<svg", "<?xml")) and body.endswith(("</svg>", "/>"))):
+        return None
+    return text
 
 
 def put(folder: Path | None, key: str, text: str) -> None:

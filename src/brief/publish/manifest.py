@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from brief.errors import WorkspaceError
-from brief.publish.atomic import write_atomic
+from brief.errors import PublishError, WorkspaceError
 
 INPUT_FOLDERS = ("briefs", "data", "templates")
 TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
@@ -103,12 +102,23 @@ class Record:
         return json.dumps(self.__dict__, indent=2, sort_keys=True).encode("utf-8")
 
 
+MANIFEST = "manifest.json"
+_FIELDS: dict[str, type] = {"sha256": str, "size": int, "pages": int, "brief": str, "audience": str,
+                            "standard": str, "inputs_sha256": str, "versions": dict}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 @contextlib.contextmanager
-def _locked(out_dir: Path) -> Iterator[None]:
-    # Parallel builds update one manifest; locking the folder itself serialises the
-    # read-modify-write and leaves no lock file behind.
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out_dir, os.O_RDONLY)
+def locked(out_dir: Path) -> Iterator[None]:
+    """Hold the lock on *out_dir* (``flock`` on the folder itself): everything that reads and
+    writes the PDFs and the manifest together does it under this lock, and it leaves no lock
+    file behind. Waiting for it can be interrupted (Ctrl-C)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_dir, os.O_RDONLY)
+    except OSError as exc:
+        raise PublishError(f"cannot lock {out_dir.name}/ ({exc.strerror or exc})", out_dir,
+                           hint="out must be a folder you can read and write") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -117,20 +127,64 @@ def _locked(out_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def update_manifest(out_dir: Path, pdf: Path, pages: int, record: Record) -> Path:
-    """Add or replace *pdf*'s entry in ``out_dir/manifest.json`` (atomically, under a lock)."""
-    path = out_dir / "manifest.json"
-    data = pdf.read_bytes()
-    with _locked(out_dir):
-        manifest: dict[str, Any] = read_manifest(path) if path.exists() else {"format": 1, "outputs": {}}
-        manifest["outputs"][pdf.name] = {
-            "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pages": pages,
-            "brief": record.brief, "audience": record.audience, "standard": record.standard,
-            "inputs_sha256": record.inputs_sha256, "versions": record.versions,
-            "source_date_epoch": record.source_date_epoch,
-        }
-        write_atomic(path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    return path
+def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, Any]:
+    """The manifest entry of a PDF with hash *sha256*, *size* bytes and *pages* pages."""
+    return {"sha256": sha256, "size": size, "pages": pages, "brief": record.brief, "audience": record.audience,
+            "standard": record.standard, "inputs_sha256": record.inputs_sha256, "versions": record.versions,
+            "source_date_epoch": record.source_date_epoch}
+
+
+def entry_problem(entry: object, pending: bool = True) -> str | None:
+    """What is wrong with a manifest entry, or None. An entry written while its PDF was being
+    replaced also holds the one it replaces (``previous``, an entry or null), so that
+    whichever of the two PDFs is on disk after a crash is recognised (see :func:`recorded`)."""
+    if not isinstance(entry, dict):
+        return f"it is {_json_type(entry)}, not an object"
+    for key, kind in _FIELDS.items():
+        if key not in entry:
+            return f"{key!r} is missing"
+        value = entry[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"{key!r} is {_json_type(value)}, not {_json_type(kind())}"
+    if not _SHA256.fullmatch(entry["sha256"]):
+        return "'sha256' is not a SHA-256 hex digest"
+    if entry["size"] < 0 or entry["pages"] < 0:
+        return "'size' and 'pages' cannot be negative"
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in entry["versions"].items()):
+        return "'versions' must map tool names to version strings"
+    if not isinstance(entry.get("source_date_epoch", ""), str):
+        return f"'source_date_epoch' is {_json_type(entry['source_date_epoch'])}, not a string"
+    if "previous" in entry:
+        previous = entry["previous"]
+        if not pending:
+            return "'previous' inside 'previous'"
+        if previous is not None and (why := entry_problem(previous, pending=False)) is not None:
+            return f"'previous': {why}"
+    return None
+
+
+def recorded(entry: dict[str, Any], sha256: str) -> dict[str, Any]:
+    """The entry (checked by :func:`entry_problem`) that describes a PDF whose hash is *sha256*:
+    the previous one when a replacement was interrupted before the new PDF reached the
+    disk, else the entry itself (without ``previous``)."""
+    previous = entry.get("previous")
+    if previous is not None and entry["sha256"] != sha256 and previous["sha256"] == sha256:
+        return dict(previous)
+    return {k: v for k, v in entry.items() if k != "previous"}
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """The manifest as written to disk."""
+    return (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    return {dict: "an object", list: "a list", str: "a string", int: "an integer",
+            float: "a number"}.get(type(value), f"a {type(value).__name__}")
 
 
 def up_to_date(root: Path, brief_id: str | None, audience: str, overlay: Path | None,
@@ -188,7 +242,7 @@ class Verdict:
 
 def verify(pdf: Path, root: Path, overlay: Path | None = None) -> Verdict:
     """Is *pdf* the file the manifest records, and are the workspace's inputs unchanged?"""
-    manifest_path = pdf.parent / "manifest.json"
+    manifest_path = pdf.parent / MANIFEST
     if not manifest_path.exists():
         raise WorkspaceError("no manifest.json next to the PDF", manifest_path,
                              hint="verify a PDF in the out/ folder it was built into")
@@ -196,7 +250,12 @@ def verify(pdf: Path, root: Path, overlay: Path | None = None) -> Verdict:
     if entry is None:
         raise WorkspaceError(f"the manifest has no entry for {pdf.name}", manifest_path,
                              hint="rebuild it, or verify a file that brief built")
+    problem = entry_problem(entry)
+    if problem is not None:
+        raise WorkspaceError(f"the manifest's entry for {pdf.name} is malformed: {problem}", manifest_path,
+                             hint="build it again to write a new entry")
     actual = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    entry = recorded(entry, actual)
     pdf_ok = actual == entry["sha256"]
     inputs = inputs_digest(file_digests(root, overlay))
     inputs_ok = inputs == entry["inputs_sha256"]
