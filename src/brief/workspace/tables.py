@@ -35,9 +35,10 @@ def _number(text: str, column: str, path: Path, line: int) -> int | float:
                     hint="write plain numbers: 276300 or 17.5, no units, commas or % signs")
 
 
-def read_figures_csv(path: Path) -> tuple[list[tuple[int, Figure]], list[BriefError]]:
-    """The figures in a CSV file with their lines, and every problem found."""
-    text = read_text(path)
+def read_figures_csv(path: Path, root: Path | None = None) -> tuple[list[tuple[int, Figure]], list[BriefError]]:
+    """The figures in a CSV file with their lines, and every problem found (only a regular
+    file inside *root*, the workspace, when given, is read)."""
+    text = read_text(path, root=root)
     problems: list[BriefError] = []
     reader = csv.reader(io.StringIO(text, newline=""))
     try:

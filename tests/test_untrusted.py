@@ -1,0 +1,246 @@
+"""Untrusted data files: whatever a file in briefs/ or data/ holds, brief answers with one
+error line naming the file and the line, in bounded time and memory, and never reads outside
+the workspace or anything that is not a regular file."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from brief.cli import cli
+from brief.errors import DataError
+from brief.workspace.load import load_workspace
+from brief.workspace.yamlio import read_yaml
+from conftest import REPO, line_number
+
+MAX_DEPTH = 100  # brief.workspace.yamlio's bounds, as the errors state them
+MEMORY_LIMIT = 1536 * 1024 * 1024  # far more than a check needs, far less than an alias bomb expands to
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def brief(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m brief -C root ARGS`` in a process with bounded memory and time."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "brief", "-C", str(root), *args], env=env, text=True,
+                          capture_output=True, timeout=timeout, preexec_fn=_limit_memory, check=False)
+
+
+def one_error(output: str | subprocess.CompletedProcess[str], where: str, *words: str) -> str:
+    """The one ``error:`` line of a run's output (``brief check`` lists problems on stdout),
+    which names *where* (``path:line``) and *words*."""
+    if not isinstance(output, str):
+        output = output.stdout + output.stderr
+    assert "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if "error:" in line]
+    assert len(errors) == 1, output
+    line = errors[0]
+    assert where in line, line
+    for word in words:
+        assert word in line, line
+    return line
+
+
+def write(root: Path, relative: str, text: str) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- 1. alias bombs and deep nesting -------------------------------------------------
+
+BOMB = "- id: bomb\n" + "".join(
+    f"  {name}: &{name} [{', '.join(['lol'] * 9 if name == 'a' else [f'*{prev}'] * 9)}]\n"
+    for prev, name in zip("-abcdefgh", "abcdefghi", strict=True)) + "  label: *i\n"
+
+
+def test_alias_bomb_is_refused_while_parsing(mini: Path) -> None:
+    """A 'billion laughs' file (under a kilobyte, 9^9 values expanded) is one line naming the
+    alias that crosses the bound, in a process whose memory is capped well below the expansion."""
+    assert len(BOMB) < 1000
+    path = write(mini, "data/figures/bomb.yaml", BOMB)
+    for command in ("check", "build"):
+        result = brief(mini, command)
+        assert result.returncode == 1
+        one_error(result, "data/figures/bomb.yaml:", "aliases expand to more than 100,000 values")
+    with pytest.raises(DataError) as info:
+        read_yaml(path)
+    assert info.value.line is not None and 4 <= info.value.line <= 10
+
+
+def test_aliases_within_the_bound_still_work(tmp_path: Path) -> None:
+    """Anchors for shared fields, used many times, stay well within the bound."""
+    path = tmp_path / "x.yaml"
+    path.write_text("base: &b {unit: pp, source: s}\n" + "".join(f"f{i}: *b\n" for i in range(1000)), encoding="utf-8")
+    assert read_yaml(path)["f999"]["unit"] == "pp"
+
+
+@pytest.mark.parametrize("style", ["flow", "block"])
+def test_deep_nesting_is_one_error_with_its_line(mini: Path, style: str) -> None:
+    """YAML nested 500 levels deep (a RecursionError traceback before) is one line at the
+    level that crosses the bound."""
+    depth = 500
+    if style == "flow":
+        text = "- id: deep\n  label: x\n  note: " + "[" * depth + "]" * depth + "\n"
+        expected_line = 3
+    else:
+        text = "- id: deep\n  label: x\n  note:\n" + "".join(
+            f"{'  ' * (i + 2)}k{i}:\n" for i in range(depth)) + "  " * (depth + 2) + "end\n"
+        expected_line = 4 + MAX_DEPTH - 2
+    write(mini, "data/figures/deep.yaml", text)
+    result = brief(mini, "check")
+    assert result.returncode == 1
+    one_error(result, f"data/figures/deep.yaml:{expected_line}:", f"nested more than {MAX_DEPTH} levels deep")
+
+
+def test_deep_nesting_in_a_brief_file(mini: Path) -> None:
+    """The same bound holds in briefs/ (and any other YAML brief reads)."""
+    path = mini / "briefs" / "mini.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "zz_deep: " + "{a: " * 300 + "x" + "}" * 300 + "\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-C", str(mini), "check"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"briefs/mini.yaml:{line_number(path, 'zz_deep: ')}:" in result.output
+    assert "nested more than 100 levels deep" in result.output
+
+
+def test_mini_still_loads(mini: Path) -> None:
+    """The bounds leave ordinary data alone."""
+    assert load_workspace(mini).figures
+
+
+# --- 2. only regular files inside the workspace, size checked before reading --------
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_fifo_named_like_a_data_file_is_refused_not_waited_on(mini: Path, command: str) -> None:
+    """A FIFO called *.yaml used to block check and build forever (no writer ever comes)."""
+    os.mkfifo(mini / "data" / "figures" / "pipe.yaml")
+    result = brief(mini, command, timeout=60)
+    assert result.returncode == 1
+    one_error(result, "data/figures/pipe.yaml", "refused: this is a FIFO (named pipe), not a regular file")
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "outside.yaml"])
+def test_symlink_out_of_the_workspace_is_refused(mini: Path, target: str) -> None:
+    """A link to a device, or to a file outside the workspace, is refused before it is opened
+    (/dev/zero ended in a MemoryError before)."""
+    if target == "outside.yaml":
+        outside = mini.parent / "outside.yaml"
+        outside.write_text((mini / "data" / "figures" / "widgets.yaml").read_text(encoding="utf-8")
+                           .replace("widgets_", "outside_"), encoding="utf-8")
+        target = str(outside)
+    (mini / "data" / "figures" / "linked.yaml").symlink_to(target)
+    result = brief(mini, "check", timeout=60)
+    assert result.returncode == 1
+    one_error(result, "data/figures/linked.yaml", "refused: the file is a link to somewhere outside the workspace")
+
+
+def test_symlink_inside_the_workspace_is_read(mini: Path) -> None:
+    """A link that stays inside the workspace is an ordinary file."""
+    folder = mini / "data" / "figures"
+    (folder / "widgets.yaml").rename(mini / "data" / "widgets-master.yaml")
+    (folder / "widgets.yaml").symlink_to(Path("..") / "widgets-master.yaml")
+    assert "widgets_alpha" in load_workspace(mini).figures
+
+
+def test_huge_sparse_file_is_refused_before_reading(mini: Path) -> None:
+    """A 20 GB sparse file is refused from its size alone: nothing is read."""
+    path = mini / "data" / "figures" / "huge.csv"
+    with path.open("wb") as f:
+        f.truncate(20 * 1024 ** 3)
+    result = brief(mini, "check", timeout=60)
+    assert result.returncode == 1
+    one_error(result, "data/figures/huge.csv", "file is 20480.0 MB, over the 5 MB limit")
+
+
+def test_read_input_reads_at_most_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that grows after its size was checked is still read only up to limit + 1 bytes."""
+    from brief.workspace import files
+
+    path = tmp_path / "x.yaml"
+    path.write_bytes(b"a: 1\n")
+    reads: list[int] = []
+    real_read = os.read
+
+    def endless(fd: int, n: int) -> bytes:  # as if the file kept growing: every read is full
+        reads.append(n)
+        real_read(fd, n)
+        return b"x" * n
+
+    monkeypatch.setattr(files.os, "read", endless)
+    with pytest.raises(DataError, match="grew past the 1 MB limit"):
+        files.read_input(path, tmp_path, limit=1024 * 1024)
+    assert sum(reads) == 1024 * 1024 + 1
+
+
+def _unreadable(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make opening any file called *name* fail as chmod 000 would: root ignores file modes,
+    so the test cannot rely on them."""
+    from brief.workspace import files
+
+    real_open = os.open
+
+    def open_(path: os.PathLike[str] | str, flags: int, *args: int) -> int:
+        if Path(path).name == name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(files.os, "open", open_)
+
+
+def test_unreadable_data_file_is_one_line(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _unreadable(monkeypatch, "shares.yaml")
+    result = CliRunner().invoke(cli, ["-C", str(mini), "check"])
+    assert result.exit_code == 1
+    one_error(result.output, "data/figures/shares.yaml", "cannot read file (Permission denied)")
+
+
+def test_data_file_that_is_a_folder(mini: Path) -> None:
+    (mini / "data" / "figures" / "folder.yaml").mkdir()
+    result = CliRunner().invoke(cli, ["-C", str(mini), "check"])
+    assert result.exit_code == 1
+    one_error(result.output, "data/figures/folder.yaml", "refused: this is a folder, not a regular file")
+
+
+@pytest.mark.parametrize("how", ["unreadable", "folder", "fifo", "outside"])
+def test_unusable_font_file_is_one_line_naming_it(mini_full: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  how: str) -> None:
+    """A font file that cannot be read is an error at its line of the brand file, naming it."""
+    from brief.workspace.brand import load_brand
+
+    font = mini_full / "templates" / "fonts" / "SourceSans3-Regular.ttf"
+    if how == "unreadable":
+        _unreadable(monkeypatch, font.name)
+        words = "cannot read file (Permission denied)"
+    elif how == "folder":
+        font.unlink()
+        font.mkdir()
+        words = "refused: this is a folder"
+    elif how == "fifo":
+        font.unlink()
+        os.mkfifo(font)
+        words = "refused: this is a FIFO"
+    else:
+        moved = mini_full / "SourceSans3-Regular.ttf"
+        font.rename(moved)
+        font.symlink_to(moved)
+        words = "link to somewhere outside"
+    brand_file = mini_full / "templates" / "brand.yml"
+    with pytest.raises(DataError) as info:
+        load_brand(mini_full / "templates")
+    error = info.value
+    assert error.path == brand_file
+    assert error.line == line_number(brand_file, "SourceSans3-Regular.ttf")
+    assert "font file 'fonts/SourceSans3-Regular.ttf' of 'Source Sans 3' cannot be used" in error.message
+    assert words in error.message
