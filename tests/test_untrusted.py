@@ -244,3 +244,95 @@ def test_unusable_font_file_is_one_line_naming_it(mini_full: Path, monkeypatch: 
     assert error.line == line_number(brand_file, "SourceSans3-Regular.ttf")
     assert "font file 'fonts/SourceSans3-Regular.ttf' of 'Source Sans 3' cannot be used" in error.message
     assert words in error.message
+
+
+# --- 3, 4, 5. values and text that check and build both refuse ----------------------
+
+FIGURE = """\
+- id: extra_figure
+  label: An extra figure for a test
+  value: 12.5
+  unit: pp
+  as_of: "2024"
+  source: report-a
+  locator: "table 9"
+"""
+
+DIGITS_40 = "1" + "0" * 40
+DIGITS_5000 = "9" * 5000
+
+# name: (file under data/figures/, its text, text on the line the error names, words in the error)
+DATA_CASES = {
+    "float-1e30": ("zz.yaml", FIGURE.replace("value: 12.5", "value: 1e30"), "value: 1e30",
+                   "value: value 1e+30 is out of range: figure values are below 10^15 in size"),
+    "int-literal-10-to-40": ("zz.yaml", FIGURE.replace("value: 12.5", f"value: {DIGITS_40}"), "value: 1000",
+                             "value: value of about 40 digits is out of range"),
+    "5000-digits": ("zz.yaml", FIGURE.replace("value: 12.5", f"value: {DIGITS_5000}"), "value: 9999",
+                    "a number 5,000 digits long"),
+    "csv-5000-digits": ("zz.csv", "id,label,value,unit,as_of,source,locator\n"
+                        f"big,A big number,{DIGITS_5000},count,2024,report-a,p. 1\n", "big,",
+                        "value: a number 5,000 characters long"),
+    "csv-1e400": ("zz.csv", "id,label,value,unit,as_of,source,locator\nbig,A big number,1e400,count,2024,report-a,p1\n",
+                  "big,", "value must be a finite number, not inf"),
+    "derived-overflow": ("zz.yaml", FIGURE.replace("value: 12.5", "value: 900000000000000")
+                         + FIGURE.replace("extra_figure", "tiny").replace("value: 12.5", "value: 1e-12")
+                         + "- id: overflow\n  label: An overflowing ratio\n  unit: ratio\n"
+                           "  derive: {op: ratio, of: [extra_figure, tiny]}\n", "- id: overflow",
+                         "figure 'overflow' computes to 9e+26 (ratio of 'extra_figure' and 'tiny'), out of range"),
+    "as-of-month-13": ("zz.yaml", FIGURE.replace('as_of: "2024"', 'as_of: "2025-13-45"'), "as_of:",
+                       "as_of: '2025-13-45' has month 13; months run from 01 to 12"),
+    "as-of-february-30": ("zz.yaml", FIGURE.replace('as_of: "2024"', 'as_of: "2024-02-30"'), "as_of:",
+                          "as_of: '2024-02-30' is not a real date"),
+    "negative-count": ("zz.yaml", FIGURE.replace("value: 12.5\n  unit: pp", "value: -3\n  unit: count"), "value: -3",
+                       "value: value -3 is negative, but 'count' counts things"),
+    "bidi-override-in-label": ("zz.yaml", FIGURE.replace("An extra", "An \u202eextra"), "label:",
+                               "invisible or control character U+202E RIGHT-TO-LEFT OVERRIDE in text"),
+    "zero-width-space-in-locator": ("zz.yaml", FIGURE.replace("table 9", "table\u200b9"), "locator:",
+                                    "U+200B ZERO WIDTH SPACE"),
+    "escaped-control-character": ("zz.yaml", FIGURE.replace('"table 9"', '"table\\a9"'), "locator:",
+                                  "U+0007"),
+    "isolate-in-csv": ("zz.csv", "id,label,value,unit,as_of,source,locator\n"
+                       "iso,Widgets \u2066made\u2069,5,count,2024,report-a,p. 1\n", "iso,", "U+2066"),
+}
+
+
+@pytest.mark.parametrize("case", list(DATA_CASES), ids=list(DATA_CASES))
+def test_bad_value_or_text_is_one_error_from_check(mini: Path, case: str) -> None:
+    """Each is one line naming file and line from ``brief check`` (the build checks first, with
+    the same code); before, these loaded silently, or passed check and crashed the build."""
+    name, text, needle, words = DATA_CASES[case]
+    path = write(mini, f"data/figures/{name}", text)
+    result = CliRunner().invoke(cli, ["-C", str(mini), "check"])
+    assert result.exit_code == 1, result.output
+    one_error(result.output, f"data/figures/{name}:{line_number(path, needle)}:", words)
+
+
+def test_invisible_character_in_a_brief_title(mini: Path) -> None:
+    path = mini / "briefs" / "mini.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("title: The Widget Gap", "title: The Widget\u2067 Gap"),
+                    encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-C", str(mini), "check"])
+    assert result.exit_code == 1
+    one_error(result.output, f"briefs/mini.yaml:{line_number(path, 'title: The Widget')}:", "U+2067")
+
+
+def test_ordinary_text_and_dates_still_load(mini: Path) -> None:
+    """Tabs and newlines in text, accents, CJK, emoji, a leap day, and year or month precision."""
+    write(mini, "data/figures/zz.yaml", FIGURE.replace("An extra figure", "Ünïcode 图 😀\tfigure")
+          .replace('as_of: "2024"', 'as_of: "2024-02-29"') + FIGURE.replace("extra_figure", "month")
+          .replace('as_of: "2024"', 'as_of: "2024-12"') + FIGURE.replace("extra_figure", "zero")
+          .replace("value: 12.5\n  unit: pp", "value: 0\n  unit: count"))
+    figures = load_workspace(mini).figures
+    assert figures["extra_figure"].as_of == "2024-02-29"
+    assert figures["month"].as_of == "2024-12"
+
+
+@pytest.mark.slow
+def test_build_refuses_what_check_reports(mini_full: Path) -> None:
+    """``brief build`` stops at the same line as ``brief check`` (it crashed formatting 1e30 before)."""
+    name, text, needle, words = DATA_CASES["float-1e30"]
+    path = write(mini_full, f"data/figures/{name}", text)
+    result = brief(mini_full, "build", timeout=300)
+    assert result.returncode == 1
+    one_error(result, f"data/figures/{name}:{line_number(path, needle)}:", words)
+    assert not (mini_full / "out" / "mini-policy.pdf").exists()

@@ -18,6 +18,7 @@ from jinja2 import nodes
 from brief.errors import BriefError, BriefWarning, DataError, TemplateError, WorkspaceError
 from brief.model.schema import Brief
 from brief.model.units import format_value
+from brief.pipeline.resolve import figure_problems
 from brief.workspace.load import Workspace, load_workspace, nearest
 from brief.workspace.templates import TemplateSet
 from brief.workspace.yamlio import read_text
@@ -56,6 +57,10 @@ def check(root: Path, brief_id: str | None = None, audiences: list[str] | None =
     ws = load_workspace(root, collect=True)
     report = Report(ws, list(ws.problems))
     if report.errors:  # the rest would only repeat these as unknown names
+        return report
+    # The values a build computes: what resolve refuses in a build, check reports.
+    report.problems.extend(figure_problems(ws))
+    if report.errors:
         return report
     briefs = list(ws.briefs.values())
     if brief_id is not None:
