@@ -336,3 +336,51 @@ def test_build_refuses_what_check_reports(mini_full: Path) -> None:
     assert result.returncode == 1
     one_error(result, f"data/figures/{name}:{line_number(path, needle)}:", words)
     assert not (mini_full / "out" / "mini-policy.pdf").exists()
+
+
+# --- 5. CSV we write: no cell a spreadsheet would run --------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://example.org\",\"x\")", "+1+2", "-2+3 widgets", "@SUM(A1:A9)"]
+
+
+def test_safe_cell_follows_the_owasp_rule() -> None:
+    from brief.publish.csvcells import safe_cell
+
+    for text in FORMULAS:
+        assert safe_cell(text) == "'" + text
+    for text in ("Widgets", "-3.5", "+12", "1e5", "", "a=b"):
+        assert safe_cell(text) == text
+
+
+def test_figures_csv_attachment_escapes_formulas(mini_job: object) -> None:
+    """The figures.csv attached to PDF/A documents quotes a label that starts like a formula."""
+    import csv
+    import dataclasses
+    import io
+
+    from brief.pipeline.resolve import Job
+    from brief.publish.manifest import figures_csv
+
+    assert isinstance(mini_job, Job)
+    figures = dict(mini_job.figures)
+    ids = list(figures)[:len(FORMULAS)]
+    for fid, label in zip(ids, FORMULAS, strict=True):
+        figures[fid] = dataclasses.replace(figures[fid], label=label)
+    job = dataclasses.replace(mini_job, figures=figures)
+    rows = list(csv.DictReader(io.StringIO(figures_csv(job, ids).decode("utf-8"))))
+    assert [r["label"] for r in rows] == ["'" + f for f in FORMULAS]
+
+
+def test_figures_command_csv_escapes_formulas(ws: Path) -> None:
+    """``brief figures --format csv`` quotes a source title that starts like a formula."""
+    import csv
+    import io
+
+    path = ws / "data" / "sources.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title-short: Widget Report", "title-short: \"=HYPERLINK(1)\""), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-C", str(ws), "figures", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    quoted = [r["source"] for r in rows if "HYPERLINK" in r["source"]]
+    assert quoted and all(s.startswith("'=HYPERLINK(1)") for s in quoted)

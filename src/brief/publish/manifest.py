@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from brief.errors import WorkspaceError
 from brief.publish.atomic import write_atomic
+from brief.publish.csvcells import safe_cell
 
 if TYPE_CHECKING:  # this module stays light: a no-op build must not import the pipeline
     from brief.pipeline.resolve import Job
@@ -102,13 +103,13 @@ def figures_csv(job: Job, figure_ids: list[str]) -> bytes:
     for fid in figure_ids:
         fig = job.figures[fid]
         bases = [b for b in fig.bases if b.source]
-        writer.writerow([
+        writer.writerow([safe_cell(cell) for cell in [
             fid, fig.label, repr(fig.value) if isinstance(fig.value, float) else str(fig.value), fig.unit,
             fig.text(), fig.as_of, "; ".join(b.source or "" for b in bases),
             "; ".join(short_title(job.sources[b.source]) for b in bases if b.source),
             "; ".join(b.locator or "" for b in bases),
             "; ".join(job.sources[b.source].URL or "" for b in bases if b.source),
-            fig.derivation or ""])
+            fig.derivation or ""]])
     return out.getvalue().encode("utf-8")
 
 
