@@ -13,12 +13,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import brief as brief_package
 from brief.cli import cli
 from brief.errors import DataError
 from brief.workspace.load import load_workspace
 from brief.workspace.yamlio import read_yaml
-from conftest import REPO, line_number
+from conftest import line_number
 
+# Subprocesses import brief from where this process did.
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    p for p in (str(Path(brief_package.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")) if p)}
 MAX_DEPTH = 100  # brief.workspace.yamlio's bounds, as the errors state them
 MEMORY_LIMIT = 1536 * 1024 * 1024  # far more than a check needs, far less than an alias bomb expands to
 
@@ -29,9 +33,8 @@ def _limit_memory() -> None:
 
 def brief(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``python -m brief -C root ARGS`` in a process with bounded memory and time."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "brief", "-C", str(root), *args], env=env, text=True,
-                          capture_output=True, timeout=timeout, preexec_fn=_limit_memory, check=False)
+    return subprocess.run([sys.executable, "-m", "brief", "-C", str(root), *args], text=True,
+                          capture_output=True, timeout=timeout, preexec_fn=_limit_memory, check=False, env=ENV)
 
 
 def one_error(output: str | subprocess.CompletedProcess[str], where: str, *words: str) -> str:
@@ -384,3 +387,82 @@ def test_figures_command_csv_escapes_formulas(ws: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(result.output)))
     quoted = [r["source"] for r in rows if "HYPERLINK" in r["source"]]
     assert quoted and all(s.startswith("'=HYPERLINK(1)") for s in quoted)
+
+
+# --- 6. "up to date" only when every input can be read --------------------------------
+
+
+def _recorded_as_built(root: Path) -> Path:
+    """A stand-in PDF and a manifest entry matching the current inputs: a no-op build."""
+    import hashlib
+    import json
+
+    from brief.publish.manifest import created_marker, file_digests, inputs_digest, tool_versions
+
+    out = root / "out"
+    out.mkdir()
+    pdf = out / "mini-policy.pdf"
+    pdf.write_bytes(b"%PDF-1.7 stand-in")
+    entry = {"sha256": hashlib.sha256(pdf.read_bytes()).hexdigest(), "pages": 2, "standard": "ua-1",
+             "inputs_sha256": inputs_digest(file_digests(root)), "versions": tool_versions(),
+             "source_date_epoch": created_marker()}
+    (out / "manifest.json").write_text(json.dumps({"format": 1, "outputs": {pdf.name: entry}}), encoding="utf-8")
+    return pdf
+
+
+def _up_to_date(root: Path) -> bool:
+    from brief.publish.manifest import up_to_date
+
+    return up_to_date(root, None, "policy", None, "ua-1") is not None
+
+
+def test_fifo_input_makes_the_build_run_and_fail(mini: Path) -> None:
+    """A FIFO named *.yaml made `brief build` say "up to date" (it was not digested); now the
+    build runs and reports it, and the stand-in PDF is left as it was."""
+    pdf = _recorded_as_built(mini)
+    assert _up_to_date(mini)
+    assert "up to date" in brief(mini, "build", timeout=120).stdout
+    os.mkfifo(mini / "data" / "figures" / "pipe.yaml")
+    result = brief(mini, "build", timeout=120)
+    assert result.returncode == 1
+    assert "up to date" not in result.stdout
+    one_error(result, "data/figures/pipe.yaml", "refused: this is a FIFO (named pipe), not a regular file")
+    assert pdf.read_bytes() == b"%PDF-1.7 stand-in"
+
+
+@pytest.mark.parametrize("what", ["folder-named-yaml", "fifo-in-templates", "link-outside", "link-to-dev-zero",
+                                  "huge-sparse-template", "folder-link-outside"])
+def test_unusable_input_is_never_up_to_date(mini: Path, tmp_path: Path, what: str) -> None:
+    """Each of these left the no-op check saying "up to date" (or reading /dev/zero or 20 GB)."""
+    import time
+
+    _recorded_as_built(mini)
+    assert _up_to_date(mini)
+    if what == "folder-named-yaml":
+        (mini / "briefs" / "other.yaml").mkdir()
+    elif what == "fifo-in-templates":
+        os.mkfifo(mini / "templates" / "policy" / "intro.md.j2.pipe.j2")
+    elif what == "link-outside":
+        secret = tmp_path / "secret.yaml"
+        secret.write_text("- id: secret\n", encoding="utf-8")
+        (mini / "data" / "figures" / "secret.yaml").symlink_to(secret)
+    elif what == "link-to-dev-zero":
+        (mini / "templates" / "policy" / "zero.md.j2").symlink_to("/dev/zero")
+    elif what == "huge-sparse-template":
+        with (mini / "templates" / "policy" / "huge.css").open("wb") as f:
+            f.truncate(20 * 1024 ** 3)
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        (mini / "data" / "more").symlink_to(tmp_path / "elsewhere")
+    started = time.monotonic()
+    assert not _up_to_date(mini)
+    assert time.monotonic() - started < 10
+
+
+def test_no_op_check_stays_light() -> None:
+    """The no-op check imports neither pydantic nor the pipeline."""
+    code = ("import sys; import brief.publish.manifest\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic' or m.startswith('brief.pipeline')"
+            " or m.startswith('brief.model')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=True)
+    assert result.stdout.strip() == "[]"
