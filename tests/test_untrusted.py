@@ -46,7 +46,8 @@ def one_error(output: str | subprocess.CompletedProcess[str], where: str, *words
     errors = [line for line in output.splitlines() if "error:" in line]
     assert len(errors) == 1, output
     line = errors[0]
-    assert where in line, line
+    # build: "error: path:line: message"; check: "path:line: error: message" (relative paths)
+    assert line.removeprefix("error: ").startswith(where), line
     for word in words:
         assert word in line, line
     return line
@@ -267,9 +268,9 @@ DIGITS_5000 = "9" * 5000
 # name: (file under data/figures/, its text, text on the line the error names, words in the error)
 DATA_CASES = {
     "float-1e30": ("zz.yaml", FIGURE.replace("value: 12.5", "value: 1e30"), "value: 1e30",
-                   "value: value 1e+30 is out of range: figure values are below 10^15 in size"),
+                   "value: 1e+30 is out of range: figure values are below 10^15 in size"),
     "int-literal-10-to-40": ("zz.yaml", FIGURE.replace("value: 12.5", f"value: {DIGITS_40}"), "value: 1000",
-                             "value: value of about 40 digits is out of range"),
+                             "value: a number of about 40 digits is out of range"),
     "5000-digits": ("zz.yaml", FIGURE.replace("value: 12.5", f"value: {DIGITS_5000}"), "value: 9999",
                     "a number 5,000 digits long"),
     "csv-5000-digits": ("zz.csv", "id,label,value,unit,as_of,source,locator\n"
@@ -287,7 +288,7 @@ DATA_CASES = {
     "as-of-february-30": ("zz.yaml", FIGURE.replace('as_of: "2024"', 'as_of: "2024-02-30"'), "as_of:",
                           "as_of: '2024-02-30' is not a real date"),
     "negative-count": ("zz.yaml", FIGURE.replace("value: 12.5\n  unit: pp", "value: -3\n  unit: count"), "value: -3",
-                       "value: value -3 is negative, but 'count' counts things"),
+                       "value: -3 is negative, but 'count' counts things"),
     "bidi-override-in-label": ("zz.yaml", FIGURE.replace("An extra", "An \u202eextra"), "label:",
                                "invisible or control character U+202E RIGHT-TO-LEFT OVERRIDE in text"),
     "zero-width-space-in-locator": ("zz.yaml", FIGURE.replace("table 9", "table\u200b9"), "locator:",

@@ -31,8 +31,12 @@ class BriefError(Exception):
             return ""
         path = self.path
         if relative_to is not None:
-            with contextlib.suppress(ValueError):
-                path = path.resolve().relative_to(relative_to.resolve())
+            base = relative_to.resolve()
+            # The path as written first: a refused symlink resolves to somewhere outside.
+            for candidate in (path.absolute(), path.resolve()):
+                with contextlib.suppress(ValueError):
+                    path = candidate.relative_to(base)
+                    break
         if self.line and self.column:
             return f"{path}:{self.line}:{self.column}"
         return f"{path}:{self.line}" if self.line else str(path)

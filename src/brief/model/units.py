@@ -52,10 +52,11 @@ def check_value(value: float | int, unit_name: str | None = None) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return f"value must be a finite number, not {value}"
     if not -MAX_VALUE < value < MAX_VALUE:
-        shown = f"{value:.3g}" if isinstance(value, float) else f"of about {int(value.bit_length() * 0.30103)} digits"
-        return f"value {shown} is out of range: figure values are below {MAX_VALUE_TEXT} in size"
+        digits = int(value.bit_length() * 0.30103) if isinstance(value, int) else 0
+        shown = f"{value:.3g}" if isinstance(value, float) else f"a number of about {digits} digits"
+        return f"{shown} is out of range: figure values are below {MAX_VALUE_TEXT} in size"
     if unit_name in UNITS and UNITS[unit_name].nonnegative and value < 0:
-        return f"value {value} is negative, but {unit_name!r} counts things"
+        return f"{value} is negative, but {unit_name!r} counts things"
     return None
 
 
