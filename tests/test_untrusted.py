@@ -467,3 +467,15 @@ def test_no_op_check_stays_light() -> None:
             " or m.startswith('brief.model')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_invisible_characters_are_exactly_cc_and_cf() -> None:
+    """The refused set is Unicode's Cc (but tab and newline) and Cf, as this Python knows them."""
+    import unicodedata
+
+    from brief.workspace.yamlio import invisible_character
+
+    for code in range(0x110000):
+        char = chr(code)
+        expected = unicodedata.category(char) in ("Cc", "Cf") and char not in "\n\t"
+        assert (invisible_character(char) is not None) == expected, f"U+{code:04X}"
