@@ -115,3 +115,64 @@ def test_arbitrary_markdown_and_note_marks(text: str) -> None:
     assert isinstance(html, str)
     lines = text.count("\n") + 1
     assert all(1 <= line <= lines for line, _ in hand_typed_numbers(text))
+
+
+@st.composite
+def alias_chains(draw: st.DrawFn) -> tuple[str, int]:
+    """A figure entry whose fields alias each other in a chain; with the number of values
+    the last alias expands to."""
+    levels = draw(st.integers(min_value=1, max_value=10))
+    width = draw(st.integers(min_value=1, max_value=12))
+    leaf = draw(st.sampled_from(["lol", "1", "2024", "{a: b}", "[x, y]"]))
+    lines = ["- id: chain", "  unit: count", f"  l0: &l0 [{', '.join([leaf] * width)}]"]
+    lines += [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * width)}]" for i in range(1, levels)]
+    lines.append(f"  label: *l{levels - 1}")
+    return "\n".join(lines) + "\n", width ** levels
+
+
+@fuzz(150)
+@given(alias_chains())
+def test_alias_chains_are_bounded(case: tuple[str, int]) -> None:
+    """Aliases that multiply are refused while parsing once they would expand past the bound;
+    smaller ones load (or fail validation) as usual, and nothing else is raised."""
+    text, expanded = case
+    root = _workspace(text)
+    try:
+        ws = load_workspace(root, collect=True)
+        refused = [p for p in ws.problems if "aliases expand" in p.message]
+        if expanded > 200_000:  # leaves and containers together pass the bound well before
+            assert refused and refused[0].line is not None
+    finally:
+        _load_only_our_errors(root)
+
+
+@st.composite
+def nestings(draw: st.DrawFn) -> tuple[str, int]:
+    """A figure field nested *depth* levels deep, in flow or block style, lists or mappings."""
+    depth = draw(st.integers(min_value=1, max_value=600))
+    style = draw(st.sampled_from(["flow-list", "flow-map", "block-map", "mixed"]))
+    if style == "flow-list":
+        value = " " + "[" * depth + "]" * depth
+    elif style == "flow-map":
+        value = " " + "{k: " * depth + "v" + "}" * depth
+    elif style == "block-map":
+        value = "\n" + "".join(f"{'  ' * (i + 2)}k:\n" for i in range(depth)) + "  " * (depth + 2) + "v"
+    else:
+        value = " " + "".join("[" if i % 2 else "{k: " for i in range(depth)) + "v" + "".join(
+            "]" if i % 2 else "}" for i in reversed(range(depth)))
+    return f"- id: deep\n  label: deep value\n  note:{value}\n", depth
+
+
+@fuzz(150)
+@given(nestings())
+def test_deep_nesting_is_bounded(case: tuple[str, int]) -> None:
+    """Nesting past the bound is one of our errors at a line of the file, never a RecursionError."""
+    text, depth = case
+    root = _workspace(text)
+    try:
+        ws = load_workspace(root, collect=True)
+        if depth > 100:
+            deep = [p for p in ws.problems if "nested" in p.message]
+            assert deep and deep[0].line is not None and 1 <= deep[0].line <= text.count("\n"), ws.problems
+    finally:
+        _load_only_our_errors(root)

@@ -32,10 +32,10 @@ class Problem:
         parts = [self.path, *(str(n) for n in (self.line, self.column if self.line else None) if n)]
         return ":".join(parts)
 
-    def format(self) -> str:
+    def format(self, severity: bool = True) -> str:
         """One line, as compilers write it: ``path:line: severity: message — hint``."""
         where = self.location()
-        text = f"{self.severity}: {self.message}" + (f" — {self.hint}" if self.hint else "")
+        text = (f"{self.severity}: " if severity else "") + self.message + (f" — {self.hint}" if self.hint else "")
         return f"{where}: {text}" if where else text
 
     def as_dict(self) -> dict[str, Any]:
@@ -59,23 +59,9 @@ class BriefError(Exception):
         self.hint = hint
         self.column: int | None = None
 
-    def location(self, relative_to: Path | None = None) -> str:
-        """``path:line`` (or just ``path``), relative to *relative_to* when inside it."""
-        if self.path is None:
-            return ""
-        path = self.path
-        if relative_to is not None:
-            with contextlib.suppress(ValueError):
-                path = path.resolve().relative_to(relative_to.resolve())
-        if self.line and self.column:
-            return f"{path}:{self.line}:{self.column}"
-        return f"{path}:{self.line}" if self.line else str(path)
-
     def format(self, relative_to: Path | None = None) -> str:
-        """One line: ``file:line: message (hint)``."""
-        where = self.location(relative_to)
-        text = f"{where}: {self.message}" if where else self.message
-        return f"{text} — {self.hint}" if self.hint else text
+        """``path:line: message — hint`` (what the commands print, less the severity)."""
+        return self.problem(relative_to).format(severity=False)
 
     def __str__(self) -> str:
         return self.format()
@@ -86,8 +72,12 @@ class BriefError(Exception):
         if self.path is not None:
             path = str(self.path)
             if relative_to is not None:
-                with contextlib.suppress(ValueError, OSError):
-                    path = str(self.path.resolve().relative_to(relative_to.resolve()))
+                base = relative_to.resolve()
+                # The path as written first: a refused symlink resolves to somewhere outside.
+                for candidate in (self.path.absolute(), self.path.resolve()):
+                    with contextlib.suppress(ValueError, OSError):
+                        path = str(candidate.relative_to(base))
+                        break
         return Problem(path, self.line, self.column, self.severity, self.message, self.hint)
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -11,6 +11,7 @@ from brief.errors import CheckFailed
 from brief.pipeline.check import check
 from brief.pipeline.citations import short_title
 from brief.pipeline.resolve import resolve_figures
+from brief.publish.csvcells import safe_cell
 
 COLUMNS = ("id", "value", "as_of", "source", "used_by")
 
@@ -42,7 +43,7 @@ def write_rows(rows: list[dict[str, str]], fmt: str) -> str:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
         return out.getvalue()
     shown = ("id", "value", "as_of", "used_by")
     widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in shown}

@@ -7,17 +7,28 @@ the load stage, and every later stage trusts them.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from brief.model.units import UNITS
+from brief.model.units import UNITS, check_value
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 # ISO 8601 year, year-month or full date: the precision a statistic is known to.
 AsOf = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
+
+
+def check_as_of(text: str) -> None:
+    """Raise ``ValueError`` unless *text* (already shaped like YYYY[-MM[-DD]]) is a real period."""
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) > 1 and not 1 <= parts[1] <= 12:
+        raise ValueError(f"{text!r} has month {parts[1]}; months run from 01 to 12")
+    if len(parts) > 2:
+        try:
+            dt.date(*parts)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a real date (no day {parts[2]} in that month)") from None
 
 
 class Strict(BaseModel):
@@ -137,9 +148,18 @@ class Figure(Strict):
 
     @field_validator("value")
     @classmethod
-    def _finite(cls, value: float | int | None) -> float | int | None:
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"value must be a finite number, not {value}")
+    def _finite(cls, value: float | int | None, info: ValidationInfo) -> float | int | None:
+        # unit is declared before value, so it is known here when it is valid.
+        problem = None if value is None else check_value(value, info.data.get("unit"))
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("as_of")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_as_of(value)
         return value
 
     @field_validator("unit")

@@ -6,6 +6,7 @@ spelled the same way in the narrative, the charts, the alt text and the endnotes
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -22,6 +23,8 @@ class Unit:
     short: str
     axis: str
     default_decimals: int | None = None
+    # A count of things is never below zero (a difference of counts is its own figure).
+    nonnegative: bool = False
 
 
 # Percentage points and percent are different quantities; keeping them apart here is
@@ -32,11 +35,29 @@ UNITS: dict[str, Unit] = {
     "usd_billion": Unit("${n} billion", "${n}B", "billion US dollars"),
     "usd_million": Unit("${n} million", "${n}M", "million US dollars"),
     "cny_billion": Unit("{n} billion yuan", "¥{n}B", "billion yuan"),
-    "count": Unit("{n}", "{n}", "number", default_decimals=0),
+    "count": Unit("{n}", "{n}", "number", default_decimals=0, nonnegative=True),
     "ratio": Unit("{n} times", "{n}×", "times"),
     "per_year": Unit("{n} times per year", "{n}×/yr", "times per year"),
     "score": Unit("{n}", "{n}", "score", default_decimals=0),
 }
+
+# Every figure's value, given or computed, is below this in size: a quadrillion is more than any
+# statistic needs in these units, and every digit of a value this size still prints exactly.
+MAX_VALUE = 1e15
+MAX_VALUE_TEXT = "10^15"
+
+
+def check_value(value: float | int, unit_name: str | None = None) -> str | None:
+    """Why *value* cannot be a figure's value (in *unit_name*, when known), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"value must be a finite number, not {value}"
+    if not -MAX_VALUE < value < MAX_VALUE:
+        digits = int(value.bit_length() * 0.30103) if isinstance(value, int) else 0
+        shown = f"{value:.3g}" if isinstance(value, float) else f"a number of about {digits} digits"
+        return f"{shown} is out of range: figure values are below {MAX_VALUE_TEXT} in size"
+    if unit_name in UNITS and UNITS[unit_name].nonnegative and value < 0:
+        return f"{value} is negative, but {unit_name!r} counts things"
+    return None
 
 
 def unit(name: str) -> Unit:

@@ -19,6 +19,7 @@ from brief.errors import BriefError, BriefWarning, CheckFailed, DataError, Templ
 from brief.model.request import BuildRequest
 from brief.model.schema import Brief
 from brief.model.units import format_value
+from brief.pipeline.resolve import figure_problems
 from brief.workspace.load import Workspace, load_workspace, nearest
 from brief.workspace.sandbox import TemplateRefused
 from brief.workspace.templates import TemplateSet
@@ -57,6 +58,10 @@ def check(root: Path, brief_id: str | None = None, audiences: list[str] | None =
     ws = load_workspace(root, collect=True)
     report = Report(ws, list(ws.problems))
     if report.errors:  # the rest would only repeat these as unknown names
+        return report
+    # The values a build computes: what resolve refuses in a build, check reports.
+    report.problems.extend(figure_problems(ws))
+    if report.errors:
         return report
     briefs = list(ws.briefs.values())
     if brief_id is not None:

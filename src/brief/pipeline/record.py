@@ -11,6 +11,7 @@ from brief.pipeline.citations import short_title
 from brief.pipeline.render import Rendered
 from brief.pipeline.resolve import Job
 from brief.pipeline.typeset import Attached
+from brief.publish.csvcells import safe_cell
 from brief.publish.manifest import Record, file_digests, inputs_digest, tool_versions
 
 
@@ -40,12 +41,12 @@ def figures_csv(job: Job, figure_ids: list[str]) -> bytes:
     for fid in figure_ids:
         fig = job.figures[fid]
         bases = [b for b in fig.bases if b.source]
-        writer.writerow([
+        writer.writerow([safe_cell(cell) for cell in [
             fid, fig.label, repr(fig.value) if isinstance(fig.value, float) else str(fig.value), fig.unit,
             fig.text(), fig.as_of, "; ".join(b.source or "" for b in bases),
             "; ".join(short_title(job.sources[b.source]) for b in bases if b.source),
             "; ".join(b.locator or "" for b in bases),
             "; ".join(job.sources[b.source].URL or "" for b in bases if b.source),
-            fig.derivation or ""])
+            fig.derivation or ""]])
     return out.getvalue().encode("utf-8")
 

@@ -6,14 +6,15 @@ typed; each resolved figure knows the base figures, and so the sources, behind i
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from brief.errors import DataError, WorkspaceError
+from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.schema import Audience, Brief, Figure, Source
-from brief.model.units import UNITS, format_value
+from brief.model.units import MAX_VALUE_TEXT, UNITS, check_value, format_value
 from brief.workspace.load import Workspace
 
 
@@ -97,6 +98,38 @@ def pick_brief(ws: Workspace, brief_id: str | None) -> Brief:
     return ws.briefs[stem]
 
 
+def figure_problems(ws: Workspace) -> list[BriefError]:
+    """Every figure that cannot be computed (a division by zero, a result out of range), as
+    errors: ``brief check`` reports what :func:`resolve_figures` would refuse in a build."""
+    resolved: dict[str, ResolvedFigure] = {}
+    failed: set[str] = set()
+    problems: list[BriefError] = []
+
+    def get(fid: str) -> ResolvedFigure:
+        if fid in failed:
+            raise _InputFailed
+        if fid not in resolved:
+            try:
+                resolved[fid] = _resolve_one(ws, ws.figures[fid], get)
+            except DataError as exc:
+                failed.add(fid)
+                problems.append(exc)
+                raise _InputFailed from None
+            except _InputFailed:
+                failed.add(fid)  # its input is already reported
+                raise
+        return resolved[fid]
+
+    for fid in ws.figures:
+        with contextlib.suppress(_InputFailed):
+            get(fid)
+    return problems
+
+
+class _InputFailed(Exception):
+    """A figure's input could not be computed (reported once, for the input)."""
+
+
 def resolve_figures(ws: Workspace) -> dict[str, ResolvedFigure]:
     """Compute every figure in the workspace (load has already ruled out loops)."""
     resolved: dict[str, ResolvedFigure] = {}
@@ -128,6 +161,13 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
         divisor = a if fig.derive.op == "percent_change" else b
         raise DataError(f"figure {fig.id!r} divides by {divisor.id!r}, which is zero",
                         origin.path, origin.line) from None
+    problem = check_value(value)
+    if problem:
+        origin = ws.origin("figure", fig.id)
+        raise DataError(f"figure {fig.id!r} computes to {value:.3g} ({fig.derive.op} of {a.id!r} and {b.id!r}), "
+                        "out of range", origin.path, origin.line,
+                        hint=f"figure values, given or computed, are below {MAX_VALUE_TEXT} in size; "
+                             "check the inputs' values and units")
     derivation = f"{a.text()} ({a.label}) {symbol} {b.text()} ({b.label})"
     decimals = fig.decimals if fig.decimals is not None else UNITS[fig.unit].default_decimals
     # A computed value has no written precision of its own: one decimal unless the unit says.

@@ -20,25 +20,69 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from brief.errors import PublishError, WorkspaceError
+from brief.errors import DataError, PublishError, WorkspaceError
+from brief.workspace.files import MAX_FONT_BYTES, open_input, outside
 
 INPUT_FOLDERS = ("briefs", "data", "templates")
 TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
 
 
+# What a folder named like an input file is called, and the prefix of a digest that stands
+# for an input that cannot be read: a no-op build is never "up to date" with one of them, so
+# the real build runs and reports it.
+_INPUT_SUFFIXES = (".yaml", ".yml", ".csv", ".j2")
+UNUSABLE = "!"
+
+
 def file_digests(root: Path, overlay: Path | None = None) -> dict[str, str]:
-    """sha256 of every input file, keyed by its path relative to the workspace (or ``overlay:``)."""
+    """sha256 of every input file, keyed by its path relative to the workspace (or ``overlay:``).
+
+    Only regular files inside their folder's root are read (FIFOs, devices and links out of
+    the workspace are not; see :mod:`brief.workspace.files`); each of those, and a folder named
+    like an input file, gets a digest starting with :data:`UNUSABLE` instead."""
     out: dict[str, str] = {}
-    layers = [(root / f, f) for f in INPUT_FOLDERS] + ([(overlay, "overlay:")] if overlay else [])
-    for folder, prefix in layers:
+    layers = [(root / f, f, root) for f in INPUT_FOLDERS] + ([(overlay, "overlay:", overlay)] if overlay else [])
+    for folder, prefix, base in layers:
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
             parts = path.relative_to(folder).parts
-            if path.is_file() and not any(p.startswith(".") or p == "__pycache__" for p in parts):
-                key = f"{prefix}/{'/'.join(parts)}" if not prefix.endswith(":") else prefix + "/".join(parts)
-                out[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            if any(p.startswith(".") or p == "__pycache__" for p in parts):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                if not path.name.endswith(_INPUT_SUFFIXES):
+                    continue
+                digest = UNUSABLE + "folder"
+            elif path.is_symlink() and path.is_dir():
+                digest = UNUSABLE + "outside" if outside(path, base) else ""
+                if not digest:
+                    continue  # a link to a folder inside: its files are listed where they are
+            else:
+                digest = _digest(path, base)
+            key = f"{prefix}/{'/'.join(parts)}" if not prefix.endswith(":") else prefix + "/".join(parts)
+            out[key] = digest
     return out
+
+
+def _digest(path: Path, base: Path) -> str:
+    """sha256 of a regular file inside *base*, read in chunks up to the largest input allowed."""
+    try:
+        fd = open_input(path, base, MAX_FONT_BYTES)
+    except DataError as exc:
+        return UNUSABLE + exc.message
+    h = hashlib.sha256()
+    size = 0
+    try:
+        while chunk := os.read(fd, 1024 * 1024):
+            size += len(chunk)
+            if size > MAX_FONT_BYTES:
+                return UNUSABLE + "too large"
+            h.update(chunk)
+    except OSError as exc:
+        return UNUSABLE + str(exc.strerror)
+    finally:
+        os.close(fd)
+    return h.hexdigest()
 
 
 def inputs_digest(digests: dict[str, str]) -> str:
@@ -206,10 +250,13 @@ def up_to_date(root: Path, brief_id: str | None, audience: str, overlay: Path | 
         return None
     if not isinstance(entry, dict):
         return None
+    digests = file_digests(root, overlay)
+    if any(d.startswith(UNUSABLE) for d in digests.values()):
+        return None  # an input the build cannot read: let the build say so
     same = (entry.get("standard") == standard
             and entry.get("source_date_epoch", "") == source_date_epoch
             and entry.get("versions") == tool_versions()
-            and entry.get("inputs_sha256") == inputs_digest(file_digests(root, overlay))
+            and entry.get("inputs_sha256") == inputs_digest(digests)
             and entry.get("sha256") == hashlib.sha256(pdf.read_bytes()).hexdigest())
     return (pdf, int(entry.get("pages", 0))) if same else None
 

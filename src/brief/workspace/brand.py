@@ -7,6 +7,7 @@ feeds both the CSS (as custom properties) and the Altair theme, so text and char
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from brief.errors import DataError
+from brief.workspace.files import MAX_BYTES, MAX_FONT_BYTES, check_input
 from brief.workspace.templates import TemplateSet
 from brief.workspace.yamlio import line_of, read_yaml, validate
 
@@ -202,18 +204,29 @@ def load_brand(templates: TemplateSet | Path) -> Brand:
     if found is None:
         raise DataError("missing brand file", path,
                         hint="copy templates/brand.yml from a workspace made by brief")
-    node = read_yaml(path)
+    layer = path.parent  # brand, logo and font files are read only from this templates folder
+    node = read_yaml(path, layer)
     brand = validate(Brand, node, path)
     _check_chart_defaults(brand, node, path)
     brand._folder = path.parent.resolve()
     logo = brand.logo_path
-    if logo is not None and not logo.is_file():
-        raise DataError(f"logo file {logo.name!r} not found", path, line_of(node, ["logo"]),
-                        hint="logo paths are relative to the brand file's folder")
+    if logo is not None:
+        _check_file(logo, layer, "logo file", path, line_of(node, ["logo"]), MAX_BYTES)
     for i, family in enumerate(brand.typography.fonts):
         for j, font in enumerate(family.files):
-            if not (path.parent / font.path).is_file():
-                line = line_of(node, ["typography", "fonts", i, "files", j])
-                raise DataError(f"font file {font.path!r} of {family.family!r} not found", path, line,
-                                hint="font paths are relative to the brand file's folder")
+            line = line_of(node, ["typography", "fonts", i, "files", j])
+            _check_file(path.parent / font.path, layer, f"font file {font.path!r} of {family.family!r}", path,
+                        line, MAX_FONT_BYTES)
     return brand
+
+
+def _check_file(file: Path, layer: Path, what: str, brand_path: Path, line: int | None, limit: int) -> None:
+    """A logo or font file must be a readable regular file inside the templates folder."""
+    if not os.path.lexists(file):
+        name = repr(file.name) if what == "logo file" else ""
+        raise DataError(f"{what}{' ' + name if name else ''} not found", brand_path, line,
+                        hint=f"{what.split()[0]} paths are relative to the brand file's folder")
+    try:
+        check_input(file, layer, limit)
+    except DataError as exc:
+        raise DataError(f"{what} cannot be used: {exc.message}", brand_path, line, hint=exc.hint) from None

@@ -81,8 +81,8 @@ def load_workspace(root: Path, collect: bool = False) -> Workspace:
     return ws
 
 
-def _entries(path: Path) -> YamlSeq:
-    doc = read_yaml(path)
+def _entries(path: Path, root: Path) -> YamlSeq:
+    doc = read_yaml(path, root)
     if doc is None:
         return YamlSeq(1)
     if not isinstance(doc, YamlSeq):
@@ -114,7 +114,7 @@ def _load_sources(ws: Workspace) -> None:
 
 def _load_entries(ws: Workspace, path: Path, model: type[_Entry], kind: str) -> dict[str, _Entry]:
     """Every valid entry of a YAML list file, by id; each bad entry is reported, not fatal."""
-    entries = _entries(path)
+    entries = _entries(path, ws.root)
     loaded: dict[str, _Entry] = {}
     for i, node in enumerate(entries):
         try:
@@ -150,7 +150,7 @@ def _load_figures_csv(ws: Workspace, path: Path) -> None:
     from brief.workspace.tables import read_figures_csv
 
     try:
-        figures, problems = read_figures_csv(path)
+        figures, problems = read_figures_csv(path, ws.root)
     except BriefError as exc:
         ws.report(exc)
         return
@@ -168,7 +168,7 @@ def _load_briefs(ws: Workspace) -> None:
     folder = ws.root / "briefs"
     for path in sorted(folder.glob("*.yaml")):
         try:
-            doc: Any = read_yaml(path)
+            doc: Any = read_yaml(path, ws.root)
             if not isinstance(doc, YamlMap):
                 raise DataError("a brief file is a mapping (title:, date:, audiences: ...)", path, 1,
                                 hint="start from the file that `brief new brief NAME` writes")

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from brief.errors import BriefError, DataError
 from brief.model.schema import Figure
-from brief.workspace.yamlio import read_text
+from brief.model.units import MAX_VALUE_TEXT
+from brief.workspace.yamlio import MAX_DIGITS, check_text, read_text
 
 REQUIRED = ("id", "label", "value", "unit", "as_of", "source", "locator")
 OPTIONAL = ("note", "decimals", "claimed_by", "quantity", "preferred")
@@ -27,6 +28,9 @@ _FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
 
 def _number(text: str, column: str, path: Path, line: int) -> int | float:
     cleaned = text.strip()
+    if len(cleaned) > MAX_DIGITS:
+        raise DataError(f"{column}: a number {len(cleaned):,} characters long", path, line,
+                        hint=f"figure values are below {MAX_VALUE_TEXT} in size; write a smaller unit")
     if _INT.match(cleaned):
         return int(cleaned)
     if _FLOAT.match(cleaned):
@@ -35,9 +39,10 @@ def _number(text: str, column: str, path: Path, line: int) -> int | float:
                     hint="write plain numbers: 276300 or 17.5, no units, commas or % signs")
 
 
-def read_figures_csv(path: Path) -> tuple[list[tuple[int, Figure]], list[BriefError]]:
-    """The figures in a CSV file with their lines, and every problem found."""
-    text = read_text(path)
+def read_figures_csv(path: Path, root: Path | None = None) -> tuple[list[tuple[int, Figure]], list[BriefError]]:
+    """The figures in a CSV file with their lines, and every problem found (only a regular
+    file inside *root*, the workspace, when given, is read)."""
+    text = read_text(path, root=root)
     problems: list[BriefError] = []
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -67,6 +72,8 @@ def read_figures_csv(path: Path) -> tuple[list[tuple[int, Figure]], list[BriefEr
                 continue
             fields: dict[str, Any] = {k: v.strip() for k, v in zip(header, row, strict=True) if v.strip()}
             try:
+                for cell in fields.values():
+                    check_text(cell, path, line)
                 for column in ("value", "decimals"):
                     if column in fields:
                         fields[column] = _number(fields[column], column, path, line)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -19,26 +20,17 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from brief.errors import BriefError, DataError
+from brief.model.units import MAX_VALUE_TEXT
+from brief.workspace.files import MAX_BYTES as MAX_BYTES  # re-exported
+from brief.workspace.files import read_input
 
 M = TypeVar("M", bound=BaseModel)
 
 
-# Data and brief files are hand-written: anything larger is a mistake (an export dropped in
-# the wrong folder) and would only make every build slow.
-MAX_BYTES = 5 * 1024 * 1024
-
-
-def read_text(path: Path, limit: int = MAX_BYTES) -> str:
-    """The file's text, or a :class:`DataError` saying why it cannot be used."""
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise DataError(f"file is {size / 1024 / 1024:.1f} MB, over the {limit // 1024 // 1024} MB limit "
-                            "for data, brief and template files", path,
-                            hint="keep large tables out of the workspace, or split them")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read file ({exc.strerror})", path) from None
+def read_text(path: Path, limit: int = MAX_BYTES, root: Path | None = None) -> str:
+    """The file's text, or a :class:`DataError` saying why it cannot be used. Only a regular
+    file inside *root* (when given) and within *limit* is read (:func:`read_input`)."""
+    data = read_input(path, root, limit)
     if b"\0" in data:
         raise DataError("binary file, not text", path, hint="data files are UTF-8 YAML or CSV")
     try:
@@ -98,6 +90,47 @@ for _tag, _pattern, _first in [
 
 _BUILDING = object()  # marks a node whose children are being built: an alias to it is a cycle
 
+# Hand-written data is shallow and uses an alias for a few shared fields. Anything beyond these
+# bounds is a mistake or an attack ("billion laughs": a few hundred bytes of nested aliases that
+# expand to gigabytes), refused while the tree is built, before anything is copied.
+MAX_DEPTH = 100
+MAX_ALIAS_VALUES = 100_000  # values that aliases may add to a file, counted as if copied out
+MAX_DIGITS = 100  # an integer literal longer than this is not a statistic (and int() of it is slow)
+
+# Invisible characters that can make a label read differently from what it is (bidi overrides,
+# zero-width spaces) or that break a line: every C0/C1 control but tab and newline, and format
+# characters (Unicode category Cf).
+_INVISIBLE = re.compile(  # Cc and Cf of Unicode 14 (Python 3.11's unicodedata; a test keeps them in step)
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+
+
+def invisible_character(text: str) -> str | None:
+    """A description of the first control or invisible format character in *text*, or None."""
+    found = _INVISIBLE.search(text)
+    if found is None:
+        return None
+    char = found.group(0)
+    name = unicodedata.name(char, "control character")
+    return f"U+{ord(char):04X} {name}"
+
+
+def check_text(text: str, path: Path, line: int | None) -> None:
+    """Raise a :class:`DataError` if *text* holds a control or invisible format character."""
+    what = invisible_character(text)
+    if what is not None:
+        raise DataError(f"invisible or control character {what} in text", path, line,
+                        hint="delete it: text may not hide bidi overrides, zero-width or control characters")
+
+
+class _Budget:
+    """What one file's tree may still grow by: aliased values, counted as they are reused."""
+
+    def __init__(self) -> None:
+        self.alias_values = 0
+        self.sizes: dict[int, int] = {}  # id(node) -> values in its expanded subtree
+
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     value: str = node.value
@@ -124,27 +157,53 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return value
 
 
-def _build(node: yaml.Node, path: Path, made: dict[int, Any]) -> Any:
+def _build_scalar(node: yaml.ScalarNode, path: Path, line: int) -> Any:
+    if node.tag == _INT and len(node.value) > MAX_DIGITS:
+        raise DataError(f"a number {len(node.value):,} digits long", path, line,
+                        hint=f"figure values are below {MAX_VALUE_TEXT} in size; write a smaller unit")
+    try:
+        value = _scalar(node)
+    except ValueError:
+        shown = node.value if len(node.value) <= 40 else node.value[:20] + "…"
+        raise DataError(f"invalid {node.tag.rsplit(':', 1)[-1]} {shown!r}", path, line,
+                        hint="quote the value if it is meant as text") from None
+    if isinstance(value, str):
+        check_text(value, path, line)
+    return value
+
+
+def _build_sequence(node: yaml.SequenceNode, path: Path, made: dict[int, Any], budget: _Budget,
+                    depth: int) -> YamlSeq:
+    made[id(node)] = _BUILDING
+    seq = YamlSeq(node.start_mark.line + 1)
+    for item in node.value:
+        seq.append(_build(item, path, made, budget, depth + 1))
+        seq.item_lines.append(item.start_mark.line + 1)
+    made[id(node)] = seq
+    budget.sizes[id(node)] = 1 + sum(budget.sizes.get(id(item), 1) for item in node.value)
+    return seq
+
+
+def _build(node: yaml.Node, path: Path, made: dict[int, Any], budget: _Budget, depth: int = 0) -> Any:
     line = node.start_mark.line + 1
     if id(node) in made:  # an alias of a node already built (anchors and "<<" merges)
         if made[id(node)] is _BUILDING:
             raise DataError("this anchored mapping or list includes itself through an alias", path, line,
                             hint="a value cannot contain itself; copy the fields instead")
+        # Built once and shared here, but every later copy (plain(), validation) expands it.
+        budget.alias_values += budget.sizes.get(id(node), 1)
+        if budget.alias_values > MAX_ALIAS_VALUES:
+            raise DataError(f"aliases expand to more than {MAX_ALIAS_VALUES:,} values", path, line,
+                            hint="an alias repeats a few shared fields; nested aliases that multiply "
+                                 "are refused")
         return made[id(node)]
+    if depth > MAX_DEPTH:
+        raise DataError(f"YAML nested more than {MAX_DEPTH} levels deep", path, line,
+                        hint="flatten the structure: data and brief files need only a few levels")
     if isinstance(node, yaml.ScalarNode):
-        try:
-            return _scalar(node)
-        except ValueError:
-            raise DataError(f"invalid {node.tag.rsplit(':', 1)[-1]} {node.value!r}", path, line,
-                            hint="quote the value if it is meant as text") from None
+        return _build_scalar(node, path, line)
     if isinstance(node, yaml.SequenceNode):
-        made[id(node)] = _BUILDING
-        seq = YamlSeq(line)
-        for item in node.value:
-            seq.append(_build(item, path, made))
-            seq.item_lines.append(item.start_mark.line + 1)
-        made[id(node)] = seq
-        return seq
+        return _build_sequence(node, path, made, budget, depth)
     made[id(node)] = _BUILDING
     mapping = YamlMap(line)
     merges = []
@@ -152,7 +211,7 @@ def _build(node: yaml.Node, path: Path, made: dict[int, Any]) -> Any:
         if key_node.tag == _MERGE:
             merges.append((key_node, value_node))
             continue
-        key = _build(key_node, path, made)
+        key = _build(key_node, path, made, budget, depth + 1)
         if isinstance(key, (dict, list)):
             raise DataError("a mapping key must be a plain value", path, key_node.start_mark.line + 1)
         key_line = key_node.start_mark.line + 1
@@ -161,11 +220,11 @@ def _build(node: yaml.Node, path: Path, made: dict[int, Any]) -> Any:
                               path, key_line, hint="remove or rename one of the two")
             error.column = key_node.start_mark.column + 1
             raise error
-        mapping[key] = _build(value_node, path, made)
+        mapping[key] = _build(value_node, path, made, budget, depth + 1)
         mapping.key_lines[key] = key_line
     # "<<" fills in only what the mapping does not say itself, wherever it is written.
     for key_node, value_node in merges:
-        merged = _build(value_node, path, made)
+        merged = _build(value_node, path, made, budget, depth + 1)
         for source in merged if isinstance(merged, list) else [merged]:
             if not isinstance(source, YamlMap):
                 raise DataError("'<<' merges a mapping or a list of mappings", path, key_node.start_mark.line + 1)
@@ -174,13 +233,16 @@ def _build(node: yaml.Node, path: Path, made: dict[int, Any]) -> Any:
                     mapping[k] = v
                     mapping.key_lines[k] = source.key_lines[k]
     made[id(node)] = mapping
+    budget.sizes[id(node)] = 1 + sum(budget.sizes.get(id(k), 1) + budget.sizes.get(id(v), 1)
+                                     for k, v in node.value)
     return mapping
 
 
-def read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, root: Path | None = None) -> Any:
     """Parse *path* into plain values, :class:`YamlMap` and :class:`YamlSeq` (which keep
-    line numbers); a syntax error becomes a :class:`DataError` with its line and column."""
-    text = read_text(path)
+    line numbers); a syntax error becomes a :class:`DataError` with its line and column.
+    Only a regular file inside *root* (the workspace, when given) is read."""
+    text = read_text(path, root=root)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.reader.ReaderError as exc:
@@ -203,7 +265,7 @@ def read_yaml(path: Path) -> Any:
     if node is None:
         return None
     try:
-        return _build(node, path, {})
+        return _build(node, path, {}, _Budget())
     except RecursionError:
         raise DataError("YAML nested too deeply", path, hint="flatten the structure") from None
 
