@@ -39,7 +39,8 @@ def request_for(root: Path, brief: str | None = None, audience: str = "policy", 
     """A build request as the CLI makes it, with the tests' chart cache."""
     import os
 
-    return BuildRequest(root, brief, audience, cache_dir=cache_dir(os.environ), **options)
+    options.setdefault("cache_dir", cache_dir(os.environ))
+    return BuildRequest(root, brief, audience, **options)
 
 
 WORKSPACE_PARTS = ("briefs", "data", "templates")

@@ -72,14 +72,14 @@ def test_no_process_outlives_a_build(tmp_path: Path) -> None:
     """When ``brief build`` returns, every worker it started has ended: nothing runs on."""
     root = copy_workspace(REPO, tmp_path / "ws")
     env = {**os.environ, "BRIEF_CACHE_DIR": str(tmp_path / "cache")}
-    # Run through a shell that waits for brief and then reports what it left behind.
     proc = subprocess.Popen([sys.executable, "-m", "brief", "-C", str(root), "build", "--audience", "policy"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: set[int] = set()
     while proc.poll() is None:
         seen |= children_of(proc.pid)
         time.sleep(0.02)
-    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    _, err = proc.communicate()
+    assert proc.returncode == 0, err
     assert len(seen) >= 2  # it did start a chart worker and a typesetter
     alive = {pid for pid in seen if Path(f"/proc/{pid}").exists()
              and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
@@ -150,11 +150,14 @@ def test_a_dead_typesetter_is_replaced_by_this_process(tmp_path: Path, caplog: p
     from brief.pipeline.build import build
     from conftest import request_for
 
+    import multiprocessing
+
+    before = set(multiprocessing.active_children())
     with started(False, 1, {}) as engines:
-        workers = [pid for pid in children_of(os.getpid())
-                   if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        workers = [p for p in multiprocessing.active_children() if p not in before]
         assert len(workers) == 1
-        os.kill(workers[0], 9)
+        workers[0].kill()
+        workers[0].join()
         result = build(request_for(copy_workspace(REPO, tmp_path / "ws"), None, "executive"), engines)
     assert result.pages >= 1 and result.path.read_bytes().startswith(b"%PDF")
     assert "the typesetter worker stopped unexpectedly" in caplog.text
@@ -209,3 +212,42 @@ def test_a_request_is_frozen_and_checks_its_standard(tmp_path: Path) -> None:
         request.audience = "x"  # type: ignore[misc]
     with pytest.raises(BriefError, match="unknown PDF standard 'pdf-x'"):
         BuildRequest(tmp_path, standard="pdf-x")  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["ctrl-c", "kill"])
+def test_an_interrupted_build_publishes_nothing_and_leaves_no_process(tmp_path: Path, how: str) -> None:
+    """Ctrl-C in the terminal (SIGINT to the whole process group) or ``kill`` (SIGTERM to the
+    command) during a build: the previous PDF and manifest stay as they were, and no worker
+    process outlives the command."""
+    import signal
+
+    root = copy_workspace(REPO, tmp_path / "ws")
+    cache = tmp_path / "cache"
+    assert brief(root, "build", "--audience", "policy", cache=cache).returncode == 0
+    pdf, manifest = root / "out" / "us-china-ai-gap-policy.pdf", root / "out" / "manifest.json"
+    before = (pdf.read_bytes(), manifest.read_bytes())
+    replace_in(root / "templates" / "policy" / "bottom-line.md.j2", "**Bottom line", "**Bottom line, revised")
+    env = {**os.environ, "BRIEF_CACHE_DIR": str(tmp_path / "cold")}  # a cold build: two workers
+    proc = subprocess.Popen([sys.executable, "-m", "brief", "-C", str(root), "build", "--audience", "policy"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    seen: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(seen) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        seen |= children_of(proc.pid)
+        time.sleep(0.01)
+    assert len(seen) >= 2, "the build started no workers"
+    time.sleep(0.3)  # the workers are importing; the build is well before publishing
+    if how == "ctrl-c":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in err, err
+    assert "Aborted" in err
+    assert (pdf.read_bytes(), manifest.read_bytes()) == before
+    assert [p.name for p in (root / "out").iterdir() if p.name.endswith(".tmp")] == []
+    alive = {pid for pid in seen if Path(f"/proc/{pid}").exists()
+             and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
+    assert alive == set()

@@ -279,8 +279,17 @@ def new_brief_command(ctx: click.Context, name: str) -> None:
     click.echo(f"build it with: brief build {name}")
 
 
+def _terminated(signum: int, frame: object) -> None:
+    # `kill` (SIGTERM) unwinds like Ctrl-C, so worker processes are stopped and nothing
+    # half-done is published.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli(prog_name="brief")
         code: object = 0

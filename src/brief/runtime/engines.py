@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,7 +48,9 @@ class _Pool:
     def warm(self) -> None:
         """Have every process of the pool import its library now (once)."""
         if self.warmed is None:
-            self.warmed = [self.executor.submit(self.warm_up) for _ in range(self.copies)]
+            self.warmed = []
+            with suppress(BrokenProcessPool):  # a dead worker is noticed, and replaced, when it has work
+                self.warmed = [self.executor.submit(self.warm_up) for _ in range(self.copies)]
 
     def run(self, function: Callable[[Any], T], job: Any) -> T:
         try:
@@ -70,7 +72,11 @@ def started(charts: bool, typesetters: int, environ: Mapping[str, str]) -> Itera
     e.g. the chart cache is empty) and *typesetters* typesetting processes. All are shut down
     and waited for on leaving."""
     pools: list[_Pool] = []
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads or state
+    before = set(multiprocessing.active_children())
+    # Forked, not spawned: a worker starts in milliseconds with what the command has loaded
+    # (little: Click and this package's light modules), and fork needs no resource-tracker
+    # process, which spawn would leave behind the command for a moment.
+    context = multiprocessing.get_context("fork")
     if charts and worth_a_worker("vl_convert", environ):
         pools.append(_Pool("chart", ProcessPoolExecutor(1, context, worker.start), warm_charts))
         pools[-1].warm()  # the engine has nothing to wait for
@@ -82,6 +88,13 @@ def started(charts: bool, typesetters: int, environ: Mapping[str, str]) -> Itera
     by_name = {p.name: p for p in pools}
     try:
         yield _engines(by_name.get("chart"), by_name.get("typesetter"))
+    except BaseException:
+        # Interrupted or failed: their work is no longer wanted, so they stop now rather
+        # than finish a layout nobody will publish.
+        for process in multiprocessing.active_children():
+            if process not in before:
+                process.terminate()
+        raise
     finally:
         for pool in pools:
             pool.executor.shutdown(wait=True, cancel_futures=True)

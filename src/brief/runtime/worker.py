@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 from contextlib import suppress
 
@@ -19,5 +20,9 @@ def _quick_exit() -> None:
 
 
 def start() -> None:
-    """Initialise a worker process of :mod:`brief.runtime.engines`."""
+    """Initialise a worker process of :mod:`brief.runtime.engines`. Ctrl-C in the terminal
+    reaches every process of the command: the command itself stops its workers, so a worker
+    ignores it rather than die mid-reply with a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # forked from the command, whose handler unwinds
     atexit.register(_quick_exit)
