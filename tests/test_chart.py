@@ -88,14 +88,6 @@ def test_real_alt_text_lists_every_value_with_its_unit(real_job: Job, brand: Bra
     assert alt.endswith(spec.title)
 
 
-def test_benchmark_alt_text_uses_percentage_points(real_job: Job, brand: Brand) -> None:
-    """The benchmark-gap alt text spells the leads in percentage points."""
-    spec = real_job.brief.charts["benchmark_gap"]
-    alt = alt_text(spec, chart_rows(spec, real_job.figures, brand))
-    assert "MMLU: 17.5 percentage points (End of 2023), 0.3 percentage points (End of 2024)" in alt
-    assert "%" not in alt
-
-
 def test_audience_listing_an_unknown_chart(mini_job: Job, brand: Brand) -> None:
     """An audience naming a chart the brief does not define is a ChartError naming it."""
     audience = mini_job.audience.model_copy(update={"charts": ["nope", "counts"]})

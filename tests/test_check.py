@@ -584,21 +584,6 @@ def test_a_broken_figures_file_is_one_error(ws: Path, old: str, new: str, needle
     assert len(result.stdout.splitlines()) == 1
 
 
-# --- 8. the real workspace ----------------------------------------------------------
-
-
-def test_real_workspace_checks_clean(real_ws: Path) -> None:
-    """The repository's own workspace has no errors, and exactly these warnings (none today):
-    a new warning must be noticed here."""
-    report = check(real_ws)
-    assert [p.format(relative_to=real_ws) for p in report.errors] == []
-    assert [p.format(relative_to=real_ws) for p in report.warnings] == []
-    assert list(report.usage) == ["us-china-ai-gap"]
-    result = run("-C", str(real_ws), "check", "--strict")
-    assert result.exit_code == 0, result.output
-    assert result.stdout == ""
-
-
 def test_check_does_not_import_the_typesetter(ws: Path) -> None:
     """``brief check`` and ``brief figures`` import neither WeasyPrint nor Altair, so they
     stay fast."""

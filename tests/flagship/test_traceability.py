@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from conftest import PolicyBuild, spaced
+from conftest import PolicyBuild, request_for, spaced
 
 # A standalone number: not part of a name ("GPT-4", "3.1-405B", "H800") or glued to a
 # word (an endnote mark right after a word: "points7").
@@ -75,7 +75,7 @@ def other_builds(policy_build: PolicyBuild) -> dict[str, tuple[PolicyBuild, str]
 
     out = {}
     for audience in ("executive", "technical"):
-        result = build(policy_build.root, None, audience)
+        result = build(request_for(policy_build.root, None, audience))
         ws = load_workspace(policy_build.root)
         job = resolve(ws, None, audience)
         made = PolicyBuild(root=policy_build.root, result=result, rendered=render_job(ws, job), job=job)
