@@ -147,10 +147,10 @@ def test_our_errors_pickle_with_place_hint_and_column() -> None:
 def test_a_dead_typesetter_is_replaced_by_this_process(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A typesetter that died does not fail the build: this process typesets instead, and
     says so."""
+    import multiprocessing
+
     from brief.pipeline.build import build
     from conftest import request_for
-
-    import multiprocessing
 
     before = set(multiprocessing.active_children())
     with started(False, 1, {}) as engines:
