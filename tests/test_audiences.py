@@ -116,7 +116,7 @@ def test_over_budget_is_a_warning_and_an_error_with_strict(ws: Path) -> None:
     replace_in(ws / "templates" / "policy" / "method.md.j2", "## Note on method", "## A note on method")
     strict = run("-C", str(ws), "build", "--audience", "policy", "--strict")
     assert strict.exit_code == 1
-    assert re.search(r"error: briefs/us-china-ai-gap.yaml:\d+: audience 'policy' is \d pages, over its budget of 2",
+    assert re.search(r"briefs/us-china-ai-gap.yaml:\d+: error: audience 'policy' is \d pages, over its budget of 2",
                      strict.stderr)
     assert pdf.read_bytes() == before
 
@@ -187,4 +187,4 @@ def test_brand_logo_in_the_masthead(ws: Path) -> None:
     (ws / "templates" / "logo.svg").unlink()
     result = run("-C", str(ws), "build", "--audience", "executive", "--force")
     assert result.exit_code == 1
-    assert re.match(r"error: templates/brand\.yml:\d+: logo file 'logo\.svg' not found", result.stderr)
+    assert re.match(r"templates/brand\.yml:\d+: error: logo file 'logo\.svg' not found", result.stderr)
