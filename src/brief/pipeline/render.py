@@ -308,7 +308,7 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
     base = template_context(job, brand, ctx)
     counter = [0]
     sections = []
-    policy = Policy(templates.roots)
+    policy = Policy(templates.roots, (c.svg for c in charts.values() if c.svg))
     for name in job.audience.sections:
         text = _render_template(env, f"{name}.md.j2", base, search_path)
         sections.append({"name": name, "html": _place_charts(md.render(text), ctx, counter, inline)})
