@@ -19,7 +19,7 @@ from brief.pipeline.charts import RenderedChart, alt_text, chart_rows
 from brief.pipeline.citations import source_line
 from brief.pipeline.render import Rendered, render
 from brief.pipeline.resolve import Job, resolve
-from brief.workspace.brand import Brand
+from brief.workspace.brand import Brand, load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.templates import TemplateSet
 from conftest import REPO, replace_in
@@ -219,15 +219,17 @@ def test_marks_follow_closing_quotes(render_with: RenderFn) -> None:
     assert '”<a class="note-ref" href="#note-1">1</a> Next.' in html
 
 
-def test_marks_in_real_policy_sections(tmp_path: Path, brand: Brand) -> None:
+def test_marks_in_real_policy_sections(tmp_path: Path) -> None:
     """In the real policy brief every note mark follows sentence punctuation, a closing quote
     or another mark, never a number or a figure."""
     from conftest import copy_workspace
 
     root = copy_workspace(REPO, tmp_path / "ws")
     job = resolve(load_workspace(root), None, "policy")
+    templates = TemplateSet(root / "templates", "policy")
+    brand = load_brand(templates)  # the copy's brand: its fonts are inside the copy's templates
     charts = {cid: stand_in_chart(job, brand, cid) for cid in job.audience.charts}
-    rendered = render(job, charts, brand, TemplateSet(root / "templates", "policy"))
+    rendered = render(job, charts, brand, templates)
     body = rendered.html.split('<section class="endnotes">')[0]
     marks = list(NOTE_REF.finditer(body))
     assert len(marks) > 20

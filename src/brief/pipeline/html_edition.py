@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from brief.errors import TemplateError
+from brief.pipeline.sanitise import Policy, refuse
 
 _IMG_SVG = re.compile(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)">')
 _LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
@@ -39,6 +40,15 @@ def _path(url: str, roots: list[Path]) -> Path:
     if not any(path.is_relative_to(r.resolve()) for r in roots):
         raise TemplateError(f"refused to embed {url}: only files in the template folders may be used")
     return path
+
+
+def _checked_sheet(path: Path, roots: list[Path]) -> str:
+    # Inlined, a stylesheet's URLs are the page's: the same policy as the templates' HTML.
+    css = path.read_text(encoding="utf-8")
+    refusal = Policy(roots).check_css(css, path.parent)
+    if refusal is not None:
+        raise refuse(refusal, path)
+    return css
 
 
 def _inline_svg(match: re.Match[str], index: list[int]) -> str:
@@ -74,7 +84,7 @@ def html_edition(html: str, roots: list[Path]) -> str:
     """Turn the print document into a self-contained HTML file."""
     counter = [0]
     html = _IMG_SVG.sub(lambda m: _inline_svg(m, counter), html)
-    sheets = [_path(url, roots).read_text(encoding="utf-8") for url in _LINK.findall(html)]
+    sheets = [_checked_sheet(_path(url, roots), roots) for url in _LINK.findall(html)]
     html = _LINK.sub("", html)
     text = re.sub(r"<[^>]+>", " ", html)
     characters = "".join(sorted(set(unescape(text)))) + "0123456789.,%$–—‘’“”"

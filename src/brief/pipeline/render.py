@@ -25,6 +25,7 @@ from brief.errors import BriefError, ChartError, TemplateError
 from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title, typographic
 from brief.pipeline.resolve import Job
+from brief.pipeline.sanitise import Policy, refuse
 from brief.workspace.brand import Brand
 from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
@@ -283,6 +284,14 @@ def _marks_to_sentence_ends(html: str) -> str:
     return _BLOCK.sub(block, html)
 
 
+def _enforce(policy: Policy, html: str, env: jinja2.Environment, name: str) -> None:
+    """Refuse *html* if it breaks the policy (:mod:`brief.pipeline.sanitise`), blaming template *name*."""
+    refusal = policy.check_html(html, policy.roots[0])
+    if refusal is not None:
+        filename = env.get_template(name).filename
+        raise refuse(refusal, Path(filename) if filename else None)
+
+
 def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: TemplateSet,
            inline: bool = True) -> Rendered:
     """Render the job's sections and layout into one HTML document.
@@ -299,9 +308,11 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
     base = template_context(job, brand, ctx)
     counter = [0]
     sections = []
+    policy = Policy(templates.roots, (c.svg for c in charts.values() if c.svg))
     for name in job.audience.sections:
         text = _render_template(env, f"{name}.md.j2", base, search_path)
         sections.append({"name": name, "html": _place_charts(md.render(text), ctx, counter, inline)})
+        _enforce(policy, sections[-1]["html"], env, f"{name}.md.j2")
     # Number notes in reading order, then mark each sentence once with its notes.
     read_order = [int(m.group(1)) for sec in sections for m in _NOTE_REF.finditer(sec["html"])]
     mapping = ctx.notes.finalise(read_order)
@@ -331,5 +342,6 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
     layout_context = inert({"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(brand.css()),
                             "stylesheets": stylesheets})
     html = _render_template(env, layout, {**base, **layout_context}, search_path)
+    _enforce(policy, html, env, layout)
     return Rendered(html=html, notes=ctx.notes.notes, figures_used=list(dict.fromkeys(ctx.figures_used)),
                     charts_placed=ctx.charts_placed, charts=charts)
