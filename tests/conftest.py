@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from brief.model.request import BuildRequest, cache_dir
+from brief.model.request import BuildRequest, cache_dir, source_date
 from brief.model.results import BuildResult
 from brief.pipeline.build import build, render_job
 from brief.pipeline.render import Rendered
@@ -36,10 +36,12 @@ def private_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
     os.environ["BRIEF_CACHE_DIR"] = str(tmp_path_factory.mktemp("chart-cache"))
 def request_for(root: Path, brief: str | None = None, audience: str = "policy", **options: Any) -> BuildRequest:
-    """A build request as the CLI makes it, with the tests' chart cache."""
+    """A build request as the CLI makes it: the chart cache and ``SOURCE_DATE_EPOCH`` from the
+    environment."""
     import os
 
     options.setdefault("cache_dir", cache_dir(os.environ))
+    options.setdefault("source_date", source_date(os.environ.get("SOURCE_DATE_EPOCH")))
     return BuildRequest(root, brief, audience, **options)
 
 

@@ -163,7 +163,7 @@ def test_all_builds_every_audience_and_reports_a_failure(ws: Path) -> None:
     section.write_text(section.read_text(encoding="utf-8") + '\n{{ fig("no_such_figure") }}\n', encoding="utf-8")
     result = run("-C", str(ws), "build", "--all")
     assert result.exit_code == 1
-    assert "us-china-ai-gap/executive: error: templates/executive/bottom-line.md.j2:" in result.stderr
+    assert "us-china-ai-gap/executive: templates/executive/bottom-line.md.j2:" in result.stderr
     assert "error: 1 of 3 builds failed" in result.stderr
     assert (ws / "out" / "us-china-ai-gap-policy.pdf").is_file()
     assert (ws / "out" / "us-china-ai-gap-technical.pdf").is_file()

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from brief.errors import BriefError, Problem, WorkspaceError
 from brief.model.request import BuildRequest
@@ -126,13 +127,21 @@ class DrawnOnce:
             self._svgs.update(mine)
         if mine:
             first = dict(reversed(list(zip(keys, job.specs, strict=True))))
-            todo = tuple(first[key] for key in mine)
-            try:
-                for key, svg in zip(mine, self._draw(replace(job, specs=todo)), strict=True):
-                    mine[key].set_result(svg)
-            except BaseException as exc:
-                for future in mine.values():
-                    if not future.done():
-                        future.set_exception(exc)
-                raise
+            self._draw_into(job, {key: (first[key], future) for key, future in mine.items()})
         return [self._svgs[key].result() for key in keys]
+
+    def _draw_into(self, job: DrawJob, todo: dict[str, tuple[tuple[str, dict[str, Any]], Future[str]]]) -> None:
+        # One batch; if it fails, one chart at a time, so that only the briefs that place the
+        # chart that cannot be drawn fail with it.
+        try:
+            svgs = self._draw(replace(job, specs=tuple(spec for spec, _ in todo.values())))
+        except BaseException as exc:
+            if len(todo) == 1 or not isinstance(exc, BriefError):
+                for _, future in todo.values():
+                    future.set_exception(exc)
+                return
+            for key, entry in todo.items():
+                self._draw_into(job, {key: entry})
+            return
+        for (_, future), svg in zip(todo.values(), svgs, strict=True):
+            future.set_result(svg)
