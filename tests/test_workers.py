@@ -251,3 +251,16 @@ def test_an_interrupted_build_publishes_nothing_and_leaves_no_process(tmp_path: 
     alive = {pid for pid in seen if Path(f"/proc/{pid}").exists()
              and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
     assert alive == set()
+
+
+def test_a_chart_that_cannot_be_drawn_fails_alone_in_a_shared_batch() -> None:
+    """When a batch fails, its charts are drawn one at a time: only the failing one fails."""
+    def draw(job: DrawJob) -> list[str]:
+        if any(chart_id == "bad" for chart_id, _ in job.specs):
+            raise ChartError("chart 'bad' failed to render", job.brief_path)
+        return [f"<svg>{chart_id}</svg>" for chart_id, _ in job.specs]
+
+    once = DrawnOnce(draw)
+    with pytest.raises(ChartError, match="chart 'bad'"):
+        once(DrawJob((("good", {"mark": "bar"}), ("bad", {"mark": "x"})), (), Path("b.yaml")))
+    assert once(DrawJob((("good", {"mark": "bar"}),), (), Path("b.yaml"))) == ["<svg>good</svg>"]
