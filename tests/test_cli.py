@@ -163,7 +163,8 @@ def test_outside_file_in_template_is_refused(mini_full: Path) -> None:
     result = run("-C", str(mini_full), "build")
     assert result.exit_code == 1
     message = result.output
-    assert "templates/policy/intro.md.j2:3: error: <img src> uses file:///etc/passwd, outside the template folders" in message
+    assert ("templates/policy/intro.md.j2:3: error: <img src> uses file:///etc/passwd, outside the template "
+            "folders") in message
     assert (out / "mini-policy.pdf").read_bytes() == b"%PDF previous"
     assert sorted(p.name for p in out.iterdir()) == ["mini-policy.pdf"]
 
