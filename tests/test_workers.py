@@ -144,7 +144,8 @@ def test_our_errors_pickle_with_place_hint_and_column() -> None:
 
 
 @pytest.mark.slow
-def test_a_dead_typesetter_is_replaced_by_this_process(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_dead_typesetter_is_replaced_by_this_process(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A typesetter that died does not fail the build: this process typesets instead, and
     says so."""
     import multiprocessing
@@ -152,6 +153,9 @@ def test_a_dead_typesetter_is_replaced_by_this_process(tmp_path: Path, caplog: p
     from brief.pipeline.build import build
     from conftest import request_for
 
+    # This process may have imported WeasyPrint already (other tests typeset here), which
+    # alone would start no worker; this test wants one. Patched where started() looks it up.
+    monkeypatch.setitem(started.__wrapped__.__globals__, "worth_a_worker", lambda module, environ: True)
     before = set(multiprocessing.active_children())
     with started(False, 1, {}) as engines:
         workers = [p for p in multiprocessing.active_children() if p not in before]
