@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from brief.errors import BriefError, BudgetError, TemplateError
@@ -21,34 +20,18 @@ from brief.pipeline import typeset as typeset_stage
 from brief.pipeline.charts import draw_charts, plan_charts
 from brief.pipeline.check import checked_for
 from brief.pipeline.draw import DrawJob, draw_specs
+from brief.pipeline.engines import IN_PROCESS, Engines
 from brief.pipeline.html_edition import html_edition
 from brief.pipeline.record import attachments_for, record_for
 from brief.pipeline.render import Rendered, render
 from brief.pipeline.resolve import Job, resolve
-from brief.pipeline.typeset import Typeset, TypesetJob
+from brief.pipeline.typeset import TypesetJob
 from brief.publish.atomic import write_atomic
 from brief.publish.manifest import Record
 from brief.publish.outputs import publish
 from brief.workspace.brand import load_brand
 from brief.workspace.load import Workspace
 from brief.workspace.templates import TemplateSet
-
-
-def _nothing() -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class Engines:
-    """Where the heavy stages run. *checked* is called once the checks pass, so a worker may
-    warm up then (a build whose checks fail never needs WeasyPrint)."""
-
-    draw: Callable[[DrawJob], list[str]] = draw_specs
-    typeset: Callable[[TypesetJob], Typeset] = typeset_stage.typeset
-    checked: Callable[[], None] = _nothing
-
-
-IN_PROCESS = Engines()
 
 
 def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:

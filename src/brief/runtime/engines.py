@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from brief.pipeline.build import Engines
 from brief.pipeline.draw import DrawJob, draw_specs
 from brief.pipeline.draw import warm_up as warm_charts
+from brief.pipeline.engines import Engines
 from brief.pipeline.typeset import Typeset, TypesetJob, typeset
 from brief.pipeline.typeset import warm_up as warm_typesetter
 from brief.runtime import worker
@@ -67,10 +67,11 @@ def worth_a_worker(module: str, environ: Mapping[str, str]) -> bool:
 
 
 @contextmanager
-def started(charts: bool, typesetters: int, environ: Mapping[str, str]) -> Iterator[Engines]:
+def started(charts: bool, typesetters: int, environ: Mapping[str, str], draws: int = 0) -> Iterator[Engines]:
     """:class:`Engines` backed by worker processes started now: a chart worker (when *charts*,
     e.g. the chart cache is empty) and *typesetters* typesetting processes. All are shut down
-    and waited for on leaving."""
+    and waited for on leaving; the chart worker already after *draws* batches, when given (a
+    single build draws once, and its memory is better spent on layout)."""
     pools: list[_Pool] = []
     before = set(multiprocessing.active_children())
     # Forked, not spawned: a worker starts in milliseconds with what the command has loaded
@@ -87,7 +88,7 @@ def started(charts: bool, typesetters: int, environ: Mapping[str, str]) -> Itera
             executor.submit(int)
     by_name = {p.name: p for p in pools}
     try:
-        yield _engines(by_name.get("chart"), by_name.get("typesetter"))
+        yield _engines(by_name.get("chart"), by_name.get("typesetter"), draws)
     except BaseException:
         # Interrupted or failed: their work is no longer wanted, so they stop now rather
         # than finish a layout nobody will publish.
@@ -100,9 +101,18 @@ def started(charts: bool, typesetters: int, environ: Mapping[str, str]) -> Itera
             pool.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _engines(chart: _Pool | None, typesetter: _Pool | None) -> Engines:
+def _engines(chart: _Pool | None, typesetter: _Pool | None, draws: int) -> Engines:
+    left = [draws]
+
     def draw(job: DrawJob) -> list[str]:
-        return chart.run(draw_specs, job) if chart else draw_specs(job)
+        if chart is None or (draws and left[0] <= 0):
+            return draw_specs(job)
+        try:
+            return chart.run(draw_specs, job)
+        finally:
+            left[0] -= 1
+            if draws and left[0] == 0:
+                chart.executor.shutdown(wait=False)
 
     def lay_out(job: TypesetJob) -> Typeset:
         return typesetter.run(typeset, job) if typesetter else typeset(job)
