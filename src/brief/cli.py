@@ -17,6 +17,7 @@ import click
 from brief.errors import BriefError, CheckFailed
 
 if TYPE_CHECKING:
+    from brief.model.request import BuildRequest
     from brief.model.results import BuildResult
 
 
@@ -104,9 +105,13 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
 
         _report_build(root, run_one(request, os.environ))
         return
+    _build_all(request, list(audiences), all_audiences, all_briefs)
+
+
+def _build_all(request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool) -> None:
     from brief.runtime.parallel import run_all
 
-    targets, outcomes = run_all(request, list(audiences), all_audiences, all_briefs, os.environ)
+    targets, outcomes = run_all(request, audiences, all_audiences, all_briefs, os.environ)
     failed = 0
     with click.progressbar(outcomes, length=len(targets), label="Building", file=sys.stderr) as bar:
         for outcome in bar:
@@ -115,7 +120,7 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
                 for problem in outcome.problems:
                     click.echo(f"{outcome.target.label}: {problem.format()}", err=True)
             else:
-                _report_build(root, outcome.result)
+                _report_build(request.root, outcome.result)
     if failed:
         click.echo(f"error: {failed} of {len(targets)} builds failed", err=True)
         sys.exit(1)

@@ -16,6 +16,7 @@ from typing import Any
 from brief.errors import ChartError
 from brief.model.schema import ChartSpec
 from brief.model.units import UNITS
+from brief.pipeline.chart_data import Row, alt_text, chart_rows, colour_for
 from brief.pipeline.citations import source_line
 from brief.pipeline.draw import DrawJob, draw_specs, export_spec
 from brief.pipeline.resolve import Job, ResolvedFigure
@@ -51,11 +52,8 @@ class RenderedChart:
         return f"chart:{self.key}"
 
 
-Row = dict[str, Any]
 Builder = Callable[[list[Row], ChartSpec, Brand, int], Any]
 _BUILDERS: dict[str, Builder] = {}
-_KIND_NAMES = {"bar": "Bar chart", "dumbbell": "Dot plot comparing two dates",
-               "slope": "Slope chart"}
 
 
 def builder(kind: str) -> Callable[[Builder], Builder]:
@@ -66,16 +64,6 @@ def builder(kind: str) -> Callable[[Builder], Builder]:
         _BUILDERS[kind] = fn
         return fn
     return register
-
-
-def _colour_for(label: str, spec: ChartSpec, brand: Brand) -> str:
-    """Countries keep their brand colour; others are highlighted only when asked."""
-    rules = brand.chart
-    if label in rules.series_colors:
-        return brand.hex(rules.series_colors[label])
-    if label in spec.highlight:
-        return brand.hex(rules.highlight)
-    return brand.hex(rules.muted)
 
 
 def _css_family(family: str) -> str:
@@ -155,7 +143,7 @@ def _slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
 
     series = list(dict.fromkeys(r["series"] for r in rows))
     labels = list(dict.fromkeys(r["label"] for r in rows))
-    colours = [_colour_for(label, spec, brand) for label in labels]
+    colours = [colour_for(label, spec, brand) for label in labels]
     x = alt.X("series:N", sort=series, title=None,
               axis=alt.Axis(labelAngle=0, ticks=False, domain=False, labelPadding=6),
               scale=alt.Scale(padding=0.35))
@@ -176,30 +164,6 @@ def _slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
                 .encode(text="short:N"))
     layered = alt.layer(base.mark_line(strokeWidth=2.2), base.mark_circle(size=55, opacity=1), *ends)
     return layered
-
-
-def chart_rows(spec: ChartSpec, figures: dict[str, ResolvedFigure], brand: Brand) -> list[Row]:
-    """The data a chart plots, one row per mark, every number taken from a figure."""
-    rows = []
-    for row in spec.rows:
-        fig = figures[row.figure]
-        rows.append({"label": row.label, "series": row.series, "value": float(fig.value),
-                     "text": fig.text("short"), "short": fig.text("short"), "long": fig.text("long"),
-                     "unit": fig.unit, "colour": _colour_for(row.label, spec, brand)})
-    return rows
-
-
-def alt_text(spec: ChartSpec, rows: list[Row]) -> str:
-    """Alt text from the chart's data: what it shows, every value, and the takeaway."""
-    kind = _KIND_NAMES[spec.kind]
-    if spec.kind == "bar":
-        values = "; ".join(f"{r['label']}: {r['long']}" for r in rows)
-    else:
-        grouped: dict[str, list[str]] = {}
-        for r in rows:
-            grouped.setdefault(r["label"], []).append(f"{r['long']} ({r['series']})")
-        values = "; ".join(f"{label}: {', '.join(v)}" for label, v in grouped.items())
-    return f"{kind} of {spec.subtitle[0].lower()}{spec.subtitle[1:]}. {values}. {spec.title}"
 
 
 def _font_dirs(brand: Brand) -> list[Path]:

@@ -90,13 +90,7 @@ def _check_brief(ws: Workspace, brief: Brief, report: Report,
     problems = report.problems
     preferred = _preferred_by_quantity(ws)
     placed: set[str] = set()
-    for cid, chart in brief.charts.items():
-        origin = ws.origin("chart", f"{brief.id}:{cid}")
-        for what in (chart.title, chart.subtitle):
-            for _, token in hand_typed_numbers(what):
-                problems.append(DataError(f"chart {cid!r} has a hand-typed number {token!r} in its title "
-                                          "or subtitle", origin.path, origin.line,
-                                          hint="state the takeaway in words; numbers come from figures"))
+    _check_chart_titles(ws, brief, problems)
     for name, audience in brief.audiences.items():
         if only is not None and name not in only:
             continue
@@ -136,6 +130,16 @@ def _check_brief(ws: Workspace, brief: Brief, report: Report,
     for chart_id in sorted(placed):
         _check_rows_preferred(ws, brief, chart_id, preferred, problems)
     return usage
+
+
+def _check_chart_titles(ws: Workspace, brief: Brief, problems: list[BriefError]) -> None:
+    for cid, chart in brief.charts.items():
+        origin = ws.origin("chart", f"{brief.id}:{cid}")
+        for what in (chart.title, chart.subtitle):
+            for _, token in hand_typed_numbers(what):
+                problems.append(DataError(f"chart {cid!r} has a hand-typed number {token!r} in its title "
+                                          "or subtitle", origin.path, origin.line,
+                                          hint="state the takeaway in words; numbers come from figures"))
 
 
 def _with_inputs(ws: Workspace, used: set[str]) -> set[str]:

@@ -95,26 +95,10 @@ def check_template(ws: Workspace, brief: Brief, audience: str, name: str, env: j
     if name in seen:
         return set()
     seen.add(name)
-    assert env.loader is not None
-    try:
-        source, filename, _ = env.loader.get_source(env, name)
-    except BriefError as exc:
-        problems.append(TemplateError(exc.message, exc.path, exc.line, hint=exc.hint))
+    loaded = _parse(env, name, problems, where)
+    if loaded is None:
         return set()
-    except TemplateRefused as exc:
-        problems.append(TemplateError(str(exc), where[0] or exc.path or name, where[1], hint=exc.hint))
-        return set()
-    except jinja2.TemplateNotFound:
-        problems.append(TemplateError(f"template {name!r} not found", where[0] or name, where[1],
-                                      hint="templates are looked up in the overlay, then in templates/"))
-        return set()
-    path = Path(filename or name)
-    try:
-        tree = env.parse(source, name=name, filename=str(path))
-    except jinja2.TemplateSyntaxError as exc:
-        problems.append(TemplateError(f"template syntax error: {exc.message}", path, exc.lineno,
-                                      hint="check the Jinja tags on this line: {{ ... }} and {% ... %}"))
-        return set()
+    source, path, tree = loaded
     used: set[str] = set()
     for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
         target = getattr(node, "template", None)
@@ -130,6 +114,32 @@ def check_template(ws: Workspace, brief: Brief, audience: str, name: str, env: j
                 f"hand-typed number {token!r} in narrative text", path, line,
                 hint='use {{ fig("id") }} so the number comes from data, or {{ "..." }} if it is a name'))
     return used
+
+
+def _parse(env: jinja2.Environment, name: str, problems: list[BriefError],
+           where: tuple[Path | None, int | None]) -> tuple[str, Path, nodes.Template] | None:
+    """The template *name* loaded as a build loads it, and parsed; None (and the problem
+    recorded) when it cannot be."""
+    assert env.loader is not None
+    try:
+        source, filename, _ = env.loader.get_source(env, name)
+    except BriefError as exc:
+        problems.append(TemplateError(exc.message, exc.path, exc.line, hint=exc.hint))
+        return None
+    except TemplateRefused as exc:
+        problems.append(TemplateError(str(exc), where[0] or exc.path or name, where[1], hint=exc.hint))
+        return None
+    except jinja2.TemplateNotFound:
+        problems.append(TemplateError(f"template {name!r} not found", where[0] or name, where[1],
+                                      hint="templates are looked up in the overlay, then in templates/"))
+        return None
+    path = Path(filename or name)
+    try:
+        return source, path, env.parse(source, name=name, filename=str(path))
+    except jinja2.TemplateSyntaxError as exc:
+        problems.append(TemplateError(f"template syntax error: {exc.message}", path, exc.lineno,
+                                      hint="check the Jinja tags on this line: {{ ... }} and {% ... %}"))
+        return None
 
 
 def _check_calls(ws: Workspace, brief: Brief, audience: str, tree: nodes.Template, path: Path,

@@ -292,6 +292,25 @@ def _enforce(policy: Policy, html: str, env: jinja2.Environment, name: str) -> N
         raise refuse(refusal, Path(filename) if filename else None)
 
 
+def _number_notes(sections: list[dict[str, Any]], ctx: _Context) -> None:
+    """Number notes in reading order, then mark each sentence once with its notes."""
+    read_order = [int(m.group(1)) for sec in sections for m in _NOTE_REF.finditer(sec["html"])]
+    mapping = ctx.notes.finalise(read_order)
+    anchored: set[int] = set()
+
+    def anchor_first(match: re.Match[str]) -> str:
+        # The first mark of each note gets an id, so the note can link back to it.
+        number = int(match.group(1))
+        if number in anchored:
+            return match.group(0)
+        anchored.add(number)
+        return match.group(0).replace('">', f'" id="ref-{number}">', 1)
+
+    for section in sections:
+        renumbered = _NOTE_REF.sub(lambda m: _note_link(mapping[int(m.group(1))]), section["html"])
+        section["html"] = Markup(_NOTE_REF.sub(anchor_first, _marks_to_sentence_ends(renumbered)))
+
+
 def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: TemplateSet,
            inline: bool = True) -> Rendered:
     """Render the job's sections and layout into one HTML document.
@@ -313,26 +332,11 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
         text = _render_template(env, f"{name}.md.j2", base, search_path)
         sections.append({"name": name, "html": _place_charts(md.render(text), ctx, counter, inline)})
         _enforce(policy, sections[-1]["html"], env, f"{name}.md.j2")
-    # Number notes in reading order, then mark each sentence once with its notes.
-    read_order = [int(m.group(1)) for sec in sections for m in _NOTE_REF.finditer(sec["html"])]
-    mapping = ctx.notes.finalise(read_order)
-    anchored: set[int] = set()
-
-    def anchor_first(match: re.Match[str]) -> str:
-        # The first mark of each note gets an id, so the note can link back to it.
-        number = int(match.group(1))
-        if number in anchored:
-            return match.group(0)
-        anchored.add(number)
-        return match.group(0).replace('">', f'" id="ref-{number}">', 1)
-
-    for section in sections:
-        renumbered = _NOTE_REF.sub(lambda m: _note_link(mapping[int(m.group(1))]), section["html"])
-        section["html"] = Markup(_NOTE_REF.sub(anchor_first, _marks_to_sentence_ends(renumbered)))
+    _number_notes(sections, ctx)
     unplaced = [c for c in charts if c not in ctx.charts_placed]
     if unplaced:
         raise TemplateError(f"audience {job.audience_name!r} lists charts no template places: "
-                            f"{', '.join(unplaced)}", job.brief_path,
+                            f"{', '.join(unplaced)}", job.brief_path, job.audience_line,
                             hint='place them with {{ chart("id") }} or remove them from the audience')
     layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
     # The shared stylesheet, then the audience's own, then an overlay's custom.css: later

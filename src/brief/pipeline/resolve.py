@@ -60,6 +60,8 @@ class Job:
     root: Path
     # The date the document records (the brief's date, or SOURCE_DATE_EPOCH): never the clock.
     created: dt.datetime
+    # Where the audience is declared in the brief file, for errors about it.
+    audience_line: int | None = None
 
     @property
     def template_folder(self) -> str:
@@ -195,4 +197,6 @@ def resolve(ws: Workspace, brief_id: str | None, audience_name: str,
                              hint=f"choose from: {', '.join(brief.audiences)}")
     return Job(brief=brief, brief_path=ws.origin("brief", brief.id).path, audience_name=audience_name,
                audience=brief.audiences[audience_name], figures=resolve_figures(ws),
-               sources=ws.sources, root=ws.root, created=build_time(brief.date, source_date))
+               sources=ws.sources, root=ws.root, created=build_time(brief.date, source_date),
+               audience_line=declared.line if (declared := ws.origins.get(f"audience:{brief.id}:{audience_name}"))
+               else None)

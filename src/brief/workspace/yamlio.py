@@ -184,28 +184,10 @@ def _build_sequence(node: yaml.SequenceNode, path: Path, made: dict[int, Any], b
     return seq
 
 
-def _build(node: yaml.Node, path: Path, made: dict[int, Any], budget: _Budget, depth: int = 0) -> Any:
-    line = node.start_mark.line + 1
-    if id(node) in made:  # an alias of a node already built (anchors and "<<" merges)
-        if made[id(node)] is _BUILDING:
-            raise DataError("this anchored mapping or list includes itself through an alias", path, line,
-                            hint="a value cannot contain itself; copy the fields instead")
-        # Built once and shared here, but every later copy (plain(), validation) expands it.
-        budget.alias_values += budget.sizes.get(id(node), 1)
-        if budget.alias_values > MAX_ALIAS_VALUES:
-            raise DataError(f"aliases expand to more than {MAX_ALIAS_VALUES:,} values", path, line,
-                            hint="an alias repeats a few shared fields; nested aliases that multiply "
-                                 "are refused")
-        return made[id(node)]
-    if depth > MAX_DEPTH:
-        raise DataError(f"YAML nested more than {MAX_DEPTH} levels deep", path, line,
-                        hint="flatten the structure: data and brief files need only a few levels")
-    if isinstance(node, yaml.ScalarNode):
-        return _build_scalar(node, path, line)
-    if isinstance(node, yaml.SequenceNode):
-        return _build_sequence(node, path, made, budget, depth)
+def _build_mapping(node: yaml.MappingNode, path: Path, made: dict[int, Any], budget: _Budget,
+                   depth: int) -> YamlMap:
     made[id(node)] = _BUILDING
-    mapping = YamlMap(line)
+    mapping = YamlMap(node.start_mark.line + 1)
     merges = []
     for key_node, value_node in node.value:
         if key_node.tag == _MERGE:
@@ -236,6 +218,30 @@ def _build(node: yaml.Node, path: Path, made: dict[int, Any], budget: _Budget, d
     budget.sizes[id(node)] = 1 + sum(budget.sizes.get(id(k), 1) + budget.sizes.get(id(v), 1)
                                      for k, v in node.value)
     return mapping
+
+
+def _build(node: yaml.Node, path: Path, made: dict[int, Any], budget: _Budget, depth: int = 0) -> Any:
+    line = node.start_mark.line + 1
+    if id(node) in made:  # an alias of a node already built (anchors and "<<" merges)
+        if made[id(node)] is _BUILDING:
+            raise DataError("this anchored mapping or list includes itself through an alias", path, line,
+                            hint="a value cannot contain itself; copy the fields instead")
+        # Built once and shared here, but every later copy (plain(), validation) expands it.
+        budget.alias_values += budget.sizes.get(id(node), 1)
+        if budget.alias_values > MAX_ALIAS_VALUES:
+            raise DataError(f"aliases expand to more than {MAX_ALIAS_VALUES:,} values", path, line,
+                            hint="an alias repeats a few shared fields; nested aliases that multiply "
+                                 "are refused")
+        return made[id(node)]
+    if depth > MAX_DEPTH:
+        raise DataError(f"YAML nested more than {MAX_DEPTH} levels deep", path, line,
+                        hint="flatten the structure: data and brief files need only a few levels")
+    if isinstance(node, yaml.ScalarNode):
+        return _build_scalar(node, path, line)
+    if isinstance(node, yaml.SequenceNode):
+        return _build_sequence(node, path, made, budget, depth)
+    assert isinstance(node, yaml.MappingNode)
+    return _build_mapping(node, path, made, budget, depth)
 
 
 def read_yaml(path: Path, root: Path | None = None) -> Any:
