@@ -240,6 +240,12 @@ BOUNDED = {
     "doubling": ('{% set ns = namespace(s="xxxxxxxx") %}{% for i in range(40) %}'
                  "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}", "builds a value of over 5 MB"),
     "power": ("{{ 7 ** 99999999 }}", "too large"),
+    # Refused before they run: each would allocate gigabytes before its size could be checked.
+    "zfill": ('{{ "x".zfill(3000000000)|length }}', "builds a value of over 5 MB"),
+    "expandtabs": ('{{ ("x\t" * 1000000).expandtabs(100000)|length }}', "builds a value of over 5 MB"),
+    "replace": ('{{ ("x" * 4000000).replace("x", "yy")|length }}', "builds a value of over 5 MB"),
+    "center-filter": ('{{ ("x" * 1000)|center(9000000)|length }}', "builds a value of over 5 MB"),
+    "join": ('{{ ("x" * 4000000).join(["a", "b", "c"])|length }}', "builds a value of over 5 MB"),
     "division": ("{{ 1 / 0 }}", "division by zero"),
 }
 

@@ -169,9 +169,13 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
         path, line = _template_location(sys.exc_info()[2], search_path)
         raise TemplateError("templates nest too deeply", path or name, line,
                             hint="a macro or include that calls itself without end?") from None
+    except MemoryError:
+        path, line = _template_location(sys.exc_info()[2], search_path)
+        raise TemplateError("the template needs more memory than this machine has", path or name, line,
+                            hint="a brief is a few pages: build less text") from None
     except Exception as exc:  # a template's own mistake: 1/0, a wrong argument type...
         path, line = _template_location(sys.exc_info()[2], search_path)
-        raise TemplateError(f"template error: {exc}", path or name, line) from None
+        raise TemplateError(f"template error: {exc or type(exc).__name__}", path or name, line) from None
 
 
 def _bounded_render(template: jinja2.Template, context: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ import datetime as dt
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -28,6 +28,7 @@ import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.environment import TemplateModule
+from jinja2.nodes import EvalContext
 from jinja2.runtime import BlockReference, Context, LoopContext, Macro, TemplateReference, Undefined
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Joiner, Namespace
@@ -218,6 +219,7 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
         if budget.depth >= MAX_DEPTH:
             raise TemplateRefused(f"calls nest over {MAX_DEPTH} deep",
                                   hint="a macro calls itself without end?")
+        _refuse_growth(getattr(__obj, "__name__", ""), getattr(__obj, "__self__", None), args, kwargs)
         budget.depth += 1
         try:
             return budget.sized(super().call(__context, __obj, *args, **kwargs))
@@ -271,6 +273,8 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
             env.budget.step()
             if function is _FORMAT_FILTER and args and isinstance(args[0], str):
                 _check_format(args[0])
+            values = [a for a in args if not isinstance(a, EvalContext)]
+            _refuse_growth(getattr(function, "__name__", ""), values[0] if values else None, values[1:], kwargs)
             return env.budget.sized(function(*args, **kwargs))
 
         bounded.__name__ = getattr(function, "__name__", "filter")
@@ -296,3 +300,32 @@ def _check_format(text: str) -> None:
         if any(g and int(g) > MAX_RANGE for g in match.groups()):
             raise TemplateRefused("a format width or precision over the limit",
                                   hint="a brief is a few pages: build less text")
+
+
+# Methods and filters whose number argument is the size of what they make.
+_WIDTHS = {"zfill", "ljust", "rjust", "center", "do_center", "indent", "do_indent", "wordwrap", "do_wordwrap"}
+
+
+def _refuse_growth(name: str, subject: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+    """Refuse, before it runs, a call whose result would be too big to check afterwards: a
+    width, a count or a repetition that multiplies a string past the limit (``"x".zfill(3e9)``
+    would allocate gigabytes before its size could be looked at)."""
+    numbers = [v for v in (*args, *kwargs.values()) if isinstance(v, int) and not isinstance(v, bool)]
+    estimate = max(numbers, default=0) if name in _WIDTHS else 0
+    if isinstance(subject, str):
+        if name == "expandtabs":
+            estimate = len(subject) + subject.count("\t") * max(numbers, default=8)
+        elif name in ("indent", "do_indent"):
+            estimate = len(subject) + (subject.count("\n") + 1) * max(numbers, default=4)
+        elif name in ("replace", "do_replace") and len(args) >= 2 and all(isinstance(a, str) for a in args[:2]):
+            old, new = args[0], args[1]
+            estimate = len(subject) + (subject.count(old) if old else len(subject) + 1) * max(0, len(new) - len(old))
+        elif name in ("join", "do_join") and args and isinstance(args[0], list | tuple):
+            parts = args[0]
+            estimate = sum(len(p) if isinstance(p, str) else 16 for p in parts) + len(subject) * len(parts)
+    elif name in ("join", "do_join", "sync_do_join") and isinstance(subject, list | tuple):
+        sep = args[0] if args and isinstance(args[0], str) else ""
+        estimate = sum(len(p) if isinstance(p, str) else 16 for p in subject) + len(sep) * len(subject)
+    if estimate > MAX_OUTPUT:
+        raise TemplateRefused(f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
+                              hint="a brief is a few pages: build less text")
