@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,13 +38,15 @@ _log = logging.getLogger("brief")
 
 @dataclass
 class _Pool:
-    """One worker process for one stage; *local* runs the stage here if the worker dies."""
+    """The worker processes of one stage; the stage runs here instead if a worker dies, unless
+    the command is stopping."""
 
     name: str
     executor: ProcessPoolExecutor
     warm_up: Callable[[], None]
     copies: int = 1
     warmed: list[Future[None]] | None = None
+    stopping: bool = False
 
     def warm(self) -> None:
         """Have every process of the pool import its library now (once)."""
@@ -56,6 +59,8 @@ class _Pool:
         try:
             return self.executor.submit(function, job).result()
         except BrokenProcessPool:
+            if self.stopping:  # killed by this command: the work is no longer wanted
+                raise
             _log.warning("warning: the %s worker stopped unexpectedly; continuing in this process "
                          "(BRIEF_WORKERS=0 runs everything in one process)", self.name)
         return function(job)
@@ -79,10 +84,10 @@ def started(charts: bool, typesetters: int, environ: Mapping[str, str], draws: i
     # process, which spawn would leave behind the command for a moment.
     context = multiprocessing.get_context("fork")
     if charts and worth_a_worker("vl_convert", environ):
-        pools.append(_Pool("chart", ProcessPoolExecutor(1, context, worker.start), warm_charts))
+        pools.append(_Pool("chart", ProcessPoolExecutor(1, context, worker.start, (os.getpid(),)), warm_charts))
         pools[-1].warm()  # the engine has nothing to wait for
     if typesetters and worth_a_worker("weasyprint", environ):
-        executor = ProcessPoolExecutor(typesetters, context, worker.start)
+        executor = ProcessPoolExecutor(typesetters, context, worker.start, (os.getpid(),))
         pools.append(_Pool("typesetter", executor, warm_typesetter, typesetters))
         for _ in range(typesetters):  # start the processes now; they import WeasyPrint when told
             executor.submit(int)
@@ -91,10 +96,12 @@ def started(charts: bool, typesetters: int, environ: Mapping[str, str], draws: i
         yield _engines(by_name.get("chart"), by_name.get("typesetter"), draws)
     except BaseException:
         # Interrupted or failed: their work is no longer wanted, so they stop now rather
-        # than finish a layout nobody will publish.
+        # than finish a layout nobody will publish (and are not replaced by this process).
+        for pool in pools:
+            pool.stopping = True
         for process in multiprocessing.active_children():
             if process not in before:
-                process.terminate()
+                process.kill()
         raise
     finally:
         for pool in pools:

@@ -114,6 +114,7 @@ def build_all(request: BuildRequest, targets: list[Target], engines: Engines) ->
     drawn = DrawnOnce(engines.draw)
     ordered = sorted(targets, key=lambda t: -t.page_budget)
     turns = [threading.Event() for _ in ordered]
+    stopped = threading.Event()  # the command is interrupted: no build may publish any more
 
     def one(index: int, target: Target) -> Outcome:
         if index:
@@ -121,7 +122,10 @@ def build_all(request: BuildRequest, targets: list[Target], engines: Engines) ->
 
         def typeset(job: TypesetJob) -> Typeset:
             turns[index].set()  # the next build may start while this one is laid out
-            return engines.typeset(job)
+            done = engines.typeset(job) if not stopped.is_set() else None
+            if done is None or stopped.is_set():
+                raise KeyboardInterrupt  # stops this build before it publishes
+            return done
 
         try:
             mine = replace(engines, draw=drawn, typeset=typeset)
@@ -131,9 +135,17 @@ def build_all(request: BuildRequest, targets: list[Target], engines: Engines) ->
         finally:
             turns[index].set()
 
-    with ThreadPoolExecutor(max_workers=max(1, len(ordered)), thread_name_prefix="build") as threads:
+    threads = ThreadPoolExecutor(max_workers=max(1, len(ordered)), thread_name_prefix="build")
+    try:
         for future in as_completed([threads.submit(one, i, target) for i, target in enumerate(ordered)]):
             yield future.result()
+    except BaseException:
+        stopped.set()
+        raise
+    finally:
+        # Interrupted: the builds still running stop at their next stage (their workers are
+        # killed as the command unwinds) and are not waited for.
+        threads.shutdown(wait=not stopped.is_set(), cancel_futures=True)
 
 
 class DrawnOnce:
