@@ -630,3 +630,28 @@ def test_summary_counts_are_pluralised(ws: Path) -> None:
     replace_in(sources_file(ws), "  issued: 2024-06-07\n", "")  # survey-b fails to load
     result = run("-C", str(ws), "check")
     assert " 1 source," in result.stderr, result.stderr
+
+
+def test_check_reports_what_only_rendering_refuses(real_ws: Path, tmp_path: Path) -> None:
+    """``brief check`` renders each audience (without drawing or typesetting), so an overlay's
+    script, a template's flood of text and a chart no template places are reported by check,
+    with their line, as the build would refuse them."""
+    overlay = tmp_path / "overlay" / "policy"
+    overlay.mkdir(parents=True)
+    (overlay / "bottom-line.md.j2").write_text("<script>steal()</script>\n", encoding="utf-8")
+    result = run("-C", str(real_ws), "check", "--templates", str(overlay.parent))
+    assert result.exit_code == 1
+    assert "policy/bottom-line.md.j2:1: error: <script> is not allowed in a brief" in result.stdout
+    (overlay / "bottom-line.md.j2").write_text('{{ "x".zfill(3000000000) }}\n', encoding="utf-8")
+    result = run("-C", str(real_ws), "check", "--templates", str(overlay.parent))
+    assert result.exit_code == 1 and "builds a value of over 5 MB" in result.stdout
+    brief_file = real_ws / "briefs" / "us-china-ai-gap.yaml"
+    text = brief_file.read_text(encoding="utf-8")
+    executive = text.index("  executive:")
+    charts = text.index("charts: [", executive)
+    brief_file.write_text(text[:charts] + "charts: [robots, " + text[charts + len("charts: ["):], encoding="utf-8")
+    result = run("-C", str(real_ws), "check")
+    assert result.exit_code == 1
+    line = line_number(brief_file, "  executive:")
+    assert (f"briefs/us-china-ai-gap.yaml:{line}: error: audience 'executive' lists charts no template places: "
+            "robots") in result.stdout

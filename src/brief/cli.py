@@ -154,7 +154,7 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
     from brief.pipeline.check import check
 
     root = _root(ctx)
-    report = check(root, brief, overlay=overlay)
+    report = check(root, brief, overlay=overlay, render=True)
     problems = [p.problem(root) for p in report.sorted()]
     if fmt == "json":
         click.echo(json.dumps([p.as_dict() for p in problems], indent=2))

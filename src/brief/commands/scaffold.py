@@ -27,7 +27,8 @@ def _check_name(name: str, what: str) -> None:
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 120
+    # Lines are never re-wrapped: adding an audience changes only the lines it adds.
+    yaml.width = 1 << 20
     return yaml
 
 

@@ -47,9 +47,12 @@ class Report:
 
 
 def check(root: Path, brief_id: str | None = None, audiences: list[str] | None = None,
-          overlay: Path | None = None) -> Report:
+          overlay: Path | None = None, render: bool = False) -> Report:
     """Check the workspace at *root*: every brief, or only *brief_id*'s, and only the named
-    *audiences* of it when given (a build checks what it builds)."""
+    *audiences* of it when given (a build checks what it builds). With *render* (``brief
+    check``), each audience is also rendered, without drawing or typesetting, so that what
+    the render stage refuses (the HTML policy, the sandbox's limits, a chart no template
+    places) is reported too; a build renders anyway."""
     ws = load_workspace(root, collect=True)
     report = Report(ws, list(ws.problems))
     if report.errors:  # the rest would only repeat these as unknown names
@@ -72,7 +75,29 @@ def check(root: Path, brief_id: str | None = None, audiences: list[str] | None =
     _check_conflicts(ws, report)
     for brief in briefs:
         _check_freshness(ws, brief, report)
+    if render and not report.errors:
+        for brief in briefs:
+            _check_renders(ws, brief, report, audiences, overlay)
     return report
+
+
+def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] | None,
+                   overlay: Path | None) -> None:
+    from brief.pipeline.charts import plan_charts
+    from brief.pipeline.render import render
+    from brief.pipeline.resolve import resolve
+    from brief.workspace.brand import load_brand
+
+    for name in brief.audiences:
+        if only is not None and name not in only:
+            continue
+        try:
+            job = resolve(ws, brief.id, name)
+            templates = TemplateSet(ws.templates_dir, job.template_folder, overlay)
+            brand = load_brand(templates)
+            render(job, plan_charts(job, brand, None).charts, brand, templates, inline=False)
+        except BriefError as exc:
+            report.problems.extend(p for p in exc.problems if p.severity == "error")
 
 
 def checked_for(request: BuildRequest) -> Report:
