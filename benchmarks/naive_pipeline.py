@@ -26,8 +26,11 @@ from markdown_it import MarkdownIt
 def main(root: Path, out: Path) -> None:
     """Build the policy brief the simple way."""
     brief = yaml.safe_load((root / "briefs" / "us-china-ai-gap.yaml").read_text())
-    figures = {f["id"]: f for p in glob.glob(str(root / "data" / "figures" / "*.yaml"))
-               for f in yaml.safe_load(Path(p).read_text())}
+    figures = {
+        f["id"]: f
+        for p in glob.glob(str(root / "data" / "figures" / "*.yaml"))
+        for f in yaml.safe_load(Path(p).read_text())
+    }
     for p in glob.glob(str(root / "data" / "figures" / "*.csv")):
         with open(p, newline="", encoding="utf-8") as table:
             figures.update((row["id"], row) for row in csv.DictReader(table))
@@ -43,10 +46,13 @@ def main(root: Path, out: Path) -> None:
     charts = {}
     for cid in brief["audiences"]["policy"]["charts"]:
         spec = brief["charts"][cid]
-        rows = [{"label": r["label"], "series": r.get("series", ""), "value": value(r["figure"])}
-                for r in spec["rows"]]
-        chart = alt.Chart(alt.Data(values=rows)).mark_bar().encode(
-            y="label:N", x="value:Q", color="series:N").properties(width=300, height=spec.get("height", 150))
+        rows = [{"label": r["label"], "series": r.get("series", ""), "value": value(r["figure"])} for r in spec["rows"]]
+        chart = (
+            alt.Chart(alt.Data(values=rows))
+            .mark_bar()
+            .encode(y="label:N", x="value:Q", color="series:N")
+            .properties(width=300, height=spec.get("height", 150))
+        )
         svg = vlc.vegalite_to_svg(chart.configure(font="'Source Sans 3'").to_dict(), vl_version="v6_4")
         charts[cid] = (spec["title"], base64.b64encode(svg.encode()).decode())
 
@@ -55,22 +61,30 @@ def main(root: Path, out: Path) -> None:
 
     def chart(*ids: str) -> str:
         placed.extend(ids)
-        return "".join(f'<figure><figcaption>{charts[i][0]}</figcaption>'
-                       f'<img src="data:image/svg+xml;base64,{charts[i][1]}" style="width:100%"></figure>'
-                       for i in ids)
+        return "".join(
+            f"<figure><figcaption>{charts[i][0]}</figcaption>"
+            f'<img src="data:image/svg+xml;base64,{charts[i][1]}" style="width:100%"></figure>'
+            for i in ids
+        )
 
     def fig(fid: str, style: str = "long", note: bool = True) -> str:
         return f"{value(fid):g} {figures[fid]['unit']}"
 
     md = MarkdownIt("commonmark", {"html": True})
-    body = "".join(md.render(env.get_template(f"{s}.md.j2").render(fig=fig, chart=chart, cite=lambda *a: ""))
-                   for s in brief["audiences"]["policy"]["sections"])
+    body = "".join(
+        md.render(env.get_template(f"{s}.md.j2").render(fig=fig, chart=chart, cite=lambda *a: ""))
+        for s in brief["audiences"]["policy"]["sections"]
+    )
     faces = (("Source Serif 4", "SourceSerif4-Regular.ttf"), ("Source Sans 3", "SourceSans3-Regular.ttf"))
-    fonts = "".join(f'@font-face {{ font-family: "{n}"; src: url("{(root / "templates" / "fonts" / f).as_uri()}"); }}'
-                    for n, f in faces)
-    html = (f"<html><head><style>{fonts} @page {{ size: Letter; margin: 0.9in }} "
-            f"body {{ font-family: 'Source Serif 4'; font-size: 10pt }} h2 {{ font-family: 'Source Sans 3' }}"
-            f"</style></head><body><h1>{brief['title']}</h1>{body}</body></html>")
+    fonts = "".join(
+        f'@font-face {{ font-family: "{n}"; src: url("{(root / "templates" / "fonts" / f).as_uri()}"); }}'
+        for n, f in faces
+    )
+    html = (
+        f"<html><head><style>{fonts} @page {{ size: Letter; margin: 0.9in }} "
+        f"body {{ font-family: 'Source Serif 4'; font-size: 10pt }} h2 {{ font-family: 'Source Sans 3' }}"
+        f"</style></head><body><h1>{brief['title']}</h1>{body}</body></html>"
+    )
     weasyprint.HTML(string=html, base_url=str(root)).write_pdf(out)
 
 

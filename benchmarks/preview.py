@@ -30,8 +30,9 @@ def main() -> None:
     ws = Path(tempfile.mkdtemp(prefix="brief-preview-bench-")) / "ws"
     for folder in ("briefs", "data", "templates"):
         shutil.copytree(REPO / folder, ws / folder)
-    proc = subprocess.Popen([sys.executable, "-m", "brief", "-C", str(ws), "preview", "--port", "0"],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "brief", "-C", str(ws), "preview", "--port", "0"], stderr=subprocess.PIPE, text=True
+    )
     assert proc.stderr is not None
     base = re.search(r"(http://127\.0\.0\.1:\d+/)", proc.stderr.readline()).group(1)  # type: ignore[union-attr]
     section = ws / "templates" / "policy" / "bottom-line.md.j2"
@@ -40,8 +41,11 @@ def main() -> None:
     builds: list[float] = []
     lags: list[float] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page()
         page.goto(base)
         page.wait_for_selector("main img")
@@ -62,10 +66,14 @@ def main() -> None:
         browser.close()
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=20)
-    print(f"save to visible (policy, 4 pages): median {statistics.median(times):.2f} s "
-          f"over {len(times)} edits (min {min(times):.2f}, max {max(times):.2f}); target ≤ 1 s")
-    print(f"  of which: save to rebuild start {statistics.median(lags):.2f} s, rebuild (typeset and "
-          f"rasterise) {statistics.median(builds):.2f} s, the rest is the browser fetching and drawing")
+    print(
+        f"save to visible (policy, 4 pages): median {statistics.median(times):.2f} s "
+        f"over {len(times)} edits (min {min(times):.2f}, max {max(times):.2f}); target ≤ 1 s"
+    )
+    print(
+        f"  of which: save to rebuild start {statistics.median(lags):.2f} s, rebuild (typeset and "
+        f"rasterise) {statistics.median(builds):.2f} s, the rest is the browser fetching and drawing"
+    )
     shutil.rmtree(ws.parent, ignore_errors=True)
 
 

@@ -99,17 +99,30 @@ def main() -> None:
 
     build = [*BRIEF, "build", "--audience", "policy"]
     rows: list[tuple[str, float]] = []
-    rows.append(("naive pipeline (same libraries)", median(
-        args.runs, lambda _: None, [sys.executable, str(REPO / "benchmarks" / "naive_pipeline.py"), str(ws),
-                                    str(scratch / "naive.pdf")], ws, env)))
+    rows.append(
+        (
+            "naive pipeline (same libraries)",
+            median(
+                args.runs,
+                lambda _: None,
+                [sys.executable, str(REPO / "benchmarks" / "naive_pipeline.py"), str(ws), str(scratch / "naive.pdf")],
+                ws,
+                env,
+            ),
+        )
+    )
     cold = median(args.runs, fresh_cache, build, ws, env)
     rows.append(("cold policy build (empty caches)", cold))
     timed(build, ws, env)
     rows.append(("rebuild, nothing changed", median(args.runs, lambda _: None, build, ws, env)))
     narrative = ws / "templates" / "policy" / "method.md.j2"
     original = narrative.read_text()
-    rows.append(("rebuild after a narrative edit", median(
-        args.runs, lambda i: narrative.write_text(original + "\n" * (i + 1)), build, ws, env)))
+    rows.append(
+        (
+            "rebuild after a narrative edit",
+            median(args.runs, lambda i: narrative.write_text(original + "\n" * (i + 1)), build, ws, env),
+        )
+    )
     data = ws / "data" / "figures" / "investment.yaml"
     text = data.read_text()
 
@@ -139,8 +152,10 @@ def main() -> None:
         verdict = ("met" if ratio <= target else "MISSED") if ratio is not None and target is not None else ""
         goal = f"≤ {target}{unit} {verdict}" if target is not None else ""
         print(f"{name:<36} {seconds:>9.2f}  {shown:>22}  {goal}")
-    print(f"{'peak memory, one cold build (all processes)':<36} {memory:>8.0f}M  {'':>22}  ≤ 250 MB "
-          f"{'met' if memory <= 250 else 'MISSED'}")
+    print(
+        f"{'peak memory, one cold build (all processes)':<36} {memory:>8.0f}M  {'':>22}  ≤ 250 MB "
+        f"{'met' if memory <= 250 else 'MISSED'}"
+    )
     print(f"({args.runs} runs each; Python {sys.version.split()[0]}; {os.cpu_count()} cores)")
     shutil.rmtree(scratch, ignore_errors=True)
 

@@ -35,6 +35,8 @@ def private_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["BRIEF_CACHE_DIR"] = str(tmp_path_factory.mktemp("chart-cache"))
+
+
 def request_for(root: Path, brief: str | None = None, audience: str = "policy", **options: Any) -> BuildRequest:
     """A build request as the CLI makes it: the chart cache and ``SOURCE_DATE_EPOCH`` from the
     environment."""

@@ -68,8 +68,11 @@ def golden_files(root: Path = REPO) -> dict[str, str]:
 
 def stored_files(folder: Path = GOLDEN) -> dict[str, str]:
     """The golden files on disk, by path relative to *folder*."""
-    return {path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def write_golden_files(folder: Path = GOLDEN, root: Path = REPO) -> list[str]:

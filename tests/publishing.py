@@ -37,8 +37,15 @@ def finish_with(root: Path, data: bytes, standard: str = "ua-1") -> BuildResult:
     started = time.perf_counter()
     warnings: list[BriefError] = []
     path = publish(root / "out", PDF, data, 3, record(root, standard), warnings)
-    return BuildResult(path=path, pages=3, seconds=time.perf_counter() - started, brief="mini", audience="policy",
-                       page_budget=4, warnings=warnings)
+    return BuildResult(
+        path=path,
+        pages=3,
+        seconds=time.perf_counter() - started,
+        brief="mini",
+        audience="policy",
+        page_budget=4,
+        warnings=warnings,
+    )
 
 
 def sha256(path: Path) -> str:

@@ -12,8 +12,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "brief"
 
 # Lowest first. A module may import from its own layer and the layers before it, never after.
 # commands/ and runtime/ share a rank but may not import each other.
-LAYERS = {"errors": 0, "model": 1, "workspace": 2, "publish": 3, "pipeline": 4, "commands": 5, "runtime": 5,
-          "cli": 6, "__main__": 7, "__init__": 0}
+LAYERS = {
+    "errors": 0,
+    "model": 1,
+    "workspace": 2,
+    "publish": 3,
+    "pipeline": 4,
+    "commands": 5,
+    "runtime": 5,
+    "cli": 6,
+    "__main__": 7,
+    "__init__": 0,
+}
 # Each heavy library (and Click, and process machinery) belongs to exactly one place.
 OWNERS = {
     "click": {"cli.py"},
@@ -104,16 +114,20 @@ def test_functions_and_modules_are_short() -> None:
     assert long == []
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("from brief.cli import main\n", True),
-    ("def f():\n    from brief.runtime.engines import started\n", True),
-    ("from brief.model.units import UNITS\n", False),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from brief.cli import main\n", True),
+        ("def f():\n    from brief.runtime.engines import started\n", True),
+        ("from brief.model.units import UNITS\n", False),
+    ],
+)
 def test_the_import_rule_would_catch_an_upward_import(tmp_path: Path, source: str, expected: bool) -> None:
     """The rule is not vacuous: a pipeline module that imported the CLI or the runtime (even
     inside a function) would be reported; a downward import would not."""
     path = tmp_path / "build.py"
     path.write_text(source, encoding="utf-8")
-    upward = [name for name, _ in imports(path)
-              if name.startswith("brief.") and LAYERS[layer_of(name)] > LAYERS["pipeline"]]
+    upward = [
+        name for name, _ in imports(path) if name.startswith("brief.") and LAYERS[layer_of(name)] > LAYERS["pipeline"]
+    ]
     assert bool(upward) is expected

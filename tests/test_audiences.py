@@ -37,8 +37,12 @@ def ws(tmp_path: Path) -> Path:
 def test_overlay_search_order(tmp_path: Path) -> None:
     """Overlay before workspace, and the audience's folder before the top level, in each."""
     templates = TemplateSet(tmp_path / "ws", "policy", tmp_path / "mine")
-    assert templates.search_path == [tmp_path / "mine" / "policy", tmp_path / "mine",
-                                     tmp_path / "ws" / "policy", tmp_path / "ws"]
+    assert templates.search_path == [
+        tmp_path / "mine" / "policy",
+        tmp_path / "mine",
+        tmp_path / "ws" / "policy",
+        tmp_path / "ws",
+    ]
 
 
 @pytest.mark.slow
@@ -60,8 +64,10 @@ def test_overlay_changes_one_block_and_one_rule_only(ws: Path, tmp_path: Path) -
     assert body(plain) == body(overlaid)
     assert "<h1>Overlaid: The US–China AI Gap</h1>" in overlaid and "Overlaid" not in plain
     sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', overlaid)
-    assert sheets == [*re.findall(r'<link rel="stylesheet" href="([^"]+)">', plain),
-                      (overlay / "custom.css").resolve().as_uri()]
+    assert sheets == [
+        *re.findall(r'<link rel="stylesheet" href="([^"]+)">', plain),
+        (overlay / "custom.css").resolve().as_uri(),
+    ]
 
 
 @pytest.mark.slow
@@ -70,7 +76,8 @@ def test_overlay_section_wins_over_the_workspace(ws: Path, tmp_path: Path) -> No
     overlay = tmp_path / "mine"
     (overlay / "policy").mkdir(parents=True)
     (overlay / "policy" / "method.md.j2").write_text(
-        "## Note on method\n\nOur own method note, from the overlay.\n", encoding="utf-8")
+        "## Note on method\n\nOur own method note, from the overlay.\n", encoding="utf-8"
+    )
     result = run("-C", str(ws), "build", "--audience", "policy", "--templates", str(overlay))
     assert result.exit_code == 0, result.output
     from pypdf import PdfReader
@@ -116,8 +123,9 @@ def test_over_budget_is_a_warning_and_an_error_with_strict(ws: Path) -> None:
     replace_in(ws / "templates" / "policy" / "method.md.j2", "## Note on method", "## A note on method")
     strict = run("-C", str(ws), "build", "--audience", "policy", "--strict")
     assert strict.exit_code == 1
-    assert re.search(r"briefs/us-china-ai-gap.yaml:\d+: error: audience 'policy' is \d pages, over its budget of 2",
-                     strict.stderr)
+    assert re.search(
+        r"briefs/us-china-ai-gap.yaml:\d+: error: audience 'policy' is \d pages, over its budget of 2", strict.stderr
+    )
     assert pdf.read_bytes() == before
 
 
@@ -134,12 +142,16 @@ def test_new_audience_from_scaffold_builds(ws: Path) -> None:
     assert built.path.name == "us-china-ai-gap-board.pdf" and built.pages <= built.page_budget
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["new", "audience", "policy"], "already has an audience 'policy'"),
-    (["new", "audience", "Bad Name"], "audience name 'Bad Name' is not valid"),
-    (["new", "audience", "board", "--from", "nope"], "has no audience 'nope' to copy"),
-    (["new", "brief", "us-china-ai-gap"], "already exists"),
-], ids=["existing", "bad-name", "unknown-source", "existing-brief"])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["new", "audience", "policy"], "already has an audience 'policy'"),
+        (["new", "audience", "Bad Name"], "audience name 'Bad Name' is not valid"),
+        (["new", "audience", "board", "--from", "nope"], "has no audience 'nope' to copy"),
+        (["new", "brief", "us-china-ai-gap"], "already exists"),
+    ],
+    ids=["existing", "bad-name", "unknown-source", "existing-brief"],
+)
 def test_new_refuses_bad_requests(ws: Path, args: list[str], message: str) -> None:
     """Scaffolding never overwrites and explains what is wrong, in one line."""
     result = run("-C", str(ws), *args)
@@ -176,7 +188,8 @@ def test_brand_logo_in_the_masthead(ws: Path) -> None:
     organisation's name as its alt text; a missing logo file is an error at the logo's line."""
     (ws / "templates" / "logo.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#1f3a5f"/>'
-        "</svg>")
+        "</svg>"
+    )
     brand_file = ws / "templates" / "brand.yml"
     brand_file.write_text(brand_file.read_text() + "\nlogo:\n  medium: logo.svg\n")
     workspace = load_workspace(ws)

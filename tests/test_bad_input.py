@@ -59,7 +59,7 @@ def missing_field(root: Path) -> tuple[str, int | None]:
     text = path.read_text(encoding="utf-8")
     start = text.index("- id: private_ai_investment_2024_us")
     end = text.index("  locator:", start)
-    path.write_text(text[:end] + text[text.index("\n", end) + 1:], encoding="utf-8")
+    path.write_text(text[:end] + text[text.index("\n", end) + 1 :], encoding="utf-8")
     return "data/figures/investment.yaml", line_number(path, "- id: private_ai_investment_2024_us")
 
 
@@ -87,8 +87,11 @@ def unknown_chart(root: Path) -> tuple[str, int | None]:
 
 def duplicate_id(root: Path) -> tuple[str, int | None]:
     path = _figures(root, "zz-duplicate.yaml")
-    path.write_text("- id: industrial_robots_us_2023\n  label: A second entry\n  value: 1\n  unit: count\n"
-                    "  as_of: '2023'\n  source: ai-index-2025\n  locator: p. 1\n", encoding="utf-8")
+    path.write_text(
+        "- id: industrial_robots_us_2023\n  label: A second entry\n  value: 1\n  unit: count\n"
+        "  as_of: '2023'\n  source: ai-index-2025\n  locator: p. 1\n",
+        encoding="utf-8",
+    )
     return "data/figures/zz-duplicate.yaml", 1
 
 
@@ -101,7 +104,7 @@ def csv_missing_column(root: Path) -> tuple[str, int | None]:
 
 def csv_bad_number(root: Path) -> tuple[str, int | None]:
     path = _figures(root, "opinion.csv")
-    replace_in(path, "drawbacks, 2024\",83,", "drawbacks, 2024\",83%,")
+    replace_in(path, 'drawbacks, 2024",83,', 'drawbacks, 2024",83%,')
     return "data/figures/opinion.csv", line_number(path, "83%")
 
 
@@ -215,8 +218,7 @@ def test_usage_errors_exit_2() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("failure", ["permission", "disk-full"])
-def test_unwritable_output_keeps_the_previous_pdf(built: Path, failure: str,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_output_keeps_the_previous_pdf(built: Path, failure: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """When out/ cannot be written (no permission, a full disk) the build fails with a hint and
     the previous PDF and manifest are untouched, with no temporary file left."""
     out = built / "out"
@@ -232,8 +234,11 @@ def test_unwritable_output_keeps_the_previous_pdf(built: Path, failure: str,
     assert result.exit_code == 1
     hint = "not writable" if failure == "permission" else "the disk is full"
     # The manifest's new entry is written first (see brief.publish.outputs): its rename is refused.
-    assert re.match(rf"out/manifest.json: error: cannot write manifest.json \(.+\); the previous file is "
-                    rf"unchanged — .*{hint}", result.stderr.strip()), result.stderr
+    assert re.match(
+        rf"out/manifest.json: error: cannot write manifest.json \(.+\); the previous file is "
+        rf"unchanged — .*{hint}",
+        result.stderr.strip(),
+    ), result.stderr
     assert {p.name: digest(p) for p in out.iterdir()} == before
 
 
@@ -254,9 +259,16 @@ def test_two_builds_at_once_both_finish(tmp_path: Path) -> None:
     manifest are valid afterwards."""
     root = copy_workspace(REPO, tmp_path / "ws")
     env = {**os.environ, "BRIEF_CACHE_DIR": str(tmp_path / "cache")}
-    procs = [subprocess.Popen([sys.executable, "-m", "brief", "-C", str(root), "build", "--force", "--audience", a],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for a in ("policy", "policy", "executive")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "brief", "-C", str(root), "build", "--force", "--audience", a],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for a in ("policy", "policy", "executive")
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
@@ -265,8 +277,9 @@ def test_two_builds_at_once_both_finish(tmp_path: Path) -> None:
         with pikepdf.open(root / "out" / name) as pdf:
             assert len(pdf.pages) >= 2
         assert manifest["outputs"][name]["sha256"] == digest(root / "out" / name)
-    assert sorted(p.name for p in (root / "out").iterdir()) == sorted(["manifest.json", PDF,
-                                                                        "us-china-ai-gap-executive.pdf"])
+    assert sorted(p.name for p in (root / "out").iterdir()) == sorted(
+        ["manifest.json", PDF, "us-china-ai-gap-executive.pdf"]
+    )
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -327,7 +340,8 @@ def test_hostile_overlay_reaches_nothing(tmp_path: Path, local_server: str, atta
     (overlay / "base.html.j2").write_text(
         '{% extends "!workspace/base.html.j2" %}\n'
         f"{{% block extra_head %}}{head}{{% endblock %}}\n"
-        f"{{% block before_sections %}}{body}{{% endblock %}}\n")
+        f"{{% block before_sections %}}{body}{{% endblock %}}\n"
+    )
     result = run("-C", str(root), "build", "--audience", "policy", "--templates", str(overlay))
     assert result.exit_code == 1, result.output
     if attack == "css-import":  # an overlay's stylesheet: refused by the typesetter's URL fetcher

@@ -41,8 +41,11 @@ def test_css_has_a_font_face_for_every_font_file(brand: Brand) -> None:
     css = brand.css()
     files = sorted(p.name for p in (REPO / "templates" / "fonts").glob("*.ttf"))
     prefix = re.escape((REPO / "templates" / "fonts").as_uri())
-    faces = re.findall(r'@font-face \{ font-family: "([^"]+)"; src: url\("' + prefix + r'/([^"]+)"\); '
-                       r"font-weight: (\d+); font-style: (normal|italic); \}", css)
+    faces = re.findall(
+        r'@font-face \{ font-family: "([^"]+)"; src: url\("' + prefix + r'/([^"]+)"\); '
+        r"font-weight: (\d+); font-style: (normal|italic); \}",
+        css,
+    )
     assert sorted(f[1] for f in faces) == files
     assert {f[0] for f in faces} == {"Source Serif 4", "Source Sans 3"}
     assert ("Source Serif 4", "SourceSerif4-BoldIt.ttf", "700", "italic") in faces
@@ -51,17 +54,31 @@ def test_css_has_a_font_face_for_every_font_file(brand: Brand) -> None:
 def test_css_variables(brand: Brand) -> None:
     """css() sets colour roles, palette, series colours and fonts as custom properties."""
     css = brand.css()
-    for line in ("--color-primary: #1f3a5f;", "--color-foreground: #1c2330;", "--palette-crimson: #b4283b;",
-                 "--series-united-states: #1f3a5f;", "--series-china: #b4283b;",
-                 '--font-base: "Source Serif 4";', '--font-headings: "Source Sans 3";',
-                 "--font-size-base: 10pt;", "--line-height-base: 1.42;"):
+    for line in (
+        "--color-primary: #1f3a5f;",
+        "--color-foreground: #1c2330;",
+        "--palette-crimson: #b4283b;",
+        "--series-united-states: #1f3a5f;",
+        "--series-china: #b4283b;",
+        '--font-base: "Source Serif 4";',
+        '--font-headings: "Source Sans 3";',
+        "--font-size-base: 10pt;",
+        "--line-height-base: 1.42;",
+    ):
         assert line in css
     assert css.index("@font-face") < css.index(":root {")
 
 
-@pytest.mark.parametrize(("name", "hexa"), [
-    ("primary", "#1f3a5f"), ("navy", "#1f3a5f"), ("foreground", "#1c2330"), ("#ABCDEF", "#abcdef"),
-], ids=["role", "palette", "role-to-palette", "hex"])
+@pytest.mark.parametrize(
+    ("name", "hexa"),
+    [
+        ("primary", "#1f3a5f"),
+        ("navy", "#1f3a5f"),
+        ("foreground", "#1c2330"),
+        ("#ABCDEF", "#abcdef"),
+    ],
+    ids=["role", "palette", "role-to-palette", "hex"],
+)
 def test_hex_resolves_roles_palette_and_hex(brand: Brand, name: str, hexa: str) -> None:
     """hex() accepts a role, a palette name or a hex value and returns lower-case hex."""
     assert brand.hex(name) == hexa

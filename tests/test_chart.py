@@ -37,7 +37,7 @@ def test_chart_rows_take_values_from_figures(mini_job: Job, brand: Brand) -> Non
 def test_chart_rows_colours(mini_job: Job, brand: Brand) -> None:
     """A highlighted label gets the highlight colour; others the muted colour."""
     rows = chart_rows(mini_job.brief.charts["counts"], mini_job.figures, brand)
-    assert rows[0]["colour"] == brand.hex("navy")    # Alpha is highlighted → primary
+    assert rows[0]["colour"] == brand.hex("navy")  # Alpha is highlighted → primary
     assert rows[1]["colour"] == brand.hex("silver")  # Beta is muted
 
 
@@ -61,16 +61,20 @@ def test_bar_alt_text(mini_job: Job, brand: Brand) -> None:
     """A bar chart's alt text says what it is, what is measured, every value, then the title."""
     spec = mini_job.brief.charts["counts"]
     alt = alt_text(spec, chart_rows(spec, mini_job.figures, brand))
-    assert alt == ("Bar chart of widgets installed in 2024, units. Alpha: 276,300; Beta: 46,100. "
-                   "Alpha installs about six times as many widgets as Beta")
+    assert alt == (
+        "Bar chart of widgets installed in 2024, units. Alpha: 276,300; Beta: 46,100. "
+        "Alpha installs about six times as many widgets as Beta"
+    )
 
 
 def test_dumbbell_alt_text_groups_series(mini_job: Job, brand: Brand) -> None:
     """A two-series chart's alt text gives each label's values with their series."""
     spec = mini_job.brief.charts["shares"]
     alt = alt_text(spec, chart_rows(spec, mini_job.figures, brand))
-    assert alt == ("Dot plot comparing two dates of share of firms using gadgets, percent. "
-                   "Firms: 48% (2023), 75% (2024). Gadget use rose in one year")
+    assert alt == (
+        "Dot plot comparing two dates of share of firms using gadgets, percent. "
+        "Firms: 48% (2023), 75% (2024). Gadget use rose in one year"
+    )
 
 
 REAL_CHARTS = ["benchmark_gap", "arena_gap", "notable_models", "private_investment", "robots", "optimism"]
@@ -139,7 +143,6 @@ def test_render_charts_of_the_real_brief(real_job: Job, brand: Brand) -> None:
     labels = re.findall(r"<text[^>]*>([^<]*)</text>", charts["benchmark_gap"].svg)
     assert "17.5 pp" in labels and "0.3 pp" in labels
     assert not any(label.endswith("%") for label in labels)
-
 
 
 def test_every_chart_spec_is_valid_vega_lite(real_job: Job, mini_job: Job, brand: Brand) -> None:

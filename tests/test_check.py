@@ -34,8 +34,10 @@ def run(*args: str) -> Result:
 def found(report: Report) -> list[Problem]:
     """The report's problems, sorted, as plain tuples with paths relative to the workspace."""
     root = report.workspace.root
-    return [(p.severity, str(p.path.relative_to(root)) if p.path else "", p.line, p.message, p.hint)
-            for p in report.sorted()]
+    return [
+        (p.severity, str(p.path.relative_to(root)) if p.path else "", p.line, p.message, p.hint)
+        for p in report.sorted()
+    ]
 
 
 def brief_file(root: Path) -> Path:
@@ -67,18 +69,26 @@ def test_fixture_workspace_checks_clean(ws: Path) -> None:
     template figures, figures of the charts it lists, and the inputs of derived figures."""
     report = check(ws)
     assert found(report) == []
-    assert report.usage == {"mini": {
-        "policy": {"widgets_alpha", "widgets_ratio", "widgets_beta", "share_rise", "share_2023", "share_2024"},
-        "press": {"widgets_alpha"},
-    }}
+    assert report.usage == {
+        "mini": {
+            "policy": {"widgets_alpha", "widgets_ratio", "widgets_beta", "share_rise", "share_2023", "share_2024"},
+            "press": {"widgets_alpha"},
+        }
+    }
 
 
 def test_missing_template_folder_is_an_error_at_the_audience(mini: Path) -> None:
     """An audience without a template folder is an error at its line in the brief file."""
     path = brief_file(mini)
     assert found(check(mini)) == [
-        ("error", "briefs/mini.yaml", line_number(path, "  press:"),
-         "no template folder for audience 'press'", "create templates/press/")]
+        (
+            "error",
+            "briefs/mini.yaml",
+            line_number(path, "  press:"),
+            "no template folder for audience 'press'",
+            "create templates/press/",
+        )
+    ]
 
 
 def test_check_only_the_named_audiences(mini: Path) -> None:
@@ -107,12 +117,21 @@ def break_schema_in_four_files(root: Path) -> list[tuple[str, int, str]]:
     replace_in(figures_file(root, "widgets"), "  value: 46100\n  unit: count", "  value: 46100\n  unit: counts")
     replace_in(sources_file(root), "  issued: 2024-06-07\n", "")
     return [
-        ("briefs/mini.yaml", line_number(brief_file(root), "page_budget: 0"),
-         "audiences.policy.page_budget: Input should be greater than or equal to 1"),
-        ("data/figures/shares.yaml", line_number(figures_file(root, "shares"), "as_of: June 2024"),
-         "as_of: String should match pattern"),
-        ("data/figures/widgets.yaml", line_number(figures_file(root, "widgets"), "unit: counts"),
-         "unit: unknown unit 'counts'; valid units: cny_billion, count,"),
+        (
+            "briefs/mini.yaml",
+            line_number(brief_file(root), "page_budget: 0"),
+            "audiences.policy.page_budget: Input should be greater than or equal to 1",
+        ),
+        (
+            "data/figures/shares.yaml",
+            line_number(figures_file(root, "shares"), "as_of: June 2024"),
+            "as_of: String should match pattern",
+        ),
+        (
+            "data/figures/widgets.yaml",
+            line_number(figures_file(root, "widgets"), "unit: counts"),
+            "unit: unknown unit 'counts'; valid units: cny_billion, count,",
+        ),
         ("data/sources.yaml", line_number(sources_file(root), "- id: survey-b"), "issued: Field required"),
     ]
 
@@ -168,7 +187,8 @@ def test_cli_json_lists_every_problem(ws: Path) -> None:
     assert isinstance(problems, list)
     assert all(set(p) == {"path", "line", "column", "severity", "message", "hint"} for p in problems)
     assert [(p["path"], p["line"], p["severity"]) for p in problems] == [
-        (path, line, "error") for path, line, _ in expected]
+        (path, line, "error") for path, line, _ in expected
+    ]
     for problem, (_, _, start) in zip(problems, expected, strict=True):
         assert problem["message"].startswith(start)
 
@@ -187,12 +207,20 @@ def test_figure_citing_unknown_source(ws: Path) -> None:
     """A figure citing a source id that does not exist is an error at the figure's line,
     with the valid source ids in the hint."""
     path = figures_file(ws, "widgets")
-    replace_in(path, "  value: 46100\n  unit: count\n  as_of: \"2024\"\n  source: report-a",
-               "  value: 46100\n  unit: count\n  as_of: \"2024\"\n  source: report-z")
+    replace_in(
+        path,
+        '  value: 46100\n  unit: count\n  as_of: "2024"\n  source: report-a',
+        '  value: 46100\n  unit: count\n  as_of: "2024"\n  source: report-z',
+    )
     assert found(check(ws)) == [
-        ("error", "data/figures/widgets.yaml", line_number(path, "- id: widgets_beta"),
-         "figure 'widgets_beta' cites unknown source 'report-z'",
-         "add it to data/sources.yaml or use one of: report-a, survey-b")]
+        (
+            "error",
+            "data/figures/widgets.yaml",
+            line_number(path, "- id: widgets_beta"),
+            "figure 'widgets_beta' cites unknown source 'report-z'",
+            "add it to data/sources.yaml or use one of: report-a, survey-b",
+        )
+    ]
 
 
 def test_uncited_source_is_a_warning_at_its_line(ws: Path) -> None:
@@ -201,9 +229,14 @@ def test_uncited_source_is_a_warning_at_its_line(ws: Path) -> None:
     report = check(ws)
     assert report.errors == []
     assert found(report) == [
-        ("warning", "data/sources.yaml", line_number(sources_file(ws), "- id: report-c"),
-         "source 'report-c' is never cited by a figure or a template",
-         "cite it from a figure or with cite(), or remove it")]
+        (
+            "warning",
+            "data/sources.yaml",
+            line_number(sources_file(ws), "- id: report-c"),
+            "source 'report-c' is never cited by a figure or a template",
+            "cite it from a figure or with cite(), or remove it",
+        )
+    ]
 
 
 def test_source_cited_by_a_template_is_not_uncited(ws: Path) -> None:
@@ -218,31 +251,68 @@ def test_source_cited_by_a_template_is_not_uncited(ws: Path) -> None:
 # name: (file to edit, old text, new text, file of the problem, text on its line, message, hint)
 TEMPLATE_CASES = {
     "unknown-figure": (
-        "templates/policy/intro.md.j2", 'fig("widgets_alpha")', 'fig("widgets_alpah")',
-        "templates/policy/intro.md.j2", "widgets_alpah",
-        "unknown figure 'widgets_alpah'", "did you mean widgets_alpha, widgets_beta, widgets_ratio?"),
+        "templates/policy/intro.md.j2",
+        'fig("widgets_alpha")',
+        'fig("widgets_alpah")',
+        "templates/policy/intro.md.j2",
+        "widgets_alpah",
+        "unknown figure 'widgets_alpah'",
+        "did you mean widgets_alpha, widgets_beta, widgets_ratio?",
+    ),
     "unknown-chart": (
-        "templates/policy/intro.md.j2", 'chart("counts")', 'chart("countz")',
-        "templates/policy/intro.md.j2", "countz", "unknown chart 'countz'", "did you mean counts?"),
+        "templates/policy/intro.md.j2",
+        'chart("counts")',
+        'chart("countz")',
+        "templates/policy/intro.md.j2",
+        "countz",
+        "unknown chart 'countz'",
+        "did you mean counts?",
+    ),
     "unknown-cite-source": (
-        "templates/policy/intro.md.j2", "as many as Beta.", 'as many as Beta.{{ cite("report-b", "p. 4") }}',
-        "templates/policy/intro.md.j2", "report-b", "unknown source 'report-b'", "did you mean report-a, survey-b?"),
+        "templates/policy/intro.md.j2",
+        "as many as Beta.",
+        'as many as Beta.{{ cite("report-b", "p. 4") }}',
+        "templates/policy/intro.md.j2",
+        "report-b",
+        "unknown source 'report-b'",
+        "did you mean report-a, survey-b?",
+    ),
     "chart-not-in-audience": (
-        "templates/policy/intro.md.j2", 'chart("counts")', 'chart("counts", "shares")',
-        "templates/policy/intro.md.j2", '"shares"', "chart 'shares' is not in audience 'policy''s charts",
-        "add it to the audience's charts: in the brief file"),
+        "templates/policy/intro.md.j2",
+        'chart("counts")',
+        'chart("counts", "shares")',
+        "templates/policy/intro.md.j2",
+        '"shares"',
+        "chart 'shares' is not in audience 'policy''s charts",
+        "add it to the audience's charts: in the brief file",
+    ),
     "audience-lists-unknown-chart": (
-        "briefs/mini.yaml", "charts: [counts]", "charts: [counts, countz]",
-        "briefs/mini.yaml", "  policy:", "audience 'policy' lists unknown chart 'countz'", "did you mean counts?"),
+        "briefs/mini.yaml",
+        "charts: [counts]",
+        "charts: [counts, countz]",
+        "briefs/mini.yaml",
+        "  policy:",
+        "audience 'policy' lists unknown chart 'countz'",
+        "did you mean counts?",
+    ),
     "section-without-template": (
-        "briefs/mini.yaml", "sections: [intro]\n    charts", "sections: [intro, outro]\n    charts",
-        "briefs/mini.yaml", "sections: [intro, outro]", "section 'outro' of audience 'policy' has no template",
-        "create templates/policy/outro.md.j2"),
+        "briefs/mini.yaml",
+        "sections: [intro]\n    charts",
+        "sections: [intro, outro]\n    charts",
+        "briefs/mini.yaml",
+        "sections: [intro, outro]",
+        "section 'outro' of audience 'policy' has no template",
+        "create templates/policy/outro.md.j2",
+    ),
     "template-syntax-error": (
-        "templates/policy/intro.md.j2", "## Introduction\n", "## Introduction\n{% if %}\n",
-        "templates/policy/intro.md.j2", "{% if %}",
+        "templates/policy/intro.md.j2",
+        "## Introduction\n",
+        "## Introduction\n{% if %}\n",
+        "templates/policy/intro.md.j2",
+        "{% if %}",
         "template syntax error: Expected an expression, got 'end of statement block'",
-         "check the Jinja tags on this line: {{ ... }} and {% ... %}"),
+        "check the Jinja tags on this line: {{ ... }} and {% ... %}",
+    ),
 }
 
 
@@ -262,8 +332,10 @@ def test_cli_prints_template_error_with_hint(ws: Path) -> None:
     result = run("-C", str(ws), "check")
     assert result.exit_code == 1
     line = line_number(intro(ws), "widgets_alpah")
-    assert result.stdout == (f"templates/policy/intro.md.j2:{line}: error: unknown figure 'widgets_alpah' — "
-                             "did you mean widgets_alpha, widgets_beta, widgets_ratio?\n")
+    assert result.stdout == (
+        f"templates/policy/intro.md.j2:{line}: error: unknown figure 'widgets_alpah' — "
+        "did you mean widgets_alpha, widgets_beta, widgets_ratio?\n"
+    )
     assert result.stderr == "1 error, 0 warnings in 12 figures, 2 sources, 1 brief\n"
 
 
@@ -287,11 +359,19 @@ def test_layout_is_checked_for_names_but_not_for_numbers(ws: Path) -> None:
     """An audience's layout (layout.html.j2) is checked for unknown figures, but numbers in
     its markup and text are not narrative and are not flagged."""
     layout = ws / "templates" / "policy" / "layout.html.j2"
-    layout.write_text('<html><body style="margin: 20mm">\nPage 1 of 2\n{{ fig("widgets_gamma") }}\n'
-                      "{{ body }}\n</body></html>\n", encoding="utf-8")
+    layout.write_text(
+        '<html><body style="margin: 20mm">\nPage 1 of 2\n{{ fig("widgets_gamma") }}\n{{ body }}\n</body></html>\n',
+        encoding="utf-8",
+    )
     assert found(check(ws)) == [
-        ("error", "templates/policy/layout.html.j2", line_number(layout, "widgets_gamma"),
-         "unknown figure 'widgets_gamma'", "did you mean widgets_alpha, widgets_beta, widgets_ratio?")]
+        (
+            "error",
+            "templates/policy/layout.html.j2",
+            line_number(layout, "widgets_gamma"),
+            "unknown figure 'widgets_gamma'",
+            "did you mean widgets_alpha, widgets_beta, widgets_ratio?",
+        )
+    ]
 
 
 # --- 4. hand-typed numbers ----------------------------------------------------------------
@@ -341,11 +421,14 @@ def test_names_years_and_markup_are_not_hand_typed(case: str) -> None:
     assert hand_typed_numbers(ALLOWED[case]) == []
 
 
-@pytest.mark.parametrize("text, tokens", [
-    pytest.param("See it (Figure 3).", [], id="parenthesised-figure-ordinal"),
-    pytest.param("A 10–12% rise.", ["10", "12"], id="en-dash-range"),
-    pytest.param("It cost $5bn.", ["5"], id="abbreviated-amount"),
-])
+@pytest.mark.parametrize(
+    "text, tokens",
+    [
+        pytest.param("See it (Figure 3).", [], id="parenthesised-figure-ordinal"),
+        pytest.param("A 10–12% rise.", ["10", "12"], id="en-dash-range"),
+        pytest.param("It cost $5bn.", ["5"], id="abbreviated-amount"),
+    ],
+)
 def test_hand_typed_numbers_known_gaps(text: str, tokens: list[str]) -> None:
     """Ordinals in brackets are not hand-typed; ranges and abbreviated amounts are."""
     assert hand_typed_numbers(text) == [(1, token) for token in tokens]
@@ -353,8 +436,10 @@ def test_hand_typed_numbers_known_gaps(text: str, tokens: list[str]) -> None:
 
 def test_hand_typed_numbers_keep_line_numbers() -> None:
     """Lines are counted in the original text, across multi-line Jinja blocks and HTML tags."""
-    text = ('## Title\n\n{% if true %}\n{{ fig(\n "x") }}\n{% endif %}\n<div\n class="a">\n'
-            "</div>\nA rise of 50% here.\n\n1. Then 7 more.\n")
+    text = (
+        '## Title\n\n{% if true %}\n{{ fig(\n "x") }}\n{% endif %}\n<div\n class="a">\n'
+        "</div>\nA rise of 50% here.\n\n1. Then 7 more.\n"
+    )
     assert hand_typed_numbers(text) == [(10, "50"), (12, "7")]
 
 
@@ -365,26 +450,39 @@ def test_check_reports_hand_typed_numbers_in_templates(ws: Path) -> None:
     policy_line = line_number(intro(ws), "Use rose 50%")
     press_line = line_number(ws / "templates" / "press" / "intro.md.j2", "$5 billion")
     assert found(check(ws)) == [
-        ("error", "templates/policy/intro.md.j2", policy_line, "hand-typed number '50' in narrative text",
-         NUMBER_HINT),
-        ("error", "templates/policy/intro.md.j2", policy_line, "hand-typed number '100' in narrative text",
-         NUMBER_HINT),
-        ("error", "templates/press/intro.md.j2", press_line, "hand-typed number '5' in narrative text",
-         NUMBER_HINT),
+        ("error", "templates/policy/intro.md.j2", policy_line, "hand-typed number '50' in narrative text", NUMBER_HINT),
+        (
+            "error",
+            "templates/policy/intro.md.j2",
+            policy_line,
+            "hand-typed number '100' in narrative text",
+            NUMBER_HINT,
+        ),
+        ("error", "templates/press/intro.md.j2", press_line, "hand-typed number '5' in narrative text", NUMBER_HINT),
     ]
 
 
-@pytest.mark.parametrize("chart, old, new", [
-    ("counts", "title: Alpha installs about six times as many", "title: Alpha installs 6 times as many"),
-    ("shares", "subtitle: Share of firms using gadgets, percent", "subtitle: Share of the top 100 firms, percent"),
-], ids=["title", "subtitle"])
+@pytest.mark.parametrize(
+    "chart, old, new",
+    [
+        ("counts", "title: Alpha installs about six times as many", "title: Alpha installs 6 times as many"),
+        ("shares", "subtitle: Share of firms using gadgets, percent", "subtitle: Share of the top 100 firms, percent"),
+    ],
+    ids=["title", "subtitle"],
+)
 def test_hand_typed_number_in_chart_title(ws: Path, chart: str, old: str, new: str) -> None:
     """A number in a chart's title or subtitle is an error at the chart's line in the brief."""
     replace_in(brief_file(ws), old, new)
     token = "6" if chart == "counts" else "100"
     assert found(check(ws)) == [
-        ("error", "briefs/mini.yaml", line_number(brief_file(ws), f"  {chart}:"),
-         f"chart {chart!r} has a hand-typed number {token!r} in its title or subtitle", CHART_NUMBER_HINT)]
+        (
+            "error",
+            "briefs/mini.yaml",
+            line_number(brief_file(ws), f"  {chart}:"),
+            f"chart {chart!r} has a hand-typed number {token!r} in its title or subtitle",
+            CHART_NUMBER_HINT,
+        )
+    ]
 
 
 # --- 5. staleness -------------------------------------------------------------------
@@ -393,19 +491,30 @@ STALE_HINT = "update it from a newer source or state its age in the text"
 
 
 def set_freshness(root: Path, months: int) -> None:
-    replace_in(brief_file(root), "keywords: [widgets, gadgets]\n",
-               f"keywords: [widgets, gadgets]\nfreshness_months: {months}\n")
+    replace_in(
+        brief_file(root),
+        "keywords: [widgets, gadgets]\n",
+        f"keywords: [widgets, gadgets]\nfreshness_months: {months}\n",
+    )
 
 
 def stale(root: Path, fid: str, as_of: str, age: int, window: int, file: str = "shares") -> Problem:
     path = figures_file(root, file)
-    return ("warning", f"data/figures/{file}.yaml", line_number(path, f"- id: {fid}"),
-            f"figure {fid!r} is as of {as_of}, {age} months before the brief's date (2025-05-01); "
-            f"the brief's freshness window is {window} months", STALE_HINT)
+    return (
+        "warning",
+        f"data/figures/{file}.yaml",
+        line_number(path, f"- id: {fid}"),
+        f"figure {fid!r} is as of {as_of}, {age} months before the brief's date (2025-05-01); "
+        f"the brief's freshness window is {window} months",
+        STALE_HINT,
+    )
 
 
-@pytest.mark.parametrize("window, warned", [(12, True), (16, True), (17, False), (24, False)],
-                         ids=["12-months", "16-months", "17-months-exactly-the-age", "24-months"])
+@pytest.mark.parametrize(
+    "window, warned",
+    [(12, True), (16, True), (17, False), (24, False)],
+    ids=["12-months", "16-months", "17-months-exactly-the-age", "24-months"],
+)
 def test_stale_figure_used_by_an_audience(ws: Path, window: int, warned: bool) -> None:
     """With freshness_months set, a figure an audience uses (here share_2023, as of "2023",
     an input of the share_rise the policy text prints) that is older than the window is a
@@ -415,8 +524,11 @@ def test_stale_figure_used_by_an_audience(ws: Path, window: int, warned: bool) -
     assert found(report) == ([stale(ws, "share_2023", "2023", 17, window)] if warned else [])
 
 
-@pytest.mark.parametrize("as_of, age", [("2023", 17), ("2023-12", 17), ("2023-12-31", 17), ("2023-01", 28)],
-                         ids=["year", "december", "full-date", "january"])
+@pytest.mark.parametrize(
+    "as_of, age",
+    [("2023", 17), ("2023-12", 17), ("2023-12-31", 17), ("2023-01", 28)],
+    ids=["year", "december", "full-date", "january"],
+)
 def test_a_year_counts_as_its_december(ws: Path, as_of: str, age: int) -> None:
     """Age is counted in months from the end of the period: "2023" is December 2023."""
     replace_in(figures_file(ws, "shares"), 'as_of: "2023"', f'as_of: "{as_of}"')
@@ -427,15 +539,17 @@ def test_a_year_counts_as_its_december(ws: Path, as_of: str, age: int) -> None:
 def test_unused_figures_are_not_stale(ws: Path) -> None:
     """Figures no audience uses are not flagged however old: not one only in data, nor one
     only in a chart no audience lists."""
-    append(figures_file(ws, "widgets"), '\n- id: widgets_old\n  label: Widgets installed long ago\n'
-                                        '  value: 3\n  unit: count\n  as_of: "2015"\n  source: report-a\n'
-                                        '  locator: "table 9"\n')
+    append(
+        figures_file(ws, "widgets"),
+        "\n- id: widgets_old\n  label: Widgets installed long ago\n"
+        '  value: 3\n  unit: count\n  as_of: "2015"\n  source: report-a\n'
+        '  locator: "table 9"\n',
+    )
     replace_in(intro(ws), ' The share of firms using gadgets rose {{ fig("share_rise") }} in a year.', "")
     set_freshness(ws, 1)
     problems = found(check(ws))
     # Left: the widgets figures the policy and press audiences print (as of "2024", 5 months).
-    assert problems == [stale(ws, fid, "2024", 5, 1, "widgets")
-                        for fid in ("widgets_alpha", "widgets_beta")]
+    assert problems == [stale(ws, fid, "2024", 5, 1, "widgets") for fid in ("widgets_alpha", "widgets_beta")]
 
 
 def test_no_freshness_window_no_staleness(ws: Path) -> None:
@@ -481,15 +595,25 @@ PREFER_REPORT = '  preferred: "the report counts every site"\n'
 PREFER_SURVEY = '  preferred: "the survey covers every firm"\n'
 
 
-def same_quantity(root: Path, alpha_extra: str = "", survey_extra: str = "", survey_source: str = "survey-b",
-                  survey_value: str = "250000") -> tuple[Path, Path]:
+def same_quantity(
+    root: Path,
+    alpha_extra: str = "",
+    survey_extra: str = "",
+    survey_source: str = "survey-b",
+    survey_value: str = "250000",
+) -> tuple[Path, Path]:
     """Give widgets_alpha a quantity and add a second figure for it; return both files."""
     widgets = figures_file(root, "widgets")
-    replace_in(widgets, '  locator: "table 1, p. 4"\n\n- id: widgets_beta',
-               f'  locator: "table 1, p. 4"\n  quantity: alpha_widgets\n{alpha_extra}\n- id: widgets_beta')
+    replace_in(
+        widgets,
+        '  locator: "table 1, p. 4"\n\n- id: widgets_beta',
+        f'  locator: "table 1, p. 4"\n  quantity: alpha_widgets\n{alpha_extra}\n- id: widgets_beta',
+    )
     other = figures_file(root, "zz_survey")
-    other.write_text(ALPHA_FROM_SURVEY.replace("survey-b", survey_source).replace("250000", survey_value)
-                     + survey_extra, encoding="utf-8")
+    other.write_text(
+        ALPHA_FROM_SURVEY.replace("survey-b", survey_source).replace("250000", survey_value) + survey_extra,
+        encoding="utf-8",
+    )
     return widgets, other
 
 
@@ -498,14 +622,22 @@ def test_sources_that_disagree_are_an_error_listing_both(ws: Path) -> None:
     preferred, are one error at the first figure, listing both values and sources."""
     widgets, _ = same_quantity(ws)
     assert found(check(ws)) == [
-        ("error", "data/figures/widgets.yaml", line_number(widgets, "- id: widgets_alpha"),
-         "sources disagree on 'alpha_widgets': widgets_alpha = 276,300 (report-a); "
-         "widgets_alpha_survey = 250,000 (survey-b)",
-         'add preferred: "why this value is used" to the figure the brief should print')]
+        (
+            "error",
+            "data/figures/widgets.yaml",
+            line_number(widgets, "- id: widgets_alpha"),
+            "sources disagree on 'alpha_widgets': widgets_alpha = 276,300 (report-a); "
+            "widgets_alpha_survey = 250,000 (survey-b)",
+            'add preferred: "why this value is used" to the figure the brief should print',
+        )
+    ]
 
 
-@pytest.mark.parametrize("source, value", [("report-a", "250000"), ("survey-b", "276300")],
-                         ids=["same-source-different-values", "different-sources-same-value"])
+@pytest.mark.parametrize(
+    "source, value",
+    [("report-a", "250000"), ("survey-b", "276300")],
+    ids=["same-source-different-values", "different-sources-same-value"],
+)
 def test_no_conflict(ws: Path, source: str, value: str) -> None:
     """The same quantity from the same source with different values (e.g. two editions), or
     from different sources with the same value, is not a conflict."""
@@ -523,9 +655,13 @@ def test_two_preferred_figures_are_an_error(ws: Path) -> None:
     """Two figures of one quantity both marked preferred is an error at the second, naming both."""
     _, other = same_quantity(ws, alpha_extra=PREFER_REPORT, survey_extra=PREFER_SURVEY)
     problems = found(check(ws))
-    assert ("error", "data/figures/zz_survey.yaml", line_number(other, "- id: widgets_alpha_survey"),
-            "quantity 'alpha_widgets' has more than one preferred figure: widgets_alpha, widgets_alpha_survey",
-            "keep 'preferred' on the one value the brief uses") in problems
+    assert (
+        "error",
+        "data/figures/zz_survey.yaml",
+        line_number(other, "- id: widgets_alpha_survey"),
+        "quantity 'alpha_widgets' has more than one preferred figure: widgets_alpha, widgets_alpha_survey",
+        "keep 'preferred' on the one value the brief uses",
+    ) in problems
 
 
 def test_two_preferred_figures_are_one_error(ws: Path) -> None:
@@ -541,10 +677,15 @@ def test_template_printing_the_non_preferred_figure(ws: Path) -> None:
     press = ws / "templates" / "press" / "intro.md.j2"
     in_templates = [p for p in found(check(ws)) if p[1].startswith("templates/")]
     assert in_templates == [
-        ("error", where, line_number(ws / where, 'fig("widgets_alpha")'),
-         "figure 'widgets_alpha' is not the value used for 'alpha_widgets'",
-         "use 'widgets_alpha_survey', which the data marks as preferred")
-        for where in ("templates/policy/intro.md.j2", "templates/press/intro.md.j2")]
+        (
+            "error",
+            where,
+            line_number(ws / where, 'fig("widgets_alpha")'),
+            "figure 'widgets_alpha' is not the value used for 'alpha_widgets'",
+            "use 'widgets_alpha_survey', which the data marks as preferred",
+        )
+        for where in ("templates/policy/intro.md.j2", "templates/press/intro.md.j2")
+    ]
     replace_in(press, 'fig("widgets_alpha")', 'fig("widgets_alpha_survey")')
     assert [p[1] for p in found(check(ws)) if p[1].startswith("templates/")] == ["templates/policy/intro.md.j2"]
 
@@ -555,20 +696,33 @@ def test_chart_printing_the_non_preferred_figure(ws: Path) -> None:
     replace_in(brief_file(ws), "{label: Alpha, figure: widgets_alpha}", "{label: Alpha, figure: widgets_alpha_survey}")
     problems = found(check(ws))
     assert [(p[1], p[2]) for p in problems] == [
-        ("briefs/mini.yaml", line_number(brief_file(ws), "widgets_alpha_survey"))]
+        ("briefs/mini.yaml", line_number(brief_file(ws), "widgets_alpha_survey"))
+    ]
     assert "widgets_alpha" in (problems[0][4] or "")
 
 
 # --- 7. causes, not cascades ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("old, new, needle, message", [
-    ("label: Widgets installed by Alpha, 2024", "label: Widgets installed by Alpha: 2024",
-     "label: Widgets installed by Alpha: 2024", "YAML syntax error: mapping values are not allowed in this context"),
-    ("  value: 276300\n  unit: count", "  value: 276300\n  unit: widgets", "unit: widgets",
-     "unit: unknown unit 'widgets'; valid units: cny_billion, count, per_year, percent, pp, ratio, score, "
-     "usd_billion, usd_million"),
-], ids=["yaml-syntax-error", "schema-error-in-a-used-figure"])
+@pytest.mark.parametrize(
+    "old, new, needle, message",
+    [
+        (
+            "label: Widgets installed by Alpha, 2024",
+            "label: Widgets installed by Alpha: 2024",
+            "label: Widgets installed by Alpha: 2024",
+            "YAML syntax error: mapping values are not allowed in this context",
+        ),
+        (
+            "  value: 276300\n  unit: count",
+            "  value: 276300\n  unit: widgets",
+            "unit: widgets",
+            "unit: unknown unit 'widgets'; valid units: cny_billion, count, per_year, percent, pp, ratio, score, "
+            "usd_billion, usd_million",
+        ),
+    ],
+    ids=["yaml-syntax-error", "schema-error-in-a-used-figure"],
+)
 def test_a_broken_figures_file_is_one_error(ws: Path, old: str, new: str, needle: str, message: str) -> None:
     """A figures file that fails to load (syntax) or a figure that fails validation is one
     error: the templates, charts and derivations that use its figures are not reported as
@@ -576,8 +730,7 @@ def test_a_broken_figures_file_is_one_error(ws: Path, old: str, new: str, needle
     path = figures_file(ws, "widgets")
     replace_in(path, old, new)
     problems = found(check(ws))
-    assert [(p[0], p[1], p[2]) for p in problems] == [
-        ("error", "data/figures/widgets.yaml", line_number(path, needle))]
+    assert [(p[0], p[1], p[2]) for p in problems] == [("error", "data/figures/widgets.yaml", line_number(path, needle))]
     assert problems[0][3].startswith(message)
     result = run("-C", str(ws), "check")
     assert result.exit_code == 1
@@ -587,10 +740,12 @@ def test_a_broken_figures_file_is_one_error(ws: Path, old: str, new: str, needle
 def test_check_does_not_import_the_typesetter(ws: Path) -> None:
     """``brief check`` and ``brief figures`` import neither WeasyPrint nor Altair, so they
     stay fast."""
-    code = ("import sys\nfrom click.testing import CliRunner\nfrom brief.cli import cli\n"
-            f"for args in (['-C', {str(ws)!r}, 'check'], ['-C', {str(ws)!r}, 'figures']):\n"
-            "    assert CliRunner().invoke(cli, args).exit_code == 0\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('weasyprint', 'altair', 'vl_convert')))\n")
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom brief.cli import cli\n"
+        f"for args in (['-C', {str(ws)!r}, 'check'], ['-C', {str(ws)!r}, 'figures']):\n"
+        "    assert CliRunner().invoke(cli, args).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('weasyprint', 'altair', 'vl_convert')))\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
@@ -649,9 +804,10 @@ def test_check_reports_what_only_rendering_refuses(real_ws: Path, tmp_path: Path
     text = brief_file.read_text(encoding="utf-8")
     executive = text.index("  executive:")
     charts = text.index("charts: [", executive)
-    brief_file.write_text(text[:charts] + "charts: [robots, " + text[charts + len("charts: ["):], encoding="utf-8")
+    brief_file.write_text(text[:charts] + "charts: [robots, " + text[charts + len("charts: [") :], encoding="utf-8")
     result = run("-C", str(real_ws), "check")
     assert result.exit_code == 1
     line = line_number(brief_file, "  executive:")
-    assert (f"briefs/us-china-ai-gap.yaml:{line}: error: audience 'executive' lists charts no template places: "
-            "robots") in result.stdout
+    assert (
+        f"briefs/us-china-ai-gap.yaml:{line}: error: audience 'executive' lists charts no template places: robots"
+    ) in result.stdout

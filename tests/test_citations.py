@@ -51,7 +51,8 @@ def test_first_citation_is_full(mini_job: Job, notes: Notes) -> None:
     written(notes)
     assert note.html == (
         "Widget Institute, <cite>The Widget Report 2025</cite> (Widget Press, April 2025), "
-        'table 1, p. 4. <a class="url" href="https://example.org/widgets">https://example.org/widgets</a>')
+        'table 1, p. 4. <a class="url" href="https://example.org/widgets">https://example.org/widgets</a>'
+    )
     assert note.source_ids == ("report-a",)
 
 
@@ -137,10 +138,17 @@ def test_cited_sources_in_order_of_first_citation(mini_job: Job, notes: Notes) -
 
 def test_citation_html_is_escaped() -> None:
     """Titles, names and URLs from data are HTML-escaped in the note."""
-    source = Source.model_validate({
-        "id": "x", "type": "report", "title": "Bits & <b>bytes</b>", "publisher": "A <i>press</i>",
-        "author": [{"literal": "R&D <Lab>"}], "issued": "2024",
-        "URL": 'https://example.org/?a=1&b="2"'})
+    source = Source.model_validate(
+        {
+            "id": "x",
+            "type": "report",
+            "title": "Bits & <b>bytes</b>",
+            "publisher": "A <i>press</i>",
+            "author": [{"literal": "R&D <Lab>"}],
+            "issued": "2024",
+            "URL": 'https://example.org/?a=1&b="2"',
+        }
+    )
     html = full_citation(source)
     assert "<b>" not in html and "<i>" not in html
     assert "Bits &amp; &lt;b&gt;bytes&lt;/b&gt;" in html
@@ -148,9 +156,15 @@ def test_citation_html_is_escaped() -> None:
     assert 'href="https://example.org/?a=1&amp;b=&quot;2&quot;"' in link(source)
 
 
-@pytest.mark.parametrize(("parts", "text"), [
-    ([2025], "2025"), ([2025, 4], "April 2025"), ([2025, 4, 7], "7 April 2025"),
-], ids=["year", "month", "day"])
+@pytest.mark.parametrize(
+    ("parts", "text"),
+    [
+        ([2025], "2025"),
+        ([2025, 4], "April 2025"),
+        ([2025, 4, 7], "7 April 2025"),
+    ],
+    ids=["year", "month", "day"],
+)
 def test_format_date(parts: list[int], text: str) -> None:
     """Dates print at the precision they are known to."""
     assert format_date(CslDate.model_validate({"date-parts": [parts]})) == text
@@ -166,14 +180,16 @@ def test_source_line_one_source(mini_job: Job) -> None:
     """A chart's source line names its one source by short title, locators deduplicated."""
     f = mini_job.figures
     assert source_line([f["widgets_alpha"], f["widgets_beta"]], mini_job.sources) == (
-        "Source: Widget Report, table 1, p. 4.")
+        "Source: Widget Report, table 1, p. 4."
+    )
 
 
 def test_source_line_joins_locators(mini_job: Job) -> None:
     """Different locators in one source are joined with semicolons."""
     f = mini_job.figures
     assert source_line([f["share_2023"], f["share_2024"]], mini_job.sources) == (
-        "Source: Gadget Survey, fig. 2; fig. 3.")
+        "Source: Gadget Survey, fig. 2; fig. 3."
+    )
 
 
 def test_source_line_several_sources(mini_job: Job) -> None:
@@ -181,4 +197,5 @@ def test_source_line_several_sources(mini_job: Job) -> None:
     their bases."""
     f = mini_job.figures
     assert source_line([f["rise_per_ratio"]], mini_job.sources) == (
-        "Sources: Gadget Survey, fig. 2; fig. 3; Widget Report, table 1, p. 4.")
+        "Sources: Gadget Survey, fig. 2; fig. 3; Widget Report, table 1, p. 4."
+    )

@@ -53,8 +53,10 @@ def test_help() -> None:
 def test_unknown_audience(real_ws: Path) -> None:
     """``brief build --audience nope`` exits 1 with one error line naming the valid audiences."""
     line = assert_one_line_error(run("-C", str(real_ws), "build", "--audience", "nope"))
-    assert line == ("briefs/us-china-ai-gap.yaml: error: brief 'us-china-ai-gap' has no audience "
-                    "'nope' — choose from: policy, executive, technical")
+    assert line == (
+        "briefs/us-china-ai-gap.yaml: error: brief 'us-china-ai-gap' has no audience "
+        "'nope' — choose from: policy, executive, technical"
+    )
     assert not (real_ws / "out").exists()
 
 
@@ -80,8 +82,11 @@ def test_broken_data_file_fails_fast_without_touching_out(real_ws: Path) -> None
     previous = b"%PDF-1.7 previous build"
     (out / PDF_NAME).write_bytes(previous)
     path = real_ws / "data" / "figures" / "benchmarks.yaml"
-    replace_in(path, "  label: US lead over China on MMLU (general knowledge), end of 2023",
-               "  label: US lead over China on MMLU: end of 2023")
+    replace_in(
+        path,
+        "  label: US lead over China on MMLU (general knowledge), end of 2023",
+        "  label: US lead over China on MMLU: end of 2023",
+    )
     line = assert_one_line_error(run("-C", str(real_ws), "build"))
     bad = line_number(path, "label: US lead over China on MMLU: end of 2023")
     assert re.match(rf"data/figures/benchmarks\.yaml:{bad}:\d+: error: YAML syntax error", line)
@@ -99,8 +104,7 @@ def test_missing_directory_option(real_ws: Path) -> None:
 def test_control_character_in_data_is_one_line(real_ws: Path) -> None:
     """A stray control character in a data file is a one-line error naming the file."""
     path = real_ws / "data" / "figures" / "models.yaml"
-    replace_in(path, "label: Notable AI models from China-based",
-               "label: Notable AI\x07models from China-based")
+    replace_in(path, "label: Notable AI models from China-based", "label: Notable AI\x07models from China-based")
     line = assert_one_line_error(run("-C", str(real_ws), "build"))
     assert "data/figures/models.yaml" in line
 
@@ -142,11 +146,12 @@ def test_template_error_keeps_previous_pdf(mini_full: Path) -> None:
     out.mkdir()
     (out / "mini-policy.pdf").write_bytes(b"%PDF previous")
     section = mini_full / "templates" / "policy" / "intro.md.j2"
-    section.write_text('## Intro\n\nAlpha has {{ fig("widgets_alpah") }}.\n\n{{ chart("counts") }}\n',
-                       encoding="utf-8")
+    section.write_text('## Intro\n\nAlpha has {{ fig("widgets_alpah") }}.\n\n{{ chart("counts") }}\n', encoding="utf-8")
     line = assert_one_line_error(run("-C", str(mini_full), "build"))
-    assert line == ("templates/policy/intro.md.j2:3: error: unknown figure 'widgets_alpah' — "
-                    "did you mean widgets_alpha, widgets_beta, widgets_ratio?")
+    assert line == (
+        "templates/policy/intro.md.j2:3: error: unknown figure 'widgets_alpah' — "
+        "did you mean widgets_alpha, widgets_beta, widgets_ratio?"
+    )
     assert (out / "mini-policy.pdf").read_bytes() == b"%PDF previous"
 
 
@@ -158,13 +163,13 @@ def test_outside_file_in_template_is_refused(mini_full: Path) -> None:
     out.mkdir()
     (out / "mini-policy.pdf").write_bytes(b"%PDF previous")
     section = mini_full / "templates" / "policy" / "intro.md.j2"
-    section.write_text('## Intro\n\n<img src="file:///etc/passwd">\n\n{{ chart("counts") }}\n',
-                       encoding="utf-8")
+    section.write_text('## Intro\n\n<img src="file:///etc/passwd">\n\n{{ chart("counts") }}\n', encoding="utf-8")
     result = run("-C", str(mini_full), "build")
     assert result.exit_code == 1
     message = result.output
-    assert ("templates/policy/intro.md.j2:3: error: <img src> uses file:///etc/passwd, outside the template "
-            "folders") in message
+    assert (
+        "templates/policy/intro.md.j2:3: error: <img src> uses file:///etc/passwd, outside the template folders"
+    ) in message
     assert (out / "mini-policy.pdf").read_bytes() == b"%PDF previous"
     assert sorted(p.name for p in out.iterdir()) == ["mini-policy.pdf"]
 
@@ -173,8 +178,7 @@ def test_outside_file_in_template_is_refused(mini_full: Path) -> None:
 def test_outside_file_in_template_is_a_one_line_error(mini_full: Path) -> None:
     """A template that embeds file:///etc/passwd fails with one ``error:`` line and a hint."""
     section = mini_full / "templates" / "policy" / "intro.md.j2"
-    section.write_text('## Intro\n\n<img src="file:///etc/passwd">\n\n{{ chart("counts") }}\n',
-                       encoding="utf-8")
+    section.write_text('## Intro\n\n<img src="file:///etc/passwd">\n\n{{ chart("counts") }}\n', encoding="utf-8")
     line = assert_one_line_error(run("-C", str(mini_full), "build"))
     assert line.startswith("templates/policy/intro.md.j2:3: error: <img src> uses file:///etc/passwd")
     assert " — templates may not use scripts or resources from outside the template folders" in line
@@ -186,8 +190,9 @@ def test_mini_build_and_page_budget_warning(mini_full: Path) -> None:
     brief = mini_full / "briefs" / "mini.yaml"
     replace_in(brief, "page_budget: 2", "page_budget: 1")
     section = mini_full / "templates" / "policy" / "intro.md.j2"
-    section.write_text("## Intro\n\n{{ chart(\"counts\") }}\n\n" + "Filler text for a long brief.\n\n" * 120,
-                       encoding="utf-8")
+    section.write_text(
+        '## Intro\n\n{{ chart("counts") }}\n\n' + "Filler text for a long brief.\n\n" * 120, encoding="utf-8"
+    )
     result = run("-C", str(mini_full), "build")
     assert result.exit_code == 0, result.output
     match = re.fullmatch(r"out/mini-policy\.pdf  (\d+) pages  \d+\.\d s\n", result.stdout)

@@ -48,8 +48,14 @@ def result_for(request: BuildRequest) -> BuildResult:
     if request.format == "html":
         (request.root / "out").mkdir(exist_ok=True)
         (request.root / "out" / name).write_text("<!DOCTYPE html>\n", encoding="utf-8")
-    return BuildResult(path=request.root / "out" / name, pages=2, seconds=0.1, brief=request.brief or "flagship",
-                       audience=request.audience, page_budget=4)
+    return BuildResult(
+        path=request.root / "out" / name,
+        pages=2,
+        seconds=0.1,
+        brief=request.brief or "flagship",
+        audience=request.audience,
+        page_budget=4,
+    )
 
 
 @pytest.fixture
@@ -72,8 +78,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         made.run_one.append(request)
         return result_for(request)
 
-    def run_all(request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool,
-                environ: Any) -> tuple[list[Target], Iterator[Outcome]]:
+    def run_all(
+        request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool, environ: Any
+    ) -> tuple[list[Target], Iterator[Outcome]]:
         made.run_all.append((request, audiences, all_audiences, all_briefs))
         targets = [Target("flagship", a) for a in (audiences or ["policy", "executive"])]
         outcomes = iter([Outcome(t, result_for(request.for_audience(t.brief, t.audience))) for t in targets])
@@ -103,8 +110,7 @@ def test_defaults(root: Path, calls: Calls) -> None:
     PDF is up to date."""
     result = run(root, "build", env={"BRIEF_CACHE_DIR": str(root.parent / "cache")})
     assert result.exit_code == 0, result.output
-    assert calls.request == BuildRequest(root, None, "policy", None, False, "ua-1", "pdf", None,
-                                         root.parent / "cache")
+    assert calls.request == BuildRequest(root, None, "policy", None, False, "ua-1", "pdf", None, root.parent / "cache")
     assert calls.up_to_date == [(root, None, "policy", None, "ua-1", "")]
     assert result.stdout.startswith("out/flagship-policy.pdf  2 pages  ")
 
@@ -114,27 +120,47 @@ def test_options_map_to_request_fields(root: Path, calls: Calls, tmp_path: Path)
     their field of the request."""
     overlay = tmp_path / "mine"
     overlay.mkdir()
-    result = run(root, "build", "other-brief", "--audience", "executive", "--templates", str(overlay),
-                 "--strict", "--pdf-standard", "a-3b", "--format", "pdf")
+    result = run(
+        root,
+        "build",
+        "other-brief",
+        "--audience",
+        "executive",
+        "--templates",
+        str(overlay),
+        "--strict",
+        "--pdf-standard",
+        "a-3b",
+        "--format",
+        "pdf",
+    )
     assert result.exit_code == 0, result.output
     request = calls.request
     assert (request.root, request.brief, request.audience) == (root, "other-brief", "executive")
     assert (request.overlay, request.strict, request.standard, request.format) == (overlay, True, "a-3b", "pdf")
 
 
-@pytest.mark.parametrize(("args", "field_name", "value"), [
-    (["-a", "technical"], "audience", "technical"),
-    (["--pdf-standard", "none"], "standard", "none"),
-    (["--format", "html"], "format", "html"),
-    (["--strict"], "strict", True),
-], ids=["short-audience", "standard-none", "format-html", "strict"])
-def test_one_option_changes_one_field(root: Path, calls: Calls, args: list[str], field_name: str,
-                                      value: object) -> None:
+@pytest.mark.parametrize(
+    ("args", "field_name", "value"),
+    [
+        (["-a", "technical"], "audience", "technical"),
+        (["--pdf-standard", "none"], "standard", "none"),
+        (["--format", "html"], "format", "html"),
+        (["--strict"], "strict", True),
+    ],
+    ids=["short-audience", "standard-none", "format-html", "strict"],
+)
+def test_one_option_changes_one_field(
+    root: Path, calls: Calls, args: list[str], field_name: str, value: object
+) -> None:
     """Each option changes its own field and no other."""
     assert run(root, "build", *args).exit_code == 0
     default = BuildRequest(root, cache_dir=calls.request.cache_dir)
-    changed = {name: getattr(calls.request, name) for name in vars(default)
-               if getattr(calls.request, name) != getattr(default, name)}
+    changed = {
+        name: getattr(calls.request, name)
+        for name in vars(default)
+        if getattr(calls.request, name) != getattr(default, name)
+    }
     assert changed == {field_name: value}
 
 
@@ -168,12 +194,17 @@ def test_bad_source_date_epoch_is_one_line(root: Path, calls: Calls, epoch: str)
     assert calls.run_one == [] and calls.run_all == [] and calls.up_to_date == []
 
 
-@pytest.mark.parametrize(("env", "expected"), [
-    ({"BRIEF_CACHE_DIR": "/somewhere/cache", "XDG_CACHE_HOME": "/xdg"}, Path("/somewhere/cache")),
-    ({"BRIEF_CACHE_DIR": None, "XDG_CACHE_HOME": "/xdg"}, Path("/xdg/brief")),
-], ids=["brief-cache-dir", "xdg-cache-home"])
-def test_cache_folder_from_the_environment(root: Path, calls: Calls, env: dict[str, str | None],
-                                           expected: Path) -> None:
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"BRIEF_CACHE_DIR": "/somewhere/cache", "XDG_CACHE_HOME": "/xdg"}, Path("/somewhere/cache")),
+        ({"BRIEF_CACHE_DIR": None, "XDG_CACHE_HOME": "/xdg"}, Path("/xdg/brief")),
+    ],
+    ids=["brief-cache-dir", "xdg-cache-home"],
+)
+def test_cache_folder_from_the_environment(
+    root: Path, calls: Calls, env: dict[str, str | None], expected: Path
+) -> None:
     """$BRIEF_CACHE_DIR is the chart cache; without it, $XDG_CACHE_HOME/brief."""
     assert run(root, "build", env=env).exit_code == 0
     assert calls.request.cache_dir == expected
@@ -189,8 +220,7 @@ def test_up_to_date_pdf_is_not_rebuilt(root: Path, calls: Calls) -> None:
     assert "--force to rebuild" in result.stdout
 
 
-@pytest.mark.parametrize("args", [["--force"], ["--strict"], ["--format", "html"]],
-                         ids=["force", "strict", "html"])
+@pytest.mark.parametrize("args", [["--force"], ["--strict"], ["--format", "html"]], ids=["force", "strict", "html"])
 def test_force_strict_and_html_skip_the_up_to_date_check(root: Path, calls: Calls, args: list[str]) -> None:
     """--force (and --strict, and the HTML edition) build without asking whether the PDF is
     up to date."""
@@ -200,13 +230,24 @@ def test_force_strict_and_html_skip_the_up_to_date_check(root: Path, calls: Call
     assert len(calls.run_one) == 1
 
 
-@pytest.mark.parametrize(("args", "audience", "audiences", "all_audiences", "all_briefs"), [
-    (["--all"], "policy", [], True, False),
-    (["--all-briefs"], "policy", [], False, True),
-    (["-a", "executive", "-a", "technical"], "executive", ["executive", "technical"], False, False),
-], ids=["all", "all-briefs", "two-audiences"])
-def test_several_builds_go_to_run_all(root: Path, calls: Calls, args: list[str], audience: str,
-                                      audiences: list[str], all_audiences: bool, all_briefs: bool) -> None:
+@pytest.mark.parametrize(
+    ("args", "audience", "audiences", "all_audiences", "all_briefs"),
+    [
+        (["--all"], "policy", [], True, False),
+        (["--all-briefs"], "policy", [], False, True),
+        (["-a", "executive", "-a", "technical"], "executive", ["executive", "technical"], False, False),
+    ],
+    ids=["all", "all-briefs", "two-audiences"],
+)
+def test_several_builds_go_to_run_all(
+    root: Path,
+    calls: Calls,
+    args: list[str],
+    audience: str,
+    audiences: list[str],
+    all_audiences: bool,
+    all_briefs: bool,
+) -> None:
     """--all, --all-briefs and a repeated --audience call run_all with what they ask for,
     the options shared through the request; no up-to-date check, no run_one."""
     result = run(root, "build", *args, "--pdf-standard", "none")
@@ -244,8 +285,9 @@ def checked(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[tuple[Any, ...]
     ]
     problems[0].column = 10
 
-    def check(where: Path, brief_id: str | None = None, audiences: list[str] | None = None,
-              overlay: Path | None = None) -> Report:
+    def check(
+        where: Path, brief_id: str | None = None, audiences: list[str] | None = None, overlay: Path | None = None
+    ) -> Report:
         seen.append((where, brief_id, audiences, overlay))
         ws: Any = SimpleNamespace(figures={}, sources={}, briefs={})
         return Report(ws, list(problems))
@@ -271,12 +313,30 @@ def test_check_json_is_each_problem_as_a_dict(root: Path, checked: list[tuple[An
     assert result.exit_code == 1  # errors found
     assert result.stderr == ""
     assert json.loads(result.stdout) == [
-        {"path": "data/figures/models.yaml", "line": 3, "column": None, "severity": "error",
-         "message": "unknown unit 'percent'", "hint": None},
-        {"path": "data/figures/models.yaml", "line": 12, "column": 10, "severity": "error",
-         "message": "value must be a number", "hint": "write 3.5, not '3.5%'"},
-        {"path": "data/sources.yaml", "line": 40, "column": None, "severity": "warning",
-         "message": "source 'old-report' is cited by no figure", "hint": None},
+        {
+            "path": "data/figures/models.yaml",
+            "line": 3,
+            "column": None,
+            "severity": "error",
+            "message": "unknown unit 'percent'",
+            "hint": None,
+        },
+        {
+            "path": "data/figures/models.yaml",
+            "line": 12,
+            "column": 10,
+            "severity": "error",
+            "message": "value must be a number",
+            "hint": "write 3.5, not '3.5%'",
+        },
+        {
+            "path": "data/sources.yaml",
+            "line": 40,
+            "column": None,
+            "severity": "warning",
+            "message": "source 'old-report' is cited by no figure",
+            "hint": None,
+        },
     ]
 
 

@@ -61,7 +61,10 @@ def test_pdf_ua_structure(policy_build: PolicyBuild) -> None:
             titles = [item.title for item in outline.root]
             assert titles and titles[0] == "The US–China AI Gap"
             assert [c.title for c in outline.root[0].children][:3] == [
-                "Key findings", "What changed in one year", "Where the US still leads"]
+                "Key findings",
+                "What changed in one year",
+                "Where the US still leads",
+            ]
         elements = struct_elements(root.StructTreeRoot)
         headings = [int(str(e.S)[2]) for e in elements if str(e.S) in ("/H1", "/H2", "/H3")]
         assert headings[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(headings))
@@ -69,8 +72,9 @@ def test_pdf_ua_structure(policy_build: PolicyBuild) -> None:
             for font in page.Resources.get("/Font", {}).values():
                 descendants = font.get("/DescendantFonts", [font])
                 descriptor = descendants[0].get("/FontDescriptor")
-                assert descriptor is not None and any(k in descriptor for k in ("/FontFile", "/FontFile2",
-                                                                                  "/FontFile3"))
+                assert descriptor is not None and any(
+                    k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")
+                )
 
 
 def test_every_chart_is_a_figure_with_alt_text_from_its_data(policy_build: PolicyBuild) -> None:
@@ -124,7 +128,8 @@ def test_manifest_and_verify(policy_build: PolicyBuild, tmp_path: Path) -> None:
     assert tampered.exit_code == 1 and "FAILED: us-china-ai-gap-policy.pdf differs" in tampered.output
     pdf.write_bytes(policy_build.pdf.read_bytes())
     (root / "data" / "figures" / "robots.yaml").write_text(
-        (root / "data" / "figures" / "robots.yaml").read_text() + "\n# edited\n")
+        (root / "data" / "figures" / "robots.yaml").read_text() + "\n# edited\n"
+    )
     changed = run("-C", str(root), "verify", str(pdf))
     assert changed.exit_code == 1 and "FAILED: the workspace's inputs have changed" in changed.output
 
@@ -178,9 +183,19 @@ def test_html_edition_passes_axe_in_chromium(tmp_path: Path) -> None:
     assert run("-C", str(root), "build", "--audience", "policy", "--format", "html").exit_code == 0
     page_path = root / "out" / "us-china-ai-gap-policy.html"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         try:
             page = browser.new_page()
             page.goto(page_path.as_uri())

@@ -45,8 +45,14 @@ def test_walkthroughs_run_in_a_fresh_workspace(tmp_path: Path) -> None:
             with path.open(mode, encoding="utf-8") as handle:
                 handle.write(content)
         elif words and words[0] == "sh":
-            result = subprocess.run(["bash", "-euo", "pipefail", "-c", content], cwd=root, env=env,
-                                    capture_output=True, text=True, timeout=300)
+            result = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", content],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert result.returncode == 0, f"{shlex.quote(content)}\n{result.stdout}\n{result.stderr}"
     out = root / "out"
     assert (out / "us-china-ai-gap-board.pdf").is_file()

@@ -56,8 +56,7 @@ def test_language(policy_build: PolicyBuild) -> None:
 
 
 def _fonts(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
-    return [obj for obj in pdf.objects
-            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"]
+    return [obj for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"]
 
 
 def test_all_fonts_embedded(policy_build: PolicyBuild) -> None:
@@ -109,9 +108,12 @@ def test_every_chart_value_is_printed(policy_build: PolicyBuild, policy_text: st
     text = squashed(policy_text)
     used = policy_build.rendered.figures_used
     assert len(used) > 40
-    missing = [fid for fid in used
-               if squashed(policy_build.job.figures[fid].text("long")) not in text
-               and squashed(policy_build.job.figures[fid].text("short")) not in text]
+    missing = [
+        fid
+        for fid in used
+        if squashed(policy_build.job.figures[fid].text("long")) not in text
+        and squashed(policy_build.job.figures[fid].text("short")) not in text
+    ]
     assert missing == []
 
 

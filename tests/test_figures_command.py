@@ -71,23 +71,35 @@ def test_table_lists_every_figure_of_the_real_workspace(real_ws: Path) -> None:
     mmlu = rows["us_lead_mmlu_end2023"]
     assert (mmlu["value"], mmlu["as_of"]) == ("17.5 percentage points", "2023-12")
     assert "us-china-ai-gap/policy" in mmlu["used_by"].split(", ")
-    printed = {fid for path in (real_ws / "templates" / "policy").glob("*.md.j2")
-               for fid in re.findall(r'fig\("([^"]+)"', path.read_text(encoding="utf-8"))}
+    printed = {
+        fid
+        for path in (real_ws / "templates" / "policy").glob("*.md.j2")
+        for fid in re.findall(r'fig\("([^"]+)"', path.read_text(encoding="utf-8"))
+    }
     assert "us_lead_mmlu_end2023" in printed
     assert {fid for fid in printed if "us-china-ai-gap/policy" not in rows[fid]["used_by"].split(", ")} == set()
     audiences = set(load_workspace(real_ws).briefs["us-china-ai-gap"].audiences)
     for row in listed:
-        assert all(used.split("/")[0] == "us-china-ai-gap" and used.split("/")[1] in audiences
-                   for used in filter(None, row["used_by"].split(", "))), row
+        assert all(
+            used.split("/")[0] == "us-china-ai-gap" and used.split("/")[1] in audiences
+            for used in filter(None, row["used_by"].split(", "))
+        ), row
 
 
 def test_unused_real_figures_have_empty_used_by(real_ws: Path) -> None:
     """A figure named nowhere but in its own definition (no template, chart or derivation
     uses it) has an empty ``used_by``."""
-    texts = [p.read_text(encoding="utf-8") for folder in ("briefs", "templates", "data")
-             for p in (real_ws / folder).rglob("*") if p.suffix in (".yaml", ".j2")]
-    unused = {fid for fid in figure_ids(real_ws)
-              if sum(len(re.findall(rf"\b{re.escape(fid)}\b", text)) for text in texts) == 1}
+    texts = [
+        p.read_text(encoding="utf-8")
+        for folder in ("briefs", "templates", "data")
+        for p in (real_ws / folder).rglob("*")
+        if p.suffix in (".yaml", ".j2")
+    ]
+    unused = {
+        fid
+        for fid in figure_ids(real_ws)
+        if sum(len(re.findall(rf"\b{re.escape(fid)}\b", text)) for text in texts) == 1
+    }
     assert unused  # e.g. org_ai_use_growth_europe today
     rows = {row["id"]: row for row in csv_rows(real_ws)}
     assert {fid: rows[fid]["used_by"] for fid in unused} == dict.fromkeys(unused, "")
@@ -120,16 +132,27 @@ MINI_ROWS = {
     # id: (value, as_of, source, used_by)
     "share_2023": ("48%", "2023", "Gadget Survey, fig. 2", "mini/policy"),
     "share_2024": ("75%", "2024-06", "Gadget Survey, fig. 3", "mini/policy"),
-    "share_rise": ("27.0 percentage points", "2024-06",
-                   "calculated: 48% (Share of firms using gadgets, 2023) → 75% (Share of firms using gadgets, 2024)",
-                   "mini/policy"),
+    "share_rise": (
+        "27.0 percentage points",
+        "2024-06",
+        "calculated: 48% (Share of firms using gadgets, 2023) → 75% (Share of firms using gadgets, 2024)",
+        "mini/policy",
+    ),
     "widgets_alpha": ("276,300", "2024", "Widget Report, table 1, p. 4", "mini/policy, mini/press"),
-    "widgets_ratio": ("6.0 times", "2024", "calculated: 276,300 (Widgets installed by Alpha, 2024) ÷ 46,100 "
-                      "(Widgets installed by Beta, 2024)", "mini/policy"),
+    "widgets_ratio": (
+        "6.0 times",
+        "2024",
+        "calculated: 276,300 (Widgets installed by Alpha, 2024) ÷ 46,100 (Widgets installed by Beta, 2024)",
+        "mini/policy",
+    ),
     "investment_alpha": ("$109.1 billion", "2024", "Widget Report, table 2, p. 9", ""),
     "gadgets_claimed": ("12", "2024", "Gadget Survey, press release", ""),
-    "beta_share_of_alpha": ("16.7%", "2024", "calculated: 46,100 (Widgets installed by Beta, 2024) of 276,300 "
-                            "(Widgets installed by Alpha, 2024)", ""),
+    "beta_share_of_alpha": (
+        "16.7%",
+        "2024",
+        "calculated: 46,100 (Widgets installed by Beta, 2024) of 276,300 (Widgets installed by Alpha, 2024)",
+        "",
+    ),
 }
 
 
@@ -148,7 +171,8 @@ def test_used_by_names_each_brief(ws: Path) -> None:
     (ws / "briefs" / "other.yaml").write_text(
         "title: Another brief\ndate: 2025-06-01\nauthors: [Test Author]\n"
         "audiences:\n  press:\n    label: Press note\n    page_budget: 1\n    sections: [intro]\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     everything = {row["id"]: row["used_by"] for row in csv_rows(ws)}
     assert everything["widgets_alpha"] == "mini/policy, mini/press, other/press"
     assert everything["widgets_beta"] == "mini/policy"
@@ -175,5 +199,7 @@ def test_figures_refuses_when_check_finds_an_error(ws: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     line = line_number(intro, "widgets_alpah")
-    assert result.stderr == (f"templates/policy/intro.md.j2:{line}: error: unknown figure 'widgets_alpah' — "
-                             "did you mean widgets_alpha, widgets_beta, widgets_ratio?\n")
+    assert result.stderr == (
+        f"templates/policy/intro.md.j2:{line}: error: unknown figure 'widgets_alpah' — "
+        "did you mean widgets_alpha, widgets_beta, widgets_ratio?\n"
+    )

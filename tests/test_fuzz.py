@@ -25,18 +25,46 @@ from brief.workspace.tables import read_figures_csv
 pytestmark = pytest.mark.slow
 
 SOURCES = "- id: src\n  type: report\n  title: A report\n  issued: 2025\n"
-FIELDS = ["id", "label", "value", "unit", "as_of", "source", "locator", "note", "decimals", "derive", "quantity",
-          "preferred", "claimed_by", "surprise"]
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-                    st.text(max_size=20), st.sampled_from(["pp", "percent", "count", "2024", "src", "x", "2024-13"]))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                       st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-                      max_leaves=8)
+FIELDS = [
+    "id",
+    "label",
+    "value",
+    "unit",
+    "as_of",
+    "source",
+    "locator",
+    "note",
+    "decimals",
+    "derive",
+    "quantity",
+    "preferred",
+    "claimed_by",
+    "surprise",
+]
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(["pp", "percent", "count", "2024", "src", "x", "2024-13"]),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=8,
+)
 figure_like = st.dictionaries(st.sampled_from(FIELDS), values, max_size=10)
+
+
 def fuzz(examples: int) -> settings:
     """Settings for one fuzz test: *examples* runs, no per-example deadline, no saved database."""
-    return settings(max_examples=examples, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
 
 
 def _workspace(figures: bytes | str, name: str = "f.yaml") -> Path:
@@ -127,7 +155,7 @@ def alias_chains(draw: st.DrawFn) -> tuple[str, int]:
     lines = ["- id: chain", "  unit: count", f"  l0: &l0 [{', '.join([leaf] * width)}]"]
     lines += [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * width)}]" for i in range(1, levels)]
     lines.append(f"  label: *l{levels - 1}")
-    return "\n".join(lines) + "\n", width ** levels
+    return "\n".join(lines) + "\n", width**levels
 
 
 @fuzz(150)
@@ -158,8 +186,12 @@ def nestings(draw: st.DrawFn) -> tuple[str, int]:
     elif style == "block-map":
         value = "\n" + "".join(f"{'  ' * (i + 2)}k:\n" for i in range(depth)) + "  " * (depth + 2) + "v"
     else:
-        value = " " + "".join("[" if i % 2 else "{k: " for i in range(depth)) + "v" + "".join(
-            "]" if i % 2 else "}" for i in reversed(range(depth)))
+        value = (
+            " "
+            + "".join("[" if i % 2 else "{k: " for i in range(depth))
+            + "v"
+            + "".join("]" if i % 2 else "}" for i in reversed(range(depth)))
+        )
     return f"- id: deep\n  label: deep value\n  note:{value}\n", depth
 
 

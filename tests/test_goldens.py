@@ -34,8 +34,15 @@ def made() -> dict[str, str]:
 
 def diff(name: str, expected: str, actual: str) -> str:
     """The first lines of a unified diff of *name*, golden against current."""
-    lines = list(difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-                                      f"tests/golden/{name} (golden)", f"{name} (now)", n=2))
+    lines = list(
+        difflib.unified_diff(
+            expected.splitlines(keepends=True),
+            actual.splitlines(keepends=True),
+            f"tests/golden/{name} (golden)",
+            f"{name} (now)",
+            n=2,
+        )
+    )
     cut = "" if len(lines) <= DIFF_LINES else f"... ({len(lines) - DIFF_LINES} more diff lines)\n"
     return "".join(lines[:DIFF_LINES]) + cut
 
@@ -43,22 +50,30 @@ def diff(name: str, expected: str, actual: str) -> str:
 def test_golden_files_are_the_expected_set(made: dict[str, str]) -> None:
     """One HTML file per audience and one spec per chart it places: none missing, none stale."""
     stored = set(stored_files())
-    assert set(made) == stored, (f"missing: {sorted(set(made) - stored)}; stale: {sorted(stored - set(made))}; "
-                                 f"regenerate with: {REGENERATE}")
+    assert set(made) == stored, (
+        f"missing: {sorted(set(made) - stored)}; stale: {sorted(stored - set(made))}; regenerate with: {REGENERATE}"
+    )
     assert {name for name in made if name.endswith(".html")} == {f"{BRIEF}/{a}.html" for a in AUDIENCES}
 
 
 def mismatches(made: dict[str, str], names: list[str]) -> str:
     """The failure message for the golden files *names* that differ from what is *made* now:
     which, how to regenerate, and the first lines of the diff."""
-    differ = [name for name in names if not (GOLDEN / name).is_file()
-              or (GOLDEN / name).read_text(encoding="utf-8") != made[name]]
+    differ = [
+        name
+        for name in names
+        if not (GOLDEN / name).is_file() or (GOLDEN / name).read_text(encoding="utf-8") != made[name]
+    ]
     if not differ:
         return ""
-    diffs = "".join(diff(name, (GOLDEN / name).read_text(encoding="utf-8") if (GOLDEN / name).is_file() else "",
-                         made[name]) for name in differ)
-    return (f"not as in tests/golden/: {', '.join(differ)}; if the change is meant, regenerate with "
-            f"`{REGENERATE}` and review `git diff tests/golden`\n" + "".join(diffs.splitlines(True)[:DIFF_LINES]))
+    diffs = "".join(
+        diff(name, (GOLDEN / name).read_text(encoding="utf-8") if (GOLDEN / name).is_file() else "", made[name])
+        for name in differ
+    )
+    return (
+        f"not as in tests/golden/: {', '.join(differ)}; if the change is meant, regenerate with "
+        f"`{REGENERATE}` and review `git diff tests/golden`\n" + "".join(diffs.splitlines(True)[:DIFF_LINES])
+    )
 
 
 @pytest.mark.parametrize("audience", AUDIENCES)

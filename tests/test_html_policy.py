@@ -23,7 +23,9 @@ from conftest import REPO, copy_workspace
 PDF = "us-china-ai-gap-policy.pdf"
 HTML = PDF.replace(".pdf", ".html")
 SECTION = "theme/policy/bottom-line.md.j2"
-EVIL_SVG = base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>').decode()
+EVIL_SVG = base64.b64encode(
+    b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>'
+).decode()
 
 # Each construct is written on line 5 of the overlay's bottom-line section.
 REFUSED = {
@@ -33,16 +35,20 @@ REFUSED = {
     "embed": ('<embed src="x.swf">', "<embed> is not allowed"),
     "form": ('<form action="https://example.com/"><input name="q"></form>', "<form> is not allowed"),
     "base": ('<base href="https://example.com/">', "<base> is not allowed"),
-    "meta-refresh": ('<meta http-equiv="refresh" content="0; url=https://example.com/">',
-                     "<meta http-equiv> is not allowed"),
+    "meta-refresh": (
+        '<meta http-equiv="refresh" content="0; url=https://example.com/">',
+        "<meta http-equiv> is not allowed",
+    ),
     "svg-script": ("<svg><script>alert(document.domain)</script></svg>", "<script> is not allowed"),
     "foreign-object": ("<svg><foreignObject><p>x</p></foreignObject></svg>", "is not allowed"),
     "event-handler": ('<p onclick="alert(document.domain)">Click</p>', "event handler onclick="),
     "javascript-link": ('<a href="javascript:alert(document.domain)">more</a>', "links to a javascript: URL"),
     "data-link": ('<a href="data:text/html,hi">more</a>', "links to a data: URL"),
     "remote-img": ('<img src="https://example.com/pixel.png" alt="">', "<img src> loads https://example.com/"),
-    "remote-srcset": ('<img src="fonts/x.png" srcset="fonts/x.png 1x, https://example.com/y.png 2x" alt="">',
-                      "<img srcset> loads https://example.com/"),
+    "remote-srcset": (
+        '<img src="fonts/x.png" srcset="fonts/x.png 1x, https://example.com/y.png 2x" alt="">',
+        "<img srcset> loads https://example.com/",
+    ),
     "outside-file": ('<img src="../../../../../etc/hostname" alt="">', "outside the template folders"),
     "svg-href": ('<svg><image href="https://example.com/i.png"/></svg>', "<image href> loads"),
     "style-attribute": ('<p style="background: url(https://example.com/bg.png)">x</p>', "CSS url() loads"),
@@ -91,8 +97,10 @@ def test_section_construct_is_refused(tmp_path: Path, construct: str, fmt: str) 
 
 def test_layout_is_checked_and_blamed(tmp_path: Path) -> None:
     """The final document is checked too: a script in an overlay's layout names the layout."""
-    layout = '{% extends "!workspace/base.html.j2" %}\n{% block extra_head %}\n' \
-             '<script src="https://example.com/x.js"></script>\n{% endblock %}\n'
+    layout = (
+        '{% extends "!workspace/base.html.j2" %}\n{% block extra_head %}\n'
+        '<script src="https://example.com/x.js"></script>\n{% endblock %}\n'
+    )
     for fmt in ("html", "pdf"):
         root, result = build(tmp_path / fmt, {"base.html.j2": layout}, fmt)
         refused(root, result.stderr, result.exit_code, "theme/base.html.j2:3", "<script> is not allowed")
@@ -111,19 +119,43 @@ def test_refused_through_python_m_brief(tmp_path: Path) -> None:
     overlay = tmp_path / "theme" / "policy"
     overlay.mkdir(parents=True)
     (overlay / "bottom-line.md.j2").write_text("## The bottom line\n\nHello <iframe src=x></iframe>\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(Path(brief_package.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")) if p)}
-    result = subprocess.run([sys.executable, "-m", "brief", "-C", str(root), "build", "--audience", "policy",
-                             "--templates", str(tmp_path / "theme"), "--format", "html"],
-                            capture_output=True, text=True, env=env, timeout=300, check=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(Path(brief_package.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")) if p
+        ),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "brief",
+            "-C",
+            str(root),
+            "build",
+            "--audience",
+            "policy",
+            "--templates",
+            str(tmp_path / "theme"),
+            "--format",
+            "html",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     refused(root, result.stderr, result.returncode, f"{SECTION}:3", "<iframe> is not allowed")
 
 
 def test_links_and_local_resources_are_allowed(tmp_path: Path) -> None:
     """Links to the web, mail and notes, and files inside the templates, are not refused."""
-    section = ('## The bottom line\n\nSee [the report](https://example.com/report), '
-               '<a href="mailto:desk@example.com">write</a> or <a href="#note-1">the notes</a>.\n'
-               '<img src="fonts/none.png" alt="a file in the template folders" style="color: red">\n')
+    section = (
+        "## The bottom line\n\nSee [the report](https://example.com/report), "
+        '<a href="mailto:desk@example.com">write</a> or <a href="#note-1">the notes</a>.\n'
+        '<img src="fonts/none.png" alt="a file in the template folders" style="color: red">\n'
+    )
     root, result = build(tmp_path, {"policy/bottom-line.md.j2": section}, "html")
     assert result.exit_code == 0, result.output
     page = (root / "out" / HTML).read_text(encoding="utf-8")

@@ -129,12 +129,15 @@ SYNTAX_CASES = {
     # name: (file text, text on the line the error must point at, words in the message)
     "colon-in-plain-scalar": (
         GOOD_FIGURE.replace("label: An extra figure for a test", "label: Widgets: installed"),
-        "label: Widgets: installed", "mapping values are not allowed"),
-    "tab-indent": (
-        GOOD_FIGURE.replace("  unit: pp", "\tunit: pp"), "\tunit: pp", "tab character"),
+        "label: Widgets: installed",
+        "mapping values are not allowed",
+    ),
+    "tab-indent": (GOOD_FIGURE.replace("  unit: pp", "\tunit: pp"), "\tunit: pp", "tab character"),
     "duplicate-key": (
         GOOD_FIGURE.replace('  as_of: "2024"', '  as_of: "2024"\n  unit: percent'),
-        "unit: percent", "duplicate key"),
+        "unit: percent",
+        "duplicate key",
+    ),
 }
 
 
@@ -191,11 +194,36 @@ def test_read_yaml_keeps_line_numbers(tmp_path: Path) -> None:
 # Plain scalars as YAML 1.2 reads them (the round-trip parser used to edit brief files
 # agrees on each, which the next test checks).
 SCALARS = {
-    "2025-04-07": dt.date(2025, 4, 7), "2025-04": "2025-04", "2024": 2024, "1_000": 1000, "0o17": 15,
-    "0x1F": 31, "017": 17, "+1": 1, "-3": -3, ".5": 0.5, "1e3": 1000.0, "3.14e+2": 314.0, "1.": 1.0,
-    "yes": "yes", "no": "no", "on": "on", "TRUE": True, "false": False, "~": None, "": None, "Null": None,
-    "12:30": "12:30", "1e": "1e", '"12"': "12", "'true'": "true", "!!str 12": "12", "2025-4-7": "2025-4-7",
-    ".inf": float("inf"), "-.inf": float("-inf"), "percent": "percent",
+    "2025-04-07": dt.date(2025, 4, 7),
+    "2025-04": "2025-04",
+    "2024": 2024,
+    "1_000": 1000,
+    "0o17": 15,
+    "0x1F": 31,
+    "017": 17,
+    "+1": 1,
+    "-3": -3,
+    ".5": 0.5,
+    "1e3": 1000.0,
+    "3.14e+2": 314.0,
+    "1.": 1.0,
+    "yes": "yes",
+    "no": "no",
+    "on": "on",
+    "TRUE": True,
+    "false": False,
+    "~": None,
+    "": None,
+    "Null": None,
+    "12:30": "12:30",
+    "1e": "1e",
+    '"12"': "12",
+    "'true'": "true",
+    "!!str 12": "12",
+    "2025-4-7": "2025-4-7",
+    ".inf": float("inf"),
+    "-.inf": float("-inf"),
+    "percent": "percent",
 }
 
 
@@ -244,23 +272,35 @@ def test_recursive_alias_is_an_error_not_a_hang(mini: Path) -> None:
 SCHEMA_CASES = {
     # name: (replace this in GOOD_FIGURE, with this, line containing, words in the message)
     "unknown-unit": ("unit: pp", 'unit: "%"', 'unit: "%"', "unknown unit '%'; valid units:"),
-    "missing-source": ("  source: report-a\n", "", "- id: extra_figure",
-                       "a figure needs source (or 'derive' to compute it)"),
-    "missing-value-and-as-of": ('  value: 12.5\n  unit: pp\n  as_of: "2024"\n', "  unit: pp\n",
-                                "- id: extra_figure", "a figure needs value, as_of"),
+    "missing-source": (
+        "  source: report-a\n",
+        "",
+        "- id: extra_figure",
+        "a figure needs source (or 'derive' to compute it)",
+    ),
+    "missing-value-and-as-of": (
+        '  value: 12.5\n  unit: pp\n  as_of: "2024"\n',
+        "  unit: pp\n",
+        "- id: extra_figure",
+        "a figure needs value, as_of",
+    ),
     "unknown-key": ("  locator:", "  colour: red\n  locator:", "colour: red", "colour: Extra inputs"),
     "bad-as-of": ('as_of: "2024"', "as_of: Dec 2024", "as_of: Dec 2024", "as_of: String should match"),
     "bad-id": ("id: extra_figure", "id: Extra Figure", "id: Extra Figure", "id: String should match"),
     "too-many-decimals": ("  unit: pp\n", "  unit: pp\n  decimals: 7\n", "decimals: 7", "decimals:"),
     "value-not-a-number": ("value: 12.5", "value: lots", "value: lots", "valid number"),
-    "derived-with-value": ("  source: report-a\n  locator: \"table 9\"\n",
-                           "  derive: {op: ratio, of: [widgets_alpha, widgets_beta]}\n",
-                           "- id: extra_figure", "a derived figure takes no 'value' or 'source'"),
-    "unknown-operation": ('  value: 12.5\n  unit: pp\n  as_of: "2024"\n  source: report-a\n'
-                          '  locator: "table 9"\n',
-                          "  unit: ratio\n  derive:\n    op: multiply\n"
-                          "    of: [widgets_alpha, widgets_beta]\n",
-                          "op: multiply", "derive.op: Input should be 'ratio'"),
+    "derived-with-value": (
+        '  source: report-a\n  locator: "table 9"\n',
+        "  derive: {op: ratio, of: [widgets_alpha, widgets_beta]}\n",
+        "- id: extra_figure",
+        "a derived figure takes no 'value' or 'source'",
+    ),
+    "unknown-operation": (
+        '  value: 12.5\n  unit: pp\n  as_of: "2024"\n  source: report-a\n  locator: "table 9"\n',
+        "  unit: ratio\n  derive:\n    op: multiply\n    of: [widgets_alpha, widgets_beta]\n",
+        "op: multiply",
+        "derive.op: Input should be 'ratio'",
+    ),
 }
 
 
@@ -280,10 +320,12 @@ def test_figure_schema_error_names_file_and_line(mini: Path, case: str) -> None:
 
 def test_several_problems_in_one_entry_are_each_reported(mini: Path) -> None:
     """When an entry has several problems, each is reported at its own line."""
-    path = write_extra(mini, GOOD_FIGURE.replace('unit: pp', 'unit: "%"').replace("value: 12.5", "value: x"))
+    path = write_extra(mini, GOOD_FIGURE.replace("unit: pp", 'unit: "%"').replace("value: 12.5", "value: x"))
     ws = load_workspace(mini, collect=True)
     assert [(p.path, p.line) for p in ws.problems] == [
-        (path, line_number(path, "value: x")), (path, line_number(path, 'unit: "%"'))]
+        (path, line_number(path, "value: x")),
+        (path, line_number(path, 'unit: "%"')),
+    ]
     assert "value" in ws.problems[0].message and "unknown unit" in ws.problems[1].message
 
 
@@ -323,11 +365,13 @@ def test_source_schema_error(mini: Path) -> None:
 BRIEF_CASES = {
     # name: (replace in mini.yaml, with, line containing, words in the message)
     "unknown-chart-kind": ("kind: bar", "kind: pie", "kind: pie", "charts.counts.kind"),
-    "dumbbell-row-without-series": ('{label: Firms, series: "2023", figure: share_2023}',
-                                    "{label: Firms, figure: share_2023}", "  shares:",
-                                    "a dumbbell chart needs 'series' on every row ('Firms' has none)"),
-    "page-budget-zero": ("page_budget: 2", "page_budget: 0", "page_budget: 0",
-                         "audiences.policy.page_budget"),
+    "dumbbell-row-without-series": (
+        '{label: Firms, series: "2023", figure: share_2023}',
+        "{label: Firms, figure: share_2023}",
+        "  shares:",
+        "a dumbbell chart needs 'series' on every row ('Firms' has none)",
+    ),
+    "page-budget-zero": ("page_budget: 2", "page_budget: 0", "page_budget: 0", "audiences.policy.page_budget"),
     "bad-date": ("date: 2025-05-01", "date: someday", "date: someday", "date:"),
     "unknown-key": ("subject:", "subjct:", "subjct:", "subjct: Extra inputs"),
 }
@@ -359,8 +403,11 @@ def test_unknown_source_id(mini: Path) -> None:
 
 def test_unknown_figure_in_derivation(mini: Path) -> None:
     """A derivation from a figure that does not exist is reported with a "did you mean" hint."""
-    path = write_extra(mini, "- id: extra_ratio\n  label: A ratio of typos\n  unit: ratio\n"
-                             "  derive: {op: ratio, of: [widgets_alpah, widgets_beta]}\n")
+    path = write_extra(
+        mini,
+        "- id: extra_ratio\n  label: A ratio of typos\n  unit: ratio\n"
+        "  derive: {op: ratio, of: [widgets_alpah, widgets_beta]}\n",
+    )
     error = load_error(mini)
     assert (error.path, error.line) == (path, 1)
     assert "derives from unknown figure 'widgets_alpah'" in error.message
@@ -393,8 +440,9 @@ def test_duplicate_figure_id_across_files(mini: Path) -> None:
     path = write_extra(mini, GOOD_FIGURE.replace("id: extra_figure", "id: widgets_beta"))
     error = load_error(mini)
     assert (error.path, error.line) == (path, 1)
-    assert error.message == (f"duplicate figure id 'widgets_beta' (first defined at "
-                             f"widgets.yaml:{line_number(first, '- id: widgets_beta')})")
+    assert error.message == (
+        f"duplicate figure id 'widgets_beta' (first defined at widgets.yaml:{line_number(first, '- id: widgets_beta')})"
+    )
 
 
 def test_duplicate_source_id(mini: Path) -> None:
@@ -430,8 +478,11 @@ def test_derivation_cycle(mini: Path) -> None:
 
 def test_derivation_from_itself(mini: Path) -> None:
     """A figure derived from itself is a one-figure loop."""
-    path = write_extra(mini, "- id: selfish\n  label: Derived from itself\n  unit: pp\n"
-                             "  derive: {op: difference, of: [selfish, widgets_beta]}\n")
+    path = write_extra(
+        mini,
+        "- id: selfish\n  label: Derived from itself\n  unit: pp\n"
+        "  derive: {op: difference, of: [selfish, widgets_beta]}\n",
+    )
     error = load_error(mini)
     assert (error.path, error.line) == (path, 1)
     assert error.message.endswith("selfish → selfish")

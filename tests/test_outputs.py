@@ -89,8 +89,10 @@ def test_malformed_entries_are_left_out_and_the_rest_kept(built: Path) -> None:
     data["outputs"]["../escape.pdf"] = other
     path.write_text(json.dumps(data))
     result = finish_with(built, pdf_bytes("new"))
-    assert "left out malformed entries (bad.pdf: 'pages' is a string, not an integer and 1 more)" in \
-        result.warnings[0].message
+    assert (
+        "left out malformed entries (bad.pdf: 'pages' is a string, not an integer and 1 more)"
+        in result.warnings[0].message
+    )
     assert sorted(manifest(built)["outputs"]) == ["mini-policy.pdf", "other.pdf"]
     assert manifest(built)["outputs"]["other.pdf"] == other
 
@@ -102,8 +104,9 @@ def test_the_warning_is_logged_when_nobody_collects_it(built: Path, caplog: pyte
     (built / "out" / "manifest.json").write_text("{")
     with caplog.at_level(logging.WARNING, logger="brief"):
         outputs.publish(built / "out", PDF, pdf_bytes("new"), 3, record(built))
-    assert [r.getMessage().split(": ")[0:2] for r in caplog.records] == [["warning", str(built / "out" /
-                                                                                         "manifest.json")]]
+    assert [r.getMessage().split(": ")[0:2] for r in caplog.records] == [
+        ["warning", str(built / "out" / "manifest.json")]
+    ]
     assert "cannot read the manifest" in caplog.records[0].getMessage()
 
 
@@ -127,8 +130,8 @@ def test_a_failed_pdf_rename_puts_the_manifest_back(built: Path, monkeypatch: py
 
 # Defect 7: concurrent builds read, decide and write under one lock.
 
-def test_concurrent_builds_leave_the_entry_of_the_pdf_on_disk(built: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_concurrent_builds_leave_the_entry_of_the_pdf_on_disk(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two builds of one PDF with different standards, interleaved: the first is paused just
     after its PDF is renamed into place while the second runs. The manifest entry then
     describes the PDF on disk (its hash and its standard)."""
@@ -205,12 +208,16 @@ print("finished")
 def run_child(root: Path, point: str, code: str = CHILD) -> subprocess.Popen[str]:
     """Start a child that publishes pdf_bytes("new") into *root*/out with the hook *point*."""
     env = {**os.environ, "PYTHONPATH": CHILD_PATH}
-    return subprocess.Popen([sys.executable, "-c", code, str(root), point], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(root), point],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
-@pytest.mark.parametrize("point", ["manifest-rename-1", "before-pdf-rename", "after-pdf-rename",
-                                   "manifest-rename-2"])
+@pytest.mark.parametrize("point", ["manifest-rename-1", "before-pdf-rename", "after-pdf-rename", "manifest-rename-2"])
 def test_kill_9_while_publishing_leaves_out_recoverable(built: Path, point: str) -> None:
     """A build killed at any step of publishing leaves a PDF that `brief verify` accepts
     (the old one or the new one); the next build removes its temporary files and leaves one
@@ -230,8 +237,12 @@ def test_stale_temporary_files_are_swept(built: Path) -> None:
     """Under the lock, temporary files of PDFs and the manifest always go (only a lock holder
     writes them); others (the HTML edition's) once they are old."""
     out = built / "out"
-    for name in (f".{PDF}.abcd1234.tmp", ".manifest.json.abcd1234.tmp", ".mini-policy.html.old12345.tmp",
-                 ".mini-policy.html.new12345.tmp"):
+    for name in (
+        f".{PDF}.abcd1234.tmp",
+        ".manifest.json.abcd1234.tmp",
+        ".mini-policy.html.old12345.tmp",
+        ".mini-policy.html.new12345.tmp",
+    ):
         (out / name).write_bytes(b"partial")
     an_hour_ago = time.time() - 3600
     os.utime(out / ".mini-policy.html.old12345.tmp", (an_hour_ago, an_hour_ago))
@@ -345,8 +356,7 @@ MALFORMED: dict[str, Callable[[dict[str, object]], object]] = {
 
 
 @pytest.mark.parametrize("breaker", list(MALFORMED.values()), ids=list(MALFORMED))
-def test_verify_with_a_malformed_entry_is_one_line(built: Path, breaker: Callable[[dict[str, object]],
-                                                                                    object]) -> None:
+def test_verify_with_a_malformed_entry_is_one_line(built: Path, breaker: Callable[[dict[str, object]], object]) -> None:
     """verify names the manifest, the entry and what is wrong with it, with a hint."""
     path = built / "out" / "manifest.json"
     data = json.loads(path.read_text())
@@ -356,12 +366,14 @@ def test_verify_with_a_malformed_entry_is_one_line(built: Path, breaker: Callabl
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     lines = result.output.splitlines()
     assert len(lines) == 1 and lines[0].startswith(
-        f"out/manifest.json: error: the manifest's entry for {PDF} is malformed: "), lines
+        f"out/manifest.json: error: the manifest's entry for {PDF} is malformed: "
+    ), lines
     assert " — build it again to write a new entry" in lines[0]
 
 
-def test_a_manifest_that_cannot_be_finalised_still_describes_the_new_pdf(built: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_manifest_that_cannot_be_finalised_still_describes_the_new_pdf(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If the last step (the final entry) fails, the build warns, and the pending entry it
     leaves describes the new PDF; the next build tidies it."""
     real = os.replace
@@ -378,7 +390,8 @@ def test_a_manifest_that_cannot_be_finalised_still_describes_the_new_pdf(built: 
     monkeypatch.undo()
     assert [w.format(relative_to=built) for w in result.warnings] == [
         "out/manifest.json: cannot write manifest.json (No space left on device); it records the new PDF, "
-        "still with the entry it replaced — the next build tidies it"]
+        "still with the entry it replaced — the next build tidies it"
+    ]
     assert verify(built).exit_code == 0
     assert manifest(built)["outputs"][PDF]["previous"]["sha256"] == sha256_of(pdf_bytes("old"))
     finish_with(built, pdf_bytes("third"))

@@ -20,8 +20,15 @@ import pytest
 from conftest import REPO, copy_workspace
 
 pytestmark = pytest.mark.slow
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -29,8 +36,9 @@ def preview(tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:
     """`brief preview --port 0` running on a copy of the workspace: (workspace, base URL, the
     lines it has printed in the terminal so far)."""
     root = copy_workspace(REPO, tmp_path / "ws")
-    proc = subprocess.Popen([sys.executable, "-m", "brief", "-C", str(root), "preview", "--port", "0"],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "brief", "-C", str(root), "preview", "--port", "0"], stderr=subprocess.PIPE, text=True
+    )
     assert proc.stderr is not None
     line = proc.stderr.readline()
     match = re.search(r"preview at (http://127\.0\.0\.1:\d+/)", line)
@@ -72,8 +80,13 @@ def test_serves_only_its_own_routes_on_loopback(preview: tuple[Path, str, list[s
 
     with pikepdf.open(io.BytesIO(body)) as pdf:  # the download is the tagged PDF `brief build` writes
         assert "/StructTreeRoot" in pdf.Root and len(pdf.pages) == 4
-    for path in ("../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "templates/brand.yml", "page.bmp?n=99",
-                 "state.json?audience=../../etc"):
+    for path in (
+        "../../etc/passwd",
+        "%2e%2e/%2e%2e/etc/passwd",
+        "templates/brand.yml",
+        "page.bmp?n=99",
+        "state.json?audience=../../etc",
+    ):
         assert fetch(base + path)[0] == 404, path
 
 
@@ -108,8 +121,9 @@ def test_browser_sees_edit_error_and_recovery(preview: tuple[Path, str, list[str
             assert page.evaluate("document.images[0].src") != first_page
             # The edit does not reach page 4: its image is kept, not fetched again.
             assert page.evaluate("document.images[3].src") == last_page
-            pdf = page.evaluate("fetch(document.getElementById('download').href).then(r => r.arrayBuffer())"
-                                ".then(b => b.byteLength)")
+            pdf = page.evaluate(
+                "fetch(document.getElementById('download').href).then(r => r.arrayBuffer()).then(b => b.byteLength)"
+            )
             assert pdf > 10_000
 
             data = root / "data" / "figures" / "robots.yaml"

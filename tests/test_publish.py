@@ -41,8 +41,7 @@ def test_written_file_is_world_readable(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("failing", ["replace", "fsync", "chmod"], ids=["os.replace", "os.fsync", "os.chmod"])
-def test_failed_write_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          failing: str) -> None:
+def test_failed_write_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
     """If any step fails, the error propagates, the previous file is untouched and no
     temporary file is left behind."""
     target = tmp_path / "brief.pdf"
@@ -75,8 +74,9 @@ def test_interrupted_write_leaves_no_temp_file(tmp_path: Path, monkeypatch: pyte
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_temp_file_that_cannot_be_opened_is_closed_and_removed(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_temp_file_that_cannot_be_opened_is_closed_and_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """When the temporary file's descriptor cannot be wrapped, it is closed (not leaked) and
     the file removed."""
     closed: list[int] = []
@@ -99,6 +99,7 @@ def test_a_temp_file_that_cannot_be_opened_is_closed_and_removed(tmp_path: Path,
 
 def test_a_cleanup_that_fails_does_not_hide_the_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """If the temporary file cannot even be removed, the PublishError still says what failed."""
+
     def fail(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
@@ -111,10 +112,14 @@ def test_a_cleanup_that_fails_does_not_hide_the_error(tmp_path: Path, monkeypatc
         write_atomic(tmp_path / "brief.pdf", b"new")
 
 
-@pytest.mark.parametrize("junk", [b"", b"<svg width='1'", b"not svg at all", b"\xff\xfe", None],
-                         ids=["empty", "cut-short", "junk", "not-utf8", "a-folder"])
-def test_a_junk_chart_cache_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            junk: bytes | None) -> None:
+@pytest.mark.parametrize(
+    "junk",
+    [b"", b"<svg width='1'", b"not svg at all", b"\xff\xfe", None],
+    ids=["empty", "cut-short", "junk", "not-utf8", "a-folder"],
+)
+def test_a_junk_chart_cache_entry_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, junk: bytes | None
+) -> None:
     """An entry that is not a whole SVG is not used: the chart is drawn again and replaces it."""
     from brief.publish import cache
 

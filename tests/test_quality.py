@@ -12,12 +12,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("command", [
-    [sys.executable, "-m", "ruff", "check", "src", "tests"],
-    [sys.executable, "-m", "mypy"],
-], ids=["ruff", "mypy"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "ruff", "check", "src", "tests", "benchmarks", "scripts"],
+        [sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "benchmarks", "scripts"],
+        [sys.executable, "-m", "mypy"],
+    ],
+    ids=["ruff", "ruff-format", "mypy"],
+)
 def test_tool_is_clean(command: list[str]) -> None:
-    """ruff and mypy (strict, configured in pyproject.toml) report nothing."""
+    """ruff (lint and format) and mypy (strict, configured in pyproject.toml) report nothing."""
     if command[2] == "ruff" and shutil.which("ruff") is None:
         pytest.fail("ruff is not installed: install the test extras (scripts/install)")
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -73,8 +73,7 @@ def test_no_op_rebuild_is_skipped_and_force_rebuilds(tmp_path: Path) -> None:
     other = run("-C", str(root), "build", "--audience", "executive", "--pdf-standard", "a-3b")
     assert "up to date" not in other.output
     pdf.write_bytes(pdf.read_bytes() + b"\n")  # a damaged file is rebuilt, not trusted
-    assert "up to date" not in run("-C", str(root), "build", "--audience", "executive",
-                                    "--pdf-standard", "a-3b").output
+    assert "up to date" not in run("-C", str(root), "build", "--audience", "executive", "--pdf-standard", "a-3b").output
 
 
 @pytest.mark.slow
@@ -108,18 +107,23 @@ def test_light_commands_import_neither_weasyprint_nor_altair(args: list[str], tm
         (out / "us-china-ai-gap-policy.pdf").write_bytes(b"%PDF-1.7 stand-in")
         import hashlib
 
-        entry = {"sha256": hashlib.sha256(b"%PDF-1.7 stand-in").hexdigest(), "pages": 4, "standard": "ua-1",
-                 "inputs_sha256": inputs_digest(file_digests(root)), "versions": tool_versions(),
-                 "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", "")}
-        (out / "manifest.json").write_text(json.dumps({"format": 1, "outputs": {
-            "us-china-ai-gap-policy.pdf": entry}}))
+        entry = {
+            "sha256": hashlib.sha256(b"%PDF-1.7 stand-in").hexdigest(),
+            "pages": 4,
+            "standard": "ua-1",
+            "inputs_sha256": inputs_digest(file_digests(root)),
+            "versions": tool_versions(),
+            "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        }
+        (out / "manifest.json").write_text(json.dumps({"format": 1, "outputs": {"us-china-ai-gap-policy.pdf": entry}}))
     # cli(), not main(): main() leaves without returning (see brief.cli.main).
-    code = ("import sys; from brief.cli import cli; sys.argv = ['brief', '-C', sys.argv[1], *sys.argv[2:]]\n"
-            "try:\n    cli(prog_name='brief')\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
-            "heavy = [m for m in ('weasyprint', 'altair', 'vl_convert') if m in sys.modules]\n"
-            "print('HEAVY', heavy, code)")
-    result = subprocess.run([sys.executable, "-c", code, str(root), *args], capture_output=True, text=True,
-                            timeout=120)
+    code = (
+        "import sys; from brief.cli import cli; sys.argv = ['brief', '-C', sys.argv[1], *sys.argv[2:]]\n"
+        "try:\n    cli(prog_name='brief')\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
+        "heavy = [m for m in ('weasyprint', 'altair', 'vl_convert') if m in sys.modules]\n"
+        "print('HEAVY', heavy, code)"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(root), *args], capture_output=True, text=True, timeout=120)
     assert "HEAVY [] 0" in result.stdout, result.stdout + result.stderr
     if args == ["build"]:
         assert "up to date" in result.stdout

@@ -33,10 +33,16 @@ def stand_in_chart(job: Job, brand: Brand, chart_id: str) -> RenderedChart:
     spec = job.brief.charts[chart_id]
     rows = chart_rows(spec, job.figures, brand)
     figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
-    return RenderedChart(id=chart_id, title=spec.title, subtitle=spec.subtitle,
-                         source_line=source_line(list(figures), job.sources), alt=alt_text(spec, rows),
-                         svg='<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
-                         width=spec.width, figures=figures)
+    return RenderedChart(
+        id=chart_id,
+        title=spec.title,
+        subtitle=spec.subtitle,
+        source_line=source_line(list(figures), job.sources),
+        alt=alt_text(spec, rows),
+        svg='<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
+        width=spec.width,
+        figures=figures,
+    )
 
 
 @pytest.fixture
@@ -73,8 +79,7 @@ def section_html(rendered: Rendered, name: str = "intro") -> str:
 def test_first_mark_of_each_note_is_a_link_target(render_with: RenderFn) -> None:
     """Each note's first mark carries id="ref-N" and its note links back to it; later marks
     of the same note carry no id (ids are unique)."""
-    html = render_with('Alpha {{ fig("widgets_alpha") }}.\n\nAgain {{ fig("widgets_alpha") }}.\n',
-                       charts=[]).html
+    html = render_with('Alpha {{ fig("widgets_alpha") }}.\n\nAgain {{ fig("widgets_alpha") }}.\n', charts=[]).html
     assert html.count('id="ref-1"') == 1
     assert '<a class="note-ref" href="#note-1" id="ref-1">1</a>' in html
     assert '<a class="note-back" href="#ref-1"' in html
@@ -108,8 +113,7 @@ def test_fig_writes_formatted_value_and_note_link(render_with: RenderFn) -> None
 
 def test_fig_short_style_and_no_note(render_with: RenderFn) -> None:
     """fig(id, "short") uses the short form; note=False leaves out the note mark."""
-    rendered = render_with('Up {{ fig("share_rise", "short") }}, or {{ fig("share_rise", note=False) }}.\n',
-                           charts=[])
+    rendered = render_with('Up {{ fig("share_rise", "short") }}, or {{ fig("share_rise", note=False) }}.\n', charts=[])
     html = section_html(rendered)
     assert ">27.0\u00a0pp</span>" in html
     assert ">27.0\u00a0percentage points</span>" in html
@@ -125,15 +129,17 @@ def test_fig_with_bad_style(render_with: RenderFn, section_path: Path) -> None:
 
 def test_figures_used_in_order_without_repeats(render_with: RenderFn) -> None:
     """figures_used lists each figure once, text first then chart figures."""
-    rendered = render_with('{{ fig("share_2024") }} and {{ fig("share_2023") }} and '
-                           '{{ fig("share_2024") }}.\n\n{{ chart("counts") }}\n')
+    rendered = render_with(
+        '{{ fig("share_2024") }} and {{ fig("share_2023") }} and {{ fig("share_2024") }}.\n\n{{ chart("counts") }}\n'
+    )
     assert rendered.figures_used == ["share_2024", "share_2023", "widgets_alpha", "widgets_beta"]
 
 
 def test_unknown_figure_names_template_file_and_line(render_with: RenderFn, section_path: Path) -> None:
     """An unknown figure is a TemplateError at the template's file and line, with a hint."""
-    error = template_error(lambda: render_with(
-        "## Title\n\nAlpha installed\n{{ fig(\"widgets_alpah\") }} widgets.\n", charts=[]))
+    error = template_error(
+        lambda: render_with('## Title\n\nAlpha installed\n{{ fig("widgets_alpah") }} widgets.\n', charts=[])
+    )
     assert error.message == "unknown figure 'widgets_alpah'"
     assert (error.path, error.line) == (section_path, 4)
     assert (error.hint or "").startswith("did you mean widgets_alpha")
@@ -142,7 +148,7 @@ def test_unknown_figure_names_template_file_and_line(render_with: RenderFn, sect
 
 def test_template_syntax_error(render_with: RenderFn, section_path: Path) -> None:
     """A Jinja syntax error is a TemplateError at the template's line."""
-    error = template_error(lambda: render_with("Fine.\n\n{{ fig(\"share_2023\" }}\n", charts=[]))
+    error = template_error(lambda: render_with('Fine.\n\n{{ fig("share_2023" }}\n', charts=[]))
     assert error.message.startswith("template syntax error")
     assert error.line == 3
     assert error.path is not None and error.path.name == "intro.md.j2"
@@ -168,7 +174,8 @@ def test_cite_a_source(render_with: RenderFn) -> None:
     rendered = render_with('They said "widgets win".{{ cite("report-a", "p. 3") }}\n', charts=[])
     assert rendered.notes[0].html.startswith("Widget Institute, <cite>The Widget Report 2025</cite>")
     assert rendered.notes[0].html.endswith(
-        'p. 3. <a class="url" href="https://example.org/widgets">https://example.org/widgets</a>')
+        'p. 3. <a class="url" href="https://example.org/widgets">https://example.org/widgets</a>'
+    )
 
 
 def test_cite_unknown_source(render_with: RenderFn, section_path: Path) -> None:
@@ -184,30 +191,39 @@ def test_cite_unknown_source(render_with: RenderFn, section_path: Path) -> None:
 
 def test_note_marks_move_to_sentence_end(render_with: RenderFn) -> None:
     """Marks go after the sentence's punctuation, never straight after a number."""
-    html = section_html(render_with(
-        'Alpha installed {{ fig("widgets_alpha") }} widgets, {{ fig("widgets_ratio") }} as many as Beta. '
-        'Gadget use rose {{ fig("share_rise") }}; investment was {{ fig("investment_alpha") }}.\n',
-        charts=[]))
+    html = section_html(
+        render_with(
+            'Alpha installed {{ fig("widgets_alpha") }} widgets, {{ fig("widgets_ratio") }} as many as Beta. '
+            'Gadget use rose {{ fig("share_rise") }}; investment was {{ fig("investment_alpha") }}.\n',
+            charts=[],
+        )
+    )
     assert "</span><a" not in html
-    assert ('as many as Beta.<a class="note-ref" href="#note-1">1</a>'
-            '<a class="note-ref" href="#note-2">2</a> ') in html
-    assert 'rose <span class="figure-value" data-figure="share_rise">27.0\u00a0percentage points</span>;' \
-           '<a class="note-ref" href="#note-3">3</a>' in html
+    assert ('as many as Beta.<a class="note-ref" href="#note-1">1</a><a class="note-ref" href="#note-2">2</a> ') in html
+    assert (
+        'rose <span class="figure-value" data-figure="share_rise">27.0\u00a0percentage points</span>;'
+        '<a class="note-ref" href="#note-3">3</a>' in html
+    )
     assert html.rstrip().endswith('billion</span>.<a class="note-ref" href="#note-4">4</a></p>')
 
 
 def test_decimal_point_is_not_a_sentence_end(render_with: RenderFn) -> None:
     """A decimal point ("109.1") or a dotted name ("3.1-405B") does not end a sentence."""
-    html = section_html(render_with(
-        'Investment was {{ fig("investment_alpha") }} for model 3.1-405B in total.\n', charts=[]))
+    html = section_html(
+        render_with('Investment was {{ fig("investment_alpha") }} for model 3.1-405B in total.\n', charts=[])
+    )
     assert html.rstrip().endswith('in total.<a class="note-ref" href="#note-1">1</a></p>')
 
 
 def test_a_note_is_marked_once_per_paragraph(render_with: RenderFn) -> None:
     """A figure cited in two sentences of a paragraph is marked once, at the first sentence."""
-    html = section_html(render_with(
-        'Alpha installed {{ fig("widgets_alpha") }}. Beta installed {{ fig("widgets_beta") }}.\n\n'
-        'Again, {{ fig("widgets_alpha") }}.\n', charts=[]))
+    html = section_html(
+        render_with(
+            'Alpha installed {{ fig("widgets_alpha") }}. Beta installed {{ fig("widgets_beta") }}.\n\n'
+            'Again, {{ fig("widgets_alpha") }}.\n',
+            charts=[],
+        )
+    )
     assert NOTE_REF.findall(html) == [("1", "1"), ("1", "1")]
     assert 'Alpha installed <span class="figure-value" data-figure="widgets_alpha">276,300</span>.<a' in html
     assert "Beta installed" in html and html.count("note-ref") == 2
@@ -259,8 +275,11 @@ def test_chart_is_placed_as_a_figure(render_with: RenderFn) -> None:
     assert '<span class="chart-number">Figure 1.</span> Alpha installs about six times' in text
     assert '<img src="data:image/svg+xml;base64,' in text
     assert 'alt="Bar chart of widgets installed in 2024, units. Alpha: 276,300; Beta: 46,100.' in text
-    assert re.search(r'<p class="chart-source">Source: Widget Report, table 1, p\. 4\.'
-                     r'<a class="note-ref" href="#note-1">1</a></p>', text)
+    assert re.search(
+        r'<p class="chart-source">Source: Widget Report, table 1, p\. 4\.'
+        r'<a class="note-ref" href="#note-1">1</a></p>',
+        text,
+    )
 
 
 def test_two_charts_side_by_side(render_with: RenderFn, mini_job: Job) -> None:
@@ -322,8 +341,8 @@ def test_markdown_containers_and_typography(render_with: RenderFn) -> None:
 def test_audience_layout_overrides_base(render_with: RenderFn, section_path: Path) -> None:
     """A layout.html.j2 in the audience folder is used instead of base.html.j2."""
     (section_path.parent / "layout.html.j2").write_text(
-        '{% extends "base.html.j2" %}{% block endnotes %}<p>custom notes</p>{% endblock %}',
-        encoding="utf-8")
+        '{% extends "base.html.j2" %}{% block endnotes %}<p>custom notes</p>{% endblock %}', encoding="utf-8"
+    )
     html = render_with().html
     assert "<p>custom notes</p>" in html
     assert '<section class="endnotes">' not in html
@@ -334,14 +353,21 @@ def test_data_is_escaped(mini: Path, brand: Brand) -> None:
     brief = mini / "briefs" / "mini.yaml"
     replace_in(brief, "title: The Widget Gap", "title: Widgets <script>alert(1)</script> & co")
     replace_in(brief, "title: Alpha installs about six times", "title: <b>Alpha</b> installs about six times")
-    replace_in(mini / "data" / "figures" / "widgets.yaml", "label: Widgets installed by Alpha, 2024",
-               "label: Widgets <img src=x> installed by Alpha, 2024")
+    replace_in(
+        mini / "data" / "figures" / "widgets.yaml",
+        "label: Widgets installed by Alpha, 2024",
+        "label: Widgets <img src=x> installed by Alpha, 2024",
+    )
     (mini / "templates" / "policy" / "intro.md.j2").write_text(
-        '# {{ brief.title }}\n\nRatio {{ fig("widgets_ratio") }}.\n\n{{ chart("counts") }}\n',
-        encoding="utf-8")
+        '# {{ brief.title }}\n\nRatio {{ fig("widgets_ratio") }}.\n\n{{ chart("counts") }}\n', encoding="utf-8"
+    )
     job = resolve(load_workspace(mini), None, "policy")
-    rendered = render(job, {"counts": stand_in_chart(job, brand, "counts")}, brand,
-                      TemplateSet(REPO / "templates", "policy", mini / "templates"))
+    rendered = render(
+        job,
+        {"counts": stand_in_chart(job, brand, "counts")},
+        brand,
+        TemplateSet(REPO / "templates", "policy", mini / "templates"),
+    )
     html = rendered.html
     assert "<script>" not in html and "<img src=x>" not in html and "<b>Alpha</b>" not in html
     assert "<h1>Widgets &lt;script&gt;alert(1)&lt;/script&gt; &amp; co</h1>" in html

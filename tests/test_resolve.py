@@ -68,16 +68,20 @@ def test_derived_bases_are_flattened(mini_job: Job) -> None:
 def test_derivation_text(mini_job: Job) -> None:
     """The derivation is written with the inputs' formatted values and lower-cased labels."""
     assert mini_job.figures["widgets_ratio"].derivation == (
-        "276,300 (Widgets installed by Alpha, 2024) ÷ 46,100 (Widgets installed by Beta, 2024)")
+        "276,300 (Widgets installed by Alpha, 2024) ÷ 46,100 (Widgets installed by Beta, 2024)"
+    )
     assert mini_job.figures["share_rise"].derivation == (
-        "48% (Share of firms using gadgets, 2023) → 75% (Share of firms using gadgets, 2024)")
+        "48% (Share of firms using gadgets, 2023) → 75% (Share of firms using gadgets, 2024)"
+    )
 
 
 def test_claim_attribution_carries_through(mini: Path) -> None:
     """A figure derived from a claimed figure is still attributed to the claimant."""
     (mini / "data" / "figures" / "zz.yaml").write_text(
         "- id: claimed_ratio\n  label: Claimed gadgets per widget ratio\n  unit: ratio\n"
-        "  derive: {op: ratio, of: [gadgets_claimed, widgets_ratio]}\n", encoding="utf-8")
+        "  derive: {op: ratio, of: [gadgets_claimed, widgets_ratio]}\n",
+        encoding="utf-8",
+    )
     figures = resolve_figures(load_workspace(mini))
     assert figures["claimed_ratio"].claimed_by == "Gadget Corp"
 
@@ -113,7 +117,9 @@ def test_label_case_in_derivations(mini: Path) -> None:
         "- id: us_inv\n  label: US investment in widgets\n  value: 5\n  unit: usd_billion\n"
         "  as_of: '2024'\n  source: report-a\n  locator: p. 1\n"
         "- id: inv_ratio\n  label: Ratio of the two\n  unit: ratio\n"
-        "  derive: {op: ratio, of: [inv, us_inv]}\n", encoding="utf-8")
+        "  derive: {op: ratio, of: [inv, us_inv]}\n",
+        encoding="utf-8",
+    )
     derivation = resolve_figures(load_workspace(mini))["inv_ratio"].derivation
     assert derivation == "$10 billion (Private investment in widgets) ÷ $5 billion (US investment in widgets)"
 
@@ -127,7 +133,8 @@ def test_proper_noun_labels_keep_their_capital(tmp_path: Path) -> None:
         "- id: patent_share_ratio\n  label: China's share of AI patents over the US share\n"
         "  unit: ratio\n  decimals: 1\n"
         "  derive: {op: ratio, of: [china_share_ai_patents_2023, us_share_ai_patents_2023]}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     derivation = resolve_figures(load_workspace(root))["patent_share_ratio"].derivation or ""
     assert "(China's share of granted AI patents worldwide, 2023)" in derivation
 
@@ -164,8 +171,7 @@ def test_two_briefs_need_a_name(two_briefs: Path) -> None:
     assert info.value.hint == "choose from: mini, other"
 
 
-@pytest.mark.parametrize("name", ["other", "other.yaml", "briefs/other.yaml"],
-                         ids=["id", "file-name", "path"])
+@pytest.mark.parametrize("name", ["other", "other.yaml", "briefs/other.yaml"], ids=["id", "file-name", "path"])
 def test_pick_named_brief(two_briefs: Path, name: str) -> None:
     """A brief can be named by id, file name or path (its stem is used)."""
     assert pick_brief(load_workspace(two_briefs), name).id == "other"

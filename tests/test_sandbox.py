@@ -78,17 +78,21 @@ def refused(root: Path, result: Result, where: str) -> str:
 # --- 1. templates see only inert data ----------------------------------------------
 
 
-@pytest.mark.parametrize("attack", [
-    '{{ brand.font_files()[0].joinpath("SECRET").read_text() }}',
-    '{{ brand.logo_path.joinpath("SECRET").read_text() }}',
-    "{{ brief.model_dump_json() }}",
-    "{{ brief.copy() }}",
-    "{{ brief.date.today() }}",
-    "{{ audience.model_fields }}",
-    "{{ fig.__self__.job.root }}",
-])
-def test_overlay_cannot_reach_objects_with_methods(hostile: Callable[..., tuple[Path, Path, Result]],
-                                                   tmp_path: Path, attack: str) -> None:
+@pytest.mark.parametrize(
+    "attack",
+    [
+        '{{ brand.font_files()[0].joinpath("SECRET").read_text() }}',
+        '{{ brand.logo_path.joinpath("SECRET").read_text() }}',
+        "{{ brief.model_dump_json() }}",
+        "{{ brief.copy() }}",
+        "{{ brief.date.today() }}",
+        "{{ audience.model_fields }}",
+        "{{ fig.__self__.job.root }}",
+    ],
+)
+def test_overlay_cannot_reach_objects_with_methods(
+    hostile: Callable[..., tuple[Path, Path, Result]], tmp_path: Path, attack: str
+) -> None:
     """Templates are given plain data: no path, model or date method a template could use
     to read a file (the brand's font files were pathlib.Path objects)."""
     root, _, result = hostile("Line one.\n" + attack.replace("SECRET", str(tmp_path / "secret.txt")) + "\n")
@@ -147,8 +151,9 @@ def test_dates_give_only_their_parts_and_formats(mini_job: Job, brand: Brand) ->
 
 
 @pytest.mark.parametrize("how", ["symlink", "symlinked-folder", "fifo"])
-def test_includes_stay_inside_the_template_folders(hostile: Callable[..., tuple[Path, Path, Result]],
-                                                   tmp_path: Path, how: str) -> None:
+def test_includes_stay_inside_the_template_folders(
+    hostile: Callable[..., tuple[Path, Path, Result]], tmp_path: Path, how: str
+) -> None:
     """An include that resolves (through a symlink) outside the overlay, or to something that
     is not a regular file, is refused at the include's line; nothing of the file is shown."""
     import os
@@ -212,14 +217,18 @@ def test_check_runs_every_template_check_over_an_overlay(tmp_path: Path) -> None
     theme = tmp_path / "theme"
     (theme / "policy").mkdir(parents=True)
     (theme / "policy" / "bottom-line.md.j2").write_text(
-        'Fine {{ fig("no_such_figure") }}.\n{% include "partial.md.j2" %}\n{% include "leak.md.j2" %}\n')
+        'Fine {{ fig("no_such_figure") }}.\n{% include "partial.md.j2" %}\n{% include "leak.md.j2" %}\n'
+    )
     (theme / "partial.md.j2").write_text("Typed 1234 by hand.\n")
     (theme / "leak.md.j2").symlink_to(tmp_path / "secret.txt")
     (theme / "policy" / "method.md.j2").write_text("Broken {{ fig( }}\n")
-    (theme / "base.html.j2").write_text('{% extends "!workspace/base.html.j2" %}\n'
-                                        '{% block extra_head %}{{ cite("no-such-source") }}{% endblock %}\n')
-    found = {(p.path.name if p.path else None, p.line, p.message.split(":")[0])
-             for p in check(root, None, ["policy"], theme).errors}
+    (theme / "base.html.j2").write_text(
+        '{% extends "!workspace/base.html.j2" %}\n{% block extra_head %}{{ cite("no-such-source") }}{% endblock %}\n'
+    )
+    found = {
+        (p.path.name if p.path else None, p.line, p.message.split(":")[0])
+        for p in check(root, None, ["policy"], theme).errors
+    }
     assert ("bottom-line.md.j2", 1, "unknown figure 'no_such_figure'") in found
     assert ("partial.md.j2", 1, "hand-typed number '1234' in narrative text") in found
     assert ("bottom-line.md.j2", 3, "template 'leak.md.j2' leads outside the template folders") in found
@@ -230,15 +239,20 @@ def test_check_runs_every_template_check_over_an_overlay(tmp_path: Path) -> None
 # --- 3. rendering is bounded in time, work and size ------------------------------------
 
 BOUNDED = {
-    "nested-loops": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-                     "steps to render"),
+    "nested-loops": (
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "steps to render",
+    ),
     "huge-range": ("{% for i in range(10**9) %}{% endfor %}", "range() of 1,000,000,000 numbers"),
     "recursive-macro": ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "calls nest over"),
     "recursive-include": ('{% include "intro.md.j2" %}', "templates nest too deeply"),
     "big-output": ('{% for i in range(100000) %}{{ "x" * 100 }}{% endfor %}', "writes over 5 MB"),
     "big-string": ('{{ "x" * 10**9 }}', "builds a value of over 5 MB"),
-    "doubling": ('{% set ns = namespace(s="xxxxxxxx") %}{% for i in range(40) %}'
-                 "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}", "builds a value of over 5 MB"),
+    "doubling": (
+        '{% set ns = namespace(s="xxxxxxxx") %}{% for i in range(40) %}'
+        "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
+        "builds a value of over 5 MB",
+    ),
     "power": ("{{ 7 ** 99999999 }}", "too large"),
     # Refused before they run: each would allocate gigabytes before its size could be checked.
     "zfill": ('{{ "x".zfill(3000000000)|length }}', "builds a value of over 5 MB"),
@@ -262,14 +276,17 @@ def test_rendering_is_bounded(mini_job: Job, brand: Brand, case: str) -> None:
     assert info.value.line == 2
 
 
-def test_rendering_has_a_deadline(monkeypatch: pytest.MonkeyPatch, hostile: Callable[..., tuple[Path, Path, Result]]
-                                  ) -> None:
+def test_rendering_has_a_deadline(
+    monkeypatch: pytest.MonkeyPatch, hostile: Callable[..., tuple[Path, Path, Result]]
+) -> None:
     """A render that runs past the deadline stops with one error line, end to end."""
     import brief.workspace.sandbox as sandbox
 
     monkeypatch.setattr(sandbox, "MAX_SECONDS", 0.5)
-    root, _, result = hostile("Line one.\n{% for i in range(100000) %}{% for j in range(100000) %}"
-                              "{{ range(10)|sum }}{% endfor %}{% endfor %}\n")
+    root, _, result = hostile(
+        "Line one.\n{% for i in range(100000) %}{% for j in range(100000) %}"
+        "{{ range(10)|sum }}{% endfor %}{% endfor %}\n"
+    )
     line = refused(root, result, "theme/policy/bottom-line.md.j2:2: ")
     assert "take over 0.5 s to render" in line
 

@@ -79,7 +79,7 @@ OUTSIDE_CASES = {
     "background-file": '<p style="background-image: url(file:///etc/hostname)">x</p>',
     "attachment": '<link rel="attachment" href="file:///etc/passwd"><p>x</p>',
     "font-http": "<style>@font-face { font-family: X; src: url(http://example.com/f.ttf) } "
-                 "p { font-family: X }</style><p>x</p>",
+    "p { font-family: X }</style><p>x</p>",
     "upper-case-scheme": '<p><img src="FILE:///etc/passwd"></p>',
 }
 
@@ -120,9 +120,11 @@ CHART = "chart:0123abcd"
 
 def chart_svg(width: int, height: int) -> str:
     """An SVG like vl-convert's: its size on the root element, a mark and a label."""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="marks" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}"><rect x="10" y="10" width="{width - 20}" height="{height - 20}" '
-            f'fill="#336699"/><text x="20" y="30" font-size="12">Chart label</text></svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="marks" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><rect x="10" y="10" width="{width - 20}" height="{height - 20}" '
+        f'fill="#336699"/><text x="20" y="30" font-size="12">Chart label</text></svg>'
+    )
 
 
 def test_a_chart_is_served_by_its_url_and_nothing_else(templates: Path, fetched: list[str]) -> None:
@@ -154,7 +156,8 @@ def test_weasyprint_loads_without_searching_for_its_libraries() -> None:
         "subprocess.Popen = Counting\n"
         "from brief.pipeline.typeset import import_weasyprint\n"
         "assert import_weasyprint().HTML(string='<p>x</p>').write_pdf().startswith(b'%PDF')\n"
-        "print(len(started), started)\n")
+        "print(len(started), started)\n"
+    )
     assert result.returncode == 0, result.stderr
     if sys.platform.startswith("linux"):
         assert result.stdout.startswith("0 ")
@@ -172,6 +175,7 @@ def test_weasyprint_still_loads_where_only_a_library_search_finds_its_libraries(
         "    return real(self, name, flags)\n"
         "cffi.FFI.dlopen = picky\n"
         "from brief.pipeline.typeset import import_weasyprint\n"
-        "print(import_weasyprint().HTML(string='<p>x</p>').write_pdf()[:4])\n")
+        "print(import_weasyprint().HTML(string='<p>x</p>').write_pdf()[:4])\n"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "b'%PDF'\n"

@@ -25,10 +25,10 @@ def test_every_unit_has_a_format_case() -> None:
     assert {case[0] for case in FORMATS} == set(UNITS)
 
 
-@pytest.mark.parametrize(("unit_name", "value", "decimals", "long", "short"), FORMATS,
-                         ids=[case[0] for case in FORMATS])
-def test_format_value_long_and_short(unit_name: str, value: float, decimals: int | None,
-                                     long: str, short: str) -> None:
+@pytest.mark.parametrize(
+    ("unit_name", "value", "decimals", "long", "short"), FORMATS, ids=[case[0] for case in FORMATS]
+)
+def test_format_value_long_and_short(unit_name: str, value: float, decimals: int | None, long: str, short: str) -> None:
     """format_value writes a value in its unit, in the long (prose) and short (chart) styles."""
     assert format_value(value, unit_name, decimals) == long
     assert format_value(value, unit_name, decimals, "long") == long
@@ -42,17 +42,21 @@ def test_percentage_points_never_print_as_percent() -> None:
     assert "%" not in format_value(17.5, "pp", None, "short")
 
 
-@pytest.mark.parametrize(("value", "decimals", "expected"), [
-    (0.25, 1, "0.3"),
-    (0.35, 1, "0.4"),
-    (0.125, 2, "0.13"),
-    (2.675, 2, "2.68"),  # binary 2.67499… still rounds as written
-    (2.5, 0, "3"),       # not banker's rounding (which gives 2)
-    (-0.25, 1, "-0.3"),  # half away from zero
-    (1234.5, 0, "1,235"),
-    (1234567.891, 2, "1,234,567.89"),
-    (1.7, 2, "1.70"),
-], ids=["0.25", "0.35", "0.125", "2.675", "2.5", "negative", "thousands", "millions", "pad-zeros"])
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (0.25, 1, "0.3"),
+        (0.35, 1, "0.4"),
+        (0.125, 2, "0.13"),
+        (2.675, 2, "2.68"),  # binary 2.67499… still rounds as written
+        (2.5, 0, "3"),  # not banker's rounding (which gives 2)
+        (-0.25, 1, "-0.3"),  # half away from zero
+        (1234.5, 0, "1,235"),
+        (1234567.891, 2, "1,234,567.89"),
+        (1.7, 2, "1.70"),
+    ],
+    ids=["0.25", "0.35", "0.125", "2.675", "2.5", "negative", "thousands", "millions", "pad-zeros"],
+)
 def test_format_number_rounds_half_up_and_groups(value: float, decimals: int, expected: str) -> None:
     """Rounding is half away from zero on the decimal value as written, with thousands grouped."""
     assert format_number(value, decimals) == expected
@@ -63,9 +67,20 @@ def test_format_value_half_up_with_one_decimal() -> None:
     assert format_value(0.25, "pp", 1) == "0.3 percentage points"
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (17.5, 1), (40, 0), (40.0, 0), (0.25, 2), (109.1, 1), (5.576, 3), (1.70, 1), (276300, 0),
-], ids=["17.5", "int", "float-whole", "0.25", "109.1", "5.576", "trailing-zero-lost", "large-int"])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (17.5, 1),
+        (40, 0),
+        (40.0, 0),
+        (0.25, 2),
+        (109.1, 1),
+        (5.576, 3),
+        (1.70, 1),
+        (276300, 0),
+    ],
+    ids=["17.5", "int", "float-whole", "0.25", "109.1", "5.576", "trailing-zero-lost", "large-int"],
+)
 def test_decimals_of(value: float, expected: int) -> None:
     """decimals_of counts the decimals a value was written with (a float's trailing zero is lost,
     which is why data files give ``decimals: 2`` for 1.70)."""

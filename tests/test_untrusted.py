@@ -21,8 +21,12 @@ from brief.workspace.yamlio import read_yaml
 from conftest import line_number
 
 # Subprocesses import brief from where this process did.
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
-    p for p in (str(Path(brief_package.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")) if p)}
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        p for p in (str(Path(brief_package.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")) if p
+    ),
+}
 MAX_DEPTH = 100  # brief.workspace.yamlio's bounds, as the errors state them
 MEMORY_LIMIT = 1536 * 1024 * 1024  # far more than a check needs, far less than an alias bomb expands to
 
@@ -33,8 +37,15 @@ def _limit_memory() -> None:
 
 def brief(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``python -m brief -C root ARGS`` in a process with bounded memory and time."""
-    return subprocess.run([sys.executable, "-m", "brief", "-C", str(root), *args], text=True,
-                          capture_output=True, timeout=timeout, preexec_fn=_limit_memory, check=False, env=ENV)
+    return subprocess.run(
+        [sys.executable, "-m", "brief", "-C", str(root), *args],
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        preexec_fn=_limit_memory,
+        check=False,
+        env=ENV,
+    )
 
 
 def one_error(output: str | subprocess.CompletedProcess[str], where: str, *words: str) -> str:
@@ -62,9 +73,14 @@ def write(root: Path, relative: str, text: str) -> Path:
 
 # --- 1. alias bombs and deep nesting -------------------------------------------------
 
-BOMB = "- id: bomb\n" + "".join(
-    f"  {name}: &{name} [{', '.join(['lol'] * 9 if name == 'a' else [f'*{prev}'] * 9)}]\n"
-    for prev, name in zip("-abcdefgh", "abcdefghi", strict=True)) + "  label: *i\n"
+BOMB = (
+    "- id: bomb\n"
+    + "".join(
+        f"  {name}: &{name} [{', '.join(['lol'] * 9 if name == 'a' else [f'*{prev}'] * 9)}]\n"
+        for prev, name in zip("-abcdefgh", "abcdefghi", strict=True)
+    )
+    + "  label: *i\n"
+)
 
 
 def test_alias_bomb_is_refused_while_parsing(mini: Path) -> None:
@@ -97,8 +113,12 @@ def test_deep_nesting_is_one_error_with_its_line(mini: Path, style: str) -> None
         text = "- id: deep\n  label: x\n  note: " + "[" * depth + "]" * depth + "\n"
         expected_line = 3
     else:
-        text = "- id: deep\n  label: x\n  note:\n" + "".join(
-            f"{'  ' * (i + 2)}k{i}:\n" for i in range(depth)) + "  " * (depth + 2) + "end\n"
+        text = (
+            "- id: deep\n  label: x\n  note:\n"
+            + "".join(f"{'  ' * (i + 2)}k{i}:\n" for i in range(depth))
+            + "  " * (depth + 2)
+            + "end\n"
+        )
         expected_line = 4 + MAX_DEPTH - 2
     write(mini, "data/figures/deep.yaml", text)
     result = brief(mini, "check")
@@ -109,8 +129,9 @@ def test_deep_nesting_is_one_error_with_its_line(mini: Path, style: str) -> None
 def test_deep_nesting_in_a_brief_file(mini: Path) -> None:
     """The same bound holds in briefs/ (and any other YAML brief reads)."""
     path = mini / "briefs" / "mini.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + "zz_deep: " + "{a: " * 300 + "x" + "}" * 300 + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "zz_deep: " + "{a: " * 300 + "x" + "}" * 300 + "\n", encoding="utf-8"
+    )
     result = CliRunner().invoke(cli, ["-C", str(mini), "check"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
@@ -141,8 +162,10 @@ def test_symlink_out_of_the_workspace_is_refused(mini: Path, target: str) -> Non
     (/dev/zero ended in a MemoryError before)."""
     if target == "outside.yaml":
         outside = mini.parent / "outside.yaml"
-        outside.write_text((mini / "data" / "figures" / "widgets.yaml").read_text(encoding="utf-8")
-                           .replace("widgets_", "outside_"), encoding="utf-8")
+        outside.write_text(
+            (mini / "data" / "figures" / "widgets.yaml").read_text(encoding="utf-8").replace("widgets_", "outside_"),
+            encoding="utf-8",
+        )
         target = str(outside)
     (mini / "data" / "figures" / "linked.yaml").symlink_to(target)
     result = brief(mini, "check", timeout=60)
@@ -162,7 +185,7 @@ def test_huge_sparse_file_is_refused_before_reading(mini: Path) -> None:
     """A 20 GB sparse file is refused from its size alone: nothing is read."""
     path = mini / "data" / "figures" / "huge.csv"
     with path.open("wb") as f:
-        f.truncate(20 * 1024 ** 3)
+        f.truncate(20 * 1024**3)
     result = brief(mini, "check", timeout=60)
     assert result.returncode == 1
     one_error(result, "data/figures/huge.csv", "file is 20480.0 MB, over the 5 MB limit")
@@ -218,8 +241,7 @@ def test_data_file_that_is_a_folder(mini: Path) -> None:
 
 
 @pytest.mark.parametrize("how", ["unreadable", "folder", "fifo", "outside"])
-def test_unusable_font_file_is_one_line_naming_it(mini_full: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  how: str) -> None:
+def test_unusable_font_file_is_one_line_naming_it(mini_full: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     """A font file that cannot be read is an error at its line of the brand file, naming it."""
     from brief.workspace.brand import load_brand
 
@@ -267,36 +289,82 @@ DIGITS_5000 = "9" * 5000
 
 # name: (file under data/figures/, its text, text on the line the error names, words in the error)
 DATA_CASES = {
-    "float-1e30": ("zz.yaml", FIGURE.replace("value: 12.5", "value: 1e30"), "value: 1e30",
-                   "value: 1e+30 is out of range: figure values are below 10^15 in size"),
-    "int-literal-10-to-40": ("zz.yaml", FIGURE.replace("value: 12.5", f"value: {DIGITS_40}"), "value: 1000",
-                             "value: a number of about 40 digits is out of range"),
-    "5000-digits": ("zz.yaml", FIGURE.replace("value: 12.5", f"value: {DIGITS_5000}"), "value: 9999",
-                    "a number 5,000 digits long"),
-    "csv-5000-digits": ("zz.csv", "id,label,value,unit,as_of,source,locator\n"
-                        f"big,A big number,{DIGITS_5000},count,2024,report-a,p. 1\n", "big,",
-                        "value: a number 5,000 characters long"),
-    "csv-1e400": ("zz.csv", "id,label,value,unit,as_of,source,locator\nbig,A big number,1e400,count,2024,report-a,p1\n",
-                  "big,", "value must be a finite number, not inf"),
-    "derived-overflow": ("zz.yaml", FIGURE.replace("value: 12.5", "value: 900000000000000")
-                         + FIGURE.replace("extra_figure", "tiny").replace("value: 12.5", "value: 1e-12")
-                         + "- id: overflow\n  label: An overflowing ratio\n  unit: ratio\n"
-                           "  derive: {op: ratio, of: [extra_figure, tiny]}\n", "- id: overflow",
-                         "figure 'overflow' computes to 9e+26 (ratio of 'extra_figure' and 'tiny'), out of range"),
-    "as-of-month-13": ("zz.yaml", FIGURE.replace('as_of: "2024"', 'as_of: "2025-13-45"'), "as_of:",
-                       "as_of: '2025-13-45' has month 13; months run from 01 to 12"),
-    "as-of-february-30": ("zz.yaml", FIGURE.replace('as_of: "2024"', 'as_of: "2024-02-30"'), "as_of:",
-                          "as_of: '2024-02-30' is not a real date"),
-    "negative-count": ("zz.yaml", FIGURE.replace("value: 12.5\n  unit: pp", "value: -3\n  unit: count"), "value: -3",
-                       "value: -3 is negative, but 'count' counts things"),
-    "bidi-override-in-label": ("zz.yaml", FIGURE.replace("An extra", "An \u202eextra"), "label:",
-                               "invisible or control character U+202E RIGHT-TO-LEFT OVERRIDE in text"),
-    "zero-width-space-in-locator": ("zz.yaml", FIGURE.replace("table 9", "table\u200b9"), "locator:",
-                                    "U+200B ZERO WIDTH SPACE"),
-    "escaped-control-character": ("zz.yaml", FIGURE.replace('"table 9"', '"table\\a9"'), "locator:",
-                                  "U+0007"),
-    "isolate-in-csv": ("zz.csv", "id,label,value,unit,as_of,source,locator\n"
-                       "iso,Widgets \u2066made\u2069,5,count,2024,report-a,p. 1\n", "iso,", "U+2066"),
+    "float-1e30": (
+        "zz.yaml",
+        FIGURE.replace("value: 12.5", "value: 1e30"),
+        "value: 1e30",
+        "value: 1e+30 is out of range: figure values are below 10^15 in size",
+    ),
+    "int-literal-10-to-40": (
+        "zz.yaml",
+        FIGURE.replace("value: 12.5", f"value: {DIGITS_40}"),
+        "value: 1000",
+        "value: a number of about 40 digits is out of range",
+    ),
+    "5000-digits": (
+        "zz.yaml",
+        FIGURE.replace("value: 12.5", f"value: {DIGITS_5000}"),
+        "value: 9999",
+        "a number 5,000 digits long",
+    ),
+    "csv-5000-digits": (
+        "zz.csv",
+        f"id,label,value,unit,as_of,source,locator\nbig,A big number,{DIGITS_5000},count,2024,report-a,p. 1\n",
+        "big,",
+        "value: a number 5,000 characters long",
+    ),
+    "csv-1e400": (
+        "zz.csv",
+        "id,label,value,unit,as_of,source,locator\nbig,A big number,1e400,count,2024,report-a,p1\n",
+        "big,",
+        "value must be a finite number, not inf",
+    ),
+    "derived-overflow": (
+        "zz.yaml",
+        FIGURE.replace("value: 12.5", "value: 900000000000000")
+        + FIGURE.replace("extra_figure", "tiny").replace("value: 12.5", "value: 1e-12")
+        + "- id: overflow\n  label: An overflowing ratio\n  unit: ratio\n"
+        "  derive: {op: ratio, of: [extra_figure, tiny]}\n",
+        "- id: overflow",
+        "figure 'overflow' computes to 9e+26 (ratio of 'extra_figure' and 'tiny'), out of range",
+    ),
+    "as-of-month-13": (
+        "zz.yaml",
+        FIGURE.replace('as_of: "2024"', 'as_of: "2025-13-45"'),
+        "as_of:",
+        "as_of: '2025-13-45' has month 13; months run from 01 to 12",
+    ),
+    "as-of-february-30": (
+        "zz.yaml",
+        FIGURE.replace('as_of: "2024"', 'as_of: "2024-02-30"'),
+        "as_of:",
+        "as_of: '2024-02-30' is not a real date",
+    ),
+    "negative-count": (
+        "zz.yaml",
+        FIGURE.replace("value: 12.5\n  unit: pp", "value: -3\n  unit: count"),
+        "value: -3",
+        "value: -3 is negative, but 'count' counts things",
+    ),
+    "bidi-override-in-label": (
+        "zz.yaml",
+        FIGURE.replace("An extra", "An \u202eextra"),
+        "label:",
+        "invisible or control character U+202E RIGHT-TO-LEFT OVERRIDE in text",
+    ),
+    "zero-width-space-in-locator": (
+        "zz.yaml",
+        FIGURE.replace("table 9", "table\u200b9"),
+        "locator:",
+        "U+200B ZERO WIDTH SPACE",
+    ),
+    "escaped-control-character": ("zz.yaml", FIGURE.replace('"table 9"', '"table\\a9"'), "locator:", "U+0007"),
+    "isolate-in-csv": (
+        "zz.csv",
+        "id,label,value,unit,as_of,source,locator\niso,Widgets \u2066made\u2069,5,count,2024,report-a,p. 1\n",
+        "iso,",
+        "U+2066",
+    ),
 }
 
 
@@ -313,8 +381,10 @@ def test_bad_value_or_text_is_one_error_from_check(mini: Path, case: str) -> Non
 
 def test_invisible_character_in_a_brief_title(mini: Path) -> None:
     path = mini / "briefs" / "mini.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("title: The Widget Gap", "title: The Widget\u2067 Gap"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("title: The Widget Gap", "title: The Widget\u2067 Gap"),
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(cli, ["-C", str(mini), "check"])
     assert result.exit_code == 1
     one_error(result.output, f"briefs/mini.yaml:{line_number(path, 'title: The Widget')}:", "U+2067")
@@ -322,10 +392,13 @@ def test_invisible_character_in_a_brief_title(mini: Path) -> None:
 
 def test_ordinary_text_and_dates_still_load(mini: Path) -> None:
     """Tabs and newlines in text, accents, CJK, emoji, a leap day, and year or month precision."""
-    write(mini, "data/figures/zz.yaml", FIGURE.replace("An extra figure", "Ünïcode 图 😀\tfigure")
-          .replace('as_of: "2024"', 'as_of: "2024-02-29"') + FIGURE.replace("extra_figure", "month")
-          .replace('as_of: "2024"', 'as_of: "2024-12"') + FIGURE.replace("extra_figure", "zero")
-          .replace("value: 12.5\n  unit: pp", "value: 0\n  unit: count"))
+    write(
+        mini,
+        "data/figures/zz.yaml",
+        FIGURE.replace("An extra figure", "Ünïcode 图 😀\tfigure").replace('as_of: "2024"', 'as_of: "2024-02-29"')
+        + FIGURE.replace("extra_figure", "month").replace('as_of: "2024"', 'as_of: "2024-12"')
+        + FIGURE.replace("extra_figure", "zero").replace("value: 12.5\n  unit: pp", "value: 0\n  unit: count"),
+    )
     figures = load_workspace(mini).figures
     assert figures["extra_figure"].as_of == "2024-02-29"
     assert figures["month"].as_of == "2024-12"
@@ -344,7 +417,7 @@ def test_build_refuses_what_check_reports(mini_full: Path) -> None:
 
 # --- 5. CSV we write: no cell a spreadsheet would run --------------------------------
 
-FORMULAS = ["=HYPERLINK(\"http://example.org\",\"x\")", "+1+2", "-2+3 widgets", "@SUM(A1:A9)"]
+FORMULAS = ['=HYPERLINK("http://example.org","x")', "+1+2", "-2+3 widgets", "@SUM(A1:A9)"]
 
 
 def test_safe_cell_follows_the_owasp_rule() -> None:
@@ -367,7 +440,7 @@ def test_figures_csv_attachment_escapes_formulas(mini_job: object) -> None:
 
     assert isinstance(mini_job, Job)
     figures = dict(mini_job.figures)
-    ids = list(figures)[:len(FORMULAS)]
+    ids = list(figures)[: len(FORMULAS)]
     for fid, label in zip(ids, FORMULAS, strict=True):
         figures[fid] = dataclasses.replace(figures[fid], label=label)
     job = dataclasses.replace(mini_job, figures=figures)
@@ -382,7 +455,7 @@ def test_figures_command_csv_escapes_formulas(ws: Path) -> None:
 
     path = ws / "data" / "sources.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("title-short: Widget Report", "title-short: \"=HYPERLINK(1)\""), encoding="utf-8")
+    path.write_text(text.replace("title-short: Widget Report", 'title-short: "=HYPERLINK(1)"'), encoding="utf-8")
     result = CliRunner().invoke(cli, ["-C", str(ws), "figures", "--format", "csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
@@ -404,9 +477,14 @@ def _recorded_as_built(root: Path) -> Path:
     out.mkdir()
     pdf = out / "mini-policy.pdf"
     pdf.write_bytes(b"%PDF-1.7 stand-in")
-    entry = {"sha256": hashlib.sha256(pdf.read_bytes()).hexdigest(), "pages": 2, "standard": "ua-1",
-             "inputs_sha256": inputs_digest(file_digests(root)), "versions": tool_versions(),
-             "source_date_epoch": ""}
+    entry = {
+        "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest(),
+        "pages": 2,
+        "standard": "ua-1",
+        "inputs_sha256": inputs_digest(file_digests(root)),
+        "versions": tool_versions(),
+        "source_date_epoch": "",
+    }
     (out / "manifest.json").write_text(json.dumps({"format": 1, "outputs": {pdf.name: entry}}), encoding="utf-8")
     return pdf
 
@@ -431,8 +509,17 @@ def test_fifo_input_makes_the_build_run_and_fail(mini: Path) -> None:
     assert pdf.read_bytes() == b"%PDF-1.7 stand-in"
 
 
-@pytest.mark.parametrize("what", ["folder-named-yaml", "fifo-in-templates", "link-outside", "link-to-dev-zero",
-                                  "huge-sparse-template", "folder-link-outside"])
+@pytest.mark.parametrize(
+    "what",
+    [
+        "folder-named-yaml",
+        "fifo-in-templates",
+        "link-outside",
+        "link-to-dev-zero",
+        "huge-sparse-template",
+        "folder-link-outside",
+    ],
+)
 def test_unusable_input_is_never_up_to_date(mini: Path, tmp_path: Path, what: str) -> None:
     """Each of these left the no-op check saying "up to date" (or reading /dev/zero or 20 GB)."""
     import time
@@ -451,7 +538,7 @@ def test_unusable_input_is_never_up_to_date(mini: Path, tmp_path: Path, what: st
         (mini / "templates" / "policy" / "zero.md.j2").symlink_to("/dev/zero")
     elif what == "huge-sparse-template":
         with (mini / "templates" / "policy" / "huge.css").open("wb") as f:
-            f.truncate(20 * 1024 ** 3)
+            f.truncate(20 * 1024**3)
     else:
         (tmp_path / "elsewhere").mkdir()
         (mini / "data" / "more").symlink_to(tmp_path / "elsewhere")
@@ -462,9 +549,11 @@ def test_unusable_input_is_never_up_to_date(mini: Path, tmp_path: Path, what: st
 
 def test_no_op_check_stays_light() -> None:
     """The no-op check imports neither pydantic nor the pipeline."""
-    code = ("import sys; import brief.publish.manifest\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic' or m.startswith('brief.pipeline')"
-            " or m.startswith('brief.model')))")
+    code = (
+        "import sys; import brief.publish.manifest\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic' or m.startswith('brief.pipeline')"
+        " or m.startswith('brief.model')))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -26,10 +26,15 @@ from conftest import REPO, copy_workspace, replace_in
 
 def brief(root: Path, *args: str, cache: Path, workers: bool = True) -> subprocess.CompletedProcess[str]:
     """Run ``brief`` in a fresh process on *root* with its own chart cache."""
-    env = {**os.environ, "BRIEF_CACHE_DIR": str(cache), "BRIEF_WORKERS": "1" if workers else "0",
-           "SOURCE_DATE_EPOCH": "1767225600"}
-    return subprocess.run([sys.executable, "-m", "brief", "-C", str(root), *args], env=env, capture_output=True,
-                          text=True, timeout=300)
+    env = {
+        **os.environ,
+        "BRIEF_CACHE_DIR": str(cache),
+        "BRIEF_WORKERS": "1" if workers else "0",
+        "SOURCE_DATE_EPOCH": "1767225600",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "brief", "-C", str(root), *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def children_of(pid: int) -> set[int]:
@@ -72,8 +77,13 @@ def test_no_process_outlives_a_build(tmp_path: Path) -> None:
     """When ``brief build`` returns, every worker it started has ended: nothing runs on."""
     root = copy_workspace(REPO, tmp_path / "ws")
     env = {**os.environ, "BRIEF_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.Popen([sys.executable, "-m", "brief", "-C", str(root), "build", "--audience", "policy"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "brief", "-C", str(root), "build", "--audience", "policy"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen: set[int] = set()
     while proc.poll() is None:
         seen |= children_of(proc.pid)
@@ -81,8 +91,11 @@ def test_no_process_outlives_a_build(tmp_path: Path) -> None:
     _, err = proc.communicate()
     assert proc.returncode == 0, err
     assert len(seen) >= 2  # it did start a chart worker and a typesetter
-    alive = {pid for pid in seen if Path(f"/proc/{pid}").exists()
-             and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
+    alive = {
+        pid
+        for pid in seen
+        if Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    }
     assert alive == set()
 
 
@@ -108,8 +121,9 @@ def test_an_error_in_the_typesetter_is_one_line_and_keeps_the_last_pdf(tmp_path:
 def test_all_audiences_on_parallel_typesetters_one_failing(tmp_path: Path) -> None:
     """--all in a fresh process typesets on several workers; a failing audience fails alone."""
     root = copy_workspace(REPO, tmp_path / "ws")
-    replace_in(root / "templates" / "executive" / "bottom-line.md.j2", "**Bottom line",
-               '{{ fig("nope") }} **Bottom line')
+    replace_in(
+        root / "templates" / "executive" / "bottom-line.md.j2", "**Bottom line", '{{ fig("nope") }} **Bottom line'
+    )
     result = brief(root, "build", "--all", cache=tmp_path / "c")
     assert result.returncode == 1
     assert "us-china-ai-gap/executive: templates/executive/bottom-line.md.j2:" in result.stderr
@@ -144,8 +158,9 @@ def test_our_errors_pickle_with_place_hint_and_column() -> None:
 
 
 @pytest.mark.slow
-def test_a_dead_typesetter_is_replaced_by_this_process(tmp_path: Path, caplog: pytest.LogCaptureFixture,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dead_typesetter_is_replaced_by_this_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A typesetter that died does not fail the build: this process typesets instead, and
     says so."""
     import multiprocessing
@@ -202,7 +217,8 @@ def test_a_chart_that_fails_fails_its_brief_alone(tmp_path: Path) -> None:
     engines = type(IN_PROCESS)(draw=draw)
     outcomes = {o.target.audience: o for o in build_all(request, plan(root, None, [], True, False), engines)}
     assert [p.format() for p in outcomes["technical"].problems] == [
-        "briefs/us-china-ai-gap.yaml: error: chart 'patents' failed to render: no engine today"]
+        "briefs/us-china-ai-gap.yaml: error: chart 'patents' failed to render: no engine today"
+    ]
     assert {a: o.result.pages for a, o in outcomes.items() if o.result} == {"policy": 4, "executive": 2}
     assert not (root / "out" / "us-china-ai-gap-technical.pdf").exists()
 
@@ -219,8 +235,9 @@ def test_a_request_is_frozen_and_checks_its_standard(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("how", "what"), [("ctrl-c", "policy"), ("kill", "policy"), ("ctrl-c", "--all"),
-                                           ("kill-group", "--all")])
+@pytest.mark.parametrize(
+    ("how", "what"), [("ctrl-c", "policy"), ("kill", "policy"), ("ctrl-c", "--all"), ("kill-group", "--all")]
+)
 def test_an_interrupted_build_publishes_nothing_and_leaves_no_process(tmp_path: Path, how: str, what: str) -> None:
     """Ctrl-C in the terminal (SIGINT to the whole process group) or ``kill`` (SIGTERM to the
     command, or to its whole group) during a build or ``--all``: the previous PDFs and manifest
@@ -235,9 +252,14 @@ def test_an_interrupted_build_publishes_nothing_and_leaves_no_process(tmp_path: 
     replace_in(root / "templates" / "policy" / "bottom-line.md.j2", "**Bottom line", "**Bottom line, revised")
     env = {**os.environ, "BRIEF_CACHE_DIR": str(tmp_path / "cold")}  # a cold build: two workers
     which = ["--all", "--force"] if what == "--all" else ["--audience", what]
-    proc = subprocess.Popen([sys.executable, "-m", "brief", "-C", str(root), "build", *which],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "brief", "-C", str(root), "build", *which],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     seen: set[int] = set()
     deadline = time.monotonic() + 60
     while len(seen) < 2 and proc.poll() is None and time.monotonic() < deadline:
@@ -255,13 +277,17 @@ def test_an_interrupted_build_publishes_nothing_and_leaves_no_process(tmp_path: 
     assert proc.returncode != 0 and "Traceback" not in err, err
     assert "Aborted" in err and "stopped unexpectedly" not in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    alive = {pid for pid in seen if Path(f"/proc/{pid}").exists()
-             and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
+    alive = {
+        pid
+        for pid in seen
+        if Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    }
     assert alive == set()
 
 
 def test_a_chart_that_cannot_be_drawn_fails_alone_in_a_shared_batch() -> None:
     """When a batch fails, its charts are drawn one at a time: only the failing one fails."""
+
     def draw(job: DrawJob) -> list[str]:
         if any(chart_id == "bad" for chart_id, _ in job.specs):
             raise ChartError("chart 'bad' failed to render", job.brief_path)
@@ -283,8 +309,12 @@ def test_workers_die_with_a_command_killed_outright(tmp_path: Path, what: str) -
     root = copy_workspace(REPO, tmp_path / "ws")
     env = {**os.environ, "BRIEF_CACHE_DIR": str(tmp_path / "cache")}
     which = ["--all"] if what == "--all" else ["--audience", what]
-    proc = subprocess.Popen([sys.executable, "-m", "brief", "-C", str(root), "build", *which], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "brief", "-C", str(root), "build", *which],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     seen: set[int] = set()
     deadline = time.monotonic() + 60
     while len(seen) < 2 and proc.poll() is None and time.monotonic() < deadline:
@@ -297,7 +327,11 @@ def test_workers_die_with_a_command_killed_outright(tmp_path: Path, what: str) -
     deadline = time.monotonic() + 10
     alive = seen
     while alive and time.monotonic() < deadline:
-        alive = {pid for pid in seen if Path(f"/proc/{pid}").exists()
-                 and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
+        alive = {
+            pid
+            for pid in seen
+            if Path(f"/proc/{pid}").exists()
+            and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        }
         time.sleep(0.1)
     assert alive == set()

@@ -40,8 +40,12 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="brief", prog_name="brief")  # looked up only when asked
-@click.option("-C", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Workspace folder (default: the current folder or the nearest parent with briefs/).")
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Workspace folder (default: the current folder or the nearest parent with briefs/).",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.pass_context
 def cli(ctx: click.Context, directory: Path | None, debug: bool) -> None:
@@ -61,21 +65,48 @@ def _root(ctx: click.Context) -> Path:
 
 @cli.command(short_help="Build the brief for one or more audiences into out/.")
 @click.argument("brief", required=False)
-@click.option("-a", "--audience", "audiences", multiple=True,
-              help="Audience to build (default: policy); repeat for several.")
+@click.option(
+    "-a", "--audience", "audiences", multiple=True, help="Audience to build (default: policy); repeat for several."
+)
 @click.option("--all", "all_audiences", is_flag=True, help="Build every audience of the brief.")
 @click.option("--all-briefs", is_flag=True, help="Build every audience of every brief.")
-@click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A folder of templates that wins, file by file, over the workspace's.")
+@click.option(
+    "--templates",
+    "overlay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of templates that wins, file by file, over the workspace's.",
+)
 @click.option("--strict", is_flag=True, help="Warnings and pages over budget are errors.")
-@click.option("--pdf-standard", "standard", type=click.Choice(["ua-1", "a-3b", "none"]), default="ua-1",
-              show_default=True, help="PDF/UA-1 (accessible), PDF/A-3b (archival, data attached) or plain PDF.")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True,
-              help="The print PDF, or a self-contained HTML edition for the web and email.")
+@click.option(
+    "--pdf-standard",
+    "standard",
+    type=click.Choice(["ua-1", "a-3b", "none"]),
+    default="ua-1",
+    show_default=True,
+    help="PDF/UA-1 (accessible), PDF/A-3b (archival, data attached) or plain PDF.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "html"]),
+    default="pdf",
+    show_default=True,
+    help="The print PDF, or a self-contained HTML edition for the web and email.",
+)
 @click.option("--force", is_flag=True, help="Rebuild even when the PDF is up to date.")
 @click.pass_context
-def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all_audiences: bool,
-          all_briefs: bool, overlay: Path | None, strict: bool, standard: str, fmt: str, force: bool) -> None:
+def build(
+    ctx: click.Context,
+    brief: str | None,
+    audiences: tuple[str, ...],
+    all_audiences: bool,
+    all_briefs: bool,
+    overlay: Path | None,
+    strict: bool,
+    standard: str,
+    fmt: str,
+    force: bool,
+) -> None:
     """Build BRIEF (optional when the workspace holds one) for each audience into out/.
 
     Several audiences are typeset in parallel, one per core. A PDF already built from the
@@ -87,9 +118,17 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
 
     started = time.perf_counter()
     root = _root(ctx)
-    request = BuildRequest(root, brief, audiences[0] if audiences else "policy", overlay, strict,
-                           standard, fmt, source_date(os.environ.get("SOURCE_DATE_EPOCH")),  # type: ignore[arg-type]
-                           cache_dir(os.environ))
+    request = BuildRequest(
+        root,
+        brief,
+        audiences[0] if audiences else "policy",
+        overlay,
+        strict,
+        standard,  # type: ignore[arg-type]  # Click's Choice has checked it
+        fmt,  # type: ignore[arg-type]
+        source_date(os.environ.get("SOURCE_DATE_EPOCH")),
+        cache_dir(os.environ),
+    )
     many = all_audiences or all_briefs or len(audiences) > 1
     if not (force or many or strict) and fmt == "pdf":
         from brief.publish.manifest import up_to_date
@@ -97,8 +136,10 @@ def build(ctx: click.Context, brief: str | None, audiences: tuple[str, ...], all
         current = up_to_date(root, brief, request.audience, overlay, standard, request.source_date_epoch)
         if current is not None:
             pdf, pages = current
-            click.echo(f"{pdf.relative_to(root)}  {pages} page{'s' if pages != 1 else ''}  up to date "
-                       f"({time.perf_counter() - started:.2f} s; --force to rebuild)")
+            click.echo(
+                f"{pdf.relative_to(root)}  {pages} page{'s' if pages != 1 else ''}  up to date "
+                f"({time.perf_counter() - started:.2f} s; --force to rebuild)"
+            )
             return
     if not many:
         from brief.runtime.parallel import run_one
@@ -142,8 +183,12 @@ def _report_build(root: Path, result: BuildResult) -> None:
 
 @cli.command("check", short_help="Check everything a build reads; list every problem.")
 @click.argument("brief", required=False)
-@click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Check this template overlay too, as a build with it would use it.")
+@click.option(
+    "--templates",
+    "overlay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Check this template overlay too, as a build with it would use it.",
+)
 @click.option("--strict", is_flag=True, help="Count warnings as errors.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
@@ -162,8 +207,13 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
         for problem in problems:
             click.echo(problem.format())
         ws = report.workspace
-        counts = [(len(report.errors), "error"), (len(report.warnings), "warning"), (len(ws.figures), "figure"),
-                  (len(ws.sources), "source"), (len(ws.briefs), "brief")]
+        counts = [
+            (len(report.errors), "error"),
+            (len(report.warnings), "warning"),
+            (len(ws.figures), "figure"),
+            (len(ws.sources), "source"),
+            (len(ws.briefs), "brief"),
+        ]
         said = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts]
         click.echo(f"{said[0]}, {said[1]} in {', '.join(said[2:])}", err=True)
     if report.errors or (strict and report.warnings):
@@ -172,8 +222,7 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
 
 @cli.command("figures", short_help="List every figure with its value, source and use.")
 @click.argument("brief", required=False)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_context
 def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
     """List every figure: value with unit, as of, source and the audiences that print it."""
@@ -187,8 +236,13 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
 @click.argument("brief", required=False)
 @click.option("-a", "--audience", default="policy", show_default=True, help="Export this audience's charts.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
-@click.option("--scale", type=click.FloatRange(0.5, 8), default=2.0, show_default=True,
-              help="PNG resolution as a multiple of the chart's size.")
+@click.option(
+    "--scale",
+    type=click.FloatRange(0.5, 8),
+    default=2.0,
+    show_default=True,
+    help="PNG resolution as a multiple of the chart's size.",
+)
 @click.pass_context
 def charts_command(ctx: click.Context, brief: str | None, audience: str, fmt: str, scale: float) -> None:
     """Export the audience's charts, each with its title and source line, for slides."""
@@ -201,8 +255,12 @@ def charts_command(ctx: click.Context, brief: str | None, audience: str, fmt: st
 
 @cli.command("verify", short_help="Check a PDF against out/manifest.json.")
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The overlay folder the PDF was built with, if any.")
+@click.option(
+    "--templates",
+    "overlay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The overlay folder the PDF was built with, if any.",
+)
 @click.pass_context
 def verify_command(ctx: click.Context, pdf: Path, overlay: Path | None) -> None:
     """Check that PDF is the file brief built, from the workspace's current inputs."""
@@ -220,18 +278,33 @@ def verify_command(ctx: click.Context, pdf: Path, overlay: Path | None) -> None:
 @cli.command("preview", short_help="Show the pages in a browser, rebuilt on save.")
 @click.argument("brief", required=False)
 @click.option("-a", "--audience", default="policy", show_default=True, help="The audience shown first.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="Port on 127.0.0.1 (0 picks a free one).")
-@click.option("--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A folder of templates that wins, file by file, over the workspace's.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port on 127.0.0.1 (0 picks a free one).",
+)
+@click.option(
+    "--templates",
+    "overlay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of templates that wins, file by file, over the workspace's.",
+)
 @click.pass_context
 def preview_command(ctx: click.Context, brief: str | None, audience: str, port: int, overlay: Path | None) -> None:
     """Show the typeset pages in a browser, rebuilt each time a file is saved."""
     from brief.commands.preview import serve
     from brief.model.request import BuildRequest, cache_dir, source_date
 
-    request = BuildRequest(_root(ctx), brief, audience, overlay, source_date=source_date(
-        os.environ.get("SOURCE_DATE_EPOCH")), cache_dir=cache_dir(os.environ))
+    request = BuildRequest(
+        _root(ctx),
+        brief,
+        audience,
+        overlay,
+        source_date=source_date(os.environ.get("SOURCE_DATE_EPOCH")),
+        cache_dir=cache_dir(os.environ),
+    )
     serve(request, port, lambda line: click.echo(line, err=True))
 
 
@@ -245,8 +318,10 @@ def list_command(ctx: click.Context) -> None:
     for bid, brief in ws.briefs.items():
         click.echo(f"{bid}  {brief.title}  ({brief.date.isoformat()})")
         for name, audience in brief.audiences.items():
-            click.echo(f"  {name:<12} {audience.label:<24} budget {audience.page_budget:>2} pages  "
-                       f"{len(audience.sections)} sections  {len(audience.charts)} charts")
+            click.echo(
+                f"  {name:<12} {audience.label:<24} budget {audience.page_budget:>2} pages  "
+                f"{len(audience.sections)} sections  {len(audience.charts)} charts"
+            )
 
 
 @cli.group()

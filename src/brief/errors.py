@@ -40,8 +40,14 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         """The problem for ``--format json``: every field, nothing parsed back from text."""
-        return {"path": self.path, "line": self.line, "column": self.column, "severity": self.severity,
-                "message": self.message, "hint": self.hint}
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+        }
 
 
 class BriefError(Exception):
@@ -50,8 +56,9 @@ class BriefError(Exception):
     exit_code = 1
     severity = "error"
 
-    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, path: Path | str | None = None, line: int | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.path = Path(path) if path is not None else None

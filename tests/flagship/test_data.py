@@ -35,7 +35,9 @@ def test_organisational_use_rises_are_in_pp(ws: Workspace) -> None:
     """Rises in a share of organisations (27 and 23) are percentage points, not percent."""
     rises = {fid: fig for fid, fig in ws.figures.items() if fid.startswith("org_ai_use_growth_")}
     assert {fid: (f.value, f.unit) for fid, f in rises.items()} == {
-        "org_ai_use_growth_greater_china": (27, "pp"), "org_ai_use_growth_europe": (23, "pp")}
+        "org_ai_use_growth_greater_china": (27, "pp"),
+        "org_ai_use_growth_europe": (23, "pp"),
+    }
 
 
 def test_swe_bench_is_global_not_chinese(ws: Workspace) -> None:
@@ -70,11 +72,15 @@ def test_claims_are_attributed(ws: Workspace) -> None:
     assert all(ws.figures[fid].claimed_by for fid in claims)
 
 
-@pytest.mark.parametrize(("fid", "text"), [
-    ("private_ai_investment_ratio_us_china", "11.7 times"),
-    ("industrial_robots_ratio_china_japan", "6.0 times"),
-    ("industrial_robots_ratio_china_us", "7.3 times"),
-], ids=["investment-us-china", "robots-china-japan", "robots-china-us"])
+@pytest.mark.parametrize(
+    ("fid", "text"),
+    [
+        ("private_ai_investment_ratio_us_china", "11.7 times"),
+        ("industrial_robots_ratio_china_japan", "6.0 times"),
+        ("industrial_robots_ratio_china_us", "7.3 times"),
+    ],
+    ids=["investment-us-china", "robots-china-japan", "robots-china-us"],
+)
 def test_derived_figures_match_the_report(fid: str, text: str) -> None:
     """Derived figures reproduce the report's stated values (data/README.md)."""
     assert resolve_figures(load_workspace(REPO))[fid].text() == text

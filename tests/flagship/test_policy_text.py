@@ -14,18 +14,21 @@ from conftest import spaced, squashed
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("expected", ["17.5 percentage points", "$109.1 billion", "276,300",
-                                      "11.7 times", "1.70%", "27 percentage points", "3.7 pp"],
-                         ids=["pp", "usd-billion", "count", "ratio", "percent-2dp", "pp-adoption",
-                              "pp-short"])
+@pytest.mark.parametrize(
+    "expected",
+    ["17.5 percentage points", "$109.1 billion", "276,300", "11.7 times", "1.70%", "27 percentage points", "3.7 pp"],
+    ids=["pp", "usd-billion", "count", "ratio", "percent-2dp", "pp-adoption", "pp-short"],
+)
 def test_key_numbers_in_the_text(policy_text: str, expected: str) -> None:
     """The headline numbers are printed in their units."""
     assert squashed(expected) in squashed(policy_text)
 
 
-@pytest.mark.parametrize("lead", ["17.5", "0.3", "13.5", "8.1", "24.3", "1.6", "31.6", "3.7"],
-                         ids=[f"{bench}-{year}" for bench in ("mmlu", "mmmu", "math", "humaneval")
-                              for year in ("2023", "2024")])
+@pytest.mark.parametrize(
+    "lead",
+    ["17.5", "0.3", "13.5", "8.1", "24.3", "1.6", "31.6", "3.7"],
+    ids=[f"{bench}-{year}" for bench in ("mmlu", "mmmu", "math", "humaneval") for year in ("2023", "2024")],
+)
 def test_no_benchmark_lead_printed_as_percent(policy_text: str, lead: str) -> None:
     """Seed trap 1: no benchmark lead is printed as a percentage ("17.5%")."""
     assert not re.search(rf"(?<![\d.,]){re.escape(lead)} ?%", spaced(policy_text))

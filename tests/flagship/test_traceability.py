@@ -95,8 +95,9 @@ def test_every_number_in_the_pdf_comes_from_data(policy_build: PolicyBuild, poli
 
 @pytest.mark.slow
 @pytest.mark.parametrize("audience", ["executive", "technical"])
-def test_every_number_in_every_edition_comes_from_data(other_builds: dict[str, tuple[PolicyBuild, str]],
-                                                       audience: str) -> None:
+def test_every_number_in_every_edition_comes_from_data(
+    other_builds: dict[str, tuple[PolicyBuild, str]], audience: str
+) -> None:
     """The executive and technical PDFs hold no untraceable number either."""
     made, text = other_builds[audience]
     assert untraceable(text, allowed_numbers(made, made.result.pages)) == []
@@ -115,7 +116,9 @@ def test_figure_values_are_what_the_text_prints(policy_build: PolicyBuild, polic
     """Each figure the brief uses appears in the PDF formatted by its unit, long or short form."""
     text = spaced(policy_text).replace("\u2010", "-")
     job = policy_build.job
-    missing = [fid for fid in policy_build.rendered.figures_used
-               if spaced(job.figures[fid].text("long")) not in text
-               and spaced(job.figures[fid].text("short")) not in text]
+    missing = [
+        fid
+        for fid in policy_build.rendered.figures_used
+        if spaced(job.figures[fid].text("long")) not in text and spaced(job.figures[fid].text("short")) not in text
+    ]
     assert missing == []

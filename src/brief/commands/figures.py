@@ -25,13 +25,17 @@ def figure_rows(root: Path, brief_id: str | None) -> list[dict[str, str]]:
     resolved = resolve_figures(ws)
     rows = []
     for fid, fig in resolved.items():
-        sources = "; ".join(
-            ", ".join(p for p in (short_title(ws.sources[b.source]), b.locator) if p)
-            for b in fig.bases if b.source) if fig.derivation is None else f"calculated: {fig.derivation}"
-        used = [f"{bid}/{aud}" for bid, audiences in report.usage.items()
-                for aud, figs in audiences.items() if fid in figs]
-        rows.append({"id": fid, "value": fig.text(), "as_of": fig.as_of, "source": sources,
-                     "used_by": ", ".join(used)})
+        sources = (
+            "; ".join(
+                ", ".join(p for p in (short_title(ws.sources[b.source]), b.locator) if p) for b in fig.bases if b.source
+            )
+            if fig.derivation is None
+            else f"calculated: {fig.derivation}"
+        )
+        used = [
+            f"{bid}/{aud}" for bid, audiences in report.usage.items() for aud, figs in audiences.items() if fid in figs
+        ]
+        rows.append({"id": fid, "value": fig.text(), "as_of": fig.as_of, "source": sources, "used_by": ", ".join(used)})
     return rows
 
 

@@ -52,8 +52,9 @@ class Previewer:
     """Builds audiences in this process, with the pipeline's own stages, and keeps their
     latest pages. *say* prints a line in the terminal (each rebuild and each error)."""
 
-    def __init__(self, request: BuildRequest, say: Callable[[str], None] = lambda line: None,
-                 scale: float = 1.25) -> None:
+    def __init__(
+        self, request: BuildRequest, say: Callable[[str], None] = lambda line: None, scale: float = 1.25
+    ) -> None:
         self.request = request
         self.root = request.root
         self.say = say
@@ -98,8 +99,11 @@ class Previewer:
                 edition.error = f"error: {audience}: internal error: {type(exc).__name__}: {exc} — please report it"
             edition.seconds = time.perf_counter() - started
             edition.started = began  # published with the pages it describes
-            self.say(edition.error or f"{audience}: {len(edition.pages)} pages in {edition.seconds:.2f} s"
-                     + "".join(f"\n{w}" for w in edition.warnings))
+            self.say(
+                edition.error
+                or f"{audience}: {len(edition.pages)} pages in {edition.seconds:.2f} s"
+                + "".join(f"\n{w}" for w in edition.warnings)
+            )
             with self.changed:
                 self.version += 1
                 edition.version = self.version
@@ -120,8 +124,12 @@ class Previewer:
         templates = templates_for(report.workspace, job, request.overlay)
         cache = request.cache_dir / "charts" if request.cache_dir else None
         rendered = render_job(report.workspace, job, templates=templates, cache_folder=cache, inline=False)
-        typeset_job = TypesetJob(rendered.html, tuple(templates.roots),
-                                 {c.url: c.svg or "" for c in rendered.charts.values()}, created=job.created)
+        typeset_job = TypesetJob(
+            rendered.html,
+            tuple(templates.roots),
+            {c.url: c.svg or "" for c in rendered.charts.values()},
+            created=job.created,
+        )
         document = lay_out(typeset_job, self._reuse)
         return typeset_job, document, [w.problem(self.root).format() for w in report.warnings]
 
@@ -232,8 +240,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep the terminal for build messages
         pass
 
-    def _send(self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK,
-              cache: str = "no-store") -> None:
+    def _send(
+        self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK, cache: str = "no-store"
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -260,8 +269,11 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if not self._from_this_machine():
-            self._send(b"forbidden: the preview answers only http://127.0.0.1 on its own port", "text/plain",
-                       HTTPStatus.FORBIDDEN)
+            self._send(
+                b"forbidden: the preview answers only http://127.0.0.1 on its own port",
+                "text/plain",
+                HTTPStatus.FORBIDDEN,
+            )
             return
         url = urlsplit(self.path)
         query = parse_qs(url.query)
@@ -272,9 +284,15 @@ class PreviewHandler(BaseHTTPRequestHandler):
             found = self._edition(query)
             if found:
                 _, e = found
-                state = {"pages": len(e.pages), "seconds": e.seconds, "warnings": e.warnings,
-                         "error": e.error, "version": e.version, "started": e.started,
-                         "page_ids": e.page_ids}
+                state = {
+                    "pages": len(e.pages),
+                    "seconds": e.seconds,
+                    "warnings": e.warnings,
+                    "error": e.error,
+                    "version": e.version,
+                    "started": e.started,
+                    "page_ids": e.page_ids,
+                }
                 self._send(json.dumps(state).encode(), "application/json")
         elif url.path == "/page.bmp":
             found = self._edition(query)
@@ -331,8 +349,7 @@ def make_handler(previewer: Previewer, audiences: list[str]) -> type[BaseHTTPReq
     return type("Handler", (PreviewHandler,), {"previewer": previewer, "audiences": audiences})
 
 
-def serve(request: BuildRequest, port: int, say: Callable[[str], None],
-          stop: threading.Event | None = None) -> None:
+def serve(request: BuildRequest, port: int, say: Callable[[str], None], stop: threading.Event | None = None) -> None:
     """Serve the preview on 127.0.0.1:*port* (0 picks a free port) until *stop* is set or Ctrl-C;
     *say* prints a line in the terminal."""
     previewer = Previewer(request, say)

@@ -20,8 +20,9 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 def _check_name(name: str, what: str) -> None:
     if not _NAME.match(name):
-        raise WorkspaceError(f"{what} name {name!r} is not valid",
-                             hint="use lower-case letters, digits, '-' and '_' (e.g. board-2026)")
+        raise WorkspaceError(
+            f"{what} name {name!r} is not valid", hint="use lower-case letters, digits, '-' and '_' (e.g. board-2026)"
+        )
 
 
 def _yaml() -> YAML:
@@ -38,8 +39,9 @@ def new_audience(ws: Workspace, name: str, source: str | None, brief_id: str | N
     brief = pick_brief(ws, brief_id)
     source = source or ("policy" if "policy" in brief.audiences else next(iter(brief.audiences)))
     if source not in brief.audiences:
-        raise WorkspaceError(f"brief {brief.id!r} has no audience {source!r} to copy",
-                             hint=f"choose from: {', '.join(brief.audiences)}")
+        raise WorkspaceError(
+            f"brief {brief.id!r} has no audience {source!r} to copy", hint=f"choose from: {', '.join(brief.audiences)}"
+        )
     if name in brief.audiences:
         raise WorkspaceError(f"brief {brief.id!r} already has an audience {name!r}")
     src_folder = ws.templates_dir / (brief.audiences[source].templates or source)
@@ -94,5 +96,7 @@ def new_brief(ws: Workspace, name: str, today: dt.date | None = None) -> list[Pa
         f"    page_budget: 4\n"
         f"    templates: {name}/policy\n"
         f"    sections: [summary]\n"
-        f"    charts: []\n", encoding="utf-8")
+        f"    charts: []\n",
+        encoding="utf-8",
+    )
     return [path, folder]

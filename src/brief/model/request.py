@@ -62,9 +62,10 @@ def source_date(epoch: str | None) -> dt.datetime | None:
     except ValueError:
         seconds = -1
     if not 0 <= seconds <= _LAST_DATE.timestamp():
-        raise WorkspaceError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a number of seconds since 1970 "
-                             "(up to the year 9999)",
-                             hint="unset it or set it to an integer, e.g. $(git log -1 --format=%ct)")
+        raise WorkspaceError(
+            f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a number of seconds since 1970 (up to the year 9999)",
+            hint="unset it or set it to an integer, e.g. $(git log -1 --format=%ct)",
+        )
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 

@@ -226,8 +226,11 @@ class Audience(Strict):
     sections: list[str] = Field(min_length=1, description="template names in templates/AUDIENCE/")
     charts: list[Id] = Field(default_factory=list, description="charts the templates place")
     page_budget: int = Field(ge=1, le=200)
-    templates: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
-                                  description="template folder under templates/ (default: the audience's name)")
+    templates: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
+        description="template folder under templates/ (default: the audience's name)",
+    )
 
     @field_validator("templates")
     @classmethod
@@ -249,6 +252,7 @@ class Brief(Strict):
     subject: str | None = None
     keywords: list[str] = Field(default_factory=list)
     freshness_months: int | None = Field(
-        default=None, ge=1, description="warn about figures older than this, counted back from `date`")
+        default=None, ge=1, description="warn about figures older than this, counted back from `date`"
+    )
     charts: dict[Id, ChartSpec] = Field(default_factory=dict)
     audiences: dict[Id, Audience] = Field(min_length=1)

@@ -46,16 +46,29 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     ws = report.workspace
     job = resolve(ws, request.brief, request.audience, request.source_date)
     templates = templates_for(ws, job, request.overlay)
-    rendered = render_job(ws, job, templates=templates, draw=engines.draw, cache_folder=_chart_cache(request),
-                          inline=request.format == "html")
+    rendered = render_job(
+        ws,
+        job,
+        templates=templates,
+        draw=engines.draw,
+        cache_folder=_chart_cache(request),
+        inline=request.format == "html",
+    )
     if request.format == "html":
         page = html_edition(rendered.html, list(templates.roots)).encode("utf-8")
         path = write_atomic(ws.out_dir / job.output_name.replace(".pdf", ".html"), page)
         return _result(request, job, path, 0, started, report.warnings)
     record = record_for(request, job)
-    done = engines.typeset(TypesetJob(
-        rendered.html, tuple(templates.roots), {c.url: c.svg or "" for c in rendered.charts.values()},
-        typeset_stage.VARIANTS[request.standard], attachments_for(request, job, rendered, record), job.created))
+    done = engines.typeset(
+        TypesetJob(
+            rendered.html,
+            tuple(templates.roots),
+            {c.url: c.svg or "" for c in rendered.charts.values()},
+            typeset_stage.VARIANTS[request.standard],
+            attachments_for(request, job, rendered, record),
+            job.created,
+        )
+    )
     _within_budget(request, ws, job, done.pages)
     warnings = list(report.warnings)
     path = publish(ws.out_dir, job.output_name, done.pdf, done.pages, record, warnings)
@@ -66,15 +79,24 @@ def templates_for(ws: Workspace, job: Job, overlay: Path | None = None) -> Templ
     """The template folders of the job's audience, with the user's overlay on top."""
     templates = TemplateSet(ws.templates_dir, job.template_folder, overlay.resolve() if overlay else None)
     if not templates.has_audience_folder():
-        raise TemplateError(f"no template folder for audience {job.audience_name!r}",
-                            ws.templates_dir / job.template_folder,
-                            hint=f"create templates/{job.template_folder}/ with the audience's sections")
+        raise TemplateError(
+            f"no template folder for audience {job.audience_name!r}",
+            ws.templates_dir / job.template_folder,
+            hint=f"create templates/{job.template_folder}/ with the audience's sections",
+        )
     return templates
 
 
-def render_job(ws: Workspace, job: Job, overlay: Path | None = None, *, templates: TemplateSet | None = None,
-               draw: Callable[[DrawJob], list[str]] = draw_specs, cache_folder: Path | None = None,
-               inline: bool = True) -> Rendered:
+def render_job(
+    ws: Workspace,
+    job: Job,
+    overlay: Path | None = None,
+    *,
+    templates: TemplateSet | None = None,
+    draw: Callable[[DrawJob], list[str]] = draw_specs,
+    cache_folder: Path | None = None,
+    inline: bool = True,
+) -> Rendered:
     """Charts and HTML for one job (stages 3 and 4), with *overlay* (or the given *templates*).
     With *inline* each chart's SVG is in the HTML; without, the HTML names each chart by URL
     and the typesetter is handed the SVGs."""
@@ -91,15 +113,26 @@ def _chart_cache(request: BuildRequest) -> Path | None:
 def _within_budget(request: BuildRequest, ws: Workspace, job: Job, pages: int) -> None:
     if request.strict and pages > job.audience.page_budget:
         origin = ws.origin("audience", f"{job.brief.id}:{job.audience_name}")
-        raise BudgetError(f"audience {job.audience_name!r} is {pages} pages, over its budget of "
-                          f"{job.audience.page_budget}", origin.path, origin.line,
-                          hint="shorten the text or raise page_budget; nothing was written")
+        raise BudgetError(
+            f"audience {job.audience_name!r} is {pages} pages, over its budget of {job.audience.page_budget}",
+            origin.path,
+            origin.line,
+            hint="shorten the text or raise page_budget; nothing was written",
+        )
 
 
-def _result(request: BuildRequest, job: Job, path: Path, pages: int, started: float,
-            warnings: list[BriefError]) -> BuildResult:
-    return BuildResult(path=path, pages=pages, seconds=time.perf_counter() - started, brief=job.brief.id,
-                       audience=job.audience_name, page_budget=job.audience.page_budget, warnings=warnings)
+def _result(
+    request: BuildRequest, job: Job, path: Path, pages: int, started: float, warnings: list[BriefError]
+) -> BuildResult:
+    return BuildResult(
+        path=path,
+        pages=pages,
+        seconds=time.perf_counter() - started,
+        brief=job.brief.id,
+        audience=job.audience_name,
+        page_budget=job.audience.page_budget,
+        warnings=warnings,
+    )
 
 
 __all__ = ["IN_PROCESS", "Engines", "Record", "build", "render_job", "templates_for"]

@@ -11,8 +11,7 @@ from brief.pipeline.resolve import ResolvedFigure
 from brief.workspace.brand import Brand
 
 Row = dict[str, Any]
-_KIND_NAMES = {"bar": "Bar chart", "dumbbell": "Dot plot comparing two dates",
-               "slope": "Slope chart"}
+_KIND_NAMES = {"bar": "Bar chart", "dumbbell": "Dot plot comparing two dates", "slope": "Slope chart"}
 
 
 def colour_for(label: str, spec: ChartSpec, brand: Brand) -> str:
@@ -30,9 +29,18 @@ def chart_rows(spec: ChartSpec, figures: dict[str, ResolvedFigure], brand: Brand
     rows = []
     for row in spec.rows:
         fig = figures[row.figure]
-        rows.append({"label": row.label, "series": row.series, "value": float(fig.value),
-                     "text": fig.text("short"), "short": fig.text("short"), "long": fig.text("long"),
-                     "unit": fig.unit, "colour": colour_for(row.label, spec, brand)})
+        rows.append(
+            {
+                "label": row.label,
+                "series": row.series,
+                "value": float(fig.value),
+                "text": fig.text("short"),
+                "short": fig.text("short"),
+                "long": fig.text("long"),
+                "unit": fig.unit,
+                "colour": colour_for(row.label, spec, brand),
+            }
+        )
     return rows
 
 

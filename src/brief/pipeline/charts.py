@@ -60,9 +60,11 @@ def builder(kind: str) -> Callable[[Builder], Builder]:
     """Register a chart builder for *kind* (charts by name, not an if-chain). A builder
     returns the Altair chart's marks and encodings for a plot *width* pixels wide; its size,
     autosize and theme are added to the Vega-Lite spec afterwards."""
+
     def register(fn: Builder) -> Builder:
         _BUILDERS[kind] = fn
         return fn
+
     return register
 
 
@@ -81,12 +83,28 @@ def _theme(brand: Brand) -> dict[str, Any]:
         "font": font,
         "padding": {"left": 2, "right": 2, "top": 4, "bottom": 2},
         "view": {"stroke": None},
-        "axis": {"labelFont": font, "titleFont": font, "labelColor": ink, "titleColor": grey,
-                 "labelFontSize": 10.5, "titleFontSize": 9.5, "titleFontWeight": "normal",
-                 "domainColor": brand.color.resolve(brand.color.palette.get("rule", grey)),
-                 "gridColor": brand.hex("light"), "tickColor": grey, "labelPadding": 4},
-        "legend": {"labelFont": font, "titleFont": font, "labelFontSize": 10, "labelColor": ink,
-                   "orient": "top", "title": None, "symbolSize": 70},
+        "axis": {
+            "labelFont": font,
+            "titleFont": font,
+            "labelColor": ink,
+            "titleColor": grey,
+            "labelFontSize": 10.5,
+            "titleFontSize": 9.5,
+            "titleFontWeight": "normal",
+            "domainColor": brand.color.resolve(brand.color.palette.get("rule", grey)),
+            "gridColor": brand.hex("light"),
+            "tickColor": grey,
+            "labelPadding": 4,
+        },
+        "legend": {
+            "labelFont": font,
+            "titleFont": font,
+            "labelFontSize": 10,
+            "labelColor": ink,
+            "orient": "top",
+            "title": None,
+            "symbolSize": 70,
+        },
         "text": {"font": font, "fontSize": 10, "color": ink},
     }
 
@@ -99,8 +117,7 @@ def _bar(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     base = alt.Chart(alt.Data(values=rows)).encode(
         y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False)),
         # Headroom past the longest bar for its value label.
-        x=alt.X("value:Q", axis=None,
-                scale=alt.Scale(domain=[0, max(r["value"] for r in rows) * 1.2], nice=False)),
+        x=alt.X("value:Q", axis=None, scale=alt.Scale(domain=[0, max(r["value"] for r in rows) * 1.2], nice=False)),
     )
     bars = base.mark_bar(height={"band": 0.68}).encode(color=alt.Color("colour:N", scale=None))
     labels = base.mark_text(align="left", dx=4, baseline="middle").encode(text="text:N")
@@ -116,17 +133,17 @@ def _dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any
     colours = [brand.hex(brand.chart.muted), brand.hex(brand.chart.highlight)]
     unit_axis = UNITS[rows[0]["unit"]].axis
     base = alt.Chart(alt.Data(values=rows)).encode(
-        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False)))
+        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False))
+    )
     line = base.mark_rule(color=brand.hex("secondary"), strokeWidth=1.5).encode(
-        x=alt.X("min(value):Q", title=unit_axis, scale=alt.Scale(domainMin=0, nice=True),
-                axis=alt.Axis(tickCount=8)),
-        x2="max(value):Q")
+        x=alt.X("min(value):Q", title=unit_axis, scale=alt.Scale(domainMin=0, nice=True), axis=alt.Axis(tickCount=8)),
+        x2="max(value):Q",
+    )
     points = base.mark_circle(size=110, opacity=1).encode(
         x="value:Q",
-        color=alt.Color("series:N", sort=series,
-                        scale=alt.Scale(domain=series, range=colours[: len(series)])))
-    labels = base.mark_text(dy=-11, fontSize=9.5, color=brand.hex("secondary")).encode(
-        x="value:Q", text="short:N")
+        color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=colours[: len(series)])),
+    )
+    labels = base.mark_text(dy=-11, fontSize=9.5, color=brand.hex("secondary")).encode(x="value:Q", text="short:N")
     return line + points + labels
 
 
@@ -144,12 +161,20 @@ def _slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     series = list(dict.fromkeys(r["series"] for r in rows))
     labels = list(dict.fromkeys(r["label"] for r in rows))
     colours = [colour_for(label, spec, brand) for label in labels]
-    x = alt.X("series:N", sort=series, title=None,
-              axis=alt.Axis(labelAngle=0, ticks=False, domain=False, labelPadding=6),
-              scale=alt.Scale(padding=0.35))
+    x = alt.X(
+        "series:N",
+        sort=series,
+        title=None,
+        axis=alt.Axis(labelAngle=0, ticks=False, domain=False, labelPadding=6),
+        scale=alt.Scale(padding=0.35),
+    )
     y = alt.Y("value:Q", axis=None, scale=alt.Scale(domainMin=0, nice=False))
-    colour = alt.Color("label:N", sort=labels, scale=alt.Scale(domain=labels, range=colours),
-                       legend=alt.Legend(orient="top", direction="vertical", labelLimit=width))
+    colour = alt.Color(
+        "label:N",
+        sort=labels,
+        scale=alt.Scale(domain=labels, range=colours),
+        legend=alt.Legend(orient="top", direction="vertical", labelLimit=width),
+    )
     base = alt.Chart(alt.Data(values=rows)).encode(x=x, y=y, color=colour)
     first, last = series[0], series[-1]
     # Value labels at both ends; one layer per label and end, because a text mark's
@@ -161,7 +186,8 @@ def _slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
             ends.append(
                 base.transform_filter((alt.datum.series == r["series"]) & (alt.datum.label == r["label"]))
                 .mark_text(align="left" if right else "right", dx=8 if right else -8, dy=r["offset"])
-                .encode(text="short:N"))
+                .encode(text="short:N")
+            )
     layered = alt.layer(base.mark_line(strokeWidth=2.2), base.mark_circle(size=55, opacity=1), *ends)
     return layered
 
@@ -173,8 +199,9 @@ def _font_dirs(brand: Brand) -> list[Path]:
 def _key(spec: ChartSpec, rows: list[Row], brand: Brand) -> str:
     from brief.publish import cache
 
-    return cache.chart_key({"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand),
-                            "width": _width(spec)}, brand.font_files())
+    return cache.chart_key(
+        {"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand), "width": _width(spec)}, brand.font_files()
+    )
 
 
 def _width(spec: ChartSpec) -> int:
@@ -194,8 +221,11 @@ class ChartPlan:
     def draw_job(self, drawn: Mapping[str, str] | None = None) -> DrawJob:
         """The Vega-Lite specs (built with Altair) of the charts still to draw, except those in
         *drawn* (by cache key: drawn for another build of the same run)."""
-        specs = tuple((chart_id, _vega_lite(spec, rows, brand, _width(spec)))
-                      for key, (chart_id, spec, rows, brand) in self.to_draw.items() if key not in (drawn or {}))
+        specs = tuple(
+            (chart_id, _vega_lite(spec, rows, brand, _width(spec)))
+            for key, (chart_id, spec, rows, brand) in self.to_draw.items()
+            if key not in (drawn or {})
+        )
         return DrawJob(specs, self.fonts, self.brief_path)
 
 
@@ -205,13 +235,17 @@ def plan_charts(job: Job, brand: Brand, cache_folder: Path | None) -> ChartPlan:
     specs = job.brief.charts
     for chart_id in job.audience.charts:
         if chart_id not in specs:
-            raise ChartError(f"audience {job.audience_name!r} lists unknown chart {chart_id!r}",
-                             job.brief_path, hint=f"charts in this brief: {', '.join(specs) or 'none'}")
+            raise ChartError(
+                f"audience {job.audience_name!r} lists unknown chart {chart_id!r}",
+                job.brief_path,
+                hint=f"charts in this brief: {', '.join(specs) or 'none'}",
+            )
     return _plan([(c, specs[c]) for c in job.audience.charts], job, brand, cache_folder)
 
 
-def draw_charts(plan: ChartPlan, draw: Callable[[DrawJob], list[str]],
-                cache_folder: Path | None) -> dict[str, RenderedChart]:
+def draw_charts(
+    plan: ChartPlan, draw: Callable[[DrawJob], list[str]], cache_folder: Path | None
+) -> dict[str, RenderedChart]:
     """The plan's charts, each with its SVG: those not cached are drawn by *draw* (vl-convert,
     here or in a worker process) and stored in the cache."""
     from brief.publish import cache
@@ -222,8 +256,10 @@ def draw_charts(plan: ChartPlan, draw: Callable[[DrawJob], list[str]],
     svgs = dict(zip(plan.to_draw, draw(job), strict=True))
     for key, svg in svgs.items():
         cache.put(cache_folder, key, svg)
-    return {chart_id: chart if chart.svg is not None else replace(chart, svg=svgs[chart.key])
-            for chart_id, chart in plan.charts.items()}
+    return {
+        chart_id: chart if chart.svg is not None else replace(chart, svg=svgs[chart.key])
+        for chart_id, chart in plan.charts.items()
+    }
 
 
 def render_charts(job: Job, brand: Brand, cache_folder: Path | None = None) -> dict[str, RenderedChart]:
@@ -246,11 +282,18 @@ def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_fol
     out = {}
     for chart_id, spec in charts:
         figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
-        out[chart_id] = RenderedChart(id=chart_id, title=spec.title, subtitle=spec.subtitle,
-                                      source_line=source_line(list(figures), job.sources),
-                                      alt=alt_text(spec, rows_of[chart_id]), svg=svgs.get(keys[chart_id]),
-                                      width=spec.width, figures=figures, key=keys[chart_id],
-                                      size=(_width(spec), spec.height))
+        out[chart_id] = RenderedChart(
+            id=chart_id,
+            title=spec.title,
+            subtitle=spec.subtitle,
+            source_line=source_line(list(figures), job.sources),
+            alt=alt_text(spec, rows_of[chart_id]),
+            svg=svgs.get(keys[chart_id]),
+            width=spec.width,
+            figures=figures,
+            key=keys[chart_id],
+            size=(_width(spec), spec.height),
+        )
     return ChartPlan(out, missing, tuple(_font_dirs(brand)), job.brief_path)
 
 
@@ -266,15 +309,15 @@ def _vega_lite(spec: ChartSpec, rows: list[Row], brand: Brand, width: int, valid
     # .properties() and .configure(), each would copy the whole layered chart (0.1 s a build).
     # "fit" makes the whole SVG, labels included, exactly the size set here, so it is placed
     # at 100% and text keeps the size the theme gives it.
-    vega_lite.update(width=width, height=spec.height, autosize={"type": "fit", "contains": "padding"},
-                     config=_theme(brand))
+    vega_lite.update(
+        width=width, height=spec.height, autosize={"type": "fit", "contains": "padding"}, config=_theme(brand)
+    )
     if validate:
         TopLevelSpec.validate(vega_lite)
     return vega_lite
 
 
-def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: str = "svg",
-                 scale: float = 1.0) -> bytes:
+def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: str = "svg", scale: float = 1.0) -> bytes:
     """A chart on its own, for slides: its takeaway title, subtitle and source line drawn in.
 
     *fmt* is ``svg`` or ``png`` (at *scale* times its size in CSS pixels).
@@ -286,12 +329,35 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
     font = _css_family(brand.typography.headings.family)
     body = _BUILDERS[spec.kind](rows, spec, brand, FULL_WIDTH_PX).properties(width=FULL_WIDTH_PX, height=spec.height)
     # The title goes on the whole figure, so it sits above the legend.
-    title = alt.TitleParams(spec.title, subtitle=[spec.subtitle], anchor="start", font=font, fontSize=15,
-                            subtitleFont=font, subtitleFontSize=11, subtitleColor=brand.hex("secondary"),
-                            color=brand.hex("foreground"), offset=10)
-    source = alt.Chart(alt.Data(values=[{"text": source_line(figures, job.sources)}])).mark_text(
-        align="left", baseline="top", font=font, fontSize=9, color=brand.hex("secondary"), x=0, y=0,
-    ).encode(text="text:N").properties(width=FULL_WIDTH_PX, height=14)
-    chart = alt.vconcat(body, source, spacing=10).properties(
-        title=title, background="white", padding=14).configure(**{**_theme(brand), "background": "white"})
+    title = alt.TitleParams(
+        spec.title,
+        subtitle=[spec.subtitle],
+        anchor="start",
+        font=font,
+        fontSize=15,
+        subtitleFont=font,
+        subtitleFontSize=11,
+        subtitleColor=brand.hex("secondary"),
+        color=brand.hex("foreground"),
+        offset=10,
+    )
+    source = (
+        alt.Chart(alt.Data(values=[{"text": source_line(figures, job.sources)}]))
+        .mark_text(
+            align="left",
+            baseline="top",
+            font=font,
+            fontSize=9,
+            color=brand.hex("secondary"),
+            x=0,
+            y=0,
+        )
+        .encode(text="text:N")
+        .properties(width=FULL_WIDTH_PX, height=14)
+    )
+    chart = (
+        alt.vconcat(body, source, spacing=10)
+        .properties(title=title, background="white", padding=14)
+        .configure(**{**_theme(brand), "background": "white"})
+    )
     return export_spec(chart_id, chart.to_dict(validate=True), _font_dirs(brand), job.brief_path, fmt, scale)

@@ -46,8 +46,13 @@ class Report:
         return sorted(self.problems, key=lambda p: (str(p.path or ""), p.line or 0))
 
 
-def check(root: Path, brief_id: str | None = None, audiences: list[str] | None = None,
-          overlay: Path | None = None, render: bool = False) -> Report:
+def check(
+    root: Path,
+    brief_id: str | None = None,
+    audiences: list[str] | None = None,
+    overlay: Path | None = None,
+    render: bool = False,
+) -> Report:
     """Check the workspace at *root*: every brief, or only *brief_id*'s, and only the named
     *audiences* of it when given (a build checks what it builds). With *render* (``brief
     check``), each audience is also rendered, without drawing or typesetting, so that what
@@ -65,8 +70,11 @@ def check(root: Path, brief_id: str | None = None, audiences: list[str] | None =
     if brief_id is not None:
         stem = Path(brief_id).stem
         if stem not in ws.briefs:
-            report.problems.append(WorkspaceError(
-                f"no brief named {brief_id!r}", hint=f"choose from: {', '.join(sorted(ws.briefs)) or 'none'}"))
+            report.problems.append(
+                WorkspaceError(
+                    f"no brief named {brief_id!r}", hint=f"choose from: {', '.join(sorted(ws.briefs)) or 'none'}"
+                )
+            )
             return report
         briefs = [ws.briefs[stem]]
     for brief in briefs:
@@ -81,8 +89,7 @@ def check(root: Path, brief_id: str | None = None, audiences: list[str] | None =
     return report
 
 
-def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] | None,
-                   overlay: Path | None) -> None:
+def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] | None, overlay: Path | None) -> None:
     from brief.pipeline.charts import plan_charts
     from brief.pipeline.render import render
     from brief.pipeline.resolve import resolve
@@ -109,8 +116,9 @@ def checked_for(request: BuildRequest) -> Report:
     return report
 
 
-def _check_brief(ws: Workspace, brief: Brief, report: Report,
-                 only: list[str] | None = None, overlay: Path | None = None) -> dict[str, set[str]]:
+def _check_brief(
+    ws: Workspace, brief: Brief, report: Report, only: list[str] | None = None, overlay: Path | None = None
+) -> dict[str, set[str]]:
     usage: dict[str, set[str]] = {}
     problems = report.problems
     preferred = _preferred_by_quantity(ws)
@@ -123,38 +131,63 @@ def _check_brief(ws: Workspace, brief: Brief, report: Report,
         folder = audience.templates or name
         templates = TemplateSet(ws.templates_dir, folder, overlay)
         if not templates.has_audience_folder():
-            problems.append(TemplateError(f"no template folder for audience {name!r}", a_origin.path,
-                                          a_origin.line, hint=f"create templates/{folder}/"))
+            problems.append(
+                TemplateError(
+                    f"no template folder for audience {name!r}",
+                    a_origin.path,
+                    a_origin.line,
+                    hint=f"create templates/{folder}/",
+                )
+            )
             usage[name] = set()
             continue
         env = templates.environment()
         used: set[str] = set()
         seen: set[str] = set()  # templates checked for this audience (a partial once)
-        for chart_id in audience.charts:
-            if chart_id not in brief.charts:
-                problems.append(DataError(f"audience {name!r} lists unknown chart {chart_id!r}",
-                                          a_origin.path, a_origin.line, hint=nearest(chart_id, brief.charts)))
-            else:
-                used.update(row.figure for row in brief.charts[chart_id].rows)
-                placed.add(chart_id)
+        used |= _charts_listed(ws, brief, name, placed, problems)
         for i, section in enumerate(audience.sections):
             path = templates.find(f"{section}.md.j2")
             if path is None:
                 s_origin = ws.origin("section", f"{brief.id}:{name}:{i}")
-                problems.append(TemplateError(f"section {section!r} of audience {name!r} has no template",
-                                              s_origin.path, s_origin.line,
-                                              hint=f"create templates/{folder}/{section}.md.j2"))
+                problems.append(
+                    TemplateError(
+                        f"section {section!r} of audience {name!r} has no template",
+                        s_origin.path,
+                        s_origin.line,
+                        hint=f"create templates/{folder}/{section}.md.j2",
+                    )
+                )
                 continue
-            used |= check_template(ws, brief, name, f"{section}.md.j2", env, preferred, problems, report.cited,
-                                   seen)
+            used |= check_template(ws, brief, name, f"{section}.md.j2", env, preferred, problems, report.cited, seen)
         layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
         if templates.find(layout) is not None:
-            used |= check_template(ws, brief, name, layout, env, preferred, problems, report.cited, seen,
-                                   narrative=False)
+            used |= check_template(
+                ws, brief, name, layout, env, preferred, problems, report.cited, seen, narrative=False
+            )
         usage[name] = _with_inputs(ws, used)
     for chart_id in sorted(placed):
         _check_rows_preferred(ws, brief, chart_id, preferred, problems)
     return usage
+
+
+def _charts_listed(ws: Workspace, brief: Brief, name: str, placed: set[str], problems: list[BriefError]) -> set[str]:
+    """The figures the charts audience *name* lists print; unknown charts are problems."""
+    origin = ws.origin("audience", f"{brief.id}:{name}")
+    used: set[str] = set()
+    for chart_id in brief.audiences[name].charts:
+        if chart_id not in brief.charts:
+            problems.append(
+                DataError(
+                    f"audience {name!r} lists unknown chart {chart_id!r}",
+                    origin.path,
+                    origin.line,
+                    hint=nearest(chart_id, brief.charts),
+                )
+            )
+        else:
+            used.update(row.figure for row in brief.charts[chart_id].rows)
+            placed.add(chart_id)
+    return used
 
 
 def _check_chart_titles(ws: Workspace, brief: Brief, problems: list[BriefError]) -> None:
@@ -162,9 +195,14 @@ def _check_chart_titles(ws: Workspace, brief: Brief, problems: list[BriefError])
         origin = ws.origin("chart", f"{brief.id}:{cid}")
         for what in (chart.title, chart.subtitle):
             for _, token in hand_typed_numbers(what):
-                problems.append(DataError(f"chart {cid!r} has a hand-typed number {token!r} in its title "
-                                          "or subtitle", origin.path, origin.line,
-                                          hint="state the takeaway in words; numbers come from figures"))
+                problems.append(
+                    DataError(
+                        f"chart {cid!r} has a hand-typed number {token!r} in its title or subtitle",
+                        origin.path,
+                        origin.line,
+                        hint="state the takeaway in words; numbers come from figures",
+                    )
+                )
 
 
 def _with_inputs(ws: Workspace, used: set[str]) -> set[str]:
@@ -189,9 +227,14 @@ def _check_sources_cited(ws: Workspace, report: Report) -> None:
     for sid in ws.sources:
         if sid not in cited:
             origin = ws.origin("source", sid)
-            report.problems.append(BriefWarning(
-                f"source {sid!r} is never cited by a figure or a template", origin.path, origin.line,
-                hint="cite it from a figure or with cite(), or remove it"))
+            report.problems.append(
+                BriefWarning(
+                    f"source {sid!r} is never cited by a figure or a template",
+                    origin.path,
+                    origin.line,
+                    hint="cite it from a figure or with cite(), or remove it",
+                )
+            )
 
 
 def _preferred_by_quantity(ws: Workspace) -> dict[str, str]:
@@ -203,15 +246,21 @@ def _preferred_by_quantity(ws: Workspace) -> dict[str, str]:
     return {q: ids[0] for q, ids in chosen.items() if len(ids) == 1}
 
 
-def _check_rows_preferred(ws: Workspace, brief: Brief, chart_id: str, preferred: dict[str, str],
-                          problems: list[BriefError]) -> None:
+def _check_rows_preferred(
+    ws: Workspace, brief: Brief, chart_id: str, preferred: dict[str, str], problems: list[BriefError]
+) -> None:
     for r, row in enumerate(brief.charts[chart_id].rows):
         quantity = ws.figures[row.figure].quantity if row.figure in ws.figures else None
         if quantity in preferred and preferred[quantity] != row.figure:
             origin = ws.origin("chart-row", f"{brief.id}:{chart_id}:{r}")
-            problems.append(DataError(f"chart {chart_id!r} plots {row.figure!r}, not the value used for {quantity!r}",
-                                      origin.path, origin.line,
-                                      hint=f"use {preferred[quantity]!r}, which the data marks as preferred"))
+            problems.append(
+                DataError(
+                    f"chart {chart_id!r} plots {row.figure!r}, not the value used for {quantity!r}",
+                    origin.path,
+                    origin.line,
+                    hint=f"use {preferred[quantity]!r}, which the data marks as preferred",
+                )
+            )
 
 
 def _check_conflicts(ws: Workspace, report: Report) -> None:
@@ -226,17 +275,25 @@ def _check_conflicts(ws: Workspace, report: Report) -> None:
         chosen = [f for f in figs if f.preferred]
         if len(chosen) > 1:
             origin = ws.origin("figure", chosen[1].id)
-            report.problems.append(DataError(
-                f"quantity {quantity!r} has more than one preferred figure: "
-                f"{', '.join(f.id for f in chosen)}", origin.path, origin.line,
-                hint="keep 'preferred' on the one value the brief uses"))
+            report.problems.append(
+                DataError(
+                    f"quantity {quantity!r} has more than one preferred figure: {', '.join(f.id for f in chosen)}",
+                    origin.path,
+                    origin.line,
+                    hint="keep 'preferred' on the one value the brief uses",
+                )
+            )
         elif len(values) > 1 and len(sources) > 1 and not chosen:
             origin = ws.origin("figure", members[0])
-            listed = "; ".join(f"{f.id} = {format_value(f.value or 0, f.unit, f.decimals)} ({f.source})"
-                               for f in figs)
-            report.problems.append(DataError(
-                f"sources disagree on {quantity!r}: {listed}", origin.path, origin.line,
-                hint="add preferred: \"why this value is used\" to the figure the brief should print"))
+            listed = "; ".join(f"{f.id} = {format_value(f.value or 0, f.unit, f.decimals)} ({f.source})" for f in figs)
+            report.problems.append(
+                DataError(
+                    f"sources disagree on {quantity!r}: {listed}",
+                    origin.path,
+                    origin.line,
+                    hint='add preferred: "why this value is used" to the figure the brief should print',
+                )
+            )
 
 
 def _period_end(as_of: str) -> tuple[int, int]:
@@ -256,7 +313,12 @@ def _check_freshness(ws: Workspace, brief: Brief, report: Report) -> None:
         age = (brief.date.year - year) * 12 + brief.date.month - month
         if age > brief.freshness_months:
             origin = ws.origin("figure", fid)
-            report.problems.append(BriefWarning(
-                f"figure {fid!r} is as of {fig.as_of}, {age} months before the brief's date "
-                f"({brief.date.isoformat()}); the brief's freshness window is {brief.freshness_months} months",
-                origin.path, origin.line, hint="update it from a newer source or state its age in the text"))
+            report.problems.append(
+                BriefWarning(
+                    f"figure {fid!r} is as of {fig.as_of}, {age} months before the brief's date "
+                    f"({brief.date.isoformat()}); the brief's freshness window is {brief.freshness_months} months",
+                    origin.path,
+                    origin.line,
+                    hint="update it from a newer source or state its age in the text",
+                )
+            )

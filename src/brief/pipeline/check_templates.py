@@ -86,10 +86,19 @@ def _calls(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
                     break
 
 
-def check_template(ws: Workspace, brief: Brief, audience: str, name: str, env: jinja2.Environment,
-                    preferred: dict[str, str], problems: list[BriefError], cited: set[str], seen: set[str],
-                    narrative: bool = True,
-                    where: tuple[Path | None, int | None] = (None, None)) -> set[str]:
+def check_template(
+    ws: Workspace,
+    brief: Brief,
+    audience: str,
+    name: str,
+    env: jinja2.Environment,
+    preferred: dict[str, str],
+    problems: list[BriefError],
+    cited: set[str],
+    seen: set[str],
+    narrative: bool = True,
+    where: tuple[Path | None, int | None] = (None, None),
+) -> set[str]:
     """Check the template *name* as the build loads it (through the sandbox's confined
     loader, overlay first), then every template it includes, imports or extends by name."""
     if name in seen:
@@ -105,19 +114,36 @@ def check_template(ws: Workspace, brief: Brief, audience: str, name: str, env: j
         if isinstance(target, nodes.Const) and isinstance(target.value, str):
             partial = target.value
             # A layout's parents and partials are layout; a section's partials are narrative.
-            used |= check_template(ws, brief, audience, partial, env, preferred, problems, cited, seen,
-                                    narrative and not isinstance(node, nodes.Extends), (path, node.lineno))
+            used |= check_template(
+                ws,
+                brief,
+                audience,
+                partial,
+                env,
+                preferred,
+                problems,
+                cited,
+                seen,
+                narrative and not isinstance(node, nodes.Extends),
+                (path, node.lineno),
+            )
     used |= _check_calls(ws, brief, audience, tree, path, preferred, problems, cited)
     if narrative:
         for line, token in hand_typed_numbers(source):
-            problems.append(TemplateError(
-                f"hand-typed number {token!r} in narrative text", path, line,
-                hint='use {{ fig("id") }} so the number comes from data, or {{ "..." }} if it is a name'))
+            problems.append(
+                TemplateError(
+                    f"hand-typed number {token!r} in narrative text",
+                    path,
+                    line,
+                    hint='use {{ fig("id") }} so the number comes from data, or {{ "..." }} if it is a name',
+                )
+            )
     return used
 
 
-def _parse(env: jinja2.Environment, name: str, problems: list[BriefError],
-           where: tuple[Path | None, int | None]) -> tuple[str, Path, nodes.Template] | None:
+def _parse(
+    env: jinja2.Environment, name: str, problems: list[BriefError], where: tuple[Path | None, int | None]
+) -> tuple[str, Path, nodes.Template] | None:
     """The template *name* loaded as a build loads it, and parsed; None (and the problem
     recorded) when it cannot be."""
     assert env.loader is not None
@@ -130,20 +156,40 @@ def _parse(env: jinja2.Environment, name: str, problems: list[BriefError],
         problems.append(TemplateError(str(exc), where[0] or exc.path or name, where[1], hint=exc.hint))
         return None
     except jinja2.TemplateNotFound:
-        problems.append(TemplateError(f"template {name!r} not found", where[0] or name, where[1],
-                                      hint="templates are looked up in the overlay, then in templates/"))
+        problems.append(
+            TemplateError(
+                f"template {name!r} not found",
+                where[0] or name,
+                where[1],
+                hint="templates are looked up in the overlay, then in templates/",
+            )
+        )
         return None
     path = Path(filename or name)
     try:
         return source, path, env.parse(source, name=name, filename=str(path))
     except jinja2.TemplateSyntaxError as exc:
-        problems.append(TemplateError(f"template syntax error: {exc.message}", path, exc.lineno,
-                                      hint="check the Jinja tags on this line: {{ ... }} and {% ... %}"))
+        problems.append(
+            TemplateError(
+                f"template syntax error: {exc.message}",
+                path,
+                exc.lineno,
+                hint="check the Jinja tags on this line: {{ ... }} and {% ... %}",
+            )
+        )
         return None
 
 
-def _check_calls(ws: Workspace, brief: Brief, audience: str, tree: nodes.Template, path: Path,
-                 preferred: dict[str, str], problems: list[BriefError], cited: set[str]) -> set[str]:
+def _check_calls(
+    ws: Workspace,
+    brief: Brief,
+    audience: str,
+    tree: nodes.Template,
+    path: Path,
+    preferred: dict[str, str],
+    problems: list[BriefError],
+    cited: set[str],
+) -> set[str]:
     """Every fig(), chart() and cite() of a template names something that exists; the
     figures it prints."""
     used: set[str] = set()
@@ -152,23 +198,32 @@ def _check_calls(ws: Workspace, brief: Brief, audience: str, tree: nodes.Templat
     for function, name, line in _calls(tree):
         if function == "fig":
             if name not in ws.figures:
-                problems.append(TemplateError(f"unknown figure {name!r}", path, line,
-                                              hint=nearest(name, ws.figures)))
+                problems.append(TemplateError(f"unknown figure {name!r}", path, line, hint=nearest(name, ws.figures)))
                 continue
             quantity = ws.figures[name].quantity
             if quantity in preferred and preferred[quantity] != name:
-                problems.append(TemplateError(
-                    f"figure {name!r} is not the value used for {quantity!r}", path, line,
-                    hint=f"use {preferred[quantity]!r}, which the data marks as preferred"))
+                problems.append(
+                    TemplateError(
+                        f"figure {name!r} is not the value used for {quantity!r}",
+                        path,
+                        line,
+                        hint=f"use {preferred[quantity]!r}, which the data marks as preferred",
+                    )
+                )
             used.add(name)
         elif function == "chart" and name not in charts:
             problems.append(TemplateError(f"unknown chart {name!r}", path, line, hint=nearest(name, charts)))
         elif function == "chart" and name not in placed:
-            problems.append(TemplateError(f"chart {name!r} is not in audience {audience!r}'s charts", path,
-                                          line, hint="add it to the audience's charts: in the brief file"))
+            problems.append(
+                TemplateError(
+                    f"chart {name!r} is not in audience {audience!r}'s charts",
+                    path,
+                    line,
+                    hint="add it to the audience's charts: in the brief file",
+                )
+            )
         elif function == "cite" and name not in ws.sources:
-            problems.append(TemplateError(f"unknown source {name!r}", path, line,
-                                          hint=nearest(name, ws.sources)))
+            problems.append(TemplateError(f"unknown source {name!r}", path, line, hint=nearest(name, ws.sources)))
         elif function == "cite":
             cited.add(name)
     return used

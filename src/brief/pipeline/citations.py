@@ -15,8 +15,20 @@ from brief.model.schema import CslDate, Source
 from brief.model.units import format_value
 from brief.pipeline.resolve import ResolvedFigure
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def typographic(text: str) -> str:
@@ -109,7 +121,9 @@ class Notes:
             others = "; ".join(
                 f"{escape(format_value(alt.value or 0, alt.unit, alt.decimals))} "
                 f"({escape(', '.join(p for p in (short_title(self.sources[alt.source]), alt.locator) if p))})"
-                for alt in fig.alternatives if alt.source in self.sources)
+                for alt in fig.alternatives
+                if alt.source in self.sources
+            )
             note.postscript.append(f"Other sources give {others}. {escape(fig.preferred or '')}")
             if note.html:
                 note.html = typographic(note.html + " " + note.postscript[-1])
@@ -177,7 +191,9 @@ def source_line(figures: list[ResolvedFigure], sources: dict[str, Source]) -> st
                 locs = locators.setdefault(base.source, [])
                 if base.locator and base.locator not in locs:
                     locs.append(base.locator)
-    parts = [", ".join([short_title(sources[sid]), "; ".join(locs)]) if locs else short_title(sources[sid])
-             for sid, locs in locators.items()]
+    parts = [
+        ", ".join([short_title(sources[sid]), "; ".join(locs)]) if locs else short_title(sources[sid])
+        for sid, locs in locators.items()
+    ]
     label = "Source" if len(parts) == 1 else "Sources"
     return f"{label}: " + "; ".join(parts) + "."

@@ -65,8 +65,9 @@ def warm_up() -> None:
     vlc.vegalite_to_svg({"mark": "point"}, vl_version=VL_VERSION, allowed_base_urls=[])
 
 
-def export_spec(chart_id: str, spec: dict[str, Any], font_dirs: list[Path], brief_path: Path, fmt: str,
-                scale: float) -> bytes:
+def export_spec(
+    chart_id: str, spec: dict[str, Any], font_dirs: list[Path], brief_path: Path, fmt: str, scale: float
+) -> bytes:
     """One chart for slides, as SVG or as PNG at *scale* times its size."""
     import vl_convert as vlc
 

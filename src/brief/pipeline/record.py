@@ -18,35 +18,62 @@ from brief.publish.manifest import Record, file_digests, inputs_digest, tool_ver
 def record_for(request: BuildRequest, job: Job) -> Record:
     """What this build is made from: a digest of every input file, the tools and the date."""
     digests = file_digests(job.root, request.overlay)
-    return Record(job.brief.id, job.audience_name, request.standard, inputs_digest(digests), digests,
-                  tool_versions(), request.source_date_epoch)
+    return Record(
+        job.brief.id,
+        job.audience_name,
+        request.standard,
+        inputs_digest(digests),
+        digests,
+        tool_versions(),
+        request.source_date_epoch,
+    )
 
 
 def attachments_for(request: BuildRequest, job: Job, rendered: Rendered, record: Record) -> tuple[Attached, ...]:
     """The files an archival PDF (``a-3b``) carries; none for the other standards."""
     if request.standard != "a-3b":
         return ()
-    return (Attached("figures.csv", figures_csv(job, rendered.figures_used),
-                     "Every figure this brief prints: value, unit, date, source and locator"),
-            Attached("build-record.json", record.as_json(),
-                     "What this PDF was built from: input file hashes and tool versions", "Source"))
+    return (
+        Attached(
+            "figures.csv",
+            figures_csv(job, rendered.figures_used),
+            "Every figure this brief prints: value, unit, date, source and locator",
+        ),
+        Attached(
+            "build-record.json",
+            record.as_json(),
+            "What this PDF was built from: input file hashes and tool versions",
+            "Source",
+        ),
+    )
 
 
 def figures_csv(job: Job, figure_ids: list[str]) -> bytes:
     """The figures a document prints, one row each, with value, unit, date and source."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "label", "value", "unit", "printed_as", "as_of", "source_id", "source",
-                     "locator", "url", "calculation"])
+    writer.writerow(
+        ["id", "label", "value", "unit", "printed_as", "as_of", "source_id", "source", "locator", "url", "calculation"]
+    )
     for fid in figure_ids:
         fig = job.figures[fid]
         bases = [b for b in fig.bases if b.source]
-        writer.writerow([safe_cell(cell) for cell in [
-            fid, fig.label, repr(fig.value) if isinstance(fig.value, float) else str(fig.value), fig.unit,
-            fig.text(), fig.as_of, "; ".join(b.source or "" for b in bases),
-            "; ".join(short_title(job.sources[b.source]) for b in bases if b.source),
-            "; ".join(b.locator or "" for b in bases),
-            "; ".join(job.sources[b.source].URL or "" for b in bases if b.source),
-            fig.derivation or ""]])
+        writer.writerow(
+            [
+                safe_cell(cell)
+                for cell in [
+                    fid,
+                    fig.label,
+                    repr(fig.value) if isinstance(fig.value, float) else str(fig.value),
+                    fig.unit,
+                    fig.text(),
+                    fig.as_of,
+                    "; ".join(b.source or "" for b in bases),
+                    "; ".join(short_title(job.sources[b.source]) for b in bases if b.source),
+                    "; ".join(b.locator or "" for b in bases),
+                    "; ".join(job.sources[b.source].URL or "" for b in bases if b.source),
+                    fig.derivation or "",
+                ]
+            ]
+        )
     return out.getvalue().encode("utf-8")
-

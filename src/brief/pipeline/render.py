@@ -94,8 +94,7 @@ class _Context:
     def cite(self, source_id: str, locator: str | None = None) -> Markup:
         """``{{ cite("source", "p. 3") }}``: an endnote mark for a quote or claim."""
         if source_id not in self.job.sources:
-            raise TemplateRefused(f"unknown source {source_id!r}",
-                                       f"sources: {', '.join(sorted(self.job.sources))}")
+            raise TemplateRefused(f"unknown source {source_id!r}", f"sources: {', '.join(sorted(self.job.sources))}")
         return Markup(self._mark(self.notes.for_source(source_id, locator)))
 
     def figures_table(self) -> Markup:
@@ -106,12 +105,19 @@ class _Context:
             if fig.derivation:
                 source = f"Calculated: {fig.derivation}"
             else:
-                source = "; ".join(", ".join(p for p in (short_title(self.job.sources[b.source]), b.locator) if p)
-                                   for b in fig.bases if b.source)
-            rows.append(f"<tr><td>{escape(fig.label)}</td><td class=\"num\">{escape(fig.text())}</td>"
-                        f"<td>{escape(fig.as_of)}</td><td>{escape(source)}</td></tr>")
-        head = "<tr><th scope=\"col\">Figure</th><th scope=\"col\">Value</th><th scope=\"col\">As of</th>" \
-               "<th scope=\"col\">Source</th></tr>"
+                source = "; ".join(
+                    ", ".join(p for p in (short_title(self.job.sources[b.source]), b.locator) if p)
+                    for b in fig.bases
+                    if b.source
+                )
+            rows.append(
+                f'<tr><td>{escape(fig.label)}</td><td class="num">{escape(fig.text())}</td>'
+                f"<td>{escape(fig.as_of)}</td><td>{escape(source)}</td></tr>"
+            )
+        head = (
+            '<tr><th scope="col">Figure</th><th scope="col">Value</th><th scope="col">As of</th>'
+            '<th scope="col">Source</th></tr>'
+        )
         return Markup(f'<table class="figures-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
 
     def chart(self, *chart_ids: str) -> Markup:
@@ -127,8 +133,6 @@ class _Context:
         return Markup(f"\n<!--brief-chart:{','.join(chart_ids)}-->\n")
 
 
-
-
 def _template_location(tb: TracebackType | None, templates: list[Path]) -> tuple[Path | None, int | None]:
     # Jinja rewrites tracebacks so template frames carry the template file and line.
     found: tuple[Path | None, int | None] = (None, None)
@@ -141,13 +145,16 @@ def _template_location(tb: TracebackType | None, templates: list[Path]) -> tuple
     return found
 
 
-def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any],
-                     search_path: list[Path]) -> str:
+def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any], search_path: list[Path]) -> str:
     try:
         return _bounded_render(env.get_template(name), context)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"template syntax error: {exc.message}", exc.filename or name, exc.lineno,
-                            hint="check the Jinja tags on this line: {{ ... }} and {% ... %}") from None
+        raise TemplateError(
+            f"template syntax error: {exc.message}",
+            exc.filename or name,
+            exc.lineno,
+            hint="check the Jinja tags on this line: {{ ... }} and {% ... %}",
+        ) from None
     except jinja2.TemplateNotFound as exc:
         folders = ", ".join(str(p) for p in search_path)
         raise TemplateError(f"template {exc.name!r} not found", hint=f"looked in {folders}") from None
@@ -160,19 +167,25 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
         raise TemplateError(str(exc), path or exc.path or name, line, hint=exc.hint) from None
     except jinja2.UndefinedError as exc:
         path, line = _template_location(sys.exc_info()[2], search_path)
-        raise TemplateError(f"{exc.message}", path or name, line,
-                            hint="numbers come from fig(\"id\"); brief fields from brief.NAME") from None
+        raise TemplateError(
+            f"{exc.message}", path or name, line, hint='numbers come from fig("id"); brief fields from brief.NAME'
+        ) from None
     except jinja2.TemplateError as exc:
         path, line = _template_location(sys.exc_info()[2], search_path)
         raise TemplateError(f"template error: {exc}", path or name, line) from None
     except RecursionError:
         path, line = _template_location(sys.exc_info()[2], search_path)
-        raise TemplateError("templates nest too deeply", path or name, line,
-                            hint="a macro or include that calls itself without end?") from None
+        raise TemplateError(
+            "templates nest too deeply", path or name, line, hint="a macro or include that calls itself without end?"
+        ) from None
     except MemoryError:
         path, line = _template_location(sys.exc_info()[2], search_path)
-        raise TemplateError("the template needs more memory than this machine has", path or name, line,
-                            hint="a brief is a few pages: build less text") from None
+        raise TemplateError(
+            "the template needs more memory than this machine has",
+            path or name,
+            line,
+            hint="a brief is a few pages: build less text",
+        ) from None
     except Exception as exc:  # a template's own mistake: 1/0, a wrong argument type...
         path, line = _template_location(sys.exc_info()[2], search_path)
         raise TemplateError(f"template error: {exc or type(exc).__name__}", path or name, line) from None
@@ -188,9 +201,12 @@ def _bounded_render(template: jinja2.Template, context: dict[str, Any]) -> str:
             if size > MAX_OUTPUT:
                 frame = events.gi_frame  # type: ignore[attr-defined]
                 line = template.get_corresponding_lineno(frame.f_lineno) if frame is not None else None
-                raise TemplateRefused(f"the template writes over {MAX_OUTPUT // 1024 // 1024} MB",
-                                      hint="a brief is a few pages: a loop or macro writes too much",
-                                      path=Path(template.filename) if template.filename else None, line=line)
+                raise TemplateRefused(
+                    f"the template writes over {MAX_OUTPUT // 1024 // 1024} MB",
+                    hint="a brief is a few pages: a loop or macro writes too much",
+                    path=Path(template.filename) if template.filename else None,
+                    line=line,
+                )
             chunks.append(chunk)
     except TemplateRefused as exc:
         if exc.line is not None:
@@ -204,11 +220,17 @@ def _bounded_render(template: jinja2.Template, context: dict[str, Any]) -> str:
 def template_context(job: Job, brand: Brand, ctx: _Context) -> dict[str, Any]:
     """What every template sees: plain data (:func:`inert`) and our own functions."""
     brand_fields = {name: getattr(brand, name) for name in type(brand).model_fields}
-    return {"brief": inert(job.brief), "audience": inert(job.audience), "audience_name": job.audience_name,
-            "created": job.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "brand": inert({**brand_fields, **(brand.model_extra or {}), "logo_url": brand.logo_url}),
-            "fig": TemplateFunction(ctx.fig), "cite": TemplateFunction(ctx.cite),
-            "chart": TemplateFunction(ctx.chart), "figures_table": TemplateFunction(ctx.figures_table)}
+    return {
+        "brief": inert(job.brief),
+        "audience": inert(job.audience),
+        "audience_name": job.audience_name,
+        "created": job.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "brand": inert({**brand_fields, **(brand.model_extra or {}), "logo_url": brand.logo_url}),
+        "fig": TemplateFunction(ctx.fig),
+        "cite": TemplateFunction(ctx.cite),
+        "chart": TemplateFunction(ctx.chart),
+        "figures_table": TemplateFunction(ctx.figures_table),
+    }
 
 
 def _figure_html(chart: RenderedChart, number: int, note_mark: str, inline: bool) -> str:
@@ -223,12 +245,12 @@ def _figure_html(chart: RenderedChart, number: int, note_mark: str, inline: bool
     return (
         f'<figure class="chart chart-{chart.width}" id="figure-{chart.id}">'
         f'<figcaption><span class="chart-title"><span class="chart-number">Figure {number}.</span> '
-        f'{escape(typographic(chart.title))}</span>'
+        f"{escape(typographic(chart.title))}</span>"
         f'<span class="chart-subtitle">{escape(typographic(chart.subtitle))}</span>'
-        f'</figcaption>'
+        f"</figcaption>"
         f'<img src="{src}" alt="{escape(chart.alt, quote=True)}">'
         f'<p class="chart-source">{escape(chart.source_line)}{note_mark}</p>'
-        f'</figure>'
+        f"</figure>"
     )
 
 
@@ -254,6 +276,7 @@ def _marks_to_sentence_ends(html: str) -> str:
     A mark straight after a number reads as an exponent ("40³"), and several marks in one
     sentence clutter it; like a printed brief, we mark the sentence instead.
     """
+
     def block(match: re.Match[str]) -> str:
         text = match.group(0)
         open_end = text.index(">") + 1
@@ -315,8 +338,9 @@ def _number_notes(sections: list[dict[str, Any]], ctx: _Context) -> None:
         section["html"] = Markup(_NOTE_REF.sub(anchor_first, _marks_to_sentence_ends(renumbered)))
 
 
-def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: TemplateSet,
-           inline: bool = True) -> Rendered:
+def render(
+    job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: TemplateSet, inline: bool = True
+) -> Rendered:
     """Render the job's sections and layout into one HTML document.
 
     With *inline*, each chart's SVG is in the HTML (a data: URL); without, the HTML names it
@@ -339,17 +363,33 @@ def render(job: Job, charts: dict[str, RenderedChart], brand: Brand, templates: 
     _number_notes(sections, ctx)
     unplaced = [c for c in charts if c not in ctx.charts_placed]
     if unplaced:
-        raise TemplateError(f"audience {job.audience_name!r} lists charts no template places: "
-                            f"{', '.join(unplaced)}", job.brief_path, job.audience_line,
-                            hint='place them with {{ chart("id") }} or remove them from the audience')
+        raise TemplateError(
+            f"audience {job.audience_name!r} lists charts no template places: {', '.join(unplaced)}",
+            job.brief_path,
+            job.audience_line,
+            hint='place them with {{ chart("id") }} or remove them from the audience',
+        )
     layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
     # The shared stylesheet, then the audience's own, then an overlay's custom.css: later
     # rules win, so an overlay can change one rule without copying the whole stylesheet.
-    stylesheets = [p.resolve().as_uri() for p in (templates.find_shared("style.css"), templates.find_own("style.css"),
-                                                  templates.find_shared("custom.css")) if p is not None]
-    layout_context = inert({"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(brand.css()),
-                            "stylesheets": stylesheets})
+    stylesheets = [
+        p.resolve().as_uri()
+        for p in (
+            templates.find_shared("style.css"),
+            templates.find_own("style.css"),
+            templates.find_shared("custom.css"),
+        )
+        if p is not None
+    ]
+    layout_context = inert(
+        {"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(brand.css()), "stylesheets": stylesheets}
+    )
     html = _render_template(env, layout, {**base, **layout_context}, search_path)
     _enforce(policy, html, env, layout)
-    return Rendered(html=html, notes=ctx.notes.notes, figures_used=list(dict.fromkeys(ctx.figures_used)),
-                    charts_placed=ctx.charts_placed, charts=charts)
+    return Rendered(
+        html=html,
+        notes=ctx.notes.notes,
+        figures_used=list(dict.fromkeys(ctx.figures_used)),
+        charts_placed=ctx.charts_placed,
+        charts=charts,
+    )

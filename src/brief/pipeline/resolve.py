@@ -89,14 +89,14 @@ def pick_brief(ws: Workspace, brief_id: str | None) -> Brief:
         if len(ws.briefs) == 1:
             return next(iter(ws.briefs.values()))
         if not ws.briefs:
-            raise WorkspaceError("no brief in briefs/", ws.root / "briefs",
-                                 hint="add a briefs/NAME.yaml file")
-        raise WorkspaceError(f"this workspace holds {len(ws.briefs)} briefs; name one",
-                             hint=f"choose from: {', '.join(sorted(ws.briefs))}")
+            raise WorkspaceError("no brief in briefs/", ws.root / "briefs", hint="add a briefs/NAME.yaml file")
+        raise WorkspaceError(
+            f"this workspace holds {len(ws.briefs)} briefs; name one",
+            hint=f"choose from: {', '.join(sorted(ws.briefs))}",
+        )
     stem = Path(brief_id).stem
     if stem not in ws.briefs:
-        raise WorkspaceError(f"no brief named {brief_id!r}",
-                             hint=f"choose from: {', '.join(sorted(ws.briefs))}")
+        raise WorkspaceError(f"no brief named {brief_id!r}", hint=f"choose from: {', '.join(sorted(ws.briefs))}")
     return ws.briefs[stem]
 
 
@@ -149,11 +149,24 @@ def resolve_figures(ws: Workspace) -> dict[str, ResolvedFigure]:
 def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure]) -> ResolvedFigure:
     if fig.derive is None:
         assert fig.value is not None and fig.as_of is not None  # guaranteed by the model
-        alternatives = tuple(other for other in ws.figures.values()
-                             if fig.preferred and other.quantity == fig.quantity and other.id != fig.id)
-        return ResolvedFigure(fig.id, fig.label, fig.value, fig.unit, fig.decimals, fig.as_of,
-                              fig.note, fig.claimed_by, (fig,), preferred=fig.preferred,
-                              alternatives=alternatives)
+        alternatives = tuple(
+            other
+            for other in ws.figures.values()
+            if fig.preferred and other.quantity == fig.quantity and other.id != fig.id
+        )
+        return ResolvedFigure(
+            fig.id,
+            fig.label,
+            fig.value,
+            fig.unit,
+            fig.decimals,
+            fig.as_of,
+            fig.note,
+            fig.claimed_by,
+            (fig,),
+            preferred=fig.preferred,
+            alternatives=alternatives,
+        )
     a, b = (get(ref) for ref in fig.derive.of)
     symbol, operation = _OPERATIONS[fig.derive.op]
     try:
@@ -161,21 +174,34 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
     except ZeroDivisionError:
         origin = ws.origin("figure", fig.id)
         divisor = a if fig.derive.op == "percent_change" else b
-        raise DataError(f"figure {fig.id!r} divides by {divisor.id!r}, which is zero",
-                        origin.path, origin.line) from None
+        raise DataError(
+            f"figure {fig.id!r} divides by {divisor.id!r}, which is zero", origin.path, origin.line
+        ) from None
     problem = check_value(value)
     if problem:
         origin = ws.origin("figure", fig.id)
-        raise DataError(f"figure {fig.id!r} computes to {value:.3g} ({fig.derive.op} of {a.id!r} and {b.id!r}), "
-                        "out of range", origin.path, origin.line,
-                        hint=f"figure values, given or computed, are below {MAX_VALUE_TEXT} in size; "
-                             "check the inputs' values and units")
+        raise DataError(
+            f"figure {fig.id!r} computes to {value:.3g} ({fig.derive.op} of {a.id!r} and {b.id!r}), out of range",
+            origin.path,
+            origin.line,
+            hint=f"figure values, given or computed, are below {MAX_VALUE_TEXT} in size; "
+            "check the inputs' values and units",
+        )
     derivation = f"{a.text()} ({a.label}) {symbol} {b.text()} ({b.label})"
     decimals = fig.decimals if fig.decimals is not None else UNITS[fig.unit].default_decimals
     # A computed value has no written precision of its own: one decimal unless the unit says.
-    return ResolvedFigure(fig.id, fig.label, value, fig.unit, 1 if decimals is None else decimals,
-                          max(a.as_of, b.as_of), fig.note, fig.claimed_by or a.claimed_by or b.claimed_by,
-                          a.bases + b.bases, derivation)
+    return ResolvedFigure(
+        fig.id,
+        fig.label,
+        value,
+        fig.unit,
+        1 if decimals is None else decimals,
+        max(a.as_of, b.as_of),
+        fig.note,
+        fig.claimed_by or a.claimed_by or b.claimed_by,
+        a.bases + b.bases,
+        derivation,
+    )
 
 
 def build_time(brief_date: dt.date, source_date: dt.datetime | None = None) -> dt.datetime:
@@ -187,16 +213,24 @@ def build_time(brief_date: dt.date, source_date: dt.datetime | None = None) -> d
     return dt.datetime(brief_date.year, brief_date.month, brief_date.day, tzinfo=dt.UTC)
 
 
-def resolve(ws: Workspace, brief_id: str | None, audience_name: str,
-            source_date: dt.datetime | None = None) -> Job:
+def resolve(ws: Workspace, brief_id: str | None, audience_name: str, source_date: dt.datetime | None = None) -> Job:
     """Select the brief and audience for one build and resolve its figures."""
     brief = pick_brief(ws, brief_id)
     if audience_name not in brief.audiences:
         origin = ws.origin("brief", brief.id)
-        raise WorkspaceError(f"brief {brief.id!r} has no audience {audience_name!r}", origin.path,
-                             hint=f"choose from: {', '.join(brief.audiences)}")
-    return Job(brief=brief, brief_path=ws.origin("brief", brief.id).path, audience_name=audience_name,
-               audience=brief.audiences[audience_name], figures=resolve_figures(ws),
-               sources=ws.sources, root=ws.root, created=build_time(brief.date, source_date),
-               audience_line=declared.line if (declared := ws.origins.get(f"audience:{brief.id}:{audience_name}"))
-               else None)
+        raise WorkspaceError(
+            f"brief {brief.id!r} has no audience {audience_name!r}",
+            origin.path,
+            hint=f"choose from: {', '.join(brief.audiences)}",
+        )
+    return Job(
+        brief=brief,
+        brief_path=ws.origin("brief", brief.id).path,
+        audience_name=audience_name,
+        audience=brief.audiences[audience_name],
+        figures=resolve_figures(ws),
+        sources=ws.sources,
+        root=ws.root,
+        created=build_time(brief.date, source_date),
+        audience_line=declared.line if (declared := ws.origins.get(f"audience:{brief.id}:{audience_name}")) else None,
+    )

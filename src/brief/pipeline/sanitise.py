@@ -37,14 +37,46 @@ HINT = "templates may not use scripts or resources from outside the template fol
 
 # Elements that run code, embed other documents, submit or redirect, or that a browser
 # reads differently from libxml2 (raw text in one, markup in the other).
-_REFUSED = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form",
-                      "portal", "foreignobject", "handler", "listener", "noscript", "noembed", "noframes",
-                      "xmp", "plaintext"})
+_REFUSED = frozenset(
+    {
+        "script",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "base",
+        "form",
+        "portal",
+        "foreignobject",
+        "handler",
+        "listener",
+        "noscript",
+        "noembed",
+        "noframes",
+        "xmp",
+        "plaintext",
+    }
+)
 _RAW_TEXT = frozenset({"style", "title", "textarea"})
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 # Attributes a browser or WeasyPrint fetches (href: on every element but a link).
-_RESOURCES = frozenset({"src", "srcset", "imagesrcset", "poster", "background", "lowsrc", "dynsrc", "ping",
-                        "manifest", "href", "xlink:href"})
+_RESOURCES = frozenset(
+    {
+        "src",
+        "srcset",
+        "imagesrcset",
+        "poster",
+        "background",
+        "lowsrc",
+        "dynsrc",
+        "ping",
+        "manifest",
+        "href",
+        "xlink:href",
+    }
+)
 _LINK_ATTRIBUTES = frozenset({"action", "formaction"})
 _LINK_ELEMENTS = frozenset({"a", "area"})
 _CSS_STRING_URLS = frozenset({"image-set", "-webkit-image-set", "image", "cross-fade", "-webkit-cross-fade"})
@@ -93,8 +125,9 @@ class Policy:
         """The first thing in *html* the policy refuses, or None; relative URLs are from *base*."""
         if not html.strip():
             return None
-        parser = lxml.etree.HTMLParser(encoding="utf-8", no_network=True, huge_tree=True, remove_comments=True,
-                                       remove_pis=True)
+        parser = lxml.etree.HTMLParser(
+            encoding="utf-8", no_network=True, huge_tree=True, remove_comments=True, remove_pis=True
+        )
         root = lxml.etree.fromstring(html.encode("utf-8"), parser)
         if any(error.level_name == "FATAL" for error in parser.error_log):
             return Refusal("the HTML nests too deeply to be checked", ())
@@ -119,8 +152,9 @@ class Policy:
             return Refusal(f"<{tag}> may not change a link", (f"<{tag}",))
         text = element.text or ""
         if tag in _RAW_TEXT and "<" in text and not (tag == "title" and _parent_tag(element) == "head"):
-            return Refusal(f"markup inside <{tag}> is not allowed (inside SVG a browser reads it as tags)",
-                           (f"<{tag}",))
+            return Refusal(
+                f"markup inside <{tag}> is not allowed (inside SVG a browser reads it as tags)", (f"<{tag}",)
+            )
         if tag == "style":
             return _without_line(self.check_css(text, base))
         return None
@@ -176,8 +210,11 @@ class Policy:
             if any(path.is_relative_to(root) for root in self.roots):
                 return None
             return Refusal(f"{what} uses {_shown(url.strip())}, outside the template folders", needles)
-        return Refusal(f"{what} loads {_shown(url.strip())}: only data: images, charts and files "
-                       "in the template folders may be used", needles)
+        return Refusal(
+            f"{what} loads {_shown(url.strip())}: only data: images, charts and files "
+            "in the template folders may be used",
+            needles,
+        )
 
     def _data(self, what: str, url: str, depth: int, needles: tuple[str, ...]) -> Refusal | None:
         header, _, payload = url.partition(",")
@@ -189,8 +226,11 @@ class Policy:
         if depth >= _MAX_NESTED_SVG:
             return Refusal(f"{what} nests SVG images too deeply", needles)
         try:
-            data = base64.b64decode(payload, validate=False) if ";base64" in header.lower() \
+            data = (
+                base64.b64decode(payload, validate=False)
+                if ";base64" in header.lower()
                 else unquote(payload).encode("utf-8")
+            )
             svg = data.decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return Refusal(f"{what} has an SVG data: URL that cannot be read", needles)
@@ -220,8 +260,10 @@ def _link(name: str, value: str, tag: str) -> Refusal | None:
     scheme = _scheme(_clean(value))
     if scheme is None or scheme in _LINK_SCHEMES:
         return None
-    return Refusal(f"<{tag} {name}> links to a {scheme}: URL: only http, https, mailto and relative "
-                   "links are allowed", (value.strip(), name))
+    return Refusal(
+        f"<{tag} {name}> links to a {scheme}: URL: only http, https, mailto and relative links are allowed",
+        (value.strip(), name),
+    )
 
 
 def _without_line(refusal: Refusal | None) -> Refusal | None:

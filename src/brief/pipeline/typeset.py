@@ -164,8 +164,9 @@ def lay_out(job: TypesetJob, reuse: Reuse | None = None) -> Any:
         options = {"font_config": reuse.font_config, "cache": reuse.images}
     fetcher = confined_fetcher(list(job.roots), job.charts)()
     with _weasyprint_errors():
-        return weasyprint.HTML(string=job.html, base_url=job.roots[0].resolve().as_uri() + "/",
-                               url_fetcher=fetcher).render(**options)
+        return weasyprint.HTML(
+            string=job.html, base_url=job.roots[0].resolve().as_uri() + "/", url_fetcher=fetcher
+        ).render(**options)
 
 
 def write_pdf(document: Any, job: TypesetJob, variant: str | bool | None = True) -> bytes:
@@ -175,12 +176,23 @@ def write_pdf(document: Any, job: TypesetJob, variant: str | bool | None = True)
     chosen = job.variant if variant is True else None if variant is False else variant
     # Attachment objects are single-use and default their dates to "now": make them fresh
     # for each PDF, dated like the document.
-    embedded = [weasyprint.Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
-                                      relationship=a.relationship, created=job.created, modified=job.created)
-                for a in job.attachments] if variant is True else []
+    embedded = (
+        [
+            weasyprint.Attachment(
+                file_obj=io.BytesIO(a.data),
+                name=a.name,
+                description=a.description,
+                relationship=a.relationship,
+                created=job.created,
+                modified=job.created,
+            )
+            for a in job.attachments
+        ]
+        if variant is True
+        else []
+    )
     with _weasyprint_errors():
-        return bytes(document.write_pdf(pdf_variant=chosen, uncompressed_pdf=variant is False,
-                                        attachments=embedded))
+        return bytes(document.write_pdf(pdf_variant=chosen, uncompressed_pdf=variant is False, attachments=embedded))
 
 
 @contextlib.contextmanager

@@ -36,8 +36,9 @@ def stage(target: Path, data: bytes) -> Path:
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
     except OSError as exc:
-        raise PublishError(f"cannot write into {target.parent} ({exc.strerror or exc})", target,
-                           hint=_hint(exc)) from None
+        raise PublishError(
+            f"cannot write into {target.parent} ({exc.strerror or exc})", target, hint=_hint(exc)
+        ) from None
     tmp = Path(name)
     try:
         try:
@@ -64,8 +65,9 @@ def make_folder(target: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise PublishError(f"cannot write into {target.parent} ({exc.strerror or exc})", target,
-                           hint=_hint(exc)) from None
+        raise PublishError(
+            f"cannot write into {target.parent} ({exc.strerror or exc})", target, hint=_hint(exc)
+        ) from None
 
 
 def commit(tmp: Path, target: Path) -> Path:
@@ -104,8 +106,9 @@ def _sync_folder(folder: Path) -> None:
 
 
 def _failed(target: Path, exc: OSError) -> PublishError:
-    return PublishError(f"cannot write {target.name} ({exc.strerror or exc}); the previous file is unchanged",
-                        target, hint=_hint(exc))
+    return PublishError(
+        f"cannot write {target.name} ({exc.strerror or exc}); the previous file is unchanged", target, hint=_hint(exc)
+    )
 
 
 def _hint(exc: OSError) -> str:

@@ -147,8 +147,16 @@ class Record:
 
 
 MANIFEST = "manifest.json"
-_FIELDS: dict[str, type] = {"sha256": str, "size": int, "pages": int, "brief": str, "audience": str,
-                            "standard": str, "inputs_sha256": str, "versions": dict}
+_FIELDS: dict[str, type] = {
+    "sha256": str,
+    "size": int,
+    "pages": int,
+    "brief": str,
+    "audience": str,
+    "standard": str,
+    "inputs_sha256": str,
+    "versions": dict,
+}
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -161,8 +169,11 @@ def locked(out_dir: Path) -> Iterator[None]:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(out_dir, os.O_RDONLY)
     except OSError as exc:
-        raise PublishError(f"cannot lock {out_dir.name}/ ({exc.strerror or exc})", out_dir,
-                           hint="out must be a folder you can read and write") from None
+        raise PublishError(
+            f"cannot lock {out_dir.name}/ ({exc.strerror or exc})",
+            out_dir,
+            hint="out must be a folder you can read and write",
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -173,9 +184,17 @@ def locked(out_dir: Path) -> Iterator[None]:
 
 def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, Any]:
     """The manifest entry of a PDF with hash *sha256*, *size* bytes and *pages* pages."""
-    return {"sha256": sha256, "size": size, "pages": pages, "brief": record.brief, "audience": record.audience,
-            "standard": record.standard, "inputs_sha256": record.inputs_sha256, "versions": record.versions,
-            "source_date_epoch": record.source_date_epoch}
+    return {
+        "sha256": sha256,
+        "size": size,
+        "pages": pages,
+        "brief": record.brief,
+        "audience": record.audience,
+        "standard": record.standard,
+        "inputs_sha256": record.inputs_sha256,
+        "versions": record.versions,
+        "source_date_epoch": record.source_date_epoch,
+    }
 
 
 def entry_problem(entry: object, pending: bool = True) -> str | None:
@@ -227,12 +246,14 @@ def _json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "true or false"
-    return {dict: "an object", list: "a list", str: "a string", int: "an integer",
-            float: "a number"}.get(type(value), f"a {type(value).__name__}")
+    return {dict: "an object", list: "a list", str: "a string", int: "an integer", float: "a number"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
 
 
-def up_to_date(root: Path, brief_id: str | None, audience: str, overlay: Path | None,
-               standard: str, source_date_epoch: str = "") -> tuple[Path, int] | None:
+def up_to_date(
+    root: Path, brief_id: str | None, audience: str, overlay: Path | None, standard: str, source_date_epoch: str = ""
+) -> tuple[Path, int] | None:
     """``(pdf, pages)`` when the PDF in out/ was built from exactly the current inputs, with
     the same standard and tools, and is intact; else None. Reads files only: no pipeline."""
     if brief_id is None:
@@ -253,11 +274,13 @@ def up_to_date(root: Path, brief_id: str | None, audience: str, overlay: Path | 
     digests = file_digests(root, overlay)
     if any(d.startswith(UNUSABLE) for d in digests.values()):
         return None  # an input the build cannot read: let the build say so
-    same = (entry.get("standard") == standard
-            and entry.get("source_date_epoch", "") == source_date_epoch
-            and entry.get("versions") == tool_versions()
-            and entry.get("inputs_sha256") == inputs_digest(digests)
-            and entry.get("sha256") == hashlib.sha256(pdf.read_bytes()).hexdigest())
+    same = (
+        entry.get("standard") == standard
+        and entry.get("source_date_epoch", "") == source_date_epoch
+        and entry.get("versions") == tool_versions()
+        and entry.get("inputs_sha256") == inputs_digest(digests)
+        and entry.get("sha256") == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    )
     return (pdf, int(entry.get("pages", 0))) if same else None
 
 
@@ -266,8 +289,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WorkspaceError(f"cannot read the manifest ({exc})", path,
-                             hint="rebuild to write a new one") from None
+        raise WorkspaceError(f"cannot read the manifest ({exc})", path, hint="rebuild to write a new one") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
         raise WorkspaceError("not a brief manifest", path, hint="rebuild to write a new one")
     return manifest
@@ -291,27 +313,40 @@ def verify(pdf: Path, root: Path, overlay: Path | None = None) -> Verdict:
     """Is *pdf* the file the manifest records, and are the workspace's inputs unchanged?"""
     manifest_path = pdf.parent / MANIFEST
     if not manifest_path.exists():
-        raise WorkspaceError("no manifest.json next to the PDF", manifest_path,
-                             hint="verify a PDF in the out/ folder it was built into")
+        raise WorkspaceError(
+            "no manifest.json next to the PDF", manifest_path, hint="verify a PDF in the out/ folder it was built into"
+        )
     entry = read_manifest(manifest_path)["outputs"].get(pdf.name)
     if entry is None:
-        raise WorkspaceError(f"the manifest has no entry for {pdf.name}", manifest_path,
-                             hint="rebuild it, or verify a file that brief built")
+        raise WorkspaceError(
+            f"the manifest has no entry for {pdf.name}",
+            manifest_path,
+            hint="rebuild it, or verify a file that brief built",
+        )
     problem = entry_problem(entry)
     if problem is not None:
-        raise WorkspaceError(f"the manifest's entry for {pdf.name} is malformed: {problem}", manifest_path,
-                             hint="build it again to write a new entry")
+        raise WorkspaceError(
+            f"the manifest's entry for {pdf.name} is malformed: {problem}",
+            manifest_path,
+            hint="build it again to write a new entry",
+        )
     actual = hashlib.sha256(pdf.read_bytes()).hexdigest()
     entry = recorded(entry, actual)
     pdf_ok = actual == entry["sha256"]
     inputs = inputs_digest(file_digests(root, overlay))
     inputs_ok = inputs == entry["inputs_sha256"]
     lines = [
-        f"{'ok' if pdf_ok else 'FAILED'}: {pdf.name} " + (
-            f"is the file built for {entry['brief']}/{entry['audience']} (sha256 {actual[:16]}…)" if pdf_ok
-            else f"differs from the file brief built (sha256 {actual[:16]}…, expected {entry['sha256'][:16]}…)"),
-        f"{'ok' if inputs_ok else 'FAILED'}: " + (
-            "the workspace's briefs/, data/ and templates/ are the inputs it was built from" if inputs_ok
-            else "the workspace's inputs have changed since it was built"),
+        f"{'ok' if pdf_ok else 'FAILED'}: {pdf.name} "
+        + (
+            f"is the file built for {entry['brief']}/{entry['audience']} (sha256 {actual[:16]}…)"
+            if pdf_ok
+            else f"differs from the file brief built (sha256 {actual[:16]}…, expected {entry['sha256'][:16]}…)"
+        ),
+        f"{'ok' if inputs_ok else 'FAILED'}: "
+        + (
+            "the workspace's briefs/, data/ and templates/ are the inputs it was built from"
+            if inputs_ok
+            else "the workspace's inputs have changed since it was built"
+        ),
     ]
     return Verdict(pdf_ok, inputs_ok, lines)

@@ -40,8 +40,9 @@ STALE_SECONDS = 600
 _DEFERRED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def publish(out_dir: Path, name: str, data: bytes, pages: int, record: Record,
-            warnings: list[BriefError] | None = None) -> Path:
+def publish(
+    out_dir: Path, name: str, data: bytes, pages: int, record: Record, warnings: list[BriefError] | None = None
+) -> Path:
     """Write *data* as ``out_dir/name`` and its manifest entry (*pages*, *record*), both or
     neither; return the PDF's path.
 
@@ -78,8 +79,14 @@ def publish(out_dir: Path, name: str, data: bytes, pages: int, record: Record,
                 _write(out_dir, manifest)
             except BriefError as exc:
                 reason = exc.message.split(";")[0]
-                _warn(warnings, BriefWarning(f"{reason}; it records the new PDF, still with the entry it replaced",
-                                             exc.path, hint="the next build tidies it"))
+                _warn(
+                    warnings,
+                    BriefWarning(
+                        f"{reason}; it records the new PDF, still with the entry it replaced",
+                        exc.path,
+                        hint="the next build tidies it",
+                    ),
+                )
         finally:
             discard(tmp)
     return target
@@ -113,13 +120,15 @@ def load(out_dir: Path) -> tuple[dict[str, Any], BriefWarning | None]:
     if not dropped:
         return manifest, None
     more = f" and {len(dropped) - 1} more" if len(dropped) > 1 else ""
-    return manifest, BriefWarning(f"left out malformed entries ({dropped[0]}{more})", path,
-                                  hint="build those PDFs again to record them")
+    return manifest, BriefWarning(
+        f"left out malformed entries ({dropped[0]}{more})", path, hint="build those PDFs again to record them"
+    )
 
 
 def _rebuilt(path: Path, problem: str) -> BriefWarning:
-    return BriefWarning(f"{problem}; writing a new one", path,
-                        hint="PDFs built before have no entry until they are built again")
+    return BriefWarning(
+        f"{problem}; writing a new one", path, hint="PDFs built before have no entry until they are built again"
+    )
 
 
 def sweep(out_dir: Path) -> list[Path]:
@@ -192,4 +201,3 @@ def _warn(warnings: list[BriefError] | None, warning: BriefWarning) -> None:
         logging.getLogger("brief").warning("warning: %s", warning.format())
     else:
         warnings.append(warning)
-

@@ -61,8 +61,11 @@ class _Pool:
         except BrokenProcessPool:
             if self.stopping:  # killed by this command: the work is no longer wanted
                 raise
-            _log.warning("warning: the %s worker stopped unexpectedly; continuing in this process "
-                         "(BRIEF_WORKERS=0 runs everything in one process)", self.name)
+            _log.warning(
+                "warning: the %s worker stopped unexpectedly; continuing in this process "
+                "(BRIEF_WORKERS=0 runs everything in one process)",
+                self.name,
+            )
         return function(job)
 
 

@@ -55,24 +55,28 @@ class Outcome:
     problems: list[Problem] = field(default_factory=list)
 
 
-def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: bool,
-         all_briefs: bool) -> list[Target]:
+def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: bool, all_briefs: bool) -> list[Target]:
     """The builds that the options ask for."""
     from brief.pipeline.resolve import pick_brief
     from brief.workspace.load import load_workspace
 
     ws = load_workspace(root)
     if all_briefs:
-        return [Target(b, a, aud.page_budget, len(aud.charts)) for b, brief in ws.briefs.items()
-                for a, aud in brief.audiences.items()]
+        return [
+            Target(b, a, aud.page_budget, len(aud.charts))
+            for b, brief in ws.briefs.items()
+            for a, aud in brief.audiences.items()
+        ]
     brief = pick_brief(ws, brief_id)
     if all_audiences:
         if audiences:
             raise WorkspaceError("--all builds every audience; leave out --audience")
         return [Target(brief.id, a, aud.page_budget, len(aud.charts)) for a, aud in brief.audiences.items()]
     # An unknown audience is kept as asked: its build reports it, with the names to choose from.
-    return [Target(brief.id, a, *((aud.page_budget, len(aud.charts)) if (aud := brief.audiences.get(a)) else ()))
-            for a in (audiences or ["policy"])]
+    return [
+        Target(brief.id, a, *((aud.page_budget, len(aud.charts)) if (aud := brief.audiences.get(a)) else ()))
+        for a in (audiences or ["policy"])
+    ]
 
 
 def run_one(request: BuildRequest, environ: Mapping[str, str]) -> BuildResult:
@@ -84,8 +88,9 @@ def run_one(request: BuildRequest, environ: Mapping[str, str]) -> BuildResult:
         return build(request, engines)
 
 
-def run_all(request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool,
-            environ: Mapping[str, str]) -> tuple[list[Target], Iterator[Outcome]]:
+def run_all(
+    request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool, environ: Mapping[str, str]
+) -> tuple[list[Target], Iterator[Outcome]]:
     """The builds the options ask for, and their outcomes as each is written; typesetting is
     spread over one worker per core."""
     typesetters = min(os.cpu_count() or 1, 4) if request.format == "pdf" else 0

@@ -123,8 +123,11 @@ class Brand(BaseModel):
         """The logo file for the masthead (medium, else small or large), or None."""
         if self.logo is None:
             return None
-        name = self.logo if isinstance(self.logo, str) else next(
-            (self.logo[k] for k in ("medium", "small", "large") if k in self.logo), None)
+        name = (
+            self.logo
+            if isinstance(self.logo, str)
+            else next((self.logo[k] for k in ("medium", "small", "large") if k in self.logo), None)
+        )
         return self._folder / name if name else None
 
     @property
@@ -158,7 +161,6 @@ class Brand(BaseModel):
             out["--line-height-base"] = str(self.typography.base.line_height)
         return out
 
-
     def font_files(self) -> list[Path]:
         """Every font file, as an absolute path (relative paths are from the brand file's folder)."""
         return [self._folder / f.path for fam in self.typography.fonts for f in fam.files]
@@ -168,7 +170,8 @@ class Brand(BaseModel):
         faces = [
             f'@font-face {{ font-family: "{fam.family}"; src: url("{(self._folder / f.path).as_uri()}"); '
             f"font-weight: {f.weight}; font-style: {f.style}; }}"
-            for fam in self.typography.fonts for f in fam.files
+            for fam in self.typography.fonts
+            for f in fam.files
         ]
         variables = "".join(f"\n  {k}: {v};" for k, v in self.css_variables().items())
         return "\n".join(faces) + "\n:root {" + variables + "\n}\n"
@@ -184,15 +187,21 @@ def _check_chart_defaults(brand: Brand, node: Any, path: Path) -> None:
     if ours is None:
         return
     rules = validate(ChartDefaults, ours, path)
-    named: dict[tuple[str, ...], str] = {**{("series-colors", k): v for k, v in rules.series_colors.items()},
-             ("highlight",): rules.highlight, ("muted",): rules.muted}
+    named: dict[tuple[str, ...], str] = {
+        **{("series-colors", k): v for k, v in rules.series_colors.items()},
+        ("highlight",): rules.highlight,
+        ("muted",): rules.muted,
+    }
     for loc, colour in named.items():
         try:
             brand.hex(colour)
         except ValueError as exc:
-            raise DataError(f"defaults.brief.{'.'.join(loc)}: {exc}", path,
-                            line_of(node, ["defaults", "brief", *loc]),
-                            hint=f"palette colours: {', '.join(brand.color.palette) or 'none'}") from None
+            raise DataError(
+                f"defaults.brief.{'.'.join(loc)}: {exc}",
+                path,
+                line_of(node, ["defaults", "brief", *loc]),
+                hint=f"palette colours: {', '.join(brand.color.palette) or 'none'}",
+            ) from None
 
 
 def load_brand(templates: TemplateSet | Path) -> Brand:
@@ -202,8 +211,7 @@ def load_brand(templates: TemplateSet | Path) -> Brand:
     found = templates.find_shared("brand.yml")
     path = found or templates.workspace / "brand.yml"
     if found is None:
-        raise DataError("missing brand file", path,
-                        hint="copy templates/brand.yml from a workspace made by brief")
+        raise DataError("missing brand file", path, hint="copy templates/brand.yml from a workspace made by brief")
     layer = path.parent  # brand, logo and font files are read only from this templates folder
     node = read_yaml(path, layer)
     brand = validate(Brand, node, path)
@@ -215,8 +223,14 @@ def load_brand(templates: TemplateSet | Path) -> Brand:
     for i, family in enumerate(brand.typography.fonts):
         for j, font in enumerate(family.files):
             line = line_of(node, ["typography", "fonts", i, "files", j])
-            _check_file(path.parent / font.path, layer, f"font file {font.path!r} of {family.family!r}", path,
-                        line, MAX_FONT_BYTES)
+            _check_file(
+                path.parent / font.path,
+                layer,
+                f"font file {font.path!r} of {family.family!r}",
+                path,
+                line,
+                MAX_FONT_BYTES,
+            )
     return brand
 
 
@@ -224,8 +238,12 @@ def _check_file(file: Path, layer: Path, what: str, brand_path: Path, line: int 
     """A logo or font file must be a readable regular file inside the templates folder."""
     if not os.path.lexists(file):
         name = repr(file.name) if what == "logo file" else ""
-        raise DataError(f"{what}{' ' + name if name else ''} not found", brand_path, line,
-                        hint=f"{what.split()[0]} paths are relative to the brand file's folder")
+        raise DataError(
+            f"{what}{' ' + name if name else ''} not found",
+            brand_path,
+            line,
+            hint=f"{what.split()[0]} paths are relative to the brand file's folder",
+        )
     try:
         check_input(file, layer, limit)
     except DataError as exc:

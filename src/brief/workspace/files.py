@@ -42,27 +42,48 @@ def open_input(path: Path, root: Path | None = None, limit: int = MAX_BYTES) -> 
     """Open *path* for reading and return its descriptor, or raise a :class:`DataError` saying
     why it may not be read: outside *root*, not a regular file, over *limit*, unreadable."""
     if root is not None and outside(path, root):
-        raise DataError("refused: the file is a link to somewhere outside the workspace", path,
-                        hint="copy the file into the workspace instead of linking to it")
+        raise DataError(
+            "refused: the file is a link to somewhere outside the workspace",
+            path,
+            hint="copy the file into the workspace instead of linking to it",
+        )
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat below refuses it.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise DataError(f"cannot read file ({exc.strerror or exc})", path,
-                        hint="check that the file exists and that you may read it") from None
+        raise DataError(
+            f"cannot read file ({exc.strerror or exc})",
+            path,
+            hint="check that the file exists and that you may read it",
+        ) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            kind = ("a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode)
-                    else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
-                    else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
-            raise DataError(f"refused: this is {kind}, not a regular file", path,
-                            hint="only regular files are read from briefs/, data/ and templates/")
+            kind = (
+                "a folder"
+                if stat.S_ISDIR(info.st_mode)
+                else "a FIFO (named pipe)"
+                if stat.S_ISFIFO(info.st_mode)
+                else "a device"
+                if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                else "a socket"
+                if stat.S_ISSOCK(info.st_mode)
+                else "not a regular file"
+            )
+            raise DataError(
+                f"refused: this is {kind}, not a regular file",
+                path,
+                hint="only regular files are read from briefs/, data/ and templates/",
+            )
         if info.st_size > limit:
-            raise DataError(f"file is {info.st_size / 1024 / 1024:.1f} MB, over the {_mb(limit)} limit "
-                            "for data, brief and template files" if limit == MAX_BYTES
-                            else f"file is {info.st_size / 1024 / 1024:.1f} MB, over the {_mb(limit)} limit",
-                            path, hint="keep large tables out of the workspace, or split them")
+            raise DataError(
+                f"file is {info.st_size / 1024 / 1024:.1f} MB, over the {_mb(limit)} limit "
+                "for data, brief and template files"
+                if limit == MAX_BYTES
+                else f"file is {info.st_size / 1024 / 1024:.1f} MB, over the {_mb(limit)} limit",
+                path,
+                hint="keep large tables out of the workspace, or split them",
+            )
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
@@ -87,8 +108,11 @@ def read_input(path: Path, root: Path | None = None, limit: int = MAX_BYTES) -> 
     finally:
         os.close(fd)
     if size > limit:
-        raise DataError(f"file grew past the {_mb(limit)} limit while it was read", path,
-                        hint="keep large files out of the workspace, or split them")
+        raise DataError(
+            f"file grew past the {_mb(limit)} limit while it was read",
+            path,
+            hint="keep large files out of the workspace, or split them",
+        )
     return b"".join(chunks)
 
 

@@ -92,16 +92,24 @@ def _entries(path: Path, root: Path) -> YamlSeq:
 
 def _require_mapping(node: Any, entries: YamlSeq, index: int, path: Path) -> None:
     if not isinstance(node, YamlMap):
-        raise DataError(f"entry {index + 1} is not a mapping (expected 'id: ...' and other fields)",
-                        path, line_of(entries, [index]), hint="indent the entry's fields under its '- '")
+        raise DataError(
+            f"entry {index + 1} is not a mapping (expected 'id: ...' and other fields)",
+            path,
+            line_of(entries, [index]),
+            hint="indent the entry's fields under its '- '",
+        )
 
 
 def _register(ws: Workspace, kind: str, ident: str, path: Path, line: int | None) -> None:
     key = f"{kind}:{ident}"
     if key in ws.origins:
         first = ws.origins[key]
-        raise DataError(f"duplicate {kind} id {ident!r} (first defined at {first.path.name}:{first.line})",
-                        path, line, hint="give each entry a unique id")
+        raise DataError(
+            f"duplicate {kind} id {ident!r} (first defined at {first.path.name}:{first.line})",
+            path,
+            line,
+            hint="give each entry a unique id",
+        )
     ws.origins[key] = Origin(path, line)
 
 
@@ -170,8 +178,12 @@ def _load_briefs(ws: Workspace) -> None:
         try:
             doc: Any = read_yaml(path, ws.root)
             if not isinstance(doc, YamlMap):
-                raise DataError("a brief file is a mapping (title:, date:, audiences: ...)", path, 1,
-                                hint="start from the file that `brief new brief NAME` writes")
+                raise DataError(
+                    "a brief file is a mapping (title:, date:, audiences: ...)",
+                    path,
+                    1,
+                    hint="start from the file that `brief new brief NAME` writes",
+                )
             doc.setdefault("id", path.stem)
             brief = validate(Brief, doc, path)
             _register(ws, "brief", brief.id, path, 1)
@@ -183,7 +195,8 @@ def _load_briefs(ws: Workspace) -> None:
             ws.origins[f"audience:{brief.id}:{name}"] = Origin(path, line_of(doc, ["audiences", name]))
             for i in range(len(audience.sections)):
                 ws.origins[f"section:{brief.id}:{name}:{i}"] = Origin(
-                    path, line_of(doc, ["audiences", name, "sections", i]))
+                    path, line_of(doc, ["audiences", name, "sections", i])
+                )
         for cid, chart in brief.charts.items():
             ws.origins[f"chart:{brief.id}:{cid}"] = Origin(path, line_of(doc, ["charts", cid]))
             for r in range(len(chart.rows)):
@@ -196,21 +209,34 @@ def _check_references(ws: Workspace) -> None:
         origin = ws.origin("figure", fid)
         if fig.source is not None and fig.source not in ws.sources:
             hint = f"add it to data/sources.yaml or use one of: {_some(ws.sources)}"
-            ws.report(DataError(f"figure {fid!r} cites unknown source {fig.source!r}",
-                                origin.path, origin.line, hint=hint))
+            ws.report(
+                DataError(f"figure {fid!r} cites unknown source {fig.source!r}", origin.path, origin.line, hint=hint)
+            )
         if fig.derive is not None:
             for ref in fig.derive.of:
                 if ref not in ws.figures:
-                    ws.report(DataError(f"figure {fid!r} derives from unknown figure {ref!r}",
-                                        origin.path, origin.line, hint=nearest(ref, ws.figures)))
+                    ws.report(
+                        DataError(
+                            f"figure {fid!r} derives from unknown figure {ref!r}",
+                            origin.path,
+                            origin.line,
+                            hint=nearest(ref, ws.figures),
+                        )
+                    )
     _check_cycles(ws)
     for bid, brief in ws.briefs.items():
         for cid, chart in brief.charts.items():
             for r, row in enumerate(chart.rows):
                 if row.figure not in ws.figures:
                     origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
-                    ws.report(DataError(f"chart {cid!r} uses unknown figure {row.figure!r}",
-                                        origin.path, origin.line, hint=nearest(row.figure, ws.figures)))
+                    ws.report(
+                        DataError(
+                            f"chart {cid!r} uses unknown figure {row.figure!r}",
+                            origin.path,
+                            origin.line,
+                            hint=nearest(row.figure, ws.figures),
+                        )
+                    )
 
 
 def _check_cycles(ws: Workspace) -> None:
@@ -221,7 +247,7 @@ def _check_cycles(ws: Workspace) -> None:
             return
         if fid in trail:
             origin = ws.origin("figure", fid)
-            cycle = " → ".join((*trail[trail.index(fid):], fid))
+            cycle = " → ".join((*trail[trail.index(fid) :], fid))
             raise DataError(f"figures derive from each other in a loop: {cycle}", origin.path, origin.line)
         derive = ws.figures[fid].derive
         for ref in derive.of if derive else ():

@@ -13,5 +13,7 @@ def find_root(start: Path) -> Path:
     for folder in (start, *start.parents):
         if (folder / "briefs").is_dir():
             return folder
-    raise WorkspaceError(f"no workspace here: neither {start} nor a parent holds a briefs/ folder",
-                         hint="run inside a workspace or pass -C DIR")
+    raise WorkspaceError(
+        f"no workspace here: neither {start} nor a parent holds a briefs/ folder",
+        hint="run inside a workspace or pass -C DIR",
+    )

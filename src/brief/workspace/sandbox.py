@@ -49,8 +49,9 @@ class TemplateRefused(Exception):
     """Raised while a template renders; the renderer turns it into a TemplateError naming
     the template's file and line."""
 
-    def __init__(self, message: str, hint: str | None = None, path: Path | None = None,
-                 line: int | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, path: Path | None = None, line: int | None = None
+    ) -> None:
         super().__init__(message)
         self.hint = hint
         # the file (and line) at fault, when it is not the template being rendered
@@ -92,8 +93,9 @@ def inert(value: Any) -> Any:
         fields.update(value.model_extra or {})
         return MappingProxyType({_key(k): inert(v) for k, v in fields.items()})
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return MappingProxyType({f.name: inert(getattr(value, f.name)) for f in dataclasses.fields(value)
-                                 if not f.name.startswith("_")})
+        return MappingProxyType(
+            {f.name: inert(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.name.startswith("_")}
+        )
     if isinstance(value, Mapping):
         return MappingProxyType({_key(k): inert(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
@@ -112,9 +114,26 @@ def _key(key: Any) -> str:
 # Types whose public attributes a template may use: immutable values, and Jinja's own
 # helpers (loop, macros, namespace(), cycler(), joiner()). Lists and dicts are those a
 # template builds itself; the immutable sandbox refuses their mutating methods.
-_OPEN_TYPES = (str, Markup, int, float, bool, tuple, list, dict, MappingProxyType,
-               LoopContext, Macro, Namespace, Cycler, Joiner, Undefined, TemplateReference, BlockReference,
-               TemplateModule)
+_OPEN_TYPES = (
+    str,
+    Markup,
+    int,
+    float,
+    bool,
+    tuple,
+    list,
+    dict,
+    MappingProxyType,
+    LoopContext,
+    Macro,
+    Namespace,
+    Cycler,
+    Joiner,
+    Undefined,
+    TemplateReference,
+    BlockReference,
+    TemplateModule,
+)
 _DATE_ATTRIBUTES = frozenset({"year", "month", "day", "isoformat", "strftime", "weekday", "isoweekday"})
 _FORMAT_WIDTH = re.compile(r"%[-#0 +]*(\d+)(?:\.(\d+))?|\{[^{}]*?:[^{}]*?(\d{4,})")
 
@@ -140,24 +159,32 @@ class Budget:
             self.produce(weight)
         if not self.steps & 63:
             if self.steps > MAX_STEPS:
-                raise TemplateRefused(f"the templates take over {MAX_STEPS:,} steps to render",
-                                      hint="a loop runs too often: loop over the data, not over large ranges")
+                raise TemplateRefused(
+                    f"the templates take over {MAX_STEPS:,} steps to render",
+                    hint="a loop runs too often: loop over the data, not over large ranges",
+                )
             if time.monotonic() > self.deadline:
-                raise TemplateRefused(f"the templates take over {MAX_SECONDS:g} s to render",
-                                      hint="a loop runs too long: loop over the data, not over large ranges")
+                raise TemplateRefused(
+                    f"the templates take over {MAX_SECONDS:g} s to render",
+                    hint="a loop runs too long: loop over the data, not over large ranges",
+                )
 
     def produce(self, size: int) -> None:
         """Count *size* characters written by a template."""
         self.produced += size
         if self.produced > MAX_PRODUCED:
-            raise TemplateRefused(f"the templates write over {MAX_PRODUCED // 1024 // 1024} MB of text",
-                                  hint="a loop or macro writes too much: a brief is a few pages")
+            raise TemplateRefused(
+                f"the templates write over {MAX_PRODUCED // 1024 // 1024} MB of text",
+                hint="a loop or macro writes too much: a brief is a few pages",
+            )
 
     def sized(self, value: Any) -> Any:
         """*value*, if it is not a string or collection over the size limit."""
         if isinstance(value, (str, list, tuple, dict)) and len(value) > MAX_OUTPUT:
-            raise TemplateRefused(f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
-                                  hint="a brief is a few pages: build less text")
+            raise TemplateRefused(
+                f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
+                hint="a brief is a few pages: build less text",
+            )
         return value
 
 
@@ -205,8 +232,9 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
                 return obj[attribute]
             if attribute not in ("items", "keys", "values", "get"):
                 fields = ", ".join(sorted(obj)) or "none"
-                return self.undefined(f"this object has no attribute {attribute!r} (it has: {fields})",
-                                      obj=obj, name=attribute)
+                return self.undefined(
+                    f"this object has no attribute {attribute!r} (it has: {fields})", obj=obj, name=attribute
+                )
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
@@ -217,8 +245,7 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
         budget = __self.budget
         budget.step()
         if budget.depth >= MAX_DEPTH:
-            raise TemplateRefused(f"calls nest over {MAX_DEPTH} deep",
-                                  hint="a macro calls itself without end?")
+            raise TemplateRefused(f"calls nest over {MAX_DEPTH} deep", hint="a macro calls itself without end?")
         _refuse_growth(getattr(__obj, "__name__", ""), getattr(__obj, "__self__", None), args, kwargs)
         budget.depth += 1
         try:
@@ -229,14 +256,20 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
     # Bounds on work and size.
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(left, int) and isinstance(right, int) \
-                and abs(right) * max(abs(left), 2).bit_length() > 100_000:
+        if (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and abs(right) * max(abs(left), 2).bit_length() > 100_000
+        ):
             raise TemplateRefused("a number too large to compute", hint="templates print numbers with fig()")
         if operator == "*":
             count, seq = (right, left) if isinstance(left, (str, list, tuple)) else (left, right)
             if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_OUTPUT:
-                raise TemplateRefused(f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
-                                      hint="a brief is a few pages: build less text")
+                raise TemplateRefused(
+                    f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
+                    hint="a brief is a few pages: build less text",
+                )
         if operator == "%" and isinstance(left, str):
             _check_format(left)
         return self.budget.sized(super().call_binop(context, operator, left, right))
@@ -256,8 +289,10 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
         self.budget.step()
         numbers = range(*args)
         if len(numbers) > MAX_RANGE:
-            raise TemplateRefused(f"range() of {len(numbers):,} numbers, over the limit of {MAX_RANGE:,}",
-                                  hint="loop over the data, not over large ranges")
+            raise TemplateRefused(
+                f"range() of {len(numbers):,} numbers, over the limit of {MAX_RANGE:,}",
+                hint="loop over the data, not over large ranges",
+            )
         return numbers
 
     def _steps(self, iterable: Iterable[Any], weight: int = 0) -> Iterator[Any]:
@@ -287,8 +322,9 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
         # Each loop counts its iterations, and the literal text each one writes.
         for loop in tree.find_all(nodes.For):
             weight = sum(_literal_size(child) for child in loop.body)
-            loop.iter = nodes.Filter(loop.iter, "brief_steps", [nodes.Const(weight)], [], None, None,
-                                     lineno=loop.iter.lineno)
+            loop.iter = nodes.Filter(
+                loop.iter, "brief_steps", [nodes.Const(weight)], [], None, None, lineno=loop.iter.lineno
+            )
         return tree
 
 
@@ -298,8 +334,9 @@ _FORMAT_FILTER = jinja2.filters.FILTERS["format"]
 def _check_format(text: str) -> None:
     for match in _FORMAT_WIDTH.finditer(text):
         if any(g and int(g) > MAX_RANGE for g in match.groups()):
-            raise TemplateRefused("a format width or precision over the limit",
-                                  hint="a brief is a few pages: build less text")
+            raise TemplateRefused(
+                "a format width or precision over the limit", hint="a brief is a few pages: build less text"
+            )
 
 
 # Methods and filters whose number argument is the size of what they make.
@@ -327,5 +364,7 @@ def _refuse_growth(name: str, subject: Any, args: Sequence[Any], kwargs: dict[st
         sep = args[0] if args and isinstance(args[0], str) else ""
         estimate = sum(len(p) if isinstance(p, str) else 16 for p in subject) + len(sep) * len(subject)
     if estimate > MAX_OUTPUT:
-        raise TemplateRefused(f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
-                              hint="a brief is a few pages: build less text")
+        raise TemplateRefused(
+            f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
+            hint="a brief is a few pages: build less text",
+        )

@@ -29,14 +29,22 @@ _FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
 def _number(text: str, column: str, path: Path, line: int) -> int | float:
     cleaned = text.strip()
     if len(cleaned) > MAX_DIGITS:
-        raise DataError(f"{column}: a number {len(cleaned):,} characters long", path, line,
-                        hint=f"figure values are below {MAX_VALUE_TEXT} in size; write a smaller unit")
+        raise DataError(
+            f"{column}: a number {len(cleaned):,} characters long",
+            path,
+            line,
+            hint=f"figure values are below {MAX_VALUE_TEXT} in size; write a smaller unit",
+        )
     if _INT.match(cleaned):
         return int(cleaned)
     if _FLOAT.match(cleaned):
         return float(cleaned)
-    raise DataError(f"{column}: {text!r} is not a number", path, line,
-                    hint="write plain numbers: 276300 or 17.5, no units, commas or % signs")
+    raise DataError(
+        f"{column}: {text!r} is not a number",
+        path,
+        line,
+        hint="write plain numbers: 276300 or 17.5, no units, commas or % signs",
+    )
 
 
 def read_figures_csv(path: Path, root: Path | None = None) -> tuple[list[tuple[int, Figure]], list[BriefError]]:
@@ -55,10 +63,14 @@ def read_figures_csv(path: Path, root: Path | None = None) -> tuple[list[tuple[i
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
     if missing or unknown:
-        what = "; ".join(p for p in (f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
-                                     if missing else "",
-                                     f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}"
-                                     if unknown else "") if p)
+        what = "; ".join(
+            p
+            for p in (
+                f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}" if missing else "",
+                f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}" if unknown else "",
+            )
+            if p
+        )
         return [], [DataError(what, path, 1, hint=f"the header names fields: {', '.join(REQUIRED + OPTIONAL)}")]
     figures: list[tuple[int, Figure]] = []
     try:
@@ -67,8 +79,14 @@ def read_figures_csv(path: Path, root: Path | None = None) -> tuple[list[tuple[i
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                problems.append(DataError(f"row has {len(row)} cells, the header has {len(header)}", path, line,
-                                          hint="check for a missing or extra comma (quote cells that contain one)"))
+                problems.append(
+                    DataError(
+                        f"row has {len(row)} cells, the header has {len(header)}",
+                        path,
+                        line,
+                        hint="check for a missing or extra comma (quote cells that contain one)",
+                    )
+                )
                 continue
             fields: dict[str, Any] = {k: v.strip() for k, v in zip(header, row, strict=True) if v.strip()}
             try:

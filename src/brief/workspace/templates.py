@@ -31,8 +31,7 @@ class ConfinedLoader(jinja2.BaseLoader):
         # (folder, the root it must stay in), in search order
         self.folders = [(folder, root.resolve()) for folder, root in folders]
 
-    def get_source(self, environment: jinja2.Environment,
-                   template: str) -> tuple[str, str, Callable[[], bool]]:
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         pieces = split_template_path(template)  # refuses ".." in the name
         for folder, root in self.folders:
             candidate = folder.joinpath(*pieces)
@@ -40,14 +39,19 @@ class ConfinedLoader(jinja2.BaseLoader):
                 continue
             path = candidate.resolve()
             if not path.is_relative_to(root):
-                raise TemplateRefused(f"template {template!r} leads outside the template folders",
-                                      hint="templates may only use files inside the template folders",
-                                      path=candidate)
+                raise TemplateRefused(
+                    f"template {template!r} leads outside the template folders",
+                    hint="templates may only use files inside the template folders",
+                    path=candidate,
+                )
             if not path.is_file():
                 if path.is_dir():
                     continue
-                raise TemplateRefused(f"template {template!r} is not a regular file",
-                                      hint="a template is a text file in the template folders", path=candidate)
+                raise TemplateRefused(
+                    f"template {template!r} is not a regular file",
+                    hint="a template is a text file in the template folders",
+                    path=candidate,
+                )
             return read_text(path), str(path), _unchanged(path)
         raise jinja2.TemplateNotFound(template)
 
@@ -99,15 +103,22 @@ class TemplateSet:
     def find_own(self, name: str) -> Path | None:
         """The winning file called *name* in the audience's own folder."""
         layers = [self.overlay, self.workspace] if self.overlay else [self.workspace]
-        return next((layer / self.folder / name for layer in layers
-                     if (layer / self.folder / name).is_file()), None)
+        return next((layer / self.folder / name for layer in layers if (layer / self.folder / name).is_file()), None)
 
     def environment(self) -> jinja2.Environment:
         """A sandboxed Jinja environment over the search path (user templates are untrusted)."""
         original = ConfinedLoader([(self.workspace / self.folder, self.workspace), (self.workspace, self.workspace)])
-        loader = jinja2.ChoiceLoader([
-            ConfinedLoader(self.layered),
-            jinja2.PrefixLoader({WORKSPACE_PREFIX: original}, delimiter="/"),
-        ])
-        return BriefSandbox(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        loader = jinja2.ChoiceLoader(
+            [
+                ConfinedLoader(self.layered),
+                jinja2.PrefixLoader({WORKSPACE_PREFIX: original}, delimiter="/"),
+            ]
+        )
+        return BriefSandbox(
+            loader=loader,
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )

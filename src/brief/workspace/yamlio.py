@@ -38,8 +38,9 @@ def read_text(path: Path, limit: int = MAX_BYTES, root: Path | None = None) -> s
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise DataError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path, line,
-                        hint="save the file as UTF-8") from None
+        raise DataError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path, line, hint="save the file as UTF-8"
+        ) from None
 
 
 class YamlMap(dict[Any, Any]):
@@ -60,8 +61,9 @@ class YamlSeq(list[Any]):
         self.item_lines: list[int] = []
 
 
-_STR, _NULL, _BOOL, _INT, _FLOAT, _DATE, _MERGE = (f"tag:yaml.org,2002:{t}" for t in
-                                                   ("str", "null", "bool", "int", "float", "timestamp", "merge"))
+_STR, _NULL, _BOOL, _INT, _FLOAT, _DATE, _MERGE = (
+    f"tag:yaml.org,2002:{t}" for t in ("str", "null", "bool", "int", "float", "timestamp", "merge")
+)
 
 
 # PyYAML's wheels carry libyaml; the pure-Python parser is the (slower) fallback.
@@ -79,10 +81,18 @@ for _tag, _pattern, _first in [
     (_NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
     (_INT, r"^(?:[-+]?[0-9][0-9_]*|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
-    (_FLOAT, r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
-             r"|\.(?:nan|NaN|NAN))$", list("-+.0123456789")),
-    (_DATE, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
-            r"(?:[ ]*(?:Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?$", list("0123456789")),
+    (
+        _FLOAT,
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+        r"|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+    (
+        _DATE,
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+        r"(?:[ ]*(?:Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?$",
+        list("0123456789"),
+    ),
     (_MERGE, r"^<<$", ["<"]),
 ]:
     _Loader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
@@ -103,7 +113,8 @@ MAX_DIGITS = 100  # an integer literal longer than this is not a statistic (and 
 _INVISIBLE = re.compile(  # Cc and Cf of Unicode 14 (Python 3.11's unicodedata; a test keeps them in step)
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
     "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
-    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def invisible_character(text: str) -> str | None:
@@ -120,8 +131,12 @@ def check_text(text: str, path: Path, line: int | None) -> None:
     """Raise a :class:`DataError` if *text* holds a control or invisible format character."""
     what = invisible_character(text)
     if what is not None:
-        raise DataError(f"invisible or control character {what} in text", path, line,
-                        hint="delete it: text may not hide bidi overrides, zero-width or control characters")
+        raise DataError(
+            f"invisible or control character {what} in text",
+            path,
+            line,
+            hint="delete it: text may not hide bidi overrides, zero-width or control characters",
+        )
 
 
 class _Budget:
@@ -152,28 +167,36 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if tag == _DATE:
         if len(value) == 10:
             return dt.date.fromisoformat(value)
-        return dt.datetime.fromisoformat(value.replace(" ", "T", 1).replace("t", "T").replace(" ", "")
-                                         .replace("Z", "+00:00"))
+        return dt.datetime.fromisoformat(
+            value.replace(" ", "T", 1).replace("t", "T").replace(" ", "").replace("Z", "+00:00")
+        )
     return value
 
 
 def _build_scalar(node: yaml.ScalarNode, path: Path, line: int) -> Any:
     if node.tag == _INT and len(node.value) > MAX_DIGITS:
-        raise DataError(f"a number {len(node.value):,} digits long", path, line,
-                        hint=f"figure values are below {MAX_VALUE_TEXT} in size; write a smaller unit")
+        raise DataError(
+            f"a number {len(node.value):,} digits long",
+            path,
+            line,
+            hint=f"figure values are below {MAX_VALUE_TEXT} in size; write a smaller unit",
+        )
     try:
         value = _scalar(node)
     except ValueError:
         shown = node.value if len(node.value) <= 40 else node.value[:20] + "…"
-        raise DataError(f"invalid {node.tag.rsplit(':', 1)[-1]} {shown!r}", path, line,
-                        hint="quote the value if it is meant as text") from None
+        raise DataError(
+            f"invalid {node.tag.rsplit(':', 1)[-1]} {shown!r}",
+            path,
+            line,
+            hint="quote the value if it is meant as text",
+        ) from None
     if isinstance(value, str):
         check_text(value, path, line)
     return value
 
 
-def _build_sequence(node: yaml.SequenceNode, path: Path, made: dict[int, Any], budget: _Budget,
-                    depth: int) -> YamlSeq:
+def _build_sequence(node: yaml.SequenceNode, path: Path, made: dict[int, Any], budget: _Budget, depth: int) -> YamlSeq:
     made[id(node)] = _BUILDING
     seq = YamlSeq(node.start_mark.line + 1)
     for item in node.value:
@@ -184,8 +207,7 @@ def _build_sequence(node: yaml.SequenceNode, path: Path, made: dict[int, Any], b
     return seq
 
 
-def _build_mapping(node: yaml.MappingNode, path: Path, made: dict[int, Any], budget: _Budget,
-                   depth: int) -> YamlMap:
+def _build_mapping(node: yaml.MappingNode, path: Path, made: dict[int, Any], budget: _Budget, depth: int) -> YamlMap:
     made[id(node)] = _BUILDING
     mapping = YamlMap(node.start_mark.line + 1)
     merges = []
@@ -198,8 +220,12 @@ def _build_mapping(node: yaml.MappingNode, path: Path, made: dict[int, Any], bud
             raise DataError("a mapping key must be a plain value", path, key_node.start_mark.line + 1)
         key_line = key_node.start_mark.line + 1
         if key in mapping:
-            error = DataError(f"YAML syntax error: duplicate key {key!r} (first on line {mapping.key_lines[key]})",
-                              path, key_line, hint="remove or rename one of the two")
+            error = DataError(
+                f"YAML syntax error: duplicate key {key!r} (first on line {mapping.key_lines[key]})",
+                path,
+                key_line,
+                hint="remove or rename one of the two",
+            )
             error.column = key_node.start_mark.column + 1
             raise error
         mapping[key] = _build(value_node, path, made, budget, depth + 1)
@@ -215,8 +241,7 @@ def _build_mapping(node: yaml.MappingNode, path: Path, made: dict[int, Any], bud
                     mapping[k] = v
                     mapping.key_lines[k] = source.key_lines[k]
     made[id(node)] = mapping
-    budget.sizes[id(node)] = 1 + sum(budget.sizes.get(id(k), 1) + budget.sizes.get(id(v), 1)
-                                     for k, v in node.value)
+    budget.sizes[id(node)] = 1 + sum(budget.sizes.get(id(k), 1) + budget.sizes.get(id(v), 1) for k, v in node.value)
     return mapping
 
 
@@ -224,18 +249,29 @@ def _build(node: yaml.Node, path: Path, made: dict[int, Any], budget: _Budget, d
     line = node.start_mark.line + 1
     if id(node) in made:  # an alias of a node already built (anchors and "<<" merges)
         if made[id(node)] is _BUILDING:
-            raise DataError("this anchored mapping or list includes itself through an alias", path, line,
-                            hint="a value cannot contain itself; copy the fields instead")
+            raise DataError(
+                "this anchored mapping or list includes itself through an alias",
+                path,
+                line,
+                hint="a value cannot contain itself; copy the fields instead",
+            )
         # Built once and shared here, but every later copy (plain(), validation) expands it.
         budget.alias_values += budget.sizes.get(id(node), 1)
         if budget.alias_values > MAX_ALIAS_VALUES:
-            raise DataError(f"aliases expand to more than {MAX_ALIAS_VALUES:,} values", path, line,
-                            hint="an alias repeats a few shared fields; nested aliases that multiply "
-                                 "are refused")
+            raise DataError(
+                f"aliases expand to more than {MAX_ALIAS_VALUES:,} values",
+                path,
+                line,
+                hint="an alias repeats a few shared fields; nested aliases that multiply are refused",
+            )
         return made[id(node)]
     if depth > MAX_DEPTH:
-        raise DataError(f"YAML nested more than {MAX_DEPTH} levels deep", path, line,
-                        hint="flatten the structure: data and brief files need only a few levels")
+        raise DataError(
+            f"YAML nested more than {MAX_DEPTH} levels deep",
+            path,
+            line,
+            hint="flatten the structure: data and brief files need only a few levels",
+        )
     if isinstance(node, yaml.ScalarNode):
         return _build_scalar(node, path, line)
     if isinstance(node, yaml.SequenceNode):
@@ -253,15 +289,21 @@ def read_yaml(path: Path, root: Path | None = None) -> Any:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.reader.ReaderError as exc:
         at = text.count("\n", 0, int(exc.position or 0)) + 1
-        raise DataError(f"unreadable character {chr(exc.character)!r} in YAML ({exc.reason})"
-                        if isinstance(exc.character, int) else f"unreadable character in YAML ({exc.reason})",
-                        path, at, hint="remove the control character from this line") from None
+        raise DataError(
+            f"unreadable character {chr(exc.character)!r} in YAML ({exc.reason})"
+            if isinstance(exc.character, int)
+            else f"unreadable character in YAML ({exc.reason})",
+            path,
+            at,
+            hint="remove the control character from this line",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
-        error = DataError(f"YAML syntax error: {problem}", path, line,
-                          hint="check indentation and quoting on this line")
+        error = DataError(
+            f"YAML syntax error: {problem}", path, line, hint="check indentation and quoting on this line"
+        )
         error.column = mark.column + 1 if mark is not None else None
         raise error from None
     except yaml.YAMLError as exc:
@@ -318,8 +360,9 @@ def validate(model: type[M], node: Any, path: Path) -> M:
         # A union (float | int) fails once per member at the same place: report a place once.
         by_loc = {tuple(e["loc"][:1]): e for e in reversed(exc.errors())}
         hint = _HINTS.get(model.__name__)
-        problems: list[BriefError] = sorted((_problem(e, node, path, hint) for e in by_loc.values()),
-                                            key=lambda p: p.line or 0)
+        problems: list[BriefError] = sorted(
+            (_problem(e, node, path, hint) for e in by_loc.values()), key=lambda p: p.line or 0
+        )
         more = len(problems) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''} in this entry)" if more else ""
         first = DataError(problems[0].message + suffix, path, problems[0].line, hint=hint)
@@ -340,8 +383,7 @@ _HINTS = {
 
 def _problem(error: Any, node: Any, path: Path, hint: str | None = None) -> DataError:
     # Drop pydantic's own tags: validator names and the members of a union ("value.float").
-    loc = [p for i, p in enumerate(error["loc"])
-           if not str(p).startswith("function-") and not (i and p in _TYPE_TAGS)]
+    loc = [p for i, p in enumerate(error["loc"]) if not str(p).startswith("function-") and not (i and p in _TYPE_TAGS)]
     field = ".".join(str(p) for p in loc)
     message = error["msg"].removeprefix("Value error, ")
     return DataError(f"{field}: {message}" if field else message, path, line_of(node, loc), hint=hint)
