@@ -114,11 +114,13 @@ PRESS_SECTION = '## For the press\n\nAlpha installed {{ fig("widgets_alpha") }} 
 
 @pytest.fixture
 def ws(mini: Path) -> Path:
-    """The mini workspace with a template for its press audience, so that it checks clean."""
+    """The mini workspace with a template for its press audience and the repository's layout,
+    stylesheet, brand and fonts, so that it checks clean (check renders each audience, as a
+    build would)."""
     press = mini / "templates" / "press"
     press.mkdir()
     (press / "intro.md.j2").write_text(PRESS_SECTION, encoding="utf-8")
-    return mini
+    return add_shared_templates(mini)
 
 
 @pytest.fixture

@@ -286,8 +286,13 @@ def checked(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[tuple[Any, ...]
     problems[0].column = 10
 
     def check(
-        where: Path, brief_id: str | None = None, audiences: list[str] | None = None, overlay: Path | None = None
+        where: Path,
+        brief_id: str | None = None,
+        audiences: list[str] | None = None,
+        overlay: Path | None = None,
+        render: bool = False,
     ) -> Report:
+        assert render  # brief check renders, as a build would
         seen.append((where, brief_id, audiences, overlay))
         ws: Any = SimpleNamespace(figures={}, sources={}, briefs={})
         return Report(ws, list(problems))
