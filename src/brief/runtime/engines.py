@@ -115,6 +115,8 @@ def _engines(chart: _Pool | None, typesetter: _Pool | None, draws: int) -> Engin
     left = [draws]
 
     def draw(job: DrawJob) -> list[str]:
+        if typesetter is not None:
+            typesetter.warm()
         if chart is None or (draws and left[0] <= 0):
             return draw_specs(job)
         try:
@@ -127,7 +129,14 @@ def _engines(chart: _Pool | None, typesetter: _Pool | None, draws: int) -> Engin
     def lay_out(job: TypesetJob) -> Typeset:
         return typesetter.run(typeset, job) if typesetter else typeset(job)
 
-    return Engines(draw=draw, typeset=lay_out, checked=typesetter.warm if typesetter else (lambda: None))
+    def checked() -> None:
+        # WeasyPrint's import (0.5 s of CPU) waits while Altair is imported here and vl-convert
+        # starts in the chart worker, which would have three processes share two cores; it
+        # then runs while the charts are drawn. Without a chart worker it starts now.
+        if typesetter is not None and chart is None:
+            typesetter.warm()
+
+    return Engines(draw=draw, typeset=lay_out, checked=checked)
 
 
 def chart_worker_pays(cache_dir: Path | None) -> bool:
