@@ -37,6 +37,17 @@ def brief(root: Path, *args: str, cache: Path, workers: bool = True) -> subproce
     )
 
 
+def workers_of(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> set[int]:
+    """The worker processes a running ``brief build`` started, once there are two."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(seen) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        seen |= children_of(proc.pid)
+        time.sleep(0.01)
+    assert len(seen) >= 2, "the build started no workers"
+    return seen
+
+
 def children_of(pid: int) -> set[int]:
     """Every living descendant of process *pid* (Linux /proc)."""
     parents: dict[int, int] = {}
@@ -260,12 +271,7 @@ def test_an_interrupted_build_publishes_nothing_and_leaves_no_process(tmp_path: 
         text=True,
         start_new_session=True,
     )
-    seen: set[int] = set()
-    deadline = time.monotonic() + 60
-    while len(seen) < 2 and proc.poll() is None and time.monotonic() < deadline:
-        seen |= children_of(proc.pid)
-        time.sleep(0.01)
-    assert len(seen) >= 2, "the build started no workers"
+    seen = workers_of(proc)
     time.sleep(0.3)  # the workers are importing; the build is well before publishing
     if how == "ctrl-c":
         os.killpg(proc.pid, signal.SIGINT)
@@ -315,12 +321,7 @@ def test_workers_die_with_a_command_killed_outright(tmp_path: Path, what: str) -
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    seen: set[int] = set()
-    deadline = time.monotonic() + 60
-    while len(seen) < 2 and proc.poll() is None and time.monotonic() < deadline:
-        seen |= children_of(proc.pid)
-        time.sleep(0.01)
-    assert len(seen) >= 2, "the build started no workers"
+    seen = workers_of(proc)
     time.sleep(0.5)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
