@@ -30,6 +30,17 @@ MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
 
 @pytest.fixture(autouse=True, scope="session")
+def ctrl_c_reaches_children() -> None:
+    """Tests send Ctrl-C (SIGINT) to the commands they start. A shell that runs the suite in
+    the background starts it with SIGINT ignored, which every child would inherit (and Python
+    then never raises KeyboardInterrupt); the suite's own processes take it as a terminal does."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(autouse=True, scope="session")
 def private_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests share one chart cache of their own, never the user's (subprocesses inherit it)."""
     import os

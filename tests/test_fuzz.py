@@ -208,3 +208,58 @@ def test_deep_nesting_is_bounded(case: tuple[str, int]) -> None:
             assert deep and deep[0].line is not None and 1 <= deep[0].line <= text.count("\n"), ws.problems
     finally:
         _load_only_our_errors(root)
+
+
+# --- templates: hostile Jinja is a result or one of our errors, never a crash or a hang ---
+
+_TEMPLATE_PIECES = [
+    "{{ brief.title }}",
+    "{{ brief.title.__class__ }}",
+    "{{ brief.date.today() }}",
+    '{{ fig("widgets_alpha") }}',
+    '{{ fig("no_such") }}',
+    "{{ cite }}",
+    "{{ brand.meta.name|upper }}",
+    '{{ "x" * N }}',
+    '{{ "x".zfill(N) }}',
+    '{{ ("a\\t" * 9).expandtabs(N) }}',
+    "{% for i in range(N) %}.{% endfor %}",
+    "{% for i in range(N) %}{% for j in range(N) %}{% endfor %}{% endfor %}",
+    "{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}",
+    "{{ 2 ** N }}",
+    "{{ (N ~ '')|center(N) }}",
+    '{{ "%s" % "x" }}',
+    "{{ lipsum(N) }}",
+    "{{ self }}",
+    "{{ namespace(a=1) }}",
+    "{% set x = [1] * N %}{{ x|length }}",
+    "<script>x()</script>",
+    '<img src="http://example.invalid/p.png" alt="">',
+    "text with a mark[^1]",
+    "{{ 1 / 0 }}",
+    "{%",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_TEMPLATE_PIECES), st.sampled_from([0, 3, 10**3, 10**7, 10**10])),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_arbitrary_templates_render_or_fail_cleanly(
+    mini_job: object, brand: object, pieces: list[tuple[str, int]]
+) -> None:
+    """Any mix of hostile template pieces renders (inside the limits) or raises one of our
+    errors: never another exception, never unbounded work."""
+    from brief.pipeline.render import render
+    from brief.workspace.templates import TemplateSet
+    from conftest import REPO
+
+    text = "\n".join(piece.replace("N", str(n)) for piece, n in pieces)
+    root = mini_job.root  # type: ignore[attr-defined]
+    (root / "templates" / "policy" / "intro.md.j2").write_text(text + "\n", encoding="utf-8")
+    with contextlib.suppress(BriefError):
+        render(mini_job, {}, brand, TemplateSet(REPO / "templates", "policy", root / "templates"))  # type: ignore[arg-type]

@@ -349,6 +349,10 @@ def _refuse_growth(name: str, subject: Any, args: Sequence[Any], kwargs: dict[st
     would allocate gigabytes before its size could be looked at)."""
     numbers = [v for v in (*args, *kwargs.values()) if isinstance(v, int) and not isinstance(v, bool)]
     estimate = max(numbers, default=0) if name in _WIDTHS else 0
+    if name == "generate_lorem_ipsum":  # lipsum(n, html, min, max): n paragraphs of up to max words
+        paragraphs = args[0] if args and isinstance(args[0], int) else kwargs.get("n", 5)
+        words = max([v for v in (*args[1:], kwargs.get("min"), kwargs.get("max")) if isinstance(v, int)] + [100])
+        estimate = paragraphs * words * 12 if isinstance(paragraphs, int) else 0
     if isinstance(subject, str):
         if name == "expandtabs":
             estimate = len(subject) + subject.count("\t") * max(numbers, default=8)
