@@ -46,14 +46,9 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     ws = report.workspace
     job = resolve(ws, request.brief, request.audience, request.source_date)
     templates = templates_for(ws, job, request.overlay)
-    rendered = render_job(
-        ws,
-        job,
-        templates=templates,
-        draw=engines.draw,
-        cache_folder=_chart_cache(request),
-        inline=request.format == "html",
-    )
+    brand = load_brand(templates)
+    charts = draw_charts(plan_charts(job, brand, _chart_cache(request)), engines.draw, _chart_cache(request))
+    rendered = render(job, charts, brand, templates, inline=request.format == "html")
     if request.format == "html":
         page = html_edition(rendered.html, list(templates.roots)).encode("utf-8")
         path = write_atomic(ws.out_dir / job.output_name.replace(".pdf", ".html"), page)
