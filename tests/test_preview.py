@@ -50,7 +50,12 @@ def preview(tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:
         yield root, match.group(1), lines
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C
-        code = proc.wait(timeout=20)
+        try:
+            code = proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:  # it did not stop: the test fails, but leaves no server behind
+                proc.kill()
+                proc.wait()
         reader.join(timeout=5)
         proc.stderr.close()
         rest = "".join(lines)
