@@ -38,7 +38,6 @@ class Target:
     brief: str
     audience: str
     page_budget: int = 0
-    charts: int = 0
 
     @property
     def label(self) -> str:
@@ -62,19 +61,15 @@ def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: 
 
     ws = load_workspace(root)
     if all_briefs:
-        return [
-            Target(b, a, aud.page_budget, len(aud.charts))
-            for b, brief in ws.briefs.items()
-            for a, aud in brief.audiences.items()
-        ]
+        return [Target(b, a, aud.page_budget) for b, brief in ws.briefs.items() for a, aud in brief.audiences.items()]
     brief = pick_brief(ws, brief_id)
     if all_audiences:
         if audiences:
             raise WorkspaceError("--all builds every audience; leave out --audience")
-        return [Target(brief.id, a, aud.page_budget, len(aud.charts)) for a, aud in brief.audiences.items()]
+        return [Target(brief.id, a, aud.page_budget) for a, aud in brief.audiences.items()]
     # An unknown audience is kept as asked: its build reports it, with the names to choose from.
     return [
-        Target(brief.id, a, *((aud.page_budget, len(aud.charts)) if (aud := brief.audiences.get(a)) else ()))
+        Target(brief.id, a, aud.page_budget if (aud := brief.audiences.get(a)) else 0)
         for a in (audiences or ["policy"])
     ]
 
