@@ -136,6 +136,16 @@ class PublishError(BriefError):
     """The output could not be written (permissions, a full disk); the previous file is intact."""
 
 
+class DistributionError(BriefError):
+    """A distribution cannot go ahead: a marking forbids it, an edition is missing, a copy changed."""
+
+
+class UsageError(BriefError):
+    """The command was asked for something it must not do as asked (exit status 2)."""
+
+    exit_code = 2
+
+
 class CheckFailed(BriefError):
     """``brief check`` (or the check before a build) found errors; they are all in ``problems``."""
 

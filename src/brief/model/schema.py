@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
+from brief.model.marking import Marking
 from brief.model.units import UNITS, check_value
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
@@ -256,3 +257,4 @@ class Brief(Strict):
     )
     charts: dict[Id, ChartSpec] = Field(default_factory=dict)
     audiences: dict[Id, Audience] = Field(min_length=1)
+    distribution: Marking | None = Field(default=None, description="markings and who may receive the brief")

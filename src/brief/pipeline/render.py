@@ -24,6 +24,7 @@ from mdit_py_plugins.container import container_plugin
 from brief.errors import BriefError, ChartError, TemplateError
 from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title, typographic
+from brief.pipeline.markings import marking_context
 from brief.pipeline.resolve import Job
 from brief.pipeline.sanitise import Policy, refuse
 from brief.workspace.brand import Brand
@@ -383,6 +384,7 @@ def render(
     ]
     layout_context = inert(
         {"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(brand.css()), "stylesheets": stylesheets}
+        | marking_context(job.brief.distribution, job.created)
     )
     html = _render_template(env, layout, {**base, **layout_context}, search_path)
     _enforce(policy, html, env, layout)

@@ -140,6 +140,8 @@ class Record:
     inputs: dict[str, str]
     versions: dict[str, str]
     source_date_epoch: str = ""
+    # The brief's distribution markings as printed (None when it declares none).
+    marking: dict[str, str | None] | None = None
 
     def as_json(self) -> bytes:
         """The record as JSON (attached to PDF/A-3b documents)."""
@@ -194,6 +196,7 @@ def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, An
         "inputs_sha256": record.inputs_sha256,
         "versions": record.versions,
         "source_date_epoch": record.source_date_epoch,
+        **({"marking": record.marking} if record.marking else {}),
     }
 
 

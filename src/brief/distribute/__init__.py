@@ -1,0 +1,1 @@
+"""Distributing a built brief: stamped per-recipient copies, messages, the ledger and sending."""

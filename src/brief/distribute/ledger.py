@@ -1,0 +1,175 @@
+"""The distribution ledger, ``out/distribution.sqlite``: one row per recipient and
+distribution, its state (planned → stamped → sending → accepted | refused) committed before
+the next step is taken. The standard library's sqlite3 is imported here and nowhere else.
+
+Every change is its own transaction (autocommit), in WAL mode with ``synchronous=FULL``: a
+row says ``accepted`` only once the server has accepted the message, and a process killed
+while a message was with the server leaves its row in ``sending``: unknown, never lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from brief.errors import PublishError
+
+STATES = ("planned", "stamped", "sending", "accepted", "refused")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS distributions (
+  id TEXT PRIMARY KEY, brief TEXT NOT NULL, created TEXT NOT NULL, recipients TEXT NOT NULL,
+  marking TEXT NOT NULL, total INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS copies (
+  distribution TEXT NOT NULL REFERENCES distributions(id), email TEXT NOT NULL, line INTEGER NOT NULL,
+  name TEXT NOT NULL, organisation TEXT NOT NULL, audience TEXT NOT NULL, copy_no INTEGER NOT NULL,
+  copy_id TEXT NOT NULL UNIQUE, message_id TEXT NOT NULL, folder TEXT NOT NULL, marking TEXT NOT NULL,
+  sha256 TEXT, state TEXT NOT NULL CHECK (state IN ('planned','stamped','sending','accepted','refused')),
+  reply TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated TEXT NOT NULL,
+  PRIMARY KEY (distribution, email));
+"""
+COLUMNS = (
+    "distribution",
+    "email",
+    "line",
+    "name",
+    "organisation",
+    "audience",
+    "copy_no",
+    "copy_id",
+    "message_id",
+    "folder",
+    "marking",
+    "sha256",
+    "state",
+    "reply",
+    "attempts",
+    "updated",
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One recipient of one distribution, as the ledger holds it."""
+
+    distribution: str
+    email: str
+    line: int
+    name: str
+    organisation: str
+    audience: str
+    copy_no: int
+    copy_id: str
+    message_id: str
+    folder: str
+    marking: str
+    sha256: str | None
+    state: str
+    reply: str | None
+    attempts: int
+    updated: str
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Ledger:
+    """The open ledger; every method that changes a row commits before it returns."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise PublishError(f"cannot open the ledger ({exc})", path, hint="is out/ writable?") from None
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def distribution(self, dist: str) -> tuple[str, str] | None:
+        """``(created, marking)`` of a distribution already in the ledger, or None."""
+        row = self.db.execute("SELECT created, marking FROM distributions WHERE id = ?", (dist,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def plan(self, dist: str, brief: str, created: str, recipients: str, marking: str, rows: list[Row]) -> None:
+        """Record a new distribution and every recipient as ``planned``, in one transaction."""
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO distributions VALUES (?, ?, ?, ?, ?, ?)",
+                (dist, brief, created, recipients, marking, len(rows)),
+            )
+            self.db.executemany(
+                f"INSERT INTO copies ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                [tuple(getattr(r, c) for c in COLUMNS) for r in rows],
+            )
+
+    def rows(self, dist: str | None = None) -> list[Row]:
+        """The rows of one distribution (every distribution's when None), in CSV order."""
+        where, args = ("WHERE distribution = ?", (dist,)) if dist else ("", ())
+        query = f"SELECT {', '.join(COLUMNS)} FROM copies {where} ORDER BY distribution, line"
+        return [Row(*r) for r in self.db.execute(query, args)]
+
+    def by_copy_id(self, copy_id: str) -> Row | None:
+        """The row whose copy carries *copy_id*."""
+        found = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM copies WHERE copy_id = ?", (copy_id,)).fetchone()
+        return Row(*found) if found else None
+
+    def reply(self, dist: str, email: str) -> str | None:
+        """The server's last reply about a row."""
+        found = self.db.execute(
+            "SELECT reply FROM copies WHERE distribution = ? AND email = ?", (dist, email)
+        ).fetchone()
+        return found[0] if found else None
+
+    def stamped(self, dist: str, email: str, sha256: str) -> None:
+        """The copy and its message are on disk: record the copy's hash."""
+        self._set(dist, email, "stamped", sha256=sha256)
+
+    def sending(self, dist: str, email: str) -> None:
+        """About to hand the message to the server (committed first)."""
+        self.db.execute(
+            "UPDATE copies SET state = 'sending', attempts = attempts + 1, updated = ? WHERE distribution = ? "
+            "AND email = ?",
+            (_now(), dist, email),
+        )
+
+    def settle(self, dist: str, email: str, state: str, reply: str | None) -> None:
+        """The server's answer: accepted, refused, or back to stamped (not delivered, may be resent)."""
+        self._set(dist, email, state, reply=reply)
+
+    def _set(self, dist: str, email: str, state: str, **fields: str | None) -> None:
+        assert state in STATES
+        assignments = "".join(f", {k} = ?" for k in fields)
+        self.db.execute(
+            f"UPDATE copies SET state = ?, updated = ?{assignments} WHERE distribution = ? AND email = ?",
+            (state, _now(), *fields.values(), dist, email),
+        )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+
+def open_ledger(path: Path) -> Ledger:
+    """Open (creating it if need be) the ledger at *path*."""
+    return Ledger(path)
+
+
+def read_only(path: Path) -> Ledger | None:
+    """The ledger at *path* when it exists (for status and trace), else None."""
+    return Ledger(path) if path.is_file() else None

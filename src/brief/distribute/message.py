@@ -1,0 +1,132 @@
+"""One recipient's message: the audience's email template (``templates/AUDIENCE/email.j2``,
+blocks ``subject``, ``text`` and ``html``) rendered in the sandbox, the TLP label first in
+the subject and in both parts, the stamped PDF attached, a Message-ID that is the same
+every time the same distribution is sent to the same recipient."""
+
+from __future__ import annotations
+
+import base64
+import email.policy
+import email.utils
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from brief.errors import BriefError, TemplateError
+from brief.model.marking import TLP_BACKGROUND, TLP_COLOURS, Marking, Recipient
+from brief.workspace.sandbox import BriefSandbox, inert
+from brief.workspace.templates import TemplateSet
+
+TEMPLATE = "email.j2"
+BLOCKS = ("subject", "text", "html")
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A recipient's message before it is encoded: what the template wrote."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def render_letter(templates: TemplateSet, values: dict[str, Any]) -> Letter:
+    """Render the audience's email template's three blocks with *values*."""
+    env = templates.environment()
+    assert isinstance(env, BriefSandbox)
+    env.budget.start()
+    try:
+        template = env.get_template(TEMPLATE)
+        missing = [b for b in BLOCKS if b not in template.blocks]
+        if missing:
+            raise TemplateError(
+                f"the email template has no block {', '.join(missing)}",
+                Path(template.filename or TEMPLATE),
+                hint="write {% block subject %}, {% block text %} and {% block html %}",
+            )
+        context = template.new_context(inert(values))
+        parts = ["".join(template.blocks[b](context)).strip() for b in BLOCKS]
+    except jinja2.TemplateNotFound:
+        raise TemplateError(
+            f"no {TEMPLATE} for audience folder {templates.folder!r}",
+            templates.workspace / templates.folder,
+            hint="write the audience's email template (see docs/distributing.md)",
+        ) from None
+    except BriefError:
+        raise
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"the email template failed: {exc}", templates.workspace / templates.folder) from None
+    return Letter(" ".join(parts[0].split()), parts[1], parts[2])
+
+
+def with_tlp(letter: Letter, tlp: str | None) -> Letter:
+    """The letter with the TLP label leading the subject and the first line of each part
+    (TLP 2.0: the label comes first), whether or not the template wrote it."""
+    if tlp is None:
+        return letter
+    subject = letter.subject if letter.subject.startswith(tlp) else f"{tlp} {letter.subject}"
+    text = letter.text if letter.text.startswith(tlp) else f"{tlp}\n\n{letter.text}"
+    label = (
+        f'<p><span style="background:{TLP_BACKGROUND};color:{TLP_COLOURS[tlp]};font-weight:bold;'
+        f'padding:2px 6px;font-family:sans-serif">{escape(tlp)}</span></p>\n'
+    )
+    return Letter(subject, text, str(Markup(label)) + letter.html)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Everything about a message that is not the template's text."""
+
+    sender: str
+    recipient: Recipient
+    message_id: str
+    date: str
+    attachment_name: str
+    unsubscribe: str | None = None
+
+
+def encoded_size(data: bytes) -> int:
+    """The attachment's size in the message: base64 in 76-character lines."""
+    return len(base64.encodebytes(data))
+
+
+def compose(letter: Letter, envelope: Envelope, pdf: bytes | None, link: str | None = None) -> bytes:
+    """The message as sent (CRLF line ends): text and HTML parts, and the PDF attached (or,
+    when *pdf* is None, the *link* to it in both parts)."""
+    msg = EmailMessage(policy=email.policy.SMTP)
+    r = envelope.recipient
+    msg["From"] = envelope.sender
+    msg["To"] = email.utils.formataddr((r.name, r.email))
+    msg["Subject"] = letter.subject
+    msg["Date"] = envelope.date
+    msg["Message-ID"] = envelope.message_id
+    if envelope.unsubscribe:
+        msg["List-Unsubscribe"] = f"<{envelope.unsubscribe}>"
+        if envelope.unsubscribe.startswith("https://"):
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    text, html = letter.text, letter.html
+    if pdf is None and link:
+        text += f"\n\nThe brief: {link}\n"
+        html += f'\n<p>The brief: <a href="{escape(link)}">{escape(link)}</a></p>\n'
+    msg.set_content(text + "\n")
+    msg.add_alternative(html + "\n", subtype="html")
+    if pdf is not None:
+        msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=envelope.attachment_name)
+    return msg.as_bytes()
+
+
+def template_values(
+    recipient: Recipient, marking: Marking | None, brief: dict[str, Any], copy: dict[str, Any]
+) -> dict[str, Any]:
+    """What an email template sees: the recipient's columns, the brief, the marking and the copy."""
+    columns = {**recipient.extra, **recipient.model_dump(exclude={"extra", "line"})}
+    return {
+        "recipient": columns,
+        "brief": brief,
+        "marking": marking.model_dump(mode="json") if marking else {},
+        "copy": copy,
+    }

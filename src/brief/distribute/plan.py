@@ -1,0 +1,161 @@
+"""A distribution prepared: recipients read and checked against the marking, the built
+editions found, the ledger's rows planned, and each recipient's stamped copy and message
+written to ``out/distribution/NAME/`` (a dry run stops here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from brief.distribute.ledger import Ledger, Row
+from brief.distribute.message import Envelope, compose, encoded_size, render_letter, template_values, with_tlp
+from brief.distribute.stamp import StampFont, stamp_copy, stamp_font
+from brief.errors import DistributionError
+from brief.model.marking import Marking, Recipient
+from brief.model.schema import Brief
+from brief.publish.atomic import write_atomic
+from brief.publish.manifest import read_manifest, recorded, verify
+from brief.workspace.templates import TemplateSet
+
+FONT = "SourceSans3-Regular.ttf"
+DEFAULT_LIMIT_MB = 10.0
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One brief sent to one recipients file: what every copy is made from."""
+
+    id: str
+    brief: Brief
+    marking: Marking | None
+    recipients_path: Path
+    recipients: list[Recipient]
+    editions: dict[str, bytes]
+    created: dt.datetime
+    sender: str
+    out: Path
+
+
+def edition(root: Path, brief: Brief, audience: str, now: dt.datetime) -> bytes:
+    """The built PDF of *audience*, checked against the manifest and the current inputs."""
+    pdf = root / "out" / f"{brief.id}-{audience}.pdf"
+    hint = "build every audience first: brief build --all"
+    if not pdf.is_file() or not (root / "out" / "manifest.json").is_file():
+        raise DistributionError(f"{audience!r} has not been built", pdf, hint=hint)
+    verdict = verify(pdf, root)
+    if not verdict.ok:
+        raise DistributionError(f"{pdf.name} is not the build of the current inputs", pdf, hint=hint)
+    data = pdf.read_bytes()
+    entry = recorded(
+        read_manifest(root / "out" / "manifest.json")["outputs"][pdf.name], hashlib.sha256(data).hexdigest()
+    )
+    shown = (entry.get("marking") or {}).get("embargo_shown") == "yes"
+    if shown and brief.distribution is not None and not brief.distribution.embargoed_at(now):
+        raise DistributionError(
+            f"{pdf.name} shows an embargo that has passed",
+            pdf,
+            hint="build it again dated now: SOURCE_DATE_EPOCH=$(date +%s) brief build --all --force",
+        )
+    return data
+
+
+def distribution_id(brief: Brief, recipients_file: bytes, editions: dict[str, bytes]) -> str:
+    """The same for the same brief, marking, editions and recipients file (so a resumed run
+    finds its rows); anything else is a new distribution."""
+    h = hashlib.sha256(f"{brief.id}\0".encode())
+    h.update((brief.distribution.model_dump_json() if brief.distribution else "").encode())
+    for audience in sorted(editions):
+        h.update(f"\0{audience}\0{hashlib.sha256(editions[audience]).hexdigest()}".encode())
+    h.update(b"\0" + hashlib.sha256(recipients_file).digest())
+    return h.hexdigest()[:16]
+
+
+def _folders(recipients: list[Recipient]) -> dict[str, str]:
+    slugs = {r.email: re.sub(r"[^a-z0-9]+", "-", r.name.lower()).strip("-") or "recipient" for r in recipients}
+    taken = [s for s in slugs.values()]
+    return {
+        e: s if taken.count(s) == 1 else f"{s}-{r.line}" for r, (e, s) in zip(recipients, slugs.items(), strict=True)
+    }
+
+
+def planned_rows(d: Distribution) -> list[Row]:
+    """A ``planned`` ledger row for each recipient: copy number, copy ID, Message-ID, folder."""
+    domain = d.sender.rpartition("@")[2] or "localhost"
+    marking = json.dumps(d.marking.record(d.created) if d.marking else {}, sort_keys=True)
+    folders = _folders(d.recipients)
+    rows = []
+    for n, r in enumerate(d.recipients, 1):
+        copy_id = hashlib.sha256(f"{d.id}\0{r.email.lower()}".encode()).hexdigest()[:12]
+        message_id = f"<{copy_id}.{d.id}@{domain}>"
+        rows.append(
+            Row(d.id, r.email, r.line, r.name, r.organisation, r.audience, n, copy_id, message_id, folders[r.email],
+                marking, None, "planned", None, 0, d.created.isoformat())
+        )  # fmt: skip
+    return rows
+
+
+def stamp_line(row: Row, total: int, created: dt.datetime) -> str:
+    """What is printed at the foot of every page of the copy."""
+    who = f"{row.name}, {row.organisation}" if row.organisation else row.name
+    return (
+        f"Prepared for {who} · copy {row.copy_no} of {total} · {created.strftime('%-d %B %Y')} · copy ID {row.copy_id}"
+    )
+
+
+def font_for(root: Path, rows: list[Row], created: dt.datetime) -> StampFont:
+    """The stamp's font, cut down to the characters of every stamp in the distribution."""
+    path = root / "templates" / "fonts" / FONT
+    if not path.is_file():
+        path = Path(__file__).resolve().parent.parent / "theme" / "fonts" / FONT
+    return stamp_font(path, "".join(stamp_line(r, len(rows), created) for r in rows))
+
+
+def copy_files(out: Path, row: Row) -> tuple[Path, Path]:
+    """Where the row's stamped PDF and message are written."""
+    folder = out / row.folder
+    return (
+        folder / f"{row.distribution[:8]}-copy-{row.copy_no}.pdf",
+        folder / f"{row.distribution[:8]}-copy-{row.copy_no}.eml",
+    )
+
+
+def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Ledger) -> int:
+    """Stamp the row's copy, write it and its message, record it ``stamped``; the message's size."""
+    recipient = next(r for r in d.recipients if r.email == row.email)
+    pdf = stamp_copy(d.editions[row.audience], font, stamp_line(row, len(d.recipients), d.created), row.copy_id)
+    marking = d.marking
+    limit = (marking.max_message_mb if marking else DEFAULT_LIMIT_MB) * 1024 * 1024
+    attach: bytes | None = pdf
+    if encoded_size(pdf) > limit:
+        if marking is None or marking.link is None:
+            raise DistributionError(
+                f"the message to {row.email} would carry {encoded_size(pdf) / 1048576:.1f} MB, over the limit",
+                d.recipients_path,
+                row.line,
+                hint="raise distribution: max_message_mb, or set distribution: link to send a link instead",
+            )
+        attach = None
+    copy = {"number": row.copy_no, "of": len(d.recipients), "id": row.copy_id, "date": d.created.date()}
+    brief = {"id": d.brief.id, "title": d.brief.title, "subtitle": d.brief.subtitle or "", "date": d.brief.date}
+    templates = TemplateSet(root / "templates", d.brief.audiences[row.audience].templates or row.audience)
+    letter = with_tlp(
+        render_letter(templates, template_values(recipient, marking, brief, copy)), marking and marking.tlp
+    )
+    name = f"{d.brief.id}-{row.audience}.pdf"
+    envelope = Envelope(d.sender, recipient, row.message_id, _date(d.created), name, marking and marking.unsubscribe)
+    message = compose(letter, envelope, attach, marking.link if marking else None)
+    pdf_path, eml_path = copy_files(d.out, row)
+    write_atomic(pdf_path, pdf)
+    write_atomic(eml_path, message)
+    ledger.stamped(d.id, row.email, hashlib.sha256(pdf).hexdigest())
+    return len(message)
+
+
+def _date(when: dt.datetime) -> str:
+    import email.utils
+
+    return email.utils.format_datetime(when)

@@ -1,0 +1,95 @@
+"""Distribution markings a brief file declares (its ``distribution:`` block) and the
+recipients a distribution goes to: the models at the edge, and the facts about them (the
+Traffic Light Protocol's labels and colours) that the layout, the stamp and the sending
+rules all read from here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+# TLP 2.0 (FIRST): each label's text colour, always on black. Strictest first.
+TLP_COLOURS = {
+    "TLP:RED": "#FF2B2B",
+    "TLP:AMBER+STRICT": "#FFC000",
+    "TLP:AMBER": "#FFC000",
+    "TLP:GREEN": "#33FF00",
+    "TLP:CLEAR": "#FFFFFF",
+}
+TLP_BACKGROUND = "#000000"
+TlpLabel = Literal["TLP:RED", "TLP:AMBER+STRICT", "TLP:AMBER", "TLP:GREEN", "TLP:CLEAR"]
+# How a recipient's address is used: one named person, a mailing list, or a public channel
+# (a press list, a newsletter) that nothing embargoed may reach before the embargo.
+Channel = Literal["individual", "list", "public"]
+Domain = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")]
+
+
+class Marking(BaseModel):
+    """A brief file's ``distribution:`` block: how every page is marked and who may get it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    status: Literal["draft", "final"] = "final"
+    tlp: TlpLabel | None = None
+    embargo: AwareDatetime | None = Field(default=None, description="not public before this instant")
+    embargo_zone: str = Field(default="UTC", max_length=12, description="how the embargo's time zone is written")
+    banner: str | None = Field(default=None, min_length=2, max_length=80, description="e.g. CONTROLLED // FOUO")
+    domains: list[Domain] = Field(default_factory=list, description="the organisation's domains (AMBER+STRICT)")
+    max_message_mb: float = Field(default=10.0, gt=0, le=100, description="largest message, attachment encoded")
+    link: str | None = Field(default=None, pattern=r"^https://\S+$", description="sent instead of a too-large PDF")
+    unsubscribe: str | None = Field(default=None, pattern=r"^(mailto:|https://)\S+$")
+
+    @field_validator("tlp", mode="before")
+    @classmethod
+    def _tlp_prefix(cls, value: object) -> object:
+        # "AMBER" and "tlp:amber" both mean TLP:AMBER.
+        if isinstance(value, str):
+            value = value.strip().upper()
+            return value if value.startswith("TLP:") else f"TLP:{value}"
+        return value
+
+    def embargo_line(self) -> str | None:
+        """``EMBARGOED UNTIL 2026-12-08 09:00 ET``, or None without an embargo."""
+        if self.embargo is None:
+            return None
+        return f"EMBARGOED UNTIL {self.embargo.strftime('%Y-%m-%d %H:%M')} {self.embargo_zone}"
+
+    def embargoed_at(self, when: dt.datetime) -> bool:
+        """Whether *when* is before the embargo."""
+        return self.embargo is not None and when < self.embargo
+
+    def labels(self, when: dt.datetime) -> list[str]:
+        """Every marking as one line each, as printed at *when* (the embargo only before it)."""
+        lines = ["DRAFT"] if self.status == "draft" else []
+        lines += [x for x in (self.tlp, self.banner) if x]
+        embargo = self.embargo_line()
+        return [*lines, embargo] if embargo and self.embargoed_at(when) else lines
+
+    def record(self, when: dt.datetime) -> dict[str, str | None]:
+        """The marking as plain data, for the manifest and the ledger."""
+        return {
+            "status": self.status,
+            "tlp": self.tlp,
+            "banner": self.banner,
+            "embargo": self.embargo.isoformat() if self.embargo else None,
+            "embargo_shown": "yes" if self.embargoed_at(when) else "no",
+        }
+
+
+class Recipient(BaseModel):
+    """One row of a recipients CSV (its line kept for messages); other columns in ``extra``."""
+
+    model_config = ConfigDict(frozen=True)
+    line: int
+    name: str = Field(min_length=1, max_length=200)
+    email: str
+    organisation: str = Field(default="", max_length=200)
+    audience: str
+    channel: Channel = "individual"
+    extra: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def domain(self) -> str:
+        """The address's domain, lower case."""
+        return self.email.rpartition("@")[2].lower()

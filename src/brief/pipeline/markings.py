@@ -1,0 +1,68 @@
+"""The distribution markings as the layout draws them: elements that style.css runs into the
+page margins (the TLP label right-aligned in the header and footer, the banner and embargo
+line centred, a DRAFT watermark), and that the HTML edition shows above and below the text.
+
+WeasyPrint draws margin boxes and page backgrounds outside the document's structure tree,
+so in a tagged PDF the markings are pagination artifacts, not part of the text read aloud.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from markupsafe import Markup, escape
+
+from brief.model.marking import TLP_BACKGROUND, TLP_COLOURS, Marking
+
+
+def marking_css(marking: Marking | None) -> Markup:
+    """Custom properties for the TLP colours (their one source is :data:`TLP_COLOURS`)."""
+    if marking is None or marking.tlp is None:
+        return Markup("")
+    return Markup(f":root {{ --tlp-colour: {TLP_COLOURS[marking.tlp]}; --tlp-background: {TLP_BACKGROUND}; }}\n")
+
+
+def body_classes(marking: Marking | None) -> str:
+    """Classes for ``<body>``: ``marked`` selects the marked page style, ``draft`` the watermark."""
+    if marking is None:
+        return ""
+    return "marked draft" if marking.status == "draft" else "marked"
+
+
+def _lines(marking: Marking, when: dt.datetime, bottom: bool) -> list[str]:
+    lines = ["DRAFT"] if marking.status == "draft" else []
+    if marking.banner:
+        lines.append(marking.banner)
+    embargo = marking.embargo_line()
+    if embargo and marking.embargoed_at(when) and not bottom:
+        lines.append(embargo)
+    return lines
+
+
+def _block(kind: str, lines: list[str], tlp: str | None) -> str:
+    text = "".join(f'<span class="marking-line">{escape(line)}</span>' for line in lines)
+    label = f'<span class="tlp">{escape(tlp)}</span>' if tlp else ""
+    return f'<div class="marking-{kind}">{text}</div><div class="tlp-{kind}">{label}</div>\n'
+
+
+def marking_html(marking: Marking | None, when: dt.datetime) -> tuple[Markup, Markup]:
+    """The marking elements at the start of ``<body>`` (running into the page margins in
+    print) and at its end (shown only on screen, as the HTML edition's footer)."""
+    if marking is None:
+        return Markup(""), Markup("")
+    top = _block("top", _lines(marking, when, False), marking.tlp)
+    bottom = _block("bottom", _lines(marking, when, True), marking.tlp)
+    end = _block("end", _lines(marking, when, False), marking.tlp)
+    return Markup(top + bottom), Markup(end)
+
+
+def marking_context(marking: Marking | None, when: dt.datetime) -> dict[str, object]:
+    """What the layout (base.html.j2) reads to draw the markings of a document made at *when*."""
+    top, end = marking_html(marking, when)
+    return {
+        "marking_css": marking_css(marking),
+        "marking_class": body_classes(marking),
+        "marking_top": top,
+        "marking_end": end,
+        "marking_labels": tuple(marking.labels(when)) if marking else (),
+    }
