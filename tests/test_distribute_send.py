@@ -1,0 +1,224 @@
+"""brief distribute end to end against a real SMTP server (aiosmtpd on 127.0.0.1): stamped
+copies, messages parsed as received, the ledger, faults (5xx, 4xx, a dropped connection),
+and a sending process killed at random points and resumed, 20 times."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pikepdf
+import pytest
+from click.testing import CliRunner
+
+from brief.cli import cli
+from brief.pipeline.build import build
+from conftest import REPO, add_shared_templates, copy_workspace, request_for
+from mailserver import Recorder, serving
+
+pytestmark = pytest.mark.slow
+
+DISTRIBUTION = """
+distribution:
+  tlp: AMBER
+  banner: CONTROLLED // FOR OFFICIAL USE
+  domains: [example.org]
+  unsubscribe: mailto:unsubscribe@example.org
+"""
+
+
+def recipients(n: int) -> str:
+    rows = [f"Person {i},person{i}@example.org,Org {i % 3},policy,P{i}" for i in range(1, n + 1)]
+    return "name,email,organisation,audience,greeting\n" + "\n".join(rows) + "\n"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini workspace with a distribution: block and an email template, its policy edition built."""
+    root = copy_workspace(REPO / "tests" / "fixtures" / "mini", tmp_path_factory.mktemp("dist") / "ws")
+    add_shared_templates(root)
+    brief = root / "briefs" / "mini.yaml"
+    brief.write_text(brief.read_text(encoding="utf-8") + DISTRIBUTION, encoding="utf-8")
+    shutil.copy(REPO / "templates" / "policy" / "email.j2", root / "templates" / "policy" / "email.j2")
+    build(request_for(root, None, "policy"))
+    return root
+
+
+@pytest.fixture
+def ws(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy of the built workspace, with five recipients (the current folder)."""
+    root = tmp_path / "ws"
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(built, root)
+    (root / "recipients.csv").write_text(recipients(5), encoding="utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Recorder, int]]:
+    yield from serving()
+
+
+def run(root: Path, *args: str) -> object:
+    return CliRunner().invoke(cli, ["-C", str(root), "distribute", *args])
+
+
+def ledger(root: Path) -> dict[str, tuple[str, str, str, str | None]]:
+    with sqlite3.connect(root / "out" / "distribution.sqlite") as db:
+        rows = db.execute("SELECT email, state, sha256, message_id, reply FROM copies").fetchall()
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+
+def test_dry_run_writes_each_copy_and_message(ws: Path) -> None:
+    result = run(ws, "recipients.csv")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "5 recipients (5 policy)" in result.output  # type: ignore[attr-defined]
+    assert "markings: TLP:AMBER · CONTROLLED // FOR OFFICIAL USE" in result.output  # type: ignore[attr-defined]
+    rows = ledger(ws)
+    assert {state for state, *_ in rows.values()} == {"stamped"}
+    folder = ws / "out" / "distribution" / "person-2"
+    (pdf,) = folder.glob("*.pdf")
+    (eml,) = folder.glob("*.eml")
+    assert hashlib.sha256(pdf.read_bytes()).hexdigest() == rows["person2@example.org"][1]
+    first = eml.read_bytes()
+    assert b"Subject: TLP:AMBER " in first
+    again = run(ws, "recipients.csv")
+    assert again.exit_code == 0 and eml.read_bytes() == first  # type: ignore[attr-defined]
+
+
+def test_stamped_copy_keeps_its_tags_and_names_its_recipient(ws: Path) -> None:
+    run(ws, "recipients.csv")
+    (pdf,) = (ws / "out" / "distribution" / "person-3").glob("*.pdf")
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    for page in reader.pages:
+        text = page.extract_text()
+        assert "Prepared for Person 3, Org 0 · copy 3 of 5" in text
+        assert text.count("TLP:AMBER") == 2
+    with pikepdf.open(pdf) as doc:
+        assert "/StructTreeRoot" in doc.Root and doc.Root.MarkInfo.Marked
+        last = doc.pages[0].obj.Contents[-1].read_bytes()
+        assert last.startswith(b"Q\n/Artifact") and last.rstrip().endswith(b"EMC")
+        copy_id = str(doc.docinfo["/BriefCopyId"])
+        with doc.open_metadata() as meta:
+            assert meta.get("pdfuaid:part") == "1"
+    traced = CliRunner().invoke(cli, ["-C", str(ws), "distribute", "trace", str(pdf)])
+    assert traced.exit_code == 0 and f"copy ID {copy_id}" in traced.output and "person3@example.org" in traced.output
+
+
+def test_trace_finds_the_recipient_when_metadata_is_stripped(ws: Path, tmp_path: Path) -> None:
+    run(ws, "recipients.csv")
+    (pdf,) = (ws / "out" / "distribution" / "person-4").glob("*.pdf")
+    stripped = tmp_path / "leaked.pdf"
+    if shutil.which("qpdf"):
+        subprocess.run(["qpdf", "--remove-metadata", "--remove-info", str(pdf), str(stripped)], check=True)
+    else:  # pikepdf is qpdf's library
+        with pikepdf.open(pdf) as doc:
+            del doc.trailer["/Info"]
+            del doc.Root["/Metadata"]
+            doc.save(stripped)
+    with pikepdf.open(stripped) as doc:
+        assert "/BriefCopyId" not in doc.docinfo
+    traced = CliRunner().invoke(cli, ["-C", str(ws), "distribute", "trace", str(stripped)])
+    assert traced.exit_code == 0, traced.output
+    assert "Person 4 <person4@example.org>" in traced.output
+
+
+def test_send_delivers_one_parsed_message_per_recipient(ws: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    result = run(ws, "recipients.csv", "--send", "--smtp", f"127.0.0.1:{port}", "--from", "briefs@example.org")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    rows = ledger(ws)
+    assert recorder.count_by_recipient() == dict.fromkeys(rows, 1)
+    for message in recorder.messages():
+        to = message["To"].addresses[0].addr_spec
+        state, sha, message_id, _ = rows[to]
+        assert state == "accepted" and message["Message-ID"] == message_id
+        assert message["Subject"].startswith("TLP:AMBER ")
+        assert message["List-Unsubscribe"] == "<mailto:unsubscribe@example.org>"
+        assert message.get_content_type() == "multipart/mixed"
+        body = message.get_body(("plain",))
+        assert body is not None and body.get_content().splitlines()[0] == "TLP:AMBER"
+        assert message.get_body(("html",)) is not None
+        (attachment,) = list(message.iter_attachments())
+        assert attachment.get_content_type() == "application/pdf"
+        assert hashlib.sha256(attachment.get_content()).hexdigest() == sha
+    again = run(ws, "recipients.csv", "--send", "--smtp", f"127.0.0.1:{port}")
+    assert again.exit_code == 2 and "--resume" in again.output  # type: ignore[attr-defined]
+    resumed = run(ws, "recipients.csv", "--send", "--resume", "--smtp", f"127.0.0.1:{port}")
+    assert resumed.exit_code == 0 and len(recorder.received) == 5  # type: ignore[attr-defined]
+
+
+def test_refused_temporary_and_dropped(ws: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    recorder.refuse.add("person2@example.org")
+    recorder.temporary["person3@example.org"] = 2
+    recorder.drop["person4@example.org"] = 1
+    result = run(ws, "recipients.csv", "--send", "--smtp", f"127.0.0.1:{port}")
+    assert result.exit_code == 1
+    rows = ledger(ws)
+    assert rows["person2@example.org"][0] == "refused"
+    assert rows["person2@example.org"][3] == "550 5.1.1 mailbox unavailable"
+    assert "refused: person2@example.org (line 3)" in result.output  # type: ignore[attr-defined]
+    assert {e: s for e, (s, *_) in rows.items() if e != "person2@example.org"} == dict.fromkeys(
+        ["person1@example.org", "person3@example.org", "person4@example.org", "person5@example.org"], "accepted"
+    )
+    assert recorder.count_by_recipient() == {f"person{i}@example.org": 1 for i in (1, 3, 4, 5)}
+
+
+def test_a_draft_is_not_sent_without_allow_draft(ws: Path, server: tuple[Recorder, int]) -> None:
+    brief = ws / "briefs" / "mini.yaml"
+    brief.write_text(brief.read_text(encoding="utf-8").replace("  tlp: AMBER", "  status: draft\n  tlp: AMBER"))
+    _, port = server
+    result = run(ws, "recipients.csv", "--send", "--smtp", f"127.0.0.1:{port}")
+    assert result.exit_code == 2 and "marked draft" in result.output  # type: ignore[attr-defined]
+
+
+def _kill_and_resume(root: Path, port: int, recorder: Recorder, seed: int) -> None:
+    rng = random.Random(seed)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    base = [sys.executable, "-m", "brief", "-C", str(root), "distribute", "recipients.csv", "--send"]
+    args = [*base, "--smtp", f"127.0.0.1:{port}", "--rate", "25"]
+    process = subprocess.Popen(args, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Somewhere between planning and the last message (startup is about 0.5 s, sending 0.2 s).
+    time.sleep(rng.uniform(0.3, 1.0))
+    process.kill()
+    process.wait()
+    resumed = subprocess.run([*args, "--resume"], env=env, cwd=root, capture_output=True, text=True, timeout=60)
+    if resumed.returncode != 0:
+        assert "unknown:" in resumed.stderr, resumed.stderr
+        received = {m["Message-ID"] for m in recorder.messages()}
+        for email, (state, _, message_id, _) in ledger(root).items():
+            if state == "sending":
+                answer = "accepted" if message_id in received else "resend"
+                settle = [*base[:6], "settle", str(message_id), answer]
+                subprocess.run(settle, env=env, cwd=root, check=True, capture_output=True, timeout=60)
+        final = subprocess.run([*args, "--resume"], env=env, cwd=root, capture_output=True, text=True, timeout=60)
+        assert final.returncode == 0, final.stderr
+
+
+def test_killed_and_resumed_twenty_times_sends_each_message_once(
+    built: Path, tmp_path: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    for run_number in range(20):
+        root = tmp_path / f"run{run_number}"
+        shutil.copytree(built, root)
+        (root / "recipients.csv").write_text(recipients(4), encoding="utf-8")
+        recorder.received.clear()
+        _kill_and_resume(root, port, recorder, run_number)
+        rows = ledger(root)
+        assert {s for s, *_ in rows.values()} == {"accepted"}, (run_number, rows)
+        assert recorder.count_by_recipient() == dict.fromkeys(rows, 1), run_number
+        received = {m["Message-ID"] for m in recorder.messages()}
+        assert received == {m for _, _, m, _ in rows.values()}
