@@ -47,7 +47,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     add_shared_templates(root)
     brief = root / "briefs" / "mini.yaml"
     brief.write_text(brief.read_text(encoding="utf-8") + DISTRIBUTION, encoding="utf-8")
-    shutil.copy(REPO / "templates" / "policy" / "email.j2", root / "templates" / "policy" / "email.j2")
+    shutil.copytree(REPO / "emails", root / "emails")
     build(request_for(root, None, "policy"))
     return root
 
@@ -198,7 +198,7 @@ def _kill_and_resume(root: Path, port: int, recorder: Recorder, seed: int) -> No
     if resumed.returncode != 0:
         assert "unknown:" in resumed.stderr, resumed.stderr
         received = {m["Message-ID"] for m in recorder.messages()}
-        for email, (state, _, message_id, _) in ledger(root).items():
+        for state, _, message_id, _ in ledger(root).values():
             if state == "sending":
                 answer = "accepted" if message_id in received else "resend"
                 settle = [*base[:6], "settle", str(message_id), answer]

@@ -1,4 +1,4 @@
-"""One recipient's message: the audience's email template (``templates/AUDIENCE/email.j2``,
+"""One recipient's message: the audience's email template (``emails/AUDIENCE.j2``,
 blocks ``subject``, ``text`` and ``html``) rendered in the sandbox, the TLP label first in
 the subject and in both parts, the stamped PDF attached, a Message-ID that is the same
 every time the same distribution is sent to the same recipient."""
@@ -21,7 +21,7 @@ from brief.model.marking import TLP_BACKGROUND, TLP_COLOURS, Marking, Recipient
 from brief.workspace.sandbox import BriefSandbox, inert
 from brief.workspace.templates import TemplateSet
 
-TEMPLATE = "email.j2"
+EMAILS = "emails"  # the workspace's folder of email templates, one per audience
 BLOCKS = ("subject", "text", "html")
 
 
@@ -34,33 +34,54 @@ class Letter:
     html: str
 
 
-def render_letter(templates: TemplateSet, values: dict[str, Any]) -> Letter:
-    """Render the audience's email template's three blocks with *values*."""
+def render_letter(root: Path, audience: str, values: dict[str, Any]) -> Letter:
+    """Render the three blocks of the audience's email template (``emails/AUDIENCE.j2``) with *values*.
+    The emails are not build inputs: changing one does not make the built editions stale."""
+    templates = TemplateSet(root / EMAILS, ".")
+    name = f"{audience}.j2"
     env = templates.environment()
     assert isinstance(env, BriefSandbox)
     env.budget.start()
     try:
-        template = env.get_template(TEMPLATE)
+        template = env.get_template(name)
         missing = [b for b in BLOCKS if b not in template.blocks]
         if missing:
             raise TemplateError(
                 f"the email template has no block {', '.join(missing)}",
-                Path(template.filename or TEMPLATE),
+                Path(template.filename or name),
                 hint="write {% block subject %}, {% block text %} and {% block html %}",
             )
         context = template.new_context(inert(values))
         parts = ["".join(template.blocks[b](context)).strip() for b in BLOCKS]
     except jinja2.TemplateNotFound:
         raise TemplateError(
-            f"no {TEMPLATE} for audience folder {templates.folder!r}",
-            templates.workspace / templates.folder,
+            f"no email template for audience {audience!r}",
+            root / EMAILS / name,
             hint="write the audience's email template (see docs/distributing.md)",
         ) from None
     except BriefError:
         raise
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"the email template failed: {exc}", templates.workspace / templates.folder) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"the email template does not parse: {exc.message}", exc.filename, exc.lineno) from None
+    except (jinja2.TemplateError, TypeError) as exc:
+        raise TemplateError(
+            f"the email template failed: {exc}",
+            root / EMAILS / name,
+            _line(exc, root / EMAILS / name),
+            hint="a column a recipient may lack: {{ recipient.column | default('') }}",
+        ) from None
     return Letter(" ".join(parts[0].split()), parts[1], parts[2])
+
+
+def _line(exc: BaseException, path: Path) -> int | None:
+    # The compiled template's frames carry the template's file name; Jinja maps their lines back.
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == str(path):
+            template = tb.tb_frame.f_globals.get("__jinja_template__")
+            line = template.get_corresponding_lineno(tb.tb_lineno) if template else tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def with_tlp(letter: Letter, tlp: str | None) -> Letter:

@@ -19,7 +19,6 @@ from brief.model.marking import Marking, Recipient
 from brief.model.schema import Brief
 from brief.publish.atomic import write_atomic
 from brief.publish.manifest import read_manifest, recorded, verify
-from brief.workspace.templates import TemplateSet
 
 FONT = "SourceSans3-Regular.ttf"
 DEFAULT_LIMIT_MB = 10.0
@@ -141,10 +140,8 @@ def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Le
         attach = None
     copy = {"number": row.copy_no, "of": len(d.recipients), "id": row.copy_id, "date": d.created.date()}
     brief = {"id": d.brief.id, "title": d.brief.title, "subtitle": d.brief.subtitle or "", "date": d.brief.date}
-    templates = TemplateSet(root / "templates", d.brief.audiences[row.audience].templates or row.audience)
-    letter = with_tlp(
-        render_letter(templates, template_values(recipient, marking, brief, copy)), marking and marking.tlp
-    )
+    values = template_values(recipient, marking, brief, copy)
+    letter = with_tlp(render_letter(root, row.audience, values), marking and marking.tlp)
     name = f"{d.brief.id}-{row.audience}.pdf"
     envelope = Envelope(d.sender, recipient, row.message_id, _date(d.created), name, marking and marking.unsubscribe)
     message = compose(letter, envelope, attach, marking.link if marking else None)
