@@ -141,9 +141,11 @@ def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Le
     copy = {"number": row.copy_no, "of": len(d.recipients), "id": row.copy_id, "date": d.created.date()}
     brief = {"id": d.brief.id, "title": d.brief.title, "subtitle": d.brief.subtitle or "", "date": d.brief.date}
     values = template_values(recipient, marking, brief, copy)
-    letter = with_tlp(render_letter(root, row.audience, values), marking and marking.tlp)
+    letter = with_tlp(render_letter(root, row.audience, values), marking.tlp if marking else None)
     name = f"{d.brief.id}-{row.audience}.pdf"
-    envelope = Envelope(d.sender, recipient, row.message_id, _date(d.created), name, marking and marking.unsubscribe)
+    envelope = Envelope(
+        d.sender, recipient, row.message_id, _date(d.created), name, marking.unsubscribe if marking else None
+    )
     message = compose(letter, envelope, attach, marking.link if marking else None)
     pdf_path, eml_path = copy_files(d.out, row)
     write_atomic(pdf_path, pdf)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from brief.errors import DataError
+from brief.errors import BriefError, DataError
 from brief.model.marking import Marking, Recipient
 
 
@@ -39,7 +39,7 @@ def refusal(marking: Marking | None, r: Recipient, now: dt.datetime) -> tuple[st
 
 def check_recipients(path: Path, marking: Marking | None, recipients: list[Recipient], now: dt.datetime) -> None:
     """Raise one error listing every recipient the marking forbids (each with its line)."""
-    problems = []
+    problems: list[BriefError] = []
     for r in recipients:
         found = refusal(marking, r, now)
         if found:

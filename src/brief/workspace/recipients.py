@@ -44,12 +44,10 @@ def _row(path: Path, line: int, row: dict[str, str], audiences: set[str]) -> Rec
         )
     extra = {k: v for k, v in cells.items() if k not in (*REQUIRED, "channel")}
     try:
-        return Recipient(
-            line=line,
-            **{k: cells[k] for k in REQUIRED},
-            **({"channel": cells["channel"]} if cells.get("channel") else {}),
-            extra=extra,
-        )
+        fields: dict[str, object] = {k: cells[k] for k in REQUIRED} | {"line": line, "extra": extra}
+        if cells.get("channel"):
+            fields["channel"] = cells["channel"]
+        return Recipient.model_validate(fields)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])

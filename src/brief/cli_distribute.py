@@ -1,0 +1,103 @@
+"""The ``brief distribute`` commands (kept apart from brief.cli, which stays short): parse
+options, call :mod:`brief.distribute`, print the result. Errors become one line through the
+main group (brief.cli), which this group is added to."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+
+def _root(ctx: click.Context) -> Path:
+    from brief.workspace.root import find_root
+
+    obj = ctx.find_root().obj
+    obj["root"] = find_root(obj["start"])
+    return Path(obj["root"])
+
+
+class _DistributeGroup(click.Group):
+    """``brief distribute RECIPIENTS.csv …`` runs the distribution; ``status`` and ``trace`` are subcommands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("distribute", cls=_DistributeGroup, short_help="Send stamped, traceable copies to a recipients list.")
+def distribute_group() -> None:
+    """Send each recipient a copy stamped for them (a dry run unless --send), with a ledger.
+
+    brief distribute RECIPIENTS.csv [BRIEF] [--send --smtp HOST[:PORT] ...]
+    """
+
+
+@distribute_group.command("run", hidden=True)
+@click.argument("recipients", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("brief", required=False)
+@click.option("--send", is_flag=True, help="Send the messages (without it: a dry run into out/distribution/).")
+@click.option("--smtp", "smtp", metavar="HOST[:PORT]", help="The SMTP server.")
+@click.option("--starttls", "security", flag_value="starttls", help="Upgrade the connection with STARTTLS.")
+@click.option("--ssl", "security", flag_value="ssl", help="Connect with TLS.")
+@click.option(
+    "--user", envvar="BRIEF_SMTP_USER", help="SMTP user (or BRIEF_SMTP_USER); password from BRIEF_SMTP_PASSWORD."
+)
+@click.option("--from", "sender", envvar="BRIEF_SMTP_FROM", metavar="ADDRESS", help="The sender's address.")
+@click.option(
+    "--rate", type=click.FloatRange(min=0.01), metavar="PER_SECOND", help="At most this many messages a second."
+)
+@click.option("--resume", is_flag=True, help="Continue a distribution: accepted messages are never sent again.")
+@click.option("--resend-unknown", is_flag=True, help="Also resend messages a stopped run left unknown.")
+@click.option("--allow-draft", is_flag=True, help="Send a brief marked draft.")
+@click.pass_context
+def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send: bool, smtp: str | None,
+                   security: str | None, user: str | None, sender: str | None, rate: float | None, resume: bool,
+                   resend_unknown: bool, allow_draft: bool) -> None:  # fmt: skip
+    """Prepare (and with --send, send) one stamped copy per row of RECIPIENTS."""
+    from brief.distribute.run import Request, distribute
+    from brief.distribute.smtp import server_from
+
+    server = server_from(smtp, security or "none", user, dict(os.environ)) if smtp else None  # type: ignore[arg-type]
+    request = Request(_root(ctx), recipients.resolve(), brief, send, sender, server, rate, resume, resend_unknown,
+                      allow_draft)  # fmt: skip
+    summary = distribute(request, lambda line: click.echo(line, err=True))
+    for line in summary.lines:
+        click.echo(line)
+    if not summary.ok:
+        sys.exit(1)
+
+
+@distribute_group.command("status")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def distribute_status(ctx: click.Context, fmt: str) -> None:
+    """Show the ledger: every recipient of every distribution and its state."""
+    from brief.distribute.report import status
+
+    click.echo(status(_root(ctx), fmt), nl=False)
+
+
+@distribute_group.command("trace")
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def distribute_trace(ctx: click.Context, pdf: Path) -> None:
+    """Name the recipient of a stamped copy (also when its metadata was stripped)."""
+    from brief.distribute.report import trace
+
+    for line in trace(_root(ctx), pdf.resolve()):
+        click.echo(line)
+
+
+@distribute_group.command("settle")
+@click.argument("message_id")
+@click.argument("answer", type=click.Choice(["accepted", "resend"]))
+@click.pass_context
+def distribute_settle(ctx: click.Context, message_id: str, answer: str) -> None:
+    """Settle a message a stopped run left unknown, as the mail server's log shows it."""
+    from brief.distribute.report import settle
+
+    click.echo(settle(_root(ctx), message_id, answer))
