@@ -184,16 +184,37 @@ def test_a_draft_is_not_sent_without_allow_draft(ws: Path, server: tuple[Recorde
     assert result.exit_code == 2 and "marked draft" in result.output  # type: ignore[attr-defined]
 
 
-def _kill_and_resume(root: Path, port: int, recorder: Recorder, seed: int) -> None:
+RANK = {"planned": 0, "stamped": 1, "sending": 2, "accepted": 3, "refused": 3}
+
+
+def _progress(root: Path) -> int:
+    """How far a run has gone: each row's state counted 0 (planned) to 3 (accepted); -1 before the ledger."""
+    path = root / "out" / "distribution.sqlite"
+    if not path.exists():
+        return -1
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+            return sum(RANK[s] for (s,) in db.execute("SELECT state FROM copies"))
+    except sqlite3.Error:
+        return -1
+
+
+def _kill_and_resume(root: Path, port: int, recorder: Recorder, seed: int) -> int:
+    """Start a send, kill -9 it once it has gone a random distance, resume it (settling a
+    message left unknown by the server's log, as an operator would); the progress when killed."""
     rng = random.Random(seed)
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     base = [sys.executable, "-m", "brief", "-C", str(root), "distribute", "recipients.csv", "--send"]
     args = [*base, "--smtp", f"127.0.0.1:{port}", "--rate", "25"]
+    target = rng.randrange(-1, 3 * 4)
     process = subprocess.Popen(args, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Somewhere between planning and the last message (startup is about 0.5 s, sending 0.2 s).
-    time.sleep(rng.uniform(0.3, 1.0))
+    deadline = time.monotonic() + 60
+    while _progress(root) < target and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(rng.uniform(0, 0.02))
     process.kill()
     process.wait()
+    killed_at = _progress(root)
     resumed = subprocess.run([*args, "--resume"], env=env, cwd=root, capture_output=True, text=True, timeout=60)
     if resumed.returncode != 0:
         assert "unknown:" in resumed.stderr, resumed.stderr
@@ -205,20 +226,53 @@ def _kill_and_resume(root: Path, port: int, recorder: Recorder, seed: int) -> No
                 subprocess.run(settle, env=env, cwd=root, check=True, capture_output=True, timeout=60)
         final = subprocess.run([*args, "--resume"], env=env, cwd=root, capture_output=True, text=True, timeout=60)
         assert final.returncode == 0, final.stderr
+    return killed_at
 
 
 def test_killed_and_resumed_twenty_times_sends_each_message_once(
     built: Path, tmp_path: Path, server: tuple[Recorder, int]
 ) -> None:
     recorder, port = server
+    killed_at = []
     for run_number in range(20):
         root = tmp_path / f"run{run_number}"
         shutil.copytree(built, root)
         (root / "recipients.csv").write_text(recipients(4), encoding="utf-8")
         recorder.received.clear()
-        _kill_and_resume(root, port, recorder, run_number)
+        killed_at.append(_kill_and_resume(root, port, recorder, run_number))
         rows = ledger(root)
         assert {s for s, *_ in rows.values()} == {"accepted"}, (run_number, rows)
         assert recorder.count_by_recipient() == dict.fromkeys(rows, 1), run_number
         received = {m["Message-ID"] for m in recorder.messages()}
         assert received == {m for _, _, m, _ in rows.values()}
+    # The kills landed all along the way: before the ledger, while stamping, while sending.
+    assert min(killed_at) <= 0 and max(killed_at) >= 8 and len(set(killed_at)) >= 6, killed_at
+
+
+def test_every_page_is_marked_in_the_header_and_footer(built: Path) -> None:
+    """The TLP label twice on each page, right of centre, 12 pt or more, in amber on black;
+    the banner top and bottom; the marking in the manifest and the PDF's keywords."""
+    import ctypes
+    import json
+
+    import pypdfium2
+    import pypdfium2.raw as raw
+
+    pdf = built / "out" / "mini-policy.pdf"
+    document = pypdfium2.PdfDocument(str(pdf))
+    for page in document:
+        textpage = page.get_textpage()
+        text = textpage.get_text_range()
+        assert text.count("TLP:AMBER") == 2 and text.count("CONTROLLED // FOR OFFICIAL USE") == 2
+        start = text.index("TLP:AMBER")
+        assert raw.FPDFText_GetFontSize(textpage.raw, start) >= 12
+        left, _, _, _ = textpage.get_charbox(start)
+        assert left > page.get_width() * 0.6
+        r, g, b, a = (ctypes.c_uint() for _ in range(4))
+        raw.FPDFText_GetFillColor(textpage.raw, start, r, g, b, a)
+        assert (r.value, g.value, b.value) == (0xFF, 0xC0, 0x00)
+    document.close()
+    entry = json.loads((built / "out" / "manifest.json").read_text())["outputs"]["mini-policy.pdf"]
+    assert entry["marking"]["tlp"] == "TLP:AMBER"
+    with pikepdf.open(pdf) as doc:
+        assert "TLP:AMBER" in str(doc.docinfo["/Keywords"])

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
-from fontTools import subset
-from fontTools.ttLib import TTFont
 
 from brief.errors import DataError
 
@@ -49,6 +47,9 @@ class StampFont:
 def stamp_font(path: Path, text: str) -> StampFont:
     """The font at *path* cut down to the characters of *text* (glyph IDs kept, so a stamp's
     codes are the font's own glyph IDs)."""
+    from fontTools import subset  # 0.3 s to import: only when copies are stamped
+    from fontTools.ttLib import TTFont
+
     try:
         font = TTFont(path)
     except OSError as exc:
