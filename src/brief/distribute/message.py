@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import email.policy
 import email.utils
+import functools
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -34,13 +35,19 @@ class Letter:
     html: str
 
 
+@functools.lru_cache(maxsize=4)
+def _environment(folder: Path) -> BriefSandbox:
+    # One sandbox per folder, so each template is compiled once per distribution, not per copy.
+    env = TemplateSet(folder, ".").environment()
+    assert isinstance(env, BriefSandbox)
+    return env
+
+
 def render_letter(root: Path, audience: str, values: dict[str, Any]) -> Letter:
     """Render the three blocks of the audience's email template (``emails/AUDIENCE.j2``) with *values*.
     The emails are not build inputs: changing one does not make the built editions stale."""
-    templates = TemplateSet(root / EMAILS, ".")
     name = f"{audience}.j2"
-    env = templates.environment()
-    assert isinstance(env, BriefSandbox)
+    env = _environment(root / EMAILS)
     env.budget.start()
     try:
         template = env.get_template(name)
