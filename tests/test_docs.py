@@ -1,9 +1,11 @@
-"""docs/customising.md is executed: its walk-throughs must keep working as written."""
+"""docs/customising.md and docs/distributing.md are executed: their walk-throughs must keep
+working as written."""
 
 from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,11 +16,12 @@ from markdown_it import MarkdownIt
 from conftest import REPO, copy_workspace
 
 DOC = REPO / "docs" / "customising.md"
+DISTRIBUTING = REPO / "docs" / "distributing.md"
 
 
-def blocks() -> list[tuple[str, str]]:
+def blocks(doc: Path = DOC) -> list[tuple[str, str]]:
     """``(info, content)`` of every fenced block in the document, in order."""
-    tokens = MarkdownIt("commonmark").parse(DOC.read_text(encoding="utf-8"))
+    tokens = MarkdownIt("commonmark").parse(doc.read_text(encoding="utf-8"))
     return [(t.info.strip(), t.content) for t in tokens if t.type == "fence"]
 
 
@@ -29,13 +32,11 @@ def test_document_has_walkthroughs() -> None:
     assert sum("file=" in info for info, _ in blocks()) >= 4
 
 
-@pytest.mark.slow
-def test_walkthroughs_run_in_a_fresh_workspace(tmp_path: Path) -> None:
-    """Every file block is written and every sh block runs (exit 0), in order; the builds
-    it asks for produce their PDFs."""
-    root = copy_workspace(REPO, tmp_path / "ws")
+def walk_through(doc: Path, root: Path) -> list[str]:
+    """Write every file block of *doc* and run every sh block (each must exit 0) in *root*; their outputs."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    for info, content in blocks():
+    outputs = []
+    for info, content in blocks(doc):
         words = info.split()
         target = next((w.removeprefix("file=") for w in words if w.startswith("file=")), None)
         if target is not None:
@@ -54,6 +55,38 @@ def test_walkthroughs_run_in_a_fresh_workspace(tmp_path: Path) -> None:
                 timeout=300,
             )
             assert result.returncode == 0, f"{shlex.quote(content)}\n{result.stdout}\n{result.stderr}"
+            outputs.append(result.stdout + result.stderr)
+    return outputs
+
+
+@pytest.mark.slow
+def test_distributing_walkthrough_runs(tmp_path: Path) -> None:
+    """docs/distributing.md as written: the bad recipients file is refused line by line, the dry
+    run writes each copy and message, the send reaches the server, trace names the recipient."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    for extra in ("emails", "recipients.csv"):
+        source = REPO / extra
+        if source.is_dir():
+            shutil.copytree(source, root / extra)
+        else:
+            shutil.copy(source, root / extra)
+    outputs = "\n".join(walk_through(DISTRIBUTING, root))
+    shown = [content for info, content in blocks(DISTRIBUTING) if not info]
+    refusals = next(text for text in shown if "bad-recipients.csv:3" in text)
+    for line in refusals.splitlines():
+        assert line in outputs
+    assert "exit status 1" in outputs
+    assert "dry run: 3 stamped" in outputs and "sent: 3 accepted" in outputs
+    assert "prepared for Sam Okafor <sam.okafor@openpolicybriefs.org>" in outputs
+    assert len(list((root / "out" / "distribution").glob("*/*.eml"))) == 3
+
+
+@pytest.mark.slow
+def test_walkthroughs_run_in_a_fresh_workspace(tmp_path: Path) -> None:
+    """Every file block is written and every sh block runs (exit 0), in order; the builds
+    it asks for produce their PDFs."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    walk_through(DOC, root)
     out = root / "out"
     assert (out / "us-china-ai-gap-board.pdf").is_file()
     assert (out / "us-china-ai-gap-policy.pdf").is_file()
