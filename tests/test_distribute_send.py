@@ -276,3 +276,58 @@ def test_every_page_is_marked_in_the_header_and_footer(built: Path) -> None:
     assert entry["marking"]["tlp"] == "TLP:AMBER"
     with pikepdf.open(pdf) as doc:
         assert "TLP:AMBER" in str(doc.docinfo["/Keywords"])
+
+
+def test_the_html_edition_is_marked_too(built: Path) -> None:
+    from brief.pipeline.build import render_job
+    from brief.pipeline.resolve import resolve
+    from brief.workspace.load import load_workspace
+
+    ws_ = load_workspace(built)
+    html = render_job(ws_, resolve(ws_, None, "policy")).html
+    assert '<body class="audience-policy marked">' in html
+    for kind in ("top", "bottom", "end"):
+        assert f'<div class="tlp-{kind}"><span class="tlp">TLP:AMBER</span></div>' in html
+
+
+def test_a_message_over_the_limit_is_refused_or_linked(ws: Path) -> None:
+    brief = ws / "briefs" / "mini.yaml"
+    text = brief.read_text(encoding="utf-8")
+    brief.write_text(text.replace("  domains: [example.org]", "  domains: [example.org]\n  max_message_mb: 0.01"))
+    build(request_for(ws, None, "policy"))  # the brief file is a build input
+    refused = run(ws, "recipients.csv")
+    assert refused.exit_code == 1
+    assert "recipients.csv:2: error: the message to person1@example.org would carry" in refused.output  # type: ignore[attr-defined]
+    linked = text.replace(
+        "  domains: [example.org]", "  domains: [example.org]\n  max_message_mb: 0.01\n  link: https://example.org/b"
+    )
+    brief.write_text(linked)
+    build(request_for(ws, None, "policy"))
+    assert run(ws, "recipients.csv").exit_code == 0
+    (eml,) = (ws / "out" / "distribution" / "person-1").glob("*.eml")
+    from email import message_from_bytes, policy
+
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert not list(message.iter_attachments())  # type: ignore[attr-defined]
+    assert "https://example.org/b" in message.get_body(("plain",)).get_content()  # type: ignore[attr-defined,union-attr]
+
+
+def test_unknown_rows_wait_for_resend_unknown(ws: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    assert run(ws, "recipients.csv").exit_code == 0
+    with sqlite3.connect(ws / "out" / "distribution.sqlite") as db:
+        db.execute("UPDATE copies SET state = 'sending' WHERE email = 'person1@example.org'")
+    smtp = ["--smtp", f"127.0.0.1:{port}"]
+    first = run(ws, "recipients.csv", "--send", "--resume", *smtp)
+    assert first.exit_code == 1 and "unknown: person1@example.org (line 2)" in first.output  # type: ignore[attr-defined]
+    assert "person1@example.org" not in recorder.count_by_recipient() and len(recorder.received) == 4
+    second = run(ws, "recipients.csv", "--send", "--resume", "--resend-unknown", *smtp)
+    assert second.exit_code == 0 and recorder.count_by_recipient()["person1@example.org"] == 1  # type: ignore[attr-defined]
+    import csv
+    import io
+    import json
+
+    exported = CliRunner().invoke(cli, ["-C", str(ws), "distribute", "status", "--format", "csv"]).output
+    assert {r["state"] for r in csv.DictReader(io.StringIO(exported))} == {"accepted"}
+    as_json = json.loads(CliRunner().invoke(cli, ["-C", str(ws), "distribute", "status", "--format", "json"]).output)
+    assert len(as_json) == 5 and all(len(r["sha256"]) == 64 for r in as_json)
