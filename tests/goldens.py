@@ -9,8 +9,8 @@ For each audience of briefs/us-china-ai-gap.yaml, tests/golden/us-china-ai-gap/ 
 They are made with a fixed date (``SOURCE_DATE_EPOCH`` below) and nothing machine-specific:
 the workspace's absolute ``file://`` URIs become ``file://{ROOT}/...`` (the theme's
 ``file://{THEME}/...``) and each chart's cache key (a hash that also covers the chart code and
-the vl-convert version) becomes the chart's
-id. No chart is drawn, so no vl-convert and no WeasyPrint run.
+the vl-convert version) becomes the chart's id. No chart is drawn, so no vl-convert and no
+WeasyPrint run.
 
 Used by tests/test_goldens.py (compare) and scripts/regenerate-goldens (write).
 """
