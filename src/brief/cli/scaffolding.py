@@ -34,18 +34,23 @@ def new() -> None:
 
 @new.command("audience")
 @click.argument("name")
-@click.option("--from", "source", help="Audience to copy (default: policy).")
-@click.option("--brief", "brief_id", help="Brief to add it to (optional when there is one).")
+@click.option("--from", "source", help="Audience to copy (default: policy, else the brief's first).")
+@click.argument("brief", required=False)
+@click.option("--brief", "brief_id", help="Brief to add it to (the same as the BRIEF argument).")
 @click.pass_context
-def new_audience_command(ctx: click.Context, name: str, source: str | None, brief_id: str | None) -> None:
-    """Copy an audience's templates to templates/NAME and add NAME to the brief file."""
+def new_audience_command(
+    ctx: click.Context, name: str, brief: str | None, source: str | None, brief_id: str | None
+) -> None:
+    """Copy an audience's templates to a new folder NAME beside them and add NAME to BRIEF's
+    file (BRIEF may be left out when the workspace holds one brief)."""
     from brief.commands.scaffold import new_audience
     from brief.workspace.load import load_workspace
 
     root = workspace_root(ctx)
-    for path in new_audience(load_workspace(root), name, source, brief_id):
+    brief = brief or brief_id
+    for path in new_audience(load_workspace(root), name, source, brief):
         click.echo(f"wrote {path.relative_to(root)}")
-    click.echo(f"build it with: brief build --audience {name}")
+    click.echo(f"build it with: brief build {brief + ' ' if brief else ''}--audience {name}")
 
 
 @new.command("brief")

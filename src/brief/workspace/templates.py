@@ -72,7 +72,8 @@ class TemplateSet:
     workspace: Path
     folder: str
     overlay: Path | None = None
-    theme: Path = field(default_factory=theme_dir)
+    # Looked up when the set is made, not when this module is imported.
+    theme: Path = field(default_factory=lambda: theme_dir())
 
     @property
     def _editable(self) -> list[Path]:

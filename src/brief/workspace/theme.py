@@ -12,7 +12,8 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from brief.errors import WorkspaceError
+from brief.errors import DataError, WorkspaceError
+from brief.workspace.files import check_input
 
 THEME_PREFIX = "!theme"
 
@@ -57,6 +58,26 @@ def examples() -> dict[str, Path]:
     if (checkout / "examples").is_dir():
         found |= {p.name: p for p in sorted((checkout / "examples").iterdir()) if (p / "briefs").is_dir()}
     return found
+
+
+# What every build reads from the theme unless a workspace replaces it.
+REQUIRED = ("base.html.j2", "style.css", "brand.yml")
+REINSTALL = "reinstall brief (e.g. pipx reinstall brief) to restore its theme"
+
+
+def theme_problems(theme: Path) -> list[WorkspaceError]:
+    """Every required theme file that is missing or cannot be read, as an error naming it."""
+    problems = []
+    for name in REQUIRED:
+        try:
+            check_input(theme / name, theme)
+        except DataError as exc:
+            problems.append(
+                WorkspaceError(
+                    f"the built-in theme's {name} cannot be used: {exc.message}", theme / name, hint=REINSTALL
+                )
+            )
+    return problems
 
 
 def theme_files() -> list[Path]:
