@@ -266,7 +266,9 @@ class ChartSpec(Strict):
         examples=["US private AI investment is an order of magnitude above China's"],
     )
     subtitle: str = Field(
-        min_length=3, description="what is measured, with units", examples=["Private AI investment, 2024, billion US dollars"]
+        min_length=3,
+        description="what is measured, with units",
+        examples=["Private AI investment, 2024, billion US dollars"],
     )
     rows: list[ChartRow] = Field(min_length=1, description="the marks, one per label (and series)")
     highlight: list[str] = Field(
