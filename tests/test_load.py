@@ -432,7 +432,12 @@ BRIEF_CASES = {
     "page-budget-zero": ("page_budget: 2", "page_budget: 0", "page_budget: 0", "audiences.policy.page_budget"),
     "bad-date": ("date: 2025-05-01", "date: someday", "date: someday", "date:"),
     "unknown-key": ("subject:", "subjct:", "subjct:", "unknown key 'subjct'; valid keys: id, title, subtitle, date,"),
-    "unknown-chart-key": ("kind: bar", "kind: bar\n    colour: red", "colour: red", "charts.counts: unknown key 'colour'"),
+    "unknown-chart-key": (
+        "kind: bar",
+        "kind: bar\n    colour: red",
+        "colour: red",
+        "charts.counts: unknown key 'colour'",
+    ),
 }
 
 

@@ -151,7 +151,8 @@ def _amount(n: Any, unit: str | None) -> str:
 def limits(info: FieldInfo) -> str:
     """Bounds, length, form and allowed values of a field, in words with units."""
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    unit = extra.get("unit") if isinstance(extra.get("unit"), str) else None
+    given = extra.get("unit")
+    unit = given if isinstance(given, str) else None
     meta = _metadata(info)
     low = next((m.ge for m in meta if getattr(m, "ge", None) is not None), None)
     high = next((m.le for m in meta if getattr(m, "le", None) is not None), None)
