@@ -80,10 +80,11 @@ def _root(ctx: click.Context) -> Path:
 @click.option(
     "--pdf-standard",
     "standard",
-    type=click.Choice(["ua-1", "a-3b", "none"]),
+    type=click.Choice(["ua-1", "a-3a", "a-3b", "none"]),
     default="ua-1",
     show_default=True,
-    help="PDF/UA-1 (accessible), PDF/A-3b (archival, data attached) or plain PDF.",
+    help="PDF/UA-1 (accessible); PDF/A-3a (archival and tagged, data attached, as NAME-AUDIENCE-archival.pdf); "
+    "PDF/A-3b (archival, untagged); or plain PDF.",
 )
 @click.option(
     "--format",
@@ -253,22 +254,33 @@ def charts_command(ctx: click.Context, brief: str | None, audience: str, fmt: st
         click.echo(str(path.relative_to(root)))
 
 
-@cli.command("verify", short_help="Check a PDF against out/manifest.json.")
-@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@cli.command("verify", short_help="Check a PDF or HTML edition against its manifest.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The manifest.json that records FILE (default: the one beside FILE, else the workspace's out/).",
+)
 @click.option(
     "--templates",
     "overlay",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The overlay folder the PDF was built with, if any.",
+    help="Check with this overlay instead of the one the manifest records.",
 )
 @click.pass_context
-def verify_command(ctx: click.Context, pdf: Path, overlay: Path | None) -> None:
-    """Check that PDF is the file brief built, from the workspace's current inputs."""
-    from brief.publish.manifest import verify
+def verify_command(ctx: click.Context, file: Path, manifest: Path | None, overlay: Path | None) -> None:
+    """Check that FILE (a PDF or HTML edition, under any name) is a file brief built, and that
+    the workspace's inputs are still the ones it was built from."""
+    from brief.publish.manifest import MANIFEST
+    from brief.publish.verify import verify
 
-    if ctx.obj["start"] == Path.cwd():
-        ctx.obj["start"] = pdf.resolve().parent
-    verdict = verify(pdf.resolve(), _root(ctx), overlay)
+    workspace_given = ctx.obj["start"] != Path.cwd()
+    if manifest is None and not workspace_given and (file.parent / MANIFEST).is_file():
+        manifest = file.parent / MANIFEST  # a file in the out/ folder it was built into
+    if manifest is not None and not workspace_given:
+        ctx.obj["start"] = manifest.resolve().parent
+    root = _root(ctx)
+    verdict = verify(file.resolve(), (manifest or root / "out" / MANIFEST).resolve(), root, overlay)
     for line in verdict.lines:
         click.echo(line)
     if not verdict.ok:
