@@ -221,12 +221,13 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
         sys.exit(1)
 
 
-@cli.command("figures", short_help="List every figure with its value, source and use.")
+@cli.command("figures", short_help="List the figures with value, unit, source and use.")
 @click.argument("brief", required=False)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_context
 def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
-    """List every figure: value with unit, as of, source and the audiences that print it."""
+    """List every figure (or only those BRIEF uses): value, unit, printed text, as of, source
+    and the audiences that print it."""
     from brief.commands.figures import figure_rows, write_rows
 
     root = _root(ctx)

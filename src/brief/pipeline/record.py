@@ -7,6 +7,7 @@ import csv
 import io
 
 from brief.model.request import ARCHIVAL, BuildRequest
+from brief.model.units import raw_number
 from brief.pipeline.citations import short_title
 from brief.pipeline.render import Rendered
 from brief.pipeline.resolve import Job
@@ -68,7 +69,7 @@ def figures_csv(job: Job, figure_ids: list[str]) -> bytes:
                 for cell in [
                     fid,
                     fig.label,
-                    repr(fig.value) if isinstance(fig.value, float) else str(fig.value),
+                    raw_number(fig.value),
                     fig.unit,
                     fig.text(),
                     fig.as_of,

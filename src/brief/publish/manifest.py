@@ -1,9 +1,10 @@
 """Provenance: what a PDF was built from, recorded so anyone can check it.
 
-``out/manifest.json`` lists, per output file, its hash, size and pages, the brief and
-audience, the PDF standard, a digest of every input file and the versions of the tools.
-``brief verify`` (:mod:`brief.publish.verify`) recomputes both hashes. With PDF/A-3 (archival) the figures the document prints
-(with their sources) and the build record travel inside the PDF as attachments.
+``out/manifest.json`` lists, per output file (PDF or HTML edition), its hash, size and pages,
+the brief and audience, the PDF standard, the template overlay, a digest of every input file
+and the versions of the tools. ``brief verify`` (:mod:`brief.publish.verify`) recomputes both
+hashes. In an archival PDF/A-3 the figures the document prints (with their sources) and the
+build record travel inside the PDF as attachments.
 """
 
 from __future__ import annotations
