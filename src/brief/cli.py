@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from brief.errors import BriefError, CheckFailed
+from brief.model.units import counted
 
 if TYPE_CHECKING:
     from brief.model.request import BuildRequest
@@ -138,7 +139,7 @@ def build(
         if current is not None:
             pdf, pages = current
             click.echo(
-                f"{pdf.relative_to(root)}  {pages} page{'s' if pages != 1 else ''}  up to date "
+                f"{pdf.relative_to(root)}  {counted(pages, 'page')}  up to date "
                 f"({time.perf_counter() - started:.2f} s; --force to rebuild)"
             )
             return
@@ -177,7 +178,7 @@ def _report_build(root: Path, result: BuildResult) -> None:
         click.echo(f"{shown}  {path.stat().st_size // 1024} KB  {result.seconds:.1f} s")
         return
     pages = result.pages
-    click.echo(f"{shown}  {pages} page{'s' if pages != 1 else ''}  {result.seconds:.1f} s")
+    click.echo(f"{shown}  {counted(pages, 'page')}  {result.seconds:.1f} s")
     if pages > result.page_budget:
         click.echo(f"warning: {result.audience} is {pages} pages, over its budget of {result.page_budget}", err=True)
 
@@ -215,7 +216,7 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
             (len(ws.sources), "source"),
             (len(ws.briefs), "brief"),
         ]
-        said = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts]
+        said = [counted(n, word) for n, word in counts]
         click.echo(f"{said[0]}, {said[1]} in {', '.join(said[2:])}", err=True)
     if report.errors or (strict and report.warnings):
         sys.exit(1)
@@ -332,8 +333,8 @@ def list_command(ctx: click.Context) -> None:
         click.echo(f"{bid}  {brief.title}  ({brief.date.isoformat()})")
         for name, audience in brief.audiences.items():
             click.echo(
-                f"  {name:<12} {audience.label:<24} budget {audience.page_budget:>2} pages  "
-                f"{len(audience.sections)} sections  {len(audience.charts)} charts"
+                f"  {name:<12} {audience.label:<24} budget {counted(audience.page_budget, 'page'):<9}  "
+                f"{counted(len(audience.sections), 'section'):<11}  {counted(len(audience.charts), 'chart')}"
             )
 
 
