@@ -273,16 +273,10 @@ def charts_command(ctx: click.Context, brief: str | None, audience: str, fmt: st
 def verify_command(ctx: click.Context, file: Path, manifest: Path | None, overlay: Path | None) -> None:
     """Check that FILE (a PDF or HTML edition, under any name) is a file brief built, and that
     the workspace's inputs are still the ones it was built from."""
-    from brief.publish.manifest import MANIFEST
-    from brief.publish.verify import verify
+    from brief.publish.verify import verify, where_to_check
 
-    workspace_given = ctx.obj["start"] != Path.cwd()
-    if manifest is None and not workspace_given and (file.parent / MANIFEST).is_file():
-        manifest = file.parent / MANIFEST  # a file in the out/ folder it was built into
-    if manifest is not None and not workspace_given:
-        ctx.obj["start"] = manifest.resolve().parent
-    root = _root(ctx)
-    verdict = verify(file.resolve(), (manifest or root / "out" / MANIFEST).resolve(), root, overlay)
+    manifest, ctx.obj["root"] = where_to_check(file, manifest, ctx.obj["start"], ctx.obj["start"] != Path.cwd())
+    verdict = verify(file.resolve(), manifest, ctx.obj["root"], overlay)
     for line in verdict.lines:
         click.echo(line)
     if not verdict.ok:

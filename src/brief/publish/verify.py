@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import WorkspaceError
-from brief.publish.manifest import entry_problem, file_digests, inputs_digest, read_manifest, recorded
+from brief.publish.manifest import MANIFEST, entry_problem, file_digests, inputs_digest, read_manifest, recorded
+from brief.workspace.root import find_root
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,16 @@ class Verdict:
     def ok(self) -> bool:
         """Both the file and its inputs are as recorded."""
         return self.pdf_matches and self.inputs_match
+
+
+def where_to_check(file: Path, manifest: Path | None, start: Path, workspace_given: bool) -> tuple[Path, Path]:
+    """``(manifest, workspace)`` for checking *file*: the manifest named, else the one beside
+    the file (a file in the out/ folder it was built into), else the workspace's; the workspace
+    named with -C (*workspace_given*, at *start*), else the manifest's, else the one at *start*."""
+    if manifest is None and not workspace_given and (file.parent / MANIFEST).is_file():
+        manifest = file.parent / MANIFEST
+    root = find_root(manifest.resolve().parent if manifest is not None and not workspace_given else start)
+    return (manifest or root / "out" / MANIFEST).resolve(), root
 
 
 def find_entry(outputs: dict[str, Any], name: str, sha256: str, manifest: Path) -> tuple[str, dict[str, Any]] | None:
