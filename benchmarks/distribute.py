@@ -44,9 +44,9 @@ def stamping(ws: Path, copies: int) -> tuple[float, list[tuple[int, float]]]:
         f"Prepared for Recipient {i}, Organisation {i % 7} · copy {i} of {copies} · 1 December 2026"
         for i in range(copies)
     ]
-    font = stamp_font(
-        ws / "templates" / "fonts" / "SourceSans3-Regular.ttf", "".join(lines) + "copy ID 0123456789abcdef"
-    )
+    fonts = ws / "templates" / "fonts"
+    fonts = fonts if fonts.is_dir() else REPO / "src" / "brief" / "theme" / "fonts"
+    font = stamp_font(fonts / "SourceSans3-Regular.ttf", "".join(lines) + "copy ID 0123456789abcdef")
     batch, per_copy, memory = max(1, copies // 10), [], []
     for start in range(0, copies, batch):
         began = time.perf_counter()

@@ -18,7 +18,8 @@ from brief.errors import DistributionError
 from brief.model.marking import Marking, Recipient
 from brief.model.schema import Brief
 from brief.publish.atomic import write_atomic
-from brief.publish.manifest import read_manifest, recorded, verify
+from brief.publish.manifest import read_manifest, recorded
+from brief.publish.verify import verify
 
 FONT = "SourceSans3-Regular.ttf"
 DEFAULT_LIMIT_MB = 10.0
@@ -45,7 +46,7 @@ def edition(root: Path, brief: Brief, audience: str, now: dt.datetime) -> bytes:
     hint = "build every audience first: brief build --all"
     if not pdf.is_file() or not (root / "out" / "manifest.json").is_file():
         raise DistributionError(f"{audience!r} has not been built", pdf, hint=hint)
-    verdict = verify(pdf, root)
+    verdict = verify(pdf, root / "out" / "manifest.json", root)
     if not verdict.ok:
         raise DistributionError(f"{pdf.name} is not the build of the current inputs", pdf, hint=hint)
     data = pdf.read_bytes()
@@ -107,7 +108,7 @@ def stamp_line(row: Row, total: int, created: dt.datetime) -> str:
 
 def font_for(root: Path, rows: list[Row], created: dt.datetime) -> StampFont:
     """The stamp's font, cut down to the characters of every stamp in the distribution."""
-    path = root / "templates" / "fonts" / FONT
+    path = root / "templates" / "fonts" / FONT  # the workspace's own copy of the theme's fonts, else the theme's
     if not path.is_file():
         path = Path(__file__).resolve().parent.parent / "theme" / "fonts" / FONT
     return stamp_font(path, "".join(stamp_line(r, len(rows), created) for r in rows))

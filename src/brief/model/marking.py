@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from brief.model import patterns
+
 # TLP 2.0 (FIRST): each label's text colour, always on black. Strictest first.
 TLP_COLOURS = {
     "TLP:RED": "#FF2B2B",
@@ -23,22 +25,61 @@ TlpLabel = Literal["TLP:RED", "TLP:AMBER+STRICT", "TLP:AMBER", "TLP:GREEN", "TLP
 # How a recipient's address is used: one named person, a mailing list, or a public channel
 # (a press list, a newsletter) that nothing embargoed may reach before the embargo.
 Channel = Literal["individual", "list", "public"]
-Domain = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")]
+Domain = Annotated[str, StringConstraints(pattern=patterns.DOMAIN)]
 
 
 class Marking(BaseModel):
     """A brief file's ``distribution:`` block: how every page is marked and who may get it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    status: Literal["draft", "final"] = "final"
-    tlp: TlpLabel | None = None
-    embargo: AwareDatetime | None = Field(default=None, description="not public before this instant")
-    embargo_zone: str = Field(default="UTC", max_length=12, description="how the embargo's time zone is written")
-    banner: str | None = Field(default=None, min_length=2, max_length=80, description="e.g. CONTROLLED // FOUO")
-    domains: list[Domain] = Field(default_factory=list, description="the organisation's domains (AMBER+STRICT)")
-    max_message_mb: float = Field(default=10.0, gt=0, le=100, description="largest message, attachment encoded")
-    link: str | None = Field(default=None, pattern=r"^https://\S+$", description="sent instead of a too-large PDF")
-    unsubscribe: str | None = Field(default=None, pattern=r"^(mailto:|https://)\S+$")
+    status: Literal["draft", "final"] = Field(
+        default="final", description="draft puts a DRAFT watermark on every page", examples=["draft"]
+    )
+    tlp: TlpLabel | None = Field(
+        default=None,
+        description="the Traffic Light Protocol 2.0 label in every page's header and footer ('TLP:' may be left out)",
+        examples=["TLP:AMBER"],
+    )
+    embargo: AwareDatetime | None = Field(
+        default=None,
+        description="not public before this instant: a date and time with its offset from UTC",
+        examples=["2027-03-02T09:00:00-05:00"],
+    )
+    embargo_zone: str = Field(
+        default="UTC", max_length=12, description="how the embargo's time zone is written", examples=["ET"]
+    )
+    banner: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=80,
+        description="a line for the organisation's own scheme, top and bottom of every page",
+        examples=["CONTROLLED // FOR OFFICIAL USE"],
+    )
+    domains: list[Domain] = Field(
+        default_factory=list,
+        description="the organisation's mail domains: TLP:AMBER+STRICT goes to no other",
+        examples=[["example.org"]],
+    )
+    max_message_mb: float = Field(
+        default=10.0,
+        gt=0,
+        le=100,
+        description="the largest message, the PDF counted as sent (base64)",
+        examples=[5],
+        json_schema_extra={"unit": "MB"},
+    )
+    link: str | None = Field(
+        default=None,
+        pattern=patterns.HTTPS,
+        description="sent instead of the PDF when a message would be larger",
+        examples=["https://example.org/briefs/ai-gap.pdf"],
+    )
+    unsubscribe: str | None = Field(
+        default=None,
+        pattern=patterns.UNSUBSCRIBE,
+        description="the address of the List-Unsubscribe header",
+        examples=["mailto:unsubscribe@example.org"],
+    )
 
     @field_validator("tlp", mode="before")
     @classmethod

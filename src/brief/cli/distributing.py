@@ -1,6 +1,4 @@
-"""The ``brief distribute`` commands (kept apart from brief.cli, which stays short): parse
-options, call :mod:`brief.distribute`, print the result. Errors become one line through the
-main group (brief.cli), which this group is added to."""
+"""``brief distribute`` and its subcommands: parse options, call :mod:`brief.distribute`, print the result."""
 
 from __future__ import annotations
 
@@ -10,13 +8,7 @@ from pathlib import Path
 
 import click
 
-
-def _root(ctx: click.Context) -> Path:
-    from brief.workspace.root import find_root
-
-    obj = ctx.find_root().obj
-    obj["root"] = find_root(obj["start"])
-    return Path(obj["root"])
+from brief.cli.group import cli, workspace_root
 
 
 class _DistributeGroup(click.Group):
@@ -28,7 +20,7 @@ class _DistributeGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group("distribute", cls=_DistributeGroup, short_help="Send stamped, traceable copies to a recipients list.")
+@cli.group("distribute", cls=_DistributeGroup, short_help="Send stamped, traceable copies to a recipients list.")
 def distribute_group() -> None:
     """Send each recipient a copy stamped for them (a dry run unless --send), with a ledger.
 
@@ -62,8 +54,10 @@ def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send
     from brief.distribute.smtp import server_from
 
     server = server_from(smtp, security or "none", user, dict(os.environ)) if smtp else None  # type: ignore[arg-type]
-    request = Request(_root(ctx), recipients.resolve(), brief, send, sender, server, rate, resume, resend_unknown,
-                      allow_draft)  # fmt: skip
+    root = workspace_root(ctx)
+    request = Request(
+        root, recipients.resolve(), brief, send, sender, server, rate, resume, resend_unknown, allow_draft
+    )
     summary = distribute(request, lambda line: click.echo(line, err=True))
     for line in summary.lines:
         click.echo(line)
@@ -78,7 +72,7 @@ def distribute_status(ctx: click.Context, fmt: str) -> None:
     """Show the ledger: every recipient of every distribution and its state."""
     from brief.distribute.report import status
 
-    click.echo(status(_root(ctx), fmt), nl=False)
+    click.echo(status(workspace_root(ctx), fmt), nl=False)
 
 
 @distribute_group.command("trace")
@@ -88,7 +82,7 @@ def distribute_trace(ctx: click.Context, pdf: Path) -> None:
     """Name the recipient of a stamped copy (also when its metadata was stripped)."""
     from brief.distribute.report import trace
 
-    for line in trace(_root(ctx), pdf.resolve()):
+    for line in trace(workspace_root(ctx), pdf.resolve()):
         click.echo(line)
 
 
@@ -100,4 +94,4 @@ def distribute_settle(ctx: click.Context, message_id: str, answer: str) -> None:
     """Settle a message a stopped run left unknown, as the mail server's log shows it."""
     from brief.distribute.report import settle
 
-    click.echo(settle(_root(ctx), message_id, answer))
+    click.echo(settle(workspace_root(ctx), message_id, answer))
