@@ -38,14 +38,18 @@ def test_page_count_and_size(policy_build: PolicyBuild) -> None:
 
 
 def test_metadata(policy_build: PolicyBuild) -> None:
-    """Title, author, subject and keywords come from the brief file."""
+    """Title, author, subject and keywords come from the brief file; the keywords end with its
+    distribution markings (TLP label and banner)."""
     brief = policy_build.job.brief
     meta = PdfReader(policy_build.pdf).metadata
     assert meta is not None
     assert meta.title == f"{brief.title}: {brief.subtitle}"
     assert meta.author == "Open Policy Briefs research team"
     assert meta.subject == brief.subject
-    assert meta["/Keywords"] == ", ".join(brief.keywords)
+    assert brief.distribution is not None
+    markings = brief.distribution.labels(policy_build.job.created)
+    assert markings[0] == "TLP:AMBER"
+    assert meta["/Keywords"] == ", ".join([*brief.keywords, *markings])
     assert meta.creator == "brief"
 
 
