@@ -47,13 +47,17 @@ def _block(kind: str, lines: list[str], tlp: str | None) -> str:
 
 def marking_html(marking: Marking | None, when: dt.datetime) -> tuple[Markup, Markup]:
     """The marking elements at the start of ``<body>`` (running into the page margins in
-    print) and at its end (shown only on screen, as the HTML edition's footer)."""
+    print) and at its end (shown only on screen, as the HTML edition's footer), each in a
+    landmark of its own so that every part of the page is in one."""
     if marking is None:
         return Markup(""), Markup("")
     top = _block("top", _lines(marking, when, False), marking.tlp)
     bottom = _block("bottom", _lines(marking, when, True), marking.tlp)
     end = _block("end", _lines(marking, when, False), marking.tlp)
-    return Markup(top + bottom), Markup(end)
+    return (
+        Markup(f'<aside class="markings" aria-label="Distribution marking">\n{top}{bottom}</aside>'),
+        Markup(f'<footer class="markings" aria-label="Distribution marking">\n{end}</footer>'),
+    )
 
 
 def marking_context(marking: Marking | None, when: dt.datetime) -> dict[str, object]:
