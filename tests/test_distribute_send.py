@@ -78,6 +78,18 @@ def ledger(root: Path) -> dict[str, tuple[str, str, str, str | None]]:
     return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
 
+def tags(node: object) -> list[str]:
+    """The structure types of the tag tree under *node*, depth first."""
+    found: list[str] = []
+    if isinstance(node, pikepdf.Dictionary):
+        found += [str(node.S)] if "/S" in node else []
+        found += tags(node.K) if "/K" in node else []
+    elif isinstance(node, pikepdf.Array):
+        for item in node:
+            found += tags(item)
+    return found
+
+
 def test_dry_run_writes_each_copy_and_message(ws: Path) -> None:
     result = run(ws, "recipients.csv")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
@@ -105,10 +117,17 @@ def test_stamped_copy_keeps_its_tags_and_names_its_recipient(ws: Path) -> None:
         text = page.extract_text()
         assert "Prepared for Person 3, Org 0 · copy 3 of 5" in text
         assert text.count("TLP:AMBER") == 2
+    with pikepdf.open(ws / "out" / "mini-policy.pdf") as edition:
+        tree = tags(edition.Root.StructTreeRoot)
     with pikepdf.open(pdf) as doc:
         assert "/StructTreeRoot" in doc.Root and doc.Root.MarkInfo.Marked
-        last = doc.pages[0].obj.Contents[-1].read_bytes()
-        assert last.startswith(b"Q\n/Artifact") and last.rstrip().endswith(b"EMC")
+        assert len(tree) > 10 and tags(doc.Root.StructTreeRoot) == tree  # the stamp adds nothing to the tag tree
+        for page in doc.pages:
+            last = page.obj.Contents[-1].read_bytes()
+            assert last.startswith(b"Q\n/Artifact") and last.rstrip().endswith(b"EMC")
+            for font in page.Resources.Font.values():  # every font embedded, the stamp's too
+                descriptor = font.get("/DescendantFonts", [font])[0].FontDescriptor
+                assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
         copy_id = str(doc.docinfo["/BriefCopyId"])
         with doc.open_metadata() as meta:
             assert meta.get("pdfuaid:part") == "1"
