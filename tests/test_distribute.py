@@ -109,3 +109,23 @@ def test_public_channels_wait_for_the_embargo(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="embargoed until") as caught:
         check_recipients(tmp_path / "r.csv", marking, [person(), press], BEFORE)
     assert caught.value.line == 7 and len(caught.value.problems) == 1
+
+
+def test_a_row_is_claimed_for_sending_once(tmp_path: Path) -> None:
+    """Two runs of one distribution cannot both send a message: the claim is one conditional,
+    committed update, and the second finds the row taken."""
+    from brief.distribute.ledger import Row, open_ledger
+
+    path = tmp_path / "out" / "distribution.sqlite"
+    row = Row("d1", "a@example.org", 2, "A", "Org", "policy", 1, "0123456789ab", "<m@x>", "a", "{}", None,
+              "planned", None, 0, "2026-12-01")  # fmt: skip
+    first, second = open_ledger(path), open_ledger(path)
+    first.plan("d1", "brief", "2026-12-01", "r.csv", "{}", [row])
+    first.stamped("d1", "a@example.org", "f" * 64)
+    assert first.sending("d1", "a@example.org") is True
+    assert second.sending("d1", "a@example.org") is False
+    first.settle("d1", "a@example.org", "accepted", "250 ok")
+    assert [r.state for r in second.rows("d1")] == ["accepted"]
+    assert second.by_copy_id("0123456789ab") is not None
+    first.close()
+    second.close()

@@ -134,13 +134,15 @@ class Ledger:
         """The copy and its message are on disk: record the copy's hash."""
         self._set(dist, email, "stamped", sha256=sha256)
 
-    def sending(self, dist: str, email: str) -> None:
-        """About to hand the message to the server (committed first)."""
-        self.db.execute(
+    def sending(self, dist: str, email: str, was: str = "stamped") -> bool:
+        """Claim the row to hand its message to the server (committed first): True when it was
+        in state *was*; False when another run has claimed or settled it meanwhile."""
+        done = self.db.execute(
             "UPDATE copies SET state = 'sending', attempts = attempts + 1, updated = ? WHERE distribution = ? "
-            "AND email = ?",
-            (_now(), dist, email),
+            "AND email = ? AND state = ?",
+            (_now(), dist, email, was),
         )
+        return done.rowcount == 1
 
     def settle(self, dist: str, email: str, state: str, reply: str | None) -> None:
         """The server's answer: accepted, refused, or back to stamped (not delivered, may be resent)."""

@@ -113,7 +113,8 @@ def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, 
         )
     message = eml.read_bytes()
     for attempt in range(RETRIES):
-        ledger.sending(d.id, row.email)
+        if not ledger.sending(d.id, row.email, row.state if attempt == 0 else "stamped"):
+            return "skipped"  # another run has it
         outcome = conn.send(d.sender, row.email, message)
         if outcome.verdict in ("accepted", "refused"):
             ledger.settle(d.id, row.email, outcome.verdict, outcome.reply)
