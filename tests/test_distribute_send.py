@@ -172,10 +172,14 @@ def test_send_delivers_one_parsed_message_per_recipient(ws: Path, server: tuple[
         (attachment,) = list(message.iter_attachments())
         assert attachment.get_content_type() == "application/pdf"
         assert hashlib.sha256(attachment.get_content()).hexdigest() == sha
-    again = run(ws, "recipients.csv", "--send", "--smtp", f"127.0.0.1:{port}")
+    again = run(ws, "recipients.csv", "--send", "--smtp", f"127.0.0.1:{port}", "--from", "briefs@example.org")
     assert again.exit_code == 2 and "--resume" in again.output  # type: ignore[attr-defined]
-    resumed = run(ws, "recipients.csv", "--send", "--resume", "--smtp", f"127.0.0.1:{port}")
+    resumed = run(
+        ws, "recipients.csv", "--send", "--resume", "--smtp", f"127.0.0.1:{port}", "--from", "briefs@example.org"
+    )
     assert resumed.exit_code == 0 and len(recorder.received) == 5  # type: ignore[attr-defined]
+    other = run(ws, "recipients.csv", "--from", "desk@example.org")  # another sender: another distribution
+    assert other.exit_code == 0 and "dry run: 5 stamped" in other.output  # type: ignore[attr-defined]
 
 
 def test_refused_temporary_and_dropped(ws: Path, server: tuple[Recorder, int]) -> None:

@@ -2,9 +2,13 @@
 distribution, its state (planned → stamped → sending → accepted | refused) committed before
 the next step is taken. The standard library's sqlite3 is imported here and nowhere else.
 
-Every change is its own transaction (autocommit), in WAL mode with ``synchronous=FULL``: a
-row says ``accepted`` only once the server has accepted the message, and a process killed
-while a message was with the server leaves its row in ``sending``: unknown, never lost.
+Every change is its own transaction (autocommit) in WAL mode, so a process killed at any
+point leaves every committed state in place. Only one state must also survive a power cut
+before the next step: ``sending``, written before a message is handed to the server, so that
+the ledger never says "not sent" of a message the server may have. That commit is flushed to
+disk (``synchronous=FULL``); the others are not waited for (``NORMAL``), and losing one of them
+is safe: a lost ``accepted`` leaves the row ``sending`` (unknown, reported), a lost ``stamped``
+has the copy made again, byte for byte.
 """
 
 from __future__ import annotations
@@ -86,7 +90,7 @@ class Ledger:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise PublishError(f"cannot open the ledger ({exc})", path, hint="is out/ writable?") from None
@@ -137,11 +141,15 @@ class Ledger:
     def sending(self, dist: str, email: str, was: str = "stamped") -> bool:
         """Claim the row to hand its message to the server (committed first): True when it was
         in state *was*; False when another run has claimed or settled it meanwhile."""
-        done = self.db.execute(
-            "UPDATE copies SET state = 'sending', attempts = attempts + 1, updated = ? WHERE distribution = ? "
-            "AND email = ? AND state = ?",
-            (_now(), dist, email, was),
-        )
+        self.db.execute("PRAGMA synchronous=FULL")
+        try:
+            done = self.db.execute(
+                "UPDATE copies SET state = 'sending', attempts = attempts + 1, updated = ? WHERE distribution = ? "
+                "AND email = ? AND state = ?",
+                (_now(), dist, email, was),
+            )
+        finally:
+            self.db.execute("PRAGMA synchronous=NORMAL")
         return done.rowcount == 1
 
     def settle(self, dist: str, email: str, state: str, reply: str | None) -> None:

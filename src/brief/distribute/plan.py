@@ -63,10 +63,10 @@ def edition(root: Path, brief: Brief, audience: str, now: dt.datetime) -> bytes:
     return data
 
 
-def distribution_id(brief: Brief, recipients_file: bytes, editions: dict[str, bytes]) -> str:
-    """The same for the same brief, marking, editions and recipients file (so a resumed run
-    finds its rows); anything else is a new distribution."""
-    h = hashlib.sha256(f"{brief.id}\0".encode())
+def distribution_id(brief: Brief, recipients_file: bytes, editions: dict[str, bytes], sender: str) -> str:
+    """The same for the same brief, marking, editions, recipients file and sender (so a resumed
+    run, or a send after a dry run, finds its rows and messages); anything else is a new one."""
+    h = hashlib.sha256(f"{brief.id}\0{sender.lower()}\0".encode())
     h.update((brief.distribution.model_dump_json() if brief.distribution else "").encode())
     for audience in sorted(editions):
         h.update(f"\0{audience}\0{hashlib.sha256(editions[audience]).hexdigest()}".encode())

@@ -65,10 +65,11 @@ def _load(request: Request) -> plan.Distribution:
     recipients = read_recipients(request.recipients, set(brief.audiences))
     check_recipients(request.recipients, marking, recipients, request.now)
     editions = {a: plan.edition(request.root, brief, a, request.now) for a in sorted({r.audience for r in recipients})}
-    dist = plan.distribution_id(brief, request.recipients.read_bytes(), editions)
     default = f"distribution@{marking.domains[0] if marking and marking.domains else 'localhost'}"
+    sender = request.sender or default
+    dist = plan.distribution_id(brief, request.recipients.read_bytes(), editions, sender)
     return plan.Distribution(
-        dist, brief, marking, request.recipients, recipients, editions, request.now, request.sender or default,
+        dist, brief, marking, request.recipients, recipients, editions, request.now, sender,
         request.root / "out" / "distribution",
     )  # fmt: skip
 
