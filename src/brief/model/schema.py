@@ -137,8 +137,13 @@ class Figure(Strict):
     decimals: int | None = Field(default=None, ge=0, le=4)
     as_of: AsOf | None = None
     source: Id | None = None
-    locator: str | None = None
-    note: str | None = None
+    locator: str | None = Field(default=None, description="where in the source: table, figure, page")
+    note: str | None = Field(
+        default=None, description="a caveat about the number; printed in its endnote with `print_note`"
+    )
+    print_note: bool = Field(
+        default=False, description="print `note` in the figure's endnote (the brief's `print_notes` does so for all)"
+    )
     claimed_by: str | None = None
     derive: Derivation | None = None
     # Figures that record the same quantity from different sources share a `quantity`;
@@ -253,6 +258,9 @@ class Brief(Strict):
     keywords: list[str] = Field(default_factory=list)
     freshness_months: int | None = Field(
         default=None, ge=1, description="warn about figures older than this, counted back from `date`"
+    )
+    print_notes: bool = Field(
+        default=False, description="print every figure's `note` (its caveat) in the figure's endnote"
     )
     charts: dict[Id, ChartSpec] = Field(default_factory=dict)
     audiences: dict[Id, Audience] = Field(min_length=1)

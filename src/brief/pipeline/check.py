@@ -15,6 +15,7 @@ from brief.model.request import BuildRequest
 from brief.model.schema import Brief
 from brief.model.units import format_value
 from brief.pipeline.check_templates import check_template, hand_typed_numbers
+from brief.pipeline.footnotes import footnote_problems
 from brief.pipeline.resolve import figure_problems
 from brief.workspace.load import Workspace, load_workspace, nearest
 from brief.workspace.templates import TemplateSet
@@ -159,6 +160,9 @@ def _check_brief(
                 )
                 continue
             used |= check_template(ws, brief, name, f"{section}.md.j2", env, preferred, problems, report.cited, seen)
+            # A section shared by several audiences is one file: report its footnotes once.
+            known = {(p.message, p.path, p.line) for p in problems}
+            problems.extend(p for p in footnote_problems(env, f"{section}.md.j2") if (p.message, p.path, p.line) not in known)
         layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
         if templates.find(layout) is not None:
             used |= check_template(

@@ -18,6 +18,7 @@ from brief.workspace.sandbox import TemplateRefused
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _HTML_TAG = re.compile(r"<[^>]*>", re.S)
 _LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.M)
+_FOOTNOTE_LABEL = re.compile(r"\[\^[^\]\s]+\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Suffixes that make a number an amount, not a name: "$5bn", "10x", "12pp".
 _AMOUNT_SUFFIX = re.compile(r"(bn|tn|mn|x|pp|k|m)\b", re.I)
@@ -40,6 +41,7 @@ def hand_typed_numbers(source: str) -> list[tuple[int, str]]:
     """
     text = _JINJA.sub(_blank, source)
     text = _HTML_TAG.sub(_blank, text)
+    text = _FOOTNOTE_LABEL.sub(_blank, text)  # [^1] is a footnote's name
     text = _LIST_MARKER.sub(lambda m: m.group(1), text)
     found = []
     for match in _NUMBER.finditer(text):

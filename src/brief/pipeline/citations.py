@@ -69,13 +69,17 @@ def link(source: Source) -> str:
 
 @dataclass
 class Note:
-    """One endnote: its number, what it cites, and (once finalised) its HTML text."""
+    """One endnote: its number, what it cites, and (once finalised) its HTML text.
+
+    *kind* is ``source`` (a note that sources a number or claim) or ``explanatory`` (a
+    Markdown footnote: the author's own text, citing nothing)."""
 
     number: int
     refs: list[tuple[str, str]]
     preamble: list[str] = field(default_factory=list)
     postscript: list[str] = field(default_factory=list)
     html: str = ""
+    kind: str = "source"
 
     @property
     def source_ids(self) -> tuple[str, ...]:
@@ -93,6 +97,8 @@ class Notes:
     """
 
     sources: dict[str, Source]
+    # Print every figure's caveat (its `note`) in its endnote, not only those that ask.
+    print_notes: bool = False
     notes: list[Note] = field(default_factory=list)
     _by_key: dict[tuple[object, ...], Note] = field(default_factory=dict)
     _cited: set[str] | None = None  # set once finalised; later notes are written at once
@@ -116,7 +122,7 @@ class Notes:
                 if base.locator and base.locator not in locs:
                     locs.append(base.locator)
         note = self._add(key, [(sid, "; ".join(locs)) for sid, locs in refs.items()], preamble)
-        if fig.alternatives and not note.postscript:
+        if fig.alternatives and not any(p.startswith("Other sources") for p in note.postscript):
             # Where sources disagree the brief says which value it prints and why.
             others = "; ".join(
                 f"{escape(format_value(alt.value or 0, alt.unit, alt.decimals))} "
@@ -124,9 +130,27 @@ class Notes:
                 for alt in fig.alternatives
                 if alt.source in self.sources
             )
-            note.postscript.append(f"Other sources give {others}. {escape(fig.preferred or '')}")
-            if note.html:
-                note.html = typographic(note.html + " " + note.postscript[-1])
+            self._append(note, f"Other sources give {others}. {escape(fig.preferred or '')}")
+        if fig.note and (fig.print_note or self.print_notes):
+            caveat = escape(fig.note.strip())
+            if not caveat.endswith((".", "!", "?")):
+                caveat += "."
+            if f"Note: {caveat}" not in note.postscript:
+                self._append(note, f"Note: {caveat}")
+        return note
+
+    def _append(self, note: Note, text: str) -> None:
+        note.postscript.append(text)
+        if note.html:  # already written: cited from the layout
+            note.html = typographic(note.html + " " + text)
+
+    def for_footnote(self, key: tuple[str, str], html: str) -> Note:
+        """The explanatory note for footnote *key* (section, label), its text *html*
+        (sanitised with the section it came from)."""
+        if ("footnote", *key) in self._by_key:
+            return self._by_key[("footnote", *key)]
+        note = self._add(("footnote", *key), [], [html])
+        note.kind = "explanatory"
         return note
 
     def for_source(self, source_id: str, locator: str | None = None) -> Note:

@@ -36,6 +36,8 @@ class ResolvedFigure:
     # For a figure chosen among sources that disagree: why, and the values not used.
     preferred: str | None = None
     alternatives: tuple[Figure, ...] = ()
+    # Print the caveat (`note`) in the figure's endnote.
+    print_note: bool = False
 
     def text(self, style: str = "long") -> str:
         """The value formatted by its unit, e.g. ``17.5 percentage points``."""
@@ -166,6 +168,7 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
             (fig,),
             preferred=fig.preferred,
             alternatives=alternatives,
+            print_note=fig.print_note,
         )
     a, b = (get(ref) for ref in fig.derive.of)
     symbol, operation = _OPERATIONS[fig.derive.op]
@@ -201,6 +204,7 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
         fig.claimed_by or a.claimed_by or b.claimed_by,
         a.bases + b.bases,
         derivation,
+        print_note=fig.print_note,
     )
 
 
