@@ -52,15 +52,15 @@ def test_footnotes_are_endnotes_numbered_with_the_source_notes(ws: Path) -> None
     own footnote list is not printed."""
     out = rendered(ws, SECTION)
     assert "[^" not in out.html and "footnotes-list" not in out.html and "footnote-ref" not in out.html
-    # widgets_alpha's source note (1) moves to the sentence end; "count" (2) stays put; the
-    # "use" note (3) follows the full stop; the chart's source line cites note 1 again.
-    assert marks(out.html) == [(True, 2), (False, 1), (True, 3), (False, 1)]
+    # "count" (1) stays put; widgets_alpha's source note (2) moves to the sentence end; the
+    # "use" note (3) follows the full stop; the chart's source line cites note 2 again.
+    assert marks(out.html) == [(True, 1), (False, 2), (True, 3), (False, 2)]
     assert "counted at installation\u2060<a class=\"note-ref explanatory\"" in out.html
-    assert [(n.number, n.kind) for n in out.notes] == [(1, "source"), (2, "explanatory"), (3, "explanatory")]
-    assert out.notes[1].html.startswith("Installations, not sales")
-    assert out.notes[1].html.endswith('276,300</span>.\u2060<a class="note-ref" href="#note-1">1</a>')
+    assert [(n.number, n.kind) for n in out.notes] == [(1, "explanatory"), (2, "source"), (3, "explanatory")]
+    assert out.notes[0].html.startswith("Installations, not sales")
+    assert out.notes[0].html.endswith('276,300</span>.\u2060<a class="note-ref" href="#note-2">2</a>')
     assert out.notes[2].html == "A firm <em>uses</em> gadgets if it used at least one in the past year."
-    assert '<li id="note-2" class="note-explanatory">Installations, not sales' in out.html
+    assert '<li id="note-1" class="note-explanatory">Installations, not sales' in out.html
 
 
 def test_every_mark_is_joined_to_the_word_before_it(ws: Path) -> None:
@@ -70,6 +70,10 @@ def test_every_mark_is_joined_to_the_word_before_it(ws: Path) -> None:
     found = list(re.finditer(r'<a class="note-ref', body))
     assert len(found) == 4  # two footnotes, a sentence and the chart's source line
     assert all(body[m.start() - 1] == "\u2060" for m in found)
+    # Only marks side by side are separated by a comma: these are a sentence apart.
+    assert "note-sep" not in body
+    side_by_side = rendered(ws, 'Alpha {{ fig("widgets_alpha") }} and {{ fig("share_rise") }}.\n').html
+    assert re.search(r'>1</a><span class="note-sep">,</span>\u2060<a class="note-ref" href="#note-2"', side_by_side)
 
 
 def test_footnote_text_passes_the_html_policy(ws: Path) -> None:
@@ -119,7 +123,7 @@ def test_footnotes_in_the_pdf(ws: Path) -> None:
     (ws / "templates" / "policy" / "intro.md.j2").write_text(SECTION + '\n{{ chart("counts") }}\n', encoding="utf-8")
     result = build(request_for(ws))
     text = re.sub(r"\s+", " ", "".join(page.extract_text() for page in PdfReader(result.path).pages))
-    assert "counted at installation2 in 2024." in text
+    assert "counted at installation1 in 2024.2" in text
     assert "2. Installations, not sales" in text or "Installations, not sales" in text
     assert "A firm uses gadgets if it used at least one in the past year." in text
     assert "[^" not in text

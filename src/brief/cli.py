@@ -68,7 +68,8 @@ def _root(ctx: click.Context) -> Path:
 @click.option(
     "-a", "--audience", "audiences", multiple=True, help="Audience to build (default: policy); repeat for several."
 )
-@click.option("--all", "all_audiences", is_flag=True, help="Build every audience of the brief.")
+@click.option("--all", "all_audiences", is_flag=True, help="Build every audience (and every variant) of the brief.")
+@click.option("--variant", help="The variant to build, for a brief with for_each (its id).")
 @click.option("--all-briefs", is_flag=True, help="Build every audience of every brief.")
 @click.option(
     "--templates",
@@ -100,6 +101,7 @@ def build(
     brief: str | None,
     audiences: tuple[str, ...],
     all_audiences: bool,
+    variant: str | None,
     all_briefs: bool,
     overlay: Path | None,
     strict: bool,
@@ -128,9 +130,10 @@ def build(
         fmt,  # type: ignore[arg-type]
         source_date(os.environ.get("SOURCE_DATE_EPOCH")),
         cache_dir(os.environ),
+        variant,
     )
     many = all_audiences or all_briefs or len(audiences) > 1
-    if not (force or many or strict) and fmt == "pdf":
+    if not (force or many or strict or variant) and fmt == "pdf":
         from brief.publish.manifest import up_to_date
 
         current = up_to_date(root, brief, request.audience, overlay, standard, request.source_date_epoch)

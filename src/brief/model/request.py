@@ -38,14 +38,16 @@ class BuildRequest:
     source_date: dt.datetime | None = None
     # Where drawn charts are kept between builds; None keeps none.
     cache_dir: Path | None = None
+    # Which variant of a brief with `for_each` (its id); None for a brief without variants.
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         if self.standard not in STANDARDS:
             raise WorkspaceError(f"unknown PDF standard {self.standard!r}", hint=f"choose from: {', '.join(STANDARDS)}")
 
-    def for_audience(self, brief: str | None, audience: str) -> BuildRequest:
-        """The same request for another brief and audience (``--all``)."""
-        return replace(self, brief=brief, audience=audience)
+    def for_audience(self, brief: str | None, audience: str, variant: str | None = None) -> BuildRequest:
+        """The same request for another brief, audience and variant (``--all``)."""
+        return replace(self, brief=brief, audience=audience, variant=variant)
 
     @property
     def source_date_epoch(self) -> str:

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from brief.model.units import UNITS, check_value
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+# A figure id, or one with {parameter} placeholders that each variant fills in.
+FigureRef = Annotated[str, StringConstraints(pattern=r"^(?:[a-z0-9_.-]|\{[a-z_][a-z0-9_]*\})+$")]
 # ISO 8601 year, year-month or full date: the precision a statistic is known to.
 AsOf = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
 
@@ -199,8 +201,8 @@ ChartKind = Literal["bar", "dumbbell", "slope"]
 class ChartRow(Strict):
     """One mark of a chart: a category (and series, for two-series charts) and its figure."""
 
-    label: str
-    figure: Id
+    label: str = Field(description="the category; may name a variant's parameters: {name}")
+    figure: FigureRef = Field(description="a figure id; `{id}` (any parameter) is filled in per variant")
     series: str | None = None
 
 
@@ -258,6 +260,12 @@ class Brief(Strict):
     keywords: list[str] = Field(default_factory=list)
     freshness_months: int | None = Field(
         default=None, ge=1, description="warn about figures older than this, counted back from `date`"
+    )
+    for_each: str | list[dict[str, str | int | float]] | None = Field(
+        default=None,
+        description="build one document per variant: a CSV file in data/ (a header line naming `id` "
+        "and other parameters) or a list of mappings with `id`; `{name}` in figure ids, chart texts "
+        "and the title is filled in from each variant, and templates see it as `variant`",
     )
     print_notes: bool = Field(
         default=False, description="print every figure's `note` (its caveat) in the figure's endnote"

@@ -44,7 +44,7 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     report = checked_for(request)
     engines.checked()
     ws = report.workspace
-    job = resolve(ws, request.brief, request.audience, request.source_date)
+    job = resolve(ws, request.brief, request.audience, request.source_date, request.variant)
     templates = templates_for(ws, job, request.overlay)
     brand = load_brand(templates)
     charts = draw_charts(plan_charts(job, brand, _chart_cache(request)), engines.draw, _chart_cache(request))

@@ -96,16 +96,21 @@ def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] 
     from brief.pipeline.resolve import resolve
     from brief.workspace.brand import load_brand
 
+    variants = [v.id for v in ws.variants.get(brief.id, [])] or [None]
     for name in brief.audiences:
         if only is not None and name not in only:
             continue
-        try:
-            job = resolve(ws, brief.id, name)
-            templates = TemplateSet(ws.templates_dir, job.template_folder, overlay)
-            brand = load_brand(templates)
-            render(job, plan_charts(job, brand, None).charts, brand, templates, inline=False)
-        except BriefError as exc:
-            report.problems.extend(p for p in exc.problems if p.severity == "error")
+        for variant in variants:
+            try:
+                job = resolve(ws, brief.id, name, variant=variant)
+                templates = TemplateSet(ws.templates_dir, job.template_folder, overlay)
+                brand = load_brand(templates)
+                render(job, plan_charts(job, brand, None).charts, brand, templates, inline=False)
+            except BriefError as exc:
+                known = {(p.message, p.path, p.line) for p in report.problems}
+                report.problems.extend(
+                    p for p in exc.problems if p.severity == "error" and (p.message, p.path, p.line) not in known
+                )
 
 
 def checked_for(request: BuildRequest) -> Report:

@@ -199,20 +199,8 @@ def _check_calls(
     placed = brief.audiences[audience].charts
     for function, name, line in _calls(tree):
         if function == "fig":
-            if name not in ws.figures:
-                problems.append(TemplateError(f"unknown figure {name!r}", path, line, hint=nearest(name, ws.figures)))
-                continue
-            quantity = ws.figures[name].quantity
-            if quantity in preferred and preferred[quantity] != name:
-                problems.append(
-                    TemplateError(
-                        f"figure {name!r} is not the value used for {quantity!r}",
-                        path,
-                        line,
-                        hint=f"use {preferred[quantity]!r}, which the data marks as preferred",
-                    )
-                )
-            used.add(name)
+            for figure, variant in ws.expand(brief.id, name):
+                used |= _check_fig(ws, figure, variant, path, line, preferred, problems)
         elif function == "chart" and name not in charts:
             problems.append(TemplateError(f"unknown chart {name!r}", path, line, hint=nearest(name, charts)))
         elif function == "chart" and name not in placed:
@@ -229,3 +217,31 @@ def _check_calls(
         elif function == "cite":
             cited.add(name)
     return used
+
+
+def _check_fig(
+    ws: Workspace,
+    name: str,
+    variant: str | None,
+    path: Path,
+    line: int,
+    preferred: dict[str, str],
+    problems: list[BriefError],
+) -> set[str]:
+    """``fig(name)`` names a figure, the one preferred for its quantity; *variant* is the
+    variant that filled in *name*'s placeholders, if any."""
+    where = f" in variant {variant!r}" if variant else ""
+    if name not in ws.figures:
+        problems.append(TemplateError(f"unknown figure {name!r}{where}", path, line, hint=nearest(name, ws.figures)))
+        return set()
+    quantity = ws.figures[name].quantity
+    if quantity in preferred and preferred[quantity] != name:
+        problems.append(
+            TemplateError(
+                f"figure {name!r} is not the value used for {quantity!r}{where}",
+                path,
+                line,
+                hint=f"use {preferred[quantity]!r}, which the data marks as preferred",
+            )
+        )
+    return {name}

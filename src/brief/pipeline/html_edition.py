@@ -32,7 +32,7 @@ SCREEN_CSS = """
   figure.chart img, figure.chart svg { max-width: 100%; height: auto; }
   figure.chart-half { float: none; width: auto; margin: 1rem 0; }
   .chart-row figure.chart { float: none; width: auto; margin: 1rem 0; }
-  a.note-ref { line-height: 1; }
+  a.note-ref, .note-sep { line-height: 1; }
   .endnotes a.url { text-decoration: underline; }
 }
 @media screen and (min-width: 44rem) {

@@ -4,6 +4,7 @@ Source marks (from ``fig()`` and ``cite()``) move to the end of their sentence, 
 once per paragraph; explanatory marks (Markdown footnotes) stay where the author put them.
 Every mark is joined to the word before it by a word joiner (U+2060), so that no line
 starts with a mark: a break after a full stop and before a digit is otherwise allowed.
+Marks side by side are separated by a comma (``<span class="note-sep">``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ _BLOCK = re.compile(r"<(p|li|td|th|figcaption)\b[^>]*>.*?</\1>", re.S)
 _NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>\d+</a>')
 _ANY_REF = re.compile(r'<a class="note-ref( explanatory)?" href="#note-(\d+)"(?: id="ref-\d+")?>\d+</a>')
 _UNJOINED = re.compile(r'(?<!\u2060)(<a class="note-ref)')
+# Marks side by side ("¹,³") are separated in the text: a stylesheet's "a + a" would also
+# match two marks with words between them.
+_ADJACENT = re.compile(r'(</a>)\u2060(<a class="note-ref)')
 # A full stop, question or exclamation mark, or semicolon (with any closing quote or
 # bracket) followed by a space, the end or a footnote's mark; "17.5" and "3.1-405B" do not.
 _SENTENCE_END = re.compile(r'[.;!?]["”’)]*(?=\s|$|\u2060?<a class="note-ref explanatory")')
@@ -74,8 +78,11 @@ def marks_to_sentence_ends(html: str) -> str:
 
 
 def number_notes(sections: list[dict[str, Any]], notes: Notes) -> None:
-    """Number notes in reading order (the sections, then the explanatory notes' own text),
-    mark each sentence once with its source notes, and join every mark to its word."""
+    """Mark each sentence once with its source notes, number the notes in the order they are
+    then read (the sections, then the explanatory notes' own text), and join every mark to
+    its word."""
+    for section in sections:
+        section["html"] = marks_to_sentence_ends(section["html"])
     texts = [sec["html"] for sec in sections] + [n.preamble[0] for n in notes.notes if n.kind == "explanatory"]
     read_order = [int(m.group(2)) for text in texts for m in _ANY_REF.finditer(text)]
     mapping = notes.finalise(read_order)
@@ -93,9 +100,15 @@ def number_notes(sections: list[dict[str, Any]], notes: Notes) -> None:
         return match.group(0).replace('">', f'" id="ref-{number}">', 1)
 
     for section in sections:
-        moved = marks_to_sentence_ends(_ANY_REF.sub(renumber, section["html"]))
-        section["html"] = Markup(_UNJOINED.sub(WORD_JOINER + r"\1", _ANY_REF.sub(anchor_first, moved)))
+        renumbered = _ANY_REF.sub(renumber, section["html"])
+        section["html"] = Markup(_joined(_ANY_REF.sub(anchor_first, renumbered)))
     for note in notes.notes:
         if note.kind == "explanatory":
             moved = marks_to_sentence_ends(f"<p>{_ANY_REF.sub(renumber, note.html)}</p>")
-            note.html = _UNJOINED.sub(WORD_JOINER + r"\1", moved.removeprefix("<p>").removesuffix("</p>"))
+            note.html = _joined(moved.removeprefix("<p>").removesuffix("</p>"))
+
+
+def _joined(html: str) -> str:
+    """Every mark joined to the word (or mark) before it; marks side by side separated."""
+    joined = _UNJOINED.sub(WORD_JOINER + r"\1", html)
+    return _ADJACENT.sub(rf'\1<span class="note-sep">,</span>{WORD_JOINER}\2', joined)

@@ -26,6 +26,7 @@ def record_for(request: BuildRequest, job: Job) -> Record:
         digests,
         tool_versions(),
         request.source_date_epoch,
+        job.variant.get("id", ""),
     )
 
 

@@ -23,6 +23,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from brief.errors import BriefError, ChartError, TemplateError
+from brief.model.variants import fill
 from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title, typographic
 from brief.pipeline.footnotes import render_with_footnotes
@@ -79,7 +80,9 @@ class _Context:
         return html, "".join(f.html for f in footnotes)
 
     def fig(self, figure_id: str, style: str = "long", note: bool = True) -> Markup:
-        """``{{ fig("id") }}``: the value formatted by its unit, with its endnote mark."""
+        """``{{ fig("id") }}``: the value formatted by its unit, with its endnote mark; in a
+        variant, ``{name}`` in the id is the variant's parameter *name*."""
+        figure_id = fill(figure_id, self.job.variant) if isinstance(figure_id, str) else figure_id
         if figure_id not in self.job.figures:
             import difflib
 
@@ -228,6 +231,7 @@ def template_context(job: Job, brand: Brand, ctx: _Context) -> dict[str, Any]:
         "brief": inert(job.brief),
         "audience": inert(job.audience),
         "audience_name": job.audience_name,
+        "variant": inert(dict(job.variant)),
         "created": job.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "brand": inert({**brand_fields, **(brand.model_extra or {}), "logo_url": brand.logo_url}),
         "fig": TemplateFunction(ctx.fig),

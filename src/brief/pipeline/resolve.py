@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.schema import Audience, Brief, Figure, Source
 from brief.model.units import MAX_VALUE_TEXT, UNITS, check_value, format_value
+from brief.model.variants import Variant, fill
 from brief.workspace.load import Workspace
 
 
@@ -64,6 +65,8 @@ class Job:
     created: dt.datetime
     # Where the audience is declared in the brief file, for errors about it.
     audience_line: int | None = None
+    # The variant's parameters (``id`` among them); empty for a brief without variants.
+    variant: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def template_folder(self) -> str:
@@ -72,8 +75,9 @@ class Job:
 
     @property
     def output_name(self) -> str:
-        """File name of the PDF this job writes."""
-        return f"{self.brief.id}-{self.audience_name}.pdf"
+        """File name of the PDF this job writes (with the variant's id, for a variant)."""
+        suffix = f"-{self.variant['id']}" if self.variant else ""
+        return f"{self.brief.id}-{self.audience_name}{suffix}.pdf"
 
 
 _OPERATIONS: dict[str, tuple[str, Callable[[float, float], float]]] = {
@@ -217,9 +221,59 @@ def build_time(brief_date: dt.date, source_date: dt.datetime | None = None) -> d
     return dt.datetime(brief_date.year, brief_date.month, brief_date.day, tzinfo=dt.UTC)
 
 
-def resolve(ws: Workspace, brief_id: str | None, audience_name: str, source_date: dt.datetime | None = None) -> Job:
-    """Select the brief and audience for one build and resolve its figures."""
+def pick_variant(ws: Workspace, brief: Brief, variant_id: str | None) -> Variant | None:
+    """The variant *variant_id* of *brief*; None for a brief without variants."""
+    variants = ws.variants.get(brief.id)
+    origin = ws.origin("brief", brief.id)
+    if variants is None:
+        if variant_id is not None:
+            raise WorkspaceError(f"brief {brief.id!r} has no variants", origin.path, hint="leave out --variant")
+        return None
+    ids = [v.id for v in variants]
+    if variant_id is None:
+        hint = f"build one with --variant ({', '.join(ids[:8])}) or every one with --all"
+        raise WorkspaceError(f"brief {brief.id!r} has {len(ids)} variants; name one", origin.path, hint=hint)
+    if variant_id not in ids:
+        from brief.workspace.load import nearest
+
+        hint = nearest(variant_id, dict.fromkeys(ids))
+        raise WorkspaceError(f"brief {brief.id!r} has no variant {variant_id!r}", origin.path, hint=hint)
+    return variants[ids.index(variant_id)]
+
+
+def with_variant(brief: Brief, params: Mapping[str, str]) -> Brief:
+    """*brief* with the variant's parameters filled into its title, subtitle and charts."""
+    charts = {
+        cid: chart.model_copy(
+            update={
+                "title": fill(chart.title, params),
+                "subtitle": fill(chart.subtitle, params),
+                "highlight": [fill(label, params) for label in chart.highlight],
+                "rows": [
+                    row.model_copy(update={"label": fill(row.label, params), "figure": fill(row.figure, params)})
+                    for row in chart.rows
+                ],
+            }
+        )
+        for cid, chart in brief.charts.items()
+    }
+    subtitle = fill(brief.subtitle, params) if brief.subtitle else None
+    return brief.model_copy(update={"title": fill(brief.title, params), "subtitle": subtitle, "charts": charts})
+
+
+def resolve(
+    ws: Workspace,
+    brief_id: str | None,
+    audience_name: str,
+    source_date: dt.datetime | None = None,
+    variant: str | None = None,
+) -> Job:
+    """Select the brief, audience and variant for one build and resolve its figures."""
     brief = pick_brief(ws, brief_id)
+    chosen = pick_variant(ws, brief, variant)
+    brief_path = ws.origin("brief", brief.id).path
+    if chosen is not None:
+        brief = with_variant(brief, chosen.params)
     if audience_name not in brief.audiences:
         origin = ws.origin("brief", brief.id)
         raise WorkspaceError(
@@ -229,7 +283,7 @@ def resolve(ws: Workspace, brief_id: str | None, audience_name: str, source_date
         )
     return Job(
         brief=brief,
-        brief_path=ws.origin("brief", brief.id).path,
+        brief_path=brief_path,
         audience_name=audience_name,
         audience=brief.audiences[audience_name],
         figures=resolve_figures(ws),
@@ -237,4 +291,5 @@ def resolve(ws: Workspace, brief_id: str | None, audience_name: str, source_date
         root=ws.root,
         created=build_time(brief.date, source_date),
         audience_line=declared.line if (declared := ws.origins.get(f"audience:{brief.id}:{audience_name}")) else None,
+        variant=dict(chosen.params) if chosen else {},
     )

@@ -140,10 +140,13 @@ class Record:
     inputs: dict[str, str]
     versions: dict[str, str]
     source_date_epoch: str = ""
+    # The variant's id, for a brief built once per variant (``for_each``).
+    variant: str = ""
 
     def as_json(self) -> bytes:
         """The record as JSON (attached to PDF/A-3b documents)."""
-        return json.dumps(self.__dict__, indent=2, sort_keys=True).encode("utf-8")
+        fields = {k: v for k, v in self.__dict__.items() if k != "variant" or v}
+        return json.dumps(fields, indent=2, sort_keys=True).encode("utf-8")
 
 
 MANIFEST = "manifest.json"
@@ -194,7 +197,7 @@ def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, An
         "inputs_sha256": record.inputs_sha256,
         "versions": record.versions,
         "source_date_epoch": record.source_date_epoch,
-    }
+    } | ({"variant": record.variant} if record.variant else {})
 
 
 def entry_problem(entry: object, pending: bool = True) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.schema import Brief, Figure, Source
+from brief.model.variants import Variant
 from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
 from brief.workspace.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
 
@@ -35,6 +36,8 @@ class Workspace:
     sources: dict[str, Source] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)
+    # brief id → its variants (``for_each``), for the briefs that have them
+    variants: dict[str, list[Variant]] = field(default_factory=dict)
     # Problems found while loading; entries with errors are left out of the maps above.
     problems: list[BriefError] = field(default_factory=list)
 
@@ -51,6 +54,16 @@ class Workspace:
     def out_dir(self) -> Path:
         """Where builds are written."""
         return self.root / "out"
+
+    def expand(self, brief_id: str, figure: str) -> list[tuple[str, str | None]]:
+        """``(figure id, variant id)`` for each variant of the brief, its placeholders filled
+        in; ``[(figure, None)]`` for a brief without variants."""
+        from brief.model.variants import fill
+
+        variants = self.variants.get(brief_id)
+        if not variants:
+            return [(figure, None)]
+        return list(dict.fromkeys((fill(figure, v.params), v.id) for v in variants))
 
     def origin(self, kind: str, ident: str) -> Origin:
         """Where the *kind* (``brief``, ``figure``, ``source``) called *ident* was defined."""
@@ -191,6 +204,11 @@ def _load_briefs(ws: Workspace) -> None:
             ws.report(exc)
             continue
         ws.briefs[brief.id] = brief
+        if brief.for_each is not None:
+            from brief.workspace.variants import read_variants
+
+            ws.variants[brief.id], problems = read_variants(ws.root, path, doc, brief.for_each)
+            ws.problems.extend(problems)
         for name, audience in brief.audiences.items():
             ws.origins[f"audience:{brief.id}:{name}"] = Origin(path, line_of(doc, ["audiences", name]))
             for i in range(len(audience.sections)):
@@ -227,16 +245,18 @@ def _check_references(ws: Workspace) -> None:
     for bid, brief in ws.briefs.items():
         for cid, chart in brief.charts.items():
             for r, row in enumerate(chart.rows):
-                if row.figure not in ws.figures:
-                    origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
-                    ws.report(
-                        DataError(
-                            f"chart {cid!r} uses unknown figure {row.figure!r}",
-                            origin.path,
-                            origin.line,
-                            hint=nearest(row.figure, ws.figures),
+                origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
+                for figure, variant in ws.expand(bid, row.figure):
+                    if figure not in ws.figures:
+                        where = f" in variant {variant!r}" if variant else ""
+                        ws.report(
+                            DataError(
+                                f"chart {cid!r} uses unknown figure {figure!r}{where}",
+                                origin.path,
+                                origin.line,
+                                hint=nearest(figure, ws.figures),
+                            )
                         )
-                    )
 
 
 def _check_cycles(ws: Workspace) -> None:
