@@ -55,7 +55,7 @@ def test_footnotes_are_endnotes_numbered_with_the_source_notes(ws: Path) -> None
     # "count" (1) stays put; widgets_alpha's source note (2) moves to the sentence end; the
     # "use" note (3) follows the full stop; the chart's source line cites note 2 again.
     assert marks(out.html) == [(True, 1), (False, 2), (True, 3), (False, 2)]
-    assert "counted at installation\u2060<a class=\"note-ref explanatory\"" in out.html
+    assert 'counted at installation\u2060<a class="note-ref explanatory"' in out.html
     assert [(n.number, n.kind) for n in out.notes] == [(1, "explanatory"), (2, "source"), (3, "explanatory")]
     assert out.notes[0].html.startswith("Installations, not sales")
     assert out.notes[0].html.endswith('276,300</span>.\u2060<a class="note-ref" href="#note-2">2</a>')
@@ -107,11 +107,17 @@ def test_print_note_prints_the_caveat_in_the_endnote(ws: Path) -> None:
     text = '## Claims\n\nGadget Corp claims {{ fig("gadgets_claimed") }} gadgets per firm.\n'
     figures = ws / "data" / "figures" / "shares.yaml"
     assert "not verified" not in rendered(ws, text).notes[0].html
-    replace_in(figures, '  note: "A vendor claim, not verified."', '  note: "A vendor claim, not verified."\n  print_note: true')
+    replace_in(
+        figures,
+        '  note: "A vendor claim, not verified."',
+        '  note: "A vendor claim, not verified."\n  print_note: true',
+    )
     note = rendered(ws, text).notes[0].html
     assert note.endswith("press release. Note: A vendor claim, not verified.")
     replace_in(figures, "  print_note: true\n", "")
-    replace_in(ws / "briefs" / "mini.yaml", "keywords: [widgets, gadgets]", "keywords: [widgets, gadgets]\nprint_notes: true")
+    replace_in(
+        ws / "briefs" / "mini.yaml", "keywords: [widgets, gadgets]", "keywords: [widgets, gadgets]\nprint_notes: true"
+    )
     assert rendered(ws, text).notes[0].html == note
 
 

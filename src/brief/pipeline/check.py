@@ -96,7 +96,7 @@ def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] 
     from brief.pipeline.resolve import resolve
     from brief.workspace.brand import load_brand
 
-    variants = [v.id for v in ws.variants.get(brief.id, [])] or [None]
+    variants: list[str | None] = [v.id for v in ws.variants.get(brief.id, [])] or [None]
     for name in brief.audiences:
         if only is not None and name not in only:
             continue
@@ -167,7 +167,9 @@ def _check_brief(
             used |= check_template(ws, brief, name, f"{section}.md.j2", env, preferred, problems, report.cited, seen)
             # A section shared by several audiences is one file: report its footnotes once.
             known = {(p.message, p.path, p.line) for p in problems}
-            problems.extend(p for p in footnote_problems(env, f"{section}.md.j2") if (p.message, p.path, p.line) not in known)
+            problems.extend(
+                p for p in footnote_problems(env, f"{section}.md.j2") if (p.message, p.path, p.line) not in known
+            )
         layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
         if templates.find(layout) is not None:
             used |= check_template(

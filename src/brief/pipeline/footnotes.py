@@ -64,7 +64,7 @@ def render_with_footnotes(md: MarkdownIt, text: str, mark: Callable[[int], str])
 
 
 def _definitions(tail: list[Token]) -> Iterator[tuple[int, str, list[Token]]]:
-    number, label, inner = 0, "", []
+    number, label, inner = 0, "", list[Token]()
     for token in tail:
         if token.type == "footnote_open":
             number, inner = token.meta["id"], []
@@ -76,7 +76,7 @@ def _definitions(tail: list[Token]) -> Iterator[tuple[int, str, list[Token]]]:
 
 
 def _note_html(md: MarkdownIt, tokens: list[Token], env: dict[str, object]) -> str:
-    html = md.renderer.render(tokens, md.options, env).strip()
+    html = str(md.renderer.render(tokens, md.options, env)).strip()
     # One paragraph is the note's text; several keep their paragraphs.
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
@@ -126,7 +126,7 @@ def _sources(env: jinja2.Environment, name: str, seen: set[str]) -> Iterator[tup
     try:
         source, filename, _ = env.loader.get_source(env, name)
         tree = env.parse(source)
-    except Exception:  # noqa: BLE001 — the template checks report a template that cannot be read
+    except Exception:  # the template checks report a template that cannot be read or parsed
         return
     yield Path(filename or name), source
     for node in tree.find_all(nodes.Include):

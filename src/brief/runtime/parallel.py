@@ -65,7 +65,7 @@ def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: 
 
     def every(b: str) -> list[Target]:
         # Every audience of brief *b*, once per variant when it has them.
-        variants = [v.id for v in ws.variants.get(b, [])] or [None]
+        variants: list[str | None] = [v.id for v in ws.variants.get(b, [])] or [None]
         return [Target(b, a, aud.page_budget, v) for a, aud in ws.briefs[b].audiences.items() for v in variants]
 
     if all_briefs:
@@ -137,7 +137,10 @@ def build_all(request: BuildRequest, targets: list[Target], engines: Engines) ->
 
         try:
             mine = replace(engines, draw=drawn, typeset=typeset)
-            return Outcome(target, build(request.for_audience(target.brief, target.audience, target.variant or request.variant), mine))
+            return Outcome(
+                target,
+                build(request.for_audience(target.brief, target.audience, target.variant or request.variant), mine),
+            )
         except BriefError as exc:
             return Outcome(target, problems=[p.problem(request.root) for p in exc.problems])
         finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,9 @@ def _from_csv(root: Path, brief_path: Path, line: int | None, name: str) -> tupl
     return _checked(rows, path, path.name)
 
 
-def _checked(rows: list[tuple[int | None, dict[Any, Any]]], path: Path, what: str) -> tuple[list[Variant], list[BriefError]]:
+def _checked(
+    rows: Sequence[tuple[int | None, dict[Any, Any]]], path: Path, what: str
+) -> tuple[list[Variant], list[BriefError]]:
     variants: list[Variant] = []
     problems: list[BriefError] = []
     first: dict[str, int | None] = {}
