@@ -31,7 +31,7 @@ SCREEN_CSS = """
   body { max-width: 46rem; margin: 2rem auto; padding: 0 1.25rem; }
   figure.chart img, figure.chart svg { max-width: 100%; height: auto; }
   figure.chart-half { float: none; width: auto; margin: 1rem 0; }
-  .chart-row figure.chart { float: none; width: auto; margin: 1rem 0; }
+  .chart-row figure.chart, .chart-row figure.chart + figure.chart { float: none; width: auto; margin: 1rem 0; }
   a.note-ref, .note-sep { line-height: 1; }
   .endnotes a.url { text-decoration: underline; }
 }
