@@ -21,17 +21,18 @@ from brief.pipeline.build import render_job
 from brief.pipeline.check import check
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from conftest import REPO, add_shared_templates, line_number, replace_in
+from conftest import REPO, line_number, replace_in
 
 EXAMPLE = REPO / "examples" / "country-profiles"
 
 
 @pytest.fixture
 def profiles(tmp_path: Path) -> Path:
-    """A writable copy of the example, with the repository's layout, stylesheet and fonts."""
+    """A writable copy of the example, as it is (the layout, stylesheet and fonts are the
+    built-in theme's)."""
     root = tmp_path / "profiles"
     shutil.copytree(EXAMPLE, root)
-    return add_shared_templates(root)
+    return root
 
 
 def no_drawing(job: object) -> list[str]:
