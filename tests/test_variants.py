@@ -118,6 +118,20 @@ def test_check_names_a_figure_a_variant_lacks(profiles: Path) -> None:
     assert not [p for p in found if p[0] == "profiles.yaml"]
 
 
+def test_a_placeholder_that_is_not_a_parameter(profiles: Path) -> None:
+    """A placeholder no parameter fills is named, with the parameters there are."""
+    section = profiles / "templates" / "profile" / "profile.md.j2"
+    replace_in(section, 'fig("notable_models_2024_{id}")', 'fig("notable_models_2024_{country}")')
+    report = check(profiles)
+    found = {(p.line, p.message, p.hint) for p in report.problems}
+    hint = "{country} is not a parameter; the variants have: id, name, place"
+    line = line_number(section, "notable_models_2024_{country}")
+    assert found == {
+        (line, "unknown figure 'notable_models_2024_{country}' in variant 'us'", hint),
+        (line, "unknown figure 'notable_models_2024_{country}' in variant 'china'", hint),
+    }
+
+
 def test_variants_as_a_list_in_the_brief_file(profiles: Path) -> None:
     """for_each may be a list in the brief file; a row without a usable id is named at its line."""
     brief = profiles / "briefs" / "profiles.yaml"

@@ -200,7 +200,7 @@ def _check_calls(
     for function, name, line in _calls(tree):
         if function == "fig":
             for figure, variant in ws.expand(brief.id, name):
-                used |= _check_fig(ws, figure, variant, path, line, preferred, problems)
+                used |= _check_fig(ws, brief.id, figure, variant, path, line, preferred, problems)
         elif function == "chart" and name not in charts:
             problems.append(TemplateError(f"unknown chart {name!r}", path, line, hint=nearest(name, charts)))
         elif function == "chart" and name not in placed:
@@ -221,6 +221,7 @@ def _check_calls(
 
 def _check_fig(
     ws: Workspace,
+    brief_id: str,
     name: str,
     variant: str | None,
     path: Path,
@@ -232,7 +233,9 @@ def _check_fig(
     variant that filled in *name*'s placeholders, if any."""
     where = f" in variant {variant!r}" if variant else ""
     if name not in ws.figures:
-        problems.append(TemplateError(f"unknown figure {name!r}{where}", path, line, hint=nearest(name, ws.figures)))
+        problems.append(
+            TemplateError(f"unknown figure {name!r}{where}", path, line, hint=ws.figure_hint(brief_id, name))
+        )
         return set()
     quantity = ws.figures[name].quantity
     if quantity in preferred and preferred[quantity] != name:

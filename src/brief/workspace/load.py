@@ -65,6 +65,19 @@ class Workspace:
             return [(figure, None)]
         return list(dict.fromkeys((fill(figure, v.params), v.id) for v in variants))
 
+    def figure_hint(self, brief_id: str, figure: str) -> str:
+        """What to do about an unknown figure id: a placeholder no variant fills, or the
+        nearest ids."""
+        from brief.model.variants import placeholders
+
+        left = placeholders(figure)
+        if not left:
+            return nearest(figure, self.figures)
+        variants = self.variants.get(brief_id)
+        if not variants:
+            return f"{{{left[0]}}} is filled in only in a brief with for_each (one document per variant)"
+        return f"{{{left[0]}}} is not a parameter; the variants have: {', '.join(variants[0].params)}"
+
     def origin(self, kind: str, ident: str) -> Origin:
         """Where the *kind* (``brief``, ``figure``, ``source``) called *ident* was defined."""
         return self.origins[f"{kind}:{ident}"]
@@ -254,7 +267,7 @@ def _check_references(ws: Workspace) -> None:
                                 f"chart {cid!r} uses unknown figure {figure!r}{where}",
                                 origin.path,
                                 origin.line,
-                                hint=nearest(figure, ws.figures),
+                                hint=ws.figure_hint(bid, figure),
                             )
                         )
 
