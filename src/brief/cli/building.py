@@ -187,6 +187,7 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
 @cli.command("preview", short_help="Show the pages in a browser, rebuilt on save.")
 @click.argument("brief", required=False)
 @click.option("-a", "--audience", help="The audience shown first (default: the brief's first audience).")
+@click.option("--variant", help="The variant to show, for a brief with for_each (its id).")
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -202,7 +203,7 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
 )
 @click.pass_context
 def preview_command(
-    ctx: click.Context, brief: str | None, audience: str | None, port: int, overlay: Path | None
+    ctx: click.Context, brief: str | None, audience: str | None, variant: str | None, port: int, overlay: Path | None
 ) -> None:
     """Show the typeset pages in a browser, rebuilt each time a file is saved."""
     from brief.commands.preview import serve
@@ -217,5 +218,6 @@ def preview_command(
         overlay,
         source_date=source_date(os.environ.get("SOURCE_DATE_EPOCH")),
         cache_dir=cache_dir(os.environ),
+        variant=variant,
     )
     serve(request, port, lambda line: click.echo(line, err=True))
