@@ -64,7 +64,8 @@ def _checked(
             problems.append(DataError(f"variant id {ident!r} cannot name a file", path, line, hint=hint))
         elif ident in first:
             where = f"line {first[ident]}" if first[ident] else "above"
-            problems.append(DataError(f"duplicate variant id {ident!r} (first at {where})", path, line))
+            hint = "give each variant its own id: it names the variant's file"
+            problems.append(DataError(f"duplicate variant id {ident!r} (first at {where})", path, line, hint=hint))
         else:
             first[ident] = line
             variants.append(Variant({str(k): str(v) for k, v in row.items()}, line))
