@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
+from brief.model.request import output_name
 from brief.model.schema import Audience, Brief, Figure, Source
 from brief.model.units import MAX_VALUE_TEXT, UNITS, check_value, format_value
 from brief.model.variants import Variant, fill
@@ -76,8 +77,7 @@ class Job:
     @property
     def output_name(self) -> str:
         """File name of the PDF this job writes (with the variant's id, for a variant)."""
-        suffix = f"-{self.variant['id']}" if self.variant else ""
-        return f"{self.brief.id}-{self.audience_name}{suffix}.pdf"
+        return output_name(self.brief.id, self.audience_name, variant=self.variant.get("id", ""))
 
 
 _OPERATIONS: dict[str, tuple[str, Callable[[float, float], float]]] = {
