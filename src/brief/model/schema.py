@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from brief.model.units import UNITS, check_value
+from brief.model.language import locale_of
+from brief.model.units import UNITS, Unit, check_value, unknown_unit
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 # ISO 8601 year, year-month or full date: the precision a statistic is known to.
@@ -29,6 +30,13 @@ def check_as_of(text: str) -> None:
             dt.date(*parts)
         except ValueError:
             raise ValueError(f"{text!r} is not a real date (no day {parts[2]} in that month)") from None
+
+
+def units_of(info: ValidationInfo) -> dict[str, Unit]:
+    """The units a figure may use: the workspace's (passed as validation context) or brief's own."""
+    context = info.context if isinstance(info.context, dict) else {}
+    units: dict[str, Unit] = context.get("units", UNITS)
+    return units
 
 
 class Strict(BaseModel):
@@ -150,7 +158,7 @@ class Figure(Strict):
     @classmethod
     def _finite(cls, value: float | int | None, info: ValidationInfo) -> float | int | None:
         # unit is declared before value, so it is known here when it is valid.
-        problem = None if value is None else check_value(value, info.data.get("unit"))
+        problem = None if value is None else check_value(value, info.data.get("unit"), units_of(info))
         if problem:
             raise ValueError(problem)
         return value
@@ -164,9 +172,10 @@ class Figure(Strict):
 
     @field_validator("unit")
     @classmethod
-    def _known_unit(cls, name: str) -> str:
-        if name not in UNITS:
-            raise ValueError(f"unknown unit {name!r}; valid units: {', '.join(sorted(UNITS))}")
+    def _known_unit(cls, name: str, info: ValidationInfo) -> str:
+        units = units_of(info)
+        if name not in units:
+            raise ValueError(unknown_unit(name, units))
         return name
 
     @model_validator(mode="after")
@@ -240,6 +249,26 @@ class Audience(Strict):
         return folder
 
 
+Length = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3})?(in|mm|cm|pt)$")]
+
+
+class Margins(Strict):
+    """The page margins, each a length such as ``0.9in``, ``20mm`` or ``54pt``."""
+
+    top: Length = Field(default="0.85in", description="above the text (the running head sits in it)")
+    right: Length = Field(default="0.915in", description="right of the text")
+    bottom: Length = Field(default="0.8in", description="below the text (the page number sits in it)")
+    left: Length = Field(default="0.915in", description="left of the text")
+
+
+class PageSetup(Strict):
+    """The paper a brief is printed on; charts are drawn to the width of the text this leaves."""
+
+    size: Literal["letter", "a4", "legal"] = Field(default="letter", description="paper size")
+    orientation: Literal["portrait", "landscape"] = Field(default="portrait", description="which side is longer")
+    margins: Margins = Field(default_factory=Margins, description="top, right, bottom, left")
+
+
 class Brief(Strict):
     """A brief file in briefs/: what the brief is and who it is for."""
 
@@ -248,7 +277,11 @@ class Brief(Strict):
     subtitle: str | None = None
     date: dt.date
     authors: list[str] = Field(min_length=1)
-    language: str = "en-US"
+    language: str = Field(
+        default="en-US",
+        description="BCP 47 tag (en-US, en-GB, de-DE, fr-FR): dates, numbers, unit words and captions",
+    )
+    page: PageSetup = Field(default_factory=PageSetup, description="paper size, orientation and margins")
     subject: str | None = None
     keywords: list[str] = Field(default_factory=list)
     freshness_months: int | None = Field(
@@ -256,3 +289,9 @@ class Brief(Strict):
     )
     charts: dict[Id, ChartSpec] = Field(default_factory=dict)
     audiences: dict[Id, Audience] = Field(min_length=1)
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, tag: str) -> str:
+        locale_of(tag)
+        return tag

@@ -285,7 +285,9 @@ def _check_conflicts(ws: Workspace, report: Report) -> None:
             )
         elif len(values) > 1 and len(sources) > 1 and not chosen:
             origin = ws.origin("figure", members[0])
-            listed = "; ".join(f"{f.id} = {format_value(f.value or 0, f.unit, f.decimals)} ({f.source})" for f in figs)
+            listed = "; ".join(
+                f"{f.id} = {format_value(f.value or 0, f.unit, f.decimals, units=ws.units)} ({f.source})" for f in figs
+            )
             report.problems.append(
                 DataError(
                     f"sources disagree on {quantity!r}: {listed}",

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
+from brief.model.language import DEFAULT, caption
 from brief.model.schema import CslDate, Source
-from brief.model.units import format_value
 from brief.pipeline.resolve import ResolvedFigure
 
 _MONTHS = (
@@ -93,6 +93,7 @@ class Notes:
     """
 
     sources: dict[str, Source]
+    language: str = DEFAULT
     notes: list[Note] = field(default_factory=list)
     _by_key: dict[tuple[object, ...], Note] = field(default_factory=dict)
     _cited: set[str] | None = None  # set once finalised; later notes are written at once
@@ -106,9 +107,10 @@ class Notes:
             return self._by_key[key]
         preamble: list[str] = []
         if fig.claimed_by:
-            preamble.append(f"Claim attributed to {escape(fig.claimed_by)}; not independently verified.")
+            claim = "Claim attributed to {who}; not independently verified."
+            preamble.append(caption(claim, self.language, who=escape(fig.claimed_by)))
         if fig.derivation:
-            preamble.append(f"Calculated: {escape(fig.derivation)}.")
+            preamble.append(f"{caption('Calculated', self.language)}: {escape(fig.derivation)}.")
         refs: dict[str, list[str]] = {}
         for base in fig.bases:
             if base.source:
@@ -119,12 +121,13 @@ class Notes:
         if fig.alternatives and not note.postscript:
             # Where sources disagree the brief says which value it prints and why.
             others = "; ".join(
-                f"{escape(format_value(alt.value or 0, alt.unit, alt.decimals))} "
+                f"{escape(fig.format_other(alt))} "
                 f"({escape(', '.join(p for p in (short_title(self.sources[alt.source]), alt.locator) if p))})"
                 for alt in fig.alternatives
                 if alt.source in self.sources
             )
-            note.postscript.append(f"Other sources give {others}. {escape(fig.preferred or '')}")
+            given = caption("Other sources give {values}.", self.language, values=others)
+            note.postscript.append(f"{given} {escape(fig.preferred or '')}")
             if note.html:
                 note.html = typographic(note.html + " " + note.postscript[-1])
         return note
@@ -182,7 +185,7 @@ class Notes:
         return list(dict.fromkeys(sid for n in self.notes for sid in n.source_ids))
 
 
-def source_line(figures: list[ResolvedFigure], sources: dict[str, Source]) -> str:
+def source_line(figures: list[ResolvedFigure], sources: dict[str, Source], language: str = DEFAULT) -> str:
     """A chart's source line built from its figures: ``AI Index 2025, ch. 4, fig. 4.3.8.``"""
     locators: dict[str, list[str]] = {}
     for fig in figures:
@@ -195,5 +198,5 @@ def source_line(figures: list[ResolvedFigure], sources: dict[str, Source]) -> st
         ", ".join([short_title(sources[sid]), "; ".join(locs)]) if locs else short_title(sources[sid])
         for sid, locs in locators.items()
     ]
-    label = "Source" if len(parts) == 1 else "Sources"
+    label = caption("Source" if len(parts) == 1 else "Sources", language)
     return f"{label}: " + "; ".join(parts) + "."
