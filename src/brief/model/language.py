@@ -44,7 +44,7 @@ def candidates(tag: str) -> tuple[str, ...]:
 
 def shipped() -> list[str]:
     """The languages whose captions ship with brief (English is the messages' own language)."""
-    return sorted(["en", *(p.name for p in LOCALE_DIR.iterdir() if (p / "LC_MESSAGES" / "brief.po").is_file())])
+    return sorted({"en", *(p.name for p in LOCALE_DIR.iterdir() if (p / "LC_MESSAGES" / "brief.po").is_file())})
 
 
 @cache

@@ -268,6 +268,15 @@ class PageSetup(Strict):
     orientation: Literal["portrait", "landscape"] = Field(default="portrait", description="which side is longer")
     margins: Margins = Field(default_factory=Margins, description="top, right, bottom, left")
 
+    @model_validator(mode="after")
+    def _room_for_text(self) -> PageSetup:
+        from brief.model.page import problems  # page geometry builds on this model
+
+        found = problems(self)
+        if found:
+            raise ValueError("; ".join(found))
+        return self
+
 
 class Brief(Strict):
     """A brief file in briefs/: what the brief is and who it is for."""

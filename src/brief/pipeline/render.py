@@ -36,8 +36,9 @@ _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
 _BLOCK = re.compile(r"<(p|li|td|th|figcaption)\b[^>]*>.*?</\1>", re.S)
 _NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>\d+</a>')
 # A full stop, question or exclamation mark, or semicolon (with any closing quote or
-# bracket) followed by a space or the end; "17.5" and "3.1-405B" do not match.
-_SENTENCE_END = re.compile(r"[.;!?][\"”’)]*(?=\s|$)")
+# bracket) followed by a space or the end; "17.5" and "3.1-405B" do not match, nor does an
+# abbreviation inside a value, whose space is non-breaking ("4,5 Mrd. US-Dollar").
+_SENTENCE_END = re.compile(r"[.;!?][\"”’)]*(?=[^\S\u00a0]|$)")
 
 
 def _note_link(number: int) -> str:
@@ -89,7 +90,7 @@ class _Context:
         resolved = self.job.figures[figure_id]
         self.figures_used.append(figure_id)
         # A non-breaking space keeps a number on the same line as its unit.
-        text = escape(resolved.text(style)).replace(" ", "\u00a0", 1)
+        text = escape(resolved.text(style)).replace(" ", "\u00a0", 1).replace(". ", ".\u00a0")
         mark = self._mark(self.notes.for_figure(resolved)) if note else ""
         return Markup(f'<span class="figure-value" data-figure="{figure_id}">{text}</span>{mark}')
 

@@ -45,6 +45,8 @@ def read_units(path: Path, root: Path | None = None) -> tuple[dict[str, Unit], l
         except DataError as exc:
             for problem in exc.problems:
                 problem.message = f"unit {name!r}: {problem.message}"
+                # A problem with the whole unit is reported at its name.
+                problem.line = line if problem.line == node.line else problem.line
             problems.extend(exc.problems)
             continue
         forms = [spec.long, spec.short, *(w for words in spec.languages.values() for w in (words.long, words.short))]
