@@ -93,8 +93,9 @@ def page_css(page: PageSetup, footer: str = "Page {page} of {pages}") -> str:
     return (
         f"@page {{ size: {_CSS_SIZE[page.size]} {page.orientation}; margin: {m.top} {m.right} {m.bottom} {m.left};\n"
         f"  @bottom-right {{ content: {content}; }} }}\n"
-        f".chart-row figure.chart {{ width: {g.column:.4g}in; }}\n"
+        # A half-width chart in a pair takes the pair's column: the later rule wins.
         f"figure.chart.chart-half {{ width: {g.half:.4g}in; margin-left: {GUTTER_IN}in; }}\n"
+        f".chart-row figure.chart {{ width: {g.column:.4g}in; }}\n"
     )
 
 
