@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from brief.model.language import caption, format_date, has_captions, locale_of, shipped
 from brief.model.schema import Brief
-from brief.model.units import format_value
+from brief.model.units import format_value, from_file
 from conftest import REPO, add_shared_templates, copy_workspace, request_for
 
 EXAMPLE = REPO / "examples" / "de-brief"
@@ -34,9 +34,12 @@ def test_numbers_and_unit_words_follow_the_language(language: str, long: str, sh
 
 def test_currency_units_take_symbol_and_place_from_the_language() -> None:
     """A currency unit's symbol goes where the language puts it, with its scale word."""
-    assert format_value(43, "eur_billion", None) == "€43 billion"
-    assert format_value(43, "eur_billion", None, "short") == "€43B"
-    assert format_value(43.5, "eur_billion", None, language="de-DE") == "43,5 Mrd.\u00a0€"
+    units = from_file({"eur_billion": {"currency": "EUR", "scale": "billion"}})
+    assert format_value(43, "eur_billion", None, units=units) == "€43 billion"
+    assert format_value(43, "eur_billion", None, "short", units) == "€43B"
+    assert units["eur_billion"].words()[2] == "billion euros"
+    assert format_value(43.5, "eur_billion", None, units=units, language="de-DE") == "43,5 Mrd.\u00a0€"
+    assert units["eur_billion"].words("de-DE")[2] == "Mrd. Euro"
 
 
 def test_rounding_is_half_away_from_zero_in_every_language() -> None:

@@ -42,8 +42,18 @@ def write_units(root: Path, text: str) -> Path:
 
 
 def test_packaged_defaults_are_the_built_in_units() -> None:
-    """The defaults file holds the units brief has always had, and a euro unit."""
-    assert {"pp", "percent", "usd_billion", "cny_billion", "count", "eur_billion"} <= set(UNITS)
+    """The defaults file holds the units brief has always had."""
+    assert set(UNITS) == {
+        "pp",
+        "percent",
+        "usd_billion",
+        "usd_million",
+        "cny_billion",
+        "count",
+        "ratio",
+        "per_year",
+        "score",
+    }
 
 
 def test_a_workspace_adds_and_overrides_units(mini: Path) -> None:

@@ -112,7 +112,7 @@ def check_value(value: float | int, unit_name: str | None = None, units: Mapping
 
 def unknown_unit(name: str, units: Mapping[str, Unit] = UNITS) -> str:
     """The message for a unit *name* that is not in *units*."""
-    return f"unknown unit {name!r}; declare it in data/units.yaml or use one of: {', '.join(sorted(units))}"
+    return f"unknown unit {name!r}; valid units: {', '.join(sorted(units))}"
 
 
 def unit(name: str, units: Mapping[str, Unit] = UNITS) -> Unit:
