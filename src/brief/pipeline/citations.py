@@ -7,28 +7,15 @@ first note that cites a source gives the full reference; later ones use the shor
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from html import escape
 
 from brief.model.language import DEFAULT, caption
+from brief.model.language import format_date as format_day
 from brief.model.schema import CslDate, Source
 from brief.pipeline.resolve import ResolvedFigure
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def typographic(text: str) -> str:
@@ -36,13 +23,11 @@ def typographic(text: str) -> str:
     return re.sub(r"(?<=\w)'(?=\w)", "’", text)
 
 
-def format_date(date: CslDate) -> str:
-    """``[2025, 4]`` → ``April 2025``; ``[2025, 4, 7]`` → ``7 April 2025``."""
+def format_date(date: CslDate, language: str = DEFAULT) -> str:
+    """``[2025, 4]`` → ``April 2025``; ``[2025, 4, 7]`` → ``7 April 2025`` (in *language*)."""
     parts = date.parts
-    if len(parts) == 1:
-        return str(parts[0])
-    month = _MONTHS[parts[1] - 1]
-    return f"{month} {parts[0]}" if len(parts) == 2 else f"{parts[2]} {month} {parts[0]}"
+    day = dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    return format_day(day, language, len(parts))
 
 
 def short_title(source: Source) -> str:
@@ -50,12 +35,12 @@ def short_title(source: Source) -> str:
     return source.title_short or source.title
 
 
-def full_citation(source: Source) -> str:
-    """Author, *Title*, Publisher or container, date (HTML, escaped)."""
+def full_citation(source: Source, language: str = DEFAULT) -> str:
+    """Author, *Title*, Publisher or container, date in *language* (HTML, escaped)."""
     authors = "; ".join(escape(a.display()) for a in source.author)
     title = f"<cite>{escape(source.title)}</cite>"
     where = source.container_title or source.publisher
-    details = ", ".join(p for p in (escape(where) if where else None, format_date(source.issued)) if p)
+    details = ", ".join(p for p in (escape(where) if where else None, format_date(source.issued, language)) if p)
     return ", ".join(p for p in (authors, title) if p) + (f" ({details})" if details else "")
 
 
@@ -177,7 +162,7 @@ class Notes:
         if not first:
             return f"{escape(short_title(source))}{loc}."
         url = link(source)
-        return f"{full_citation(source)}{loc}." + (f" {url}" if url else "")
+        return f"{full_citation(source, self.language)}{loc}." + (f" {url}" if url else "")
 
     @property
     def cited_sources(self) -> list[str]:
