@@ -98,3 +98,18 @@ def test_german_example_builds_with_german_captions_dates_and_numbers(tmp_path: 
         assert english not in text, english
     width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
     assert (round(width), round(height)) == (595, 842)  # A4 in points
+
+
+def test_check_warns_about_a_language_without_captions(ws: Path) -> None:
+    """A French brief builds (French numbers and dates) but check warns, at the language's
+    line, that its captions are English; a German one is clean."""
+    from brief.pipeline.check import check
+    from conftest import line_number, replace_in
+
+    brief_file = ws / "briefs" / "mini.yaml"
+    replace_in(brief_file, "language: en-US", "language: fr-FR")
+    warnings = check(ws).warnings
+    assert [(w.path, w.line) for w in warnings] == [(brief_file, line_number(brief_file, "language: fr-FR"))]
+    assert "no captions in 'fr-FR'" in warnings[0].message and "de, en" in (warnings[0].hint or "")
+    replace_in(brief_file, "language: fr-FR", "language: de-DE")
+    assert check(ws).warnings == []

@@ -83,6 +83,7 @@ def check(
     _check_conflicts(ws, report)
     for brief in briefs:
         _check_freshness(ws, brief, report)
+        _check_language(ws, brief, report)
     if render and not report.errors:
         for brief in briefs:
             _check_renders(ws, brief, report, audiences, overlay)
@@ -324,3 +325,19 @@ def _check_freshness(ws: Workspace, brief: Brief, report: Report) -> None:
                     hint="update it from a newer source or state its age in the text",
                 )
             )
+
+
+def _check_language(ws: Workspace, brief: Brief, report: Report) -> None:
+    """A language brief has no captions for is printed with English captions: say so, at its line."""
+    from brief.model.language import has_captions, shipped
+
+    if not has_captions(brief.language):
+        origin = ws.origin("language", brief.id)
+        report.problems.append(
+            BriefWarning(
+                f"brief ships no captions in {brief.language!r}: numbers and dates follow it, captions stay English",
+                origin.path,
+                origin.line,
+                hint=f"captions ship in: {', '.join(shipped())} (src/brief/locale/)",
+            )
+        )

@@ -205,6 +205,7 @@ def _load_briefs(ws: Workspace) -> None:
             ws.report(exc)
             continue
         ws.briefs[brief.id] = brief
+        ws.origins[f"language:{brief.id}"] = Origin(path, line_of(doc, ["language"]))
         for name, audience in brief.audiences.items():
             ws.origins[f"audience:{brief.id}:{name}"] = Origin(path, line_of(doc, ["audiences", name]))
             for i in range(len(audience.sections)):
