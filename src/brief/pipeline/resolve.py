@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
-from brief.model.language import DEFAULT
+from brief.model.language import DEFAULT, caption
 from brief.model.schema import Audience, Brief, Figure, Source
 from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, format_value
 from brief.workspace.load import Workspace
@@ -209,7 +209,7 @@ def _resolve_one(
             hint=f"figure values, given or computed, are below {MAX_VALUE_TEXT} in size; "
             "check the inputs' values and units",
         )
-    derivation = f"{a.text()} ({a.label}) {symbol} {b.text()} ({b.label})"
+    derivation = f"{a.text()} ({a.label}) {caption(symbol, language)} {b.text()} ({b.label})"
     decimals = fig.decimals if fig.decimals is not None else ws.units[fig.unit].default_decimals
     # A computed value has no written precision of its own: one decimal unless the unit says.
     return ResolvedFigure(
