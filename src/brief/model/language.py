@@ -10,6 +10,7 @@ gettext tool. Babel is imported here and nowhere else.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -21,10 +22,14 @@ from babel.numbers import format_decimal, get_currency_name, get_currency_symbol
 
 DEFAULT = "en-US"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+# A BCP 47 tag's shape: language, then region, script or variant subtags.
+_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}")
 
 
 def locale_of(tag: str) -> Locale:
     """The Babel locale of a BCP 47 tag (``de-DE``); ``ValueError`` naming the problem."""
+    if not _TAG.fullmatch(tag):
+        raise ValueError(f"{tag[:40]!r} is not a language tag; write one such as en-US, en-GB, de-DE or fr-FR")
     try:
         return _parse(tag)
     except (ValueError, UnknownLocaleError):
@@ -49,6 +54,9 @@ def shipped() -> list[str]:
 
 @cache
 def _catalogue(language: str) -> dict[str, str]:
+    # The tag names a folder: only a tag's own letters reach the file system.
+    if not _TAG.fullmatch(language):
+        return {}
     for tag in candidates(language):
         path = LOCALE_DIR / tag.replace("-", "_") / "LC_MESSAGES" / "brief.po"
         if path.is_file():
