@@ -41,6 +41,7 @@ def test_the_default_page_is_the_flagships() -> None:
     css = page_css(PageSetup())
     assert "size: Letter portrait; margin: 0.85in 0.915in 0.8in 0.915in;" in css
     assert '"Page " counter(page) " of " counter(pages)' in css
+    assert "@media print {\n  figure.chart.chart-half { width: 3.19in; margin-left: 0.25in; }\n" in css
     assert ".chart-row figure.chart { width: 3.21in; }" in css
 
 

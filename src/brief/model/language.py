@@ -18,7 +18,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _babel_date
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, get_currency_name, get_currency_symbol
+from babel.numbers import NumberPattern, get_currency_name, get_currency_symbol, parse_pattern
 
 DEFAULT = "en-US"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -82,8 +82,13 @@ def has_captions(language: str) -> bool:
 
 def format_number(rounded: Decimal, decimals: int, language: str = DEFAULT) -> str:
     """An already rounded number with the language's separators: ``1234.5`` → ``1,234.5`` or ``1.234,5``."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(rounded, format=pattern, locale=_parse(language), decimal_quantization=True)
+    return _pattern(decimals).apply(rounded, _parse(language), decimal_quantization=True)
+
+
+@cache
+def _pattern(decimals: int) -> NumberPattern:
+    # Parsed once: parsing the pattern was most of the time of formatting a number.
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals else ""))
 
 
 def format_date(date: dt.date, language: str = DEFAULT, parts: int = 3) -> str:

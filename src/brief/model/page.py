@@ -93,9 +93,12 @@ def page_css(page: PageSetup, footer: str = "Page {page} of {pages}") -> str:
     return (
         f"@page {{ size: {_CSS_SIZE[page.size]} {page.orientation}; margin: {m.top} {m.right} {m.bottom} {m.left};\n"
         f"  @bottom-right {{ content: {content}; }} }}\n"
-        # A half-width chart in a pair takes the pair's column: the later rule wins.
-        f"figure.chart.chart-half {{ width: {g.half:.4g}in; margin-left: {GUTTER_IN}in; }}\n"
-        f".chart-row figure.chart {{ width: {g.column:.4g}in; }}\n"
+        # Print only: the HTML edition sets its own widths for screens. A half-width chart
+        # in a pair takes the pair's column: the later rule wins.
+        f"@media print {{\n"
+        f"  figure.chart.chart-half {{ width: {g.half:.4g}in; margin-left: {GUTTER_IN}in; }}\n"
+        f"  .chart-row figure.chart {{ width: {g.column:.4g}in; }}\n"
+        f"}}\n"
     )
 
 
