@@ -82,7 +82,8 @@ def has_captions(language: str) -> bool:
 
 def format_number(rounded: Decimal, decimals: int, language: str = DEFAULT) -> str:
     """An already rounded number with the language's separators: ``1234.5`` → ``1,234.5`` or ``1.234,5``."""
-    return _pattern(decimals).apply(rounded, _parse(language), decimal_quantization=True)
+    text: str = _pattern(decimals).apply(rounded, _parse(language), decimal_quantization=True)
+    return text
 
 
 @cache
