@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from brief.model.language import caption, format_date, has_captions, locale_of, shipped
 from brief.model.schema import Brief
 from brief.model.units import format_value, from_file
-from conftest import REPO, add_shared_templates, copy_workspace, request_for
+from conftest import REPO, copy_workspace, request_for
 
 EXAMPLE = REPO / "examples" / "de-brief"
 
@@ -82,7 +82,7 @@ def test_german_example_builds_with_german_captions_dates_and_numbers(tmp_path: 
 
     from brief.pipeline.build import build
 
-    root = add_shared_templates(copy_workspace(EXAMPLE, tmp_path / "de"))
+    root = copy_workspace(EXAMPLE, tmp_path / "de")  # the built-in theme: no layout of its own
     result = build(request_for(root, "halbleiter", "policy"))
     reader = PdfReader(result.path)
     text = "\n".join(page.extract_text() for page in reader.pages).replace("\u00a0", " ")
