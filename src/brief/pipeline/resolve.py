@@ -14,6 +14,7 @@ from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.language import DEFAULT, caption
+from brief.model.request import output_name
 from brief.model.schema import Audience, Brief, Figure, Source
 from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, format_value
 from brief.workspace.load import Workspace
@@ -84,7 +85,7 @@ class Job:
     @property
     def output_name(self) -> str:
         """File name of the PDF this job writes."""
-        return f"{self.brief.id}-{self.audience_name}.pdf"
+        return output_name(self.brief.id, self.audience_name)
 
 
 _OPERATIONS: dict[str, tuple[str, Callable[[float, float], float]]] = {
