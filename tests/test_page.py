@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from brief.model.page import chart_widths, geometry, page_css
-from brief.model.schema import PageSetup
+from brief.model.page_schema import PageSetup
 from brief.pipeline.charts import FULL_WIDTH_PX, HALF_WIDTH_PX, plan_charts
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace

@@ -91,7 +91,7 @@ def test_a_workspace_adds_and_overrides_units(mini: Path) -> None:
         (
             "widgets:\n  long: '{n}'\n  short: '{n}'\n  axis: w\n  colour: red\n",
             5,
-            "colour: Extra inputs are not permitted",
+            "unknown key 'colour'; valid keys: long, short, axis",
         ),
         (
             "pp:\n  long: '{n}%'\n  short: '{n}%'\n  axis: points\n",

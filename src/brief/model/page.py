@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from brief.model.schema import PageSetup
+from brief.model.page_schema import PageSetup
 
 CSS_PX_PER_IN = 96
 # Paper, portrait, in inches (ISO 216 for A4; US sizes by definition).

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from brief.model import patterns
 from brief.model.language import locale_of
+from brief.model.page_schema import PageSetup
 from brief.model.units import UNITS, Unit, check_value, unknown_unit
 
 Id = Annotated[str, StringConstraints(pattern=patterns.ID)]
@@ -329,35 +330,6 @@ class Audience(Strict):
         if folder is not None and any(part in (".", "..") for part in folder.split("/")):
             raise ValueError(f"{folder!r} is not a folder name under templates/: no '.' or '..' parts")
         return folder
-
-
-Length = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3})?(in|mm|cm|pt)$")]
-
-
-class Margins(Strict):
-    """The page margins, each a length such as ``0.9in``, ``20mm`` or ``54pt``."""
-
-    top: Length = Field(default="0.85in", description="above the text (the running head sits in it)")
-    right: Length = Field(default="0.915in", description="right of the text")
-    bottom: Length = Field(default="0.8in", description="below the text (the page number sits in it)")
-    left: Length = Field(default="0.915in", description="left of the text")
-
-
-class PageSetup(Strict):
-    """The paper a brief is printed on; charts are drawn to the width of the text this leaves."""
-
-    size: Literal["letter", "a4", "legal"] = Field(default="letter", description="paper size")
-    orientation: Literal["portrait", "landscape"] = Field(default="portrait", description="which side is longer")
-    margins: Margins = Field(default_factory=Margins, description="top, right, bottom, left")
-
-    @model_validator(mode="after")
-    def _room_for_text(self) -> PageSetup:
-        from brief.model.page import problems  # page geometry builds on this model
-
-        found = problems(self)
-        if found:
-            raise ValueError("; ".join(found))
-        return self
 
 
 class Brief(Strict):

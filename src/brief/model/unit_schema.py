@@ -8,12 +8,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from brief.model import patterns
+
 # A unit's words: "{n}" is where the number goes, and nothing else is a placeholder, so a
 # units file cannot reach into Python's format machinery ("{n.__class__}").
 Words = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 Template = Annotated[str, StringConstraints(min_length=3, max_length=80)]
-UnitName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
+UnitName = Annotated[str, StringConstraints(pattern=patterns.UNIT_NAME)]
+LanguageTag = Annotated[str, StringConstraints(pattern=patterns.LANGUAGE)]
 Scale = Literal["thousand", "million", "billion", "trillion"]
 
 
@@ -28,9 +30,9 @@ class UnitWords(BaseModel):
     """How a unit is written in one language."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    long: Template = Field(description="in running text, with {n} for the number: '{n} wafers per month'")
-    short: Template = Field(description="in charts and tables: '{n} wpm'")
-    axis: Words = Field(description="the unit alone, for a chart axis or a table header: 'wafers per month'")
+    long: Template = Field(description="in running text, with {n} for the number", examples=["{n} Wafer pro Monat"])
+    short: Template = Field(description="in charts and tables, with {n} for the number", examples=["{n} Wafer/Monat"])
+    axis: Words = Field(description="the unit alone, for a chart axis or a table header", examples=["Wafer pro Monat"])
 
     @field_validator("long", "short")
     @classmethod
@@ -39,23 +41,41 @@ class UnitWords(BaseModel):
 
 
 class UnitSpec(BaseModel):
-    """One unit: its words (or a currency and scale, whose words come from the language) and
-    how its numbers are written."""
+    """One unit: its words, or a currency and scale whose words come from the language."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    long: Template | None = Field(default=None, description="English words in running text, with {n}")
-    short: Template | None = Field(default=None, description="English words in charts and tables, with {n}")
-    axis: Words | None = Field(default=None, description="the unit alone, for an axis or a table header")
+    long: Template | None = Field(
+        default=None,
+        description="English words in running text, with {n} for the number",
+        examples=["{n} wafers a month"],
+    )
+    short: Template | None = Field(
+        default=None, description="English words in charts and tables, with {n} for the number", examples=["{n} wpm"]
+    )
+    axis: Words | None = Field(
+        default=None, description="the unit alone, for a chart axis or a table header", examples=["wafers a month"]
+    )
     currency: str | None = Field(
-        default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code (EUR, GBP, CNY): symbol and name per language"
+        default=None,
+        pattern=patterns.CURRENCY,
+        description="a money unit's currency, instead of long, short and axis: symbol and name come from the language",
+        examples=["EUR"],
     )
-    scale: Scale | None = Field(default=None, description="with currency: the amounts are in thousands … trillions")
+    scale: Scale | None = Field(
+        default=None, description="with currency: the amounts are in thousands … trillions", examples=["billion"]
+    )
     decimals: int | None = Field(
-        default=None, ge=0, le=4, description="decimals unless a figure says (default: as written)"
+        default=None,
+        ge=0,
+        le=4,
+        description="decimals to print unless a figure says (default: as written)",
+        examples=[0],
     )
-    nonnegative: bool = Field(default=False, description="a count of things: a negative value is an error")
+    nonnegative: bool = Field(
+        default=False, description="a count of things: a negative value is an error", examples=[True]
+    )
     languages: dict[LanguageTag, UnitWords] = Field(
-        default_factory=dict, description="the unit's words in other languages, by tag (de, de-AT, fr)"
+        default_factory=dict, description="the unit's words in other languages, by language (de, de-AT, fr)"
     )
 
     @field_validator("long", "short")

@@ -15,7 +15,8 @@ from typing import Any
 
 from brief.errors import ChartError
 from brief.model.page import chart_widths
-from brief.model.schema import ChartSpec, PageSetup
+from brief.model.page_schema import PageSetup
+from brief.model.schema import ChartSpec
 from brief.pipeline.chart_data import Row, alt_text, chart_rows, colour_for
 from brief.pipeline.citations import source_line
 from brief.pipeline.draw import DrawJob, draw_specs, export_spec
