@@ -25,8 +25,9 @@ _UNJOINED = re.compile(r'(?<!\u2060)(<a class="note-ref)')
 # match two marks with words between them.
 _ADJACENT = re.compile(r'(</a>)\u2060(<a class="note-ref)')
 # A full stop, question or exclamation mark, or semicolon (with any closing quote or
-# bracket) followed by a space, the end or a footnote's mark; "17.5" and "3.1-405B" do not.
-_SENTENCE_END = re.compile(r'[.;!?]["”’)]*(?=\s|$|\u2060?<a class="note-ref explanatory")')
+# bracket) followed by a space, the end or a footnote's mark; "17.5" and "3.1-405B" do not
+# match, nor does an abbreviation inside a value, whose space is non-breaking ("4,5 Mrd. US-Dollar").
+_SENTENCE_END = re.compile(r'[.;!?]["”’)]*(?=[^\S\u00a0]|$|\u2060?<a class="note-ref explanatory")')
 WORD_JOINER = "\u2060"
 
 

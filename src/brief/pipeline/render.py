@@ -23,9 +23,9 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from brief.errors import BriefError, ChartError, TemplateError
-from brief.model.variants import fill
 from brief.model.language import caption, format_date
 from brief.model.page import page_css
+from brief.model.variants import fill
 from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title, typographic
 from brief.pipeline.footnotes import render_with_footnotes

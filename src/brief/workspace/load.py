@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.schema import Brief, Figure, Source
-from brief.model.variants import Variant
 from brief.model.units import UNITS, Unit
+from brief.model.variants import Variant
 from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
 from brief.workspace.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
 
