@@ -119,6 +119,8 @@ def test_print_note_prints_the_caveat_in_the_endnote(ws: Path) -> None:
         ws / "briefs" / "mini.yaml", "keywords: [widgets, gadgets]", "keywords: [widgets, gadgets]\nprint_notes: true"
     )
     assert rendered(ws, text).notes[0].html == note
+    replace_in(ws / "briefs" / "mini.yaml", "language: en-US", "language: de-DE")
+    assert rendered(ws, text).notes[0].html.endswith("Anmerkung: A vendor claim, not verified.")
 
 
 @pytest.mark.slow
