@@ -188,34 +188,72 @@ class Figure(Strict):
 
 # --- briefs ------------------------------------------------------------------------
 
-ChartKind = Literal["bar", "dumbbell", "slope"]
+ChartKind = Literal["bar", "column", "stacked", "grouped", "dumbbell", "slope", "line", "table", "vega_lite"]
+# Kinds whose rows need a second dimension in `series`: the date of a dumbbell, slope or line
+# point, the segment of a stacked bar, the bar within a group, the column of a table.
+SERIES_KINDS = ("dumbbell", "slope", "line", "stacked", "grouped", "table")
+# Kinds drawn as small multiples when given `facet` (a table or a spec of one's own is not).
+FACET_KINDS = ("bar", "column", "stacked", "grouped", "dumbbell", "slope", "line")
 
 
 class ChartRow(Strict):
-    """One mark of a chart: a category (and series, for two-series charts) and its figure."""
+    """One mark of a chart: a category (and series, for two-dimensional charts) and its figure."""
 
-    label: str
-    figure: Id
-    series: str | None = None
+    label: str = Field(description="the category: a bar, a line, a table row")
+    figure: Id = Field(description="the figure whose value this mark shows")
+    series: str | None = Field(
+        default=None,
+        description="the second dimension: a line's or slope's date, a stack segment, a bar in a group, a table column",
+    )
+    panel: str | None = Field(default=None, description="the small multiple this row is drawn in (facet by: panel)")
+
+
+class Facet(Strict):
+    """Small multiples: one small chart per value of a row field, on a shared scale."""
+
+    by: Literal["label", "series", "panel"] = Field(default="panel", description="the row field that picks the panel")
+    columns: int = Field(default=2, ge=1, le=6, description="panels per row")
 
 
 class ChartSpec(Strict):
     """A chart declared in a brief file; its numbers come only from figures."""
 
-    kind: ChartKind
+    kind: ChartKind = Field(
+        description="bar, column, stacked, grouped, dumbbell, slope, line, table, or vega_lite (a spec file)"
+    )
     title: str = Field(min_length=3, description="the takeaway, as a sentence")
     subtitle: str = Field(min_length=3, description="what is measured, with units")
     rows: list[ChartRow] = Field(min_length=1)
     highlight: list[str] = Field(default_factory=list, description="labels drawn in the accent colour")
     width: Literal["full", "half"] = "full"
     height: int = Field(default=150, ge=60, le=600)
+    axis: Literal["shared", "dual", "normalised"] = Field(
+        default="shared",
+        description="rows in different units need `dual` (two value axes, one per unit) or `normalised` "
+        "(each line indexed to 100 at its first point); line charts only",
+    )
+    facet: Facet | None = Field(default=None, description="draw the chart as small multiples")
+    spec: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.json$",
+        description="vega_lite only: a Vega-Lite JSON file in the workspace, its data bound to the rows",
+    )
 
     @model_validator(mode="after")
-    def _series_where_needed(self) -> ChartSpec:
-        two_series = self.kind in ("dumbbell", "slope")
+    def _fields_fit_the_kind(self) -> ChartSpec:
         for row in self.rows:
-            if two_series and row.series is None:
+            if self.kind in SERIES_KINDS and row.series is None:
                 raise ValueError(f"a {self.kind} chart needs 'series' on every row ({row.label!r} has none)")
+            if self.facet is not None and self.facet.by == "panel" and row.panel is None:
+                raise ValueError(f"facet by panel needs 'panel' on every row ({row.label!r} has none)")
+        if self.facet is not None and self.kind not in FACET_KINDS:
+            raise ValueError(f"a {self.kind} chart cannot be drawn as small multiples (facet)")
+        if self.axis != "shared" and self.kind not in ("line", "vega_lite"):
+            raise ValueError(f"axis: {self.axis} is for line charts; a {self.kind} chart has one axis in one unit")
+        if (self.kind == "vega_lite") != (self.spec is not None):
+            raise ValueError("'spec' (a Vega-Lite JSON file) goes with kind: vega_lite, and only there")
+        if self.spec is not None and any(part in (".", "..") for part in self.spec.split("/")):
+            raise ValueError(f"{self.spec!r} is not a path inside the workspace: no '.' or '..' parts")
         return self
 
 

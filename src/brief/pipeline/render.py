@@ -26,6 +26,7 @@ from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title, typographic
 from brief.pipeline.resolve import Job
 from brief.pipeline.sanitise import Policy, refuse
+from brief.pipeline.table_figure import table_html
 from brief.workspace.brand import Brand
 from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
@@ -259,10 +260,13 @@ def _place_charts(html: str, ctx: _Context, counter: list[int], inline: bool) ->
         figures = []
         for chart_id in match.group(1).split(","):
             chart = ctx.charts[chart_id]
-            counter[0] += 1
+            counter[chart.table is not None] += 1  # tables are numbered apart from figures
             marks = "".join(dict.fromkeys(ctx._mark(ctx.notes.for_figure(f)) for f in chart.figures))
             ctx.figures_used.extend(f.id for f in chart.figures)
-            figures.append(_figure_html(chart, counter[0], marks, inline))
+            table = chart.table is not None
+            figures.append(
+                table_html(chart, counter[1], marks) if table else _figure_html(chart, counter[0], marks, inline)
+            )
         if len(figures) == 1:
             return figures[0]
         return f'<div class="chart-row">{"".join(figures)}</div>'
@@ -353,7 +357,7 @@ def render(
     ctx = _Context(job, charts)
     md = _markdown()
     base = template_context(job, brand, ctx)
-    counter = [0]
+    counter = [0, 0]
     sections = []
     policy = Policy(templates.roots, (c.svg for c in charts.values() if c.svg))
     for name in job.audience.sections:

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from brief.errors import BriefError, DataError, WorkspaceError
-from brief.model.schema import Brief, Figure, Source
+from brief.model.schema import Brief, ChartSpec, Figure, Source
 from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
+from brief.workspace.vegalite import load_vega_lite
 from brief.workspace.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
 
 _Entry = TypeVar("_Entry", Source, Figure)
@@ -226,8 +227,10 @@ def _check_references(ws: Workspace) -> None:
     _check_cycles(ws)
     for bid, brief in ws.briefs.items():
         for cid, chart in brief.charts.items():
+            known = True
             for r, row in enumerate(chart.rows):
                 if row.figure not in ws.figures:
+                    known = False
                     origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
                     ws.report(
                         DataError(
@@ -237,6 +240,34 @@ def _check_references(ws: Workspace) -> None:
                             hint=nearest(row.figure, ws.figures),
                         )
                     )
+            if known:
+                _check_chart_units(ws, bid, cid, chart)
+            if chart.spec is not None:
+                try:
+                    load_vega_lite(ws.root / chart.spec, ws.root)
+                except BriefError as exc:
+                    ws.report(exc)
+
+
+def _check_chart_units(ws: Workspace, bid: str, cid: str, chart: ChartSpec) -> None:
+    """One axis, one unit: a chart whose rows are in different units (a count and a percentage)
+    is an error at the first row that differs, unless it declares a dual or normalised axis.
+    A table is exempt: each cell is printed with its own unit."""
+    if chart.kind == "table" or chart.axis == "normalised":
+        return
+    units = list(dict.fromkeys(ws.figures[row.figure].unit for row in chart.rows))
+    allowed = 2 if chart.axis == "dual" else 1
+    if len(units) <= allowed:
+        return
+    r = next(i for i, row in enumerate(chart.rows) if ws.figures[row.figure].unit == units[allowed])
+    origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
+    if chart.axis == "dual":
+        message = f"chart {cid!r} has a dual axis but rows in {len(units)} units: {', '.join(units)}"
+        hint = "a dual axis shows two units; split the chart"
+    else:
+        message = f"chart {cid!r} mixes units on one axis: {units[0]} and {units[1]} ({chart.rows[r].figure!r})"
+        hint = "plot one unit per chart, or declare axis: dual (two units) or axis: normalised (line charts)"
+    ws.report(DataError(message, origin.path, origin.line, hint=hint))
 
 
 def _check_cycles(ws: Workspace) -> None:

@@ -1,0 +1,127 @@
+"""Line charts: one or more series over time, each named by a label at its end (no legend).
+
+With ``axis: dual`` the rows fall into two units, each with its own value axis (left and
+right); with ``axis: normalised`` each line is an index, 100 at its first point.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from brief.model.schema import ChartSpec
+from brief.model.units import UNITS
+from brief.pipeline.chart_data import Row
+from brief.pipeline.chartkinds import builder
+from brief.pipeline.chartkinds.palette import series_colours
+from brief.pipeline.chartkinds.theme import text_colour
+from brief.workspace.brand import Brand
+
+_YEAR = re.compile(r"^\d{4}$")
+# Space kept between two end labels, and the plot height lost to the date axis (pixels).
+LABEL_GAP_PX = 12
+AXIS_PX = 24
+
+
+def _domain(values: list[float]) -> tuple[float, float]:
+    low, high = min([*values, 0.0]), max([*values, 0.0])
+    return low, (high + (high - low) * 0.08) or 1.0
+
+
+def _place_end_labels(ends: list[Row], domains: dict[str, tuple[float, float]], plot_px: float) -> None:
+    """Give each line's end label a height (``label_y``, in its axis's units) so that no two
+    labels overlap: positions are spread in pixels, bottom up, then moved down as one block
+    if the top one would leave the plot."""
+
+    def px(r: Row) -> float:
+        low, high = domains[r["axis"]]
+        return (r["value"] - low) / (high - low) * plot_px
+
+    placed = sorted(ends, key=px)
+    heights: list[float] = []
+    for r in placed:
+        heights.append(max(px(r), heights[-1] + LABEL_GAP_PX) if heights else px(r))
+    overflow = max(heights[-1] - plot_px, 0) if heights else 0
+    for r, h in zip(placed, heights, strict=True):
+        low, high = domains[r["axis"]]
+        r["label_y"] = low + (h - overflow) / plot_px * (high - low)
+
+
+def _prepare(rows: list[Row], spec: ChartSpec, brand: Brand) -> tuple[Any, list[str]]:
+    """The x field and its order; each row gets its axis, its end flag and its label text."""
+    dates = list(dict.fromkeys(r["series"] for r in rows))
+    years = all(_YEAR.match(d) for d in dates)
+    units = list(dict.fromkeys(r["unit"] for r in rows))
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+    # Without a highlight, every line is told apart by colour (a muted grey for all would not).
+    own = dict(zip(labels, series_colours(labels, brand), strict=True)) if not spec.highlight else {}
+    for r in rows:
+        r["colour"] = own.get(r["label"], r["colour"])
+        r["x"] = int(r["series"]) if years else r["series"]
+        r["axis"] = r["unit"] if spec.axis == "dual" else "shared"
+        r["end"] = False
+        r["ink"] = text_colour(r["colour"], brand)
+    groups: dict[tuple[str, str | None], list[Row]] = {}
+    for r in rows:
+        groups.setdefault((r["label"], r["panel"]), []).append(r)
+    for points in groups.values():
+        last = points[-1]
+        last["end"] = True
+        last["end_text"] = f"{last['label']} {last['short']}" if spec.axis != "normalised" else last["label"]
+    return ("x:Q" if years else "x:O"), (units if spec.axis == "dual" else ["shared"])
+
+
+@builder("line")
+def line(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
+    """One line per label over the dates in ``series``, labelled at its end with its name
+    and last value, in its colour where that is legible."""
+    import altair as alt
+
+    x_field, axes = _prepare(rows, spec, brand)
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+    domains = {a: _domain([r["value"] for r in rows if r["axis"] == a]) for a in axes}
+    panels = {r["panel"] for r in rows} if spec.facet is not None else {None}
+    for panel in panels:
+        ends = [r for r in rows if r["end"] and (panel is None or r["panel"] == panel)]
+        _place_end_labels(ends, domains, spec.height - AXIS_PX)
+    dates = list(dict.fromkeys(r["x"] for r in rows))
+    x_axis = (
+        alt.Axis(format="d", tickCount=min(len(dates), 6), grid=False) if x_field == "x:Q" else alt.Axis(labelAngle=0)
+    )
+    x_scale = alt.Scale(domain=[min(dates), max(dates)], nice=False) if x_field == "x:Q" else alt.Scale(padding=0.2)
+    layers = []
+    for i, axis in enumerate(axes):
+        low, high = domains[axis]
+        title = "index, first point = 100" if spec.axis == "normalised" else UNITS[_unit_of(rows, axis)].axis
+        y_scale = alt.Scale(domain=[low, high], nice=False)
+        y = alt.Y(
+            "value:Q", title=title, scale=y_scale, axis=alt.Axis(tickCount=4, orient="left" if i == 0 else "right")
+        )
+        base = alt.Chart(alt.Data(values=[r for r in rows if r["axis"] == axis])).encode(
+            x=alt.X(x_field, title=None, axis=x_axis, scale=x_scale, sort=dates)
+        )
+        colour = alt.Color(
+            "label:N", sort=labels, scale=alt.Scale(domain=labels, range=_colours(rows, labels)), legend=None
+        )
+        lines = base.mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=18)).encode(
+            y=y, color=colour, detail="label:N"
+        )
+        ends = (
+            base.transform_filter(alt.datum.end)
+            .mark_text(align="left", dx=6, baseline="middle", fontWeight=600)
+            .encode(y=alt.Y("label_y:Q", scale=y_scale), text="end_text:N", color=alt.Color("ink:N", scale=None))
+        )
+        layers.append(alt.layer(lines, ends))
+    chart = layers[0] if len(layers) == 1 else alt.layer(*layers).resolve_scale(y="independent")
+    return chart
+
+
+def _unit_of(rows: list[Row], axis: str) -> str:
+    return next(r["unit"] for r in rows if r["axis"] == axis)
+
+
+def _colours(rows: list[Row], labels: list[str]) -> list[str]:
+    first = {}
+    for r in rows:
+        first.setdefault(r["label"], r["colour"])
+    return [first[label] for label in labels]

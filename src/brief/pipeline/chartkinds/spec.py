@@ -1,0 +1,95 @@
+"""From rows to a whole Vega-Lite spec: a kind's marks, small multiples, or a spec of one's
+own, then the chart's size, autosize and the brand's theme."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from brief.model.schema import ChartSpec
+from brief.pipeline.chart_data import Row
+from brief.pipeline.chartkinds import BUILDERS
+from brief.pipeline.chartkinds.theme import theme
+from brief.workspace.brand import Brand
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+# Space between small multiples, and the height of a panel's title (pixels).
+PANEL_SPACING = 14
+PANEL_HEADER = 18
+
+
+def facet_panels(spec: ChartSpec) -> list[str]:
+    """The small multiples' titles, in the order of the rows."""
+    assert spec.facet is not None
+    return list(dict.fromkeys(getattr(row, spec.facet.by) for row in spec.rows))
+
+
+def panel_size(spec: ChartSpec, width: int) -> tuple[int, int, int]:
+    """Columns of small multiples, and each panel's width and height (its plot and labels)."""
+    assert spec.facet is not None
+    columns = min(spec.facet.columns, len(facet_panels(spec)))
+    panel_width = (width - PANEL_SPACING * (columns - 1)) // columns
+    return columns, panel_width, spec.height
+
+
+def _faceted(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> dict[str, Any]:
+    """The kind's chart drawn once per panel, on shared scales. A facet cannot be sized with
+    autosize "fit", so each panel is sized a little inside its share of the width and the
+    drawing is fitted to the chart's width afterwards (:func:`brief.pipeline.charts.fit_width`)."""
+    assert spec.facet is not None
+    columns, panel_width, panel_height = panel_size(spec, width)
+    # The panel's axis labels sit outside its plot: leave them about a fifth of it.
+    inner = BUILDERS[spec.kind](rows, spec, brand, panel_width).to_dict(validate=False)
+    data = inner.pop("data")
+    body = {k: v for k, v in inner.items() if k not in ("$schema", "config", "datasets")}
+    return {
+        "$schema": SCHEMA,
+        "data": data,
+        "facet": {"field": spec.facet.by, "type": "nominal", "sort": facet_panels(spec), "title": None},
+        "columns": columns,
+        "spacing": PANEL_SPACING,
+        "spec": {**body, "width": int(panel_width * 0.8), "height": panel_height},
+        "autosize": {"type": "pad"},
+        "config": theme(brand),
+    }
+
+
+def _own(rows: list[Row], custom: dict[str, Any]) -> dict[str, Any]:
+    """A spec of one's own (already checked by :mod:`brief.workspace.vegalite`) with the
+    chart's rows as its only data."""
+    return {"$schema": SCHEMA, **custom, "data": {"values": rows}}
+
+
+def vega_lite(
+    spec: ChartSpec,
+    rows: list[Row],
+    brand: Brand,
+    width: int,
+    validate: bool = False,
+    custom: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The whole Vega-Lite spec of a chart *width* pixels wide, themed by *brand*. With
+    *validate*, Altair checks it against the Vega-Lite schema (the tests do; builds skip it)."""
+    from altair import TopLevelSpec
+    from altair.utils.schemapi import debug_mode
+
+    # Altair checks every object against the schema as it is made, unless told not to (0.05 s
+    # a build): the builders are fixed code, and the test suite validates every chart they make.
+    with debug_mode(validate):
+        if spec.facet is not None:
+            vega: dict[str, Any] = _faceted(rows, spec, brand, width)
+        else:
+            vega = (
+                _own(rows, custom or {})
+                if spec.kind == "vega_lite"
+                else BUILDERS[spec.kind](rows, spec, brand, width).to_dict(validate=False)
+            )
+            # The size, autosize and theme go straight into the spec: set on the chart with
+            # .properties() and .configure(), each would copy the whole layered chart (0.1 s a
+            # build). "fit" makes the whole SVG, labels included, exactly the size set here,
+            # so it is placed at 100% and text keeps the size the theme gives it.
+            vega.update(
+                width=width, height=spec.height, autosize={"type": "fit", "contains": "padding"}, config=theme(brand)
+            )
+    if validate:
+        TopLevelSpec.validate(vega)
+    return vega
