@@ -11,6 +11,10 @@ the workspace's absolute ``file://`` URIs become ``file://{ROOT}/...`` and each 
 key (a hash that also covers the chart code and the vl-convert version) becomes the chart's
 id. No chart is drawn, so no vl-convert and no WeasyPrint run.
 
+tests/golden/kinds/ holds the Vega-Lite spec of every chart of tests/fixtures/kinds/, a small
+workspace with one chart of each kind (line, column, stacked, grouped, table excepted: it is
+HTML, small multiples, a spec of one's own), drawn with the repository's brand.
+
 Used by tests/test_goldens.py (compare) and scripts/regenerate-goldens (write).
 """
 
@@ -34,6 +38,8 @@ AUDIENCES = ("policy", "executive", "technical")
 # 2026-01-01T00:00:00Z: the date the goldens are made with, whatever today is.
 SOURCE_DATE_EPOCH = "1767225600"
 REGENERATE = "python scripts/regenerate-goldens"
+KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
+KINDS_BRIEF = "kinds"
 
 
 def _no_drawing(job: DrawJob) -> list[str]:
@@ -63,7 +69,15 @@ def golden_files(root: Path = REPO) -> dict[str, str]:
         brand = load_brand(templates_for(ws, job))
         for chart_id, spec in plan_charts(job, brand, None).draw_job().specs:
             files[f"{BRIEF}/{audience}/{chart_id}.vl.json"] = _spec_text(spec)
-    return files
+    return files | kinds_golden_files()
+
+
+def kinds_golden_files() -> dict[str, str]:
+    """The Vega-Lite spec of each chart of the chart-kinds workspace, by golden path."""
+    job = resolve(load_workspace(KINDS), KINDS_BRIEF, "policy", source_date(SOURCE_DATE_EPOCH))
+    brand = load_brand(REPO / "templates")
+    specs = plan_charts(job, brand, None).draw_job().specs
+    return {f"{KINDS_BRIEF}/{chart_id}.vl.json": _spec_text(spec) for chart_id, spec in specs}
 
 
 def stored_files(folder: Path = GOLDEN) -> dict[str, str]:

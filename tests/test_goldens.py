@@ -21,7 +21,7 @@ import re
 
 import pytest
 
-from goldens import AUDIENCES, BRIEF, GOLDEN, REGENERATE, golden_files, stored_files
+from goldens import AUDIENCES, BRIEF, GOLDEN, KINDS_BRIEF, REGENERATE, golden_files, stored_files
 
 DIFF_LINES = 60
 
@@ -90,6 +90,20 @@ def test_chart_specs_match_golden(made: dict[str, str], audience: str) -> None:
     specs = [name for name in sorted(made) if name.startswith(f"{BRIEF}/{audience}/")]
     assert specs and all(name.endswith(".vl.json") for name in specs)
     message = mismatches(made, specs)
+    if message:
+        pytest.fail(message, pytrace=False)
+
+
+KIND_CHARTS = ["capacity", "fabs", "funding", "funding_side", "capacity_panels", "fabs_dots"]
+
+
+@pytest.mark.parametrize("chart_id", KIND_CHARTS)
+def test_chart_kind_specs_match_golden(made: dict[str, str], chart_id: str) -> None:
+    """The Vega-Lite spec of each chart kind (line, column, stacked, grouped, small multiples,
+    a spec of one's own) in tests/fixtures/kinds is its golden file, byte for byte."""
+    name = f"{KINDS_BRIEF}/{chart_id}.vl.json"
+    assert name in made
+    message = mismatches(made, [name])
     if message:
         pytest.fail(message, pytrace=False)
 

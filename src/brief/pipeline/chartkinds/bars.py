@@ -85,7 +85,8 @@ def stacked(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
         r["start"] = ends.get(r["label"], 0.0)
         r["end"] = ends[r["label"]] = r["start"] + r["value"]
         r["mid"] = (r["start"] + r["end"]) / 2
-        r["ink"] = on_fill(colours[r["series"]], brand)
+        r["fill"] = colours[r["series"]]
+        r["ink"] = on_fill(r["fill"], brand)
     top = max(ends.values()) or 1.0
     px_per_unit = width * (1 - LABEL_SHARE) / top
     for r in rows:

@@ -65,12 +65,13 @@ def slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
         scale=alt.Scale(domain=labels, range=colours),
         legend=alt.Legend(orient="top", direction="vertical", labelLimit=width),
     )
-    base = alt.Chart(alt.Data(values=rows)).encode(x=x, y=y, color=colour)
+    data = alt.Data(values=rows)  # one object, so that Altair writes it once, for every layer
+    base = alt.Chart(data).encode(x=x, y=y, color=colour)
     first, last = series[0], series[-1]
     # Value labels at both ends; one layer per label and end, because a text mark's
     # pixel offset (dy) cannot be encoded from data on a quantitative axis. The text takes
     # its line's colour only where that colour is legible on the page (a muted grey is not).
-    plain = alt.Chart(alt.Data(values=rows)).encode(x=x, y=y)
+    plain = alt.Chart(data).encode(x=x, y=y)
     ends = []
     for r in rows:
         if r["series"] in (first, last):
