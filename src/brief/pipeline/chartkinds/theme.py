@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from brief.pipeline.chartkinds.palette import series_palette
 from brief.workspace.brand import Brand
 
 # WCAG 2.x AA for normal-size text: chart labels are 9-11 px, never "large text".
@@ -92,4 +93,7 @@ def theme(brand: Brand) -> dict[str, Any]:
         },
         "header": {"labelFont": font, "labelFontSize": 10.5, "labelColor": ink, "title": None},
         "text": {"font": font, "fontSize": 10, "color": ink},
+        # For a spec of one's own: marks and series in the brand's colours, not Vega's.
+        "mark": {"color": brand.hex(brand.chart.highlight)},
+        "range": {"category": series_palette(brand)},
     }
