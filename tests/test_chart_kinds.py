@@ -7,6 +7,7 @@ and alt text built from its data; its golden Vega-Lite spec is in tests/test_gol
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def test_end_labels_of_close_lines_do_not_overlap() -> None:
     plot_px, domain = 150.0, (0.0, 100.0)
     _place_end_labels(ends, {"shared": domain}, plot_px)
     heights = sorted(r["label_y"] / 100 * plot_px for r in ends)
-    assert all(b - a >= LABEL_GAP_PX - 1e-9 for a, b in zip(heights, heights[1:], strict=False))
+    assert all(b - a >= LABEL_GAP_PX - 1e-9 for a, b in itertools.pairwise(heights))
     assert max(heights) <= plot_px + 1e-9
 
 

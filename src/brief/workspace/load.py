@@ -266,7 +266,7 @@ def _check_chart_units(ws: Workspace, bid: str, cid: str, chart: ChartSpec) -> N
         hint = "a dual axis shows two units; split the chart"
     else:
         message = f"chart {cid!r} mixes units on one axis: {units[0]} and {units[1]} ({chart.rows[r].figure!r})"
-        hint = "plot one unit per chart, or declare axis: dual (two units) or axis: normalised (line charts)"
+        hint = "plot one unit per chart, or, in a line chart, declare axis: dual (two units) or axis: normalised"
     ws.report(DataError(message, origin.path, origin.line, hint=hint))
 
 

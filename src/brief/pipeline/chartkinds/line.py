@@ -35,7 +35,7 @@ def _place_end_labels(ends: list[Row], domains: dict[str, tuple[float, float]], 
 
     def px(r: Row) -> float:
         low, high = domains[r["axis"]]
-        return (r["value"] - low) / (high - low) * plot_px
+        return (float(r["value"]) - low) / (high - low) * plot_px
 
     placed = sorted(ends, key=px)
     heights: list[float] = []
@@ -117,11 +117,11 @@ def line(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
 
 
 def _unit_of(rows: list[Row], axis: str) -> str:
-    return next(r["unit"] for r in rows if r["axis"] == axis)
+    return str(next(r["unit"] for r in rows if r["axis"] == axis))
 
 
 def _colours(rows: list[Row], labels: list[str]) -> list[str]:
-    first = {}
+    first: dict[str, str] = {}
     for r in rows:
         first.setdefault(r["label"], r["colour"])
     return [first[label] for label in labels]
