@@ -13,9 +13,9 @@ from brief.pipeline.citations import typographic
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from conftest import REPO
+from conftest import REPO, THEME
 
-FONTS = REPO / "templates" / "fonts"
+FONTS = THEME / "fonts"
 
 
 @pytest.fixture(scope="module")

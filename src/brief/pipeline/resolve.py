@@ -90,9 +90,10 @@ def pick_brief(ws: Workspace, brief_id: str | None) -> Brief:
             return next(iter(ws.briefs.values()))
         if not ws.briefs:
             raise WorkspaceError("no brief in briefs/", ws.root / "briefs", hint="add a briefs/NAME.yaml file")
+        names = sorted(ws.briefs)
         raise WorkspaceError(
             f"this workspace holds {len(ws.briefs)} briefs; name one",
-            hint=f"choose from: {', '.join(sorted(ws.briefs))}",
+            hint=f"give its name as the BRIEF argument (e.g. brief build {names[0]}); choose from: {', '.join(names)}",
         )
     stem = Path(brief_id).stem
     if stem not in ws.briefs:

@@ -22,6 +22,7 @@ from typing import Any
 
 from brief.errors import DataError, PublishError, WorkspaceError
 from brief.workspace.files import MAX_FONT_BYTES, open_input, outside
+from brief.workspace.theme import theme_dir
 
 INPUT_FOLDERS = ("briefs", "data", "templates")
 TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
@@ -42,6 +43,8 @@ def file_digests(root: Path, overlay: Path | None = None) -> dict[str, str]:
     like an input file, gets a digest starting with :data:`UNUSABLE` instead."""
     out: dict[str, str] = {}
     layers = [(root / f, f, root) for f in INPUT_FOLDERS] + ([(overlay, "overlay:", overlay)] if overlay else [])
+    # The built-in theme is an input too: a reinstall may change it under the same version.
+    layers.append((theme_dir(), "theme:", theme_dir()))
     for folder, prefix, base in layers:
         if not folder.is_dir():
             continue

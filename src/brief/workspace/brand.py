@@ -117,6 +117,14 @@ class Brand(BaseModel):
     logo: str | dict[str, str] | None = None
     defaults: dict[str, Any] = Field(default_factory=dict)
     _folder: Path = PrivateAttr(default=Path("."))
+    # Folders a relative logo or font path is looked up in, in order: the brand file's own,
+    # then the built-in theme's, so a workspace brand can name the theme's fonts.
+    _folders: tuple[Path, ...] = PrivateAttr(default=())
+
+    def locate(self, relative: str) -> Path:
+        """A logo or font path from the brand file, as an absolute path (first folder that has it)."""
+        folders = self._folders or (self._folder,)
+        return next((f / relative for f in folders if os.path.lexists(f / relative)), folders[0] / relative)
 
     @property
     def logo_path(self) -> Path | None:
@@ -128,7 +136,7 @@ class Brand(BaseModel):
             if isinstance(self.logo, str)
             else next((self.logo[k] for k in ("medium", "small", "large") if k in self.logo), None)
         )
-        return self._folder / name if name else None
+        return self.locate(name) if name else None
 
     @property
     def logo_url(self) -> str | None:
@@ -162,13 +170,14 @@ class Brand(BaseModel):
         return out
 
     def font_files(self) -> list[Path]:
-        """Every font file, as an absolute path (relative paths are from the brand file's folder)."""
-        return [self._folder / f.path for fam in self.typography.fonts for f in fam.files]
+        """Every font file, as an absolute path (relative paths are from the brand file's folder,
+        else the built-in theme's)."""
+        return [self.locate(f.path) for fam in self.typography.fonts for f in fam.files]
 
     def css(self) -> str:
         """The stylesheet preamble: ``@font-face`` rules for the font files, then the variables."""
         faces = [
-            f'@font-face {{ font-family: "{fam.family}"; src: url("{(self._folder / f.path).as_uri()}"); '
+            f'@font-face {{ font-family: "{fam.family}"; src: url("{self.locate(f.path).as_uri()}"); '
             f"font-weight: {f.weight}; font-style: {f.style}; }}"
             for fam in self.typography.fonts
             for f in fam.files
@@ -205,45 +214,41 @@ def _check_chart_defaults(brand: Brand, node: Any, path: Path) -> None:
 
 
 def load_brand(templates: TemplateSet | Path) -> Brand:
-    """Read the winning ``brand.yml`` (overlay before workspace) and check its font files."""
+    """Read the winning ``brand.yml`` (overlay, workspace, then the theme's) and check its files."""
     if isinstance(templates, Path):
         templates = TemplateSet(templates, ".")
     found = templates.find_shared("brand.yml")
-    path = found or templates.workspace / "brand.yml"
+    path = found or templates.theme / "brand.yml"
     if found is None:
-        raise DataError("missing brand file", path, hint="copy templates/brand.yml from a workspace made by brief")
-    layer = path.parent  # brand, logo and font files are read only from this templates folder
-    node = read_yaml(path, layer)
+        raise DataError(
+            "the built-in theme has no brand file", path, hint="reinstall brief, or add templates/brand.yml"
+        )
+    node = read_yaml(path, path.parent)
     brand = validate(Brand, node, path)
     _check_chart_defaults(brand, node, path)
     brand._folder = path.parent.resolve()
-    logo = brand.logo_path
-    if logo is not None:
-        _check_file(logo, layer, "logo file", path, line_of(node, ["logo"]), MAX_BYTES)
+    brand._folders = tuple(dict.fromkeys((brand._folder, templates.theme.resolve())))
+    if brand.logo_path is not None:
+        _check_file(brand.logo_path, brand, "logo file", path, line_of(node, ["logo"]), MAX_BYTES)
     for i, family in enumerate(brand.typography.fonts):
         for j, font in enumerate(family.files):
             line = line_of(node, ["typography", "fonts", i, "files", j])
-            _check_file(
-                path.parent / font.path,
-                layer,
-                f"font file {font.path!r} of {family.family!r}",
-                path,
-                line,
-                MAX_FONT_BYTES,
-            )
+            what = f"font file {font.path!r} of {family.family!r}"
+            _check_file(brand.locate(font.path), brand, what, path, line, MAX_FONT_BYTES)
     return brand
 
 
-def _check_file(file: Path, layer: Path, what: str, brand_path: Path, line: int | None, limit: int) -> None:
-    """A logo or font file must be a readable regular file inside the templates folder."""
+def _check_file(file: Path, brand: Brand, what: str, brand_path: Path, line: int | None, limit: int) -> None:
+    """A logo or font file must be a readable regular file inside the folder it was found in."""
     if not os.path.lexists(file):
         name = repr(file.name) if what == "logo file" else ""
         raise DataError(
             f"{what}{' ' + name if name else ''} not found",
             brand_path,
             line,
-            hint=f"{what.split()[0]} paths are relative to the brand file's folder",
+            hint=f"{what.split()[0]} paths are relative to the brand file's folder (or the built-in theme's)",
         )
+    layer = next((f for f in brand._folders if file.is_relative_to(f)), brand._folder)
     try:
         check_input(file, layer, limit)
     except DataError as exc:
