@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from brief.errors import ChartError
+from brief.model.schema import FACET_KINDS, ChartRow, ChartSpec, Facet
 from brief.pipeline.chart_data import alt_text, chart_rows
 from brief.pipeline.chartkinds.line import LABEL_GAP_PX, _place_end_labels
 from brief.pipeline.charts import _vega_lite, _width, export_chart, plan_charts, render_chart, table_cells
@@ -261,3 +262,58 @@ def test_small_multiples_are_drawn_at_the_charts_width(kinds_job: Job, brand: Br
     assert f'width="{chart.size[0]}" height="{chart.size[1]}"' in chart.svg
     texts = set(re.findall(r"<text[^>]*>([^<]*)</text>", chart.svg))
     assert {"European Union", "United States", "EU 11.5%", "US 14.6%"} <= texts
+
+
+def _two_panels(kind: str, job: Job) -> ChartSpec:
+    """The funding figures as small multiples of *kind*: one panel per region."""
+    rows = [
+        ChartRow(label=label, series=series, panel=region, figure=f"{series.lower()}_{region.lower()}")
+        for region in ("EU", "US")
+        for label, series in (("Public money", "Public"), ("Private money", "Private"))
+    ]
+    return ChartSpec(
+        kind=kind,  # type: ignore[arg-type]
+        title="Private money leads in both regions",
+        subtitle="Chip-fab funding, billion US dollars",
+        rows=rows,
+        facet=Facet(by="panel", columns=2),
+        height=90,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(FACET_KINDS))
+def test_small_multiples_of_every_kind(kinds_job: Job, brand: Brand, kind: str) -> None:
+    """Any drawn kind can be small multiples: a valid Vega-Lite facet, one panel per region,
+    drawn by vl-convert and fitted to the chart's width, every value printed (a line prints
+    its last point)."""
+    from brief.pipeline.draw import DrawJob, draw_specs
+
+    spec = _two_panels(kind, kinds_job)
+    rows = chart_rows(spec, kinds_job.figures, brand)
+    vega = _vega_lite(spec, rows, brand, _width(spec), validate=True)
+    assert vega["facet"]["field"] == "panel" and vega["facet"]["sort"] == ["EU", "US"]
+    [svg] = draw_specs(DrawJob((("panels", vega),), (), KINDS))
+    texts = set(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+    assert {"EU", "US"} <= texts
+    shown = {"$61.2B", "$33B"} if kind == "line" else {"$39B", "$61.2B", "$21.5B", "$33B"}
+    assert shown <= {t.split()[-1] for t in texts}, texts
+
+
+@pytest.mark.parametrize(
+    ("encoding", "token"),
+    [
+        ('"text": {"value": "42%"}', "42"),
+        ('"text": {"field": "short"}, "x": {"datum": 17.5}', "17.5"),
+    ],
+)
+def test_a_spec_of_ones_own_prints_only_figures(kinds: Path, encoding: str, token: str) -> None:
+    """A number typed into a spec of one's own, or plotted as a constant, has no source: an
+    error at its line, in check and so in build. Colours and the rows' fields are not numbers."""
+    path = kinds / "templates" / "charts" / "dots.vl.json"
+    path.write_text(
+        '{"mark": {"type": "text", "color": "#1f3a5f"},\n "encoding": {' + encoding + "}}\n", encoding="utf-8"
+    )
+    [problem] = check(kinds).errors
+    assert problem.message == f"chart 'fabs_dots': the spec has a hand-typed number {token!r}"
+    assert (problem.path, problem.line) == (path, 2)

@@ -57,6 +57,10 @@ def chart_rows(spec: ChartSpec, figures: dict[str, ResolvedFigure], brand: Brand
                 "colour": colour_for(row.label, spec, brand),
             }
         )
+    if spec.facet is not None:
+        # Whatever field picks the small multiple, the rows name it as their panel.
+        for r in rows:
+            r["panel"] = r[spec.facet.by]
     if spec.axis == "normalised":
         _index(rows)
     return rows

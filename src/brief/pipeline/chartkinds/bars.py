@@ -80,10 +80,11 @@ def stacked(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     order = list(dict.fromkeys(r["label"] for r in rows))
     series = list(dict.fromkeys(r["series"] for r in rows))
     colours = dict(zip(series, series_colours(series, brand), strict=True))
-    ends: dict[str, float] = {}
+    ends: dict[tuple[str, str | None], float] = {}  # by label and small multiple
     for r in sorted(rows, key=lambda r: series.index(r["series"])):
-        r["start"] = ends.get(r["label"], 0.0)
-        r["end"] = ends[r["label"]] = r["start"] + r["value"]
+        bar = (r["label"], r["panel"])
+        r["start"] = ends.get(bar, 0.0)
+        r["end"] = ends[bar] = r["start"] + r["value"]
         r["mid"] = (r["start"] + r["end"]) / 2
         r["fill"] = colours[r["series"]]
         r["ink"] = on_fill(r["fill"], brand)

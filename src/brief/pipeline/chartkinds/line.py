@@ -80,9 +80,8 @@ def line(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     x_field, axes = _prepare(rows, spec, brand)
     labels = list(dict.fromkeys(r["label"] for r in rows))
     domains = {a: _domain([r["value"] for r in rows if r["axis"] == a]) for a in axes}
-    panels = {r["panel"] for r in rows} if spec.facet is not None else {None}
-    for panel in panels:
-        ends = [r for r in rows if r["end"] and (panel is None or r["panel"] == panel)]
+    for panel in {r["panel"] for r in rows}:
+        ends = [r for r in rows if r["end"] and r["panel"] == panel]
         _place_end_labels(ends, domains, spec.height - AXIS_PX)
     dates = list(dict.fromkeys(r["x"] for r in rows))
     x_axis = (

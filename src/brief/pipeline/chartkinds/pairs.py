@@ -41,10 +41,10 @@ def slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     """One line per label between two dates, values at both ends."""
     import altair as alt
 
-    # At each end, nudge the higher label up and the lower one down so that close
+    # At each end (of each small multiple), nudge the higher label up and the lower one down so that close
     # (or equal) values stay readable.
-    for point in {r["series"] for r in rows}:
-        at = sorted((r for r in rows if r["series"] == point), key=lambda r: -r["value"])
+    for point in {(r["series"], r["panel"]) for r in rows}:
+        at = sorted((r for r in rows if (r["series"], r["panel"]) == point), key=lambda r: -r["value"])
         for rank, r in enumerate(at):
             r["offset"] = (rank - (len(at) - 1) / 2) * 11
 

@@ -8,25 +8,24 @@ from typing import Any
 from brief.model.schema import ChartSpec
 from brief.pipeline.chart_data import Row
 from brief.pipeline.chartkinds import BUILDERS
+from brief.pipeline.chartkinds.bars import CHAR_PX
 from brief.pipeline.chartkinds.theme import theme
 from brief.workspace.brand import Brand
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
-# Space between small multiples, and the height of a panel's title (pixels).
+# Space between small multiples (pixels).
 PANEL_SPACING = 14
-PANEL_HEADER = 18
 
 
-def facet_panels(spec: ChartSpec) -> list[str]:
+def facet_panels(rows: list[Row]) -> list[str]:
     """The small multiples' titles, in the order of the rows."""
-    assert spec.facet is not None
-    return list(dict.fromkeys(getattr(row, spec.facet.by) for row in spec.rows))
+    return list(dict.fromkeys(r["panel"] for r in rows))
 
 
-def panel_size(spec: ChartSpec, width: int) -> tuple[int, int, int]:
+def panel_size(spec: ChartSpec, rows: list[Row], width: int) -> tuple[int, int, int]:
     """Columns of small multiples, and each panel's width and height (its plot and labels)."""
     assert spec.facet is not None
-    columns = min(spec.facet.columns, len(facet_panels(spec)))
+    columns = min(spec.facet.columns, len(facet_panels(rows)))
     panel_width = (width - PANEL_SPACING * (columns - 1)) // columns
     return columns, panel_width, spec.height
 
@@ -36,7 +35,7 @@ def _faceted(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> dict
     autosize "fit", so each panel is sized a little inside its share of the width and the
     drawing is fitted to the chart's width afterwards (:func:`brief.pipeline.charts.fit_width`)."""
     assert spec.facet is not None
-    columns, panel_width, panel_height = panel_size(spec, width)
+    columns, panel_width, panel_height = panel_size(spec, rows, width)
     # The panel's axis labels sit outside its plot: leave them about a fifth of it.
     inner = BUILDERS[spec.kind](rows, spec, brand, panel_width).to_dict(validate=False)
     data = inner.pop("data")
@@ -44,9 +43,10 @@ def _faceted(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> dict
     return {
         "$schema": SCHEMA,
         "data": data,
-        "facet": {"field": spec.facet.by, "type": "nominal", "sort": facet_panels(spec), "title": None},
+        "facet": {"field": "panel", "type": "nominal", "sort": facet_panels(rows), "title": None},
         "columns": columns,
-        "spacing": PANEL_SPACING,
+        # A line's end label stands in the gap to the next panel: leave it room.
+        "spacing": max([PANEL_SPACING, *(len(r.get("end_text", "")) * CHAR_PX + 12 for r in rows if r.get("end"))]),
         "spec": {**body, "width": int(panel_width * 0.8), "height": panel_height},
         "autosize": {"type": "pad"},
         "config": theme(brand),
