@@ -235,8 +235,9 @@ class ChartSpec(Strict):
     facet: Facet | None = Field(default=None, description="draw the chart as small multiples")
     spec: str | None = Field(
         default=None,
-        pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.json$",
-        description="vega_lite only: a Vega-Lite JSON file in the workspace, its data bound to the rows",
+        # Under data/ or templates/, whose files a build fingerprints: an edit to the spec rebuilds.
+        pattern=r"^(data|templates)(/[A-Za-z0-9_.-]+)+\.json$",
+        description="vega_lite only: a Vega-Lite JSON file under data/ or templates/, its data bound to the rows",
     )
 
     @model_validator(mode="after")
@@ -252,9 +253,14 @@ class ChartSpec(Strict):
             raise ValueError(f"axis: {self.axis} is for line charts; a {self.kind} chart has one axis in one unit")
         if (self.kind == "vega_lite") != (self.spec is not None):
             raise ValueError("'spec' (a Vega-Lite JSON file) goes with kind: vega_lite, and only there")
-        if self.spec is not None and any(part in (".", "..") for part in self.spec.split("/")):
-            raise ValueError(f"{self.spec!r} is not a path inside the workspace: no '.' or '..' parts")
         return self
+
+    @field_validator("spec")
+    @classmethod
+    def _spec_inside(cls, path: str | None) -> str | None:
+        if path is not None and any(part in (".", "..") for part in path.split("/")):
+            raise ValueError(f"{path!r} is not a path inside the workspace: no '.' or '..' parts")
+        return path
 
 
 class Audience(Strict):

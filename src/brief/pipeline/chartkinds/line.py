@@ -13,6 +13,7 @@ from brief.model.schema import ChartSpec
 from brief.model.units import UNITS
 from brief.pipeline.chart_data import Row
 from brief.pipeline.chartkinds import builder
+from brief.pipeline.chartkinds.bars import CHAR_PX
 from brief.pipeline.chartkinds.palette import series_colours
 from brief.pipeline.chartkinds.theme import text_colour
 from brief.workspace.brand import Brand
@@ -88,31 +89,42 @@ def line(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
         alt.Axis(format="d", tickCount=min(len(dates), 6), grid=False) if x_field == "x:Q" else alt.Axis(labelAngle=0)
     )
     x_scale = alt.Scale(domain=[min(dates), max(dates)], nice=False) if x_field == "x:Q" else alt.Scale(padding=0.2)
+    data = alt.Data(values=rows)  # one object, so that Altair writes it once, for every layer
+    colour = alt.Color(
+        "label:N", sort=labels, scale=alt.Scale(domain=labels, range=_colours(rows, labels)), legend=None
+    )
     layers = []
     for i, axis in enumerate(axes):
         low, high = domains[axis]
-        title = "index, first point = 100" if spec.axis == "normalised" else UNITS[_unit_of(rows, axis)].axis
         y_scale = alt.Scale(domain=[low, high], nice=False)
-        y = alt.Y(
-            "value:Q", title=title, scale=y_scale, axis=alt.Axis(tickCount=4, orient="left" if i == 0 else "right")
-        )
-        base = alt.Chart(alt.Data(values=[r for r in rows if r["axis"] == axis])).encode(
-            x=alt.X(x_field, title=None, axis=x_axis, scale=x_scale, sort=dates)
-        )
-        colour = alt.Color(
-            "label:N", sort=labels, scale=alt.Scale(domain=labels, range=_colours(rows, labels)), legend=None
-        )
+        y = alt.Y("value:Q", scale=y_scale, axis=_value_axis(alt, spec, rows, axis, i))
+        base = alt.Chart(data).encode(x=alt.X(x_field, title=None, axis=x_axis, scale=x_scale, sort=dates))
+        if spec.axis == "dual":
+            base = base.transform_filter(alt.datum.axis == axis)
         lines = base.mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=18)).encode(
             y=y, color=colour, detail="label:N"
         )
+        # With a second value axis on the right, the end labels stand clear of its tick labels.
+        dx = 6 + (len(f"{high:,.0f}") * CHAR_PX + 12 if spec.axis == "dual" else 0)
         ends = (
             base.transform_filter(alt.datum.end)
-            .mark_text(align="left", dx=6, baseline="middle", fontWeight=600)
+            .mark_text(align="left", dx=dx, baseline="middle", fontWeight=600)
             .encode(y=alt.Y("label_y:Q", scale=y_scale), text="end_text:N", color=alt.Color("ink:N", scale=None))
         )
         layers.append(alt.layer(lines, ends))
     chart = layers[0] if len(layers) == 1 else alt.layer(*layers).resolve_scale(y="independent")
     return chart
+
+
+def _value_axis(alt: Any, spec: ChartSpec, rows: list[Row], axis: str, i: int) -> Any:
+    """The value axis: titled by its unit (or as an index); on a dual chart the second is on
+    the right, and each title stands level above its axis, where it cannot be misread as the
+    other's."""
+    title = "index, first point = 100" if spec.axis == "normalised" else UNITS[_unit_of(rows, axis)].axis
+    if spec.axis != "dual":
+        return alt.Axis(title=title, tickCount=4)
+    side = {"orient": "left", "titleAlign": "right"} if i == 0 else {"orient": "right", "titleAlign": "left"}
+    return alt.Axis(title=title, tickCount=4, titleAngle=0, titleX=0, titleY=-12, titleBaseline="bottom", **side)
 
 
 def _unit_of(rows: list[Row], axis: str) -> str:
