@@ -22,6 +22,7 @@ Used by tests/test_goldens.py (compare) and scripts/regenerate-goldens (write).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from brief.model.request import source_date
@@ -76,11 +77,20 @@ def golden_files(root: Path = REPO) -> dict[str, str]:
 
 
 def kinds_golden_files() -> dict[str, str]:
-    """The Vega-Lite spec of each chart of the chart-kinds workspace, by golden path."""
-    job = resolve(load_workspace(KINDS), KINDS_BRIEF, "policy", source_date(SOURCE_DATE_EPOCH))
+    """The Vega-Lite spec of each chart of the chart-kinds workspace, and the HTML of its table
+    (a table is not drawn), by golden path."""
+    ws = load_workspace(KINDS)
+    job = resolve(ws, KINDS_BRIEF, "policy", source_date(SOURCE_DATE_EPOCH))
     brand = load_brand(REPO / "templates")
     specs = plan_charts(job, brand, None).draw_job().specs
-    return {f"{KINDS_BRIEF}/{chart_id}.vl.json": _spec_text(spec) for chart_id, spec in specs}
+    files = {f"{KINDS_BRIEF}/{chart_id}.vl.json": _spec_text(spec) for chart_id, spec in specs}
+    html = render_job(ws, job, inline=False, draw=_no_drawing).html
+    tables = re.findall(r'<figure class="chart chart-table[^"]*" id="table-([a-z0-9_.-]+)">.*?</figure>', html, re.S)
+    for chart_id in tables:
+        found = re.search(rf'<figure class="chart chart-table[^"]*" id="table-{chart_id}">.*?</figure>', html, re.S)
+        assert found is not None
+        files[f"{KINDS_BRIEF}/{chart_id}.html"] = found[0] + "\n"
+    return files
 
 
 def stored_files(folder: Path = GOLDEN) -> dict[str, str]:

@@ -16,9 +16,10 @@ def table_html(chart: RenderedChart, number: int, note_mark: str) -> str:
     """The table as a captioned figure: "Table N." with the takeaway, units, cells, source line."""
     assert chart.table is not None, "only a table chart has cells"
     head, *body = chart.table
-    header = "".join(f'<th scope="col"{" class=num" if i else ""}>{escape(text)}</th>' for i, text in enumerate(head))
+    # The corner cell heads nothing: a plain cell, so a screen reader does not announce it.
+    header = "<td></td>" + "".join(f'<th scope="col" class="num">{escape(text)}</th>' for text in head[1:])
     rows = "".join(
-        f'<tr><th scope="row">{escape(label)}</th>{"".join(f"<td class=num>{escape(c)}</td>" for c in cells)}</tr>'
+        f'<tr><th scope="row">{escape(label)}</th>' + "".join(_cell(c) for c in cells) + "</tr>"
         for label, *cells in body
     )
     return (
@@ -31,3 +32,7 @@ def table_html(chart: RenderedChart, number: int, note_mark: str) -> str:
         f'<p class="chart-source">{escape(chart.source_line)}{note_mark}</p>'
         f"</figure>"
     )
+
+
+def _cell(text: str) -> str:
+    return f'<td class="num">{escape(text)}</td>'

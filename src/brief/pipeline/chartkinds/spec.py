@@ -13,6 +13,8 @@ from brief.pipeline.chartkinds.theme import theme
 from brief.workspace.brand import Brand
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+# An average character of a line's end label (10 px semibold), in pixels.
+LABEL_CHAR_PX = 5.5
 # Space between small multiples (pixels).
 PANEL_SPACING = 14
 
@@ -22,22 +24,36 @@ def facet_panels(rows: list[Row]) -> list[str]:
     return list(dict.fromkeys(r["panel"] for r in rows))
 
 
-def panel_size(spec: ChartSpec, rows: list[Row], width: int) -> tuple[int, int, int]:
-    """Columns of small multiples, and each panel's width and height (its plot and labels)."""
+def _margins(spec: ChartSpec, rows: list[Row]) -> tuple[int, int]:
+    """Roughly how far a panel's labels reach past its plot, left (category names or the value
+    axis, drawn once per row of panels) and right (a line's end labels, in every gap)."""
+    names = max(len(r["label"]) for r in rows) * CHAR_PX + 10
+    left = {"bar": names, "stacked": names, "grouped": names, "dumbbell": names, "line": 48}
+    if spec.kind == "line":
+        right = max((len(r["label"]) + len(r["short"]) + 1) * LABEL_CHAR_PX for r in rows) + 10
+    else:
+        right = 0
+    return int(left.get(spec.kind, 4)), int(right)
+
+
+def panel_size(spec: ChartSpec, rows: list[Row], width: int) -> tuple[int, int, int, int]:
+    """Columns of small multiples, the space between them, and each panel's plot width and
+    height, chosen so that the whole drawing comes out about *width* wide."""
     assert spec.facet is not None
     columns = min(spec.facet.columns, len(facet_panels(rows)))
-    panel_width = (width - PANEL_SPACING * (columns - 1)) // columns
-    return columns, panel_width, spec.height
+    left, right = _margins(spec, rows)
+    # Panels are spaced from the edge of all they draw (end labels included): "bounds: full".
+    plot_width = (width - left - right * columns - PANEL_SPACING * (columns - 1)) // columns
+    return columns, PANEL_SPACING, max(plot_width, 40), spec.height
 
 
 def _faceted(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> dict[str, Any]:
     """The kind's chart drawn once per panel, on shared scales. A facet cannot be sized with
-    autosize "fit", so each panel is sized a little inside its share of the width and the
-    drawing is fitted to the chart's width afterwards (:func:`brief.pipeline.charts.fit_width`)."""
+    autosize "fit", so the panels are sized to come out about the chart's width and the
+    drawing is fitted to it exactly afterwards (:func:`brief.pipeline.charts.fit_width`)."""
     assert spec.facet is not None
-    columns, panel_width, panel_height = panel_size(spec, rows, width)
-    # The panel's axis labels sit outside its plot: leave them about a fifth of it.
-    inner = BUILDERS[spec.kind](rows, spec, brand, panel_width).to_dict(validate=False)
+    columns, spacing, plot_width, plot_height = panel_size(spec, rows, width)
+    inner = BUILDERS[spec.kind](rows, spec, brand, plot_width).to_dict(validate=False)
     data = inner.pop("data")
     body = {k: v for k, v in inner.items() if k not in ("$schema", "config", "datasets")}
     return {
@@ -45,9 +61,8 @@ def _faceted(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> dict
         "data": data,
         "facet": {"field": "panel", "type": "nominal", "sort": facet_panels(rows), "title": None},
         "columns": columns,
-        # A line's end label stands in the gap to the next panel: leave it room.
-        "spacing": max([PANEL_SPACING, *(len(r.get("end_text", "")) * CHAR_PX + 12 for r in rows if r.get("end"))]),
-        "spec": {**body, "width": int(panel_width * 0.8), "height": panel_height},
+        "spacing": spacing,
+        "spec": {**body, "width": plot_width, "height": plot_height},
         "autosize": {"type": "pad"},
         "config": theme(brand),
     }
