@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from brief.cli.group import cli, workspace_root
+from brief.model.units import counted
 
 if TYPE_CHECKING:
     from brief.model.request import BuildRequest
@@ -37,10 +38,11 @@ if TYPE_CHECKING:
 @click.option(
     "--pdf-standard",
     "standard",
-    type=click.Choice(["ua-1", "a-3b", "none"]),
+    type=click.Choice(["ua-1", "a-3a", "a-3b", "none"]),
     default="ua-1",
     show_default=True,
-    help="PDF/UA-1 (accessible), PDF/A-3b (archival, data attached) or plain PDF.",
+    help="PDF/UA-1 (accessible); PDF/A-3a (archival and tagged, data attached, as NAME-AUDIENCE-archival.pdf); "
+    "PDF/A-3b (archival, untagged); or plain PDF.",
 )
 @click.option(
     "--format",
@@ -98,7 +100,7 @@ def build(
         if current is not None:
             pdf, pages = current
             click.echo(
-                f"{pdf.relative_to(root)}  {pages} page{'s' if pages != 1 else ''}  up to date "
+                f"{pdf.relative_to(root)}  {counted(pages, 'page')}  up to date "
                 f"({time.perf_counter() - started:.2f} s; --force to rebuild)"
             )
             return
@@ -137,7 +139,7 @@ def _report_build(root: Path, result: BuildResult) -> None:
         click.echo(f"{shown}  {path.stat().st_size // 1024} KB  {result.seconds:.1f} s")
         return
     pages = result.pages
-    click.echo(f"{shown}  {pages} page{'s' if pages != 1 else ''}  {result.seconds:.1f} s")
+    click.echo(f"{shown}  {counted(pages, 'page')}  {result.seconds:.1f} s")
     if pages > result.page_budget:
         click.echo(f"warning: {result.audience} is {pages} pages, over its budget of {result.page_budget}", err=True)
 
@@ -175,7 +177,7 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
             (len(ws.sources), "source"),
             (len(ws.briefs), "brief"),
         ]
-        said = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts]
+        said = [counted(n, word) for n, word in counts]
         click.echo(f"{said[0]}, {said[1]} in {', '.join(said[2:])}", err=True)
     if report.errors or (strict and report.warnings):
         sys.exit(1)

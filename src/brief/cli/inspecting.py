@@ -8,14 +8,16 @@ from pathlib import Path
 import click
 
 from brief.cli.group import cli, workspace_root
+from brief.model.units import counted
 
 
-@cli.command("figures", short_help="List every figure with its value, source and use.")
+@cli.command("figures", short_help="List the figures with value, unit, source and use.")
 @click.argument("brief", required=False)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_context
 def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
-    """List every figure: value with unit, as of, source and the audiences that print it."""
+    """List every figure (or only those BRIEF uses): value, unit, printed text, as of, source
+    and the audiences that print it."""
     from brief.commands.figures import figure_rows, write_rows
 
     root = workspace_root(ctx)
@@ -45,22 +47,27 @@ def charts_command(ctx: click.Context, brief: str | None, audience: str | None, 
         click.echo(str(path.relative_to(root)))
 
 
-@cli.command("verify", short_help="Check a PDF against out/manifest.json.")
-@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@cli.command("verify", short_help="Check a PDF or HTML edition against its manifest.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The manifest.json that records FILE (default: the one beside FILE, else the workspace's out/).",
+)
 @click.option(
     "--templates",
     "overlay",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The overlay folder the PDF was built with, if any.",
+    help="Check with this overlay instead of the one the manifest records.",
 )
 @click.pass_context
-def verify_command(ctx: click.Context, pdf: Path, overlay: Path | None) -> None:
-    """Check that PDF is the file brief built, from the workspace's current inputs."""
-    from brief.publish.manifest import verify
+def verify_command(ctx: click.Context, file: Path, manifest: Path | None, overlay: Path | None) -> None:
+    """Check that FILE (a PDF or HTML edition, under any name) is a file brief built, and that
+    the workspace's inputs are still the ones it was built from."""
+    from brief.publish.verify import verify, where_to_check
 
-    if ctx.obj["start"] == Path.cwd():
-        ctx.obj["start"] = pdf.resolve().parent
-    verdict = verify(pdf.resolve(), workspace_root(ctx), overlay)
+    manifest, ctx.obj["root"] = where_to_check(file, manifest, ctx.obj["start"], ctx.obj["start"] != Path.cwd())
+    verdict = verify(file.resolve(), manifest, ctx.obj["root"], overlay)
     for line in verdict.lines:
         click.echo(line)
     if not verdict.ok:
@@ -78,6 +85,6 @@ def list_command(ctx: click.Context) -> None:
         click.echo(f"{bid}  {brief.title}  ({brief.date.isoformat()})")
         for name, audience in brief.audiences.items():
             click.echo(
-                f"  {name:<12} {audience.label:<24} budget {audience.page_budget:>2} pages  "
-                f"{len(audience.sections)} sections  {len(audience.charts)} charts"
+                f"  {name:<12} {audience.label:<24} budget {counted(audience.page_budget, 'page'):<9}  "
+                f"{counted(len(audience.sections), 'section'):<11}  {counted(len(audience.charts), 'chart')}"
             )

@@ -93,8 +93,8 @@ def new_brief(ws: Workspace, name: str, today: dt.date | None = None) -> list[Pa
     folder.mkdir(parents=True)
     (folder / "summary.md.j2").write_text(_SECTION, encoding="utf-8")
     path.write_text(
-        f"# A brief: what it is, its charts and its audiences (see docs/customising.md).\n"
-        f"# The title below is made from the file name: write the brief's real title.\n"
+        f"# A brief: what it is, its charts and its audiences (docs/reference.md lists every field).\n"
+        f"# The title below is made from the file name: edit it to the real title (capitals, dashes).\n"
         f"title: {title}\n"
         f"date: {date}\n"
         f"authors: [Your name]\n"

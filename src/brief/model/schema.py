@@ -12,11 +12,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from brief.model.units import UNITS, check_value
+from brief.model import patterns
+from brief.model.chart_schema import FACET_KINDS as FACET_KINDS
+from brief.model.chart_schema import SERIES_KINDS as SERIES_KINDS
+from brief.model.chart_schema import ChartKind as ChartKind
+from brief.model.chart_schema import ChartRow as ChartRow
+from brief.model.chart_schema import ChartSpec as ChartSpec
+from brief.model.chart_schema import Facet as Facet
+from brief.model.language import locale_of
+from brief.model.page_schema import PageSetup
+from brief.model.units import UNITS, Unit, check_value, unknown_unit
 
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
-# ISO 8601 year, year-month or full date: the precision a statistic is known to.
-AsOf = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
+Id = Annotated[str, StringConstraints(pattern=patterns.ID)]
+AsOf = Annotated[str, StringConstraints(pattern=patterns.AS_OF)]
 
 
 def check_as_of(text: str) -> None:
@@ -29,6 +37,13 @@ def check_as_of(text: str) -> None:
             dt.date(*parts)
         except ValueError:
             raise ValueError(f"{text!r} is not a real date (no day {parts[2]} in that month)") from None
+
+
+def units_of(info: ValidationInfo) -> dict[str, Unit]:
+    """The units a figure may use: the workspace's (passed as validation context) or brief's own."""
+    context = info.context if isinstance(info.context, dict) else {}
+    units: dict[str, Unit] = context.get("units", UNITS)
+    return units
 
 
 class Strict(BaseModel):
@@ -44,9 +59,11 @@ class CslName(BaseModel):
     """A CSL name: a person (family, given) or an institution (literal)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    family: str | None = None
-    given: str | None = None
-    literal: str | None = None
+    family: str | None = Field(default=None, description="a person's family name", examples=["Maslej"])
+    given: str | None = Field(default=None, description="a person's given names", examples=["Nestor"])
+    literal: str | None = Field(
+        default=None, description="an institution's name, written as is", examples=["Stanford HAI"]
+    )
 
     @model_validator(mode="after")
     def _has_a_name(self) -> CslName:
@@ -65,7 +82,12 @@ class CslDate(BaseModel):
     """A CSL date: ``{"date-parts": [[2025, 4, 7]]}``; a plain ``2025-04-07`` is accepted too."""
 
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
-    date_parts: list[list[int]] = Field(alias="date-parts", min_length=1)
+    date_parts: list[list[int]] = Field(
+        alias="date-parts",
+        min_length=1,
+        description="[[year]], [[year, month]] or [[year, month, day]]; a plain 2025-04-07 is accepted too",
+        examples=[[[2025, 4, 7]]],
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -74,7 +96,7 @@ class CslDate(BaseModel):
             return {"date-parts": [[data.year, data.month, data.day]]}
         if isinstance(data, (str, int)):
             text = str(data)
-            if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
+            if not re.fullmatch(patterns.AS_OF, text):
                 raise ValueError(f"expected a date like 2025-04-07, 2025-04 or 2025, got {text!r}")
             return {"date-parts": [[int(p) for p in text.split("-")]]}
         return data
@@ -99,16 +121,27 @@ class Source(BaseModel):
     """One cited work. Unknown CSL fields are kept, so exports need no cleaning."""
 
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
-    id: Id
-    type: str
-    title: str
-    title_short: str | None = Field(default=None, alias="title-short")
-    author: list[CslName] = Field(default_factory=list)
-    publisher: str | None = None
-    container_title: str | None = Field(default=None, alias="container-title")
-    issued: CslDate
-    URL: str | None = None
-    accessed: CslDate | None = None
+    id: Id = Field(description="the name figures cite it by", examples=["ai-index-2025"])
+    type: str = Field(description="the CSL item type", examples=["report", "article-journal", "webpage"])
+    title: str = Field(description="the work's full title", examples=["Artificial Intelligence Index Report 2025"])
+    title_short: str | None = Field(
+        default=None, alias="title-short", description="a short title for later citations", examples=["AI Index 2025"]
+    )
+    author: list[CslName] = Field(default_factory=list, description="the authors, people or institutions, in order")
+    publisher: str | None = Field(default=None, description="who published it", examples=["Stanford HAI"])
+    container_title: str | None = Field(
+        default=None,
+        alias="container-title",
+        description="the journal or collection it appeared in",
+        examples=["Nature"],
+    )
+    issued: CslDate = Field(description="when it was published", examples=[dt.date(2025, 4, 7)])
+    URL: str | None = Field(
+        default=None, description="where to read it", examples=["https://hai.stanford.edu/ai-index"]
+    )
+    accessed: CslDate | None = Field(
+        default=None, description="when the URL was last read", examples=[dt.date(2025, 5, 1)]
+    )
 
 
 # --- figures -----------------------------------------------------------------------
@@ -123,34 +156,69 @@ class Derivation(Strict):
     ``percent_change`` (b − a) ÷ a × 100; ``share`` a ÷ b × 100.
     """
 
-    op: Operation
-    of: tuple[Id, Id]
+    op: Operation = Field(
+        description="ratio: a ÷ b; difference: a − b; pp_change: b − a (percent in, pp out); "
+        "percent_change: (b − a) ÷ a × 100; share: a ÷ b × 100",
+        examples=["ratio"],
+    )
+    of: tuple[Id, Id] = Field(description="the ids of the two figures a and b", examples=[["us_models", "cn_models"]])
 
 
 class Figure(Strict):
     """A curated number with its provenance, or a derivation from other figures."""
 
-    id: Id
-    label: str = Field(min_length=3)
-    unit: str
-    value: float | int | None = None
-    decimals: int | None = Field(default=None, ge=0, le=4)
-    as_of: AsOf | None = None
-    source: Id | None = None
-    locator: str | None = None
-    note: str | None = None
-    claimed_by: str | None = None
-    derive: Derivation | None = None
+    id: Id = Field(description="the name templates and charts use", examples=["private_ai_investment_2024_us"])
+    label: str = Field(
+        min_length=3, description="what the number counts, in words", examples=["US private AI investment, 2024"]
+    )
+    unit: str = Field(description="how the number is written", examples=["usd_billion"])
+    value: float | int | None = Field(
+        default=None, description="the number as the source gives it (not with a derived figure)", examples=[109.1]
+    )
+    decimals: int | None = Field(
+        default=None,
+        ge=0,
+        le=4,
+        description="decimals to print (default: as many as the value is written with)",
+        examples=[1],
+    )
+    as_of: AsOf | None = Field(
+        default=None, description="the period the number describes (a year, month or day)", examples=["2024"]
+    )
+    source: Id | None = Field(
+        default=None, description="the id of its source in data/sources.yaml", examples=["ai-index-2025"]
+    )
+    locator: str | None = Field(default=None, description="where in the source it is", examples=["p. 252, fig. 4.3.8"])
+    note: str | None = Field(
+        default=None,
+        description="a caveat for the authors (not printed: say it in the text where it matters)",
+        examples=["excludes state funding"],
+    )
+    claimed_by: str | None = Field(
+        default=None,
+        description="who makes the claim, when the source only reports it (printed in its note)",
+        examples=["the company's press release"],
+    )
+    derive: Derivation | None = Field(default=None, description="compute this figure from two others instead")
     # Figures that record the same quantity from different sources share a `quantity`;
     # where their values differ, the one used says why in `preferred`.
-    quantity: Id | None = None
-    preferred: str | None = Field(default=None, min_length=10, description="why this value is used")
+    quantity: Id | None = Field(
+        default=None,
+        description="a name shared by figures that measure the same thing from different sources",
+        examples=["us_private_ai_investment_2024"],
+    )
+    preferred: str | None = Field(
+        default=None,
+        min_length=10,
+        description="why this value is used where its alternatives differ",
+        examples=["the AI Index counts only disclosed deals"],
+    )
 
     @field_validator("value")
     @classmethod
     def _finite(cls, value: float | int | None, info: ValidationInfo) -> float | int | None:
         # unit is declared before value, so it is known here when it is valid.
-        problem = None if value is None else check_value(value, info.data.get("unit"))
+        problem = None if value is None else check_value(value, info.data.get("unit"), units_of(info))
         if problem:
             raise ValueError(problem)
         return value
@@ -164,9 +232,10 @@ class Figure(Strict):
 
     @field_validator("unit")
     @classmethod
-    def _known_unit(cls, name: str) -> str:
-        if name not in UNITS:
-            raise ValueError(f"unknown unit {name!r}; valid units: {', '.join(sorted(UNITS))}")
+    def _known_unit(cls, name: str, info: ValidationInfo) -> str:
+        units = units_of(info)
+        if name not in units:
+            raise ValueError(unknown_unit(name, units))
         return name
 
     @model_validator(mode="after")
@@ -188,92 +257,31 @@ class Figure(Strict):
 
 # --- briefs ------------------------------------------------------------------------
 
-ChartKind = Literal["bar", "column", "stacked", "grouped", "dumbbell", "slope", "line", "table", "vega_lite"]
-# Kinds whose rows need a second dimension in `series`: the date of a dumbbell, slope or line
-# point, the segment of a stacked bar, the bar within a group, the column of a table.
-SERIES_KINDS = ("dumbbell", "slope", "line", "stacked", "grouped", "table")
-# Kinds drawn as small multiples when given `facet` (a table or a spec of one's own is not).
-FACET_KINDS = ("bar", "column", "stacked", "grouped", "dumbbell", "slope", "line")
-
-
-class ChartRow(Strict):
-    """One mark of a chart: a category (and series, for two-dimensional charts) and its figure."""
-
-    label: str = Field(description="the category: a bar, a line, a table row")
-    figure: Id = Field(description="the figure whose value this mark shows")
-    series: str | None = Field(
-        default=None,
-        description="the second dimension: a line's or slope's date, a stack segment, a bar in a group, a table column",
-    )
-    panel: str | None = Field(default=None, description="the small multiple this row is drawn in (facet by: panel)")
-
-
-class Facet(Strict):
-    """Small multiples: one small chart per value of a row field, on a shared scale."""
-
-    by: Literal["label", "series", "panel"] = Field(default="panel", description="the row field that picks the panel")
-    columns: int = Field(default=2, ge=1, le=6, description="panels per row")
-
-
-class ChartSpec(Strict):
-    """A chart declared in a brief file; its numbers come only from figures."""
-
-    kind: ChartKind = Field(
-        description="bar, column, stacked, grouped, dumbbell, slope, line, table, or vega_lite (a spec file)"
-    )
-    title: str = Field(min_length=3, description="the takeaway, as a sentence")
-    subtitle: str = Field(min_length=3, description="what is measured, with units")
-    rows: list[ChartRow] = Field(min_length=1)
-    highlight: list[str] = Field(default_factory=list, description="labels drawn in the accent colour")
-    width: Literal["full", "half"] = "full"
-    height: int = Field(default=150, ge=60, le=600)
-    axis: Literal["shared", "dual", "normalised"] = Field(
-        default="shared",
-        description="rows in different units need `dual` (two value axes, one per unit) or `normalised` "
-        "(each line indexed to 100 at its first point); line charts only",
-    )
-    facet: Facet | None = Field(default=None, description="draw the chart as small multiples")
-    spec: str | None = Field(
-        default=None,
-        # Under data/ or templates/, whose files a build fingerprints: an edit to the spec rebuilds.
-        pattern=r"^(data|templates)(/[A-Za-z0-9_.-]+)+\.json$",
-        description="vega_lite only: a Vega-Lite JSON file under data/ or templates/, its data bound to the rows",
-    )
-
-    @model_validator(mode="after")
-    def _fields_fit_the_kind(self) -> ChartSpec:
-        for row in self.rows:
-            if self.kind in SERIES_KINDS and row.series is None:
-                raise ValueError(f"a {self.kind} chart needs 'series' on every row ({row.label!r} has none)")
-            if self.facet is not None and self.facet.by == "panel" and row.panel is None:
-                raise ValueError(f"facet by panel needs 'panel' on every row ({row.label!r} has none)")
-        if self.facet is not None and self.kind not in FACET_KINDS:
-            raise ValueError(f"a {self.kind} chart cannot be drawn as small multiples (facet)")
-        if self.axis != "shared" and self.kind not in ("line", "vega_lite"):
-            raise ValueError(f"axis: {self.axis} is for line charts; a {self.kind} chart has one axis in one unit")
-        if (self.kind == "vega_lite") != (self.spec is not None):
-            raise ValueError("'spec' (a Vega-Lite JSON file) goes with kind: vega_lite, and only there")
-        return self
-
-    @field_validator("spec")
-    @classmethod
-    def _spec_inside(cls, path: str | None) -> str | None:
-        if path is not None and any(part in (".", "..") for part in path.split("/")):
-            raise ValueError(f"{path!r} is not a path inside the workspace: no '.' or '..' parts")
-        return path
-
 
 class Audience(Strict):
     """One reader of a brief: a template folder, its sections and its page budget."""
 
-    label: str
-    sections: list[str] = Field(min_length=1, description="template names in templates/AUDIENCE/")
-    charts: list[Id] = Field(default_factory=list, description="charts the templates place")
-    page_budget: int = Field(ge=1, le=200)
+    label: str = Field(description="who the edition is for, as printed", examples=["Policy staff"])
+    sections: list[str] = Field(
+        min_length=1,
+        description="template names in the audience's template folder, in reading order",
+        examples=[["summary", "findings"]],
+    )
+    charts: list[Id] = Field(
+        default_factory=list, description="the ids of the charts its templates place", examples=[["investment"]]
+    )
+    page_budget: int = Field(
+        ge=1,
+        le=200,
+        description="the most pages the edition may take",
+        examples=[2],
+        json_schema_extra={"unit": "pages"},
+    )
     templates: str | None = Field(
         default=None,
-        pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
+        pattern=patterns.FOLDER,
         description="template folder under templates/ (default: the audience's name)",
+        examples=["board"],
     )
 
     @field_validator("templates")
@@ -287,16 +295,43 @@ class Audience(Strict):
 class Brief(Strict):
     """A brief file in briefs/: what the brief is and who it is for."""
 
-    id: Id
-    title: str
-    subtitle: str | None = None
-    date: dt.date
-    authors: list[str] = Field(min_length=1)
-    language: str = "en-US"
-    subject: str | None = None
-    keywords: list[str] = Field(default_factory=list)
-    freshness_months: int | None = Field(
-        default=None, ge=1, description="warn about figures older than this, counted back from `date`"
+    id: Id = Field(
+        description="the brief's name in file names and commands",
+        examples=["us-china-ai-gap"],
+        json_schema_extra={"default": "the file's name without .yaml"},
     )
-    charts: dict[Id, ChartSpec] = Field(default_factory=dict)
-    audiences: dict[Id, Audience] = Field(min_length=1)
+    title: str = Field(description="the title on the first page", examples=["The US–China AI Gap"])
+    subtitle: str | None = Field(
+        default=None, description="one line under the title", examples=["Where the gap has closed"]
+    )
+    date: dt.date = Field(description="the publication date", examples=[dt.date(2026, 11, 22)])
+    authors: list[str] = Field(min_length=1, description="the authors, people or teams", examples=[["Research team"]])
+    language: str = Field(
+        default="en-US",
+        description="the text's language, as a BCP 47 tag: sets dates, numbers, unit words and captions",
+        examples=["de-DE"],
+    )
+    page: PageSetup = Field(default_factory=PageSetup, description="paper size, orientation and margins")
+    subject: str | None = Field(
+        default=None,
+        description="a one-sentence summary for the PDF's metadata",
+        examples=["How far China has closed the AI gap"],
+    )
+    keywords: list[str] = Field(
+        default_factory=list, description="keywords for the PDF's metadata", examples=[["AI", "China"]]
+    )
+    freshness_months: int | None = Field(
+        default=None,
+        ge=1,
+        description="warn about figures older than this, counted back from `date`",
+        examples=[36],
+        json_schema_extra={"unit": "months"},
+    )
+    charts: dict[Id, ChartSpec] = Field(default_factory=dict, description="the charts, by id")
+    audiences: dict[Id, Audience] = Field(min_length=1, description="the editions, one per reader, by name")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, tag: str) -> str:
+        locale_of(tag)
+        return tag

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import ChartError
+from brief.model.page import chart_widths
+from brief.model.page_schema import PageSetup
 from brief.model.schema import ChartSpec
 from brief.pipeline.chart_data import Row, alt_text, chart_rows
 from brief.pipeline.chartkinds.spec import vega_lite
@@ -27,10 +29,9 @@ from brief.pipeline.resolve import Job, ResolvedFigure
 from brief.workspace.brand import Brand
 from brief.workspace.vegalite import load_vega_lite
 
-# Chart widths in CSS pixels (1/96 in). FULL matches the text width set by @page in
-# templates/style.css (8.5in − 2 × 0.915in = 6.67in = 640px); HALF is one of two columns.
-FULL_WIDTH_PX = 640
-HALF_WIDTH_PX = 306
+# Chart widths in CSS pixels (1/96 in) on brief's default page (letter, portrait): the text
+# measure and a half-width column. A brief's own page set-up gives its own (brief.model.page).
+FULL_WIDTH_PX, HALF_WIDTH_PX = chart_widths(PageSetup())
 
 
 @dataclass(frozen=True)
@@ -65,22 +66,23 @@ def _font_dirs(brand: Brand) -> list[Path]:
     return sorted({f.parent for f in brand.font_files()})
 
 
-# What drawing one chart needs: its id, spec, rows, brand, and the spec of one's own
-# (kind vega_lite), if any.
-Drawing = tuple[str, ChartSpec, list[Row], Brand, dict[str, Any] | None]
+# What drawing one chart needs: its id, spec, rows, brand, page set-up, and the spec of one's
+# own (kind vega_lite), if any.
+Drawing = tuple[str, ChartSpec, list[Row], Brand, PageSetup, dict[str, Any] | None]
 
 
-def _key(spec: ChartSpec, rows: list[Row], brand: Brand, custom: dict[str, Any] | None) -> str:
+def _key(spec: ChartSpec, rows: list[Row], brand: Brand, page: PageSetup, custom: dict[str, Any] | None) -> str:
     from brief.publish import cache
 
     return cache.chart_key(
-        {"spec": spec.model_dump(), "rows": rows, "theme": theme(brand), "width": _width(spec), "own": custom},
+        {"spec": spec.model_dump(), "rows": rows, "theme": theme(brand), "width": _width(spec, page), "own": custom},
         brand.font_files(),
     )
 
 
-def _width(spec: ChartSpec) -> int:
-    return FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
+def _width(spec: ChartSpec, page: PageSetup | None = None) -> int:
+    full, half = chart_widths(page or PageSetup())
+    return full if spec.width == "full" else half
 
 
 def _own_spec(spec: ChartSpec, job: Job) -> dict[str, Any] | None:
@@ -124,8 +126,8 @@ class ChartPlan:
         """The Vega-Lite specs (built with Altair) of the charts still to draw, except those in
         *drawn* (by cache key: drawn for another build of the same run)."""
         specs = tuple(
-            (chart_id, vega_lite(spec, rows, brand, _width(spec), custom=custom))
-            for key, (chart_id, spec, rows, brand, custom) in self.to_draw.items()
+            (chart_id, vega_lite(spec, rows, brand, _width(spec, page), custom=custom))
+            for key, (chart_id, spec, rows, brand, page, custom) in self.to_draw.items()
             if key not in (drawn or {})
         )
         return DrawJob(specs, self.fonts, self.brief_path)
@@ -157,9 +159,9 @@ def draw_charts(
     job = plan.draw_job()
     svgs = dict(zip(plan.to_draw, draw(job), strict=True))
     for key, svg in svgs.items():
-        spec = plan.to_draw[key][1]
+        _, spec, _, _, page, _ = plan.to_draw[key]
         if spec.facet is not None:
-            svgs[key] = svg = fit_width(svg, _width(spec))
+            svgs[key] = svg = fit_width(svg, _width(spec, page))
         cache.put(cache_folder, key, svg)
     return {
         chart_id: chart
@@ -195,9 +197,10 @@ def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_fol
     rows_of = {chart_id: chart_rows(spec, job.figures, brand) for chart_id, spec in charts}
     drawn = [(c, spec) for c, spec in charts if spec.kind != "table"]
     own = {c: _own_spec(spec, job) for c, spec in drawn}
-    keys = {c: _key(spec, rows_of[c], brand, own[c]) for c, spec in drawn}
+    page = job.brief.page
+    keys = {c: _key(spec, rows_of[c], brand, page, own[c]) for c, spec in drawn}
     svgs = {key: svg for key in keys.values() if (svg := cache.get(cache_folder, key)) is not None}
-    missing = {keys[c]: (c, spec, rows_of[c], brand, own[c]) for c, spec in drawn if keys[c] not in svgs}
+    missing = {keys[c]: (c, spec, rows_of[c], brand, page, own[c]) for c, spec in drawn if keys[c] not in svgs}
     out = {}
     for chart_id, spec in charts:
         figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
@@ -206,13 +209,13 @@ def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_fol
             id=chart_id,
             title=spec.title,
             subtitle=spec.subtitle,
-            source_line=source_line(list(figures), job.sources),
+            source_line=source_line(list(figures), job.sources, job.brief.language),
             alt=alt_text(spec, rows_of[chart_id]),
             svg=svg,
             width=spec.width,
             figures=figures,
             key=keys.get(chart_id, ""),
-            size=svg_size(svg) if svg and spec.facet is not None else (_width(spec), spec.height),
+            size=svg_size(svg) if svg and spec.facet is not None else (_width(spec, page), spec.height),
             kind=spec.kind,
             table=table_cells(rows_of[chart_id]) if spec.kind == "table" else None,
         )
@@ -234,6 +237,10 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
         raise ChartError(f"chart {chart_id!r} is a table: it is set as text in the PDF, not drawn", job.brief_path)
     rows = chart_rows(spec, job.figures, brand)
     figures = list(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
-    words = (typographic(spec.title), typographic(spec.subtitle), source_line(figures, job.sources))
+    words = (
+        typographic(spec.title),
+        typographic(spec.subtitle),
+        source_line(figures, job.sources, job.brief.language),
+    )
     slide = slide_spec(spec, rows, brand, FULL_WIDTH_PX, words, custom=_own_spec(spec, job))
     return export_spec(chart_id, slide, _font_dirs(brand), job.brief_path, fmt, scale)

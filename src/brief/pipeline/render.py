@@ -7,7 +7,6 @@ rendered by Jinja first, then Markdown, so a template can use both.
 
 from __future__ import annotations
 
-import base64
 import re
 import sys
 from dataclasses import dataclass
@@ -21,12 +20,14 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
 
-from brief.errors import BriefError, ChartError, TemplateError
+from brief.errors import BriefError, TemplateError
+from brief.model.language import caption, format_date
+from brief.model.page import page_css
 from brief.pipeline.charts import RenderedChart
-from brief.pipeline.citations import Note, Notes, short_title, typographic
+from brief.pipeline.citations import Note, Notes, short_title
+from brief.pipeline.figure_html import figure_html, table_html
 from brief.pipeline.resolve import Job
 from brief.pipeline.sanitise import Policy, refuse
-from brief.pipeline.table_figure import table_html
 from brief.workspace.brand import Brand
 from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
@@ -35,8 +36,9 @@ _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
 _BLOCK = re.compile(r"<(p|li|td|th|figcaption)\b[^>]*>.*?</\1>", re.S)
 _NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>\d+</a>')
 # A full stop, question or exclamation mark, or semicolon (with any closing quote or
-# bracket) followed by a space or the end; "17.5" and "3.1-405B" do not match.
-_SENTENCE_END = re.compile(r"[.;!?][\"”’)]*(?=\s|$)")
+# bracket) followed by a space or the end; "17.5" and "3.1-405B" do not match, nor does an
+# abbreviation inside a value, whose space is non-breaking ("4,5 Mrd. US-Dollar").
+_SENTENCE_END = re.compile(r"[.;!?][\"”’)]*(?=[^\S\u00a0]|$)")
 
 
 def _note_link(number: int) -> str:
@@ -68,7 +70,7 @@ class _Context:
     def __init__(self, job: Job, charts: dict[str, RenderedChart]) -> None:
         self.job = job
         self.charts = charts
-        self.notes = Notes(job.sources)
+        self.notes = Notes(job.sources, job.brief.language)
         self.figures_used: list[str] = []
         self.charts_placed: list[str] = []
 
@@ -88,7 +90,7 @@ class _Context:
         resolved = self.job.figures[figure_id]
         self.figures_used.append(figure_id)
         # A non-breaking space keeps a number on the same line as its unit.
-        text = escape(resolved.text(style)).replace(" ", "\u00a0", 1)
+        text = escape(resolved.text(style)).replace(" ", "\u00a0", 1).replace(". ", ".\u00a0")
         mark = self._mark(self.notes.for_figure(resolved)) if note else ""
         return Markup(f'<span class="figure-value" data-figure="{figure_id}">{text}</span>{mark}')
 
@@ -104,7 +106,7 @@ class _Context:
         for fid in dict.fromkeys(self.figures_used):
             fig = self.job.figures[fid]
             if fig.derivation:
-                source = f"Calculated: {fig.derivation}"
+                source = f"{caption('Calculated', self.job.brief.language)}: {fig.derivation}"
             else:
                 source = "; ".join(
                     ", ".join(p for p in (short_title(self.job.sources[b.source]), b.locator) if p)
@@ -115,10 +117,8 @@ class _Context:
                 f'<tr><td>{escape(fig.label)}</td><td class="num">{escape(fig.text())}</td>'
                 f"<td>{escape(fig.as_of)}</td><td>{escape(source)}</td></tr>"
             )
-        head = (
-            '<tr><th scope="col">Figure</th><th scope="col">Value</th><th scope="col">As of</th>'
-            '<th scope="col">Source</th></tr>'
-        )
+        words = (caption(w, self.job.brief.language) for w in ("Figure", "Value", "As of", "Source"))
+        head = "<tr>" + "".join(f'<th scope="col">{escape(w)}</th>' for w in words) + "</tr>"
         return Markup(f'<table class="figures-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
 
     def chart(self, *chart_ids: str) -> Markup:
@@ -231,28 +231,9 @@ def template_context(job: Job, brand: Brand, ctx: _Context) -> dict[str, Any]:
         "cite": TemplateFunction(ctx.cite),
         "chart": TemplateFunction(ctx.chart),
         "figures_table": TemplateFunction(ctx.figures_table),
+        "brief_date": format_date(job.brief.date, job.brief.language),
+        "caption": TemplateFunction(lambda message: caption(str(message), job.brief.language)),
     }
-
-
-def _figure_html(chart: RenderedChart, number: int, note_mark: str, inline: bool) -> str:
-    if len(chart.alt.strip()) < 20:
-        # An accessible PDF needs real alt text on every figure: never ship a chart without it.
-        raise ChartError(f"chart {chart.id!r} has no usable alt text", hint="every chart needs rows with figures")
-    if inline:
-        assert chart.svg is not None, "an inline chart is drawn before it is placed"
-        src = "data:image/svg+xml;base64," + base64.b64encode(chart.svg.encode("utf-8")).decode("ascii")
-    else:
-        src = chart.url
-    return (
-        f'<figure class="chart chart-{chart.width}" id="figure-{chart.id}">'
-        f'<figcaption><span class="chart-title"><span class="chart-number">Figure {number}.</span> '
-        f"{escape(typographic(chart.title))}</span>"
-        f'<span class="chart-subtitle">{escape(typographic(chart.subtitle))}</span>'
-        f"</figcaption>"
-        f'<img src="{src}" alt="{escape(chart.alt, quote=True)}">'
-        f'<p class="chart-source">{escape(chart.source_line)}{note_mark}</p>'
-        f"</figure>"
-    )
 
 
 def _place_charts(html: str, ctx: _Context, counter: list[int], inline: bool) -> str:
@@ -263,9 +244,12 @@ def _place_charts(html: str, ctx: _Context, counter: list[int], inline: bool) ->
             counter[chart.table is not None] += 1  # tables are numbered apart from figures
             marks = "".join(dict.fromkeys(ctx._mark(ctx.notes.for_figure(f)) for f in chart.figures))
             ctx.figures_used.extend(f.id for f in chart.figures)
+            language = ctx.job.brief.language
             table = chart.table is not None
             figures.append(
-                table_html(chart, counter[1], marks) if table else _figure_html(chart, counter[0], marks, inline)
+                table_html(chart, counter[1], marks, language)
+                if table
+                else figure_html(chart, counter[0], marks, inline, language)
             )
         if len(figures) == 1:
             return figures[0]
@@ -384,8 +368,9 @@ def render(
         templates.find_shared("custom.css", theme=False),
     )
     stylesheets = list(dict.fromkeys(p.resolve().as_uri() for p in candidates if p is not None and p.is_file()))
+    css = brand.css() + page_css(job.brief.page, caption("Page {page} of {pages}", job.brief.language))
     layout_context = inert(
-        {"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(brand.css()), "stylesheets": stylesheets}
+        {"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(css), "stylesheets": stylesheets}
     )
     html = _render_template(env, layout, {**base, **layout_context}, search_path)
     _enforce(policy, html, env, layout)

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 from brief.model.schema import ChartSpec
-from brief.model.units import UNITS
 from brief.pipeline.chart_data import Row
 from brief.pipeline.chartkinds import builder
 from brief.pipeline.chartkinds.bars import CHAR_PX
@@ -35,7 +34,7 @@ def _place_end_labels(ends: list[Row], domains: dict[str, tuple[float, float]], 
     if the top one would leave the plot."""
 
     def px(r: Row) -> float:
-        low, high = domains[r["axis"]]
+        low, high = domains[r["scale"]]
         return (float(r["value"]) - low) / (high - low) * plot_px
 
     placed = sorted(ends, key=px)
@@ -44,7 +43,7 @@ def _place_end_labels(ends: list[Row], domains: dict[str, tuple[float, float]], 
         heights.append(max(px(r), heights[-1] + LABEL_GAP_PX) if heights else px(r))
     overflow = max(heights[-1] - plot_px, 0) if heights else 0
     for r, h in zip(placed, heights, strict=True):
-        low, high = domains[r["axis"]]
+        low, high = domains[r["scale"]]
         r["label_y"] = low + (h - overflow) / plot_px * (high - low)
 
 
@@ -59,7 +58,7 @@ def _prepare(rows: list[Row], spec: ChartSpec, brand: Brand) -> tuple[Any, list[
     for r in rows:
         r["colour"] = own.get(r["label"], r["colour"])
         r["x"] = int(r["series"]) if years else r["series"]
-        r["axis"] = r["unit"] if spec.axis == "dual" else "shared"
+        r["scale"] = r["unit"] if spec.axis == "dual" else "shared"
         r["end"] = False
         r["ink"] = text_colour(r["colour"], brand)
     groups: dict[tuple[str, str | None], list[Row]] = {}
@@ -80,7 +79,7 @@ def line(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
 
     x_field, axes = _prepare(rows, spec, brand)
     labels = list(dict.fromkeys(r["label"] for r in rows))
-    domains = {a: _domain([r["value"] for r in rows if r["axis"] == a]) for a in axes}
+    domains = {a: _domain([r["value"] for r in rows if r["scale"] == a]) for a in axes}
     for panel in {r["panel"] for r in rows}:
         ends = [r for r in rows if r["end"] and r["panel"] == panel]
         _place_end_labels(ends, domains, spec.height - AXIS_PX)
@@ -100,7 +99,7 @@ def line(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
         y = alt.Y("value:Q", scale=y_scale, axis=_value_axis(alt, spec, rows, axis, i))
         base = alt.Chart(data).encode(x=alt.X(x_field, title=None, axis=x_axis, scale=x_scale, sort=dates))
         if spec.axis == "dual":
-            base = base.transform_filter(alt.datum.axis == axis)
+            base = base.transform_filter(alt.datum.scale == axis)
         lines = base.mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=18)).encode(
             y=y, color=colour, detail="label:N"
         )
@@ -120,15 +119,16 @@ def _value_axis(alt: Any, spec: ChartSpec, rows: list[Row], axis: str, i: int) -
     """The value axis: titled by its unit (or as an index); on a dual chart the second is on
     the right, and each title stands level above its axis, where it cannot be misread as the
     other's."""
-    title = "index, first point = 100" if spec.axis == "normalised" else UNITS[_unit_of(rows, axis)].axis
+    title = "index, first point = 100" if spec.axis == "normalised" else _unit_axis(rows, axis)
     if spec.axis != "dual":
         return alt.Axis(title=title, tickCount=4)
     side = {"orient": "left", "titleAlign": "right"} if i == 0 else {"orient": "right", "titleAlign": "left"}
     return alt.Axis(title=title, tickCount=4, titleAngle=0, titleX=0, titleY=-12, titleBaseline="bottom", **side)
 
 
-def _unit_of(rows: list[Row], axis: str) -> str:
-    return str(next(r["unit"] for r in rows if r["axis"] == axis))
+def _unit_axis(rows: list[Row], scale: str) -> str:
+    """The unit of the rows on *scale*, as an axis title (in the brief's language)."""
+    return str(next(r["axis"] for r in rows if r["scale"] == scale))
 
 
 def _colours(rows: list[Row], labels: list[str]) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from brief.model.schema import ChartSpec
-from brief.model.units import UNITS
 from brief.pipeline.chart_data import Row, colour_for
 from brief.pipeline.chartkinds import builder
 from brief.pipeline.chartkinds.theme import quiet_text, text_colour
@@ -20,7 +19,7 @@ def dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     order = list(dict.fromkeys(r["label"] for r in rows))
     series = list(dict.fromkeys(r["series"] for r in rows))
     colours = [brand.hex(brand.chart.muted), brand.hex(brand.chart.highlight)]
-    unit_axis = UNITS[rows[0]["unit"]].axis
+    unit_axis = rows[0]["axis"]
     base = alt.Chart(alt.Data(values=rows)).encode(
         y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False))
     )
