@@ -66,6 +66,21 @@ def test_line_alt_text_tells_start_end_peak_and_trend(kinds_job: Job, brand: Bra
     )
 
 
+def test_alt_text_is_in_the_briefs_language(kinds_job: Job, brand: Brand) -> None:
+    """A German brief's alt text is German: the kind, the story of each line, the trend (the
+    subtitle keeps its capitals; numbers come formatted by the figures)."""
+    spec = kinds_job.brief.charts["capacity"]
+    alt = alt_text(spec, chart_rows(spec, kinds_job.figures, brand), "de-DE")
+    assert alt.startswith(
+        "Liniendiagramm: Share of world chip-fab capacity, percent. EU: von 9.2% (2020) auf 11.5% (2030)"
+    )
+    assert "Höchstwert 14.6% (2030); insgesamt steigend" in alt
+    panels = kinds_job.brief.charts["capacity_panels"]
+    assert alt_text(panels, chart_rows(panels, kinds_job.figures, brand), "de-DE").startswith(
+        "Kleine Vielfache (Liniendiagramm, je ein Feld): "
+    )
+
+
 def test_bar_kinds_alt_text_lists_every_value(kinds_job: Job, brand: Brand) -> None:
     """Column, stacked and grouped charts, a table and a spec of one's own list every value
     (with its series where there is one); small multiples say so."""
@@ -81,7 +96,7 @@ def test_bar_kinds_alt_text_lists_every_value(kinds_job: Job, brand: Brand) -> N
     )
     assert _alt(kinds_job, "funding_side", brand).startswith("Grouped bar chart of chip-fab funding")
     assert "EU: 9.2% (2020), 8.1% (2025), 11.5% (2030)" in _alt(kinds_job, "shares_table", brand)
-    assert _alt(kinds_job, "capacity_panels", brand).startswith("Small multiples (line charts, one per panel) of")
+    assert _alt(kinds_job, "capacity_panels", brand).startswith("Small multiples (line chart, one panel each) of")
     assert "South Korea: 4." in _alt(kinds_job, "fabs_dots", brand)
 
 

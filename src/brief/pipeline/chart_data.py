@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from brief.model.language import DEFAULT, caption
 from brief.model.schema import ChartSpec
 from brief.pipeline.citations import typographic
 from brief.pipeline.resolve import ResolvedFigure
@@ -75,7 +76,7 @@ def _index(rows: list[Row]) -> None:
         r["value"] = r["value"] / base * 100 if base else 0.0
 
 
-def _line_story(label: str, points: list[Row]) -> str:
+def _line_story(label: str, points: list[Row], language: str) -> str:
     start, end = points[0], points[-1]
     peak = max(points, key=lambda r: r["value"])
     change = end["value"] - start["value"]
@@ -83,29 +84,48 @@ def _line_story(label: str, points: list[Row]) -> str:
         trend = "about level overall"
     else:
         trend = "rising overall" if change > 0 else "falling overall"
-    return (
-        f"{label}: from {start['long']} in {start['series']} to {end['long']} in {end['series']}, "
-        f"peaking at {peak['long']} in {peak['series']}; {trend}"
+    return caption(
+        "{label}: from {start} in {start_at} to {end} in {end_at}, peaking at {peak} in {peak_at}; {trend}",
+        language,
+        label=label,
+        start=start["long"],
+        start_at=start["series"],
+        end=end["long"],
+        end_at=end["series"],
+        peak=peak["long"],
+        peak_at=peak["series"],
+        trend=caption(trend, language),
     )
 
 
-def alt_text(spec: ChartSpec, rows: list[Row]) -> str:
-    """Alt text from the chart's data: what it shows, its values, and the takeaway. A line
-    chart's gives each line's start, end, peak and trend rather than every point."""
-    kind = _KIND_NAMES[spec.kind]
+def alt_text(spec: ChartSpec, rows: list[Row], language: str = DEFAULT) -> str:
+    """Alt text from the chart's data, in the brief's *language*: what it shows, its values,
+    and the takeaway. A line chart's gives each line's start, end, peak and trend rather than
+    every point."""
+    kind = caption(_KIND_NAMES[spec.kind], language)
     if spec.facet is not None:
-        kind = f"Small multiples ({kind.lower()}s, one per {spec.facet.by})"
+        kind = caption("Small multiples ({kind}, one panel each)", language, kind=kind[0].lower() + kind[1:], Kind=kind)
     if spec.kind in ("bar", "column"):
         values = "; ".join(f"{r['label']}: {r['long']}" for r in rows)
     elif spec.kind == "line":
         lines: dict[str, list[Row]] = {}
         for r in rows:
             lines.setdefault(r["label"], []).append(r)
-        values = "; ".join(_line_story(label, points) for label, points in lines.items())
+        values = "; ".join(_line_story(label, points, language) for label, points in lines.items())
     else:
         grouped: dict[str, list[str]] = {}
         for r in rows:
             shown = r["long"] if r["series"] is None else f"{r['long']} ({r['series']})"
             grouped.setdefault(r["label"], []).append(shown)
         values = "; ".join(f"{label}: {', '.join(v)}" for label, v in grouped.items())
-    return f"{kind} of {spec.subtitle[0].lower()}{spec.subtitle[1:]}. {values}. {typographic(spec.title)}"
+    # {what} is the subtitle run into the sentence (English lower-cases its first letter);
+    # {What} is the subtitle as written (German keeps its capitals).
+    return caption(
+        "{kind} of {what}. {values}. {title}",
+        language,
+        kind=kind,
+        what=spec.subtitle[0].lower() + spec.subtitle[1:],
+        What=spec.subtitle,
+        values=values,
+        title=typographic(spec.title),
+    )

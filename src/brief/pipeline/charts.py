@@ -210,7 +210,7 @@ def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_fol
             title=spec.title,
             subtitle=spec.subtitle,
             source_line=source_line(list(figures), job.sources, job.brief.language),
-            alt=alt_text(spec, rows_of[chart_id]),
+            alt=alt_text(spec, rows_of[chart_id], job.brief.language),
             svg=svg,
             width=spec.width,
             figures=figures,
