@@ -72,9 +72,11 @@ def specs(brand: Brand) -> list[tuple[str, dict[str, Any]]]:
     for job in _jobs():
         plan = plan_charts(job, brand, None)
         out += list(plan.draw_job().specs)
-        for chart_id, spec, rows, _, _, own in plan.to_draw.values():
+        for drawing in plan.to_draw.values():
+            spec = drawing.spec
             words = (spec.title, spec.subtitle, "Source: a test.")
-            out.append((f"{chart_id} (slide)", slide_spec(spec, rows, brand, FULL_WIDTH_PX, words, own)))
+            slide = slide_spec(spec, drawing.rows, brand, FULL_WIDTH_PX, words, drawing.own)
+            out.append((f"{drawing.chart_id} (slide)", slide))
     return out
 
 

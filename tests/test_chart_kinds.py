@@ -50,7 +50,7 @@ def test_every_kind_makes_valid_vega_lite(kinds_job: Job, brand: Brand, chart_id
     """Builds skip Altair's schema check; here every kind's spec is checked against Vega-Lite."""
     spec = kinds_job.brief.charts[chart_id]
     custom = plan_charts(kinds_job, brand, None).to_draw
-    own = next(d[5] for d in custom.values() if d[0] == chart_id)
+    own = next(d.own for d in custom.values() if d.chart_id == chart_id)
     from brief.pipeline.chartkinds.spec import vega_lite
 
     assert vega_lite(spec, chart_rows(spec, kinds_job.figures, brand), brand, _width(spec), True, own)
@@ -64,6 +64,22 @@ def test_line_alt_text_tells_start_end_peak_and_trend(kinds_job: Job, brand: Bra
         "US: from 12.1% in 2020 to 14.6% in 2030, peaking at 14.6% in 2030; rising overall. "
         "Both regions\u2019 shares fell, then rose past where they started"
     )
+
+
+def test_axis_numbers_are_in_the_briefs_language(kinds_job: Job, brand: Brand) -> None:
+    """A German chart's axis writes 2,5 and 1.000 (Vega's number locale from Babel); an
+    English one keeps Vega's own default."""
+    from brief.pipeline.chartkinds.spec import vega_lite
+
+    spec = kinds_job.brief.charts["capacity"]
+    german = vega_lite(spec, chart_rows(spec, kinds_job.figures, brand), brand, 640, True, language="de-DE")
+    assert german["config"]["locale"]["number"] == {
+        "decimal": ",",
+        "thousands": ".",
+        "grouping": [3],
+        "currency": ["", ""],
+    }
+    assert "locale" not in vega_lite(spec, chart_rows(spec, kinds_job.figures, brand), brand, 640)["config"]
 
 
 def test_alt_text_is_in_the_briefs_language(kinds_job: Job, brand: Brand) -> None:

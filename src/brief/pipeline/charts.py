@@ -66,18 +66,32 @@ def _font_dirs(brand: Brand) -> list[Path]:
     return sorted({f.parent for f in brand.font_files()})
 
 
-# What drawing one chart needs: its id, spec, rows, brand, page set-up, and the spec of one's
-# own (kind vega_lite), if any.
-Drawing = tuple[str, ChartSpec, list[Row], Brand, PageSetup, dict[str, Any] | None]
+@dataclass(frozen=True)
+class Drawing:
+    """What drawing one chart needs: its spec and rows, the brand, the page set-up (its width),
+    the brief's language (axis numbers), and the spec file of a ``vega_lite`` chart."""
 
+    chart_id: str
+    spec: ChartSpec
+    rows: list[Row]
+    brand: Brand
+    page: PageSetup
+    language: str
+    own: dict[str, Any] | None = None
 
-def _key(spec: ChartSpec, rows: list[Row], brand: Brand, page: PageSetup, custom: dict[str, Any] | None) -> str:
-    from brief.publish import cache
+    def vega_lite(self) -> dict[str, Any]:
+        """The chart's whole Vega-Lite spec."""
+        width = _width(self.spec, self.page)
+        return vega_lite(self.spec, self.rows, self.brand, width, custom=self.own, language=self.language)
 
-    return cache.chart_key(
-        {"spec": spec.model_dump(), "rows": rows, "theme": theme(brand), "width": _width(spec, page), "own": custom},
-        brand.font_files(),
-    )
+    @property
+    def key(self) -> str:
+        """The chart cache's key: everything the drawing depends on, and the fonts."""
+        from brief.publish import cache
+
+        theme_config = theme(self.brand, self.language)
+        parts = {"spec": self.spec.model_dump(), "rows": self.rows, "theme": theme_config, "own": self.own}
+        return cache.chart_key({**parts, "width": _width(self.spec, self.page)}, self.brand.font_files())
 
 
 def _width(spec: ChartSpec, page: PageSetup | None = None) -> int:
@@ -126,9 +140,7 @@ class ChartPlan:
         """The Vega-Lite specs (built with Altair) of the charts still to draw, except those in
         *drawn* (by cache key: drawn for another build of the same run)."""
         specs = tuple(
-            (chart_id, vega_lite(spec, rows, brand, _width(spec, page), custom=custom))
-            for key, (chart_id, spec, rows, brand, page, custom) in self.to_draw.items()
-            if key not in (drawn or {})
+            (drawing.chart_id, drawing.vega_lite()) for key, drawing in self.to_draw.items() if key not in (drawn or {})
         )
         return DrawJob(specs, self.fonts, self.brief_path)
 
@@ -159,9 +171,9 @@ def draw_charts(
     job = plan.draw_job()
     svgs = dict(zip(plan.to_draw, draw(job), strict=True))
     for key, svg in svgs.items():
-        _, spec, _, _, page, _ = plan.to_draw[key]
-        if spec.facet is not None:
-            svgs[key] = svg = fit_width(svg, _width(spec, page))
+        drawing = plan.to_draw[key]
+        if drawing.spec.facet is not None:
+            svgs[key] = svg = fit_width(svg, _width(drawing.spec, drawing.page))
         cache.put(cache_folder, key, svg)
     return {
         chart_id: chart
@@ -196,11 +208,11 @@ def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_fol
 
     rows_of = {chart_id: chart_rows(spec, job.figures, brand) for chart_id, spec in charts}
     drawn = [(c, spec) for c, spec in charts if spec.kind != "table"]
-    own = {c: _own_spec(spec, job) for c, spec in drawn}
-    page = job.brief.page
-    keys = {c: _key(spec, rows_of[c], brand, page, own[c]) for c, spec in drawn}
+    page, language = job.brief.page, job.brief.language
+    drawings = {c: Drawing(c, spec, rows_of[c], brand, page, language, _own_spec(spec, job)) for c, spec in drawn}
+    keys = {c: d.key for c, d in drawings.items()}
     svgs = {key: svg for key in keys.values() if (svg := cache.get(cache_folder, key)) is not None}
-    missing = {keys[c]: (c, spec, rows_of[c], brand, page, own[c]) for c, spec in drawn if keys[c] not in svgs}
+    missing = {keys[c]: d for c, d in drawings.items() if keys[c] not in svgs}
     out = {}
     for chart_id, spec in charts:
         figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
@@ -242,5 +254,5 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
         typographic(spec.subtitle),
         source_line(figures, job.sources, job.brief.language),
     )
-    slide = slide_spec(spec, rows, brand, FULL_WIDTH_PX, words, custom=_own_spec(spec, job))
+    slide = slide_spec(spec, rows, brand, FULL_WIDTH_PX, words, _own_spec(spec, job), job.brief.language)
     return export_spec(chart_id, slide, _font_dirs(brand), job.brief_path, fmt, scale)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from brief.model.language import DEFAULT
 from brief.model.schema import ChartSpec
 from brief.pipeline.chart_data import Row
 from brief.pipeline.chartkinds.spec import SCHEMA, vega_lite
@@ -19,13 +20,14 @@ def slide_spec(
     width: int,
     words: tuple[str, str, str],
     custom: dict[str, Any] | None = None,
+    language: str = DEFAULT,
 ) -> dict[str, Any]:
     """The Vega-Lite spec of a slide chart: *words* are its title, subtitle and source line."""
     from altair import TopLevelSpec
 
     title, subtitle, source = words
     font = css_family(brand.typography.headings.family)
-    body = vega_lite(spec, rows, brand, width, custom=custom)
+    body = vega_lite(spec, rows, brand, width, custom=custom, language=language)
     for key in ("$schema", "config", "autosize"):
         body.pop(key, None)
     source_view = {
@@ -63,7 +65,7 @@ def slide_spec(
         },
         "background": "white",
         "padding": 14,
-        "config": {**theme(brand), "background": "white"},
+        "config": {**theme(brand, language), "background": "white"},
     }
     TopLevelSpec.validate(slide)
     return slide

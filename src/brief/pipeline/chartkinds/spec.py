@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from brief.model.language import DEFAULT
 from brief.model.schema import ChartSpec
 from brief.pipeline.chart_data import Row
 from brief.pipeline.chartkinds import BUILDERS
@@ -47,7 +48,7 @@ def panel_size(spec: ChartSpec, rows: list[Row], width: int) -> tuple[int, int, 
     return columns, PANEL_SPACING, max(plot_width, 40), spec.height
 
 
-def _faceted(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> dict[str, Any]:
+def _faceted(rows: list[Row], spec: ChartSpec, brand: Brand, width: int, language: str) -> dict[str, Any]:
     """The kind's chart drawn once per panel, on shared scales. A facet cannot be sized with
     autosize "fit", so the panels are sized to come out about the chart's width and the
     drawing is fitted to it exactly afterwards (:func:`brief.pipeline.charts.fit_width`)."""
@@ -64,7 +65,7 @@ def _faceted(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> dict
         "spacing": spacing,
         "spec": {**body, "width": plot_width, "height": plot_height},
         "autosize": {"type": "pad"},
-        "config": theme(brand),
+        "config": theme(brand, language),
     }
 
 
@@ -81,8 +82,10 @@ def vega_lite(
     width: int,
     validate: bool = False,
     custom: dict[str, Any] | None = None,
+    language: str = DEFAULT,
 ) -> dict[str, Any]:
-    """The whole Vega-Lite spec of a chart *width* pixels wide, themed by *brand*. With
+    """The whole Vega-Lite spec of a chart *width* pixels wide, themed by *brand*, its axis
+    numbers written in *language*. With
     *validate*, Altair checks it against the Vega-Lite schema (the tests do; builds skip it)."""
     from altair import TopLevelSpec
     from altair.utils.schemapi import debug_mode
@@ -91,7 +94,7 @@ def vega_lite(
     # a build): the builders are fixed code, and the test suite validates every chart they make.
     with debug_mode(validate):
         if spec.facet is not None:
-            vega: dict[str, Any] = _faceted(rows, spec, brand, width)
+            vega: dict[str, Any] = _faceted(rows, spec, brand, width, language)
         else:
             vega = (
                 _own(rows, custom or {})
@@ -103,7 +106,10 @@ def vega_lite(
             # build). "fit" makes the whole SVG, labels included, exactly the size set here,
             # so it is placed at 100% and text keeps the size the theme gives it.
             vega.update(
-                width=width, height=spec.height, autosize={"type": "fit", "contains": "padding"}, config=theme(brand)
+                width=width,
+                height=spec.height,
+                autosize={"type": "fit", "contains": "padding"},
+                config=theme(brand, language),
             )
     if validate:
         TopLevelSpec.validate(vega)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from brief.model.language import DEFAULT, number_separators
 from brief.pipeline.chartkinds.palette import series_palette
 from brief.workspace.brand import Brand
 
@@ -59,12 +60,13 @@ def on_fill(fill: str, brand: Brand) -> str:
     return paper if contrast(paper, fill) >= contrast(ink, fill) else ink
 
 
-def theme(brand: Brand) -> dict[str, Any]:
-    """The Vega-Lite ``config`` every chart is drawn with."""
+def theme(brand: Brand, language: str = DEFAULT) -> dict[str, Any]:
+    """The Vega-Lite ``config`` every chart is drawn with; axis numbers in *language*'s
+    separators."""
     font = css_family(brand.typography.headings.family)
     ink = brand.hex("foreground")
     grey = brand.hex("secondary")
-    return {
+    config: dict[str, Any] = {
         "background": "transparent",
         "font": font,
         "padding": {"left": 2, "right": 2, "top": 4, "bottom": 2},
@@ -97,3 +99,9 @@ def theme(brand: Brand) -> dict[str, Any]:
         "mark": {"color": brand.hex(brand.chart.highlight)},
         "range": {"category": series_palette(brand)},
     }
+    decimal, thousands = number_separators(language)
+    if (decimal, thousands) != (".", ","):  # Vega's own default is English
+        config["locale"] = {
+            "number": {"decimal": decimal, "thousands": thousands, "grouping": [3], "currency": ["", ""]}
+        }
+    return config
