@@ -182,6 +182,25 @@ def test_mixed_units_on_one_axis_are_an_error_with_the_line(kinds: Path) -> None
     assert "axis: dual" in (problem.hint or "")
 
 
+def test_a_build_refuses_mixed_units_with_the_line(kinds: Path) -> None:
+    """The build runs the same check first: it writes nothing and names the row's line."""
+    from brief.errors import CheckFailed
+    from conftest import build, request_for
+
+    brief = kinds / "briefs" / "kinds.yaml"
+    _add_row(
+        kinds,
+        '      - {label: US, series: "2028", figure: share_us_2028}',
+        '      - {label: Fabs, series: "2030", figure: fabs_us}',
+    )
+    with pytest.raises(CheckFailed) as info:
+        build(request_for(kinds, None, "policy"))
+    [problem] = [p for p in info.value.problems if p.severity == "error"]
+    assert (problem.path, problem.line) == (brief, line_number(brief, "figure: fabs_us}"))
+    assert "mixes units on one axis" in problem.message
+    assert not (kinds / "out" / "kinds-policy.pdf").exists()
+
+
 def test_a_dual_or_normalised_axis_allows_two_units(kinds: Path, brand: Brand) -> None:
     """Declared, a dual axis draws two value axes; a normalised one indexes each line to 100."""
     brief = kinds / "briefs" / "kinds.yaml"
