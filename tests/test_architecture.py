@@ -34,7 +34,8 @@ OWNERS = {
     "sqlite3": {"distribute/ledger.py"},
     "weasyprint": {"pipeline/typeset.py"},
     "vl_convert": {"pipeline/draw.py"},
-    "altair": {"pipeline/charts.py"},
+    "altair": {"pipeline/chartkinds/"},
+    "babel": {"model/language.py"},
     "multiprocessing": {"runtime/engines.py"},
     "concurrent.futures.process": {"runtime/engines.py"},
 }

@@ -13,10 +13,20 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from brief.model import patterns
+from brief.model.chart_schema import FACET_KINDS as FACET_KINDS
+from brief.model.chart_schema import SERIES_KINDS as SERIES_KINDS
+from brief.model.chart_schema import ChartKind as ChartKind
+from brief.model.chart_schema import ChartRow as ChartRow
+from brief.model.chart_schema import ChartSpec as ChartSpec
+from brief.model.chart_schema import Facet as Facet
+from brief.model.language import locale_of
 from brief.model.marking import Marking
-from brief.model.units import UNITS, check_value
+from brief.model.page_schema import PageSetup
+from brief.model.units import UNITS, Unit, check_value, unknown_unit
 
 Id = Annotated[str, StringConstraints(pattern=patterns.ID)]
+# A figure id, or one with {parameter} placeholders that each variant fills in.
+FigureRef = Annotated[str, StringConstraints(pattern=patterns.FIGURE_REF)]
 AsOf = Annotated[str, StringConstraints(pattern=patterns.AS_OF)]
 
 
@@ -30,6 +40,13 @@ def check_as_of(text: str) -> None:
             dt.date(*parts)
         except ValueError:
             raise ValueError(f"{text!r} is not a real date (no day {parts[2]} in that month)") from None
+
+
+def units_of(info: ValidationInfo) -> dict[str, Unit]:
+    """The units a figure may use: the workspace's (passed as validation context) or brief's own."""
+    context = info.context if isinstance(info.context, dict) else {}
+    units: dict[str, Unit] = context.get("units", UNITS)
+    return units
 
 
 class Strict(BaseModel):
@@ -177,8 +194,13 @@ class Figure(Strict):
     locator: str | None = Field(default=None, description="where in the source it is", examples=["p. 252, fig. 4.3.8"])
     note: str | None = Field(
         default=None,
-        description="a caveat for the authors (not printed: say it in the text where it matters)",
+        description="a caveat about the number (printed in its endnote only with `print_note`)",
         examples=["excludes state funding"],
+    )
+    print_note: bool = Field(
+        default=False,
+        description="print `note` in the figure's endnote (the brief's `print_notes` does so for every figure)",
+        examples=[True],
     )
     claimed_by: str | None = Field(
         default=None,
@@ -204,7 +226,7 @@ class Figure(Strict):
     @classmethod
     def _finite(cls, value: float | int | None, info: ValidationInfo) -> float | int | None:
         # unit is declared before value, so it is known here when it is valid.
-        problem = None if value is None else check_value(value, info.data.get("unit"))
+        problem = None if value is None else check_value(value, info.data.get("unit"), units_of(info))
         if problem:
             raise ValueError(problem)
         return value
@@ -218,9 +240,10 @@ class Figure(Strict):
 
     @field_validator("unit")
     @classmethod
-    def _known_unit(cls, name: str) -> str:
-        if name not in UNITS:
-            raise ValueError(f"unknown unit {name!r}; valid units: {', '.join(sorted(UNITS))}")
+    def _known_unit(cls, name: str, info: ValidationInfo) -> str:
+        units = units_of(info)
+        if name not in units:
+            raise ValueError(unknown_unit(name, units))
         return name
 
     @model_validator(mode="after")
@@ -241,52 +264,6 @@ class Figure(Strict):
 
 
 # --- briefs ------------------------------------------------------------------------
-
-ChartKind = Literal["bar", "dumbbell", "slope"]
-
-
-class ChartRow(Strict):
-    """One mark of a chart: a category (and series, for two-series charts) and its figure."""
-
-    label: str = Field(description="the category, as printed on the axis", examples=["United States"])
-    figure: Id = Field(description="the id of the figure drawn", examples=["private_ai_investment_2024_us"])
-    series: str | None = Field(
-        default=None,
-        description="which of two series the mark belongs to (dumbbell and slope charts)",
-        examples=["2024"],
-    )
-
-
-class ChartSpec(Strict):
-    """A chart declared in a brief file; its numbers come only from figures."""
-
-    kind: ChartKind = Field(description="bar: one value per label; dumbbell and slope: two series per label")
-    title: str = Field(
-        min_length=3,
-        description="the takeaway, as a sentence",
-        examples=["US private AI investment is an order of magnitude above China's"],
-    )
-    subtitle: str = Field(
-        min_length=3,
-        description="what is measured, with units",
-        examples=["Private AI investment, 2024, billion US dollars"],
-    )
-    rows: list[ChartRow] = Field(min_length=1, description="the marks, one per label (and series)")
-    highlight: list[str] = Field(
-        default_factory=list, description="labels drawn in the accent colour", examples=[["China"]]
-    )
-    width: Literal["full", "half"] = Field(default="full", description="the column's full width, or half of it")
-    height: int = Field(
-        default=150, ge=60, le=600, description="the plot's height", examples=[160], json_schema_extra={"unit": "px"}
-    )
-
-    @model_validator(mode="after")
-    def _series_where_needed(self) -> ChartSpec:
-        two_series = self.kind in ("dumbbell", "slope")
-        for row in self.rows:
-            if two_series and row.series is None:
-                raise ValueError(f"a {self.kind} chart needs 'series' on every row ({row.label!r} has none)")
-        return self
 
 
 class Audience(Strict):
@@ -337,7 +314,12 @@ class Brief(Strict):
     )
     date: dt.date = Field(description="the publication date", examples=[dt.date(2026, 11, 22)])
     authors: list[str] = Field(min_length=1, description="the authors, people or teams", examples=[["Research team"]])
-    language: str = Field(default="en-US", description="the text's language, as a BCP 47 tag", examples=["en-GB"])
+    language: str = Field(
+        default="en-US",
+        description="the text's language, as a BCP 47 tag: sets dates, numbers, unit words and captions",
+        examples=["de-DE"],
+    )
+    page: PageSetup = Field(default_factory=PageSetup, description="paper size, orientation and margins")
     subject: str | None = Field(
         default=None,
         description="a one-sentence summary for the PDF's metadata",
@@ -353,6 +335,22 @@ class Brief(Strict):
         examples=[36],
         json_schema_extra={"unit": "months"},
     )
+    for_each: str | list[dict[str, str | int | float]] | None = Field(
+        default=None,
+        description="build one document per variant: a CSV file in data/ (a header line naming `id` "
+        "and other parameters) or a list of mappings with `id`; `{name}` in figure ids, chart texts "
+        "and the title is filled in from each variant, and templates see it as `variant`",
+        examples=["data/countries.csv"],
+    )
+    print_notes: bool = Field(
+        default=False, description="print every figure's `note` (its caveat) in its endnote", examples=[True]
+    )
     charts: dict[Id, ChartSpec] = Field(default_factory=dict, description="the charts, by id")
     audiences: dict[Id, Audience] = Field(min_length=1, description="the editions, one per reader, by name")
     distribution: Marking | None = Field(default=None, description="markings and who may receive the brief")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, tag: str) -> str:
+        locale_of(tag)
+        return tag

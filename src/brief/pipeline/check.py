@@ -14,7 +14,9 @@ from brief.errors import BriefError, BriefWarning, CheckFailed, DataError, Templ
 from brief.model.request import BuildRequest
 from brief.model.schema import Brief
 from brief.model.units import format_value
+from brief.pipeline.check_charts import own_spec_problems
 from brief.pipeline.check_templates import check_template, hand_typed_numbers
+from brief.pipeline.footnotes import footnote_problems
 from brief.pipeline.resolve import figure_problems
 from brief.workspace.load import Workspace, load_workspace, nearest
 from brief.workspace.templates import TemplateSet
@@ -87,6 +89,7 @@ def check(
     _check_conflicts(ws, report)
     for brief in briefs:
         _check_freshness(ws, brief, report)
+        _check_language(ws, brief, report)
     if render and not report.errors:
         for brief in briefs:
             _check_renders(ws, brief, report, audiences, overlay)
@@ -118,16 +121,21 @@ def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] 
     from brief.pipeline.resolve import resolve
     from brief.workspace.brand import load_brand
 
+    variants: list[str | None] = [v.id for v in ws.variants.get(brief.id, [])] or [None]
     for name in brief.audiences:
         if only is not None and name not in only:
             continue
-        try:
-            job = resolve(ws, brief.id, name)
-            templates = TemplateSet(ws.templates_dir, job.template_folder, overlay)
-            brand = load_brand(templates)
-            render(job, plan_charts(job, brand, None).charts, brand, templates, inline=False)
-        except BriefError as exc:
-            report.problems.extend(p for p in exc.problems if p.severity == "error")
+        for variant in variants:
+            try:
+                job = resolve(ws, brief.id, name, variant=variant)
+                templates = TemplateSet(ws.templates_dir, job.template_folder, overlay)
+                brand = load_brand(templates)
+                render(job, plan_charts(job, brand, None).charts, brand, templates, inline=False)
+            except BriefError as exc:
+                known = {(p.message, p.path, p.line) for p in report.problems}
+                report.problems.extend(
+                    p for p in exc.problems if p.severity == "error" and (p.message, p.path, p.line) not in known
+                )
 
 
 def checked_for(request: BuildRequest) -> Report:
@@ -147,6 +155,7 @@ def _check_brief(
     preferred = _preferred_by_quantity(ws)
     placed: set[str] = set()
     _check_chart_titles(ws, brief, problems)
+    problems.extend(own_spec_problems(ws, brief))
     for name, audience in brief.audiences.items():
         if only is not None and name not in only:
             continue
@@ -182,6 +191,11 @@ def _check_brief(
                 )
                 continue
             used |= check_template(ws, brief, name, f"{section}.md.j2", env, preferred, problems, report.cited, seen)
+            # A section shared by several audiences is one file: report its footnotes once.
+            known = {(p.message, p.path, p.line) for p in problems}
+            problems.extend(
+                p for p in footnote_problems(env, f"{section}.md.j2") if (p.message, p.path, p.line) not in known
+            )
         layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
         if templates.find(layout) is not None:
             used |= check_template(
@@ -308,7 +322,9 @@ def _check_conflicts(ws: Workspace, report: Report) -> None:
             )
         elif len(values) > 1 and len(sources) > 1 and not chosen:
             origin = ws.origin("figure", members[0])
-            listed = "; ".join(f"{f.id} = {format_value(f.value or 0, f.unit, f.decimals)} ({f.source})" for f in figs)
+            listed = "; ".join(
+                f"{f.id} = {format_value(f.value or 0, f.unit, f.decimals, units=ws.units)} ({f.source})" for f in figs
+            )
             report.problems.append(
                 DataError(
                     f"sources disagree on {quantity!r}: {listed}",
@@ -345,3 +361,19 @@ def _check_freshness(ws: Workspace, brief: Brief, report: Report) -> None:
                     hint="update it from a newer source or state its age in the text",
                 )
             )
+
+
+def _check_language(ws: Workspace, brief: Brief, report: Report) -> None:
+    """A language brief has no captions for is printed with English captions: say so, at its line."""
+    from brief.model.language import has_captions, shipped
+
+    if not has_captions(brief.language):
+        origin = ws.origin("language", brief.id)
+        report.problems.append(
+            BriefWarning(
+                f"brief ships no captions in {brief.language!r}: numbers and dates follow it, captions stay English",
+                origin.path,
+                origin.line,
+                hint=f"captions ship in: {', '.join(shipped())} (src/brief/locale/)",
+            )
+        )

@@ -7,42 +7,28 @@ first note that cites a source gives the full reference; later ones use the shor
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from html import escape
 
+from brief.model.language import DEFAULT, caption
+from brief.model.language import format_date as format_day
 from brief.model.schema import CslDate, Source
-from brief.model.units import format_value
 from brief.pipeline.resolve import ResolvedFigure
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def typographic(text: str) -> str:
-    """Curly apostrophes for text that does not pass through Markdown's typographer."""
-    return re.sub(r"(?<=\w)'(?=\w)", "’", text)
+    """Curly apostrophes for text that does not pass through Markdown's typographer: one after
+    a letter is an apostrophe ("EU’s", "regions’") or a closing quote, both ’."""
+    return re.sub(r"(?<=\w)'", "’", text)
 
 
-def format_date(date: CslDate) -> str:
-    """``[2025, 4]`` → ``April 2025``; ``[2025, 4, 7]`` → ``7 April 2025``."""
+def format_date(date: CslDate, language: str = DEFAULT) -> str:
+    """``[2025, 4]`` → ``April 2025``; ``[2025, 4, 7]`` → ``7 April 2025`` (in *language*)."""
     parts = date.parts
-    if len(parts) == 1:
-        return str(parts[0])
-    month = _MONTHS[parts[1] - 1]
-    return f"{month} {parts[0]}" if len(parts) == 2 else f"{parts[2]} {month} {parts[0]}"
+    day = dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    return format_day(day, language, len(parts))
 
 
 def short_title(source: Source) -> str:
@@ -50,12 +36,12 @@ def short_title(source: Source) -> str:
     return source.title_short or source.title
 
 
-def full_citation(source: Source) -> str:
-    """Author, *Title*, Publisher or container, date (HTML, escaped)."""
+def full_citation(source: Source, language: str = DEFAULT) -> str:
+    """Author, *Title*, Publisher or container, date in *language* (HTML, escaped)."""
     authors = "; ".join(escape(a.display()) for a in source.author)
     title = f"<cite>{escape(source.title)}</cite>"
     where = source.container_title or source.publisher
-    details = ", ".join(p for p in (escape(where) if where else None, format_date(source.issued)) if p)
+    details = ", ".join(p for p in (escape(where) if where else None, format_date(source.issued, language)) if p)
     return ", ".join(p for p in (authors, title) if p) + (f" ({details})" if details else "")
 
 
@@ -69,13 +55,17 @@ def link(source: Source) -> str:
 
 @dataclass
 class Note:
-    """One endnote: its number, what it cites, and (once finalised) its HTML text."""
+    """One endnote: its number, what it cites, and (once finalised) its HTML text.
+
+    *kind* is ``source`` (a note that sources a number or claim) or ``explanatory`` (a
+    Markdown footnote: the author's own text, citing nothing)."""
 
     number: int
     refs: list[tuple[str, str]]
     preamble: list[str] = field(default_factory=list)
     postscript: list[str] = field(default_factory=list)
     html: str = ""
+    kind: str = "source"
 
     @property
     def source_ids(self) -> tuple[str, ...]:
@@ -93,6 +83,9 @@ class Notes:
     """
 
     sources: dict[str, Source]
+    language: str = DEFAULT
+    # Print every figure's caveat (its `note`) in its endnote, not only those that ask.
+    print_notes: bool = False
     notes: list[Note] = field(default_factory=list)
     _by_key: dict[tuple[object, ...], Note] = field(default_factory=dict)
     _cited: set[str] | None = None  # set once finalised; later notes are written at once
@@ -106,9 +99,10 @@ class Notes:
             return self._by_key[key]
         preamble: list[str] = []
         if fig.claimed_by:
-            preamble.append(f"Claim attributed to {escape(fig.claimed_by)}; not independently verified.")
+            claim = "Claim attributed to {who}; not independently verified."
+            preamble.append(caption(claim, self.language, who=escape(fig.claimed_by)))
         if fig.derivation:
-            preamble.append(f"Calculated: {escape(fig.derivation)}.")
+            preamble.append(f"{caption('Calculated', self.language)}: {escape(fig.derivation)}.")
         refs: dict[str, list[str]] = {}
         for base in fig.bases:
             if base.source:
@@ -116,17 +110,40 @@ class Notes:
                 if base.locator and base.locator not in locs:
                     locs.append(base.locator)
         note = self._add(key, [(sid, "; ".join(locs)) for sid, locs in refs.items()], preamble)
-        if fig.alternatives and not note.postscript:
+        if fig.alternatives and not any(p.startswith("Other sources") for p in note.postscript):
             # Where sources disagree the brief says which value it prints and why.
             others = "; ".join(
-                f"{escape(format_value(alt.value or 0, alt.unit, alt.decimals))} "
+                f"{escape(fig.format_other(alt))} "
                 f"({escape(', '.join(p for p in (short_title(self.sources[alt.source]), alt.locator) if p))})"
                 for alt in fig.alternatives
                 if alt.source in self.sources
             )
-            note.postscript.append(f"Other sources give {others}. {escape(fig.preferred or '')}")
-            if note.html:
-                note.html = typographic(note.html + " " + note.postscript[-1])
+            self._append(
+                note,
+                f"{caption('Other sources give {values}.', self.language, values=others)} "
+                f"{escape(fig.preferred or '')}",
+            )
+        if fig.note and (fig.print_note or self.print_notes):
+            caveat = escape(fig.note.strip())
+            if not caveat.endswith((".", "!", "?")):
+                caveat += "."
+            printed = caption("Note: {text}", self.language, text=caveat)
+            if printed not in note.postscript:
+                self._append(note, printed)
+        return note
+
+    def _append(self, note: Note, text: str) -> None:
+        note.postscript.append(text)
+        if note.html:  # already written: cited from the layout
+            note.html = typographic(note.html + " " + text)
+
+    def for_footnote(self, key: tuple[str, str], html: str) -> Note:
+        """The explanatory note for footnote *key* (section, label), its text *html*
+        (sanitised with the section it came from)."""
+        if ("footnote", *key) in self._by_key:
+            return self._by_key[("footnote", *key)]
+        note = self._add(("footnote", *key), [], [html])
+        note.kind = "explanatory"
         return note
 
     def for_source(self, source_id: str, locator: str | None = None) -> Note:
@@ -174,7 +191,7 @@ class Notes:
         if not first:
             return f"{escape(short_title(source))}{loc}."
         url = link(source)
-        return f"{full_citation(source)}{loc}." + (f" {url}" if url else "")
+        return f"{full_citation(source, self.language)}{loc}." + (f" {url}" if url else "")
 
     @property
     def cited_sources(self) -> list[str]:
@@ -182,7 +199,7 @@ class Notes:
         return list(dict.fromkeys(sid for n in self.notes for sid in n.source_ids))
 
 
-def source_line(figures: list[ResolvedFigure], sources: dict[str, Source]) -> str:
+def source_line(figures: list[ResolvedFigure], sources: dict[str, Source], language: str = DEFAULT) -> str:
     """A chart's source line built from its figures: ``AI Index 2025, ch. 4, fig. 4.3.8.``"""
     locators: dict[str, list[str]] = {}
     for fig in figures:
@@ -195,5 +212,5 @@ def source_line(figures: list[ResolvedFigure], sources: dict[str, Source]) -> st
         ", ".join([short_title(sources[sid]), "; ".join(locs)]) if locs else short_title(sources[sid])
         for sid, locs in locators.items()
     ]
-    label = "Source" if len(parts) == 1 else "Sources"
+    label = caption("Source" if len(parts) == 1 else "Sources", language)
     return f"{label}: " + "; ".join(parts) + "."

@@ -13,13 +13,20 @@ import datetime as dt
 from markupsafe import Markup, escape
 
 from brief.model.marking import TLP_BACKGROUND, TLP_COLOURS, Marking
+from brief.model.page import footer_content
 
 
-def marking_css(marking: Marking | None) -> Markup:
-    """Custom properties for the TLP colours (their one source is :data:`TLP_COLOURS`)."""
-    if marking is None or marking.tlp is None:
+def marking_css(marking: Marking | None, footer: str) -> Markup:
+    """Custom properties for the TLP colours (their one source is :data:`TLP_COLOURS`), and the
+    page number (*footer*, in the brief's language) moved left on marked pages, where the TLP
+    label takes the right."""
+    if marking is None:
         return Markup("")
-    return Markup(f":root {{ --tlp-colour: {TLP_COLOURS[marking.tlp]}; --tlp-background: {TLP_BACKGROUND}; }}\n")
+    number = f"@page marked, marked-draft {{ @bottom-left {{ content: {footer_content(footer)}; }} }}\n"
+    if marking.tlp is None:
+        return Markup(number)
+    colours = f":root {{ --tlp-colour: {TLP_COLOURS[marking.tlp]}; --tlp-background: {TLP_BACKGROUND}; }}\n"
+    return Markup(number + colours)
 
 
 def body_classes(marking: Marking | None) -> str:
@@ -60,11 +67,14 @@ def marking_html(marking: Marking | None, when: dt.datetime) -> tuple[Markup, Ma
     )
 
 
-def marking_context(marking: Marking | None, when: dt.datetime) -> dict[str, object]:
-    """What the layout (base.html.j2) reads to draw the markings of a document made at *when*."""
+def marking_context(
+    marking: Marking | None, when: dt.datetime, footer: str = "Page {page} of {pages}"
+) -> dict[str, object]:
+    """What the layout (base.html.j2) reads to draw the markings of a document made at *when*;
+    *footer* is the page number's caption in the brief's language."""
     top, end = marking_html(marking, when)
     return {
-        "marking_css": marking_css(marking),
+        "marking_css": marking_css(marking, footer),
         "marking_class": body_classes(marking),
         "marking_top": top,
         "marking_end": end,

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
+from brief.model.language import DEFAULT, caption
 from brief.model.request import output_name
 from brief.model.schema import Audience, Brief, Figure, Source
-from brief.model.units import MAX_VALUE_TEXT, UNITS, check_value, format_value
+from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, format_value
+from brief.model.variants import Variant, fill
 from brief.workspace.load import Workspace
 
 
@@ -37,10 +39,24 @@ class ResolvedFigure:
     # For a figure chosen among sources that disagree: why, and the values not used.
     preferred: str | None = None
     alternatives: tuple[Figure, ...] = ()
+    # The workspace's units and the brief's language, which every number is written in.
+    units: Mapping[str, Unit] = field(default_factory=lambda: UNITS, hash=False, compare=False, repr=False)
+    language: str = DEFAULT
+    # Print the caveat (`note`) in the figure's endnote.
+    print_note: bool = False
 
     def text(self, style: str = "long") -> str:
         """The value formatted by its unit, e.g. ``17.5 percentage points``."""
-        return format_value(self.value, self.unit, self.decimals, style)
+        return format_value(self.value, self.unit, self.decimals, style, self.units, self.language)
+
+    def format_other(self, other: Figure) -> str:
+        """Another figure's value (one this figure was preferred to), written as this one is."""
+        return format_value(other.value or 0, other.unit, other.decimals, "long", self.units, self.language)
+
+    @property
+    def axis(self) -> str:
+        """The unit alone, in the brief's language: a chart axis title or a table header."""
+        return self.units[self.unit].words(self.language)[2]
 
     @property
     def source_ids(self) -> tuple[str, ...]:
@@ -63,6 +79,8 @@ class Job:
     created: dt.datetime
     # Where the audience is declared in the brief file, for errors about it.
     audience_line: int | None = None
+    # The variant's parameters (``id`` among them); empty for a brief without variants.
+    variant: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def template_folder(self) -> str:
@@ -71,8 +89,8 @@ class Job:
 
     @property
     def output_name(self) -> str:
-        """File name of the PDF this job writes."""
-        return output_name(self.brief.id, self.audience_name)
+        """File name of the PDF this job writes (with the variant's id, for a variant)."""
+        return output_name(self.brief.id, self.audience_name, variant=self.variant.get("id", ""))
 
 
 _OPERATIONS: dict[str, tuple[str, Callable[[float, float], float]]] = {
@@ -134,13 +152,14 @@ class _InputFailed(Exception):
     """A figure's input could not be computed (reported once, for the input)."""
 
 
-def resolve_figures(ws: Workspace) -> dict[str, ResolvedFigure]:
-    """Compute every figure in the workspace (load has already ruled out loops)."""
+def resolve_figures(ws: Workspace, language: str = DEFAULT) -> dict[str, ResolvedFigure]:
+    """Compute every figure in the workspace (load has already ruled out loops), to be
+    written in *language*."""
     resolved: dict[str, ResolvedFigure] = {}
 
     def get(fid: str) -> ResolvedFigure:
         if fid not in resolved:
-            resolved[fid] = _resolve_one(ws, ws.figures[fid], get)
+            resolved[fid] = _resolve_one(ws, ws.figures[fid], get, language)
         return resolved[fid]
 
     for fid in ws.figures:
@@ -148,27 +167,36 @@ def resolve_figures(ws: Workspace) -> dict[str, ResolvedFigure]:
     return resolved
 
 
-def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure]) -> ResolvedFigure:
+def _resolve_base(ws: Workspace, fig: Figure, language: str) -> ResolvedFigure:
+    assert fig.value is not None and fig.as_of is not None  # guaranteed by the model
+    alternatives = tuple(
+        other
+        for other in ws.figures.values()
+        if fig.preferred and other.quantity == fig.quantity and other.id != fig.id
+    )
+    return ResolvedFigure(
+        fig.id,
+        fig.label,
+        fig.value,
+        fig.unit,
+        fig.decimals,
+        fig.as_of,
+        fig.note,
+        fig.claimed_by,
+        (fig,),
+        preferred=fig.preferred,
+        alternatives=alternatives,
+        print_note=fig.print_note,
+        units=ws.units,
+        language=language,
+    )
+
+
+def _resolve_one(
+    ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure], language: str = DEFAULT
+) -> ResolvedFigure:
     if fig.derive is None:
-        assert fig.value is not None and fig.as_of is not None  # guaranteed by the model
-        alternatives = tuple(
-            other
-            for other in ws.figures.values()
-            if fig.preferred and other.quantity == fig.quantity and other.id != fig.id
-        )
-        return ResolvedFigure(
-            fig.id,
-            fig.label,
-            fig.value,
-            fig.unit,
-            fig.decimals,
-            fig.as_of,
-            fig.note,
-            fig.claimed_by,
-            (fig,),
-            preferred=fig.preferred,
-            alternatives=alternatives,
-        )
+        return _resolve_base(ws, fig, language)
     a, b = (get(ref) for ref in fig.derive.of)
     symbol, operation = _OPERATIONS[fig.derive.op]
     try:
@@ -189,8 +217,8 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
             hint=f"figure values, given or computed, are below {MAX_VALUE_TEXT} in size; "
             "check the inputs' values and units",
         )
-    derivation = f"{a.text()} ({a.label}) {symbol} {b.text()} ({b.label})"
-    decimals = fig.decimals if fig.decimals is not None else UNITS[fig.unit].default_decimals
+    derivation = f"{a.text()} ({a.label}) {caption(symbol, language)} {b.text()} ({b.label})"
+    decimals = fig.decimals if fig.decimals is not None else ws.units[fig.unit].default_decimals
     # A computed value has no written precision of its own: one decimal unless the unit says.
     return ResolvedFigure(
         fig.id,
@@ -203,6 +231,9 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
         fig.claimed_by or a.claimed_by or b.claimed_by,
         a.bases + b.bases,
         derivation,
+        print_note=fig.print_note,
+        units=ws.units,
+        language=language,
     )
 
 
@@ -215,9 +246,59 @@ def build_time(brief_date: dt.date, source_date: dt.datetime | None = None) -> d
     return dt.datetime(brief_date.year, brief_date.month, brief_date.day, tzinfo=dt.UTC)
 
 
-def resolve(ws: Workspace, brief_id: str | None, audience_name: str, source_date: dt.datetime | None = None) -> Job:
-    """Select the brief and audience for one build and resolve its figures."""
+def pick_variant(ws: Workspace, brief: Brief, variant_id: str | None) -> Variant | None:
+    """The variant *variant_id* of *brief*; None for a brief without variants."""
+    variants = ws.variants.get(brief.id)
+    origin = ws.origin("brief", brief.id)
+    if variants is None:
+        if variant_id is not None:
+            raise WorkspaceError(f"brief {brief.id!r} has no variants", origin.path, hint="leave out --variant")
+        return None
+    ids = [v.id for v in variants]
+    if variant_id is None:
+        hint = f"build one with --variant ({', '.join(ids[:8])}) or every one with --all"
+        raise WorkspaceError(f"brief {brief.id!r} has {len(ids)} variants; name one", origin.path, hint=hint)
+    if variant_id not in ids:
+        from brief.workspace.load import nearest
+
+        hint = nearest(variant_id, dict.fromkeys(ids))
+        raise WorkspaceError(f"brief {brief.id!r} has no variant {variant_id!r}", origin.path, hint=hint)
+    return variants[ids.index(variant_id)]
+
+
+def with_variant(brief: Brief, params: Mapping[str, str]) -> Brief:
+    """*brief* with the variant's parameters filled into its title, subtitle and charts."""
+    charts = {
+        cid: chart.model_copy(
+            update={
+                "title": fill(chart.title, params),
+                "subtitle": fill(chart.subtitle, params),
+                "highlight": [fill(label, params) for label in chart.highlight],
+                "rows": [
+                    row.model_copy(update={"label": fill(row.label, params), "figure": fill(row.figure, params)})
+                    for row in chart.rows
+                ],
+            }
+        )
+        for cid, chart in brief.charts.items()
+    }
+    subtitle = fill(brief.subtitle, params) if brief.subtitle else None
+    return brief.model_copy(update={"title": fill(brief.title, params), "subtitle": subtitle, "charts": charts})
+
+
+def resolve(
+    ws: Workspace,
+    brief_id: str | None,
+    audience_name: str,
+    source_date: dt.datetime | None = None,
+    variant: str | None = None,
+) -> Job:
+    """Select the brief, audience and variant for one build and resolve its figures."""
     brief = pick_brief(ws, brief_id)
+    chosen = pick_variant(ws, brief, variant)
+    brief_path = ws.origin("brief", brief.id).path
+    if chosen is not None:
+        brief = with_variant(brief, chosen.params)
     if audience_name not in brief.audiences:
         origin = ws.origin("brief", brief.id)
         raise WorkspaceError(
@@ -227,12 +308,13 @@ def resolve(ws: Workspace, brief_id: str | None, audience_name: str, source_date
         )
     return Job(
         brief=brief,
-        brief_path=ws.origin("brief", brief.id).path,
+        brief_path=brief_path,
         audience_name=audience_name,
         audience=brief.audiences[audience_name],
-        figures=resolve_figures(ws),
+        figures=resolve_figures(ws, brief.language),
         sources=ws.sources,
         root=ws.root,
         created=build_time(brief.date, source_date),
         audience_line=declared.line if (declared := ws.origins.get(f"audience:{brief.id}:{audience_name}")) else None,
+        variant=dict(chosen.params) if chosen else {},
     )

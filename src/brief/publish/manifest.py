@@ -148,12 +148,15 @@ class Record:
     # The --templates folder the build used (relative to the workspace when inside it), so
     # `brief verify` checks the same inputs without being told again.
     overlay: str | None = None
+    # The variant's id, for a brief built once per variant (``for_each``).
+    variant: str = ""
     # The brief's distribution markings as printed (None when it declares none).
     marking: dict[str, str | None] | None = None
 
     def as_json(self) -> bytes:
         """The record as JSON (attached to archival PDF/A-3 documents)."""
-        return json.dumps(self.__dict__, indent=2, sort_keys=True).encode("utf-8")
+        fields = {k: v for k, v in self.__dict__.items() if k != "variant" or v}
+        return json.dumps(fields, indent=2, sort_keys=True).encode("utf-8")
 
 
 MANIFEST = "manifest.json"
@@ -194,19 +197,22 @@ def locked(out_dir: Path) -> Iterator[None]:
 
 def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, Any]:
     """The manifest entry of a PDF with hash *sha256*, *size* bytes and *pages* pages."""
-    return {
-        "sha256": sha256,
-        "size": size,
-        "pages": pages,
-        "brief": record.brief,
-        "audience": record.audience,
-        "standard": record.standard,
-        "inputs_sha256": record.inputs_sha256,
-        "versions": record.versions,
-        "source_date_epoch": record.source_date_epoch,
-        "overlay": record.overlay,
-        **({"marking": record.marking} if record.marking else {}),
-    }
+    return (
+        {
+            "sha256": sha256,
+            "size": size,
+            "pages": pages,
+            "brief": record.brief,
+            "audience": record.audience,
+            "standard": record.standard,
+            "inputs_sha256": record.inputs_sha256,
+            "versions": record.versions,
+            "source_date_epoch": record.source_date_epoch,
+            "overlay": record.overlay,
+        }
+        | ({"variant": record.variant} if record.variant else {})
+        | ({"marking": record.marking} if record.marking else {})
+    )
 
 
 def entry_problem(entry: object, pending: bool = True) -> str | None:

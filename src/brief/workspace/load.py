@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from brief.errors import BriefError, DataError, WorkspaceError
-from brief.model.schema import Brief, Figure, Source
+from brief.model.schema import Brief, ChartSpec, Figure, Source
+from brief.model.units import UNITS, Unit
+from brief.model.variants import Variant
 from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
+from brief.workspace.vegalite import load_vega_lite
 from brief.workspace.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
 
 _Entry = TypeVar("_Entry", Source, Figure)
@@ -35,6 +38,10 @@ class Workspace:
     sources: dict[str, Source] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)
+    # brief id → its variants (``for_each``), for the briefs that have them
+    variants: dict[str, list[Variant]] = field(default_factory=dict)
+    # brief's own units, then data/units.yaml's (which add to them and override them by name).
+    units: dict[str, Unit] = field(default_factory=lambda: dict(UNITS))
     # Problems found while loading; entries with errors are left out of the maps above.
     problems: list[BriefError] = field(default_factory=list)
 
@@ -52,6 +59,29 @@ class Workspace:
         """Where builds are written."""
         return self.root / "out"
 
+    def expand(self, brief_id: str, figure: str) -> list[tuple[str, str | None]]:
+        """``(figure id, variant id)`` for each variant of the brief, its placeholders filled
+        in; ``[(figure, None)]`` for a brief without variants."""
+        from brief.model.variants import fill
+
+        variants = self.variants.get(brief_id)
+        if not variants:
+            return [(figure, None)]
+        return list(dict.fromkeys((fill(figure, v.params), v.id) for v in variants))
+
+    def figure_hint(self, brief_id: str, figure: str) -> str:
+        """What to do about an unknown figure id: a placeholder no variant fills, or the
+        nearest ids."""
+        from brief.model.variants import placeholders
+
+        left = placeholders(figure)
+        if not left:
+            return nearest(figure, self.figures)
+        variants = self.variants.get(brief_id)
+        if not variants:
+            return f"{{{left[0]}}} is filled in only in a brief with for_each (one document per variant)"
+        return f"{{{left[0]}}} is not a parameter; the variants have: {', '.join(variants[0].params)}"
+
     def origin(self, kind: str, ident: str) -> Origin:
         """Where the *kind* (``brief``, ``figure``, ``source``) called *ident* was defined."""
         return self.origins[f"{kind}:{ident}"]
@@ -65,7 +95,7 @@ def load_workspace(root: Path, collect: bool = False) -> Workspace:
     ``ws.problems`` for ``brief check`` to report all at once.
     """
     ws = Workspace(root=root.resolve())
-    for stage in (_load_sources, _load_figures, _load_briefs, _check_references):
+    for stage in (_load_units, _load_sources, _load_figures, _load_briefs, _check_references):
         # Entries that failed to load would make every reference to them an error too:
         # report the cause, not the cascade.
         if stage is _check_references and ws.problems:
@@ -113,6 +143,17 @@ def _register(ws: Workspace, kind: str, ident: str, path: Path, line: int | None
     ws.origins[key] = Origin(path, line)
 
 
+def _load_units(ws: Workspace) -> None:
+    from brief.workspace.units import read_units
+
+    path = ws.root / "data" / "units.yaml"
+    if path.exists():
+        declared, problems = read_units(path, ws.root)
+        ws.units.update(declared)
+        for problem in problems:
+            ws.report(problem)
+
+
 def _load_sources(ws: Workspace) -> None:
     path = ws.root / "data" / "sources.yaml"
     if not path.exists():
@@ -127,7 +168,7 @@ def _load_entries(ws: Workspace, path: Path, model: type[_Entry], kind: str) -> 
     for i, node in enumerate(entries):
         try:
             _require_mapping(node, entries, i, path)
-            entry = validate(model, node, path)
+            entry = validate(model, node, path, {"units": ws.units})
             _register(ws, kind, entry.id, path, line_of(entries, [i]))
         except BriefError as exc:
             ws.report(exc)
@@ -158,7 +199,7 @@ def _load_figures_csv(ws: Workspace, path: Path) -> None:
     from brief.workspace.tables import read_figures_csv
 
     try:
-        figures, problems = read_figures_csv(path, ws.root)
+        figures, problems = read_figures_csv(path, ws.root, ws.units)
     except BriefError as exc:
         ws.report(exc)
         return
@@ -191,6 +232,12 @@ def _load_briefs(ws: Workspace) -> None:
             ws.report(exc)
             continue
         ws.briefs[brief.id] = brief
+        ws.origins[f"language:{brief.id}"] = Origin(path, line_of(doc, ["language"]))
+        if brief.for_each is not None:
+            from brief.workspace.variants import read_variants
+
+            ws.variants[brief.id], problems = read_variants(ws.root, path, doc, brief.for_each)
+            ws.problems.extend(problems)
         for name, audience in brief.audiences.items():
             ws.origins[f"audience:{brief.id}:{name}"] = Origin(path, line_of(doc, ["audiences", name]))
             for i in range(len(audience.sections)):
@@ -226,17 +273,54 @@ def _check_references(ws: Workspace) -> None:
     _check_cycles(ws)
     for bid, brief in ws.briefs.items():
         for cid, chart in brief.charts.items():
+            known = True
             for r, row in enumerate(chart.rows):
-                if row.figure not in ws.figures:
-                    origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
-                    ws.report(
-                        DataError(
-                            f"chart {cid!r} uses unknown figure {row.figure!r}",
-                            origin.path,
-                            origin.line,
-                            hint=nearest(row.figure, ws.figures),
+                origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
+                for figure, variant in ws.expand(bid, row.figure):
+                    if figure not in ws.figures:
+                        known = False
+                        where = f" in variant {variant!r}" if variant else ""
+                        ws.report(
+                            DataError(
+                                f"chart {cid!r} uses unknown figure {figure!r}{where}",
+                                origin.path,
+                                origin.line,
+                                hint=ws.figure_hint(bid, figure),
+                            )
                         )
-                    )
+            if known:
+                _check_chart_units(ws, bid, cid, chart)
+            if chart.spec is not None:
+                try:
+                    load_vega_lite(ws.root / chart.spec, ws.root)
+                except BriefError as exc:
+                    ws.report(exc)
+
+
+def _check_chart_units(ws: Workspace, bid: str, cid: str, chart: ChartSpec) -> None:
+    """One axis, one unit: a chart whose rows are in different units (a count and a percentage)
+    is an error at the first row that differs, unless it declares a dual or normalised axis.
+    A table is exempt: each cell is printed with its own unit. Each variant is checked with
+    its own figures."""
+    if chart.kind == "table" or chart.axis == "normalised":
+        return
+    expanded = [ws.expand(bid, row.figure) for row in chart.rows]
+    for v in range(len(expanded[0]) if expanded else 0):
+        figures = [cells[v][0] for cells in expanded]
+        units = list(dict.fromkeys(ws.figures[f].unit for f in figures))
+        allowed = 2 if chart.axis == "dual" else 1
+        if len(units) <= allowed:
+            continue
+        r = next(i for i, f in enumerate(figures) if ws.figures[f].unit == units[allowed])
+        origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
+        if chart.axis == "dual":
+            message = f"chart {cid!r} has a dual axis but rows in {len(units)} units: {', '.join(units)}"
+            hint = "a dual axis shows two units; split the chart"
+        else:
+            message = f"chart {cid!r} mixes units on one axis: {units[0]} and {units[1]} ({figures[r]!r})"
+            hint = "plot one unit per chart, or, in a line chart, declare axis: dual (two units) or axis: normalised"
+        ws.report(DataError(message, origin.path, origin.line, hint=hint))
+        return
 
 
 def _check_cycles(ws: Workspace) -> None:
