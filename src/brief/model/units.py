@@ -36,6 +36,8 @@ UNITS: dict[str, Unit] = {
     "usd_million": Unit("${n} million", "${n}M", "million US dollars"),
     "cny_billion": Unit("{n} billion yuan", "¥{n}B", "billion yuan"),
     "count": Unit("{n}", "{n}", "number", default_decimals=0, nonnegative=True),
+    # An estimate of a large count, written in millions so it does not read as an exact tally.
+    "count_million": Unit("{n} million", "{n}M", "millions", nonnegative=True),
     "ratio": Unit("{n} times", "{n}×", "times"),
     "per_year": Unit("{n} times per year", "{n}×/yr", "times per year"),
     "score": Unit("{n}", "{n}", "score", default_decimals=0),
