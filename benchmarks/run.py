@@ -140,6 +140,16 @@ def main() -> None:
     data.write_text(text)
     rows.append(("brief --help", median(args.runs, lambda _: None, [*BRIEF, "--help"], ws, env)))
     rows.append(("brief check", median(args.runs, lambda _: None, [*BRIEF, "check"], ws, env)))
+    # A new user's first minute: an empty folder to a starter PDF, with empty caches.
+    starter = scratch / "starter"
+
+    def fresh_starter(_: int = 0) -> None:
+        fresh_cache()
+        shutil.rmtree(starter, ignore_errors=True)
+
+    quoted = " ".join(BRIEF)
+    first_pdf = ["bash", "-c", f"{quoted} init {starter} >/dev/null && {quoted} -C {starter} build >/dev/null"]
+    rows.append(("brief init, then first build", median(args.runs, fresh_starter, first_pdf, scratch, env)))
     all_cold = median(args.runs, fresh_cache, [*BRIEF, "build", "--all", "--force"], ws, env)
     rows.append(("three audiences, cold (--all)", all_cold))
     fresh_cache()
@@ -151,6 +161,7 @@ def main() -> None:
         "rebuild, nothing changed": (rows[2][1] / cold, 0.06, "× cold"),
         "brief --help": (rows[5][1] / cold, 0.06, "× cold"),
         "three audiences, cold (--all)": (all_cold / cold, 1.6, "× one audience"),
+        "brief init, then first build": (rows[7][1] / cold, 1.2, "× cold policy build"),
     }
     print(f"{'measurement':<36} {'median s':>9}  {'ratio':>22}  target")
     for name, seconds in rows:

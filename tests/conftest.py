@@ -26,6 +26,8 @@ from brief.workspace.brand import Brand, load_brand
 from brief.workspace.load import load_workspace
 
 REPO = Path(__file__).resolve().parent.parent
+# The built-in theme (layout, stylesheet, brand, fonts), package data of brief.
+THEME = REPO / "src" / "brief" / "theme"
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
 
@@ -59,7 +61,8 @@ def request_for(root: Path, brief: str | None = None, audience: str = "policy", 
 
 
 WORKSPACE_PARTS = ("briefs", "data", "templates")
-# The layout, stylesheet, brand and fonts a mini workspace borrows from the repository.
+# The layout, stylesheet, brand and fonts a mini workspace copies from the built-in theme (it
+# would find them there anyway; a copy lets a test break them).
 SHARED_TEMPLATE_FILES = ("base.html.j2", "style.css", "brand.yml")
 
 
@@ -73,13 +76,13 @@ def copy_workspace(src: Path, dest: Path) -> Path:
 
 
 def add_shared_templates(root: Path) -> Path:
-    """Give a workspace the repository's layout, stylesheet, brand file and fonts."""
+    """Give a workspace its own copy of the theme's layout, stylesheet, brand file and fonts."""
     templates = root / "templates"
     templates.mkdir(exist_ok=True)
     for name in SHARED_TEMPLATE_FILES:
-        shutil.copy(REPO / "templates" / name, templates / name)
+        shutil.copy(THEME / name, templates / name)
     if not (templates / "fonts").exists():
-        shutil.copytree(REPO / "templates" / "fonts", templates / "fonts")
+        shutil.copytree(THEME / "fonts", templates / "fonts")
     return root
 
 

@@ -7,9 +7,10 @@ For each audience of briefs/us-china-ai-gap.yaml, tests/golden/us-china-ai-gap/ 
   handed to vl-convert.
 
 They are made with a fixed date (``SOURCE_DATE_EPOCH`` below) and nothing machine-specific:
-the workspace's absolute ``file://`` URIs become ``file://{ROOT}/...`` and each chart's cache
-key (a hash that also covers the chart code and the vl-convert version) becomes the chart's
-id. No chart is drawn, so no vl-convert and no WeasyPrint run.
+the workspace's absolute ``file://`` URIs become ``file://{ROOT}/...`` (the theme's
+``file://{THEME}/...``) and each chart's cache key (a hash that also covers the chart code and
+the vl-convert version) becomes the chart's id. No chart is drawn, so no vl-convert and no
+WeasyPrint run.
 
 Used by tests/test_goldens.py (compare) and scripts/regenerate-goldens (write).
 """
@@ -26,6 +27,7 @@ from brief.pipeline.draw import DrawJob
 from brief.pipeline.resolve import resolve
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
+from brief.workspace.theme import theme_dir
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -58,6 +60,7 @@ def golden_files(root: Path = REPO) -> dict[str, str]:
         html = rendered.html
         for chart_id, chart in rendered.charts.items():
             html = html.replace(chart.url, f"chart:{{{chart_id}}}")
+        html = html.replace(theme_dir().resolve().as_uri(), "file://{THEME}")
         html = html.replace(root.resolve().as_uri(), "file://{ROOT}").replace(str(root.resolve()), "{ROOT}")
         files[f"{BRIEF}/{audience}.html"] = html
         brand = load_brand(templates_for(ws, job))

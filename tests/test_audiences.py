@@ -15,7 +15,7 @@ from brief.pipeline.resolve import resolve
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.templates import TemplateSet
-from conftest import REPO, copy_workspace, replace_in, request_for
+from conftest import REPO, THEME, copy_workspace, replace_in, request_for
 
 OVERLAY_BASE = """\
 {% extends "!workspace/base.html.j2" %}
@@ -35,13 +35,15 @@ def ws(tmp_path: Path) -> Path:
 
 
 def test_overlay_search_order(tmp_path: Path) -> None:
-    """Overlay before workspace, and the audience's folder before the top level, in each."""
+    """Overlay before workspace before the built-in theme, and the audience's folder before the
+    top level, in each."""
     templates = TemplateSet(tmp_path / "ws", "policy", tmp_path / "mine")
     assert templates.search_path == [
         tmp_path / "mine" / "policy",
         tmp_path / "mine",
         tmp_path / "ws" / "policy",
         tmp_path / "ws",
+        THEME,
     ]
 
 

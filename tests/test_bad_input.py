@@ -148,8 +148,9 @@ def huge_file(root: Path) -> tuple[str, int | None]:
 
 
 def missing_font(root: Path) -> tuple[str, int | None]:
-    (root / "templates" / "fonts" / "SourceSans3-Semibold.ttf").unlink()
-    return "templates/brand.yml", line_number(root / "templates" / "brand.yml", "SourceSans3-Semibold.ttf")
+    # Neither the workspace nor the built-in theme has a file of this name.
+    replace_in(root / "templates" / "brand.yml", "SourceSans3-Semibold.ttf", "SourceSans3-Semibolder.ttf")
+    return "templates/brand.yml", line_number(root / "templates" / "brand.yml", "SourceSans3-Semibolder.ttf")
 
 
 CASES: dict[str, tuple[Breaker, str]] = {
@@ -169,7 +170,7 @@ CASES: dict[str, tuple[Breaker, str]] = {
     "binary-file": (binary_file, "binary file, not text"),
     "not-utf8": (not_utf8, "not UTF-8 text (byte 0xe9)"),
     "huge-file": (huge_file, "over the 5 MB limit"),
-    "missing-font": (missing_font, "font file 'fonts/SourceSans3-Semibold.ttf' of 'Source Sans 3' not found"),
+    "missing-font": (missing_font, "font file 'fonts/SourceSans3-Semibolder.ttf' of 'Source Sans 3' not found"),
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from brief.errors import DataError
 from brief.workspace.brand import Brand, load_brand
-from conftest import REPO, line_number, replace_in
+from conftest import REPO, THEME, line_number, replace_in
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def brand_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "templates"
     folder.mkdir()
     shutil.copy(REPO / "templates" / "brand.yml", folder / "brand.yml")
-    shutil.copytree(REPO / "templates" / "fonts", folder / "fonts")
+    shutil.copytree(THEME / "fonts", folder / "fonts")
     return folder
 
 
@@ -39,8 +39,8 @@ def test_css_has_a_font_face_for_every_font_file(brand: Brand) -> None:
     """css() declares every font file with its family, weight and style, as a file URL
     next to the brand file (so an overlay's brand can bring its own fonts)."""
     css = brand.css()
-    files = sorted(p.name for p in (REPO / "templates" / "fonts").glob("*.ttf"))
-    prefix = re.escape((REPO / "templates" / "fonts").as_uri())
+    files = sorted(p.name for p in (THEME / "fonts").glob("*.ttf"))
+    prefix = re.escape((THEME / "fonts").as_uri())
     faces = re.findall(
         r'@font-face \{ font-family: "([^"]+)"; src: url\("' + prefix + r'/([^"]+)"\); '
         r"font-weight: (\d+); font-style: (normal|italic); \}",
@@ -129,17 +129,31 @@ def test_chart_defaults_are_validated(brand_dir: Path, case: str) -> None:
 
 
 def test_missing_font_file(brand_dir: Path) -> None:
-    """A font file that does not exist is a DataError naming the file and the family."""
-    (brand_dir / "fonts" / "SourceSans3-Bold.ttf").unlink()
+    """A font file that neither the brand's folder nor the theme has is a DataError naming the
+    file and the family, at its line."""
+    path = brand_dir / "brand.yml"
+    replace_in(path, "fonts/SourceSans3-Bold.ttf", "fonts/SourceSans3-Heavy.ttf")
     error = brand_error(brand_dir)
-    assert error.message == "font file 'fonts/SourceSans3-Bold.ttf' of 'Source Sans 3' not found"
-    assert error.path == brand_dir / "brand.yml"
+    assert error.message == "font file 'fonts/SourceSans3-Heavy.ttf' of 'Source Sans 3' not found"
+    assert (error.path, error.line) == (path, line_number(path, "SourceSans3-Heavy.ttf"))
 
 
-def test_missing_brand_file(tmp_path: Path) -> None:
-    """A templates folder without brand.yml is a DataError."""
-    error = brand_error(tmp_path)
-    assert error.message == "missing brand file"
+def test_a_font_the_workspace_lacks_comes_from_the_theme(brand_dir: Path) -> None:
+    """A brand naming a font file that is not next to it uses the built-in theme's file of that
+    name; one that is next to it wins over the theme's."""
+    (brand_dir / "fonts" / "SourceSans3-Bold.ttf").unlink()
+    brand = load_brand(brand_dir)
+    files = {p.name: p for p in brand.font_files()}
+    assert files["SourceSans3-Bold.ttf"] == THEME.resolve() / "fonts" / "SourceSans3-Bold.ttf"
+    assert files["SourceSans3-Regular.ttf"] == brand_dir.resolve() / "fonts" / "SourceSans3-Regular.ttf"
+    assert (THEME.resolve() / "fonts" / "SourceSans3-Bold.ttf").as_uri() in brand.css()
+
+
+def test_no_brand_file_means_the_theme_brand(tmp_path: Path) -> None:
+    """A templates folder without brand.yml uses the built-in theme's brand and fonts."""
+    brand = load_brand(tmp_path)
+    assert brand.meta.name == "Your organisation"
+    assert all(p.is_relative_to(THEME.resolve()) for p in brand.font_files())
 
 
 BREAKOUT = 'fonts/x.ttf\\"); } body { background: url(\\"http://evil/'

@@ -12,9 +12,9 @@ from brief.pipeline.charts import FULL_WIDTH_PX, HALF_WIDTH_PX, alt_text, chart_
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from conftest import REPO
+from conftest import REPO, THEME
 
-FONTS = REPO / "templates" / "fonts"
+FONTS = THEME / "fonts"
 
 
 @pytest.fixture(scope="module")

@@ -125,7 +125,7 @@ def break_schema_in_four_files(root: Path) -> list[tuple[str, int, str]]:
         (
             "data/figures/shares.yaml",
             line_number(figures_file(root, "shares"), "as_of: June 2024"),
-            "as_of: String should match pattern",
+            "as_of: 'June 2024' should be a date such as 2024, 2024-06 or 2024-06-30",
         ),
         (
             "data/figures/widgets.yaml",

@@ -109,6 +109,29 @@ def test_control_character_in_data_is_one_line(real_ws: Path) -> None:
     assert "data/figures/models.yaml" in line
 
 
+def test_list_counts_in_good_english(ws: Path) -> None:
+    """`brief list` writes "1 page", "1 section", "0 charts": a noun agrees with its count."""
+    result = run("-C", str(ws), "list")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "mini  The Widget Gap  (2025-05-01)",
+        "  policy       Policy brief             budget 2 pages    1 section    1 chart",
+        "  press        Press note               budget 1 page     1 section    0 charts",
+    ]
+
+
+def test_new_brief_says_its_title_is_to_be_edited(ws: Path) -> None:
+    """The title `brief new brief` makes from the file name is marked as one to edit, and the
+    file it writes loads."""
+    result = run("-C", str(ws), "new", "brief", "eu-us-fabs")
+    assert result.exit_code == 0, result.output
+    lines = (ws / "briefs" / "eu-us-fabs.yaml").read_text(encoding="utf-8").splitlines()
+    title = next(i for i, line in enumerate(lines) if line.startswith("title: "))
+    assert lines[title] == "title: Eu us fabs"
+    assert "edit it to the real title" in lines[title - 1] and lines[title - 1].startswith("# ")
+    assert run("-C", str(ws), "list").stdout.count("eu-us-fabs  Eu us fabs") == 1
+
+
 # --- builds ---------------------------------------------------------------------------------
 
 

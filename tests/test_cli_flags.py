@@ -60,9 +60,13 @@ def result_for(request: BuildRequest) -> BuildResult:
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty workspace (briefs/ only), with no SOURCE_DATE_EPOCH from the caller's shell."""
+    """A workspace holding one brief file whose first audience is policy (all the CLI reads
+    before it calls the library), with no SOURCE_DATE_EPOCH from the caller's shell."""
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     (tmp_path / "ws" / "briefs").mkdir(parents=True)
+    (tmp_path / "ws" / "briefs" / "flagship.yaml").write_text(
+        "title: T\naudiences:\n  policy: {}\n  executive: {}\n", encoding="utf-8"
+    )
     return (tmp_path / "ws").resolve()
 
 
@@ -105,7 +109,7 @@ def run(root: Path, *args: str, env: dict[str, str | None] | None = None) -> Res
 
 
 def test_defaults(root: Path, calls: Calls) -> None:
-    """``brief build`` asks for the policy audience of the only brief, ua-1 PDF, not strict,
+    """``brief build`` asks for the first audience of the only brief (policy here), ua-1 PDF, not strict,
     no overlay, no fixed date, the cache in $BRIEF_CACHE_DIR; and checks first whether the
     PDF is up to date."""
     result = run(root, "build", env={"BRIEF_CACHE_DIR": str(root.parent / "cache")})
@@ -233,8 +237,9 @@ def test_force_strict_and_html_skip_the_up_to_date_check(root: Path, calls: Call
 @pytest.mark.parametrize(
     ("args", "audience", "audiences", "all_audiences", "all_briefs"),
     [
-        (["--all"], "policy", [], True, False),
-        (["--all-briefs"], "policy", [], False, True),
+        # --all and --all-briefs name no audience: run_all plans them all.
+        (["--all"], "", [], True, False),
+        (["--all-briefs"], "", [], False, True),
         (["-a", "executive", "-a", "technical"], "executive", ["executive", "technical"], False, False),
     ],
     ids=["all", "all-briefs", "two-audiences"],

@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pikepdf
@@ -134,14 +135,27 @@ def test_manifest_and_verify(policy_build: PolicyBuild, tmp_path: Path) -> None:
     assert changed.exit_code == 1 and "FAILED: the workspace's inputs have changed" in changed.output
 
 
-def test_pdf_a3b_carries_its_figures_and_build_record(policy_build: PolicyBuild, tmp_path: Path) -> None:
-    """With --pdf-standard a-3b the PDF is PDF/A-3b and embeds figures.csv (every figure it
-    prints, with its source) and the build record; the CSV parses back to the brief's figures."""
-    root = copy_workspace(REPO, tmp_path / "ws")
-    result = run("-C", str(root), "build", "--audience", "policy", "--pdf-standard", "a-3b")
+def test_archival_pdf_a3a_is_its_own_file_tagged_with_its_figures_and_build_record(
+    policy_build: PolicyBuild, copy_built: Callable[[], Path]
+) -> None:
+    """--pdf-standard a-3a writes NAME-AUDIENCE-archival.pdf beside the accessible PDF (left as
+    it was): PDF/A-3a, tagged (structure tree, charts as Figures with alt text), carrying
+    figures.csv (every figure it prints, with its source) and the build record; both verify."""
+    root = copy_built()
+    accessible = root / "out" / "us-china-ai-gap-policy.pdf"
+    before = sha256(accessible)
+    result = run("-C", str(root), "build", "--audience", "policy", "--pdf-standard", "a-3a")
     assert result.exit_code == 0, result.output
-    with pikepdf.open(root / "out" / "us-china-ai-gap-policy.pdf") as pdf:
-        assert str(pdf.open_metadata().get("pdfaid:part")) == "3"
+    archival = root / "out" / "us-china-ai-gap-policy-archival.pdf"
+    assert "out/us-china-ai-gap-policy-archival.pdf" in result.output and sha256(accessible) == before
+    with pikepdf.open(archival) as pdf:
+        meta = pdf.open_metadata()
+        assert (str(meta.get("pdfaid:part")), str(meta.get("pdfaid:conformance"))) == ("3", "A")
+        assert bool(pdf.Root.MarkInfo.Marked) and str(pdf.Root.Lang) == "en-US"
+        elements = struct_elements(pdf.Root.StructTreeRoot)
+        figures = [e for e in elements if str(e.S) == "/Figure"]
+        assert len(figures) == len(policy_build.job.audience.charts) and all(len(str(f.Alt)) > 80 for f in figures)
+        assert next(str(e.S) for e in elements if str(e.S).startswith("/H")) == "/H1"
         files = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
     assert set(files) == {"figures.csv", "build-record.json"}
     rows = list(csv.DictReader(io.StringIO(files["figures.csv"].decode("utf-8"))))
@@ -153,8 +167,33 @@ def test_pdf_a3b_carries_its_figures_and_build_record(policy_build: PolicyBuild,
         assert float(row["value"]) == pytest.approx(float(fig.value))
         assert row["source"] or row["calculation"]
     record = json.loads(files["build-record.json"])
-    assert (record["brief"], record["audience"], record["standard"]) == ("us-china-ai-gap", "policy", "a-3b")
+    assert (record["brief"], record["audience"], record["standard"]) == ("us-china-ai-gap", "policy", "a-3a")
     assert "data/figures/benchmarks.yaml" in record["inputs"]
+    for pdf_path in (accessible, archival):
+        verified = run("-C", str(root), "verify", str(pdf_path))
+        assert verified.exit_code == 0 and verified.output.count("ok: ") == 2, verified.output
+
+
+def test_html_edition_with_an_overlay_passes_verify_under_any_name(tmp_path: Path) -> None:
+    """An HTML edition has a manifest entry, with the overlay it was built with; a renamed copy
+    verifies against that manifest with no --templates given, and fails once the overlay changes."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    overlay = tmp_path / "house-style"
+    overlay.mkdir()
+    (overlay / "custom.css").write_text("h1 { letter-spacing: 0.01em; }\n", encoding="utf-8")
+    built = run("-C", str(root), "build", "-a", "policy", "--format", "html", "--templates", str(overlay))
+    assert built.exit_code == 0, built.output
+    entry = json.loads((root / "out" / "manifest.json").read_text())["outputs"]["us-china-ai-gap-policy.html"]
+    assert (entry["standard"], entry["pages"], entry["overlay"]) == ("html", 0, str(overlay.resolve()))
+    copy = tmp_path / "mail" / "brief.html"
+    copy.parent.mkdir()
+    copy.write_bytes((root / "out" / "us-china-ai-gap-policy.html").read_bytes())
+    ok = run("verify", str(copy), "--manifest", str(root / "out" / "manifest.json"))
+    assert ok.exit_code == 0 and ok.output.count("ok: ") == 2, ok.output
+    assert "as us-china-ai-gap-policy.html" in ok.output
+    (overlay / "custom.css").write_text("h1 { letter-spacing: 0.02em; }\n", encoding="utf-8")
+    changed = run("verify", str(copy), "--manifest", str(root / "out" / "manifest.json"))
+    assert changed.exit_code == 1 and "FAILED: the workspace's inputs have changed" in changed.output
 
 
 def test_html_edition_is_self_contained(tmp_path: Path) -> None:

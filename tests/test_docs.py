@@ -54,6 +54,9 @@ def test_walkthroughs_run_in_a_fresh_workspace(tmp_path: Path) -> None:
                 timeout=300,
             )
             assert result.returncode == 0, f"{shlex.quote(content)}\n{result.stdout}\n{result.stderr}"
+    started = (tmp_path / "my-briefs").resolve()
+    assert (started / "out" / "first-brief-policy.pdf").is_file()
+    assert "Harbour Institute" in (started / "templates" / "brand.yml").read_text(encoding="utf-8")
     out = root / "out"
     assert (out / "us-china-ai-gap-board.pdf").is_file()
     assert (out / "us-china-ai-gap-policy.pdf").is_file()

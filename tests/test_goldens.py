@@ -99,7 +99,7 @@ def test_goldens_hold_nothing_machine_specific() -> None:
     for name, text in stored_files().items():
         assert "file:///" not in text and not re.search(r"chart:[0-9a-f]{64}", text), name
         if name.endswith(".html"):
-            assert "file://{ROOT}/templates/style.css" in text, name
+            assert "file://{THEME}/style.css" in text, name
         else:
             assert json.loads(text)["$schema"].startswith("https://vega.github.io/schema/vega-lite/"), name
 

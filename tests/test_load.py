@@ -284,9 +284,24 @@ SCHEMA_CASES = {
         "- id: extra_figure",
         "a figure needs value, as_of",
     ),
-    "unknown-key": ("  locator:", "  colour: red\n  locator:", "colour: red", "colour: Extra inputs"),
-    "bad-as-of": ('as_of: "2024"', "as_of: Dec 2024", "as_of: Dec 2024", "as_of: String should match"),
-    "bad-id": ("id: extra_figure", "id: Extra Figure", "id: Extra Figure", "id: String should match"),
+    "unknown-key": (
+        "  locator:",
+        "  colour: red\n  locator:",
+        "colour: red",
+        "unknown key 'colour'; valid keys: id, label, unit, value, decimals, as_of, source, locator,",
+    ),
+    "bad-as-of": (
+        'as_of: "2024"',
+        "as_of: Dec 2024",
+        "as_of: Dec 2024",
+        "as_of: 'Dec 2024' should be a date such as 2024, 2024-06 or 2024-06-30",
+    ),
+    "bad-id": (
+        "id: extra_figure",
+        "id: Extra Figure",
+        "id: Extra Figure",
+        "id: 'Extra Figure' should be an id: lower-case letters, digits,",
+    ),
     "too-many-decimals": ("  unit: pp\n", "  unit: pp\n  decimals: 7\n", "decimals: 7", "decimals:"),
     "value-not-a-number": ("value: 12.5", "value: lots", "value: lots", "valid number"),
     "derived-with-value": (
@@ -327,6 +342,49 @@ def test_several_problems_in_one_entry_are_each_reported(mini: Path) -> None:
         (path, line_number(path, 'unit: "%"')),
     ]
     assert "value" in ws.problems[0].message and "unknown unit" in ws.problems[1].message
+
+
+def test_unknown_keys_are_reported_together_with_the_valid_keys(mini: Path) -> None:
+    """Two typos in one chart are one problem, at the first typo's line, naming both and
+    listing the keys a chart takes."""
+    path = mini / "briefs" / "mini.yaml"
+    replace_in(path, "    width: half\n", "    widht: half\n    colour: red\n")
+    ws = load_workspace(mini, collect=True)
+    assert [(p.line, p.message) for p in ws.problems] == [
+        (
+            line_number(path, "widht: half"),
+            "charts.counts: unknown keys 'widht', 'colour'; valid keys: kind, title, subtitle, rows, highlight, "
+            "width, height",
+        )
+    ]
+
+
+def test_csv_figures_are_described_in_words_too(mini: Path) -> None:
+    """A figures CSV with a malformed period and an unknown id form says what to write, in words."""
+    path = mini / "data" / "figures" / "zz_extra.csv"
+    path.write_text(
+        "id,label,value,unit,as_of,source,locator\nBad Id,A figure from a table,4,count,June 2024,report-a,p. 1\n",
+        encoding="utf-8",
+    )
+    messages = [p.message for p in load_workspace(mini, collect=True).problems]
+    assert "as_of: 'June 2024' should be a date such as 2024, 2024-06 or 2024-06-30" in messages
+    assert any(m.startswith("id: 'Bad Id' should be an id: lower-case letters") for m in messages), messages
+
+
+def test_every_pattern_a_model_checks_has_plain_wording() -> None:
+    """No validation message or reference row can fall back to showing a regular expression."""
+    from brief.commands.reference import ROOTS, _metadata, sections
+    from brief.model.patterns import WORDING
+
+    used = {
+        m.pattern
+        for root in ROOTS
+        for _, model in sections(root)
+        for info in model.model_fields.values()
+        for m in _metadata(info)
+        if getattr(m, "pattern", None)
+    }
+    assert used and used <= set(WORDING)
 
 
 def test_entries_file_must_be_a_list(mini: Path) -> None:
@@ -373,7 +431,13 @@ BRIEF_CASES = {
     ),
     "page-budget-zero": ("page_budget: 2", "page_budget: 0", "page_budget: 0", "audiences.policy.page_budget"),
     "bad-date": ("date: 2025-05-01", "date: someday", "date: someday", "date:"),
-    "unknown-key": ("subject:", "subjct:", "subjct:", "subjct: Extra inputs"),
+    "unknown-key": ("subject:", "subjct:", "subjct:", "unknown key 'subjct'; valid keys: id, title, subtitle, date,"),
+    "unknown-chart-key": (
+        "kind: bar",
+        "kind: bar\n    colour: red",
+        "colour: red",
+        "charts.counts: unknown key 'colour'",
+    ),
 }
 
 

@@ -11,6 +11,7 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from click.testing import CliRunner, Result
 import brief
 from brief.cli import cli
 from brief.errors import BriefWarning
+from brief.publish.manifest import Record, file_digests, inputs_digest, tool_versions
+from brief.publish.outputs import publish
 from publishing import PDF, finish_with, manifest, pdf_bytes, record, sha256, temp_files
 
 TESTS = Path(__file__).resolve().parent
@@ -234,20 +237,21 @@ def test_kill_9_while_publishing_leaves_out_recoverable(built: Path, point: str)
 
 
 def test_stale_temporary_files_are_swept(built: Path) -> None:
-    """Under the lock, temporary files of PDFs and the manifest always go (only a lock holder
-    writes them); others (the HTML edition's) once they are old."""
+    """Under the lock, temporary files of PDFs, HTML editions and the manifest always go (only a
+    lock holder writes them); others (an exported chart's) once they are old."""
     out = built / "out"
     for name in (
         f".{PDF}.abcd1234.tmp",
         ".manifest.json.abcd1234.tmp",
-        ".mini-policy.html.old12345.tmp",
         ".mini-policy.html.new12345.tmp",
+        ".counts.svg.old12345.tmp",
+        ".counts.svg.new12345.tmp",
     ):
         (out / name).write_bytes(b"partial")
     an_hour_ago = time.time() - 3600
-    os.utime(out / ".mini-policy.html.old12345.tmp", (an_hour_ago, an_hour_ago))
+    os.utime(out / ".counts.svg.old12345.tmp", (an_hour_ago, an_hour_ago))
     finish_with(built, pdf_bytes("new"))
-    assert temp_files(built) == [".mini-policy.html.new12345.tmp"]
+    assert temp_files(built) == [".counts.svg.new12345.tmp"]
 
 
 # Defect 5 (publish half): Ctrl-C never publishes half a build.
@@ -396,3 +400,54 @@ def test_a_manifest_that_cannot_be_finalised_still_describes_the_new_pdf(
     assert manifest(built)["outputs"][PDF]["previous"]["sha256"] == sha256_of(pdf_bytes("old"))
     finish_with(built, pdf_bytes("third"))
     assert_consistent(built)
+
+
+# `brief verify` where a recipient uses it: the file is found by its hash, under any name.
+
+
+def test_a_renamed_copy_verifies_by_its_hash(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PDF copied elsewhere under another name verifies with --manifest, with -C, and from
+    inside the workspace with no option; the line names the file it was built as."""
+    copy = tmp_path / "downloads" / "Widget brief (final).pdf"
+    copy.parent.mkdir()
+    copy.write_bytes((built / "out" / PDF).read_bytes())
+    runner = CliRunner()
+    for args in (["--manifest", str(built / "out" / "manifest.json")], ["-C", str(built)], []):
+        if not args:
+            monkeypatch.chdir(built / "templates")
+        command = [*args[:2], "verify", str(copy)] if args[:1] == ["-C"] else ["verify", str(copy), *args]
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 0, (args, result.output)
+        assert result.output.startswith(f"ok: {copy.name} is the file built for mini/policy as {PDF} (sha256 ")
+        assert result.output.count("ok: ") == 2
+
+
+def test_an_altered_renamed_copy_matches_no_entry(built: Path, tmp_path: Path) -> None:
+    """A renamed copy that was changed is none of the files the manifest records: exit 1."""
+    copy = tmp_path / "brief.pdf"
+    copy.write_bytes((built / "out" / PDF).read_bytes() + b"\n% edited")
+    result = CliRunner().invoke(cli, ["verify", str(copy), "--manifest", str(built / "out" / "manifest.json")])
+    assert result.exit_code == 1
+    assert result.output.startswith("FAILED: brief.pdf is none of the 1 files the manifest records (sha256 ")
+
+
+def test_the_overlay_a_build_used_is_recorded_and_verified(mini: Path) -> None:
+    """The manifest records the --templates overlay (relative to the workspace); verify checks
+    it without being told, and fails when the overlay changed or is gone."""
+    overlay = mini / "mine"
+    overlay.mkdir()
+    (overlay / "custom.css").write_text("p { color: black; }\n", encoding="utf-8")
+    digests = file_digests(mini, overlay)
+    rec = Record("mini", "policy", "ua-1", inputs_digest(digests), digests, tool_versions(), "", "mine")
+    publish(mini / "out", PDF, pdf_bytes("with overlay"), 3, rec)
+    assert manifest(mini)["outputs"][PDF]["overlay"] == "mine"
+    ok = verify(mini)
+    assert ok.exit_code == 0 and "templates/ and the overlay mine are the inputs" in ok.output, ok.output
+    (overlay / "custom.css").write_text("p { color: red; }\n", encoding="utf-8")
+    assert "FAILED: the workspace's inputs have changed" in verify(mini).output
+    shutil.rmtree(overlay)
+    gone = verify(mini)
+    assert (
+        gone.exit_code == 1
+        and f"FAILED: the template overlay it was built with, {overlay}, is not there" in gone.output
+    )

@@ -44,8 +44,13 @@ def new_audience(ws: Workspace, name: str, source: str | None, brief_id: str | N
         )
     if name in brief.audiences:
         raise WorkspaceError(f"brief {brief.id!r} already has an audience {name!r}")
-    src_folder = ws.templates_dir / (brief.audiences[source].templates or source)
-    dest_folder = ws.templates_dir / name
+    src_name = brief.audiences[source].templates or source
+    # Next to the audience it copies: a brief whose audiences live under templates/BRIEF/
+    # gets the new one there too.
+    parent = Path(src_name).parent
+    dest_name = (parent / name).as_posix()
+    src_folder = ws.templates_dir / src_name
+    dest_folder = ws.templates_dir / dest_name
     if dest_folder.exists():
         raise WorkspaceError(f"{dest_folder} already exists", hint="choose another name or remove the folder")
     path = ws.origin("brief", brief.id).path
@@ -55,7 +60,10 @@ def new_audience(ws: Workspace, name: str, source: str | None, brief_id: str | N
     # it once with an anchor and alias it, so editing one audience edits both.
     entry: CommentedMap = copy.deepcopy(doc["audiences"][source])
     entry["label"] = f"{name.replace('-', ' ').replace('_', ' ').capitalize()} brief"
-    entry.pop("templates", None)
+    if dest_name == name:
+        entry.pop("templates", None)
+    else:
+        entry["templates"] = dest_name
     doc["audiences"][name] = entry
     shutil.copytree(src_folder, dest_folder)
     with path.open("w", encoding="utf-8") as handle:
@@ -79,12 +87,14 @@ def new_brief(ws: Workspace, name: str, today: dt.date | None = None) -> list[Pa
     for existing in (path, folder):
         if existing.exists():
             raise WorkspaceError(f"{existing} already exists", hint="choose another name")
+    # A first guess ("Eu us fabs" from eu-us-fabs): the file's comment asks for a real title.
     title = name.replace("-", " ").replace("_", " ").capitalize()
     date = (today or dt.date.today()).isoformat()
     folder.mkdir(parents=True)
     (folder / "summary.md.j2").write_text(_SECTION, encoding="utf-8")
     path.write_text(
-        f"# A brief: what it is, its charts and its audiences (see docs/customising.md).\n"
+        f"# A brief: what it is, its charts and its audiences (docs/reference.md lists every field).\n"
+        f"# The title below is made from the file name: edit it to the real title (capitals, dashes).\n"
         f"title: {title}\n"
         f"date: {date}\n"
         f"authors: [Your name]\n"

@@ -15,9 +15,12 @@ from typing import Literal
 
 from brief.errors import WorkspaceError
 
-Standard = Literal["ua-1", "a-3b", "none"]
+Standard = Literal["ua-1", "a-3a", "a-3b", "none"]
 Format = Literal["pdf", "html"]
-STANDARDS: tuple[Standard, ...] = ("ua-1", "a-3b", "none")
+STANDARDS: tuple[Standard, ...] = ("ua-1", "a-3a", "a-3b", "none")
+# The archival standards: PDF/A-3, which carries the figures and the build record inside the
+# file. a-3a is also tagged (structure, alt text, reading order); a-3b only looks right.
+ARCHIVAL: tuple[Standard, ...] = ("a-3a", "a-3b")
 
 # The latest date a PDF may carry (PDF dates have four-digit years).
 _LAST_DATE = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
@@ -76,3 +79,15 @@ def cache_dir(environ: Mapping[str, str]) -> Path:
         return Path(explicit)
     base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "brief"
+
+
+def output_name(brief_id: str, audience: str, standard: str = "ua-1", fmt: str = "pdf") -> str:
+    """The file a build writes into out/: ``NAME-AUDIENCE.pdf``; the archival edition
+    (PDF/A) is ``NAME-AUDIENCE-archival.pdf``, so it never replaces the accessible one, and
+    the HTML edition ``NAME-AUDIENCE.html``."""
+    if fmt == "html":
+        return f"{brief_id}-{audience}.html"
+    return f"{brief_id}-{audience}{ARCHIVAL_SUFFIX if standard in ARCHIVAL else ''}.pdf"
+
+
+ARCHIVAL_SUFFIX = "-archival"

@@ -12,11 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
+from brief.model import patterns
 from brief.model.units import UNITS, check_value
 
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
-# ISO 8601 year, year-month or full date: the precision a statistic is known to.
-AsOf = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
+Id = Annotated[str, StringConstraints(pattern=patterns.ID)]
+AsOf = Annotated[str, StringConstraints(pattern=patterns.AS_OF)]
 
 
 def check_as_of(text: str) -> None:
@@ -44,9 +44,11 @@ class CslName(BaseModel):
     """A CSL name: a person (family, given) or an institution (literal)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    family: str | None = None
-    given: str | None = None
-    literal: str | None = None
+    family: str | None = Field(default=None, description="a person's family name", examples=["Maslej"])
+    given: str | None = Field(default=None, description="a person's given names", examples=["Nestor"])
+    literal: str | None = Field(
+        default=None, description="an institution's name, written as is", examples=["Stanford HAI"]
+    )
 
     @model_validator(mode="after")
     def _has_a_name(self) -> CslName:
@@ -65,7 +67,12 @@ class CslDate(BaseModel):
     """A CSL date: ``{"date-parts": [[2025, 4, 7]]}``; a plain ``2025-04-07`` is accepted too."""
 
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
-    date_parts: list[list[int]] = Field(alias="date-parts", min_length=1)
+    date_parts: list[list[int]] = Field(
+        alias="date-parts",
+        min_length=1,
+        description="[[year]], [[year, month]] or [[year, month, day]]; a plain 2025-04-07 is accepted too",
+        examples=[[[2025, 4, 7]]],
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -74,7 +81,7 @@ class CslDate(BaseModel):
             return {"date-parts": [[data.year, data.month, data.day]]}
         if isinstance(data, (str, int)):
             text = str(data)
-            if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
+            if not re.fullmatch(patterns.AS_OF, text):
                 raise ValueError(f"expected a date like 2025-04-07, 2025-04 or 2025, got {text!r}")
             return {"date-parts": [[int(p) for p in text.split("-")]]}
         return data
@@ -99,16 +106,27 @@ class Source(BaseModel):
     """One cited work. Unknown CSL fields are kept, so exports need no cleaning."""
 
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
-    id: Id
-    type: str
-    title: str
-    title_short: str | None = Field(default=None, alias="title-short")
-    author: list[CslName] = Field(default_factory=list)
-    publisher: str | None = None
-    container_title: str | None = Field(default=None, alias="container-title")
-    issued: CslDate
-    URL: str | None = None
-    accessed: CslDate | None = None
+    id: Id = Field(description="the name figures cite it by", examples=["ai-index-2025"])
+    type: str = Field(description="the CSL item type", examples=["report", "article-journal", "webpage"])
+    title: str = Field(description="the work's full title", examples=["Artificial Intelligence Index Report 2025"])
+    title_short: str | None = Field(
+        default=None, alias="title-short", description="a short title for later citations", examples=["AI Index 2025"]
+    )
+    author: list[CslName] = Field(default_factory=list, description="the authors, people or institutions, in order")
+    publisher: str | None = Field(default=None, description="who published it", examples=["Stanford HAI"])
+    container_title: str | None = Field(
+        default=None,
+        alias="container-title",
+        description="the journal or collection it appeared in",
+        examples=["Nature"],
+    )
+    issued: CslDate = Field(description="when it was published", examples=[dt.date(2025, 4, 7)])
+    URL: str | None = Field(
+        default=None, description="where to read it", examples=["https://hai.stanford.edu/ai-index"]
+    )
+    accessed: CslDate | None = Field(
+        default=None, description="when the URL was last read", examples=[dt.date(2025, 5, 1)]
+    )
 
 
 # --- figures -----------------------------------------------------------------------
@@ -123,28 +141,63 @@ class Derivation(Strict):
     ``percent_change`` (b − a) ÷ a × 100; ``share`` a ÷ b × 100.
     """
 
-    op: Operation
-    of: tuple[Id, Id]
+    op: Operation = Field(
+        description="ratio: a ÷ b; difference: a − b; pp_change: b − a (percent in, pp out); "
+        "percent_change: (b − a) ÷ a × 100; share: a ÷ b × 100",
+        examples=["ratio"],
+    )
+    of: tuple[Id, Id] = Field(description="the ids of the two figures a and b", examples=[["us_models", "cn_models"]])
 
 
 class Figure(Strict):
     """A curated number with its provenance, or a derivation from other figures."""
 
-    id: Id
-    label: str = Field(min_length=3)
-    unit: str
-    value: float | int | None = None
-    decimals: int | None = Field(default=None, ge=0, le=4)
-    as_of: AsOf | None = None
-    source: Id | None = None
-    locator: str | None = None
-    note: str | None = None
-    claimed_by: str | None = None
-    derive: Derivation | None = None
+    id: Id = Field(description="the name templates and charts use", examples=["private_ai_investment_2024_us"])
+    label: str = Field(
+        min_length=3, description="what the number counts, in words", examples=["US private AI investment, 2024"]
+    )
+    unit: str = Field(description="how the number is written", examples=["usd_billion"])
+    value: float | int | None = Field(
+        default=None, description="the number as the source gives it (not with a derived figure)", examples=[109.1]
+    )
+    decimals: int | None = Field(
+        default=None,
+        ge=0,
+        le=4,
+        description="decimals to print (default: as many as the value is written with)",
+        examples=[1],
+    )
+    as_of: AsOf | None = Field(
+        default=None, description="the period the number describes (a year, month or day)", examples=["2024"]
+    )
+    source: Id | None = Field(
+        default=None, description="the id of its source in data/sources.yaml", examples=["ai-index-2025"]
+    )
+    locator: str | None = Field(default=None, description="where in the source it is", examples=["p. 252, fig. 4.3.8"])
+    note: str | None = Field(
+        default=None,
+        description="a caveat for the authors (not printed: say it in the text where it matters)",
+        examples=["excludes state funding"],
+    )
+    claimed_by: str | None = Field(
+        default=None,
+        description="who makes the claim, when the source only reports it (printed in its note)",
+        examples=["the company's press release"],
+    )
+    derive: Derivation | None = Field(default=None, description="compute this figure from two others instead")
     # Figures that record the same quantity from different sources share a `quantity`;
     # where their values differ, the one used says why in `preferred`.
-    quantity: Id | None = None
-    preferred: str | None = Field(default=None, min_length=10, description="why this value is used")
+    quantity: Id | None = Field(
+        default=None,
+        description="a name shared by figures that measure the same thing from different sources",
+        examples=["us_private_ai_investment_2024"],
+    )
+    preferred: str | None = Field(
+        default=None,
+        min_length=10,
+        description="why this value is used where its alternatives differ",
+        examples=["the AI Index counts only disclosed deals"],
+    )
 
     @field_validator("value")
     @classmethod
@@ -194,21 +247,37 @@ ChartKind = Literal["bar", "dumbbell", "slope"]
 class ChartRow(Strict):
     """One mark of a chart: a category (and series, for two-series charts) and its figure."""
 
-    label: str
-    figure: Id
-    series: str | None = None
+    label: str = Field(description="the category, as printed on the axis", examples=["United States"])
+    figure: Id = Field(description="the id of the figure drawn", examples=["private_ai_investment_2024_us"])
+    series: str | None = Field(
+        default=None,
+        description="which of two series the mark belongs to (dumbbell and slope charts)",
+        examples=["2024"],
+    )
 
 
 class ChartSpec(Strict):
     """A chart declared in a brief file; its numbers come only from figures."""
 
-    kind: ChartKind
-    title: str = Field(min_length=3, description="the takeaway, as a sentence")
-    subtitle: str = Field(min_length=3, description="what is measured, with units")
-    rows: list[ChartRow] = Field(min_length=1)
-    highlight: list[str] = Field(default_factory=list, description="labels drawn in the accent colour")
-    width: Literal["full", "half"] = "full"
-    height: int = Field(default=150, ge=60, le=600)
+    kind: ChartKind = Field(description="bar: one value per label; dumbbell and slope: two series per label")
+    title: str = Field(
+        min_length=3,
+        description="the takeaway, as a sentence",
+        examples=["US private AI investment is an order of magnitude above China's"],
+    )
+    subtitle: str = Field(
+        min_length=3,
+        description="what is measured, with units",
+        examples=["Private AI investment, 2024, billion US dollars"],
+    )
+    rows: list[ChartRow] = Field(min_length=1, description="the marks, one per label (and series)")
+    highlight: list[str] = Field(
+        default_factory=list, description="labels drawn in the accent colour", examples=[["China"]]
+    )
+    width: Literal["full", "half"] = Field(default="full", description="the column's full width, or half of it")
+    height: int = Field(
+        default=150, ge=60, le=600, description="the plot's height", examples=[160], json_schema_extra={"unit": "px"}
+    )
 
     @model_validator(mode="after")
     def _series_where_needed(self) -> ChartSpec:
@@ -222,14 +291,27 @@ class ChartSpec(Strict):
 class Audience(Strict):
     """One reader of a brief: a template folder, its sections and its page budget."""
 
-    label: str
-    sections: list[str] = Field(min_length=1, description="template names in templates/AUDIENCE/")
-    charts: list[Id] = Field(default_factory=list, description="charts the templates place")
-    page_budget: int = Field(ge=1, le=200)
+    label: str = Field(description="who the edition is for, as printed", examples=["Policy staff"])
+    sections: list[str] = Field(
+        min_length=1,
+        description="template names in the audience's template folder, in reading order",
+        examples=[["summary", "findings"]],
+    )
+    charts: list[Id] = Field(
+        default_factory=list, description="the ids of the charts its templates place", examples=[["investment"]]
+    )
+    page_budget: int = Field(
+        ge=1,
+        le=200,
+        description="the most pages the edition may take",
+        examples=[2],
+        json_schema_extra={"unit": "pages"},
+    )
     templates: str | None = Field(
         default=None,
-        pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
+        pattern=patterns.FOLDER,
         description="template folder under templates/ (default: the audience's name)",
+        examples=["board"],
     )
 
     @field_validator("templates")
@@ -243,16 +325,32 @@ class Audience(Strict):
 class Brief(Strict):
     """A brief file in briefs/: what the brief is and who it is for."""
 
-    id: Id
-    title: str
-    subtitle: str | None = None
-    date: dt.date
-    authors: list[str] = Field(min_length=1)
-    language: str = "en-US"
-    subject: str | None = None
-    keywords: list[str] = Field(default_factory=list)
-    freshness_months: int | None = Field(
-        default=None, ge=1, description="warn about figures older than this, counted back from `date`"
+    id: Id = Field(
+        description="the brief's name in file names and commands",
+        examples=["us-china-ai-gap"],
+        json_schema_extra={"default": "the file's name without .yaml"},
     )
-    charts: dict[Id, ChartSpec] = Field(default_factory=dict)
-    audiences: dict[Id, Audience] = Field(min_length=1)
+    title: str = Field(description="the title on the first page", examples=["The US–China AI Gap"])
+    subtitle: str | None = Field(
+        default=None, description="one line under the title", examples=["Where the gap has closed"]
+    )
+    date: dt.date = Field(description="the publication date", examples=[dt.date(2026, 11, 22)])
+    authors: list[str] = Field(min_length=1, description="the authors, people or teams", examples=[["Research team"]])
+    language: str = Field(default="en-US", description="the text's language, as a BCP 47 tag", examples=["en-GB"])
+    subject: str | None = Field(
+        default=None,
+        description="a one-sentence summary for the PDF's metadata",
+        examples=["How far China has closed the AI gap"],
+    )
+    keywords: list[str] = Field(
+        default_factory=list, description="keywords for the PDF's metadata", examples=[["AI", "China"]]
+    )
+    freshness_months: int | None = Field(
+        default=None,
+        ge=1,
+        description="warn about figures older than this, counted back from `date`",
+        examples=[36],
+        json_schema_extra={"unit": "months"},
+    )
+    charts: dict[Id, ChartSpec] = Field(default_factory=dict, description="the charts, by id")
+    audiences: dict[Id, Audience] = Field(min_length=1, description="the editions, one per reader, by name")

@@ -93,3 +93,19 @@ def format_value(value: float | int, unit_name: str, decimals: int | None, style
         decimals = u.default_decimals if u.default_decimals is not None else decimals_of(value)
     template = u.long if style == "long" else u.short
     return template.format(n=format_number(value, decimals))
+
+
+def raw_number(value: float | int) -> str:
+    """A value as a plain number for a spreadsheet: every digit it was given or computed to,
+    without binary noise (``3.6000000000000014`` → ``3.6``; ``276300`` → ``276300``)."""
+    if isinstance(value, int):
+        return str(value)
+    # 15 significant digits always survive a round trip through a float; beyond them a
+    # computed value holds only the noise of binary arithmetic.
+    text = repr(float(f"{value:.15g}"))
+    return text.removesuffix(".0") if text.endswith(".0") and "e" not in text else text
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 section``, ``2 sections``, ``0 charts``: a count with its noun in good English."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from brief.errors import BriefError, BudgetError, TemplateError
-from brief.model.request import BuildRequest
+from brief.model.request import BuildRequest, output_name
 from brief.model.results import BuildResult
 from brief.pipeline import typeset as typeset_stage
 from brief.pipeline.charts import draw_charts, plan_charts
@@ -26,7 +26,6 @@ from brief.pipeline.record import attachments_for, record_for
 from brief.pipeline.render import Rendered, render
 from brief.pipeline.resolve import Job, resolve
 from brief.pipeline.typeset import TypesetJob
-from brief.publish.atomic import write_atomic
 from brief.publish.manifest import Record
 from brief.publish.outputs import publish
 from brief.workspace.brand import load_brand
@@ -49,11 +48,12 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     brand = load_brand(templates)
     charts = draw_charts(plan_charts(job, brand, _chart_cache(request)), engines.draw, _chart_cache(request))
     rendered = render(job, charts, brand, templates, inline=request.format == "html")
+    record = record_for(request, job)
+    name = output_name(job.brief.id, job.audience_name, request.standard, request.format)
     if request.format == "html":
         page = html_edition(rendered.html, list(templates.roots)).encode("utf-8")
-        path = write_atomic(ws.out_dir / job.output_name.replace(".pdf", ".html"), page)
-        return _result(request, job, path, 0, started, report.warnings)
-    record = record_for(request, job)
+        warnings = list(report.warnings)
+        return _result(request, job, publish(ws.out_dir, name, page, 0, record, warnings), 0, started, warnings)
     done = engines.typeset(
         TypesetJob(
             rendered.html,
@@ -66,7 +66,7 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     )
     _within_budget(request, ws, job, done.pages)
     warnings = list(report.warnings)
-    path = publish(ws.out_dir, job.output_name, done.pdf, done.pages, record, warnings)
+    path = publish(ws.out_dir, name, done.pdf, done.pages, record, warnings)
     return _result(request, job, path, done.pages, started, warnings)
 
 

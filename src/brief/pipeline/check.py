@@ -18,6 +18,7 @@ from brief.pipeline.check_templates import check_template, hand_typed_numbers
 from brief.pipeline.resolve import figure_problems
 from brief.workspace.load import Workspace, load_workspace, nearest
 from brief.workspace.templates import TemplateSet
+from brief.workspace.theme import theme_problems
 
 
 @dataclass
@@ -77,6 +78,9 @@ def check(
             )
             return report
         briefs = [ws.briefs[stem]]
+    _check_theme(ws, report, overlay)
+    if report.errors:
+        return report
     for brief in briefs:
         report.usage[brief.id] = _check_brief(ws, brief, report, audiences, overlay)
     _check_sources_cited(ws, report)
@@ -87,6 +91,25 @@ def check(
         for brief in briefs:
             _check_renders(ws, brief, report, audiences, overlay)
     return report
+
+
+def _check_theme(ws: Workspace, report: Report, overlay: Path | None) -> None:
+    """The built-in theme's files that this workspace relies on must be there and readable (a
+    damaged installation); its stylesheet always applies, the layout and brand unless the
+    workspace or overlay has its own."""
+    templates = TemplateSet(ws.templates_dir, ".", overlay)
+    for problem in theme_problems(templates.theme):
+        name = problem.path.name if problem.path else ""
+        if name == "style.css" or templates.find_shared(name, theme=False) is None:
+            report.problems.append(problem)
+    if templates.find_shared("brand.yml", theme=False) is None:
+        report.problems.append(
+            BriefWarning(
+                "no brand file: the built-in theme's brand is used, and the masthead says 'Your organisation'",
+                ws.templates_dir / "brand.yml",
+                hint="add templates/brand.yml with your organisation's name (brief init writes a commented one)",
+            )
+        )
 
 
 def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] | None, overlay: Path | None) -> None:

@@ -1,4 +1,4 @@
-"""What a build records about itself: the manifest record and, for PDF/A-3b, the files
+"""What a build records about itself: the manifest record and, for archival PDF/A-3, the files
 attached to the PDF (the figures it prints, with their sources, and the build record)."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
-from brief.model.request import BuildRequest
+from brief.model.request import ARCHIVAL, BuildRequest
+from brief.model.units import raw_number
 from brief.pipeline.citations import short_title
 from brief.pipeline.render import Rendered
 from brief.pipeline.resolve import Job
@@ -18,20 +19,24 @@ from brief.publish.manifest import Record, file_digests, inputs_digest, tool_ver
 def record_for(request: BuildRequest, job: Job) -> Record:
     """What this build is made from: a digest of every input file, the tools and the date."""
     digests = file_digests(job.root, request.overlay)
+    overlay = request.overlay.resolve() if request.overlay else None
+    if overlay is not None and overlay.is_relative_to(job.root.resolve()):
+        overlay = overlay.relative_to(job.root.resolve())
     return Record(
         job.brief.id,
         job.audience_name,
-        request.standard,
+        "html" if request.format == "html" else request.standard,
         inputs_digest(digests),
         digests,
         tool_versions(),
         request.source_date_epoch,
+        overlay.as_posix() if overlay else None,
     )
 
 
 def attachments_for(request: BuildRequest, job: Job, rendered: Rendered, record: Record) -> tuple[Attached, ...]:
-    """The files an archival PDF (``a-3b``) carries; none for the other standards."""
-    if request.standard != "a-3b":
+    """The files an archival PDF (``a-3a``, ``a-3b``) carries; none for the other standards."""
+    if request.standard not in ARCHIVAL:
         return ()
     return (
         Attached(
@@ -64,7 +69,7 @@ def figures_csv(job: Job, figure_ids: list[str]) -> bytes:
                 for cell in [
                     fid,
                     fig.label,
-                    repr(fig.value) if isinstance(fig.value, float) else str(fig.value),
+                    raw_number(fig.value),
                     fig.unit,
                     fig.text(),
                     fig.as_of,

@@ -370,17 +370,16 @@ def render(
             hint='place them with {{ chart("id") }} or remove them from the audience',
         )
     layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
-    # The shared stylesheet, then the audience's own, then an overlay's custom.css: later
-    # rules win, so an overlay can change one rule without copying the whole stylesheet.
-    stylesheets = [
-        p.resolve().as_uri()
-        for p in (
-            templates.find_shared("style.css"),
-            templates.find_own("style.css"),
-            templates.find_shared("custom.css"),
-        )
-        if p is not None
-    ]
+    # The theme's stylesheet, then the workspace's (or overlay's) style.css, the audience's
+    # own and custom.css: later rules win, so a workspace changes one rule without copying
+    # the whole stylesheet.
+    candidates = (
+        templates.theme / "style.css",
+        templates.find_shared("style.css", theme=False),
+        templates.find_own("style.css"),
+        templates.find_shared("custom.css", theme=False),
+    )
+    stylesheets = list(dict.fromkeys(p.resolve().as_uri() for p in candidates if p is not None and p.is_file()))
     layout_context = inert(
         {"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(brand.css()), "stylesheets": stylesheets}
     )

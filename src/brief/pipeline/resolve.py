@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
+from brief.model.request import output_name
 from brief.model.schema import Audience, Brief, Figure, Source
 from brief.model.units import MAX_VALUE_TEXT, UNITS, check_value, format_value
 from brief.workspace.load import Workspace
@@ -71,7 +72,7 @@ class Job:
     @property
     def output_name(self) -> str:
         """File name of the PDF this job writes."""
-        return f"{self.brief.id}-{self.audience_name}.pdf"
+        return output_name(self.brief.id, self.audience_name)
 
 
 _OPERATIONS: dict[str, tuple[str, Callable[[float, float], float]]] = {
@@ -90,9 +91,10 @@ def pick_brief(ws: Workspace, brief_id: str | None) -> Brief:
             return next(iter(ws.briefs.values()))
         if not ws.briefs:
             raise WorkspaceError("no brief in briefs/", ws.root / "briefs", hint="add a briefs/NAME.yaml file")
+        names = sorted(ws.briefs)
         raise WorkspaceError(
             f"this workspace holds {len(ws.briefs)} briefs; name one",
-            hint=f"choose from: {', '.join(sorted(ws.briefs))}",
+            hint=f"give its name as the BRIEF argument (e.g. brief build {names[0]}); choose from: {', '.join(names)}",
         )
     stem = Path(brief_id).stem
     if stem not in ws.briefs:

@@ -113,7 +113,7 @@ class Attached:
 
 
 # The PDF variant WeasyPrint writes for each of our --pdf-standard names.
-VARIANTS = {"ua-1": "pdf/ua-1", "a-3b": "pdf/a-3b", "none": None}
+VARIANTS = {"ua-1": "pdf/ua-1", "a-3a": "pdf/a-3a", "a-3b": "pdf/a-3b", "none": None}
 
 
 def warm_up() -> None:

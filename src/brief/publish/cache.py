@@ -17,6 +17,7 @@ from typing import Any
 
 from brief.errors import BriefError
 from brief.publish.atomic import write_atomic
+from brief.workspace.theme import theme_files
 
 
 @cache
@@ -26,6 +27,10 @@ def _code_digest() -> str:
     h = hashlib.sha256()
     for name in ("pipeline/charts.py", "pipeline/draw.py", "model/units.py"):
         h.update((package / name).read_bytes())
+    # So is the built-in theme (its brand and fonts shape every chart), package data that a
+    # reinstall can change without a new version number.
+    for path in theme_files():
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     from brief.publish.manifest import tool_versions
 
     h.update(tool_versions()["vl-convert-python"].encode())

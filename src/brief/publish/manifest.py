@@ -1,9 +1,10 @@
 """Provenance: what a PDF was built from, recorded so anyone can check it.
 
-``out/manifest.json`` lists, per output file, its hash, size and pages, the brief and
-audience, the PDF standard, a digest of every input file and the versions of the tools.
-``brief verify`` recomputes both hashes. With PDF/A-3b the figures the document prints
-(with their sources) and the build record travel inside the PDF as attachments.
+``out/manifest.json`` lists, per output file (PDF or HTML edition), its hash, size and pages,
+the brief and audience, the PDF standard, the template overlay, a digest of every input file
+and the versions of the tools. ``brief verify`` (:mod:`brief.publish.verify`) recomputes both
+hashes. In an archival PDF/A-3 the figures the document prints (with their sources) and the
+build record travel inside the PDF as attachments.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import DataError, PublishError, WorkspaceError
+from brief.model.request import output_name
 from brief.workspace.files import MAX_FONT_BYTES, open_input, outside
+from brief.workspace.theme import theme_dir
 
 INPUT_FOLDERS = ("briefs", "data", "templates")
 TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
@@ -42,6 +45,8 @@ def file_digests(root: Path, overlay: Path | None = None) -> dict[str, str]:
     like an input file, gets a digest starting with :data:`UNUSABLE` instead."""
     out: dict[str, str] = {}
     layers = [(root / f, f, root) for f in INPUT_FOLDERS] + ([(overlay, "overlay:", overlay)] if overlay else [])
+    # The built-in theme is an input too: a reinstall may change it under the same version.
+    layers.append((theme_dir(), "theme:", theme_dir()))
     for folder, prefix, base in layers:
         if not folder.is_dir():
             continue
@@ -140,9 +145,12 @@ class Record:
     inputs: dict[str, str]
     versions: dict[str, str]
     source_date_epoch: str = ""
+    # The --templates folder the build used (relative to the workspace when inside it), so
+    # `brief verify` checks the same inputs without being told again.
+    overlay: str | None = None
 
     def as_json(self) -> bytes:
-        """The record as JSON (attached to PDF/A-3b documents)."""
+        """The record as JSON (attached to archival PDF/A-3 documents)."""
         return json.dumps(self.__dict__, indent=2, sort_keys=True).encode("utf-8")
 
 
@@ -194,6 +202,7 @@ def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, An
         "inputs_sha256": record.inputs_sha256,
         "versions": record.versions,
         "source_date_epoch": record.source_date_epoch,
+        "overlay": record.overlay,
     }
 
 
@@ -217,6 +226,8 @@ def entry_problem(entry: object, pending: bool = True) -> str | None:
         return "'versions' must map tool names to version strings"
     if not isinstance(entry.get("source_date_epoch", ""), str):
         return f"'source_date_epoch' is {_json_type(entry['source_date_epoch'])}, not a string"
+    if not isinstance(entry.get("overlay"), (str, type(None))):
+        return f"'overlay' is {_json_type(entry['overlay'])}, not a string or null"
     if "previous" in entry:
         previous = entry["previous"]
         if not pending:
@@ -261,7 +272,7 @@ def up_to_date(
         if len(briefs) != 1:
             return None
         brief_id = briefs[0].stem
-    pdf = root / "out" / f"{Path(brief_id).stem}-{audience}.pdf"
+    pdf = root / "out" / output_name(Path(brief_id).stem, audience, standard)
     manifest_path = root / "out" / "manifest.json"
     if not pdf.is_file() or not manifest_path.is_file():
         return None
@@ -293,60 +304,3 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
         raise WorkspaceError("not a brief manifest", path, hint="rebuild to write a new one")
     return manifest
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of ``brief verify``: each check with a line to print."""
-
-    pdf_matches: bool
-    inputs_match: bool
-    lines: list[str]
-
-    @property
-    def ok(self) -> bool:
-        """Both the PDF and its inputs are as recorded."""
-        return self.pdf_matches and self.inputs_match
-
-
-def verify(pdf: Path, root: Path, overlay: Path | None = None) -> Verdict:
-    """Is *pdf* the file the manifest records, and are the workspace's inputs unchanged?"""
-    manifest_path = pdf.parent / MANIFEST
-    if not manifest_path.exists():
-        raise WorkspaceError(
-            "no manifest.json next to the PDF", manifest_path, hint="verify a PDF in the out/ folder it was built into"
-        )
-    entry = read_manifest(manifest_path)["outputs"].get(pdf.name)
-    if entry is None:
-        raise WorkspaceError(
-            f"the manifest has no entry for {pdf.name}",
-            manifest_path,
-            hint="rebuild it, or verify a file that brief built",
-        )
-    problem = entry_problem(entry)
-    if problem is not None:
-        raise WorkspaceError(
-            f"the manifest's entry for {pdf.name} is malformed: {problem}",
-            manifest_path,
-            hint="build it again to write a new entry",
-        )
-    actual = hashlib.sha256(pdf.read_bytes()).hexdigest()
-    entry = recorded(entry, actual)
-    pdf_ok = actual == entry["sha256"]
-    inputs = inputs_digest(file_digests(root, overlay))
-    inputs_ok = inputs == entry["inputs_sha256"]
-    lines = [
-        f"{'ok' if pdf_ok else 'FAILED'}: {pdf.name} "
-        + (
-            f"is the file built for {entry['brief']}/{entry['audience']} (sha256 {actual[:16]}…)"
-            if pdf_ok
-            else f"differs from the file brief built (sha256 {actual[:16]}…, expected {entry['sha256'][:16]}…)"
-        ),
-        f"{'ok' if inputs_ok else 'FAILED'}: "
-        + (
-            "the workspace's briefs/, data/ and templates/ are the inputs it was built from"
-            if inputs_ok
-            else "the workspace's inputs have changed since it was built"
-        ),
-    ]
-    return Verdict(pdf_ok, inputs_ok, lines)

@@ -34,7 +34,7 @@ from brief.errors import BriefError, BriefWarning
 from brief.publish.atomic import TEMP_SUFFIX, commit, discard, make_folder, stage, write_atomic
 from brief.publish.manifest import MANIFEST, Record, entry_of, entry_problem, locked, manifest_bytes, recorded
 
-# Temporary files of other writers into out/ (the HTML edition, exported charts) are written
+# Temporary files of other writers into out/ (exported charts, the figure tables) are written
 # without the lock: one older than this belongs to a build that died.
 STALE_SECONDS = 600
 _DEFERRED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -138,7 +138,7 @@ def sweep(out_dir: Path) -> list[Path]:
     removed = []
     now = time.time()
     for path in out_dir.glob(f".*{TEMP_SUFFIX}"):
-        ours = path.name.startswith(f".{MANIFEST}.") or ".pdf." in path.name
+        ours = path.name.startswith(f".{MANIFEST}.") or ".pdf." in path.name or ".html." in path.name
         with contextlib.suppress(OSError):
             if path.is_file() and (ours or now - path.stat().st_mtime > STALE_SECONDS):
                 path.unlink()

@@ -70,7 +70,7 @@ def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: 
     # An unknown audience is kept as asked: its build reports it, with the names to choose from.
     return [
         Target(brief.id, a, aud.page_budget if (aud := brief.audiences.get(a)) else 0)
-        for a in (audiences or ["policy"])
+        for a in (audiences or [next(iter(brief.audiences))])
     ]
 
 

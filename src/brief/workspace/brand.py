@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from brief.errors import DataError
+from brief.model.patterns import CSS_SAFE, CSS_SIZE
 from brief.workspace.files import MAX_BYTES, MAX_FONT_BYTES, check_input
 from brief.workspace.templates import TemplateSet
 from brief.workspace.yamlio import line_of, read_yaml, validate
@@ -22,56 +23,67 @@ from brief.workspace.yamlio import line_of, read_yaml, validate
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-_CSS_SAFE = r"^[^\"\\;{}<>]+$"  # no character that could end a CSS string or rule
-
-
 class FontFile(BaseModel):
     """One font file of a family, with its weight and style."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    path: str = Field(pattern=_CSS_SAFE)
-    weight: int = Field(default=400, ge=100, le=900)
-    style: Literal["normal", "italic"] = "normal"
+    path: str = Field(
+        pattern=CSS_SAFE,
+        description="the font file, relative to the brand file's folder",
+        examples=["fonts/SourceSerif4-Regular.ttf"],
+    )
+    weight: int = Field(
+        default=400, ge=100, le=900, description="its weight: 400 regular, 600 semibold, 700 bold", examples=[600]
+    )
+    style: Literal["normal", "italic"] = Field(default="normal", description="upright or italic")
 
 
 class FontFamily(BaseModel):
     """A font family shipped with the templates (``source: file`` in Quarto's terms)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    family: str = Field(pattern=_CSS_SAFE)
-    source: Literal["file"] = "file"
-    files: list[FontFile] = Field(min_length=1)
+    family: str = Field(pattern=CSS_SAFE, description="the family's name", examples=["Source Serif 4"])
+    source: Literal["file"] = Field(default="file", description="where the fonts come from: files next to the brand")
+    files: list[FontFile] = Field(min_length=1, description="one file per weight and style")
 
 
 class TypeRole(BaseModel):
     """Typography for one role (base text, headings)."""
 
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
-    family: str = Field(pattern=_CSS_SAFE)
-    size: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?(pt|px|rem|em)$")
-    weight: int | None = None
-    line_height: float | None = Field(default=None, alias="line-height")
+    family: str = Field(
+        pattern=CSS_SAFE, description="one of the font families listed in `fonts`", examples=["Source Sans 3"]
+    )
+    size: str | None = Field(default=None, pattern=CSS_SIZE, description="the text size", examples=["10pt"])
+    weight: int | None = Field(default=None, description="the weight used for this role", examples=[600])
+    line_height: float | None = Field(
+        default=None, alias="line-height", description="line spacing, as a multiple of the size", examples=[1.42]
+    )
 
 
 class Typography(BaseModel):
     """Font files and which family serves which role."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    fonts: list[FontFamily] = Field(min_length=1)
-    base: TypeRole
-    headings: TypeRole
+    fonts: list[FontFamily] = Field(min_length=1, description="the font families the brand ships")
+    base: TypeRole = Field(description="body text")
+    headings: TypeRole = Field(description="headings, chart titles and labels")
 
 
 class Colors(BaseModel):
     """Named palette plus roles that refer to palette names or hex values."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    palette: dict[str, str] = Field(default_factory=dict)
-    foreground: str
-    background: str = "#ffffff"
-    primary: str
-    secondary: str
-    light: str
+    palette: dict[str, str] = Field(
+        default_factory=dict, description="named colours, each #rrggbb", examples=[{"navy": "#1f3a5f"}]
+    )
+    foreground: str = Field(description="text colour: a palette name or #rrggbb", examples=["ink"])
+    background: str = Field(
+        default="#ffffff", description="page colour: a palette name or #rrggbb", examples=["#fdfcf8"]
+    )
+    primary: str = Field(description="the accent: headings and rules", examples=["navy"])
+    secondary: str = Field(description="secondary text: subtitles, captions, page furniture", examples=["slate"])
+    light: str = Field(description="light fills and chart gridlines", examples=["mist"])
 
     @model_validator(mode="after")
     def _resolvable(self) -> Colors:
@@ -94,29 +106,50 @@ class Meta(BaseModel):
     """Who publishes the brief."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    name: str
+    name: str = Field(description="the organisation's name, on every edition", examples=["Open Policy Briefs"])
 
 
 class ChartDefaults(BaseModel):
     """``defaults.brief`` in the brand file: how charts colour the things they compare."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    series_colors: dict[str, str] = Field(default_factory=dict, alias="series-colors")
-    highlight: str = "primary"
-    muted: str = "secondary"
+    series_colors: dict[str, str] = Field(
+        default_factory=dict,
+        alias="series-colors",
+        description="a colour for each series or label, kept in every chart",
+        examples=[{"United States": "navy"}],
+    )
+    highlight: str = Field(default="primary", description="the colour of highlighted marks", examples=["crimson"])
+    muted: str = Field(default="secondary", description="the colour of the other marks", examples=["silver"])
 
 
 class Brand(BaseModel):
     """The whole brand file."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    meta: Meta
-    color: Colors
-    typography: Typography
+    meta: Meta = Field(description="who publishes the brief")
+    color: Colors = Field(description="the palette and the colour of each role")
+    typography: Typography = Field(description="font files and the family of each role")
     # Quarto's forms: a path, or sizes {small, medium, large}; the masthead uses medium.
-    logo: str | dict[str, str] | None = None
-    defaults: dict[str, Any] = Field(default_factory=dict)
+    logo: str | dict[str, str] | None = Field(
+        default=None,
+        description="the masthead logo: a path, or paths by size (small, medium, large; medium is used)",
+        examples=["logo.svg"],
+    )
+    defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="settings for tools; `brief` reads its chart colours from `defaults.brief`",
+        examples=[{"brief": {"highlight": "primary"}}],
+    )
     _folder: Path = PrivateAttr(default=Path("."))
+    # Folders a relative logo or font path is looked up in, in order: the brand file's own,
+    # then the built-in theme's, so a workspace brand can name the theme's fonts.
+    _folders: tuple[Path, ...] = PrivateAttr(default=())
+
+    def locate(self, relative: str) -> Path:
+        """A logo or font path from the brand file, as an absolute path (first folder that has it)."""
+        folders = self._folders or (self._folder,)
+        return next((f / relative for f in folders if os.path.lexists(f / relative)), folders[0] / relative)
 
     @property
     def logo_path(self) -> Path | None:
@@ -128,7 +161,7 @@ class Brand(BaseModel):
             if isinstance(self.logo, str)
             else next((self.logo[k] for k in ("medium", "small", "large") if k in self.logo), None)
         )
-        return self._folder / name if name else None
+        return self.locate(name) if name else None
 
     @property
     def logo_url(self) -> str | None:
@@ -162,13 +195,14 @@ class Brand(BaseModel):
         return out
 
     def font_files(self) -> list[Path]:
-        """Every font file, as an absolute path (relative paths are from the brand file's folder)."""
-        return [self._folder / f.path for fam in self.typography.fonts for f in fam.files]
+        """Every font file, as an absolute path (relative paths are from the brand file's folder,
+        else the built-in theme's)."""
+        return [self.locate(f.path) for fam in self.typography.fonts for f in fam.files]
 
     def css(self) -> str:
         """The stylesheet preamble: ``@font-face`` rules for the font files, then the variables."""
         faces = [
-            f'@font-face {{ font-family: "{fam.family}"; src: url("{(self._folder / f.path).as_uri()}"); '
+            f'@font-face {{ font-family: "{fam.family}"; src: url("{self.locate(f.path).as_uri()}"); '
             f"font-weight: {f.weight}; font-style: {f.style}; }}"
             for fam in self.typography.fonts
             for f in fam.files
@@ -205,45 +239,41 @@ def _check_chart_defaults(brand: Brand, node: Any, path: Path) -> None:
 
 
 def load_brand(templates: TemplateSet | Path) -> Brand:
-    """Read the winning ``brand.yml`` (overlay before workspace) and check its font files."""
+    """Read the winning ``brand.yml`` (overlay, workspace, then the theme's) and check its files."""
     if isinstance(templates, Path):
         templates = TemplateSet(templates, ".")
     found = templates.find_shared("brand.yml")
-    path = found or templates.workspace / "brand.yml"
+    path = found or templates.theme / "brand.yml"
     if found is None:
-        raise DataError("missing brand file", path, hint="copy templates/brand.yml from a workspace made by brief")
-    layer = path.parent  # brand, logo and font files are read only from this templates folder
-    node = read_yaml(path, layer)
+        raise DataError(
+            "the built-in theme has no brand file", path, hint="reinstall brief, or add templates/brand.yml"
+        )
+    node = read_yaml(path, path.parent)
     brand = validate(Brand, node, path)
     _check_chart_defaults(brand, node, path)
     brand._folder = path.parent.resolve()
-    logo = brand.logo_path
-    if logo is not None:
-        _check_file(logo, layer, "logo file", path, line_of(node, ["logo"]), MAX_BYTES)
+    brand._folders = tuple(dict.fromkeys((brand._folder, templates.theme.resolve())))
+    if brand.logo_path is not None:
+        _check_file(brand.logo_path, brand, "logo file", path, line_of(node, ["logo"]), MAX_BYTES)
     for i, family in enumerate(brand.typography.fonts):
         for j, font in enumerate(family.files):
             line = line_of(node, ["typography", "fonts", i, "files", j])
-            _check_file(
-                path.parent / font.path,
-                layer,
-                f"font file {font.path!r} of {family.family!r}",
-                path,
-                line,
-                MAX_FONT_BYTES,
-            )
+            what = f"font file {font.path!r} of {family.family!r}"
+            _check_file(brand.locate(font.path), brand, what, path, line, MAX_FONT_BYTES)
     return brand
 
 
-def _check_file(file: Path, layer: Path, what: str, brand_path: Path, line: int | None, limit: int) -> None:
-    """A logo or font file must be a readable regular file inside the templates folder."""
+def _check_file(file: Path, brand: Brand, what: str, brand_path: Path, line: int | None, limit: int) -> None:
+    """A logo or font file must be a readable regular file inside the folder it was found in."""
     if not os.path.lexists(file):
         name = repr(file.name) if what == "logo file" else ""
         raise DataError(
             f"{what}{' ' + name if name else ''} not found",
             brand_path,
             line,
-            hint=f"{what.split()[0]} paths are relative to the brand file's folder",
+            hint=f"{what.split()[0]} paths are relative to the brand file's folder (or the built-in theme's)",
         )
+    layer = next((f for f in brand._folders if file.is_relative_to(f)), brand._folder)
     try:
         check_input(file, layer, limit)
     except DataError as exc:

@@ -17,3 +17,32 @@ def find_root(start: Path) -> Path:
         f"no workspace here: neither {start} nor a parent holds a briefs/ folder",
         hint="run inside a workspace or pass -C DIR",
     )
+
+
+def first_audience(root: Path, brief_id: str | None) -> str | None:
+    """The first audience the brief file declares, read without loading the workspace (a
+    no-op build must stay cheap: no models, no validation); None when that cannot be told
+    from the file alone, and the full load then says why."""
+    import yaml
+
+    from brief.workspace.files import read_input
+
+    if brief_id is not None:
+        path = root / "briefs" / f"{Path(brief_id).stem}.yaml"
+    else:
+        found = sorted((root / "briefs").glob("*.yaml"))
+        if len(found) != 1:
+            return None
+        path = found[0]
+    try:
+        # Composed, not constructed: aliases stay shared nodes, never expanded.
+        node = yaml.compose(read_input(path, root).decode("utf-8"))
+    except Exception:  # anything odd is reported by the full load
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    audiences = next((v for k, v in node.value if getattr(k, "value", None) == "audiences"), None)
+    if isinstance(audiences, yaml.MappingNode) and audiences.value:
+        first = audiences.value[0][0]
+        return first.value if isinstance(first, yaml.ScalarNode) and first.value else None
+    return None

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from brief.errors import BriefError, DataError
 from brief.model.schema import Figure
 from brief.model.units import MAX_VALUE_TEXT
+from brief.workspace.messages import explain
 from brief.workspace.yamlio import MAX_DIGITS, check_text, read_text
 
 REQUIRED = ("id", "label", "value", "unit", "as_of", "source", "locator")
@@ -99,10 +100,7 @@ def read_figures_csv(path: Path, root: Path | None = None) -> tuple[list[tuple[i
             except BriefError as exc:
                 problems.append(exc)
             except ValidationError as exc:
-                for error in exc.errors():
-                    field = ".".join(str(p) for p in error["loc"] if p not in ("float", "int"))
-                    message = error["msg"].removeprefix("Value error, ")
-                    problems.append(DataError(f"{field}: {message}" if field else message, path, line))
+                problems += [DataError(message, path, line) for _, message in explain(exc.errors(), Figure)]
     except csv.Error as exc:
         problems.append(DataError(f"CSV error: {exc}", path, reader.line_num))
     return figures, problems

@@ -1,21 +1,25 @@
-"""Where templates come from: the workspace's templates/, and a user's overlay on top.
+"""Where templates come from: a user's overlay, the workspace's templates/, the built-in theme.
 
-An overlay folder (``--templates DIR``) wins file by file over the workspace's templates,
-in the audience's folder first, then at the top level, as Pelican layers a user's theme
-over its own. A template that replaces a file and still wants to extend the original
-names it with the ``!workspace/`` prefix: ``{% extends "!workspace/base.html.j2" %}``.
+Three layers, searched in order, each file by file: an overlay folder (``--templates DIR``),
+then the workspace's ``templates/`` (in the audience's folder first, then at the top level),
+then the theme that ships with brief, as Pelican layers a user's theme over its own. A
+workspace holds only what it changes. A template that replaces a file and still wants to
+extend the one below names it with a prefix: ``{% extends "!theme/base.html.j2" %}`` for the
+built-in theme, ``{% extends "!workspace/base.html.j2" %}`` for the workspace's (which falls
+back to the theme).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 from jinja2.loaders import split_template_path
 
 from brief.workspace.sandbox import BriefSandbox, TemplateRefused
+from brief.workspace.theme import THEME_PREFIX, theme_dir
 from brief.workspace.yamlio import read_text
 
 WORKSPACE_PREFIX = "!workspace"
@@ -68,50 +72,61 @@ class TemplateSet:
     workspace: Path
     folder: str
     overlay: Path | None = None
+    # Looked up when the set is made, not when this module is imported.
+    theme: Path = field(default_factory=lambda: theme_dir())
+
+    @property
+    def _editable(self) -> list[Path]:
+        # The layers a user writes: the overlay first, then the workspace.
+        return [self.overlay, self.workspace] if self.overlay else [self.workspace]
 
     @property
     def search_path(self) -> list[Path]:
         """Folders searched for a template name, first match wins."""
-        layers = [self.overlay, self.workspace] if self.overlay else [self.workspace]
-        return [p for layer in layers for p in (layer / self.folder, layer)]
+        return [folder for folder, _ in self.layered]
 
     @property
     def layered(self) -> list[tuple[Path, Path]]:
-        """The search path, each folder with the layer (overlay or workspace) it must stay in."""
-        layers = [self.overlay, self.workspace] if self.overlay else [self.workspace]
-        return [(p, layer) for layer in layers for p in (layer / self.folder, layer)]
+        """The search path, each folder with the layer (overlay, workspace, theme) it must stay in."""
+        users = [(p, layer) for layer in self._editable for p in (layer / self.folder, layer)]
+        return [*users, (self.theme, self.theme)]
 
     @property
     def roots(self) -> list[Path]:
         """Folders whose files a document may use (fonts, images, stylesheets)."""
-        return [p for p in (self.workspace, self.overlay) if p is not None]
+        return [p for p in (self.workspace, self.overlay, self.theme) if p is not None]
 
     def has_audience_folder(self) -> bool:
         """Whether the audience's own folder exists in the overlay or the workspace."""
-        layers = [self.overlay, self.workspace] if self.overlay else [self.workspace]
-        return any((layer / self.folder).is_dir() for layer in layers)
+        return any((layer / self.folder).is_dir() for layer in self._editable)
 
     def find(self, name: str) -> Path | None:
-        """The winning file called *name* (audience folder first, overlay before workspace)."""
+        """The winning file called *name* (audience folder first, overlay before workspace before theme)."""
         return next((p / name for p in self.search_path if (p / name).is_file()), None)
 
-    def find_shared(self, name: str) -> Path | None:
-        """The winning top-level file called *name* (overlay before workspace)."""
-        layers = [self.overlay, self.workspace] if self.overlay else [self.workspace]
+    def find_shared(self, name: str, theme: bool = True) -> Path | None:
+        """The winning top-level file called *name* (overlay, workspace, then the theme unless
+        *theme* is false)."""
+        layers = [*self._editable, self.theme] if theme else self._editable
         return next((layer / name for layer in layers if (layer / name).is_file()), None)
 
     def find_own(self, name: str) -> Path | None:
         """The winning file called *name* in the audience's own folder."""
-        layers = [self.overlay, self.workspace] if self.overlay else [self.workspace]
-        return next((layer / self.folder / name for layer in layers if (layer / self.folder / name).is_file()), None)
+        return next(
+            (layer / self.folder / name for layer in self._editable if (layer / self.folder / name).is_file()), None
+        )
 
     def environment(self) -> jinja2.Environment:
         """A sandboxed Jinja environment over the search path (user templates are untrusted)."""
-        original = ConfinedLoader([(self.workspace / self.folder, self.workspace), (self.workspace, self.workspace)])
+        workspace = [(self.workspace / self.folder, self.workspace), (self.workspace, self.workspace)]
+        theme = [(self.theme, self.theme)]
         loader = jinja2.ChoiceLoader(
             [
                 ConfinedLoader(self.layered),
-                jinja2.PrefixLoader({WORKSPACE_PREFIX: original}, delimiter="/"),
+                jinja2.PrefixLoader(
+                    {WORKSPACE_PREFIX: ConfinedLoader(workspace + theme), THEME_PREFIX: ConfinedLoader(theme)},
+                    delimiter="/",
+                ),
             ]
         )
         return BriefSandbox(

@@ -23,6 +23,7 @@ from brief.errors import BriefError, DataError
 from brief.model.units import MAX_VALUE_TEXT
 from brief.workspace.files import MAX_BYTES as MAX_BYTES  # re-exported
 from brief.workspace.files import read_input
+from brief.workspace.messages import explain
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -357,11 +358,10 @@ def validate(model: type[M], node: Any, path: Path) -> M:
     try:
         return model.model_validate(plain(node))
     except ValidationError as exc:
-        # A union (float | int) fails once per member at the same place: report a place once.
-        by_loc = {tuple(e["loc"][:1]): e for e in reversed(exc.errors())}
         hint = _HINTS.get(model.__name__)
         problems: list[BriefError] = sorted(
-            (_problem(e, node, path, hint) for e in by_loc.values()), key=lambda p: p.line or 0
+            (DataError(message, path, line_of(node, loc), hint=hint) for loc, message in explain(exc.errors(), model)),
+            key=lambda p: p.line or 0,
         )
         more = len(problems) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''} in this entry)" if more else ""
@@ -370,20 +370,9 @@ def validate(model: type[M], node: Any, path: Path) -> M:
         raise first from None
 
 
-_TYPE_TAGS = {"float", "int", "str", "bool", "list", "dict", "date", "is-instance[date]"}
-
-
 _HINTS = {
-    "Figure": "a figure has id, label, value, unit, as_of, source and locator, or derive (docs/customising.md)",
+    "Figure": "a figure has id, label, value, unit, as_of, source and locator, or derive (docs/reference.md)",
     "Source": "a source has CSL-JSON fields: id, type, title, issued, and author, publisher, URL as known",
     "Brief": "a brief has title, date, authors, charts and audiences (brief new brief NAME makes one)",
-    "Brand": "see templates/brand.yml for the fields (a subset of Quarto's _brand.yml)",
+    "Brand": "docs/reference.md lists the fields (a subset of Quarto's _brand.yml)",
 }
-
-
-def _problem(error: Any, node: Any, path: Path, hint: str | None = None) -> DataError:
-    # Drop pydantic's own tags: validator names and the members of a union ("value.float").
-    loc = [p for i, p in enumerate(error["loc"]) if not str(p).startswith("function-") and not (i and p in _TYPE_TAGS)]
-    field = ".".join(str(p) for p in loc)
-    message = error["msg"].removeprefix("Value error, ")
-    return DataError(f"{field}: {message}" if field else message, path, line_of(node, loc), hint=hint)

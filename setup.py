@@ -1,0 +1,41 @@
+"""Build hook: the wheel carries the flagship brief (and examples/) as ``brief init`` examples.
+
+The flagship lives at the top of the repository, where its tests and README use it; copying it
+into the built package at build time keeps one copy in the source tree and one in the wheel,
+never two to edit. Everything else is declared in pyproject.toml.
+"""
+
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = Path(__file__).parent
+FLAGSHIP = "us-china-ai-gap"
+FOLDERS = ("briefs", "data", "templates")
+
+
+class BuildWithExamples(build_py):
+    """build_py, then the example workspaces into brief/examples/."""
+
+    def run(self) -> None:
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return  # an editable install reads them from the checkout
+        target = Path(self.build_lib) / "brief" / "examples"
+        sources = {FLAGSHIP: HERE}
+        if (HERE / "examples").is_dir():
+            sources |= {p.name: p for p in (HERE / "examples").iterdir() if (p / "briefs").is_dir()}
+        for name, source in sources.items():
+            for folder in FOLDERS:
+                if (source / folder).is_dir():
+                    shutil.copytree(
+                        source / folder,
+                        target / name / folder,
+                        dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", ".*"),
+                    )
+
+
+setup(cmdclass={"build_py": BuildWithExamples})

@@ -1,0 +1,220 @@
+"""``brief build``, ``brief check`` and ``brief preview``: the commands that typeset."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from brief.cli.group import cli, workspace_root
+from brief.model.units import counted
+
+if TYPE_CHECKING:
+    from brief.model.request import BuildRequest
+    from brief.model.results import BuildResult
+
+
+@cli.command(short_help="Build the brief for one or more audiences into out/.")
+@click.argument("brief", required=False)
+@click.option(
+    "-a",
+    "--audience",
+    "audiences",
+    multiple=True,
+    help="Audience to build (default: the brief's first); repeat for several.",
+)
+@click.option("--all", "all_audiences", is_flag=True, help="Build every audience of the brief.")
+@click.option("--all-briefs", is_flag=True, help="Build every audience of every brief.")
+@click.option(
+    "--templates",
+    "overlay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of templates that wins, file by file, over the workspace's.",
+)
+@click.option("--strict", is_flag=True, help="Warnings and pages over budget are errors.")
+@click.option(
+    "--pdf-standard",
+    "standard",
+    type=click.Choice(["ua-1", "a-3a", "a-3b", "none"]),
+    default="ua-1",
+    show_default=True,
+    help="PDF/UA-1 (accessible); PDF/A-3a (archival and tagged, data attached, as NAME-AUDIENCE-archival.pdf); "
+    "PDF/A-3b (archival, untagged); or plain PDF.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "html"]),
+    default="pdf",
+    show_default=True,
+    help="The print PDF, or a self-contained HTML edition for the web and email.",
+)
+@click.option("--force", is_flag=True, help="Rebuild even when the PDF is up to date.")
+@click.pass_context
+def build(
+    ctx: click.Context,
+    brief: str | None,
+    audiences: tuple[str, ...],
+    all_audiences: bool,
+    all_briefs: bool,
+    overlay: Path | None,
+    strict: bool,
+    standard: str,
+    fmt: str,
+    force: bool,
+) -> None:
+    """Build BRIEF (optional when the workspace holds one) for each audience into out/.
+
+    Several audiences are typeset in parallel, one per core. A PDF already built from the
+    same inputs is left as it is (--force rebuilds it).
+    """
+    import time
+
+    from brief.model.request import BuildRequest, cache_dir, source_date
+
+    started = time.perf_counter()
+    root = workspace_root(ctx)
+    if not (audiences or all_audiences or all_briefs):
+        from brief.pipeline.choose import default_audience
+
+        audiences = (default_audience(root, brief),)
+    request = BuildRequest(
+        root,
+        brief,
+        audiences[0] if audiences else "",
+        overlay,
+        strict,
+        standard,  # type: ignore[arg-type]  # Click's Choice has checked it
+        fmt,  # type: ignore[arg-type]
+        source_date(os.environ.get("SOURCE_DATE_EPOCH")),
+        cache_dir(os.environ),
+    )
+    many = all_audiences or all_briefs or len(audiences) > 1
+    if not (force or many or strict) and fmt == "pdf":
+        from brief.publish.manifest import up_to_date
+
+        current = up_to_date(root, brief, request.audience, overlay, standard, request.source_date_epoch)
+        if current is not None:
+            pdf, pages = current
+            click.echo(
+                f"{pdf.relative_to(root)}  {counted(pages, 'page')}  up to date "
+                f"({time.perf_counter() - started:.2f} s; --force to rebuild)"
+            )
+            return
+    if not many:
+        from brief.runtime.parallel import run_one
+
+        _report_build(root, run_one(request, os.environ))
+        return
+    _build_all(request, list(audiences), all_audiences, all_briefs)
+
+
+def _build_all(request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool) -> None:
+    from brief.runtime.parallel import run_all
+
+    targets, outcomes = run_all(request, audiences, all_audiences, all_briefs, os.environ)
+    failed = 0
+    with click.progressbar(outcomes, length=len(targets), label="Building", file=sys.stderr) as bar:
+        for outcome in bar:
+            if outcome.result is None:
+                failed += 1
+                for problem in outcome.problems:
+                    click.echo(f"{outcome.target.label}: {problem.format()}", err=True)
+            else:
+                _report_build(request.root, outcome.result)
+    if failed:
+        click.echo(f"error: {failed} of {len(targets)} builds failed", err=True)
+        sys.exit(1)
+
+
+def _report_build(root: Path, result: BuildResult) -> None:
+    for warning in result.warnings:
+        click.echo(warning.problem(root).format(), err=True)
+    path = result.path
+    shown = path.relative_to(root) if path.is_relative_to(root) else path
+    if path.suffix == ".html":
+        click.echo(f"{shown}  {path.stat().st_size // 1024} KB  {result.seconds:.1f} s")
+        return
+    pages = result.pages
+    click.echo(f"{shown}  {counted(pages, 'page')}  {result.seconds:.1f} s")
+    if pages > result.page_budget:
+        click.echo(f"warning: {result.audience} is {pages} pages, over its budget of {result.page_budget}", err=True)
+
+
+@cli.command("check", short_help="Check everything a build reads; list every problem.")
+@click.argument("brief", required=False)
+@click.option(
+    "--templates",
+    "overlay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Check this template overlay too, as a build with it would use it.",
+)
+@click.option("--strict", is_flag=True, help="Count warnings as errors.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, strict: bool, fmt: str) -> None:
+    """Check everything a build reads, without building; report every problem."""
+    import json
+
+    from brief.pipeline.check import check
+
+    root = workspace_root(ctx)
+    report = check(root, brief, overlay=overlay, render=True)
+    problems = [p.problem(root) for p in report.sorted()]
+    if fmt == "json":
+        click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
+    else:
+        for problem in problems:
+            click.echo(problem.format())
+        ws = report.workspace
+        counts = [
+            (len(report.errors), "error"),
+            (len(report.warnings), "warning"),
+            (len(ws.figures), "figure"),
+            (len(ws.sources), "source"),
+            (len(ws.briefs), "brief"),
+        ]
+        said = [counted(n, word) for n, word in counts]
+        click.echo(f"{said[0]}, {said[1]} in {', '.join(said[2:])}", err=True)
+    if report.errors or (strict and report.warnings):
+        sys.exit(1)
+
+
+@cli.command("preview", short_help="Show the pages in a browser, rebuilt on save.")
+@click.argument("brief", required=False)
+@click.option("-a", "--audience", help="The audience shown first (default: the brief's first audience).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port on 127.0.0.1 (0 picks a free one).",
+)
+@click.option(
+    "--templates",
+    "overlay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of templates that wins, file by file, over the workspace's.",
+)
+@click.pass_context
+def preview_command(
+    ctx: click.Context, brief: str | None, audience: str | None, port: int, overlay: Path | None
+) -> None:
+    """Show the typeset pages in a browser, rebuilt each time a file is saved."""
+    from brief.commands.preview import serve
+    from brief.model.request import BuildRequest, cache_dir, source_date
+    from brief.pipeline.choose import default_audience
+
+    root = workspace_root(ctx)
+    request = BuildRequest(
+        root,
+        brief,
+        audience or default_audience(root, brief),
+        overlay,
+        source_date=source_date(os.environ.get("SOURCE_DATE_EPOCH")),
+        cache_dir=cache_dir(os.environ),
+    )
+    serve(request, port, lambda line: click.echo(line, err=True))

@@ -1,0 +1,28 @@
+"""The text patterns our formats accept, each with the plain words a reader is shown.
+
+A pattern is checked by pydantic; its wording is what a validation message and the
+reference (docs/reference.md) say instead of the regular expression, so nobody is asked to
+read one. A pattern without wording here is reported as "not in the expected form".
+"""
+
+from __future__ import annotations
+
+ID = r"^[a-z0-9][a-z0-9_.-]*$"
+# ISO 8601 year, year-month or full date: the precision a statistic is known to.
+AS_OF = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+FOLDER = r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
+CSS_SAFE = r"^[^\"\\;{}<>]+$"  # no character that could end a CSS string or rule
+CSS_SIZE = r"^\d+(\.\d+)?(pt|px|rem|em)$"
+
+WORDING: dict[str, str] = {
+    ID: "an id: lower-case letters, digits, '_', '.' and '-', starting with a letter or digit (such as ai-index-2025)",
+    AS_OF: "a date such as 2024, 2024-06 or 2024-06-30",
+    FOLDER: "a folder path of letters, digits, '_', '.' and '-', with '/' between folders (such as board/short)",
+    CSS_SAFE: 'text without any of the characters " \\ ; { } < >',
+    CSS_SIZE: "a size such as 10pt, 14px, 1.1rem or 0.9em",
+}
+
+
+def wording(pattern: str) -> str:
+    """What text matching *pattern* looks like, in words."""
+    return WORDING.get(pattern, "text in the expected form")

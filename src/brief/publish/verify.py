@@ -1,0 +1,104 @@
+"""``brief verify``: is this file one that brief built, from the inputs the workspace holds now?
+
+The file is looked up in the manifest by its SHA-256, not by its name, so a PDF or HTML
+edition that was copied, mailed or renamed still verifies. The manifest entry records the
+template overlay the build used, so the same inputs are checked without being named again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from brief.errors import WorkspaceError
+from brief.publish.manifest import MANIFEST, entry_problem, file_digests, inputs_digest, read_manifest, recorded
+from brief.workspace.root import find_root
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of ``brief verify``: each check with a line to print."""
+
+    pdf_matches: bool
+    inputs_match: bool
+    lines: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """Both the file and its inputs are as recorded."""
+        return self.pdf_matches and self.inputs_match
+
+
+def where_to_check(file: Path, manifest: Path | None, start: Path, workspace_given: bool) -> tuple[Path, Path]:
+    """``(manifest, workspace)`` for checking *file*: the manifest named, else the one beside
+    the file (a file in the out/ folder it was built into), else the workspace's; the workspace
+    named with -C (*workspace_given*, at *start*), else the manifest's, else the one at *start*."""
+    if manifest is None and not workspace_given and (file.parent / MANIFEST).is_file():
+        manifest = file.parent / MANIFEST
+    root = find_root(manifest.resolve().parent if manifest is not None and not workspace_given else start)
+    return (manifest or root / "out" / MANIFEST).resolve(), root
+
+
+def find_entry(outputs: dict[str, Any], name: str, sha256: str, manifest: Path) -> tuple[str, dict[str, Any]] | None:
+    """``(recorded name, entry)`` of the output whose hash is *sha256*; None when no entry has
+    it. The entry under the file's own name must be well formed (a malformed one is an error);
+    others that are malformed are passed over."""
+    own = outputs.get(name)
+    if own is not None and (problem := entry_problem(own)) is not None:
+        raise WorkspaceError(
+            f"the manifest's entry for {name} is malformed: {problem}",
+            manifest,
+            hint="build it again to write a new entry",
+        )
+    candidates = [(name, own)] if own is not None else []
+    candidates += [(n, e) for n, e in outputs.items() if n != name and entry_problem(e) is None]
+    for recorded_name, entry in candidates:
+        settled = recorded(entry, sha256)
+        if settled["sha256"] == sha256:
+            return recorded_name, settled
+    return None
+
+
+def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) -> Verdict:
+    """Is *file* an output *manifest* records, and are the inputs of the workspace at *root*
+    (with the overlay the build used, or *overlay* when given) unchanged?"""
+    if not manifest.is_file():
+        raise WorkspaceError(
+            "no manifest here", manifest, hint="name it with --manifest out/manifest.json, or -C WORKSPACE"
+        )
+    outputs: dict[str, Any] = read_manifest(manifest)["outputs"]
+    actual = hashlib.sha256(file.read_bytes()).hexdigest()
+    found = find_entry(outputs, file.name, actual, manifest)
+    if found is None:
+        own = outputs.get(file.name)
+        short = f"sha256 {actual[:16]}…"
+        line = (
+            f"FAILED: {file.name} differs from the file brief built ({short}, expected {own['sha256'][:16]}…)"
+            if own is not None
+            else f"FAILED: {file.name} is none of the {len(outputs)} files the manifest records ({short})"
+        )
+        return Verdict(False, False, [line])
+    name, entry = found
+    also = "" if name == file.name else f" as {name}"
+    lines = [
+        f"ok: {file.name} is the file built for {entry['brief']}/{entry['audience']}{also} (sha256 {actual[:16]}…)"
+    ]
+    used = overlay or _recorded_overlay(entry, root)
+    if used is not None and not used.is_dir():
+        lines.append(f"FAILED: the template overlay it was built with, {used}, is not there")
+        return Verdict(True, False, lines)
+    inputs_ok = inputs_digest(file_digests(root, used)) == entry["inputs_sha256"]
+    with_overlay = f" and the overlay {entry['overlay']}" if used is not None and entry.get("overlay") else ""
+    lines.append(
+        f"ok: the workspace's briefs/, data/ and templates/{with_overlay} are the inputs it was built from"
+        if inputs_ok
+        else "FAILED: the workspace's inputs have changed since it was built"
+    )
+    return Verdict(True, inputs_ok, lines)
+
+
+def _recorded_overlay(entry: dict[str, Any], root: Path) -> Path | None:
+    overlay = entry.get("overlay")
+    return (root / overlay).resolve() if isinstance(overlay, str) else None
