@@ -31,6 +31,7 @@ OWNERS = {
     "weasyprint": {"pipeline/typeset.py"},
     "vl_convert": {"pipeline/draw.py"},
     "altair": {"pipeline/charts.py"},
+    "babel": {"model/language.py"},
     "multiprocessing": {"runtime/engines.py"},
     "concurrent.futures.process": {"runtime/engines.py"},
 }

@@ -13,7 +13,6 @@ FORMATS = [
     ("usd_billion", 109.1, None, "$109.1 billion", "$109.1B"),
     ("usd_million", 5.576, 1, "$5.6 million", "$5.6M"),
     ("cny_billion", 700, None, "700 billion yuan", "¥700B"),
-    ("count_million", 22.2, 0, "22 million", "22M"),
     ("count", 276300, None, "276,300", "276,300"),
     ("ratio", 11.73, 1, "11.7 times", "11.7×"),
     ("per_year", 3, None, "3 times per year", "3×/yr"),

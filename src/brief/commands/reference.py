@@ -24,6 +24,7 @@ from pydantic_core import PydanticUndefined
 
 from brief.model.patterns import wording
 from brief.model.schema import Brief, Figure, Source
+from brief.model.unit_schema import UnitSpec
 from brief.workspace.brand import Brand, ChartDefaults
 
 
@@ -55,6 +56,14 @@ ROOTS = (
         "data/sources.yaml (a list of entries)",
         Source,
         "A cited work, in CSL-JSON's field names, so a reference manager's export drops in.",
+    ),
+    Root(
+        "Units file",
+        "data/units.yaml, one entry under each unit's name (such as eur_billion:)",
+        UnitSpec,
+        "Units of the workspace's own; an entry named like a built-in unit (pp, percent, usd_billion, "
+        "usd_million, cny_billion, count, ratio, per_year, score) replaces it. Give long, short and axis, "
+        "or currency and scale.",
     ),
     Root(
         "Brand file",

@@ -13,6 +13,10 @@ AS_OF = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 FOLDER = r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
 CSS_SAFE = r"^[^\"\\;{}<>]+$"  # no character that could end a CSS string or rule
 CSS_SIZE = r"^\d+(\.\d+)?(pt|px|rem|em)$"
+PAGE_LENGTH = r"^\d{1,3}(\.\d{1,3})?(in|mm|cm|pt)$"
+UNIT_NAME = r"^[a-z][a-z0-9_]{0,39}$"
+LANGUAGE = r"^[a-z]{2,3}(-[A-Z]{2})?$"
+CURRENCY = r"^[A-Z]{3}$"
 
 WORDING: dict[str, str] = {
     ID: "an id: lower-case letters, digits, '_', '.' and '-', starting with a letter or digit (such as ai-index-2025)",
@@ -20,6 +24,10 @@ WORDING: dict[str, str] = {
     FOLDER: "a folder path of letters, digits, '_', '.' and '-', with '/' between folders (such as board/short)",
     CSS_SAFE: 'text without any of the characters " \\ ; { } < >',
     CSS_SIZE: "a size such as 10pt, 14px, 1.1rem or 0.9em",
+    PAGE_LENGTH: "a length in in, mm, cm or pt, such as 0.9in or 20mm",
+    UNIT_NAME: "a unit name: lower-case letters, digits and '_', starting with a letter (such as eur_billion)",
+    LANGUAGE: "a language (de) or a language and region (de-AT)",
+    CURRENCY: "an ISO 4217 currency code such as EUR, GBP or CNY",
 }
 
 

@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from brief.model import patterns
-from brief.model.units import UNITS, check_value
+from brief.model.language import locale_of
+from brief.model.page_schema import PageSetup
+from brief.model.units import UNITS, Unit, check_value, unknown_unit
 
 Id = Annotated[str, StringConstraints(pattern=patterns.ID)]
 AsOf = Annotated[str, StringConstraints(pattern=patterns.AS_OF)]
@@ -29,6 +31,13 @@ def check_as_of(text: str) -> None:
             dt.date(*parts)
         except ValueError:
             raise ValueError(f"{text!r} is not a real date (no day {parts[2]} in that month)") from None
+
+
+def units_of(info: ValidationInfo) -> dict[str, Unit]:
+    """The units a figure may use: the workspace's (passed as validation context) or brief's own."""
+    context = info.context if isinstance(info.context, dict) else {}
+    units: dict[str, Unit] = context.get("units", UNITS)
+    return units
 
 
 class Strict(BaseModel):
@@ -203,7 +212,7 @@ class Figure(Strict):
     @classmethod
     def _finite(cls, value: float | int | None, info: ValidationInfo) -> float | int | None:
         # unit is declared before value, so it is known here when it is valid.
-        problem = None if value is None else check_value(value, info.data.get("unit"))
+        problem = None if value is None else check_value(value, info.data.get("unit"), units_of(info))
         if problem:
             raise ValueError(problem)
         return value
@@ -217,9 +226,10 @@ class Figure(Strict):
 
     @field_validator("unit")
     @classmethod
-    def _known_unit(cls, name: str) -> str:
-        if name not in UNITS:
-            raise ValueError(f"unknown unit {name!r}; valid units: {', '.join(sorted(UNITS))}")
+    def _known_unit(cls, name: str, info: ValidationInfo) -> str:
+        units = units_of(info)
+        if name not in units:
+            raise ValueError(unknown_unit(name, units))
         return name
 
     @model_validator(mode="after")
@@ -336,7 +346,12 @@ class Brief(Strict):
     )
     date: dt.date = Field(description="the publication date", examples=[dt.date(2026, 11, 22)])
     authors: list[str] = Field(min_length=1, description="the authors, people or teams", examples=[["Research team"]])
-    language: str = Field(default="en-US", description="the text's language, as a BCP 47 tag", examples=["en-GB"])
+    language: str = Field(
+        default="en-US",
+        description="the text's language, as a BCP 47 tag: sets dates, numbers, unit words and captions",
+        examples=["de-DE"],
+    )
+    page: PageSetup = Field(default_factory=PageSetup, description="paper size, orientation and margins")
     subject: str | None = Field(
         default=None,
         description="a one-sentence summary for the PDF's metadata",
@@ -354,3 +369,9 @@ class Brief(Strict):
     )
     charts: dict[Id, ChartSpec] = Field(default_factory=dict, description="the charts, by id")
     audiences: dict[Id, Audience] = Field(min_length=1, description="the editions, one per reader, by name")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, tag: str) -> str:
+        locale_of(tag)
+        return tag

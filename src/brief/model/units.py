@@ -1,14 +1,26 @@
 """Units and number formatting: the one place that decides how a value is written.
 
 Every number that reaches a brief passes through :func:`format_value`, so a unit is
-spelled the same way in the narrative, the charts, the alt text and the endnotes.
+spelled the same way in the narrative, the charts, the alt text and the endnotes, in the
+brief's language. brief's own units are in ``units.yaml`` beside this module; a workspace's
+``data/units.yaml`` adds to them and overrides them (:func:`merge`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from brief.model import language as lang
+from brief.model.unit_schema import UnitsFile, UnitSpec, UnitWords
+
+DEFAULTS_FILE = Path(__file__).with_name("units.yaml")
 
 
 @dataclass(frozen=True)
@@ -16,7 +28,9 @@ class Unit:
     """How values in one unit are written.
 
     ``long`` and ``short`` are templates with ``{n}`` for the formatted number.
-    ``axis`` names the unit in a chart subtitle or a table header.
+    ``axis`` names the unit in a chart subtitle or a table header. ``languages`` holds the
+    same three in other languages; a currency unit (``currency``, ``scale``) takes its words
+    from the language instead.
     """
 
     long: str
@@ -25,23 +39,57 @@ class Unit:
     default_decimals: int | None = None
     # A count of things is never below zero (a difference of counts is its own figure).
     nonnegative: bool = False
+    currency: str | None = None
+    scale: str | None = None
+    languages: Mapping[str, UnitWords] = field(default_factory=dict)
+
+    def words(self, language: str = lang.DEFAULT) -> tuple[str, str, str]:
+        """``(long, short, axis)`` in *language*: its own translation, a currency's words, or English."""
+        for tag in lang.candidates(language):
+            if tag in self.languages:
+                w = self.languages[tag]
+                return w.long, w.short, w.axis
+        if self.currency is not None:
+            return _currency_words(self.currency, self.scale, language)
+        return self.long, self.short, self.axis
 
 
-# Percentage points and percent are different quantities; keeping them apart here is
-# what stops a "17.5 percentage point" lead from ever being printed as "17.5%".
-UNITS: dict[str, Unit] = {
-    "pp": Unit("{n} percentage points", "{n} pp", "percentage points"),
-    "percent": Unit("{n}%", "{n}%", "percent"),
-    "usd_billion": Unit("${n} billion", "${n}B", "billion US dollars"),
-    "usd_million": Unit("${n} million", "${n}M", "million US dollars"),
-    "cny_billion": Unit("{n} billion yuan", "¥{n}B", "billion yuan"),
-    "count": Unit("{n}", "{n}", "number", default_decimals=0, nonnegative=True),
-    # An estimate of a large count, written in millions so it does not read as an exact tally.
-    "count_million": Unit("{n} million", "{n}M", "millions", nonnegative=True),
-    "ratio": Unit("{n} times", "{n}×", "times"),
-    "per_year": Unit("{n} times per year", "{n}×/yr", "times per year"),
-    "score": Unit("{n}", "{n}", "score", default_decimals=0),
-}
+def _currency_words(code: str, scale: str | None, language: str) -> tuple[str, str, str]:
+    symbol, name, before = lang.currency_words(code, language)
+    scaled_long = lang.caption(f"{{n}} {scale}", language) if scale else "{n}"
+    scaled_short = lang.caption(f"{{n}} {scale}:short", language) if scale else "{n}"
+    if scaled_short.endswith(":short"):  # no short form in the catalogue: the long one
+        scaled_short = scaled_long
+    long, short = ((symbol + w) if before else f"{w}\u00a0{symbol}" for w in (scaled_long, scaled_short))
+    axis = lang.caption(f"{scale} {{currency}}", language, currency=name) if scale else name
+    return long, short, axis
+
+
+def from_spec(spec: UnitSpec) -> Unit:
+    """The unit a units file declares."""
+    if spec.currency is not None:
+        long, short, axis = _currency_words(spec.currency, spec.scale, lang.DEFAULT)
+    else:
+        assert spec.long is not None and spec.short is not None and spec.axis is not None
+        long, short, axis = spec.long, spec.short, spec.axis
+    return Unit(long, short, axis, spec.decimals, spec.nonnegative, spec.currency, spec.scale, dict(spec.languages))
+
+
+def from_file(doc: Any) -> dict[str, Unit]:
+    """Validate a parsed units file (``ValidationError`` on a bad one) into units by name."""
+    return {name: from_spec(spec) for name, spec in UnitsFile.model_validate({"units": doc or {}}).units.items()}
+
+
+def merge(*layers: Mapping[str, Unit]) -> dict[str, Unit]:
+    """Units by name, later layers overriding earlier ones (the defaults, then a workspace's)."""
+    merged: dict[str, Unit] = {}
+    for layer in layers:
+        merged.update(layer)
+    return merged
+
+
+# brief's own units: a packaged file, trusted, read once.
+UNITS: dict[str, Unit] = from_file(yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8")))
 
 # Every figure's value, given or computed, is below this in size: a quadrillion is more than any
 # statistic needs in these units, and every digit of a value this size still prints exactly.
@@ -49,7 +97,7 @@ MAX_VALUE = 1e15
 MAX_VALUE_TEXT = "10^15"
 
 
-def check_value(value: float | int, unit_name: str | None = None) -> str | None:
+def check_value(value: float | int, unit_name: str | None = None, units: Mapping[str, Unit] = UNITS) -> str | None:
     """Why *value* cannot be a figure's value (in *unit_name*, when known), or None."""
     if isinstance(value, float) and not math.isfinite(value):
         return f"value must be a finite number, not {value}"
@@ -57,17 +105,22 @@ def check_value(value: float | int, unit_name: str | None = None) -> str | None:
         digits = int(value.bit_length() * 0.30103) if isinstance(value, int) else 0
         shown = f"{value:.3g}" if isinstance(value, float) else f"a number of about {digits} digits"
         return f"{shown} is out of range: figure values are below {MAX_VALUE_TEXT} in size"
-    if unit_name in UNITS and UNITS[unit_name].nonnegative and value < 0:
+    if unit_name is not None and unit_name in units and units[unit_name].nonnegative and value < 0:
         return f"{value} is negative, but {unit_name!r} counts things"
     return None
 
 
-def unit(name: str) -> Unit:
+def unknown_unit(name: str, units: Mapping[str, Unit] = UNITS) -> str:
+    """The message for a unit *name* that is not in *units*."""
+    return f"unknown unit {name!r}; valid units: {', '.join(sorted(units))}"
+
+
+def unit(name: str, units: Mapping[str, Unit] = UNITS) -> Unit:
     """Return the unit called *name*; raise ``KeyError`` naming the valid units."""
     try:
-        return UNITS[name]
+        return units[name]
     except KeyError:
-        raise KeyError(f"unknown unit {name!r}; valid units: {', '.join(sorted(UNITS))}") from None
+        raise KeyError(unknown_unit(name, units)) from None
 
 
 def decimals_of(value: float | int) -> int:
@@ -79,20 +132,35 @@ def decimals_of(value: float | int) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def format_number(value: float | int, decimals: int) -> str:
-    """Round half away from zero (as readers expect) and group thousands."""
+def format_number(value: float | int, decimals: int, language: str = lang.DEFAULT) -> str:
+    """Round half away from zero (as readers expect) and group thousands as *language* does."""
     quantum = Decimal(1).scaleb(-decimals)
     rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
-    return f"{rounded:,.{decimals}f}"
+    return lang.format_number(rounded, decimals, language)
 
 
-def format_value(value: float | int, unit_name: str, decimals: int | None, style: str = "long") -> str:
-    """Format *value* in its unit: ``format_value(17.5, "pp", None)`` → ``17.5 percentage points``."""
-    u = unit(unit_name)
+def format_in(
+    value: float | int, u: Unit, decimals: int | None, style: str = "long", language: str = lang.DEFAULT
+) -> str:
+    """Format *value* in the unit *u*, in *language*."""
     if decimals is None:
         decimals = u.default_decimals if u.default_decimals is not None else decimals_of(value)
-    template = u.long if style == "long" else u.short
-    return template.format(n=format_number(value, decimals))
+    long, short, _ = u.words(language)
+    template = long if style == "long" else short
+    # Not str.format: a unit's words are data, and "{n}" is their only placeholder.
+    return template.replace("{n}", format_number(value, decimals, language))
+
+
+def format_value(
+    value: float | int,
+    unit_name: str,
+    decimals: int | None,
+    style: str = "long",
+    units: Mapping[str, Unit] = UNITS,
+    language: str = lang.DEFAULT,
+) -> str:
+    """Format *value* in its unit: ``format_value(17.5, "pp", None)`` → ``17.5 percentage points``."""
+    return format_in(value, unit(unit_name, units), decimals, style, language)
 
 
 def raw_number(value: float | int) -> str:

@@ -38,6 +38,7 @@ def chart_rows(spec: ChartSpec, figures: dict[str, ResolvedFigure], brand: Brand
                 "short": fig.text("short"),
                 "long": fig.text("long"),
                 "unit": fig.unit,
+                "axis": fig.axis,
                 "colour": colour_for(row.label, spec, brand),
             }
         )

@@ -14,18 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import ChartError
+from brief.model.page import chart_widths
+from brief.model.page_schema import PageSetup
 from brief.model.schema import ChartSpec
-from brief.model.units import UNITS
 from brief.pipeline.chart_data import Row, alt_text, chart_rows, colour_for
 from brief.pipeline.citations import source_line
 from brief.pipeline.draw import DrawJob, draw_specs, export_spec
 from brief.pipeline.resolve import Job, ResolvedFigure
 from brief.workspace.brand import Brand
 
-# Chart widths in CSS pixels (1/96 in). FULL matches the text width set by @page in
-# templates/style.css (8.5in − 2 × 0.915in = 6.67in = 640px); HALF is one of two columns.
-FULL_WIDTH_PX = 640
-HALF_WIDTH_PX = 306
+# Chart widths in CSS pixels (1/96 in) on brief's default page (letter, portrait): the text
+# measure and a half-width column. A brief's own page set-up gives its own (brief.model.page).
+FULL_WIDTH_PX, HALF_WIDTH_PX = chart_widths(PageSetup())
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def _dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any
     order = list(dict.fromkeys(r["label"] for r in rows))
     series = list(dict.fromkeys(r["series"] for r in rows))
     colours = [brand.hex(brand.chart.muted), brand.hex(brand.chart.highlight)]
-    unit_axis = UNITS[rows[0]["unit"]].axis
+    unit_axis = rows[0]["axis"]
     base = alt.Chart(alt.Data(values=rows)).encode(
         y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False))
     )
@@ -196,16 +196,18 @@ def _font_dirs(brand: Brand) -> list[Path]:
     return sorted({f.parent for f in brand.font_files()})
 
 
-def _key(spec: ChartSpec, rows: list[Row], brand: Brand) -> str:
+def _key(spec: ChartSpec, rows: list[Row], brand: Brand, page: PageSetup) -> str:
     from brief.publish import cache
 
     return cache.chart_key(
-        {"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand), "width": _width(spec)}, brand.font_files()
+        {"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand), "width": _width(spec, page)},
+        brand.font_files(),
     )
 
 
-def _width(spec: ChartSpec) -> int:
-    return FULL_WIDTH_PX if spec.width == "full" else HALF_WIDTH_PX
+def _width(spec: ChartSpec, page: PageSetup) -> int:
+    full, half = chart_widths(page)
+    return full if spec.width == "full" else half
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,7 @@ class ChartPlan:
     by cache key, with what drawing them needs."""
 
     charts: dict[str, RenderedChart]
-    to_draw: dict[str, tuple[str, ChartSpec, list[Row], Brand]]
+    to_draw: dict[str, tuple[str, ChartSpec, list[Row], Brand, PageSetup]]
     fonts: tuple[Path, ...]
     brief_path: Path
 
@@ -222,8 +224,8 @@ class ChartPlan:
         """The Vega-Lite specs (built with Altair) of the charts still to draw, except those in
         *drawn* (by cache key: drawn for another build of the same run)."""
         specs = tuple(
-            (chart_id, _vega_lite(spec, rows, brand, _width(spec)))
-            for key, (chart_id, spec, rows, brand) in self.to_draw.items()
+            (chart_id, _vega_lite(spec, rows, brand, _width(spec, page)))
+            for key, (chart_id, spec, rows, brand, page) in self.to_draw.items()
             if key not in (drawn or {})
         )
         return DrawJob(specs, self.fonts, self.brief_path)
@@ -276,9 +278,10 @@ def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_fol
     from brief.publish import cache
 
     rows_of = {chart_id: chart_rows(spec, job.figures, brand) for chart_id, spec in charts}
-    keys = {chart_id: _key(spec, rows_of[chart_id], brand) for chart_id, spec in charts}
+    page = job.brief.page
+    keys = {chart_id: _key(spec, rows_of[chart_id], brand, page) for chart_id, spec in charts}
     svgs = {key: svg for key in keys.values() if (svg := cache.get(cache_folder, key)) is not None}
-    missing = {keys[c]: (c, spec, rows_of[c], brand) for c, spec in charts if keys[c] not in svgs}
+    missing = {keys[c]: (c, spec, rows_of[c], brand, page) for c, spec in charts if keys[c] not in svgs}
     out = {}
     for chart_id, spec in charts:
         figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
@@ -286,13 +289,13 @@ def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_fol
             id=chart_id,
             title=spec.title,
             subtitle=spec.subtitle,
-            source_line=source_line(list(figures), job.sources),
+            source_line=source_line(list(figures), job.sources, job.brief.language),
             alt=alt_text(spec, rows_of[chart_id]),
             svg=svgs.get(keys[chart_id]),
             width=spec.width,
             figures=figures,
             key=keys[chart_id],
-            size=(_width(spec), spec.height),
+            size=(_width(spec, page), spec.height),
         )
     return ChartPlan(out, missing, tuple(_font_dirs(brand)), job.brief_path)
 
@@ -342,7 +345,7 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
         offset=10,
     )
     source = (
-        alt.Chart(alt.Data(values=[{"text": source_line(figures, job.sources)}]))
+        alt.Chart(alt.Data(values=[{"text": source_line(figures, job.sources, job.brief.language)}]))
         .mark_text(
             align="left",
             baseline="top",

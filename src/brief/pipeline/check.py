@@ -87,6 +87,7 @@ def check(
     _check_conflicts(ws, report)
     for brief in briefs:
         _check_freshness(ws, brief, report)
+        _check_language(ws, brief, report)
     if render and not report.errors:
         for brief in briefs:
             _check_renders(ws, brief, report, audiences, overlay)
@@ -308,7 +309,9 @@ def _check_conflicts(ws: Workspace, report: Report) -> None:
             )
         elif len(values) > 1 and len(sources) > 1 and not chosen:
             origin = ws.origin("figure", members[0])
-            listed = "; ".join(f"{f.id} = {format_value(f.value or 0, f.unit, f.decimals)} ({f.source})" for f in figs)
+            listed = "; ".join(
+                f"{f.id} = {format_value(f.value or 0, f.unit, f.decimals, units=ws.units)} ({f.source})" for f in figs
+            )
             report.problems.append(
                 DataError(
                     f"sources disagree on {quantity!r}: {listed}",
@@ -345,3 +348,19 @@ def _check_freshness(ws: Workspace, brief: Brief, report: Report) -> None:
                     hint="update it from a newer source or state its age in the text",
                 )
             )
+
+
+def _check_language(ws: Workspace, brief: Brief, report: Report) -> None:
+    """A language brief has no captions for is printed with English captions: say so, at its line."""
+    from brief.model.language import has_captions, shipped
+
+    if not has_captions(brief.language):
+        origin = ws.origin("language", brief.id)
+        report.problems.append(
+            BriefWarning(
+                f"brief ships no captions in {brief.language!r}: numbers and dates follow it, captions stay English",
+                origin.path,
+                origin.line,
+                hint=f"captions ship in: {', '.join(shipped())} (src/brief/locale/)",
+            )
+        )

@@ -7,28 +7,15 @@ first note that cites a source gives the full reference; later ones use the shor
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from html import escape
 
+from brief.model.language import DEFAULT, caption
+from brief.model.language import format_date as format_day
 from brief.model.schema import CslDate, Source
-from brief.model.units import format_value
 from brief.pipeline.resolve import ResolvedFigure
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def typographic(text: str) -> str:
@@ -36,13 +23,11 @@ def typographic(text: str) -> str:
     return re.sub(r"(?<=\w)'(?=\w)", "’", text)
 
 
-def format_date(date: CslDate) -> str:
-    """``[2025, 4]`` → ``April 2025``; ``[2025, 4, 7]`` → ``7 April 2025``."""
+def format_date(date: CslDate, language: str = DEFAULT) -> str:
+    """``[2025, 4]`` → ``April 2025``; ``[2025, 4, 7]`` → ``7 April 2025`` (in *language*)."""
     parts = date.parts
-    if len(parts) == 1:
-        return str(parts[0])
-    month = _MONTHS[parts[1] - 1]
-    return f"{month} {parts[0]}" if len(parts) == 2 else f"{parts[2]} {month} {parts[0]}"
+    day = dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    return format_day(day, language, len(parts))
 
 
 def short_title(source: Source) -> str:
@@ -50,12 +35,12 @@ def short_title(source: Source) -> str:
     return source.title_short or source.title
 
 
-def full_citation(source: Source) -> str:
-    """Author, *Title*, Publisher or container, date (HTML, escaped)."""
+def full_citation(source: Source, language: str = DEFAULT) -> str:
+    """Author, *Title*, Publisher or container, date in *language* (HTML, escaped)."""
     authors = "; ".join(escape(a.display()) for a in source.author)
     title = f"<cite>{escape(source.title)}</cite>"
     where = source.container_title or source.publisher
-    details = ", ".join(p for p in (escape(where) if where else None, format_date(source.issued)) if p)
+    details = ", ".join(p for p in (escape(where) if where else None, format_date(source.issued, language)) if p)
     return ", ".join(p for p in (authors, title) if p) + (f" ({details})" if details else "")
 
 
@@ -76,8 +61,6 @@ class Note:
     preamble: list[str] = field(default_factory=list)
     postscript: list[str] = field(default_factory=list)
     html: str = ""
-    # Figures whose disagreeing sources the postscript already names.
-    _explained: set[str] = field(default_factory=set)
 
     @property
     def source_ids(self) -> tuple[str, ...]:
@@ -95,6 +78,7 @@ class Notes:
     """
 
     sources: dict[str, Source]
+    language: str = DEFAULT
     notes: list[Note] = field(default_factory=list)
     _by_key: dict[tuple[object, ...], Note] = field(default_factory=dict)
     _cited: set[str] | None = None  # set once finalised; later notes are written at once
@@ -104,48 +88,34 @@ class Notes:
         # Caveats (fig.note) are stated in the text where they matter; keying notes on
         # source and locator alone keeps one note per table instead of one per number.
         key = ("figure", tuple((b.source, b.locator) for b in fig.bases), fig.derivation, fig.claimed_by)
-        note = self._by_key.get(key) or self._new_figure_note(key, fig)
-        # Where sources disagree the brief says which value it prints and why, in the note
-        # however many figures share it and whichever of them is cited first.
-        if fig.alternatives and fig.id not in note._explained:
-            note._explained.add(fig.id)
-            self._postscript(note, self._alternatives(fig))
-        return note
-
-    def _new_figure_note(self, key: tuple[object, ...], fig: ResolvedFigure) -> Note:
+        if key in self._by_key:
+            return self._by_key[key]
         preamble: list[str] = []
         if fig.claimed_by:
-            preamble.append(f"Claim attributed to {escape(fig.claimed_by)}; not independently verified.")
+            claim = "Claim attributed to {who}; not independently verified."
+            preamble.append(caption(claim, self.language, who=escape(fig.claimed_by)))
         if fig.derivation:
-            preamble.append(f"Calculated: {escape(fig.derivation)}.")
+            preamble.append(f"{caption('Calculated', self.language)}: {escape(fig.derivation)}.")
         refs: dict[str, list[str]] = {}
         for base in fig.bases:
             if base.source:
                 locs = refs.setdefault(base.source, [])
                 if base.locator and base.locator not in locs:
                     locs.append(base.locator)
-        return self._add(key, [(sid, "; ".join(locs)) for sid, locs in refs.items()], preamble)
-
-    def _alternatives(self, fig: ResolvedFigure) -> tuple[str, str]:
-        """The sentence naming the values not used for *fig*, and the reason for the one used."""
-        others = "; ".join(
-            f"{escape(format_value(alt.value or 0, alt.unit, alt.decimals))} "
-            f"({escape(', '.join(p for p in (short_title(self.sources[alt.source]), alt.locator) if p))})"
-            for alt in fig.alternatives
-            if alt.source in self.sources
-        )
-        return f"{escape(fig.label)}: other sources give {others}.", escape(fig.preferred or "")
-
-    def _postscript(self, note: Note, sentences: tuple[str, str]) -> None:
-        # Every "other sources give" sentence first, then each distinct reason once.
-        values, reason = sentences
-        note.postscript.insert(len(note._explained) - 1, values)
-        added = [values]
-        if reason and reason not in note.postscript:
-            note.postscript.append(reason)
-            added.append(reason)
-        if note.html:
-            note.html = typographic(note.html + " " + " ".join(added))
+        note = self._add(key, [(sid, "; ".join(locs)) for sid, locs in refs.items()], preamble)
+        if fig.alternatives and not note.postscript:
+            # Where sources disagree the brief says which value it prints and why.
+            others = "; ".join(
+                f"{escape(fig.format_other(alt))} "
+                f"({escape(', '.join(p for p in (short_title(self.sources[alt.source]), alt.locator) if p))})"
+                for alt in fig.alternatives
+                if alt.source in self.sources
+            )
+            given = caption("Other sources give {values}.", self.language, values=others)
+            note.postscript.append(f"{given} {escape(fig.preferred or '')}")
+            if note.html:
+                note.html = typographic(note.html + " " + note.postscript[-1])
+        return note
 
     def for_source(self, source_id: str, locator: str | None = None) -> Note:
         """The note citing *source_id* at *locator* (for quotes and non-numeric claims)."""
@@ -192,7 +162,7 @@ class Notes:
         if not first:
             return f"{escape(short_title(source))}{loc}."
         url = link(source)
-        return f"{full_citation(source)}{loc}." + (f" {url}" if url else "")
+        return f"{full_citation(source, self.language)}{loc}." + (f" {url}" if url else "")
 
     @property
     def cited_sources(self) -> list[str]:
@@ -200,7 +170,7 @@ class Notes:
         return list(dict.fromkeys(sid for n in self.notes for sid in n.source_ids))
 
 
-def source_line(figures: list[ResolvedFigure], sources: dict[str, Source]) -> str:
+def source_line(figures: list[ResolvedFigure], sources: dict[str, Source], language: str = DEFAULT) -> str:
     """A chart's source line built from its figures: ``AI Index 2025, ch. 4, fig. 4.3.8.``"""
     locators: dict[str, list[str]] = {}
     for fig in figures:
@@ -213,5 +183,5 @@ def source_line(figures: list[ResolvedFigure], sources: dict[str, Source]) -> st
         ", ".join([short_title(sources[sid]), "; ".join(locs)]) if locs else short_title(sources[sid])
         for sid, locs in locators.items()
     ]
-    label = "Source" if len(parts) == 1 else "Sources"
+    label = caption("Source" if len(parts) == 1 else "Sources", language)
     return f"{label}: " + "; ".join(parts) + "."

@@ -22,6 +22,8 @@ from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
 
 from brief.errors import BriefError, ChartError, TemplateError
+from brief.model.language import caption, format_date
+from brief.model.page import page_css
 from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title, typographic
 from brief.pipeline.resolve import Job
@@ -34,8 +36,9 @@ _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
 _BLOCK = re.compile(r"<(p|li|td|th|figcaption)\b[^>]*>.*?</\1>", re.S)
 _NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>\d+</a>')
 # A full stop, question or exclamation mark, or semicolon (with any closing quote or
-# bracket) followed by a space or the end; "17.5" and "3.1-405B" do not match.
-_SENTENCE_END = re.compile(r"[.;!?][\"”’)]*(?=\s|$)")
+# bracket) followed by a space or the end; "17.5" and "3.1-405B" do not match, nor does an
+# abbreviation inside a value, whose space is non-breaking ("4,5 Mrd. US-Dollar").
+_SENTENCE_END = re.compile(r"[.;!?][\"”’)]*(?=[^\S\u00a0]|$)")
 
 
 def _note_link(number: int) -> str:
@@ -67,7 +70,7 @@ class _Context:
     def __init__(self, job: Job, charts: dict[str, RenderedChart]) -> None:
         self.job = job
         self.charts = charts
-        self.notes = Notes(job.sources)
+        self.notes = Notes(job.sources, job.brief.language)
         self.figures_used: list[str] = []
         self.charts_placed: list[str] = []
 
@@ -87,7 +90,7 @@ class _Context:
         resolved = self.job.figures[figure_id]
         self.figures_used.append(figure_id)
         # A non-breaking space keeps a number on the same line as its unit.
-        text = escape(resolved.text(style)).replace(" ", "\u00a0", 1)
+        text = escape(resolved.text(style)).replace(" ", "\u00a0", 1).replace(". ", ".\u00a0")
         mark = self._mark(self.notes.for_figure(resolved)) if note else ""
         return Markup(f'<span class="figure-value" data-figure="{figure_id}">{text}</span>{mark}')
 
@@ -103,7 +106,7 @@ class _Context:
         for fid in dict.fromkeys(self.figures_used):
             fig = self.job.figures[fid]
             if fig.derivation:
-                source = f"Calculated: {fig.derivation}"
+                source = f"{caption('Calculated', self.job.brief.language)}: {fig.derivation}"
             else:
                 source = "; ".join(
                     ", ".join(p for p in (short_title(self.job.sources[b.source]), b.locator) if p)
@@ -114,10 +117,8 @@ class _Context:
                 f'<tr><td>{escape(fig.label)}</td><td class="num">{escape(fig.text())}</td>'
                 f"<td>{escape(fig.as_of)}</td><td>{escape(source)}</td></tr>"
             )
-        head = (
-            '<tr><th scope="col">Figure</th><th scope="col">Value</th><th scope="col">As of</th>'
-            '<th scope="col">Source</th></tr>'
-        )
+        words = (caption(w, self.job.brief.language) for w in ("Figure", "Value", "As of", "Source"))
+        head = "<tr>" + "".join(f'<th scope="col">{escape(w)}</th>' for w in words) + "</tr>"
         return Markup(f'<table class="figures-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
 
     def chart(self, *chart_ids: str) -> Markup:
@@ -230,10 +231,12 @@ def template_context(job: Job, brand: Brand, ctx: _Context) -> dict[str, Any]:
         "cite": TemplateFunction(ctx.cite),
         "chart": TemplateFunction(ctx.chart),
         "figures_table": TemplateFunction(ctx.figures_table),
+        "brief_date": format_date(job.brief.date, job.brief.language),
+        "caption": TemplateFunction(lambda message: caption(str(message), job.brief.language)),
     }
 
 
-def _figure_html(chart: RenderedChart, number: int, note_mark: str, inline: bool) -> str:
+def _figure_html(chart: RenderedChart, number: int, note_mark: str, inline: bool, language: str) -> str:
     if len(chart.alt.strip()) < 20:
         # An accessible PDF needs real alt text on every figure: never ship a chart without it.
         raise ChartError(f"chart {chart.id!r} has no usable alt text", hint="every chart needs rows with figures")
@@ -242,9 +245,10 @@ def _figure_html(chart: RenderedChart, number: int, note_mark: str, inline: bool
         src = "data:image/svg+xml;base64," + base64.b64encode(chart.svg.encode("utf-8")).decode("ascii")
     else:
         src = chart.url
+    label = caption("Figure {number}.", language, number=str(number))
     return (
         f'<figure class="chart chart-{chart.width}" id="figure-{chart.id}">'
-        f'<figcaption><span class="chart-title"><span class="chart-number">Figure {number}.</span> '
+        f'<figcaption><span class="chart-title"><span class="chart-number">{escape(label)}</span> '
         f"{escape(typographic(chart.title))}</span>"
         f'<span class="chart-subtitle">{escape(typographic(chart.subtitle))}</span>'
         f"</figcaption>"
@@ -262,7 +266,7 @@ def _place_charts(html: str, ctx: _Context, counter: list[int], inline: bool) ->
             counter[0] += 1
             marks = "".join(dict.fromkeys(ctx._mark(ctx.notes.for_figure(f)) for f in chart.figures))
             ctx.figures_used.extend(f.id for f in chart.figures)
-            figures.append(_figure_html(chart, counter[0], marks, inline))
+            figures.append(_figure_html(chart, counter[0], marks, inline, ctx.job.brief.language))
         if len(figures) == 1:
             return figures[0]
         return f'<div class="chart-row">{"".join(figures)}</div>'
@@ -380,8 +384,9 @@ def render(
         templates.find_shared("custom.css", theme=False),
     )
     stylesheets = list(dict.fromkeys(p.resolve().as_uri() for p in candidates if p is not None and p.is_file()))
+    css = brand.css() + page_css(job.brief.page, caption("Page {page} of {pages}", job.brief.language))
     layout_context = inert(
-        {"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(brand.css()), "stylesheets": stylesheets}
+        {"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(css), "stylesheets": stylesheets}
     )
     html = _render_template(env, layout, {**base, **layout_context}, search_path)
     _enforce(policy, html, env, layout)

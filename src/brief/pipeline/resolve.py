@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
+from brief.model.language import DEFAULT, caption
 from brief.model.request import output_name
 from brief.model.schema import Audience, Brief, Figure, Source
-from brief.model.units import MAX_VALUE_TEXT, UNITS, check_value, format_value
+from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, format_value
 from brief.workspace.load import Workspace
 
 
@@ -37,10 +38,22 @@ class ResolvedFigure:
     # For a figure chosen among sources that disagree: why, and the values not used.
     preferred: str | None = None
     alternatives: tuple[Figure, ...] = ()
+    # The workspace's units and the brief's language, which every number is written in.
+    units: Mapping[str, Unit] = field(default_factory=lambda: UNITS, hash=False, compare=False, repr=False)
+    language: str = DEFAULT
 
     def text(self, style: str = "long") -> str:
         """The value formatted by its unit, e.g. ``17.5 percentage points``."""
-        return format_value(self.value, self.unit, self.decimals, style)
+        return format_value(self.value, self.unit, self.decimals, style, self.units, self.language)
+
+    def format_other(self, other: Figure) -> str:
+        """Another figure's value (one this figure was preferred to), written as this one is."""
+        return format_value(other.value or 0, other.unit, other.decimals, "long", self.units, self.language)
+
+    @property
+    def axis(self) -> str:
+        """The unit alone, in the brief's language: a chart axis title or a table header."""
+        return self.units[self.unit].words(self.language)[2]
 
     @property
     def source_ids(self) -> tuple[str, ...]:
@@ -134,13 +147,14 @@ class _InputFailed(Exception):
     """A figure's input could not be computed (reported once, for the input)."""
 
 
-def resolve_figures(ws: Workspace) -> dict[str, ResolvedFigure]:
-    """Compute every figure in the workspace (load has already ruled out loops)."""
+def resolve_figures(ws: Workspace, language: str = DEFAULT) -> dict[str, ResolvedFigure]:
+    """Compute every figure in the workspace (load has already ruled out loops), to be
+    written in *language*."""
     resolved: dict[str, ResolvedFigure] = {}
 
     def get(fid: str) -> ResolvedFigure:
         if fid not in resolved:
-            resolved[fid] = _resolve_one(ws, ws.figures[fid], get)
+            resolved[fid] = _resolve_one(ws, ws.figures[fid], get, language)
         return resolved[fid]
 
     for fid in ws.figures:
@@ -148,27 +162,35 @@ def resolve_figures(ws: Workspace) -> dict[str, ResolvedFigure]:
     return resolved
 
 
-def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure]) -> ResolvedFigure:
+def _resolve_base(ws: Workspace, fig: Figure, language: str) -> ResolvedFigure:
+    assert fig.value is not None and fig.as_of is not None  # guaranteed by the model
+    alternatives = tuple(
+        other
+        for other in ws.figures.values()
+        if fig.preferred and other.quantity == fig.quantity and other.id != fig.id
+    )
+    return ResolvedFigure(
+        fig.id,
+        fig.label,
+        fig.value,
+        fig.unit,
+        fig.decimals,
+        fig.as_of,
+        fig.note,
+        fig.claimed_by,
+        (fig,),
+        preferred=fig.preferred,
+        alternatives=alternatives,
+        units=ws.units,
+        language=language,
+    )
+
+
+def _resolve_one(
+    ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure], language: str = DEFAULT
+) -> ResolvedFigure:
     if fig.derive is None:
-        assert fig.value is not None and fig.as_of is not None  # guaranteed by the model
-        alternatives = tuple(
-            other
-            for other in ws.figures.values()
-            if fig.preferred and other.quantity == fig.quantity and other.id != fig.id
-        )
-        return ResolvedFigure(
-            fig.id,
-            fig.label,
-            fig.value,
-            fig.unit,
-            fig.decimals,
-            fig.as_of,
-            fig.note,
-            fig.claimed_by,
-            (fig,),
-            preferred=fig.preferred,
-            alternatives=alternatives,
-        )
+        return _resolve_base(ws, fig, language)
     a, b = (get(ref) for ref in fig.derive.of)
     symbol, operation = _OPERATIONS[fig.derive.op]
     try:
@@ -189,8 +211,8 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
             hint=f"figure values, given or computed, are below {MAX_VALUE_TEXT} in size; "
             "check the inputs' values and units",
         )
-    derivation = f"{a.text()} ({a.label}) {symbol} {b.text()} ({b.label})"
-    decimals = fig.decimals if fig.decimals is not None else UNITS[fig.unit].default_decimals
+    derivation = f"{a.text()} ({a.label}) {caption(symbol, language)} {b.text()} ({b.label})"
+    decimals = fig.decimals if fig.decimals is not None else ws.units[fig.unit].default_decimals
     # A computed value has no written precision of its own: one decimal unless the unit says.
     return ResolvedFigure(
         fig.id,
@@ -203,6 +225,8 @@ def _resolve_one(ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure
         fig.claimed_by or a.claimed_by or b.claimed_by,
         a.bases + b.bases,
         derivation,
+        units=ws.units,
+        language=language,
     )
 
 
@@ -230,7 +254,7 @@ def resolve(ws: Workspace, brief_id: str | None, audience_name: str, source_date
         brief_path=ws.origin("brief", brief.id).path,
         audience_name=audience_name,
         audience=brief.audiences[audience_name],
-        figures=resolve_figures(ws),
+        figures=resolve_figures(ws, brief.language),
         sources=ws.sources,
         root=ws.root,
         created=build_time(brief.date, source_date),

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.schema import Brief, Figure, Source
+from brief.model.units import UNITS, Unit
 from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
 from brief.workspace.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
 
@@ -35,6 +36,8 @@ class Workspace:
     sources: dict[str, Source] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)
+    # brief's own units, then data/units.yaml's (which add to them and override them by name).
+    units: dict[str, Unit] = field(default_factory=lambda: dict(UNITS))
     # Problems found while loading; entries with errors are left out of the maps above.
     problems: list[BriefError] = field(default_factory=list)
 
@@ -65,7 +68,7 @@ def load_workspace(root: Path, collect: bool = False) -> Workspace:
     ``ws.problems`` for ``brief check`` to report all at once.
     """
     ws = Workspace(root=root.resolve())
-    for stage in (_load_sources, _load_figures, _load_briefs, _check_references):
+    for stage in (_load_units, _load_sources, _load_figures, _load_briefs, _check_references):
         # Entries that failed to load would make every reference to them an error too:
         # report the cause, not the cascade.
         if stage is _check_references and ws.problems:
@@ -113,6 +116,17 @@ def _register(ws: Workspace, kind: str, ident: str, path: Path, line: int | None
     ws.origins[key] = Origin(path, line)
 
 
+def _load_units(ws: Workspace) -> None:
+    from brief.workspace.units import read_units
+
+    path = ws.root / "data" / "units.yaml"
+    if path.exists():
+        declared, problems = read_units(path, ws.root)
+        ws.units.update(declared)
+        for problem in problems:
+            ws.report(problem)
+
+
 def _load_sources(ws: Workspace) -> None:
     path = ws.root / "data" / "sources.yaml"
     if not path.exists():
@@ -127,7 +141,7 @@ def _load_entries(ws: Workspace, path: Path, model: type[_Entry], kind: str) -> 
     for i, node in enumerate(entries):
         try:
             _require_mapping(node, entries, i, path)
-            entry = validate(model, node, path)
+            entry = validate(model, node, path, {"units": ws.units})
             _register(ws, kind, entry.id, path, line_of(entries, [i]))
         except BriefError as exc:
             ws.report(exc)
@@ -158,7 +172,7 @@ def _load_figures_csv(ws: Workspace, path: Path) -> None:
     from brief.workspace.tables import read_figures_csv
 
     try:
-        figures, problems = read_figures_csv(path, ws.root)
+        figures, problems = read_figures_csv(path, ws.root, ws.units)
     except BriefError as exc:
         ws.report(exc)
         return
@@ -191,6 +205,7 @@ def _load_briefs(ws: Workspace) -> None:
             ws.report(exc)
             continue
         ws.briefs[brief.id] = brief
+        ws.origins[f"language:{brief.id}"] = Origin(path, line_of(doc, ["language"]))
         for name, audience in brief.audiences.items():
             ws.origins[f"audience:{brief.id}:{name}"] = Origin(path, line_of(doc, ["audiences", name]))
             for i in range(len(audience.sections)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 
 from brief.errors import BriefError, DataError
 from brief.model.schema import Figure
-from brief.model.units import MAX_VALUE_TEXT
+from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit
 from brief.workspace.messages import explain
 from brief.workspace.yamlio import MAX_DIGITS, check_text, read_text
 
@@ -48,12 +49,13 @@ def _number(text: str, column: str, path: Path, line: int) -> int | float:
     )
 
 
-def read_figures_csv(path: Path, root: Path | None = None) -> tuple[list[tuple[int, Figure]], list[BriefError]]:
+def read_figures_csv(
+    path: Path, root: Path | None = None, units: Mapping[str, Unit] = UNITS
+) -> tuple[list[tuple[int, Figure]], list[BriefError]]:
     """The figures in a CSV file with their lines, and every problem found (only a regular
-    file inside *root*, the workspace, when given, is read)."""
-    text = read_text(path, root=root)
+    file inside *root*, the workspace, when given, is read; figures may use *units*)."""
     problems: list[BriefError] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(read_text(path, root=root), newline=""))
     try:
         header = next(reader)
     except StopIteration:
@@ -96,7 +98,7 @@ def read_figures_csv(path: Path, root: Path | None = None) -> tuple[list[tuple[i
                 for column in ("value", "decimals"):
                     if column in fields:
                         fields[column] = _number(fields[column], column, path, line)
-                figures.append((line, Figure.model_validate(fields)))
+                figures.append((line, Figure.model_validate(fields, context={"units": units})))
             except BriefError as exc:
                 problems.append(exc)
             except ValidationError as exc:

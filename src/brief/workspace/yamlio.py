@@ -353,10 +353,11 @@ def plain(node: Any) -> Any:
     return node
 
 
-def validate(model: type[M], node: Any, path: Path) -> M:
-    """Validate one parsed YAML entry into *model*; an error names the file and the line."""
+def validate(model: type[M], node: Any, path: Path, context: dict[str, Any] | None = None) -> M:
+    """Validate one parsed YAML entry into *model* (with pydantic's validation *context*);
+    an error names the file and the line."""
     try:
-        return model.model_validate(plain(node))
+        return model.model_validate(plain(node), context=context)
     except ValidationError as exc:
         hint = _HINTS.get(model.__name__)
         problems: list[BriefError] = sorted(
@@ -374,5 +375,6 @@ _HINTS = {
     "Figure": "a figure has id, label, value, unit, as_of, source and locator, or derive (docs/reference.md)",
     "Source": "a source has CSL-JSON fields: id, type, title, issued, and author, publisher, URL as known",
     "Brief": "a brief has title, date, authors, charts and audiences (brief new brief NAME makes one)",
+    "UnitSpec": "a unit has long, short and axis (with {n} for the number), or currency and scale",
     "Brand": "docs/reference.md lists the fields (a subset of Quarto's _brand.yml)",
 }
