@@ -717,8 +717,7 @@ def test_chart_printing_the_non_preferred_figure(ws: Path) -> None:
             "  value: 276300\n  unit: count",
             "  value: 276300\n  unit: widgets",
             "unit: widgets",
-            "unit: unknown unit 'widgets'; valid units: cny_billion, count, count_million, per_year, percent, pp, "
-            "ratio, score, "
+            "unit: unknown unit 'widgets'; valid units: cny_billion, count, per_year, percent, pp, ratio, score, "
             "usd_billion, usd_million",
         ),
     ],
