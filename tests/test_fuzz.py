@@ -18,7 +18,8 @@ from ruamel.yaml import YAML
 
 from brief.errors import BriefError
 from brief.pipeline.check import hand_typed_numbers
-from brief.pipeline.render import _markdown, _marks_to_sentence_ends
+from brief.pipeline.notemarks import marks_to_sentence_ends as _marks_to_sentence_ends
+from brief.pipeline.render import _markdown
 from brief.workspace.load import load_workspace
 from brief.workspace.tables import read_figures_csv
 

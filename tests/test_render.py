@@ -70,10 +70,12 @@ def render_with(mini_job: Job, brand: Brand, section_path: Path) -> RenderFn:
 
 def section_html(rendered: Rendered, name: str = "intro") -> str:
     """The HTML of one section of a rendered document, without the back-link anchors on
-    first marks (``id="ref-N"``, tested on their own)."""
+    first marks (``id="ref-N"``), the word joiners before marks and the commas between marks
+    side by side (each tested on its own)."""
     match = re.search(rf'<section class="section section-{name}">(.*?)</section>', rendered.html, re.S)
     assert match, f"no section {name!r}"
-    return re.sub(r' id="ref-\d+"', "", match.group(1))
+    html = re.sub(r' id="ref-\d+"', "", match.group(1)).replace("\u2060<a", "<a")
+    return html.replace('<span class="note-sep">,</span><a', "<a")
 
 
 def test_first_mark_of_each_note_is_a_link_target(render_with: RenderFn) -> None:
@@ -251,6 +253,8 @@ def test_marks_in_real_policy_sections(tmp_path: Path) -> None:
     assert len(marks) > 20
     for mark in marks:
         before = body[: mark.start()]
+        assert before.endswith("\u2060"), before[-60:]  # joined to the word before it
+        before = before.removesuffix("\u2060").removesuffix('<span class="note-sep">,</span>')
         assert before.endswith(("</a>", ".", ";", "!", "?", "”", ")")), before[-60:]
         assert not before.endswith("</span>")
 
@@ -327,7 +331,7 @@ def test_layout_has_language_and_metadata(render_with: RenderFn) -> None:
     assert '<meta name="description" content="Widgets and gadgets, for tests">' in html
     assert '<meta name="keywords" content="widgets, gadgets">' in html
     assert "@font-face" in html
-    assert '<li id="note-1">' in html
+    assert '<li id="note-1" class="note-source">' in html
 
 
 def test_markdown_containers_and_typography(render_with: RenderFn) -> None:

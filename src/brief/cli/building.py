@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     multiple=True,
     help="Audience to build (default: the brief's first); repeat for several.",
 )
-@click.option("--all", "all_audiences", is_flag=True, help="Build every audience of the brief.")
+@click.option("--all", "all_audiences", is_flag=True, help="Build every audience (and every variant) of the brief.")
+@click.option("--variant", help="The variant to build, for a brief with for_each (its id).")
 @click.option("--all-briefs", is_flag=True, help="Build every audience of every brief.")
 @click.option(
     "--templates",
@@ -59,6 +60,7 @@ def build(
     brief: str | None,
     audiences: tuple[str, ...],
     all_audiences: bool,
+    variant: str | None,
     all_briefs: bool,
     overlay: Path | None,
     strict: bool,
@@ -91,9 +93,10 @@ def build(
         fmt,  # type: ignore[arg-type]
         source_date(os.environ.get("SOURCE_DATE_EPOCH")),
         cache_dir(os.environ),
+        variant,
     )
     many = all_audiences or all_briefs or len(audiences) > 1
-    if not (force or many or strict) and fmt == "pdf":
+    if not (force or many or strict or variant) and fmt == "pdf":
         from brief.publish.manifest import up_to_date
 
         current = up_to_date(root, brief, request.audience, overlay, standard, request.source_date_epoch)
@@ -186,6 +189,7 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
 @cli.command("preview", short_help="Show the pages in a browser, rebuilt on save.")
 @click.argument("brief", required=False)
 @click.option("-a", "--audience", help="The audience shown first (default: the brief's first audience).")
+@click.option("--variant", help="The variant to show, for a brief with for_each (its id).")
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -201,7 +205,7 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
 )
 @click.pass_context
 def preview_command(
-    ctx: click.Context, brief: str | None, audience: str | None, port: int, overlay: Path | None
+    ctx: click.Context, brief: str | None, audience: str | None, variant: str | None, port: int, overlay: Path | None
 ) -> None:
     """Show the typeset pages in a browser, rebuilt each time a file is saved."""
     from brief.commands.preview import serve
@@ -216,5 +220,6 @@ def preview_command(
         overlay,
         source_date=source_date(os.environ.get("SOURCE_DATE_EPOCH")),
         cache_dir=cache_dir(os.environ),
+        variant=variant,
     )
     serve(request, port, lambda line: click.echo(line, err=True))

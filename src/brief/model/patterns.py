@@ -8,6 +8,8 @@ read one. A pattern without wording here is reported as "not in the expected for
 from __future__ import annotations
 
 ID = r"^[a-z0-9][a-z0-9_.-]*$"
+# An id that may hold {parameter} placeholders, each filled in by a variant (for_each).
+FIGURE_REF = r"^(?:[a-z0-9_.-]|\{[a-z_][a-z0-9_]*\})+$"
 # ISO 8601 year, year-month or full date: the precision a statistic is known to.
 AS_OF = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 FOLDER = r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
@@ -20,6 +22,7 @@ CURRENCY = r"^[A-Z]{3}$"
 
 WORDING: dict[str, str] = {
     ID: "an id: lower-case letters, digits, '_', '.' and '-', starting with a letter or digit (such as ai-index-2025)",
+    FIGURE_REF: "a figure id, which may name a variant's parameters in braces (such as robots_{id}_2023)",
     AS_OF: "a date such as 2024, 2024-06 or 2024-06-30",
     FOLDER: "a folder path of letters, digits, '_', '.' and '-', with '/' between folders (such as board/short)",
     CSS_SAFE: 'text without any of the characters " \\ ; { } < >',

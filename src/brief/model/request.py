@@ -41,14 +41,16 @@ class BuildRequest:
     source_date: dt.datetime | None = None
     # Where drawn charts are kept between builds; None keeps none.
     cache_dir: Path | None = None
+    # Which variant of a brief with `for_each` (its id); None for a brief without variants.
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         if self.standard not in STANDARDS:
             raise WorkspaceError(f"unknown PDF standard {self.standard!r}", hint=f"choose from: {', '.join(STANDARDS)}")
 
-    def for_audience(self, brief: str | None, audience: str) -> BuildRequest:
-        """The same request for another brief and audience (``--all``)."""
-        return replace(self, brief=brief, audience=audience)
+    def for_audience(self, brief: str | None, audience: str, variant: str | None = None) -> BuildRequest:
+        """The same request for another brief, audience and variant (``--all``)."""
+        return replace(self, brief=brief, audience=audience, variant=variant)
 
     @property
     def source_date_epoch(self) -> str:
@@ -81,13 +83,15 @@ def cache_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "brief"
 
 
-def output_name(brief_id: str, audience: str, standard: str = "ua-1", fmt: str = "pdf") -> str:
+def output_name(brief_id: str, audience: str, standard: str = "ua-1", fmt: str = "pdf", variant: str = "") -> str:
     """The file a build writes into out/: ``NAME-AUDIENCE.pdf``; the archival edition
     (PDF/A) is ``NAME-AUDIENCE-archival.pdf``, so it never replaces the accessible one, and
-    the HTML edition ``NAME-AUDIENCE.html``."""
+    the HTML edition ``NAME-AUDIENCE.html``. A variant's id follows the audience:
+    ``NAME-AUDIENCE-VARIANT.pdf``."""
+    stem = f"{brief_id}-{audience}" + (f"-{variant}" if variant else "")
     if fmt == "html":
-        return f"{brief_id}-{audience}.html"
-    return f"{brief_id}-{audience}{ARCHIVAL_SUFFIX if standard in ARCHIVAL else ''}.pdf"
+        return f"{stem}.html"
+    return f"{stem}{ARCHIVAL_SUFFIX if standard in ARCHIVAL else ''}.pdf"
 
 
 ARCHIVAL_SUFFIX = "-archival"

@@ -18,6 +18,8 @@ from brief.model.page_schema import PageSetup
 from brief.model.units import UNITS, Unit, check_value, unknown_unit
 
 Id = Annotated[str, StringConstraints(pattern=patterns.ID)]
+# A figure id, or one with {parameter} placeholders that each variant fills in.
+FigureRef = Annotated[str, StringConstraints(pattern=patterns.FIGURE_REF)]
 AsOf = Annotated[str, StringConstraints(pattern=patterns.AS_OF)]
 
 
@@ -185,8 +187,13 @@ class Figure(Strict):
     locator: str | None = Field(default=None, description="where in the source it is", examples=["p. 252, fig. 4.3.8"])
     note: str | None = Field(
         default=None,
-        description="a caveat for the authors (not printed: say it in the text where it matters)",
+        description="a caveat about the number (printed in its endnote only with `print_note`)",
         examples=["excludes state funding"],
+    )
+    print_note: bool = Field(
+        default=False,
+        description="print `note` in the figure's endnote (the brief's `print_notes` does so for every figure)",
+        examples=[True],
     )
     claimed_by: str | None = Field(
         default=None,
@@ -257,8 +264,14 @@ ChartKind = Literal["bar", "dumbbell", "slope"]
 class ChartRow(Strict):
     """One mark of a chart: a category (and series, for two-series charts) and its figure."""
 
-    label: str = Field(description="the category, as printed on the axis", examples=["United States"])
-    figure: Id = Field(description="the id of the figure drawn", examples=["private_ai_investment_2024_us"])
+    label: str = Field(
+        description="the category, as printed on the axis; `{name}` is a variant's parameter",
+        examples=["United States"],
+    )
+    figure: FigureRef = Field(
+        description="the id of the figure drawn; `{id}` (any parameter) is filled in for each variant",
+        examples=["private_ai_investment_2024_us", "private_ai_investment_2024_{id}"],
+    )
     series: str | None = Field(
         default=None,
         description="which of two series the mark belongs to (dumbbell and slope charts)",
@@ -366,6 +379,16 @@ class Brief(Strict):
         description="warn about figures older than this, counted back from `date`",
         examples=[36],
         json_schema_extra={"unit": "months"},
+    )
+    for_each: str | list[dict[str, str | int | float]] | None = Field(
+        default=None,
+        description="build one document per variant: a CSV file in data/ (a header line naming `id` "
+        "and other parameters) or a list of mappings with `id`; `{name}` in figure ids, chart texts "
+        "and the title is filled in from each variant, and templates see it as `variant`",
+        examples=["data/countries.csv"],
+    )
+    print_notes: bool = Field(
+        default=False, description="print every figure's `note` (its caveat) in its endnote", examples=[True]
     )
     charts: dict[Id, ChartSpec] = Field(default_factory=dict, description="the charts, by id")
     audiences: dict[Id, Audience] = Field(min_length=1, description="the editions, one per reader, by name")

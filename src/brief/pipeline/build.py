@@ -43,13 +43,13 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     report = checked_for(request)
     engines.checked()
     ws = report.workspace
-    job = resolve(ws, request.brief, request.audience, request.source_date)
+    job = resolve(ws, request.brief, request.audience, request.source_date, request.variant)
     templates = templates_for(ws, job, request.overlay)
     brand = load_brand(templates)
     charts = draw_charts(plan_charts(job, brand, _chart_cache(request)), engines.draw, _chart_cache(request))
     rendered = render(job, charts, brand, templates, inline=request.format == "html")
     record = record_for(request, job)
-    name = output_name(job.brief.id, job.audience_name, request.standard, request.format)
+    name = output_name(job.brief.id, job.audience_name, request.standard, request.format, job.variant.get("id", ""))
     if request.format == "html":
         page = html_edition(rendered.html, list(templates.roots)).encode("utf-8")
         warnings = list(report.warnings)

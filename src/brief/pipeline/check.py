@@ -15,6 +15,7 @@ from brief.model.request import BuildRequest
 from brief.model.schema import Brief
 from brief.model.units import format_value
 from brief.pipeline.check_templates import check_template, hand_typed_numbers
+from brief.pipeline.footnotes import footnote_problems
 from brief.pipeline.resolve import figure_problems
 from brief.workspace.load import Workspace, load_workspace, nearest
 from brief.workspace.templates import TemplateSet
@@ -119,16 +120,21 @@ def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] 
     from brief.pipeline.resolve import resolve
     from brief.workspace.brand import load_brand
 
+    variants: list[str | None] = [v.id for v in ws.variants.get(brief.id, [])] or [None]
     for name in brief.audiences:
         if only is not None and name not in only:
             continue
-        try:
-            job = resolve(ws, brief.id, name)
-            templates = TemplateSet(ws.templates_dir, job.template_folder, overlay)
-            brand = load_brand(templates)
-            render(job, plan_charts(job, brand, None).charts, brand, templates, inline=False)
-        except BriefError as exc:
-            report.problems.extend(p for p in exc.problems if p.severity == "error")
+        for variant in variants:
+            try:
+                job = resolve(ws, brief.id, name, variant=variant)
+                templates = TemplateSet(ws.templates_dir, job.template_folder, overlay)
+                brand = load_brand(templates)
+                render(job, plan_charts(job, brand, None).charts, brand, templates, inline=False)
+            except BriefError as exc:
+                known = {(p.message, p.path, p.line) for p in report.problems}
+                report.problems.extend(
+                    p for p in exc.problems if p.severity == "error" and (p.message, p.path, p.line) not in known
+                )
 
 
 def checked_for(request: BuildRequest) -> Report:
@@ -183,6 +189,11 @@ def _check_brief(
                 )
                 continue
             used |= check_template(ws, brief, name, f"{section}.md.j2", env, preferred, problems, report.cited, seen)
+            # A section shared by several audiences is one file: report its footnotes once.
+            known = {(p.message, p.path, p.line) for p in problems}
+            problems.extend(
+                p for p in footnote_problems(env, f"{section}.md.j2") if (p.message, p.path, p.line) not in known
+            )
         layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
         if templates.find(layout) is not None:
             used |= check_template(

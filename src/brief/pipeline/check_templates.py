@@ -18,6 +18,7 @@ from brief.workspace.sandbox import TemplateRefused
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _HTML_TAG = re.compile(r"<[^>]*>", re.S)
 _LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.M)
+_FOOTNOTE_LABEL = re.compile(r"\[\^[^\]\s]+\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Suffixes that make a number an amount, not a name: "$5bn", "10x", "12pp".
 _AMOUNT_SUFFIX = re.compile(r"(bn|tn|mn|x|pp|k|m)\b", re.I)
@@ -40,6 +41,7 @@ def hand_typed_numbers(source: str) -> list[tuple[int, str]]:
     """
     text = _JINJA.sub(_blank, source)
     text = _HTML_TAG.sub(_blank, text)
+    text = _FOOTNOTE_LABEL.sub(_blank, text)  # [^1] is a footnote's name
     text = _LIST_MARKER.sub(lambda m: m.group(1), text)
     found = []
     for match in _NUMBER.finditer(text):
@@ -197,20 +199,8 @@ def _check_calls(
     placed = brief.audiences[audience].charts
     for function, name, line in _calls(tree):
         if function == "fig":
-            if name not in ws.figures:
-                problems.append(TemplateError(f"unknown figure {name!r}", path, line, hint=nearest(name, ws.figures)))
-                continue
-            quantity = ws.figures[name].quantity
-            if quantity in preferred and preferred[quantity] != name:
-                problems.append(
-                    TemplateError(
-                        f"figure {name!r} is not the value used for {quantity!r}",
-                        path,
-                        line,
-                        hint=f"use {preferred[quantity]!r}, which the data marks as preferred",
-                    )
-                )
-            used.add(name)
+            for figure, variant in ws.expand(brief.id, name):
+                used |= _check_fig(ws, brief.id, figure, variant, path, line, preferred, problems)
         elif function == "chart" and name not in charts:
             problems.append(TemplateError(f"unknown chart {name!r}", path, line, hint=nearest(name, charts)))
         elif function == "chart" and name not in placed:
@@ -227,3 +217,34 @@ def _check_calls(
         elif function == "cite":
             cited.add(name)
     return used
+
+
+def _check_fig(
+    ws: Workspace,
+    brief_id: str,
+    name: str,
+    variant: str | None,
+    path: Path,
+    line: int,
+    preferred: dict[str, str],
+    problems: list[BriefError],
+) -> set[str]:
+    """``fig(name)`` names a figure, the one preferred for its quantity; *variant* is the
+    variant that filled in *name*'s placeholders, if any."""
+    where = f" in variant {variant!r}" if variant else ""
+    if name not in ws.figures:
+        problems.append(
+            TemplateError(f"unknown figure {name!r}{where}", path, line, hint=ws.figure_hint(brief_id, name))
+        )
+        return set()
+    quantity = ws.figures[name].quantity
+    if quantity in preferred and preferred[quantity] != name:
+        problems.append(
+            TemplateError(
+                f"figure {name!r} is not the value used for {quantity!r}{where}",
+                path,
+                line,
+                hint=f"use {preferred[quantity]!r}, which the data marks as preferred",
+            )
+        )
+    return {name}

@@ -54,13 +54,17 @@ def link(source: Source) -> str:
 
 @dataclass
 class Note:
-    """One endnote: its number, what it cites, and (once finalised) its HTML text."""
+    """One endnote: its number, what it cites, and (once finalised) its HTML text.
+
+    *kind* is ``source`` (a note that sources a number or claim) or ``explanatory`` (a
+    Markdown footnote: the author's own text, citing nothing)."""
 
     number: int
     refs: list[tuple[str, str]]
     preamble: list[str] = field(default_factory=list)
     postscript: list[str] = field(default_factory=list)
     html: str = ""
+    kind: str = "source"
     # Figures whose disagreeing sources the postscript already names.
     _explained: set[str] = field(default_factory=set)
 
@@ -81,6 +85,8 @@ class Notes:
 
     sources: dict[str, Source]
     language: str = DEFAULT
+    # Print every figure's caveat (its `note`) in its endnote, not only those that ask.
+    print_notes: bool = False
     notes: list[Note] = field(default_factory=list)
     _by_key: dict[tuple[object, ...], Note] = field(default_factory=dict)
     _cited: set[str] | None = None  # set once finalised; later notes are written at once
@@ -96,6 +102,7 @@ class Notes:
         if fig.alternatives and fig.id not in note._explained:
             note._explained.add(fig.id)
             self._postscript(note, self._alternatives(fig))
+        self._caveat(note, fig)
         return note
 
     def _new_figure_note(self, key: tuple[object, ...], fig: ResolvedFigure) -> Note:
@@ -133,8 +140,31 @@ class Notes:
         if reason and reason not in note.postscript:
             note.postscript.append(reason)
             added.append(reason)
-        if note.html:
+        if note.html:  # already written: cited from the layout
             note.html = typographic(note.html + " " + " ".join(added))
+
+    def _caveat(self, note: Note, fig: ResolvedFigure) -> None:
+        if fig.note and (fig.print_note or self.print_notes):
+            caveat = escape(fig.note.strip())
+            if not caveat.endswith((".", "!", "?")):
+                caveat += "."
+            printed = caption("Note: {text}", self.language, text=caveat)
+            if printed not in note.postscript:
+                self._append(note, printed)
+
+    def _append(self, note: Note, text: str) -> None:
+        note.postscript.append(text)
+        if note.html:  # already written: cited from the layout
+            note.html = typographic(note.html + " " + text)
+
+    def for_footnote(self, key: tuple[str, str], html: str) -> Note:
+        """The explanatory note for footnote *key* (section, label), its text *html*
+        (sanitised with the section it came from)."""
+        if ("footnote", *key) in self._by_key:
+            return self._by_key[("footnote", *key)]
+        note = self._add(("footnote", *key), [], [html])
+        note.kind = "explanatory"
+        return note
 
     def for_source(self, source_id: str, locator: str | None = None) -> Note:
         """The note citing *source_id* at *locator* (for quotes and non-numeric claims)."""

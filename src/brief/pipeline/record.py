@@ -31,6 +31,7 @@ def record_for(request: BuildRequest, job: Job) -> Record:
         tool_versions(),
         request.source_date_epoch,
         overlay.as_posix() if overlay else None,
+        job.variant.get("id", ""),
     )
 
 

@@ -20,12 +20,16 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.footnote import footnote_plugin
 
 from brief.errors import BriefError, ChartError, TemplateError
 from brief.model.language import caption, format_date
 from brief.model.page import page_css
+from brief.model.variants import fill
 from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title, typographic
+from brief.pipeline.footnotes import render_with_footnotes
+from brief.pipeline.notemarks import note_link, number_notes
 from brief.pipeline.resolve import Job
 from brief.pipeline.sanitise import Policy, refuse
 from brief.workspace.brand import Brand
@@ -33,16 +37,6 @@ from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, 
 from brief.workspace.templates import TemplateSet
 
 _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
-_BLOCK = re.compile(r"<(p|li|td|th|figcaption)\b[^>]*>.*?</\1>", re.S)
-_NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>\d+</a>')
-# A full stop, question or exclamation mark, or semicolon (with any closing quote or
-# bracket) followed by a space or the end; "17.5" and "3.1-405B" do not match, nor does an
-# abbreviation inside a value, whose space is non-breaking ("4,5 Mrd. US-Dollar").
-_SENTENCE_END = re.compile(r"[.;!?][\"”’)]*(?=[^\S\u00a0]|$)")
-
-
-def _note_link(number: int) -> str:
-    return f'<a class="note-ref" href="#note-{number}">{number}</a>'
 
 
 @dataclass(frozen=True)
@@ -59,6 +53,7 @@ class Rendered:
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"typographer": True, "html": True})
     md.enable(["replacements", "smartquotes", "table"])
+    md.use(footnote_plugin)
     for name in ("bottom-line", "key-findings", "box", "aside"):
         md.use(container_plugin, name)
     return md
@@ -70,15 +65,26 @@ class _Context:
     def __init__(self, job: Job, charts: dict[str, RenderedChart]) -> None:
         self.job = job
         self.charts = charts
-        self.notes = Notes(job.sources, job.brief.language)
+        self.notes = Notes(job.sources, job.brief.language, print_notes=job.brief.print_notes)
         self.figures_used: list[str] = []
         self.charts_placed: list[str] = []
 
     def _mark(self, note: Note) -> str:
-        return _note_link(note.number)
+        return note_link(note.number)
+
+    def section(self, md: MarkdownIt, name: str, text: str) -> tuple[str, str]:
+        """Section *name*'s Markdown as HTML, each footnote an explanatory endnote; and the
+        footnotes' own HTML (to be held to the same policy as the section's)."""
+        html, footnotes = render_with_footnotes(md, text, lambda number: f"<!--brief-footnote:{number}-->")
+        for footnote in footnotes:
+            note = self.notes.for_footnote((name, footnote.label), footnote.html)
+            html = html.replace(f"<!--brief-footnote:{footnote.id}-->", note_link(note.number, explanatory=True))
+        return html, "".join(f.html for f in footnotes)
 
     def fig(self, figure_id: str, style: str = "long", note: bool = True) -> Markup:
-        """``{{ fig("id") }}``: the value formatted by its unit, with its endnote mark."""
+        """``{{ fig("id") }}``: the value formatted by its unit, with its endnote mark; in a
+        variant, ``{name}`` in the id is the variant's parameter *name*."""
+        figure_id = fill(figure_id, self.job.variant) if isinstance(figure_id, str) else figure_id
         if figure_id not in self.job.figures:
             import difflib
 
@@ -225,6 +231,7 @@ def template_context(job: Job, brand: Brand, ctx: _Context) -> dict[str, Any]:
         "brief": inert(job.brief),
         "audience": inert(job.audience),
         "audience_name": job.audience_name,
+        "variant": inert(dict(job.variant)),
         "created": job.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "brand": inert({**brand_fields, **(brand.model_extra or {}), "logo_url": brand.logo_url}),
         "fig": TemplateFunction(ctx.fig),
@@ -274,72 +281,12 @@ def _place_charts(html: str, ctx: _Context, counter: list[int], inline: bool) ->
     return _CHART_MARK.sub(replace, html)
 
 
-def _marks_to_sentence_ends(html: str) -> str:
-    """Move note marks to the end of their sentence, each note once per paragraph.
-
-    A mark straight after a number reads as an exponent ("40³"), and several marks in one
-    sentence clutter it; like a printed brief, we mark the sentence instead.
-    """
-
-    def block(match: re.Match[str]) -> str:
-        text = match.group(0)
-        open_end = text.index(">") + 1
-        close_start = text.rindex("</")
-        body = text[open_end:close_start]
-        marks = [(m.start(), int(m.group(1))) for m in _NOTE_REF.finditer(body)]
-        if not marks:
-            return text
-        stripped = _NOTE_REF.sub("", body)
-        # Map each mark's position in the original body to the stripped body.
-        removed_before, out_marks = 0, []
-        for m in _NOTE_REF.finditer(body):
-            out_marks.append((m.start() - removed_before, int(m.group(1))))
-            removed_before += m.end() - m.start()
-        ends = [e.end() for e in _SENTENCE_END.finditer(stripped)] + [len(stripped.rstrip())]
-        groups: dict[int, list[int]] = {}
-        seen: set[int] = set()
-        for pos, number in out_marks:
-            if number in seen:
-                continue
-            seen.add(number)
-            end = next(e for e in ends if e >= pos)
-            groups.setdefault(end, []).append(number)
-        pieces, last = [], 0
-        for end in sorted(groups):
-            pieces.append(stripped[last:end])
-            pieces.extend(_note_link(n) for n in sorted(groups[end]))
-            last = end
-        pieces.append(stripped[last:])
-        return text[:open_end] + "".join(pieces) + text[close_start:]
-
-    return _BLOCK.sub(block, html)
-
-
 def _enforce(policy: Policy, html: str, env: jinja2.Environment, name: str) -> None:
     """Refuse *html* if it breaks the policy (:mod:`brief.pipeline.sanitise`), blaming template *name*."""
     refusal = policy.check_html(html, policy.roots[0])
     if refusal is not None:
         filename = env.get_template(name).filename
         raise refuse(refusal, Path(filename) if filename else None)
-
-
-def _number_notes(sections: list[dict[str, Any]], ctx: _Context) -> None:
-    """Number notes in reading order, then mark each sentence once with its notes."""
-    read_order = [int(m.group(1)) for sec in sections for m in _NOTE_REF.finditer(sec["html"])]
-    mapping = ctx.notes.finalise(read_order)
-    anchored: set[int] = set()
-
-    def anchor_first(match: re.Match[str]) -> str:
-        # The first mark of each note gets an id, so the note can link back to it.
-        number = int(match.group(1))
-        if number in anchored:
-            return match.group(0)
-        anchored.add(number)
-        return match.group(0).replace('">', f'" id="ref-{number}">', 1)
-
-    for section in sections:
-        renumbered = _NOTE_REF.sub(lambda m: _note_link(mapping[int(m.group(1))]), section["html"])
-        section["html"] = Markup(_NOTE_REF.sub(anchor_first, _marks_to_sentence_ends(renumbered)))
 
 
 def render(
@@ -362,9 +309,10 @@ def render(
     policy = Policy(templates.roots, (c.svg for c in charts.values() if c.svg))
     for name in job.audience.sections:
         text = _render_template(env, f"{name}.md.j2", base, search_path)
-        sections.append({"name": name, "html": _place_charts(md.render(text), ctx, counter, inline)})
-        _enforce(policy, sections[-1]["html"], env, f"{name}.md.j2")
-    _number_notes(sections, ctx)
+        html, footnotes = ctx.section(md, name, text)
+        sections.append({"name": name, "html": _place_charts(html, ctx, counter, inline)})
+        _enforce(policy, sections[-1]["html"] + footnotes, env, f"{name}.md.j2")
+    number_notes(sections, ctx.notes)
     unplaced = [c for c in charts if c not in ctx.charts_placed]
     if unplaced:
         raise TemplateError(

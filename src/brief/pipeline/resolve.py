@@ -17,6 +17,7 @@ from brief.model.language import DEFAULT, caption
 from brief.model.request import output_name
 from brief.model.schema import Audience, Brief, Figure, Source
 from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, format_value
+from brief.model.variants import Variant, fill
 from brief.workspace.load import Workspace
 
 
@@ -41,6 +42,8 @@ class ResolvedFigure:
     # The workspace's units and the brief's language, which every number is written in.
     units: Mapping[str, Unit] = field(default_factory=lambda: UNITS, hash=False, compare=False, repr=False)
     language: str = DEFAULT
+    # Print the caveat (`note`) in the figure's endnote.
+    print_note: bool = False
 
     def text(self, style: str = "long") -> str:
         """The value formatted by its unit, e.g. ``17.5 percentage points``."""
@@ -76,6 +79,8 @@ class Job:
     created: dt.datetime
     # Where the audience is declared in the brief file, for errors about it.
     audience_line: int | None = None
+    # The variant's parameters (``id`` among them); empty for a brief without variants.
+    variant: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def template_folder(self) -> str:
@@ -84,8 +89,8 @@ class Job:
 
     @property
     def output_name(self) -> str:
-        """File name of the PDF this job writes."""
-        return output_name(self.brief.id, self.audience_name)
+        """File name of the PDF this job writes (with the variant's id, for a variant)."""
+        return output_name(self.brief.id, self.audience_name, variant=self.variant.get("id", ""))
 
 
 _OPERATIONS: dict[str, tuple[str, Callable[[float, float], float]]] = {
@@ -181,6 +186,7 @@ def _resolve_base(ws: Workspace, fig: Figure, language: str) -> ResolvedFigure:
         (fig,),
         preferred=fig.preferred,
         alternatives=alternatives,
+        print_note=fig.print_note,
         units=ws.units,
         language=language,
     )
@@ -225,6 +231,7 @@ def _resolve_one(
         fig.claimed_by or a.claimed_by or b.claimed_by,
         a.bases + b.bases,
         derivation,
+        print_note=fig.print_note,
         units=ws.units,
         language=language,
     )
@@ -239,9 +246,59 @@ def build_time(brief_date: dt.date, source_date: dt.datetime | None = None) -> d
     return dt.datetime(brief_date.year, brief_date.month, brief_date.day, tzinfo=dt.UTC)
 
 
-def resolve(ws: Workspace, brief_id: str | None, audience_name: str, source_date: dt.datetime | None = None) -> Job:
-    """Select the brief and audience for one build and resolve its figures."""
+def pick_variant(ws: Workspace, brief: Brief, variant_id: str | None) -> Variant | None:
+    """The variant *variant_id* of *brief*; None for a brief without variants."""
+    variants = ws.variants.get(brief.id)
+    origin = ws.origin("brief", brief.id)
+    if variants is None:
+        if variant_id is not None:
+            raise WorkspaceError(f"brief {brief.id!r} has no variants", origin.path, hint="leave out --variant")
+        return None
+    ids = [v.id for v in variants]
+    if variant_id is None:
+        hint = f"build one with --variant ({', '.join(ids[:8])}) or every one with --all"
+        raise WorkspaceError(f"brief {brief.id!r} has {len(ids)} variants; name one", origin.path, hint=hint)
+    if variant_id not in ids:
+        from brief.workspace.load import nearest
+
+        hint = nearest(variant_id, dict.fromkeys(ids))
+        raise WorkspaceError(f"brief {brief.id!r} has no variant {variant_id!r}", origin.path, hint=hint)
+    return variants[ids.index(variant_id)]
+
+
+def with_variant(brief: Brief, params: Mapping[str, str]) -> Brief:
+    """*brief* with the variant's parameters filled into its title, subtitle and charts."""
+    charts = {
+        cid: chart.model_copy(
+            update={
+                "title": fill(chart.title, params),
+                "subtitle": fill(chart.subtitle, params),
+                "highlight": [fill(label, params) for label in chart.highlight],
+                "rows": [
+                    row.model_copy(update={"label": fill(row.label, params), "figure": fill(row.figure, params)})
+                    for row in chart.rows
+                ],
+            }
+        )
+        for cid, chart in brief.charts.items()
+    }
+    subtitle = fill(brief.subtitle, params) if brief.subtitle else None
+    return brief.model_copy(update={"title": fill(brief.title, params), "subtitle": subtitle, "charts": charts})
+
+
+def resolve(
+    ws: Workspace,
+    brief_id: str | None,
+    audience_name: str,
+    source_date: dt.datetime | None = None,
+    variant: str | None = None,
+) -> Job:
+    """Select the brief, audience and variant for one build and resolve its figures."""
     brief = pick_brief(ws, brief_id)
+    chosen = pick_variant(ws, brief, variant)
+    brief_path = ws.origin("brief", brief.id).path
+    if chosen is not None:
+        brief = with_variant(brief, chosen.params)
     if audience_name not in brief.audiences:
         origin = ws.origin("brief", brief.id)
         raise WorkspaceError(
@@ -251,7 +308,7 @@ def resolve(ws: Workspace, brief_id: str | None, audience_name: str, source_date
         )
     return Job(
         brief=brief,
-        brief_path=ws.origin("brief", brief.id).path,
+        brief_path=brief_path,
         audience_name=audience_name,
         audience=brief.audiences[audience_name],
         figures=resolve_figures(ws, brief.language),
@@ -259,4 +316,5 @@ def resolve(ws: Workspace, brief_id: str | None, audience_name: str, source_date
         root=ws.root,
         created=build_time(brief.date, source_date),
         audience_line=declared.line if (declared := ws.origins.get(f"audience:{brief.id}:{audience_name}")) else None,
+        variant=dict(chosen.params) if chosen else {},
     )

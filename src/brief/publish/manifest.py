@@ -148,10 +148,13 @@ class Record:
     # The --templates folder the build used (relative to the workspace when inside it), so
     # `brief verify` checks the same inputs without being told again.
     overlay: str | None = None
+    # The variant's id, for a brief built once per variant (``for_each``).
+    variant: str = ""
 
     def as_json(self) -> bytes:
         """The record as JSON (attached to archival PDF/A-3 documents)."""
-        return json.dumps(self.__dict__, indent=2, sort_keys=True).encode("utf-8")
+        fields = {k: v for k, v in self.__dict__.items() if k != "variant" or v}
+        return json.dumps(fields, indent=2, sort_keys=True).encode("utf-8")
 
 
 MANIFEST = "manifest.json"
@@ -203,7 +206,7 @@ def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, An
         "versions": record.versions,
         "source_date_epoch": record.source_date_epoch,
         "overlay": record.overlay,
-    }
+    } | ({"variant": record.variant} if record.variant else {})
 
 
 def entry_problem(entry: object, pending: bool = True) -> str | None:

@@ -38,11 +38,13 @@ class Target:
     brief: str
     audience: str
     page_budget: int = 0
+    # The variant's id, for a brief with `for_each`.
+    variant: str | None = None
 
     @property
     def label(self) -> str:
-        """``brief/audience``, for messages."""
-        return f"{self.brief}/{self.audience}"
+        """``brief/audience`` (``brief/audience/variant`` for a variant), for messages."""
+        return "/".join(p for p in (self.brief, self.audience, self.variant) if p)
 
 
 @dataclass
@@ -60,13 +62,19 @@ def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: 
     from brief.workspace.load import load_workspace
 
     ws = load_workspace(root)
+
+    def every(b: str) -> list[Target]:
+        # Every audience of brief *b*, once per variant when it has them.
+        variants: list[str | None] = [v.id for v in ws.variants.get(b, [])] or [None]
+        return [Target(b, a, aud.page_budget, v) for a, aud in ws.briefs[b].audiences.items() for v in variants]
+
     if all_briefs:
-        return [Target(b, a, aud.page_budget) for b, brief in ws.briefs.items() for a, aud in brief.audiences.items()]
+        return [target for b in ws.briefs for target in every(b)]
     brief = pick_brief(ws, brief_id)
     if all_audiences:
         if audiences:
             raise WorkspaceError("--all builds every audience; leave out --audience")
-        return [Target(brief.id, a, aud.page_budget) for a, aud in brief.audiences.items()]
+        return every(brief.id)
     # An unknown audience is kept as asked: its build reports it, with the names to choose from.
     return [
         Target(brief.id, a, aud.page_budget if (aud := brief.audiences.get(a)) else 0)
@@ -129,7 +137,10 @@ def build_all(request: BuildRequest, targets: list[Target], engines: Engines) ->
 
         try:
             mine = replace(engines, draw=drawn, typeset=typeset)
-            return Outcome(target, build(request.for_audience(target.brief, target.audience), mine))
+            return Outcome(
+                target,
+                build(request.for_audience(target.brief, target.audience, target.variant or request.variant), mine),
+            )
         except BriefError as exc:
             return Outcome(target, problems=[p.problem(request.root) for p in exc.problems])
         finally:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.schema import Brief, Figure, Source
 from brief.model.units import UNITS, Unit
+from brief.model.variants import Variant
 from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
 from brief.workspace.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
 
@@ -36,6 +37,8 @@ class Workspace:
     sources: dict[str, Source] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)
+    # brief id → its variants (``for_each``), for the briefs that have them
+    variants: dict[str, list[Variant]] = field(default_factory=dict)
     # brief's own units, then data/units.yaml's (which add to them and override them by name).
     units: dict[str, Unit] = field(default_factory=lambda: dict(UNITS))
     # Problems found while loading; entries with errors are left out of the maps above.
@@ -54,6 +57,29 @@ class Workspace:
     def out_dir(self) -> Path:
         """Where builds are written."""
         return self.root / "out"
+
+    def expand(self, brief_id: str, figure: str) -> list[tuple[str, str | None]]:
+        """``(figure id, variant id)`` for each variant of the brief, its placeholders filled
+        in; ``[(figure, None)]`` for a brief without variants."""
+        from brief.model.variants import fill
+
+        variants = self.variants.get(brief_id)
+        if not variants:
+            return [(figure, None)]
+        return list(dict.fromkeys((fill(figure, v.params), v.id) for v in variants))
+
+    def figure_hint(self, brief_id: str, figure: str) -> str:
+        """What to do about an unknown figure id: a placeholder no variant fills, or the
+        nearest ids."""
+        from brief.model.variants import placeholders
+
+        left = placeholders(figure)
+        if not left:
+            return nearest(figure, self.figures)
+        variants = self.variants.get(brief_id)
+        if not variants:
+            return f"{{{left[0]}}} is filled in only in a brief with for_each (one document per variant)"
+        return f"{{{left[0]}}} is not a parameter; the variants have: {', '.join(variants[0].params)}"
 
     def origin(self, kind: str, ident: str) -> Origin:
         """Where the *kind* (``brief``, ``figure``, ``source``) called *ident* was defined."""
@@ -206,6 +232,11 @@ def _load_briefs(ws: Workspace) -> None:
             continue
         ws.briefs[brief.id] = brief
         ws.origins[f"language:{brief.id}"] = Origin(path, line_of(doc, ["language"]))
+        if brief.for_each is not None:
+            from brief.workspace.variants import read_variants
+
+            ws.variants[brief.id], problems = read_variants(ws.root, path, doc, brief.for_each)
+            ws.problems.extend(problems)
         for name, audience in brief.audiences.items():
             ws.origins[f"audience:{brief.id}:{name}"] = Origin(path, line_of(doc, ["audiences", name]))
             for i in range(len(audience.sections)):
@@ -242,16 +273,18 @@ def _check_references(ws: Workspace) -> None:
     for bid, brief in ws.briefs.items():
         for cid, chart in brief.charts.items():
             for r, row in enumerate(chart.rows):
-                if row.figure not in ws.figures:
-                    origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
-                    ws.report(
-                        DataError(
-                            f"chart {cid!r} uses unknown figure {row.figure!r}",
-                            origin.path,
-                            origin.line,
-                            hint=nearest(row.figure, ws.figures),
+                origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
+                for figure, variant in ws.expand(bid, row.figure):
+                    if figure not in ws.figures:
+                        where = f" in variant {variant!r}" if variant else ""
+                        ws.report(
+                            DataError(
+                                f"chart {cid!r} uses unknown figure {figure!r}{where}",
+                                origin.path,
+                                origin.line,
+                                hint=ws.figure_hint(bid, figure),
+                            )
                         )
-                    )
 
 
 def _check_cycles(ws: Workspace) -> None:
