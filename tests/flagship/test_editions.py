@@ -39,8 +39,9 @@ def editions(
 
 
 def sentences(text: str) -> list[str]:
-    """*text* in sentences (line breaks and hyphenation folded)."""
-    return SENTENCE_END.split(spaced(text))
+    """*text* in sentences (line breaks and hyphenation folded; the word joiner that keeps a
+    note mark on its word's line is dropped, so it cannot hide a sentence end)."""
+    return SENTENCE_END.split(spaced(text).replace("\u2060", ""))
 
 
 def prose(build: PolicyBuild) -> list[str]:
@@ -51,7 +52,7 @@ def prose(build: PolicyBuild) -> list[str]:
     html = html[html.index('<section class="section') : html.index('<section class="endnotes"')]
     html = re.sub(r'<section class="section section-appendix-figures">.*?</section>', " ", html, flags=re.S)
     html = re.sub(r"<figure\b.*?</figure>", " ", html, flags=re.S)
-    html = re.sub(r'<a class="note-ref".*?</a>', "", html, flags=re.S)
+    html = re.sub(r'<a class="note-ref".*?</a>|<span class="note-sep">.*?</span>', "", html, flags=re.S)
     out = []
     for _, inner in re.findall(r"<(p|li)\b[^>]*>(.*?)</\1>", html, flags=re.S):
         out += sentences(htmllib.unescape(re.sub(r"<[^>]+>", "", inner)))
