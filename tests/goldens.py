@@ -12,12 +12,17 @@ the workspace's absolute ``file://`` URIs become ``file://{ROOT}/...`` (the them
 the vl-convert version) becomes the chart's id. No chart is drawn, so no vl-convert and no
 WeasyPrint run.
 
+tests/golden/kinds/ holds the Vega-Lite spec of every chart of tests/fixtures/kinds/, a small
+workspace with one chart of each kind (line, column, stacked, grouped, table excepted: it is
+HTML, small multiples, a spec of one's own), drawn with the repository's brand.
+
 Used by tests/test_goldens.py (compare) and scripts/regenerate-goldens (write).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from brief.model.request import source_date
@@ -36,6 +41,8 @@ AUDIENCES = ("policy", "executive", "technical")
 # 2026-01-01T00:00:00Z: the date the goldens are made with, whatever today is.
 SOURCE_DATE_EPOCH = "1767225600"
 REGENERATE = "python scripts/regenerate-goldens"
+KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
+KINDS_BRIEF = "kinds"
 
 
 def _no_drawing(job: DrawJob) -> list[str]:
@@ -66,6 +73,23 @@ def golden_files(root: Path = REPO) -> dict[str, str]:
         brand = load_brand(templates_for(ws, job))
         for chart_id, spec in plan_charts(job, brand, None).draw_job().specs:
             files[f"{BRIEF}/{audience}/{chart_id}.vl.json"] = _spec_text(spec)
+    return files | kinds_golden_files()
+
+
+def kinds_golden_files() -> dict[str, str]:
+    """The Vega-Lite spec of each chart of the chart-kinds workspace, and the HTML of its table
+    (a table is not drawn), by golden path."""
+    ws = load_workspace(KINDS)
+    job = resolve(ws, KINDS_BRIEF, "policy", source_date(SOURCE_DATE_EPOCH))
+    brand = load_brand(REPO / "templates")
+    specs = plan_charts(job, brand, None).draw_job().specs
+    files = {f"{KINDS_BRIEF}/{chart_id}.vl.json": _spec_text(spec) for chart_id, spec in specs}
+    html = render_job(ws, job, inline=False, draw=_no_drawing).html
+    tables = re.findall(r'<figure class="chart chart-table[^"]*" id="table-([a-z0-9_.-]+)">.*?</figure>', html, re.S)
+    for chart_id in tables:
+        found = re.search(rf'<figure class="chart chart-table[^"]*" id="table-{chart_id}">.*?</figure>', html, re.S)
+        assert found is not None
+        files[f"{KINDS_BRIEF}/{chart_id}.html"] = found[0] + "\n"
     return files
 
 

@@ -30,7 +30,7 @@ OWNERS = {
     "click": {"cli/"},
     "weasyprint": {"pipeline/typeset.py"},
     "vl_convert": {"pipeline/draw.py"},
-    "altair": {"pipeline/charts.py"},
+    "altair": {"pipeline/chartkinds/"},
     "babel": {"model/language.py"},
     "multiprocessing": {"runtime/engines.py"},
     "concurrent.futures.process": {"runtime/engines.py"},

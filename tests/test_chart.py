@@ -9,6 +9,7 @@ import pytest
 
 from brief.errors import ChartError
 from brief.pipeline.charts import FULL_WIDTH_PX, HALF_WIDTH_PX, alt_text, chart_rows, render_chart, render_charts
+from brief.pipeline.citations import typographic
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
@@ -88,8 +89,8 @@ def test_real_alt_text_lists_every_value_with_its_unit(real_job: Job, brand: Bra
     alt = alt_text(spec, chart_rows(spec, real_job.figures, brand))
     for row in spec.rows:
         assert real_job.figures[row.figure].text("long") in alt
-        assert row.label in alt
-    assert alt.endswith(spec.title)
+        assert typographic(row.label) in alt
+    assert alt.endswith(typographic(spec.title))  # with the PDF's curly apostrophes
 
 
 def test_audience_listing_an_unknown_chart(mini_job: Job, brand: Brand) -> None:

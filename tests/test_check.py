@@ -159,7 +159,7 @@ def test_several_problems_in_one_figure_and_another_file(ws: Path) -> None:
         ("data/figures/widgets.yaml", line_number(path, "value: lots")),
         ("data/figures/widgets.yaml", line_number(path, "unit: usd_bn")),
     ]
-    assert problems[0][3].startswith("charts.shares.kind: Input should be 'bar', 'dumbbell' or 'slope'")
+    assert problems[0][3].startswith("charts.shares.kind: Input should be 'bar', 'column', 'stacked', 'grouped',")
     assert problems[1][3].startswith("value") and "Input should be a valid number" in problems[1][3]
     assert problems[2][3].startswith("unit: unknown unit 'usd_bn'")
 

@@ -21,7 +21,7 @@ import re
 
 import pytest
 
-from goldens import AUDIENCES, BRIEF, GOLDEN, REGENERATE, golden_files, stored_files
+from goldens import AUDIENCES, BRIEF, GOLDEN, KINDS_BRIEF, REGENERATE, golden_files, stored_files
 
 DIFF_LINES = 60
 
@@ -53,7 +53,9 @@ def test_golden_files_are_the_expected_set(made: dict[str, str]) -> None:
     assert set(made) == stored, (
         f"missing: {sorted(set(made) - stored)}; stale: {sorted(stored - set(made))}; regenerate with: {REGENERATE}"
     )
-    assert {name for name in made if name.endswith(".html")} == {f"{BRIEF}/{a}.html" for a in AUDIENCES}
+    assert {name for name in made if name.endswith(".html") and name.startswith(BRIEF)} == {
+        f"{BRIEF}/{a}.html" for a in AUDIENCES
+    }
 
 
 def mismatches(made: dict[str, str], names: list[str]) -> str:
@@ -94,13 +96,29 @@ def test_chart_specs_match_golden(made: dict[str, str], audience: str) -> None:
         pytest.fail(message, pytrace=False)
 
 
+KIND_CHARTS = ["capacity", "fabs", "funding", "funding_side", "capacity_panels", "fabs_dots"]
+KIND_FILES = [f"{chart}.vl.json" for chart in KIND_CHARTS] + ["shares_table.html"]
+
+
+@pytest.mark.parametrize("golden", KIND_FILES)
+def test_chart_kinds_match_golden(made: dict[str, str], golden: str) -> None:
+    """The Vega-Lite spec of each chart kind (line, column, stacked, grouped, small multiples,
+    a spec of one's own) in tests/fixtures/kinds, and the HTML of its table (a table is not
+    drawn), is its golden file, byte for byte."""
+    name = f"{KINDS_BRIEF}/{golden}"
+    assert name in made
+    message = mismatches(made, [name])
+    if message:
+        pytest.fail(message, pytrace=False)
+
+
 def test_goldens_hold_nothing_machine_specific() -> None:
     """No absolute file URI or chart cache key leaks into a golden file; specs are Vega-Lite JSON."""
     for name, text in stored_files().items():
         assert "file:///" not in text and not re.search(r"chart:[0-9a-f]{64}", text), name
-        if name.endswith(".html"):
+        if name.endswith(".html") and name.startswith(BRIEF):
             assert "file://{THEME}/style.css" in text, name
-        else:
+        elif name.endswith(".vl.json"):
             assert json.loads(text)["$schema"].startswith("https://vega.github.io/schema/vega-lite/"), name
 
 

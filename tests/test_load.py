@@ -354,7 +354,7 @@ def test_unknown_keys_are_reported_together_with_the_valid_keys(mini: Path) -> N
         (
             line_number(path, "widht: half"),
             "charts.counts: unknown keys 'widht', 'colour'; valid keys: kind, title, subtitle, rows, highlight, "
-            "width, height",
+            "width, height, axis, facet, spec",
         )
     ]
 

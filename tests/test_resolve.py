@@ -164,11 +164,11 @@ def two_briefs(mini: Path) -> Path:
 
 
 def test_two_briefs_need_a_name(two_briefs: Path) -> None:
-    """With two briefs and none named, the error lists both."""
+    """With two briefs and none named, the error says how to name one and lists both."""
     with pytest.raises(WorkspaceError) as info:
         pick_brief(load_workspace(two_briefs), None)
     assert info.value.message == "this workspace holds 2 briefs; name one"
-    assert info.value.hint == "choose from: mini, other"
+    assert info.value.hint == "give its name as the BRIEF argument (e.g. brief build mini); choose from: mini, other"
 
 
 @pytest.mark.parametrize("name", ["other", "other.yaml", "briefs/other.yaml"], ids=["id", "file-name", "path"])

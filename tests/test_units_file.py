@@ -65,6 +65,8 @@ def test_a_workspace_adds_and_overrides_units(mini: Path) -> None:
         "value: 276300\n  unit: count",
         "value: 276300\n  unit: wafers_per_month",
     )
+    # Alpha is no longer in Beta's unit, so it cannot share Beta's chart axis.
+    replace_in(mini / "briefs" / "mini.yaml", "      - {label: Alpha, figure: widgets_alpha}\n", "")
     ws = load_workspace(mini)
     assert ws.units["count"].long == "{n} units" and UNITS["count"].long == "{n}"
     job = resolve(ws, None, "policy")

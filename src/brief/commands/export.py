@@ -24,6 +24,8 @@ def export_charts(root: Path, brief_id: str | None, audience: str, fmt: str, sca
     folder = ws.out_dir / "charts" / f"{job.brief.id}-{audience}"
     written = []
     for chart_id in job.audience.charts:
+        if job.brief.charts[chart_id].kind == "table":
+            continue  # a table is text in the PDF, not an image
         data = export_chart(chart_id, job.brief.charts[chart_id], job, brand, fmt, scale)
         written.append(write_atomic(folder / f"{chart_id}.{fmt}", data))
     return written

@@ -80,6 +80,12 @@ def has_captions(language: str) -> bool:
     return language.split("-")[0] == "en" or bool(_catalogue(language))
 
 
+def number_separators(language: str = DEFAULT) -> tuple[str, str]:
+    """The decimal and thousands separators of *language*: ``(".", ",")`` in English."""
+    symbols = _parse(language).number_symbols["latn"]
+    return str(symbols["decimal"]), str(symbols["group"])
+
+
 def format_number(rounded: Decimal, decimals: int, language: str = DEFAULT) -> str:
     """An already rounded number with the language's separators: ``1234.5`` → ``1,234.5`` or ``1.234,5``."""
     text: str = _pattern(decimals).apply(rounded, _parse(language), decimal_quantization=True)

@@ -19,6 +19,8 @@ PAGE_LENGTH = r"^\d{1,3}(\.\d{1,3})?(in|mm|cm|pt)$"
 UNIT_NAME = r"^[a-z][a-z0-9_]{0,39}$"
 LANGUAGE = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 CURRENCY = r"^[A-Z]{3}$"
+# A Vega-Lite file under data/ or templates/ (whose files a build fingerprints, so an edit rebuilds).
+CHART_SPEC = r"^(data|templates)(/[A-Za-z0-9_.-]+)+\.json$"
 
 WORDING: dict[str, str] = {
     ID: "an id: lower-case letters, digits, '_', '.' and '-', starting with a letter or digit (such as ai-index-2025)",
@@ -31,6 +33,7 @@ WORDING: dict[str, str] = {
     UNIT_NAME: "a unit name: lower-case letters, digits and '_', starting with a letter (such as eur_billion)",
     LANGUAGE: "a language (de) or a language and region (de-AT)",
     CURRENCY: "an ISO 4217 currency code such as EUR, GBP or CNY",
+    CHART_SPEC: "a .json file under data/ or templates/, such as templates/charts/dots.vl.json",
 }
 
 

@@ -13,6 +13,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from brief.model import patterns
+from brief.model.chart_schema import FACET_KINDS as FACET_KINDS
+from brief.model.chart_schema import SERIES_KINDS as SERIES_KINDS
+from brief.model.chart_schema import ChartKind as ChartKind
+from brief.model.chart_schema import ChartRow as ChartRow
+from brief.model.chart_schema import ChartSpec as ChartSpec
+from brief.model.chart_schema import Facet as Facet
 from brief.model.language import locale_of
 from brief.model.page_schema import PageSetup
 from brief.model.units import UNITS, Unit, check_value, unknown_unit
@@ -257,58 +263,6 @@ class Figure(Strict):
 
 
 # --- briefs ------------------------------------------------------------------------
-
-ChartKind = Literal["bar", "dumbbell", "slope"]
-
-
-class ChartRow(Strict):
-    """One mark of a chart: a category (and series, for two-series charts) and its figure."""
-
-    label: str = Field(
-        description="the category, as printed on the axis; `{name}` is a variant's parameter",
-        examples=["United States"],
-    )
-    figure: FigureRef = Field(
-        description="the id of the figure drawn; `{id}` (any parameter) is filled in for each variant",
-        examples=["private_ai_investment_2024_us", "private_ai_investment_2024_{id}"],
-    )
-    series: str | None = Field(
-        default=None,
-        description="which of two series the mark belongs to (dumbbell and slope charts)",
-        examples=["2024"],
-    )
-
-
-class ChartSpec(Strict):
-    """A chart declared in a brief file; its numbers come only from figures."""
-
-    kind: ChartKind = Field(description="bar: one value per label; dumbbell and slope: two series per label")
-    title: str = Field(
-        min_length=3,
-        description="the takeaway, as a sentence",
-        examples=["US private AI investment is an order of magnitude above China's"],
-    )
-    subtitle: str = Field(
-        min_length=3,
-        description="what is measured, with units",
-        examples=["Private AI investment, 2024, billion US dollars"],
-    )
-    rows: list[ChartRow] = Field(min_length=1, description="the marks, one per label (and series)")
-    highlight: list[str] = Field(
-        default_factory=list, description="labels drawn in the accent colour", examples=[["China"]]
-    )
-    width: Literal["full", "half"] = Field(default="full", description="the column's full width, or half of it")
-    height: int = Field(
-        default=150, ge=60, le=600, description="the plot's height", examples=[160], json_schema_extra={"unit": "px"}
-    )
-
-    @model_validator(mode="after")
-    def _series_where_needed(self) -> ChartSpec:
-        two_series = self.kind in ("dumbbell", "slope")
-        for row in self.rows:
-            if two_series and row.series is None:
-                raise ValueError(f"a {self.kind} chart needs 'series' on every row ({row.label!r} has none)")
-        return self
 
 
 class Audience(Strict):

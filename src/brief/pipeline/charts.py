@@ -1,13 +1,16 @@
-"""Stage 3, chart: build each Altair chart from figures and render it to SVG.
+"""Stage 3, chart: build each chart's Vega-Lite spec from figures and render it to SVG.
 
-Charts are registered by kind (``bar``, ``dumbbell``, ``slope``); each builder gets rows
-whose numbers come only from resolved figures. The brand supplies colours and fonts, and
-the same font files are registered with vl-convert so labels are measured as printed.
-Altair is imported here and nowhere else; the chart worker needs only :mod:`brief.pipeline.draw`.
+Each kind (``bar``, ``column``, ``stacked``, ``grouped``, ``dumbbell``, ``slope``, ``line``, a
+``vega_lite`` spec of one's own, small multiples of any) is built in
+:mod:`brief.pipeline.chartkinds`, Altair's one home, from rows whose numbers come only from
+resolved figures; a ``table`` is not drawn but set as HTML by the render stage. The brand
+supplies colours and fonts, and the same font files are registered with vl-convert so labels
+are measured as printed. The chart worker needs only :mod:`brief.pipeline.draw`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,11 +20,14 @@ from brief.errors import ChartError
 from brief.model.page import chart_widths
 from brief.model.page_schema import PageSetup
 from brief.model.schema import ChartSpec
-from brief.pipeline.chart_data import Row, alt_text, chart_rows, colour_for
-from brief.pipeline.citations import source_line
+from brief.pipeline.chart_data import Row, alt_text, chart_rows
+from brief.pipeline.chartkinds.spec import vega_lite
+from brief.pipeline.chartkinds.theme import theme
+from brief.pipeline.citations import source_line, typographic
 from brief.pipeline.draw import DrawJob, draw_specs, export_spec
 from brief.pipeline.resolve import Job, ResolvedFigure
 from brief.workspace.brand import Brand
+from brief.workspace.vegalite import load_vega_lite
 
 # Chart widths in CSS pixels (1/96 in) on brief's default page (letter, portrait): the text
 # measure and a half-width column. A brief's own page set-up gives its own (brief.model.page).
@@ -43,8 +49,12 @@ class RenderedChart:
     figures: tuple[ResolvedFigure, ...]
     key: str = ""
     # The SVG's width and height in CSS pixels, known before it is drawn: the spec sets
-    # both and autosize "fit" makes the drawing exactly that size (a test checks it).
+    # both and autosize "fit" makes the drawing exactly that size (a test checks it). Small
+    # multiples are fitted to the width once drawn, and their height is known from then on.
     size: tuple[int, int] = (0, 0)
+    kind: str = "bar"
+    # A table's cells (a header row, then one row per label), set as HTML instead of drawn.
+    table: tuple[tuple[str, ...], ...] | None = None
 
     @property
     def url(self) -> str:
@@ -52,162 +62,68 @@ class RenderedChart:
         return f"chart:{self.key}"
 
 
-Builder = Callable[[list[Row], ChartSpec, Brand, int], Any]
-_BUILDERS: dict[str, Builder] = {}
-
-
-def builder(kind: str) -> Callable[[Builder], Builder]:
-    """Register a chart builder for *kind* (charts by name, not an if-chain). A builder
-    returns the Altair chart's marks and encodings for a plot *width* pixels wide; its size,
-    autosize and theme are added to the Vega-Lite spec afterwards."""
-
-    def register(fn: Builder) -> Builder:
-        _BUILDERS[kind] = fn
-        return fn
-
-    return register
-
-
-def _css_family(family: str) -> str:
-    """The family as a quoted CSS name: vl-convert's renderer reads font names as CSS, where
-    an unquoted name containing a number ("Source Sans 3") is invalid and silently falls back."""
-    return f"'{family}'"
-
-
-def _theme(brand: Brand) -> dict[str, Any]:
-    font = _css_family(brand.typography.headings.family)
-    ink = brand.hex("foreground")
-    grey = brand.hex("secondary")
-    return {
-        "background": "transparent",
-        "font": font,
-        "padding": {"left": 2, "right": 2, "top": 4, "bottom": 2},
-        "view": {"stroke": None},
-        "axis": {
-            "labelFont": font,
-            "titleFont": font,
-            "labelColor": ink,
-            "titleColor": grey,
-            "labelFontSize": 10.5,
-            "titleFontSize": 9.5,
-            "titleFontWeight": "normal",
-            "domainColor": brand.color.resolve(brand.color.palette.get("rule", grey)),
-            "gridColor": brand.hex("light"),
-            "tickColor": grey,
-            "labelPadding": 4,
-        },
-        "legend": {
-            "labelFont": font,
-            "titleFont": font,
-            "labelFontSize": 10,
-            "labelColor": ink,
-            "orient": "top",
-            "title": None,
-            "symbolSize": 70,
-        },
-        "text": {"font": font, "fontSize": 10, "color": ink},
-    }
-
-
-@builder("bar")
-def _bar(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
-    import altair as alt
-
-    order = [r["label"] for r in rows]
-    base = alt.Chart(alt.Data(values=rows)).encode(
-        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False)),
-        # Headroom past the longest bar for its value label.
-        x=alt.X("value:Q", axis=None, scale=alt.Scale(domain=[0, max(r["value"] for r in rows) * 1.2], nice=False)),
-    )
-    bars = base.mark_bar(height={"band": 0.68}).encode(color=alt.Color("colour:N", scale=None))
-    labels = base.mark_text(align="left", dx=4, baseline="middle").encode(text="text:N")
-    return bars + labels
-
-
-@builder("dumbbell")
-def _dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
-    import altair as alt
-
-    order = list(dict.fromkeys(r["label"] for r in rows))
-    series = list(dict.fromkeys(r["series"] for r in rows))
-    colours = [brand.hex(brand.chart.muted), brand.hex(brand.chart.highlight)]
-    unit_axis = rows[0]["axis"]
-    base = alt.Chart(alt.Data(values=rows)).encode(
-        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False))
-    )
-    line = base.mark_rule(color=brand.hex("secondary"), strokeWidth=1.5).encode(
-        x=alt.X("min(value):Q", title=unit_axis, scale=alt.Scale(domainMin=0, nice=True), axis=alt.Axis(tickCount=8)),
-        x2="max(value):Q",
-    )
-    points = base.mark_circle(size=110, opacity=1).encode(
-        x="value:Q",
-        color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=colours[: len(series)])),
-    )
-    labels = base.mark_text(dy=-11, fontSize=9.5, color=brand.hex("secondary")).encode(x="value:Q", text="short:N")
-    return line + points + labels
-
-
-@builder("slope")
-def _slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
-    import altair as alt
-
-    # At each end, nudge the higher label up and the lower one down so that close
-    # (or equal) values stay readable.
-    for point in {r["series"] for r in rows}:
-        at = sorted((r for r in rows if r["series"] == point), key=lambda r: -r["value"])
-        for rank, r in enumerate(at):
-            r["offset"] = (rank - (len(at) - 1) / 2) * 11
-
-    series = list(dict.fromkeys(r["series"] for r in rows))
-    labels = list(dict.fromkeys(r["label"] for r in rows))
-    colours = [colour_for(label, spec, brand) for label in labels]
-    x = alt.X(
-        "series:N",
-        sort=series,
-        title=None,
-        axis=alt.Axis(labelAngle=0, ticks=False, domain=False, labelPadding=6),
-        scale=alt.Scale(padding=0.35),
-    )
-    y = alt.Y("value:Q", axis=None, scale=alt.Scale(domainMin=0, nice=False))
-    colour = alt.Color(
-        "label:N",
-        sort=labels,
-        scale=alt.Scale(domain=labels, range=colours),
-        legend=alt.Legend(orient="top", direction="vertical", labelLimit=width),
-    )
-    base = alt.Chart(alt.Data(values=rows)).encode(x=x, y=y, color=colour)
-    first, last = series[0], series[-1]
-    # Value labels at both ends; one layer per label and end, because a text mark's
-    # pixel offset (dy) cannot be encoded from data on a quantitative axis.
-    ends = []
-    for r in rows:
-        if r["series"] in (first, last):
-            right = r["series"] == last
-            ends.append(
-                base.transform_filter((alt.datum.series == r["series"]) & (alt.datum.label == r["label"]))
-                .mark_text(align="left" if right else "right", dx=8 if right else -8, dy=r["offset"])
-                .encode(text="short:N")
-            )
-    layered = alt.layer(base.mark_line(strokeWidth=2.2), base.mark_circle(size=55, opacity=1), *ends)
-    return layered
-
-
 def _font_dirs(brand: Brand) -> list[Path]:
     return sorted({f.parent for f in brand.font_files()})
 
 
-def _key(spec: ChartSpec, rows: list[Row], brand: Brand, page: PageSetup) -> str:
-    from brief.publish import cache
+@dataclass(frozen=True)
+class Drawing:
+    """What drawing one chart needs: its spec and rows, the brand, the page set-up (its width),
+    the brief's language (axis numbers), and the spec file of a ``vega_lite`` chart."""
 
-    return cache.chart_key(
-        {"spec": spec.model_dump(), "rows": rows, "theme": _theme(brand), "width": _width(spec, page)},
-        brand.font_files(),
-    )
+    chart_id: str
+    spec: ChartSpec
+    rows: list[Row]
+    brand: Brand
+    page: PageSetup
+    language: str
+    own: dict[str, Any] | None = None
+
+    def vega_lite(self) -> dict[str, Any]:
+        """The chart's whole Vega-Lite spec."""
+        width = _width(self.spec, self.page)
+        return vega_lite(self.spec, self.rows, self.brand, width, custom=self.own, language=self.language)
+
+    @property
+    def key(self) -> str:
+        """The chart cache's key: everything the drawing depends on, and the fonts."""
+        from brief.publish import cache
+
+        theme_config = theme(self.brand, self.language)
+        parts = {"spec": self.spec.model_dump(), "rows": self.rows, "theme": theme_config, "own": self.own}
+        return cache.chart_key({**parts, "width": _width(self.spec, self.page)}, self.brand.font_files())
 
 
-def _width(spec: ChartSpec, page: PageSetup) -> int:
-    full, half = chart_widths(page)
+def _width(spec: ChartSpec, page: PageSetup | None = None) -> int:
+    full, half = chart_widths(page or PageSetup())
     return full if spec.width == "full" else half
+
+
+def _own_spec(spec: ChartSpec, job: Job) -> dict[str, Any] | None:
+    """The checked spec file of a ``vega_lite`` chart (a refusal names the file and line)."""
+    if spec.kind != "vega_lite" or spec.spec is None:
+        return None
+    return load_vega_lite(job.root / spec.spec, job.root)
+
+
+_SVG_SIZE = re.compile(r'(<svg\b[^>]*?\swidth=")([\d.]+)("[^>]*?\sheight=")([\d.]+)(")')
+
+
+def svg_size(svg: str) -> tuple[int, int]:
+    """The width and height an SVG declares, in CSS pixels (rounded)."""
+    found = _SVG_SIZE.search(svg)
+    return (round(float(found[2])), round(float(found[4]))) if found else (0, 0)
+
+
+def fit_width(svg: str, width: int) -> str:
+    """*svg* declared *width* pixels wide, its height scaled to match (its viewBox keeps the
+    drawing's own coordinates): small multiples cannot be drawn to an exact size."""
+    found = _SVG_SIZE.search(svg)
+    if found is None:
+        return svg
+    drawn_width, drawn_height = float(found[2]), float(found[4])
+    height = round(drawn_height * width / drawn_width) if drawn_width else round(drawn_height)
+    return _SVG_SIZE.sub(lambda m: f"{m[1]}{width}{m[3]}{height}{m[5]}", svg, count=1)
 
 
 @dataclass(frozen=True)
@@ -216,7 +132,7 @@ class ChartPlan:
     by cache key, with what drawing them needs."""
 
     charts: dict[str, RenderedChart]
-    to_draw: dict[str, tuple[str, ChartSpec, list[Row], Brand, PageSetup]]
+    to_draw: dict[str, Drawing]
     fonts: tuple[Path, ...]
     brief_path: Path
 
@@ -224,9 +140,7 @@ class ChartPlan:
         """The Vega-Lite specs (built with Altair) of the charts still to draw, except those in
         *drawn* (by cache key: drawn for another build of the same run)."""
         specs = tuple(
-            (chart_id, _vega_lite(spec, rows, brand, _width(spec, page)))
-            for key, (chart_id, spec, rows, brand, page) in self.to_draw.items()
-            if key not in (drawn or {})
+            (drawing.chart_id, drawing.vega_lite()) for key, drawing in self.to_draw.items() if key not in (drawn or {})
         )
         return DrawJob(specs, self.fonts, self.brief_path)
 
@@ -257,9 +171,14 @@ def draw_charts(
     job = plan.draw_job()
     svgs = dict(zip(plan.to_draw, draw(job), strict=True))
     for key, svg in svgs.items():
+        drawing = plan.to_draw[key]
+        if drawing.spec.facet is not None:
+            svgs[key] = svg = fit_width(svg, _width(drawing.spec, drawing.page))
         cache.put(cache_folder, key, svg)
     return {
-        chart_id: chart if chart.svg is not None else replace(chart, svg=svgs[chart.key])
+        chart_id: chart
+        if chart.svg is not None
+        else replace(chart, svg=svgs[chart.key], size=svg_size(svgs[chart.key]))
         for chart_id, chart in plan.charts.items()
     }
 
@@ -274,93 +193,66 @@ def render_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand) -> Rend
     return draw_charts(_plan([(chart_id, spec)], job, brand, None), draw_specs, None)[chart_id]
 
 
+def table_cells(rows: list[Row]) -> tuple[tuple[str, ...], ...]:
+    """A table's cells: a header row of series, then each label with its figures (short form);
+    a pair with no figure is an en dash."""
+    columns = list(dict.fromkeys(r["series"] for r in rows))
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+    cells = {(r["label"], r["series"]): r["short"] for r in rows}
+    body = [(label, *(cells.get((label, c), "–") for c in columns)) for label in labels]
+    return (("", *columns), *body)
+
+
 def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_folder: Path | None) -> ChartPlan:
     from brief.publish import cache
 
     rows_of = {chart_id: chart_rows(spec, job.figures, brand) for chart_id, spec in charts}
-    page = job.brief.page
-    keys = {chart_id: _key(spec, rows_of[chart_id], brand, page) for chart_id, spec in charts}
+    drawn = [(c, spec) for c, spec in charts if spec.kind != "table"]
+    page, language = job.brief.page, job.brief.language
+    drawings = {c: Drawing(c, spec, rows_of[c], brand, page, language, _own_spec(spec, job)) for c, spec in drawn}
+    keys = {c: d.key for c, d in drawings.items()}
     svgs = {key: svg for key in keys.values() if (svg := cache.get(cache_folder, key)) is not None}
-    missing = {keys[c]: (c, spec, rows_of[c], brand, page) for c, spec in charts if keys[c] not in svgs}
+    missing = {keys[c]: d for c, d in drawings.items() if keys[c] not in svgs}
     out = {}
     for chart_id, spec in charts:
         figures = tuple(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
+        svg = "" if spec.kind == "table" else svgs.get(keys[chart_id])
         out[chart_id] = RenderedChart(
             id=chart_id,
             title=spec.title,
             subtitle=spec.subtitle,
             source_line=source_line(list(figures), job.sources, job.brief.language),
-            alt=alt_text(spec, rows_of[chart_id]),
-            svg=svgs.get(keys[chart_id]),
+            alt=alt_text(spec, rows_of[chart_id], job.brief.language),
+            svg=svg,
             width=spec.width,
             figures=figures,
-            key=keys[chart_id],
-            size=(_width(spec, page), spec.height),
+            key=keys.get(chart_id, ""),
+            size=svg_size(svg) if svg and spec.facet is not None else (_width(spec, page), spec.height),
+            kind=spec.kind,
+            table=table_cells(rows_of[chart_id]) if spec.kind == "table" else None,
         )
     return ChartPlan(out, missing, tuple(_font_dirs(brand)), job.brief_path)
 
 
 def _vega_lite(spec: ChartSpec, rows: list[Row], brand: Brand, width: int, validate: bool = False) -> dict[str, Any]:
-    from altair import TopLevelSpec
-    from altair.utils.schemapi import debug_mode
-
-    # Altair checks every object against the schema as it is made, unless told not to (0.05 s
-    # a build): the builders are fixed code, and the test suite validates every chart they make.
-    with debug_mode(validate):
-        vega_lite: dict[str, Any] = _BUILDERS[spec.kind](rows, spec, brand, width).to_dict(validate=False)
-    # The size, autosize and theme go straight into the spec: set on the chart with
-    # .properties() and .configure(), each would copy the whole layered chart (0.1 s a build).
-    # "fit" makes the whole SVG, labels included, exactly the size set here, so it is placed
-    # at 100% and text keeps the size the theme gives it.
-    vega_lite.update(
-        width=width, height=spec.height, autosize={"type": "fit", "contains": "padding"}, config=_theme(brand)
-    )
-    if validate:
-        TopLevelSpec.validate(vega_lite)
-    return vega_lite
+    """A chart's whole Vega-Lite spec (kept for the tests that validate every built-in kind)."""
+    return vega_lite(spec, rows, brand, width, validate=validate)
 
 
 def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: str = "svg", scale: float = 1.0) -> bytes:
-    """A chart on its own, for slides: its takeaway title, subtitle and source line drawn in.
+    """A chart on its own, for slides: its takeaway title, subtitle and source line drawn in,
+    with the PDF's typography (curly apostrophes). *fmt* is ``svg`` or ``png`` (at *scale*
+    times its size in CSS pixels)."""
+    from brief.pipeline.chartkinds.export import slide_spec
 
-    *fmt* is ``svg`` or ``png`` (at *scale* times its size in CSS pixels).
-    """
-    import altair as alt
-
+    if spec.kind == "table":
+        raise ChartError(f"chart {chart_id!r} is a table: it is set as text in the PDF, not drawn", job.brief_path)
     rows = chart_rows(spec, job.figures, brand)
     figures = list(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
-    font = _css_family(brand.typography.headings.family)
-    body = _BUILDERS[spec.kind](rows, spec, brand, FULL_WIDTH_PX).properties(width=FULL_WIDTH_PX, height=spec.height)
-    # The title goes on the whole figure, so it sits above the legend.
-    title = alt.TitleParams(
-        spec.title,
-        subtitle=[spec.subtitle],
-        anchor="start",
-        font=font,
-        fontSize=15,
-        subtitleFont=font,
-        subtitleFontSize=11,
-        subtitleColor=brand.hex("secondary"),
-        color=brand.hex("foreground"),
-        offset=10,
+    words = (
+        typographic(spec.title),
+        typographic(spec.subtitle),
+        source_line(figures, job.sources, job.brief.language),
     )
-    source = (
-        alt.Chart(alt.Data(values=[{"text": source_line(figures, job.sources, job.brief.language)}]))
-        .mark_text(
-            align="left",
-            baseline="top",
-            font=font,
-            fontSize=9,
-            color=brand.hex("secondary"),
-            x=0,
-            y=0,
-        )
-        .encode(text="text:N")
-        .properties(width=FULL_WIDTH_PX, height=14)
-    )
-    chart = (
-        alt.vconcat(body, source, spacing=10)
-        .properties(title=title, background="white", padding=14)
-        .configure(**{**_theme(brand), "background": "white"})
-    )
-    return export_spec(chart_id, chart.to_dict(validate=True), _font_dirs(brand), job.brief_path, fmt, scale)
+    slide = slide_spec(spec, rows, brand, FULL_WIDTH_PX, words, _own_spec(spec, job), job.brief.language)
+    return export_spec(chart_id, slide, _font_dirs(brand), job.brief_path, fmt, scale)

@@ -14,6 +14,7 @@ from brief.errors import BriefError, BriefWarning, CheckFailed, DataError, Templ
 from brief.model.request import BuildRequest
 from brief.model.schema import Brief
 from brief.model.units import format_value
+from brief.pipeline.check_charts import own_spec_problems
 from brief.pipeline.check_templates import check_template, hand_typed_numbers
 from brief.pipeline.footnotes import footnote_problems
 from brief.pipeline.resolve import figure_problems
@@ -154,6 +155,7 @@ def _check_brief(
     preferred = _preferred_by_quantity(ws)
     placed: set[str] = set()
     _check_chart_titles(ws, brief, problems)
+    problems.extend(own_spec_problems(ws, brief))
     for name, audience in brief.audiences.items():
         if only is not None and name not in only:
             continue

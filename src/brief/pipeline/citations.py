@@ -19,8 +19,9 @@ from brief.pipeline.resolve import ResolvedFigure
 
 
 def typographic(text: str) -> str:
-    """Curly apostrophes for text that does not pass through Markdown's typographer."""
-    return re.sub(r"(?<=\w)'(?=\w)", "’", text)
+    """Curly apostrophes for text that does not pass through Markdown's typographer: one after
+    a letter is an apostrophe ("EU’s", "regions’") or a closing quote, both ’."""
+    return re.sub(r"(?<=\w)'", "’", text)
 
 
 def format_date(date: CslDate, language: str = DEFAULT) -> str:

@@ -7,7 +7,6 @@ rendered by Jinja first, then Markdown, so a template can use both.
 
 from __future__ import annotations
 
-import base64
 import re
 import sys
 from dataclasses import dataclass
@@ -22,12 +21,13 @@ from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from brief.errors import BriefError, ChartError, TemplateError
+from brief.errors import BriefError, TemplateError
 from brief.model.language import caption, format_date
 from brief.model.page import page_css
 from brief.model.variants import fill
 from brief.pipeline.charts import RenderedChart
-from brief.pipeline.citations import Note, Notes, short_title, typographic
+from brief.pipeline.citations import Note, Notes, short_title
+from brief.pipeline.figure_html import figure_html, table_html
 from brief.pipeline.footnotes import render_with_footnotes
 from brief.pipeline.notemarks import note_link, number_notes
 from brief.pipeline.resolve import Job
@@ -243,37 +243,21 @@ def template_context(job: Job, brand: Brand, ctx: _Context) -> dict[str, Any]:
     }
 
 
-def _figure_html(chart: RenderedChart, number: int, note_mark: str, inline: bool, language: str) -> str:
-    if len(chart.alt.strip()) < 20:
-        # An accessible PDF needs real alt text on every figure: never ship a chart without it.
-        raise ChartError(f"chart {chart.id!r} has no usable alt text", hint="every chart needs rows with figures")
-    if inline:
-        assert chart.svg is not None, "an inline chart is drawn before it is placed"
-        src = "data:image/svg+xml;base64," + base64.b64encode(chart.svg.encode("utf-8")).decode("ascii")
-    else:
-        src = chart.url
-    label = caption("Figure {number}.", language, number=str(number))
-    return (
-        f'<figure class="chart chart-{chart.width}" id="figure-{chart.id}">'
-        f'<figcaption><span class="chart-title"><span class="chart-number">{escape(label)}</span> '
-        f"{escape(typographic(chart.title))}</span>"
-        f'<span class="chart-subtitle">{escape(typographic(chart.subtitle))}</span>'
-        f"</figcaption>"
-        f'<img src="{src}" alt="{escape(chart.alt, quote=True)}">'
-        f'<p class="chart-source">{escape(chart.source_line)}{note_mark}</p>'
-        f"</figure>"
-    )
-
-
 def _place_charts(html: str, ctx: _Context, counter: list[int], inline: bool) -> str:
     def replace(match: re.Match[str]) -> str:
         figures = []
         for chart_id in match.group(1).split(","):
             chart = ctx.charts[chart_id]
-            counter[0] += 1
+            counter[chart.table is not None] += 1  # tables are numbered apart from figures
             marks = "".join(dict.fromkeys(ctx._mark(ctx.notes.for_figure(f)) for f in chart.figures))
             ctx.figures_used.extend(f.id for f in chart.figures)
-            figures.append(_figure_html(chart, counter[0], marks, inline, ctx.job.brief.language))
+            language = ctx.job.brief.language
+            table = chart.table is not None
+            figures.append(
+                table_html(chart, counter[1], marks, language)
+                if table
+                else figure_html(chart, counter[0], marks, inline, language)
+            )
         if len(figures) == 1:
             return figures[0]
         return f'<div class="chart-row">{"".join(figures)}</div>'
@@ -304,7 +288,7 @@ def render(
     ctx = _Context(job, charts)
     md = _markdown()
     base = template_context(job, brand, ctx)
-    counter = [0]
+    counter = [0, 0]
     sections = []
     policy = Policy(templates.roots, (c.svg for c in charts.values() if c.svg))
     for name in job.audience.sections:

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from brief.errors import BriefError, DataError, WorkspaceError
-from brief.model.schema import Brief, Figure, Source
+from brief.model.schema import Brief, ChartSpec, Figure, Source
 from brief.model.units import UNITS, Unit
 from brief.model.variants import Variant
 from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
+from brief.workspace.vegalite import load_vega_lite
 from brief.workspace.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
 
 _Entry = TypeVar("_Entry", Source, Figure)
@@ -272,10 +273,12 @@ def _check_references(ws: Workspace) -> None:
     _check_cycles(ws)
     for bid, brief in ws.briefs.items():
         for cid, chart in brief.charts.items():
+            known = True
             for r, row in enumerate(chart.rows):
                 origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
                 for figure, variant in ws.expand(bid, row.figure):
                     if figure not in ws.figures:
+                        known = False
                         where = f" in variant {variant!r}" if variant else ""
                         ws.report(
                             DataError(
@@ -285,6 +288,39 @@ def _check_references(ws: Workspace) -> None:
                                 hint=ws.figure_hint(bid, figure),
                             )
                         )
+            if known:
+                _check_chart_units(ws, bid, cid, chart)
+            if chart.spec is not None:
+                try:
+                    load_vega_lite(ws.root / chart.spec, ws.root)
+                except BriefError as exc:
+                    ws.report(exc)
+
+
+def _check_chart_units(ws: Workspace, bid: str, cid: str, chart: ChartSpec) -> None:
+    """One axis, one unit: a chart whose rows are in different units (a count and a percentage)
+    is an error at the first row that differs, unless it declares a dual or normalised axis.
+    A table is exempt: each cell is printed with its own unit. Each variant is checked with
+    its own figures."""
+    if chart.kind == "table" or chart.axis == "normalised":
+        return
+    expanded = [ws.expand(bid, row.figure) for row in chart.rows]
+    for v in range(len(expanded[0]) if expanded else 0):
+        figures = [cells[v][0] for cells in expanded]
+        units = list(dict.fromkeys(ws.figures[f].unit for f in figures))
+        allowed = 2 if chart.axis == "dual" else 1
+        if len(units) <= allowed:
+            continue
+        r = next(i for i, f in enumerate(figures) if ws.figures[f].unit == units[allowed])
+        origin = ws.origin("chart-row", f"{bid}:{cid}:{r}")
+        if chart.axis == "dual":
+            message = f"chart {cid!r} has a dual axis but rows in {len(units)} units: {', '.join(units)}"
+            hint = "a dual axis shows two units; split the chart"
+        else:
+            message = f"chart {cid!r} mixes units on one axis: {units[0]} and {units[1]} ({figures[r]!r})"
+            hint = "plot one unit per chart, or, in a line chart, declare axis: dual (two units) or axis: normalised"
+        ws.report(DataError(message, origin.path, origin.line, hint=hint))
+        return
 
 
 def _check_cycles(ws: Workspace) -> None:
