@@ -108,7 +108,7 @@ def test_brand_change_changes_text_and_chart_colours(ws: Path) -> None:
     assert brand.css_variables()["--color-primary"] == "#0b5d4b"
     assert brand.css_variables()["--series-united-states"] == "#0b5d4b"
     job = resolve(load_workspace(ws), None, "policy")
-    svg = render_charts(job, brand)["notable_models"].svg
+    svg = render_charts(job, brand)["private_investment"].svg
     assert 'fill="#0b5d4b"' in svg and "#1f3a5f" not in svg
 
 

@@ -44,11 +44,11 @@ def test_chart_rows_colours(mini_job: Job, brand: Brand) -> None:
 
 def test_countries_keep_their_series_colour(real_job: Job, brand: Brand) -> None:
     """The United States and China have the same brand colour in every chart."""
-    rows = chart_rows(real_job.brief.charts["private_investment"], real_job.figures, brand)
+    rows = chart_rows(real_job.brief.charts["robots"], real_job.figures, brand)
     colours = {r["label"]: r["colour"] for r in rows}
     assert colours["United States"] == "#1f3a5f"
     assert colours["China"] == "#b4283b"
-    assert colours["United Kingdom"] == brand.hex("silver")
+    assert colours["Japan"] == brand.hex("silver")
 
 
 def test_chart_rows_match_the_figures_in_the_real_brief(real_job: Job, brand: Brand) -> None:
@@ -78,7 +78,7 @@ def test_dumbbell_alt_text_groups_series(mini_job: Job, brand: Brand) -> None:
     )
 
 
-REAL_CHARTS = ["benchmark_gap", "arena_gap", "notable_models", "private_investment", "robots", "optimism"]
+REAL_CHARTS = ["benchmark_gap", "arena_gap", "private_investment", "robots", "optimism", "top_cited_papers"]
 
 
 @pytest.mark.parametrize("chart_id", REAL_CHARTS, ids=[c.replace("_", "-") for c in REAL_CHARTS])

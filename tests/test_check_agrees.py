@@ -29,14 +29,14 @@ def chart_not_placed(root: Path) -> None:
     # Listed for the executive audience, placed by none of its templates.
     replace_in(
         root / BRIEF,
-        "    charts: [benchmark_gap, private_investment]\n",
-        "    charts: [benchmark_gap, private_investment, robots]\n",
+        "    charts: [arena_gap, private_investment]\n",
+        "    charts: [arena_gap, private_investment, robots]\n",
     )
 
 
 def chart_not_listed(root: Path) -> None:
-    # Placed by the executive's five-numbers section, no longer listed.
-    replace_in(root / BRIEF, "    charts: [benchmark_gap, private_investment]\n", "    charts: [benchmark_gap]\n")
+    # Placed by the executive's bottom line, no longer listed.
+    replace_in(root / BRIEF, "    charts: [arena_gap, private_investment]\n", "    charts: [arena_gap]\n")
 
 
 def audience_without_templates(root: Path) -> None:

@@ -199,3 +199,25 @@ def test_source_line_several_sources(mini_job: Job) -> None:
     assert source_line([f["rise_per_ratio"]], mini_job.sources) == (
         "Sources: Gadget Survey, fig. 2; fig. 3; Widget Report, table 1, p. 4."
     )
+
+
+def test_a_shared_note_names_every_disagreeing_value(mini_job: Job, notes: Notes) -> None:
+    """Two figures from one table share a note; where the second (cited after the first) and a
+    third have values from other sources, the note names both, each by its label, whichever
+    figure made the note, and gives a shared reason once."""
+    from dataclasses import replace
+
+    f = mini_job.figures
+    alpha, beta = f["widgets_alpha"], f["widgets_beta"]
+    other = alpha.bases[0].model_copy(update={"id": "widgets_alpha_elsewhere", "value": 7})
+    why = "The report counts every site."
+    beta_chosen = replace(beta, preferred=why, alternatives=(other.model_copy(update={"id": "b2", "value": 8}),))
+    alpha_chosen = replace(alpha, preferred=why, alternatives=(other,))
+    note = notes.for_figure(alpha)  # the note's first figure has no other values
+    assert notes.for_figure(beta_chosen) is note
+    assert notes.for_figure(alpha_chosen) is note
+    text = written(notes).notes[0].html
+    assert f"{beta.label}: Other sources give 8" in text
+    assert f"{alpha.label}: Other sources give 7" in text
+    assert text.count(why) == 1
+    assert text.index("give 8") < text.index("give 7") < text.index(why)

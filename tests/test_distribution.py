@@ -255,15 +255,15 @@ def test_chart_export(tmp_path: Path) -> None:
     svg = run("-C", str(root), "charts", "--audience", "executive", "--format", "svg")
     assert svg.exit_code == 0, svg.output
     folder = root / "out" / "charts" / "us-china-ai-gap-executive"
-    assert sorted(p.name for p in folder.iterdir()) == ["benchmark_gap.svg", "private_investment.svg"]
-    text = (folder / "benchmark_gap.svg").read_text(encoding="utf-8")
-    assert "In one year the US lead shrank on all four benchmarks" in text
-    assert "Source: AI Index 2025, ch. 2, §2.1, fig. 2.1.37, pp. 97–98." in text
+    assert sorted(p.name for p in folder.iterdir()) == ["arena_gap.svg", "private_investment.svg"]
+    text = (folder / "arena_gap.svg").read_text(encoding="utf-8")
+    assert "the top US model led narrowly" in text
+    assert "Source: AI Index 2026, ch. 2, §2.1, fig. 2.1.3 (data: Arena)." in text
     png = run("-C", str(root), "charts", "--audience", "executive", "--format", "png", "--scale", "2")
     assert png.exit_code == 0, png.output
     from PIL import Image
 
-    with Image.open(folder / "benchmark_gap.png") as image:
+    with Image.open(folder / "arena_gap.png") as image:
         assert image.width >= 2 * 640
 
 

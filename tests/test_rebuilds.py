@@ -72,7 +72,10 @@ def test_no_op_rebuild_is_skipped_and_force_rebuilds(tmp_path: Path) -> None:
     assert "up to date" not in edited.output
     other = run("-C", str(root), "build", "--audience", "executive", "--pdf-standard", "a-3b")
     assert "up to date" not in other.output
-    pdf.write_bytes(pdf.read_bytes() + b"\n")  # a damaged file is rebuilt, not trusted
+    # The archival edition has a file of its own; a damaged one is rebuilt, not trusted.
+    archival = root / "out" / "us-china-ai-gap-executive-archival.pdf"
+    assert archival.is_file()
+    archival.write_bytes(archival.read_bytes() + b"\n")
     assert "up to date" not in run("-C", str(root), "build", "--audience", "executive", "--pdf-standard", "a-3b").output
 
 

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from conftest import REPO, PolicyBuild, copy_workspace, request_for, spaced
+from conftest import PolicyBuild, spaced
 
 # A standalone number: not part of a name ("GPT-4", "3.1-405B", "H800") or glued to a
 # word (an endnote mark right after a word: "points7").
@@ -61,28 +61,6 @@ def untraceable(text: str, allowed: tuple[set[str], set[str]]) -> list[str]:
         if tail in ordinals and (head in data or YEAR.match(head)):
             continue
         out.append(token)
-    return out
-
-
-@pytest.fixture(scope="session")
-def other_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[PolicyBuild, str]]:
-    """The executive and technical editions, built once, with their PDF text."""
-    from pypdf import PdfReader
-
-    from brief.pipeline.build import build, render_job
-    from brief.pipeline.resolve import resolve
-    from brief.workspace.load import load_workspace
-
-    out = {}
-    # A workspace of their own: the policy build's out/ is what other tests inspect.
-    root = copy_workspace(REPO, tmp_path_factory.mktemp("other-builds"))
-    for audience in ("executive", "technical"):
-        result = build(request_for(root, None, audience))
-        ws = load_workspace(root)
-        job = resolve(ws, None, audience)
-        made = PolicyBuild(root=root, result=result, rendered=render_job(ws, job), job=job)
-        text = "\n".join(page.extract_text() for page in PdfReader(result.path).pages)
-        out[audience] = (made, text)
     return out
 
 

@@ -66,6 +66,8 @@ class Note:
     postscript: list[str] = field(default_factory=list)
     html: str = ""
     kind: str = "source"
+    # Figures whose disagreeing sources the postscript already names.
+    _explained: set[str] = field(default_factory=set)
 
     @property
     def source_ids(self) -> tuple[str, ...]:
@@ -95,8 +97,16 @@ class Notes:
         # Caveats (fig.note) are stated in the text where they matter; keying notes on
         # source and locator alone keeps one note per table instead of one per number.
         key = ("figure", tuple((b.source, b.locator) for b in fig.bases), fig.derivation, fig.claimed_by)
-        if key in self._by_key:
-            return self._by_key[key]
+        note = self._by_key.get(key) or self._new_figure_note(key, fig)
+        # Where sources disagree the brief says which value it prints and why, in the note
+        # however many figures share it and whichever of them is cited first.
+        if fig.alternatives and fig.id not in note._explained:
+            note._explained.add(fig.id)
+            self._postscript(note, self._alternatives(fig))
+        self._caveat(note, fig)
+        return note
+
+    def _new_figure_note(self, key: tuple[object, ...], fig: ResolvedFigure) -> Note:
         preamble: list[str] = []
         if fig.claimed_by:
             claim = "Claim attributed to {who}; not independently verified."
@@ -109,20 +119,32 @@ class Notes:
                 locs = refs.setdefault(base.source, [])
                 if base.locator and base.locator not in locs:
                     locs.append(base.locator)
-        note = self._add(key, [(sid, "; ".join(locs)) for sid, locs in refs.items()], preamble)
-        if fig.alternatives and not any(p.startswith("Other sources") for p in note.postscript):
-            # Where sources disagree the brief says which value it prints and why.
-            others = "; ".join(
-                f"{escape(fig.format_other(alt))} "
-                f"({escape(', '.join(p for p in (short_title(self.sources[alt.source]), alt.locator) if p))})"
-                for alt in fig.alternatives
-                if alt.source in self.sources
-            )
-            self._append(
-                note,
-                f"{caption('Other sources give {values}.', self.language, values=others)} "
-                f"{escape(fig.preferred or '')}",
-            )
+        return self._add(key, [(sid, "; ".join(locs)) for sid, locs in refs.items()], preamble)
+
+    def _alternatives(self, fig: ResolvedFigure) -> tuple[str, str]:
+        """The sentence naming the values not used for *fig*, and the reason for the one used."""
+        others = "; ".join(
+            f"{escape(fig.format_other(alt))} "
+            f"({escape(', '.join(p for p in (short_title(self.sources[alt.source]), alt.locator) if p))})"
+            for alt in fig.alternatives
+            if alt.source in self.sources
+        )
+        given = caption("Other sources give {values}.", self.language, values=others)
+        # Named by its label: several figures with other values can share one note.
+        return f"{escape(fig.label)}: {given}", escape(fig.preferred or "")
+
+    def _postscript(self, note: Note, sentences: tuple[str, str]) -> None:
+        # Every "other sources give" sentence first, then each distinct reason once.
+        values, reason = sentences
+        note.postscript.insert(len(note._explained) - 1, values)
+        added = [values]
+        if reason and reason not in note.postscript:
+            note.postscript.append(reason)
+            added.append(reason)
+        if note.html:  # already written: cited from the layout
+            note.html = typographic(note.html + " " + " ".join(added))
+
+    def _caveat(self, note: Note, fig: ResolvedFigure) -> None:
         if fig.note and (fig.print_note or self.print_notes):
             caveat = escape(fig.note.strip())
             if not caveat.endswith((".", "!", "?")):
@@ -130,7 +152,6 @@ class Notes:
             printed = caption("Note: {text}", self.language, text=caveat)
             if printed not in note.postscript:
                 self._append(note, printed)
-        return note
 
     def _append(self, note: Note, text: str) -> None:
         note.postscript.append(text)
