@@ -354,3 +354,24 @@ def test_unknown_rows_wait_for_resend_unknown(ws: Path, server: tuple[Recorder, 
     assert {r["state"] for r in csv.DictReader(io.StringIO(exported))} == {"accepted"}
     as_json = json.loads(CliRunner().invoke(cli, ["-C", str(ws), "distribute", "status", "--format", "json"]).output)
     assert len(as_json) == 5 and all(len(r["sha256"]) == 64 for r in as_json)
+
+
+def test_an_edition_showing_a_passed_embargo_is_built_again_first(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embargo line is on copies made before the embargo only: an edition built (dated)
+    before it is refused once it has passed; built again dated now, it no longer shows it."""
+    brief = ws / "briefs" / "mini.yaml"
+    text = brief.read_text(encoding="utf-8")
+    brief.write_text(
+        text.replace("  tlp: AMBER", "  tlp: AMBER\n  embargo: 2025-06-01T09:00:00-04:00\n  embargo_zone: ET")
+    )
+    build(request_for(ws, None, "policy"))  # dated the brief's 1 May 2025: before the embargo
+    from pypdf import PdfReader
+
+    assert "EMBARGOED UNTIL 2025-06-01 09:00 ET" in PdfReader(ws / "out" / "mini-policy.pdf").pages[0].extract_text()
+    refused = run(ws, "recipients.csv")
+    assert refused.exit_code == 1 and "shows an embargo that has passed" in refused.output  # type: ignore[attr-defined]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time())))
+    build(request_for(ws, None, "policy"))
+    assert run(ws, "recipients.csv").exit_code == 0
+    (pdf,) = (ws / "out" / "distribution" / "person-1").glob("*.pdf")
+    assert "EMBARGOED" not in PdfReader(pdf).pages[0].extract_text()
