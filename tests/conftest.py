@@ -60,6 +60,24 @@ def request_for(root: Path, brief: str | None = None, audience: str = "policy", 
     return BuildRequest(root, brief, audience, **options)
 
 
+def flagship_charts(audience: str) -> int:
+    """How many drawn charts (not tables) the flagship's *audience* lists: tests about the tool
+    count from the brief file, so a change of content is not a change of behaviour."""
+    import yaml
+
+    brief = yaml.safe_load((REPO / "briefs" / "us-china-ai-gap.yaml").read_text(encoding="utf-8"))
+    listed = brief["audiences"][audience]["charts"]
+    return sum(brief["charts"][c]["kind"] != "table" for c in listed)
+
+
+def flagship_budget(audience: str) -> int:
+    """The flagship audience's page budget, which its edition fills."""
+    import yaml
+
+    brief = yaml.safe_load((REPO / "briefs" / "us-china-ai-gap.yaml").read_text(encoding="utf-8"))
+    return int(brief["audiences"][audience]["page_budget"])
+
+
 WORKSPACE_PARTS = ("briefs", "data", "templates")
 # The layout, stylesheet, brand and fonts a mini workspace copies from the built-in theme (it
 # would find them there anyway; a copy lets a test break them).
