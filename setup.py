@@ -13,7 +13,8 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).parent
 FLAGSHIP = "us-china-ai-gap"
-FOLDERS = ("briefs", "data", "templates")
+FOLDERS = ("briefs", "data", "templates", "emails")
+FILES = ("recipients.csv",)
 
 
 class BuildWithExamples(build_py):
@@ -28,6 +29,10 @@ class BuildWithExamples(build_py):
         if (HERE / "examples").is_dir():
             sources |= {p.name: p for p in (HERE / "examples").iterdir() if (p / "briefs").is_dir()}
         for name, source in sources.items():
+            (target / name).mkdir(parents=True, exist_ok=True)
+            for file in FILES:
+                if (source / file).is_file():
+                    shutil.copyfile(source / file, target / name / file)
             for folder in FOLDERS:
                 if (source / folder).is_dir():
                     shutil.copytree(

@@ -66,10 +66,11 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
 
 
 def test_init_example_copies_the_flagship(tmp_path: Path) -> None:
-    """``--example us-china-ai-gap`` copies the flagship's briefs, data and templates, file for
-    file; an unknown example names the ones there are."""
+    """``--example us-china-ai-gap`` copies the flagship's briefs, data, templates, email
+    templates and sample recipients, file for file; an unknown example names the ones there are."""
     assert run("init", "--example", "us-china-ai-gap", str(tmp_path / "flag")).exit_code == 0
-    for part in ("briefs", "data", "templates"):
+    assert (tmp_path / "flag" / "recipients.csv").read_bytes() == (REPO / "recipients.csv").read_bytes()
+    for part in ("briefs", "data", "templates", "emails"):
         assert written(tmp_path / "flag" / part) == written(REPO / part)
         for name in written(REPO / part):
             assert (tmp_path / "flag" / part / name).read_bytes() == (REPO / part / name).read_bytes()
@@ -153,6 +154,9 @@ def test_the_wheel_installs_and_builds_a_starter_anywhere(tmp_path: Path) -> Non
         "brief/starter/briefs/first-brief.yaml",
         "brief/starter/gitignore",
         "brief/examples/us-china-ai-gap/briefs/us-china-ai-gap.yaml",
+        "brief/examples/us-china-ai-gap/emails/policy.j2",
+        "brief/examples/us-china-ai-gap/recipients.csv",
+        "brief/examples/de-brief/briefs/halbleiter.yaml",
     ):
         assert needed in names, needed
     # The dependencies come from this interpreter's site-packages (no network); brief itself

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brief.errors import WorkspaceError
-from brief.workspace.theme import WORKSPACE_FOLDERS, examples, starter_dir
+from brief.workspace.theme import WORKSPACE_FILES, WORKSPACE_FOLDERS, examples, starter_dir
 
 # Package data cannot carry a file whose name starts with a dot through every installer
 # untouched, so the starter's ignore file is stored without it.
@@ -60,7 +60,7 @@ def _files(source: Path) -> list[tuple[Path, Path]]:
         tops = [source]
     else:
         tops = [source / name for name in WORKSPACE_FOLDERS if (source / name).is_dir()]
-    out: list[tuple[Path, Path]] = []
+    out: list[tuple[Path, Path]] = [(source / f, Path(f)) for f in WORKSPACE_FILES if (source / f).is_file()]
     for top in tops:
         for path in sorted(top.rglob("*")):
             rel = path.relative_to(source)

@@ -38,8 +38,9 @@ def starter_dir() -> Path:
 
 
 FLAGSHIP = "us-china-ai-gap"
-# The folders of a workspace that an example is made of (out/ is made empty).
-WORKSPACE_FOLDERS = ("briefs", "data", "templates")
+# The folders and files of a workspace that an example is made of (out/ is made empty).
+WORKSPACE_FOLDERS = ("briefs", "data", "templates", "emails")
+WORKSPACE_FILES = ("recipients.csv",)
 
 
 def examples() -> dict[str, Path]:
