@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from brief.cli.group import cli, workspace_root
-from brief.model.units import counted
+from brief.model.counting import counted
 
 if TYPE_CHECKING:
     from brief.model.request import BuildRequest

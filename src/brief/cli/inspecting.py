@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from brief.cli.group import cli, workspace_root
-from brief.model.units import counted
+from brief.model.counting import counted
 
 
 @cli.command("figures", short_help="List the figures with value, unit, source and use.")

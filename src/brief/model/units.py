@@ -172,8 +172,3 @@ def raw_number(value: float | int) -> str:
     # computed value holds only the noise of binary arithmetic.
     text = repr(float(f"{value:.15g}"))
     return text.removesuffix(".0") if text.endswith(".0") and "e" not in text else text
-
-
-def counted(n: int, noun: str) -> str:
-    """``1 section``, ``2 sections``, ``0 charts``: a count with its noun in good English."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -35,8 +35,10 @@ def first_audience(root: Path, brief_id: str | None) -> str | None:
             return None
         path = found[0]
     try:
-        # Composed, not constructed: aliases stay shared nodes, never expanded.
-        node = yaml.compose(read_input(path, root).decode("utf-8"))
+        # Composed, not constructed: aliases stay shared nodes, never expanded. libyaml's
+        # parser where it is built in: the whole brief file is parsed for one key.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        node = yaml.compose(read_input(path, root).decode("utf-8"), Loader=loader)
     except Exception:  # anything odd is reported by the full load
         return None
     if not isinstance(node, yaml.MappingNode):
