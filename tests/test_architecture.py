@@ -138,3 +138,18 @@ def test_the_import_rule_would_catch_an_upward_import(tmp_path: Path, source: st
         name for name, _ in imports(path) if name.startswith("brief.") and LAYERS[layer_of(name)] > LAYERS["pipeline"]
     ]
     assert bool(upward) is expected
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    """``brief --help`` and a no-op build stay fast: importing the command line loads no models,
+    parsers or templating (a module-level import in a command module would)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, brief.cli\n"
+        "heavy = ('pydantic', 'yaml', 'babel', 'jinja2', 'weasyprint', 'altair', 'pikepdf')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
