@@ -13,6 +13,8 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).parent
 FLAGSHIP = "us-china-ai-gap"
+# The same as brief.workspace.theme.WORKSPACE_FOLDERS and WORKSPACE_FILES (a build hook cannot
+# import the package it builds).
 FOLDERS = ("briefs", "data", "templates", "emails")
 FILES = ("recipients.csv",)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from brief.cli.group import cli, workspace_root
+from brief.cli.group import cli, templates_option, workspace_root
 from brief.model.counting import counted
 
 if TYPE_CHECKING:
@@ -29,12 +29,7 @@ if TYPE_CHECKING:
 @click.option("--all", "all_audiences", is_flag=True, help="Build every audience (and every variant) of the brief.")
 @click.option("--variant", help="The variant to build, for a brief with for_each (its id).")
 @click.option("--all-briefs", is_flag=True, help="Build every audience of every brief.")
-@click.option(
-    "--templates",
-    "overlay",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A folder of templates that wins, file by file, over the workspace's.",
-)
+@templates_option()
 @click.option("--strict", is_flag=True, help="Warnings and pages over budget are errors.")
 @click.option(
     "--pdf-standard",
@@ -149,12 +144,7 @@ def _report_build(root: Path, result: BuildResult) -> None:
 
 @cli.command("check", short_help="Check everything a build reads; list every problem.")
 @click.argument("brief", required=False)
-@click.option(
-    "--templates",
-    "overlay",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Check this template overlay too, as a build with it would use it.",
-)
+@templates_option("Check this template overlay too, as a build with it would use it.")
 @click.option("--strict", is_flag=True, help="Count warnings as errors.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
@@ -197,12 +187,7 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
     show_default=True,
     help="Port on 127.0.0.1 (0 picks a free one).",
 )
-@click.option(
-    "--templates",
-    "overlay",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A folder of templates that wins, file by file, over the workspace's.",
-)
+@templates_option()
 @click.pass_context
 def preview_command(
     ctx: click.Context, brief: str | None, audience: str | None, variant: str | None, port: int, overlay: Path | None

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from brief.errors import BriefError, CheckFailed
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Group(click.Group):
@@ -51,3 +55,13 @@ def workspace_root(ctx: click.Context) -> Path:
     root = find_root(ctx.obj["start"])
     ctx.obj["root"] = root
     return root
+
+
+OVERLAY_HELP = "A folder of templates that wins, file by file, over the workspace's."
+
+
+def templates_option(help: str = OVERLAY_HELP) -> Callable[[F], F]:
+    """``--templates DIR``: a template overlay (an existing folder), passed on as ``overlay``."""
+    return click.option(
+        "--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path), help=help
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from brief.cli.group import cli, workspace_root
+from brief.cli.group import cli, templates_option, workspace_root
 from brief.model.counting import counted
 
 
@@ -54,12 +54,7 @@ def charts_command(ctx: click.Context, brief: str | None, audience: str | None, 
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The manifest.json that records FILE (default: the one beside FILE, else the workspace's out/).",
 )
-@click.option(
-    "--templates",
-    "overlay",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Check with this overlay instead of the one the manifest records.",
-)
+@templates_option("Check with this overlay instead of the one the manifest records.")
 @click.pass_context
 def verify_command(ctx: click.Context, file: Path, manifest: Path | None, overlay: Path | None) -> None:
     """Check that FILE (a PDF or HTML edition, under any name) is a file brief built, and that
