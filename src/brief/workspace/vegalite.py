@@ -5,6 +5,10 @@ figures by the brief file, so every number keeps its source. It may not load any
 ``url``, ``data`` or ``datasets``, no image marks, no links), and its size and nesting are
 bounded. Its ``config``, size and background are replaced by the theme's, so it looks like
 every other chart.
+
+Vega expressions are refused wherever the Vega-Lite schema allows one (vl-convert runs them
+with no time or memory bound: a catastrophic regular expression, ``sequence()`` or ``pad()``
+hold a build for minutes or gigabytes).
 """
 
 from __future__ import annotations
@@ -21,12 +25,24 @@ MAX_DEPTH = 24
 MAX_NODES = 20_000
 # Keys that load or point elsewhere, or bring data of their own.
 FORBIDDEN_KEYS = frozenset({"url", "data", "datasets", "href", "loader", "signals", "usermeta"})
+# Keys whose strings are Vega expressions or that declare parameters (which hold expressions
+# and selections): every property the Vega-Lite schema types as an expression, an expression
+# reference or a predicate, or names a parameter by (a test derives the list from the schema).
+EXPRESSION_KEYS = frozenset({"expr", "calculate", "filter", "test", "labelExpr", "params", "param", "and", "or", "not"})
+# Counts the engine loops over (ticks, a nice domain's steps, a colour scheme's colours): a
+# tick count of a million ran V8 out of memory.
+COUNT_KEYS = frozenset({"tickCount", "nice", "count", "lobes"})
+MAX_COUNT = 100
 # Marks that fetch what they draw.
 FORBIDDEN_MARKS = frozenset({"image"})
 # Keys the theme sets: the file's own are dropped.
 THEME_KEYS = ("config", "width", "height", "autosize", "padding", "background", "$schema")
 _COMPOSITE = ("facet", "concat", "hconcat", "vconcat", "repeat")
 _HINT = "a spec of one's own draws the chart's rows (bound to figures in the brief file); it loads nothing"
+_EXPRESSION_HINT = (
+    "a spec of one's own has no Vega expressions, params or tests: encode the rows' fields "
+    "(label, series, panel, value, short, long) directly"
+)
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -46,6 +62,7 @@ def _walk(node: Any, depth: int, text: str, path: Path, count: list[int]) -> Non
         for key, value in node.items():
             if key in FORBIDDEN_KEYS:
                 raise DataError(f"refused: the spec has {key!r}", path, _line_of(text, f'"{key}"'), hint=_HINT)
+            _check_drawing_key(key, value, text, path)
             if key in ("mark", "type") and isinstance(value, str) and value in FORBIDDEN_MARKS:
                 raise DataError("refused: image marks load files", path, _line_of(text, '"image"'), hint=_HINT)
             _walk(value, depth + 1, text, path, count)
@@ -54,6 +71,25 @@ def _walk(node: Any, depth: int, text: str, path: Path, count: list[int]) -> Non
             _walk(item, depth + 1, text, path, count)
     elif isinstance(node, str) and "://" in node:
         raise DataError("refused: the spec names a URL", path, _line_of(text, node[:40]), hint=_HINT)
+
+
+def _check_drawing_key(key: str, value: Any, text: str, path: Path) -> None:
+    """Refuse *key* if it runs an expression or sets an unbounded count."""
+    line = _line_of(text, f'"{key}"')
+    if key in EXPRESSION_KEYS:
+        message = f"refused: the spec has {key!r}, a Vega expression or parameter (unbounded time and memory)"
+        raise DataError(message, path, line, hint=_EXPRESSION_HINT)
+    if key in COUNT_KEYS and not isinstance(value, bool) and not (_is_number(value) and value <= MAX_COUNT):
+        raise DataError(
+            f"refused: {key!r} is not a number up to {MAX_COUNT}",
+            path,
+            line,
+            hint="ticks, steps and colours are counted in tens",
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def load_vega_lite(path: Path, root: Path) -> dict[str, Any]:

@@ -1,0 +1,132 @@
+"""A Vega-Lite spec of one's own runs no expressions and makes no numbers (review round 3,
+M8 and M9), and the chart engine's death under a memory limit is one error line (M7).
+
+Each case writes the review's payload (or one of ours) into the spec file of the chart-kinds
+workspace and expects one error naming that file and the payload's line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from brief.pipeline.check import check
+from conftest import add_shared_templates, copy_workspace
+
+KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
+SPEC = Path("templates") / "charts" / "dots.vl.json"
+# A catastrophic regular expression: backtracking doubles with each "a" (review case V03).
+REDOS = 'test(regexp(\\"^(a+)+$\\"), \\"' + "a" * 40 + '!\\") ? 1 : 0'
+
+
+@pytest.fixture
+def kinds(tmp_path: Path) -> Path:
+    """A writable copy of tests/fixtures/kinds with the repository's layout, brand and fonts."""
+    return add_shared_templates(copy_workspace(KINDS, tmp_path / "kinds"))
+
+
+def _spec(*lines: str) -> str:
+    """A spec of one's own whose payload line is line 3: the dots chart, with *lines* between
+    its opening and its mark."""
+    return "\n".join(
+        [
+            "{",
+            '  "$schema": "https://vega.github.io/schema/vega-lite/v6.json",',
+            *lines,
+            '  "mark": {"type": "circle"},',
+            '  "encoding": {"y": {"field": "label", "type": "nominal"},',
+            '               "x": {"field": "value", "type": "quantitative"}}',
+            "}",
+        ]
+    )
+
+
+def _refusal(kinds: Path, text: str) -> tuple[str, int | None]:
+    """The one error *text* as the spec file gives, with its line."""
+    path = kinds / SPEC
+    path.write_text(text, encoding="utf-8")
+    [problem] = check(kinds).errors
+    assert problem.path == path
+    return problem.message, problem.line
+
+
+EXPRESSIONS = {
+    # The review's payloads (V03, V04): a catastrophic regexp, sequence() and pad().
+    "redos": f'  "transform": [{{"calculate": "{REDOS}", "as": "r"}}],',
+    "sequence": '  "transform": [{"calculate": "length(sequence(0, 200000000))", "as": "n"}],',
+    "pad": '  "transform": [{"calculate": "length(pad(\\"x\\", 1000000000))", "as": "n"}],',
+    # Ours: an expression where no transform is, in a parameter, a mark property, a label.
+    "filter": '  "transform": [{"filter": "length(sequence(0, 200000000)) > 0"}],',
+    "params": '  "params": [{"name": "n", "expr": "length(pad(\\"x\\", 1000000000))"}],',
+    "mark-expr": '  "layer": [{"mark": {"type": "circle", "size": {"expr": "length(sequence(0, 2e8))"}}}],',
+    "label-expr": '  "config": {"axis": {"labelExpr": "pad(datum.label, 1e9)"}},',
+    "condition": '  "layer": [{"mark": "circle", "encoding": {"color": {"condition": {"test": "1"}}}}],',
+}
+
+
+@pytest.mark.parametrize("case", list(EXPRESSIONS))
+def test_m8_vega_expressions_are_refused_at_their_line(kinds: Path, case: str) -> None:
+    """Review M8 (V03, V04): a spec of one's own with a Vega expression (a catastrophic regexp
+    held the build for minutes; sequence() and pad() took 1.6 GB and crashed V8) is refused
+    before anything is drawn, at the expression's line, whatever key holds it."""
+    message, line = _refusal(kinds, _spec(EXPRESSIONS[case]))
+    assert message.startswith("refused: the spec has '") and line == 3
+    assert "Vega expression" in message
+
+
+def test_m8_every_expression_the_schema_allows_is_refused() -> None:
+    """Review M8, at its root: every property the Vega-Lite schema types as an expression, an
+    expression reference or a predicate, or that names a parameter, is a refused key (a new
+    Vega-Lite version that adds one fails here)."""
+    import altair
+
+    from brief.workspace import vegalite
+
+    schema_file = Path(altair.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
+    definitions = json.loads(schema_file.read_text(encoding="utf-8"))["definitions"]
+    targets = {f"#/definitions/{name}" for name in ("Expr", "PredicateComposition", "ParameterName")}
+    # Most properties may be an expression reference, {"expr": "..."}: its one key is refused.
+    assert set(definitions["ExprRef"]["properties"]) <= vegalite.EXPRESSION_KEYS
+
+    def refs(node: object) -> set[str]:
+        if isinstance(node, dict):
+            return ({node["$ref"]} if "$ref" in node else set()).union(*(refs(v) for v in node.values()))
+        if isinstance(node, list):
+            return set().union(*(refs(v) for v in node))
+        return set()
+
+    found = {"params"}  # a spec's parameters: selections and expressions
+    for kind, definition in definitions.items():
+        if kind.endswith("Parameter"):  # a parameter's own properties: inside the refused "params"
+            continue
+        for name, prop in (definition.get("properties") or {}).items():
+            described = prop.get("type") == "string" and "expression" in prop.get("description", "").lower()
+            if refs(prop) & targets or described:
+                found.add(name)
+    # Formats written in config only (dropped: the theme's config replaces the spec's).
+    config_only = {"numberFormatType", "normalizedNumberFormatType", "timeFormatType"}
+    refused = vegalite.EXPRESSION_KEYS | vegalite.FORBIDDEN_KEYS
+    assert found - config_only <= refused, found - config_only - refused
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '  "layer": [{"mark": "circle", "encoding": {"x": {"axis": {"tickCount": 1000000}}}}],',
+        '  "layer": [{"mark": "circle", "encoding": {"x": {"axis": {"tickCount": "millisecond"}}}}],',
+        '  "layer": [{"mark": "circle", "encoding": {"x": {"scale": {"nice": 100000000}}}}],',
+    ],
+)
+def test_m8_counts_the_engine_loops_over_are_bounded(kinds: Path, payload: str) -> None:
+    """Review M8, a payload of ours with no expression: a tick count of a million ran vl-convert
+    for 25 s to a V8 out-of-memory crash; counts are numbers up to 100."""
+    message, line = _refusal(kinds, _spec(payload))
+    assert "is not a number up to 100" in message and line == 3
+
+
+def test_the_documented_spec_of_ones_own_is_still_drawn(kinds: Path) -> None:
+    """The spec of one's own in the docs and the fixtures (marks, fields, a nominal sort, a
+    scale's domainMin, a mark's size) passes: the rule refuses computing, not drawing."""
+    assert check(kinds).errors == []
