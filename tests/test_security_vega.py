@@ -8,6 +8,9 @@ workspace and expects one error naming that file and the payload's line.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,7 +76,7 @@ def test_m8_vega_expressions_are_refused_at_their_line(kinds: Path, case: str) -
     before anything is drawn, at the expression's line, whatever key holds it."""
     message, line = _refusal(kinds, _spec(EXPRESSIONS[case]))
     assert message.startswith("refused: the spec has '") and line == 3
-    assert "Vega expression" in message
+    assert "Vega expression" in message or "makes numbers" in message
 
 
 def test_m8_every_expression_the_schema_allows_is_refused() -> None:
@@ -124,6 +127,49 @@ def test_m8_counts_the_engine_loops_over_are_bounded(kinds: Path, payload: str) 
     for 25 s to a V8 out-of-memory crash; counts are numbers up to 100."""
     message, line = _refusal(kinds, _spec(payload))
     assert "is not a number up to 100" in message and line == 3
+
+
+VALUES = {
+    # The review's payloads (V02): every bar ten times too long; a typed number printed.
+    "tenfold": '  "transform": [{"calculate": "datum.value * 10", "as": "fake"}],',
+    "typed-text": '  "transform": [{"calculate": "\\"4,290 billion\\"", "as": "fake"}],',
+    # Ours: other ways of making numbers no figure holds.
+    "fold": '  "transform": [{"fold": ["value"]}, {"window": [{"op": "sum", "field": "value", "as": "s"}]}],',
+    "aggregate": '  "layer": [{"mark": "bar", "encoding": {"x": {"field": "value", "aggregate": "sum"}}}],',
+    "bin": '  "layer": [{"mark": "bar", "encoding": {"x": {"field": "value", "bin": true}}}],',
+    "normalize": '  "layer": [{"mark": "bar", "encoding": {"x": {"field": "value", "stack": "normalize"}}}],',
+    "format": '  "layer": [{"mark": "text", "encoding": {"text": {"field": "value", "format": ".0%"}}}],',
+    "number-text": '  "layer": [{"mark": {"type": "text", "text": 4290}}],',
+    "number-value": '  "layer": [{"mark": "text", "encoding": {"text": {"value": 4290}}}],',
+}
+
+
+@pytest.mark.parametrize("case", list(VALUES))
+def test_m9_a_spec_of_ones_own_makes_no_numbers(kinds: Path, case: str) -> None:
+    """Review M9 (V02): a spec of one's own that computes values (calculate datum.value * 10
+    into x drew every bar ten times too long; a calculated "4,290 billion" was printed) is
+    refused at its line: a number the reader sees comes from a figure."""
+    message, line = _refusal(kinds, _spec(VALUES[case]))
+    assert message.startswith("refused: the spec ") and line == 3
+    assert "makes numbers no figure holds" in message or "types a number" in message
+
+
+def test_m9_the_review_payload_fails_the_build_with_one_line(kinds: Path, tmp_path: Path) -> None:
+    """Review M9 (V02) as reported: `brief build` of a spec that scales the bars tenfold built
+    with exit 0; now it fails with one line naming the spec file and its line."""
+    (kinds / SPEC).write_text(_spec(VALUES["tenfold"]), encoding="utf-8")
+    env = {**os.environ, "BRIEF_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-m", "brief", "build", "kinds", "--audience", "policy"],
+        cwd=kinds,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and not (kinds / "out" / "kinds-policy.pdf").exists()
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"{SPEC}:3: ") and "'transform'" in line
 
 
 def test_the_documented_spec_of_ones_own_is_still_drawn(kinds: Path) -> None:

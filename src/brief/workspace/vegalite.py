@@ -6,9 +6,11 @@ figures by the brief file, so every number keeps its source. It may not load any
 bounded. Its ``config``, size and background are replaced by the theme's, so it looks like
 every other chart.
 
-Vega expressions are refused wherever the Vega-Lite schema allows one (vl-convert runs them
-with no time or memory bound: a catastrophic regular expression, ``sequence()`` or ``pad()``
-hold a build for minutes or gigabytes).
+It draws the rows as they are. Vega expressions are refused wherever the Vega-Lite schema
+allows one (vl-convert runs them with no time or memory bound: a catastrophic regular
+expression, ``sequence()`` or ``pad()`` hold a build for minutes or gigabytes), and so is
+everything that makes numbers the rows do not have (transforms, aggregates, bins, imputed
+values, normalised stacks, format strings): a number the reader sees comes from a figure.
 """
 
 from __future__ import annotations
@@ -29,10 +31,18 @@ FORBIDDEN_KEYS = frozenset({"url", "data", "datasets", "href", "loader", "signal
 # and selections): every property the Vega-Lite schema types as an expression, an expression
 # reference or a predicate, or names a parameter by (a test derives the list from the schema).
 EXPRESSION_KEYS = frozenset({"expr", "calculate", "filter", "test", "labelExpr", "params", "param", "and", "or", "not"})
+# Keys that make numbers the rows do not have: every transform (calculate, fold, window,
+# joinaggregate, aggregate, regression, density, pivot, stack...), the encoding's own
+# aggregate, bin and impute, and format strings (".0%" prints 285.9 as 28,590%).
+VALUE_MAKING_KEYS = frozenset({"transform", "aggregate", "bin", "impute", "format", "formatType"})
+# Stacks that turn the rows into shares (numbers no figure holds).
+VALUE_MAKING_STACKS = frozenset({"normalize"})
 # Counts the engine loops over (ticks, a nice domain's steps, a colour scheme's colours): a
 # tick count of a million ran V8 out of memory.
 COUNT_KEYS = frozenset({"tickCount", "nice", "count", "lobes"})
 MAX_COUNT = 100
+# Keys whose value is printed as it is: a number there has no source.
+PRINTED_KEYS = frozenset({"text", "title", "subtitle"})
 # Marks that fetch what they draw.
 FORBIDDEN_MARKS = frozenset({"image"})
 # Keys the theme sets: the file's own are dropped.
@@ -42,6 +52,10 @@ _HINT = "a spec of one's own draws the chart's rows (bound to figures in the bri
 _EXPRESSION_HINT = (
     "a spec of one's own has no Vega expressions, params or tests: encode the rows' fields "
     "(label, series, panel, value, short, long) directly"
+)
+_VALUE_HINT = (
+    "every number a chart shows comes from a figure: plot and print the rows' fields as they are "
+    "(value, short, long), and add a figure to the brief file for any other number"
 )
 
 
@@ -74,22 +88,35 @@ def _walk(node: Any, depth: int, text: str, path: Path, count: list[int]) -> Non
 
 
 def _check_drawing_key(key: str, value: Any, text: str, path: Path) -> None:
-    """Refuse *key* if it runs an expression or sets an unbounded count."""
+    """Refuse *key* if it runs an expression, makes a number the rows do not have, or sets an
+    unbounded count."""
     line = _line_of(text, f'"{key}"')
     if key in EXPRESSION_KEYS:
         message = f"refused: the spec has {key!r}, a Vega expression or parameter (unbounded time and memory)"
         raise DataError(message, path, line, hint=_EXPRESSION_HINT)
+    if key in VALUE_MAKING_KEYS or (key == "stack" and isinstance(value, str) and value in VALUE_MAKING_STACKS):
+        shown = key if key != "stack" else f'stack "{value}"'
+        message = f"refused: the spec has {shown!r}, which makes numbers no figure holds"
+        raise DataError(message, path, line, hint=_VALUE_HINT)
+    if key in PRINTED_KEYS and any(_is_number(v) for v in _printed(value)):
+        raise DataError(f"refused: the spec types a number into its {key!r} (no source)", path, line, hint=_VALUE_HINT)
     if key in COUNT_KEYS and not isinstance(value, bool) and not (_is_number(value) and value <= MAX_COUNT):
-        raise DataError(
-            f"refused: {key!r} is not a number up to {MAX_COUNT}",
-            path,
-            line,
-            hint="ticks, steps and colours are counted in tens",
-        )
+        hint = "ticks, steps and colours are counted in tens"
+        raise DataError(f"refused: {key!r} is not a number up to {MAX_COUNT}", path, line, hint=hint)
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _printed(value: Any) -> list[Any]:
+    """What a printed key (a text, a title) shows: itself, its lines, or its constant value
+    (numbers typed into strings are found by the check of a spec's text)."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [value.get("value")]
+    return [value]
 
 
 def load_vega_lite(path: Path, root: Path) -> dict[str, Any]:
