@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,46 @@ def test_the_documented_spec_of_ones_own_is_still_drawn(kinds: Path) -> None:
     """The spec of one's own in the docs and the fixtures (marks, fields, a nominal sort, a
     scale's domainMin, a mark's size) passes: the rule refuses computing, not drawing."""
     assert check(kinds).errors == []
+
+
+def _build_under(kinds: Path, cache: Path, limit: int, size: int, workers: str = "1") -> list[str]:
+    """The lines `brief build` writes to stderr, run with a cold chart cache under the
+    resource limit *limit* of *size* bytes; it must fail."""
+
+    def limited() -> None:  # runs in the child, before brief starts
+        resource.setrlimit(limit, (size, size))
+
+    env = {**os.environ, "BRIEF_CACHE_DIR": str(cache), "BRIEF_WORKERS": workers}
+    done = subprocess.run(
+        [sys.executable, "-m", "brief", "build", "kinds", "--audience", "policy"],
+        cwd=kinds,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limited,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert not (kinds / "out" / "kinds-policy.pdf").exists()
+    return done.stderr.strip().splitlines()
+
+
+@pytest.mark.parametrize("workers", ["1", "0"])
+def test_m7_a_build_under_ulimit_v_is_one_error_line(kinds: Path, tmp_path: Path, workers: str) -> None:
+    """Review M7 (X07): under `ulimit -v` of 4 GB (RLIMIT_AS), a build with a chart to draw
+    died with SIGTRAP (exit 133) and V8's C stack dump, twice (in its chart worker, then in
+    process); now it fails with one line that says to limit memory with a cgroup, in a
+    chart worker or not (BRIEF_WORKERS=0)."""
+    [line] = _build_under(kinds, tmp_path / "cache", resource.RLIMIT_AS, 4 * 1024**3, workers)
+    assert line.startswith("error: the chart engine cannot start under this memory limit (ulimit -v, 4.0 GB")
+    assert "cgroup" in line and "MemoryMax" in line
+
+
+def test_m7_a_chart_worker_that_dies_is_one_error_line(kinds: Path, tmp_path: Path) -> None:
+    """Review M7, a payload of ours: a data-size limit (ulimit -d) of 450 MB lets brief run but
+    kills V8 as it starts in the chart worker (SIGTRAP, a C stack dump). The build fails with
+    one line naming the signal and V8's message, without drawing again in process (which
+    died the same way) and without the dump."""
+    [line] = _build_under(kinds, tmp_path / "cache", resource.RLIMIT_DATA, 450 * 1024**2)
+    assert line.startswith("error: the chart engine was killed by SIGTRAP: Fatal process out of memory"), line
+    assert "cgroup" in line

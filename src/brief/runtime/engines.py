@@ -7,8 +7,11 @@ build checks, resolves and renders meanwhile. Work crosses as plain frozen datac
 (:class:`~brief.pipeline.draw.DrawJob`, :class:`~brief.pipeline.typeset.TypesetJob`).
 
 Every worker is shut down and waited for before the command returns: nothing outlives it.
-A worker that dies is replaced by this process, with a warning, so a build never fails
-because a helper process could not start.
+A typesetting worker that dies is replaced by this process, with a warning, so a build never
+fails because a helper process could not start. A chart worker that dies is not: its engine
+(V8) dies of what would kill it here too (a memory limit it cannot start under), and does so
+with a C stack dump, so its error output is kept from the terminal and the build fails with
+one line saying why.
 """
 
 from __future__ import annotations
@@ -16,15 +19,19 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
+from brief.errors import ChartError
 from brief.pipeline.draw import DrawJob, draw_specs
 from brief.pipeline.draw import warm_up as warm_charts
 from brief.pipeline.engines import Engines
@@ -47,6 +54,10 @@ class _Pool:
     copies: int = 1
     warmed: list[Future[None]] | None = None
     stopping: bool = False
+    # The chart worker's error output (a file), read when it dies instead of being replaced.
+    errors: IO[bytes] | None = None
+    processes: tuple[BaseProcess, ...] = ()
+    died: bool = False
 
     def warm(self) -> None:
         """Have every process of the pool import its library now (once)."""
@@ -61,12 +72,52 @@ class _Pool:
         except BrokenProcessPool:
             if self.stopping:  # killed by this command: the work is no longer wanted
                 raise
+            if self.errors is not None:
+                raise self.death() from None
             _log.warning(
                 "warning: the %s worker stopped unexpectedly; continuing in this process "
                 "(BRIEF_WORKERS=0 runs everything in one process)",
                 self.name,
             )
         return function(job)
+
+    def death(self) -> ChartError:
+        """Why the chart worker died, in one line: how it ended and its engine's last word
+        (the rest of what it wrote, a C stack dump, only with --debug)."""
+        assert self.errors is not None
+        self.died = True
+        self.errors.seek(0)
+        said = self.errors.read().decode("utf-8", "replace")
+        _log.debug("%s", said)
+        codes = [p.exitcode for p in self.processes if p.exitcode]
+        how = f"was killed by {signal.Signals(-codes[0]).name}" if codes and codes[0] < 0 else "stopped"
+        # V8 writes "# Fatal process out of memory: ..." between lines of "#".
+        lines = [line.strip("# ").strip() for line in said.splitlines() if line.startswith("# ") and line[2:].strip()]
+        reason = f": {lines[0]}" if lines else ""
+        memory = "memory" in said or -signal.SIGKILL in codes[:1]
+        hint = _CHART_DEATH_HINT if memory else "brief --debug shows what the chart engine wrote"
+        return ChartError(f"the chart engine {how}{reason}", hint=hint)
+
+    def forward_errors(self) -> None:
+        """Pass on what a chart worker that did not die wrote to its error output."""
+        if self.errors is not None:
+            self.errors.seek(0)
+            if (said := self.errors.read()) and not self.died:
+                sys.stderr.write(said.decode("utf-8", "replace"))
+            self.errors.close()
+
+
+_CHART_DEATH_HINT = (
+    "charts need more memory than this build may use; if you limit memory, use a cgroup "
+    "(systemd-run --user -p MemoryMax=2G brief build ...) or ulimit -d of 1 GB or more, not ulimit -v"
+)
+
+
+def _start_chart_worker(command: int, errors: int) -> None:
+    """Start a chart worker whose error output goes to the file *errors*: V8 dies with a C
+    stack dump, which the command reads and sums up in one line."""
+    worker.start(command)
+    os.dup2(errors, 2)
 
 
 def worth_a_worker(module: str, environ: Mapping[str, str]) -> bool:
@@ -80,15 +131,20 @@ def started(charts: bool, typesetters: int, environ: Mapping[str, str], draws: i
     e.g. the chart cache is empty) and *typesetters* typesetting processes. All are shut down
     and waited for on leaving; the chart worker already after *draws* batches, when given (a
     single build draws once, and its memory is better spent on layout)."""
+    from brief.pipeline.charts import engine_can_start
+
     pools: list[_Pool] = []
     before = set(multiprocessing.active_children())
     # Forked, not spawned: a worker starts in milliseconds with what the command has loaded
     # (little: Click and this package's light modules), and fork needs no resource-tracker
     # process, which spawn would leave behind the command for a moment.
     context = multiprocessing.get_context("fork")
-    if charts and worth_a_worker("vl_convert", environ):
-        pools.append(_Pool("chart", ProcessPoolExecutor(1, context, worker.start, (os.getpid(),)), warm_charts))
+    if charts and worth_a_worker("vl_convert", environ) and engine_can_start():
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the pool, closed with it
+        executor = ProcessPoolExecutor(1, context, _start_chart_worker, (os.getpid(), errors.fileno()))
+        pools.append(_Pool("chart", executor, warm_charts, errors=errors))
         pools[-1].warm()  # the engine has nothing to wait for
+        pools[-1].processes = tuple(p for p in multiprocessing.active_children() if p not in before)
     if typesetters and worth_a_worker("weasyprint", environ):
         executor = ProcessPoolExecutor(typesetters, context, worker.start, (os.getpid(),))
         pools.append(_Pool("typesetter", executor, warm_typesetter, typesetters))
@@ -109,6 +165,7 @@ def started(charts: bool, typesetters: int, environ: Mapping[str, str], draws: i
     finally:
         for pool in pools:
             pool.executor.shutdown(wait=True, cancel_futures=True)
+            pool.forward_errors()
 
 
 def _engines(chart: _Pool | None, typesetter: _Pool | None, draws: int) -> Engines:
