@@ -2,6 +2,8 @@
 
 WeasyPrint is imported here (through :func:`import_weasyprint`) and nowhere else. Resources are fetched only from the
 templates folder: a template cannot reach the network or other files on the machine.
+
+Every font file WeasyPrint copies for the layout goes to a folder removed when the PDF is written.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 import io
 import logging
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,34 +142,60 @@ class TypesetJob:
 
 @dataclass
 class Reuse:
-    """What a long-lived process (the preview) keeps between layouts: parsed fonts and images."""
+    """What a long-lived process (the preview) keeps between layouts: parsed fonts and images,
+    and the folder of the fonts' copies, which :meth:`close` removes."""
 
     font_config: Any = None
     images: dict[str, Any] = field(default_factory=dict)
+    folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def close(self) -> None:
+        """Remove the fonts' folder (the fonts are parsed again if the object is used again)."""
+        if self.folder is not None:
+            self.folder.cleanup()
+        self.folder = self.font_config = None
 
 
 def typeset(job: TypesetJob) -> Typeset:
     """Lay out *job*'s HTML and write the PDF (stage 5, run here or in a typesetter worker)."""
-    document = lay_out(job)
-    return Typeset(pdf=write_pdf(document, job), pages=len(document.pages))
+    # WeasyPrint copies the brand's fonts into a folder it removes only when its font
+    # configuration is garbage-collected, which never happens in a command that leaves with
+    # os._exit(): the folder is ours, and gone once the PDF is written (or typesetting fails).
+    with tempfile.TemporaryDirectory(prefix="brief-fonts-") as folder:
+        document = lay_out(job, fonts=Path(folder))
+        return Typeset(pdf=write_pdf(document, job), pages=len(document.pages))
 
 
-def lay_out(job: TypesetJob, reuse: Reuse | None = None) -> Any:
-    """The laid-out WeasyPrint document of *job*; only the job's roots and charts may be fetched."""
+def lay_out(job: TypesetJob, reuse: Reuse | None = None, fonts: Path | None = None) -> Any:
+    """The laid-out WeasyPrint document of *job*; only the job's roots and charts may be fetched.
+
+    The fonts' copies go to *fonts* (a folder the caller removes once the PDF is written) or to
+    *reuse*'s folder; with neither, to a folder of WeasyPrint's own."""
     weasyprint = import_weasyprint()
     options: dict[str, Any] = {}
     if reuse is not None:
-        from weasyprint.text.fonts import FontConfiguration
-
-        reuse.font_config = reuse.font_config or FontConfiguration()
+        if reuse.font_config is None:
+            reuse.folder = tempfile.TemporaryDirectory(prefix="brief-fonts-")
+            reuse.font_config = _font_config(Path(reuse.folder.name))
         if len(reuse.images) > 64:  # each edit of a chart adds one; start again past any brief's needs
             reuse.images.clear()
         options = {"font_config": reuse.font_config, "cache": reuse.images}
+    elif fonts is not None:
+        options = {"font_config": _font_config(fonts)}
     fetcher = confined_fetcher(list(job.roots), job.charts)()
     with _weasyprint_errors():
         return weasyprint.HTML(
             string=job.html, base_url=job.roots[0].resolve().as_uri() + "/", url_fetcher=fetcher
         ).render(**options)
+
+
+def _font_config(folder: Path) -> Any:
+    from weasyprint.text.fonts import FontConfiguration
+
+    config = FontConfiguration()
+    # WeasyPrint makes this folder with mkdtemp() on the first @font-face unless it is set.
+    config._folder = folder
+    return config
 
 
 def write_pdf(document: Any, job: TypesetJob, variant: str | bool | None = True) -> bytes:
