@@ -62,6 +62,7 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
             typeset_stage.VARIANTS[request.standard],
             attachments_for(request, job, rendered, record),
             job.created,
+            max_pages=typeset_stage.page_limit(job.audience.page_budget),
         )
     )
     _within_budget(request, ws, job, done.pages)
