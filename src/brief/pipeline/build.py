@@ -51,7 +51,8 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     record = record_for(request, job)
     name = output_name(job.brief.id, job.audience_name, request.standard, request.format, job.variant.get("id", ""))
     if request.format == "html":
-        page = html_edition(rendered.html, list(templates.roots)).encode("utf-8")
+        drawn = {c.id: c.svg for c in rendered.charts.values() if c.svg}
+        page = html_edition(rendered.html, list(templates.roots), drawn).encode("utf-8")
         warnings = list(report.warnings)
         return _result(request, job, publish(ws.out_dir, name, page, 0, record, warnings), 0, started, warnings)
     done = engines.typeset(
@@ -62,6 +63,7 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
             typeset_stage.VARIANTS[request.standard],
             attachments_for(request, job, rendered, record),
             job.created,
+            max_pages=typeset_stage.page_limit(job.audience.page_budget),
         )
     )
     _within_budget(request, ws, job, done.pages)

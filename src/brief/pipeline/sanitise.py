@@ -113,11 +113,18 @@ def _scheme(url: str) -> str | None:
 
 class Policy:
     """The policy for one set of template folders (*roots*); *ours* are the SVGs of our own
-    charts, which a data: image may hold without being parsed again."""
+    charts, which a data: image may hold without being parsed again, and *embedded* the data:
+    URLs brief itself embedded (the HTML edition's fonts). For the HTML *edition*, which a
+    browser opens on its own, nothing may make the browser load a file: no ``<link>`` (the
+    edition inlines stylesheets) and no CSS ``@import``."""
 
-    def __init__(self, roots: Iterable[Path], ours: Iterable[str] = ()) -> None:
+    def __init__(
+        self, roots: Iterable[Path], ours: Iterable[str] = (), embedded: Iterable[str] = (), edition: bool = False
+    ) -> None:
         self.roots = [r.resolve() for r in roots]
         self.ours = frozenset(ours)
+        self.embedded = frozenset(embedded)
+        self.edition = edition
 
     # --- HTML -----------------------------------------------------------------------------
 
@@ -146,6 +153,8 @@ class Policy:
         assert isinstance(tag, str)
         if tag in _REFUSED:
             return Refusal(f"<{tag}> is not allowed in a brief", (f"<{tag}",))
+        if tag == "link" and self.edition:
+            return Refusal("<link> cannot be embedded in the HTML edition", ("<link",))
         if tag == "meta" and element.get("http-equiv") is not None:
             return Refusal("<meta http-equiv> is not allowed in a brief", ("http-equiv",))
         if tag in ("animate", "set") and (element.get("attributename") or "").lower().endswith("href"):
@@ -198,7 +207,7 @@ class Policy:
         clean = _clean(url)
         scheme = _scheme(clean)
         needles = (url.strip(), what)
-        if scheme == "chart" or clean.startswith("#") or not clean:
+        if scheme == "chart" or clean.startswith("#") or not clean or clean in self.embedded:
             return None
         if scheme == "data":
             return self._data(what, clean, depth, needles)
@@ -250,6 +259,13 @@ class Policy:
             return None
         tokens = tinycss2.parse_component_value_list(css, skip_comments=True)
         for what, url, line in _css_urls(tokens):
+            if what == "@import" and self.edition:
+                # The browser would load the imported stylesheet, which nobody checked.
+                return Refusal(
+                    f"CSS @import of {_shown(url.strip())} cannot be embedded in the HTML edition",
+                    (url.strip(), "@import"),
+                    line,
+                )
             refusal = self.resource(f"CSS {what}", url, base)
             if refusal is not None:
                 return Refusal(refusal.message, (url.strip(), *refusal.needles[1:]), line)

@@ -2,6 +2,11 @@
 
 WeasyPrint is imported here (through :func:`import_weasyprint`) and nowhere else. Resources are fetched only from the
 templates folder: a template cannot reach the network or other files on the machine.
+
+Templates are untrusted, and a small template can ask for a huge layout (twenty thousand page
+breaks, a cell spanning a million columns), so typesetting is bounded: in pages (a multiple of
+the audience's page budget), in time, and in table spans (capped as browsers cap them). Every
+font file WeasyPrint copies for the layout goes to a folder removed when the PDF is written.
 """
 
 from __future__ import annotations
@@ -11,12 +16,30 @@ import datetime as dt
 import io
 import logging
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brief.errors import BriefError, TypesetError
+from brief.errors import BriefError, BudgetError, TypesetError
+
+# The most pages typesetting lays out: this many times the audience's page budget, and never
+# fewer than the floor (a budget is a target, and a draft may overshoot a small one).
+PAGES_PER_BUDGET = 4
+MIN_PAGE_LIMIT = 20
+# The most seconds one typesetting may take (the flagship's longest edition takes about 2).
+TYPESET_SECONDS = 120.0
+# Table spans as browsers cap them (HTML's rules for colspan, rowspan and a column's span):
+# beyond these WeasyPrint would build a grid of a million columns before the first page.
+_SPANS = {"colspan": (1, 1000), "rowspan": (0, 65534), "span": (1, 1000)}
+
+
+def page_limit(budget: int) -> int:
+    """The most pages typesetting lays out for an audience whose page budget is *budget*."""
+    return max(budget * PAGES_PER_BUDGET, MIN_PAGE_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -135,38 +158,128 @@ class TypesetJob:
     variant: str | None = "pdf/ua-1"
     attachments: tuple[Attached, ...] = ()
     created: dt.datetime | None = None
+    # The bounds of typesetting (see page_limit); a job made without them gets those of the
+    # largest budget an audience may have.
+    max_pages: int = page_limit(200)
+    seconds: float = TYPESET_SECONDS
 
 
 @dataclass
 class Reuse:
-    """What a long-lived process (the preview) keeps between layouts: parsed fonts and images."""
+    """What a long-lived process (the preview) keeps between layouts: parsed fonts and images,
+    and the folder of the fonts' copies, which :meth:`close` removes."""
 
     font_config: Any = None
     images: dict[str, Any] = field(default_factory=dict)
+    folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def close(self) -> None:
+        """Remove the fonts' folder (the fonts are parsed again if the object is used again)."""
+        if self.folder is not None:
+            self.folder.cleanup()
+        self.folder = self.font_config = None
 
 
 def typeset(job: TypesetJob) -> Typeset:
     """Lay out *job*'s HTML and write the PDF (stage 5, run here or in a typesetter worker)."""
-    document = lay_out(job)
-    return Typeset(pdf=write_pdf(document, job), pages=len(document.pages))
+    # WeasyPrint copies the brand's fonts into a folder it removes only when its font
+    # configuration is garbage-collected, which never happens in a command that leaves with
+    # os._exit(): the folder is ours, and gone once the PDF is written (or typesetting fails).
+    with tempfile.TemporaryDirectory(prefix="brief-fonts-") as folder:
+        document = lay_out(job, fonts=Path(folder))
+        return Typeset(pdf=write_pdf(document, job), pages=len(document.pages))
 
 
-def lay_out(job: TypesetJob, reuse: Reuse | None = None) -> Any:
-    """The laid-out WeasyPrint document of *job*; only the job's roots and charts may be fetched."""
+def lay_out(job: TypesetJob, reuse: Reuse | None = None, fonts: Path | None = None) -> Any:
+    """The laid-out WeasyPrint document of *job*; only the job's roots and charts may be fetched.
+
+    The fonts' copies go to *fonts* (a folder the caller removes once the PDF is written) or to
+    *reuse*'s folder; with neither, to a folder of WeasyPrint's own."""
     weasyprint = import_weasyprint()
     options: dict[str, Any] = {}
     if reuse is not None:
-        from weasyprint.text.fonts import FontConfiguration
-
-        reuse.font_config = reuse.font_config or FontConfiguration()
+        if reuse.font_config is None:
+            reuse.folder = tempfile.TemporaryDirectory(prefix="brief-fonts-")
+            reuse.font_config = _font_config(Path(reuse.folder.name))
         if len(reuse.images) > 64:  # each edit of a chart adds one; start again past any brief's needs
             reuse.images.clear()
         options = {"font_config": reuse.font_config, "cache": reuse.images}
+    elif fonts is not None:
+        options = {"font_config": _font_config(fonts)}
     fetcher = confined_fetcher(list(job.roots), job.charts)()
-    with _weasyprint_errors():
-        return weasyprint.HTML(
-            string=job.html, base_url=job.roots[0].resolve().as_uri() + "/", url_fetcher=fetcher
-        ).render(**options)
+    with _weasyprint_errors(), _bounded(job):
+        html = weasyprint.HTML(string=job.html, base_url=job.roots[0].resolve().as_uri() + "/", url_fetcher=fetcher)
+        _cap_spans(html.etree_element)
+        return html.render(**options)
+
+
+def _font_config(folder: Path) -> Any:
+    from weasyprint.text.fonts import FontConfiguration
+
+    config = FontConfiguration()
+    # WeasyPrint makes this folder with mkdtemp() on the first @font-face unless it is set.
+    config._folder = folder
+    return config
+
+
+def _cap_spans(root: Any) -> None:
+    # Read as WeasyPrint reads them, then held within what a browser allows.
+    from weasyprint.html import parse_integer
+
+    for element in root.iter():
+        for name, (low, high) in _SPANS.items():
+            value = element.get(name)
+            number = parse_integer(value) if value is not None else None
+            if number is not None and not low <= number <= high:
+                element.set(name, str(min(max(number, low), high)))
+
+
+class _Bounds(logging.Filter):
+    """Stops WeasyPrint past a job's page limit or deadline.
+
+    WeasyPrint logs each step, and each page as it lays it out, to its progress logger: this
+    filter sees every one of those messages (and lets none through: they are not ours to show)
+    and raises from inside the layout when the thread's current job is past a bound."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        job: TypesetJob | None = getattr(self.local, "job", None)
+        if job is None:
+            return False
+        if time.monotonic() > self.local.deadline:
+            raise TypesetError(
+                f"typesetting took longer than {job.seconds:g} s and was stopped",
+                hint="the templates ask for a very large layout; shorten them",
+            )
+        page = record.args[0] if "Page %d" in str(record.msg) and isinstance(record.args, tuple) else 0
+        if isinstance(page, int) and page > job.max_pages:
+            raise BudgetError(
+                f"the brief runs past {job.max_pages} pages, {PAGES_PER_BUDGET} times its page budget "
+                f"(at least {MIN_PAGE_LIMIT}): typesetting was stopped",
+                hint="the templates make far more pages than the audience's page_budget; shorten them",
+            )
+        return False
+
+
+_BOUNDS = _Bounds()
+
+
+@contextlib.contextmanager
+def _bounded(job: TypesetJob) -> Iterator[None]:
+    from weasyprint.logger import PROGRESS_LOGGER
+
+    if _BOUNDS not in PROGRESS_LOGGER.filters:
+        PROGRESS_LOGGER.addFilter(_BOUNDS)
+        PROGRESS_LOGGER.setLevel(logging.INFO)  # WeasyPrint logs progress only at INFO
+    outer = getattr(_BOUNDS.local, "job", None), getattr(_BOUNDS.local, "deadline", 0.0)
+    _BOUNDS.local.job, _BOUNDS.local.deadline = job, time.monotonic() + job.seconds
+    try:
+        yield
+    finally:
+        _BOUNDS.local.job, _BOUNDS.local.deadline = outer
 
 
 def write_pdf(document: Any, job: TypesetJob, variant: str | bool | None = True) -> bytes:
@@ -191,7 +304,7 @@ def write_pdf(document: Any, job: TypesetJob, variant: str | bool | None = True)
         if variant is True
         else []
     )
-    with _weasyprint_errors():
+    with _weasyprint_errors(), _bounded(job):
         return bytes(document.write_pdf(pdf_variant=chosen, uncompressed_pdf=variant is False, attachments=embedded))
 
 
