@@ -52,6 +52,13 @@ def _judged(code: int, text: bytes | str) -> Outcome:
     return Outcome("refused" if code >= 500 else "temporary", _reply(code, text))
 
 
+def _final(code: int, text: bytes | str) -> Outcome:
+    """The reply by its class: 2xx accepted, 4xx not taken (may be sent again), 5xx refused; any
+    other reply (no code, garbage, 1xx, 3xx) says nothing about the message: unknown."""
+    verdicts: dict[int, Verdict] = {2: "accepted", 4: "temporary", 5: "refused"}
+    return Outcome(verdicts.get(code // 100, "unknown") if 100 <= code <= 599 else "unknown", _reply(code, text))
+
+
 class Connection:
     """One SMTP session, opened when first needed and again after the server drops it."""
 
@@ -107,7 +114,12 @@ class Connection:
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.close()
             return Outcome("unknown", f"connection lost while the message was sent ({exc})")
-        return Outcome("accepted", _reply(code, text))
+        # The reply to the final dot is the server's word on the message: content filters, size
+        # limits and virus scanners refuse here, and a 4xx means it has not taken the message.
+        outcome = _final(code, text)
+        if outcome.verdict == "unknown" or code == 421:
+            self.close()  # the session is in no known state (or the server is closing it)
+        return outcome
 
     def _reset(self) -> None:
         try:

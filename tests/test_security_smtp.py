@@ -1,0 +1,129 @@
+"""Security review round 3, sending by SMTP and the ledger (H2, H3, M1, M2, M3, L1 --from, L5,
+L7, L8): each review case against a real SMTP server (aiosmtpd on 127.0.0.1, an ephemeral port)
+and a real SQLite ledger; messages are counted at the server."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from brief.cli import cli
+from brief.pipeline.build import build
+from conftest import REPO, add_shared_templates, copy_workspace, request_for
+from mailserver import Recorder, serving
+
+DISTRIBUTION = """
+distribution:
+  tlp: AMBER
+  domains: [example.org]
+"""
+FROM = ("--from", "briefs@example.org")
+
+
+def recipients(n: int) -> str:
+    rows = [f"Person {i},person{i}@example.org,Org,policy" for i in range(1, n + 1)]
+    return "name,email,organisation,audience\n" + "\n".join(rows) + "\n"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini workspace with a distribution: block and the email templates, its policy edition built."""
+    root = copy_workspace(REPO / "tests" / "fixtures" / "mini", tmp_path_factory.mktemp("smtp") / "ws")
+    add_shared_templates(root)
+    brief = root / "briefs" / "mini.yaml"
+    brief.write_text(brief.read_text(encoding="utf-8") + DISTRIBUTION, encoding="utf-8")
+    shutil.copytree(REPO / "emails", root / "emails")
+    build(request_for(root, None, "policy"))
+    return root
+
+
+@pytest.fixture
+def ws(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy of the built workspace with two recipients, and quick retries."""
+    root = tmp_path / "ws"
+    shutil.copytree(built, root)
+    (root / "recipients.csv").write_text(recipients(2), encoding="utf-8")
+    monkeypatch.chdir(root)
+    monkeypatch.setattr("brief.distribute.run.RETRIES", 2)
+    return root
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Recorder, int]]:
+    yield from serving()
+
+
+def run(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["-C", str(root), "distribute", *args])
+
+
+def send(root: Path, port: int, *args: str) -> Result:
+    return run(root, "recipients.csv", "--send", "--smtp", f"127.0.0.1:{port}", *FROM, *args)
+
+
+def states(root: Path) -> dict[str, tuple[str, str | None]]:
+    with sqlite3.connect(root / "out" / "distribution.sqlite") as db:
+        rows = db.execute("SELECT email, state, reply FROM copies").fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+# H2 -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "state"),
+    [
+        ("554 5.7.1 message content rejected", "refused"),  # S23
+        ("552 5.3.4 message too big for system", "refused"),  # ours
+    ],
+)
+def test_h2_a_refusal_after_the_data_is_refused(ws: Path, server: tuple[Recorder, int], reply: str, state: str) -> None:
+    """S23: the server answers the final dot with 554 (a content filter): the row was recorded
+    `accepted` and the run exited 0. It is `refused`, with the reply, and the run exits 1."""
+    recorder, port = server
+    recorder.after_dot = [reply]
+    result = send(ws, port)
+    assert result.exit_code == 1, result.output
+    assert states(ws)["person1@example.org"] == (state, reply)
+    assert states(ws)["person2@example.org"][0] == "accepted"
+    assert f"refused: person1@example.org (line 2) {reply}" in result.output
+
+
+@pytest.mark.parametrize("reply", ["421 4.3.2 shutting down", "451 4.3.0 queue full, try later"])  # S09, S06
+def test_h2_4xx_after_the_data_is_not_taken(ws: Path, server: tuple[Recorder, int], reply: str) -> None:
+    """S09/S06: 421 or 451 after the data were recorded `accepted` and never sent again. The
+    server has not taken the message: it is retried, goes back to `stamped` when the 4xx
+    persists, and the next --resume sends it."""
+    recorder, port = server
+    recorder.after_dot = [reply, reply]  # both attempts (RETRIES is 2 here)
+    send(ws, port)
+    assert states(ws)["person1@example.org"] == ("stamped", reply)
+    assert recorder.count_by_recipient(recorder.read) == {"person1@example.org": 2, "person2@example.org": 1}
+    resumed = send(ws, port, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert recorder.count_by_recipient() == {"person1@example.org": 1, "person2@example.org": 1}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "garbage",  # S23: a reply without a code
+        "2.0.0 queued as 4F2A",  # ours: an enhanced status code without the reply code
+        "354 go ahead",  # ours: a reply of no class that judges a message
+    ],
+)
+def test_h2_no_reply_or_garbage_after_the_data_is_unknown(ws: Path, server: tuple[Recorder, int], reply: str) -> None:
+    """S23 (garbage): a reply with no code after the data was recorded `accepted`. Nothing says
+    whether the server has the message: the row stays `sending` (unknown) and is reported."""
+    recorder, port = server
+    recorder.after_dot = [reply]
+    result = send(ws, port)
+    assert result.exit_code == 1, result.output
+    assert states(ws)["person1@example.org"][0] == "sending"
+    assert "unknown: person1@example.org (line 2)" in result.output
+    assert states(ws)["person2@example.org"][0] == "accepted"
