@@ -34,6 +34,7 @@ class Recorder:
     ehlo: str | None = None  # the reply to EHLO and HELO, instead of 250
     mail: str | None = None  # the reply to MAIL FROM, instead of 250
     logins: list[tuple[str, bytes]] = field(default_factory=list)  # (mechanism, what the client sent)
+    gone_after: int | None = None  # after this many messages: hang up at the next MAIL, refuse new sessions
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -50,6 +51,9 @@ class Recorder:
         return f"250 {server.hostname}"
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.gone_after is not None and len(self.read) >= self.gone_after:
+            server.transport.close()
+            return "421 4.3.2 going away"
         if self.mail is not None:
             return self.mail
         envelope.mail_from = address
@@ -72,6 +76,8 @@ class Recorder:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = (list(envelope.rcpt_tos), bytes(envelope.original_content))
         self.read.append(message)
+        if self.gone_after is not None and len(self.read) >= self.gone_after:
+            self.greeting = "554 5.3.2 no service"
         reply = self.after_dot.pop(0) if self.after_dot else "250 2.0.0 queued"
         if reply == CLOSE:
             server.transport.close()

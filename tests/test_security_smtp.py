@@ -127,3 +127,55 @@ def test_h2_no_reply_or_garbage_after_the_data_is_unknown(ws: Path, server: tupl
     assert states(ws)["person1@example.org"][0] == "sending"
     assert "unknown: person1@example.org (line 2)" in result.output
     assert states(ws)["person2@example.org"][0] == "accepted"
+
+
+# M1 -----------------------------------------------------------------------------------------
+
+SESSION_FAULTS = {
+    "S07 nothing listens": ({}, (), "cannot connect to 127.0.0.1:"),
+    "S20 garbage greeting": ({"greeting": "hello there"}, (), "did not greet as a mail server"),
+    "S20 no STARTTLS": ({}, ("--starttls",), "does not offer STARTTLS"),
+    "554 greeting": ({"greeting": "554 5.3.2 not accepting mail"}, (), "did not greet as a mail server"),
+    "EHLO refused": ({"ehlo": "550 5.7.1 go away"}, (), "refused EHLO: 550 5.7.1 go away"),
+    "sender refused": ({"mail": "553 5.7.1 sender rejected"}, (), "refused the sender briefs@example.org"),
+    "421 greeting": ({"greeting": "421 4.3.2 too busy"}, (), "takes no message now (421 4.3.2 too busy)"),
+    "451 to MAIL": ({"mail": "451 4.3.0 try later"}, (), "takes no message now (451 4.3.0 try later)"),
+}
+
+
+@pytest.mark.parametrize("fault", list(SESSION_FAULTS))
+def test_m1_a_session_that_fails_leaves_every_row_as_it_was(ws: Path, server: tuple[Recorder, int], fault: str) -> None:
+    """S07, S20: a server that cannot be reached or spoken to left the first row `sending`
+    (unknown), and each retry one more. Nothing was handed over: every row stays `stamped`,
+    and one error line says what failed (the connection, the greeting, TLS, the sender)."""
+    recorder, port = server
+    settings, options, said = SESSION_FAULTS[fault]
+    for name, value in settings.items():
+        setattr(recorder, name, value)
+    if fault.startswith("S07"):
+        from mailserver import free_port
+
+        port = free_port()
+    for _ in range(2):
+        result = send(ws, port, *options)
+        assert result.exit_code == 1, result.output
+        errors = [line for line in result.output.splitlines() if "error:" in line]
+        assert len(errors) == 1 and said in errors[0], result.output
+        assert "2 of 2 messages not sent" in errors[0] and "Traceback" not in result.output
+        assert {state for state, _ in states(ws).values()} == {"stamped"}
+    assert recorder.read == []
+
+
+def test_m1_a_server_gone_mid_run_leaves_the_next_row_stamped(ws: Path, server: tuple[Recorder, int]) -> None:
+    """S10: the server goes away after the first message; the reconnection fails before anything
+    is handed over, so the second row stays `stamped` (it was left `sending`), and --resume
+    sends it once the server is back."""
+    recorder, port = server
+    recorder.gone_after = 1
+    result = send(ws, port)
+    assert result.exit_code == 1 and "1 of 2 messages not sent" in result.output, result.output
+    assert states(ws)["person1@example.org"][0] == "accepted"
+    assert states(ws)["person2@example.org"][0] == "stamped"
+    recorder.gone_after, recorder.greeting = None, None
+    assert send(ws, port, "--resume").exit_code == 0
+    assert recorder.count_by_recipient() == {"person1@example.org": 1, "person2@example.org": 1}

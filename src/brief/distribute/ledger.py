@@ -152,17 +152,20 @@ class Ledger:
             self.db.execute("PRAGMA synchronous=NORMAL")
         return done.rowcount == 1
 
-    def settle(self, dist: str, email: str, state: str, reply: str | None) -> None:
-        """The server's answer: accepted, refused, or back to stamped (not delivered, may be resent)."""
-        self._set(dist, email, state, reply=reply)
+    def settle(self, dist: str, email: str, state: str, reply: str | None, was: str = "sending") -> bool:
+        """The server's answer: accepted, refused, or back to stamped (not delivered, may be
+        resent), recorded only if the row is still in state *was*: False when it is not."""
+        return self._set(dist, email, state, was, reply=reply)
 
-    def _set(self, dist: str, email: str, state: str, **fields: str | None) -> None:
+    def _set(self, dist: str, email: str, state: str, was: str | None = None, **fields: str | None) -> bool:
         assert state in STATES
         assignments = "".join(f", {k} = ?" for k in fields)
-        self.db.execute(
-            f"UPDATE copies SET state = ?, updated = ?{assignments} WHERE distribution = ? AND email = ?",
-            (state, _now(), *fields.values(), dist, email),
+        condition, expected = (" AND state = ?", (was,)) if was is not None else ("", ())
+        done = self.db.execute(
+            f"UPDATE copies SET state = ?, updated = ?{assignments} WHERE distribution = ? AND email = ?{condition}",
+            (state, _now(), *fields.values(), dist, email, *expected),
         )
+        return done.rowcount == 1
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

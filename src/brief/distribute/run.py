@@ -4,6 +4,8 @@ hand each message to the server once, the ledger recording each step before the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -13,7 +15,7 @@ from pathlib import Path
 from brief.distribute import plan
 from brief.distribute.ledger import Ledger, Row, open_ledger
 from brief.distribute.rules import check_recipients
-from brief.distribute.smtp import Connection, Server
+from brief.distribute.smtp import Connection, Server, SmtpError
 from brief.errors import DistributionError, UsageError
 from brief.pipeline.resolve import pick_brief
 from brief.workspace.load import load_workspace
@@ -113,18 +115,29 @@ def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, 
             hint="do not edit out/distribution/ while a distribution is under way",
         )
     message = eml.read_bytes()
+    state = row.state
+    outcome = None
     for attempt in range(RETRIES):
-        if not ledger.sending(d.id, row.email, row.state if attempt == 0 else "stamped"):
+        # The row is claimed (`sending`) only once the server has accepted the envelope: what
+        # fails before that (the connection, the session, the sender) leaves it as it was.
+        outcome = conn.send(d.sender, row.email, message, functools.partial(ledger.sending, d.id, row.email, state))
+        if outcome.verdict == "skipped":
             return "skipped"  # another run has it
-        outcome = conn.send(d.sender, row.email, message)
-        if outcome.verdict in ("accepted", "refused"):
-            ledger.settle(d.id, row.email, outcome.verdict, outcome.reply)
-            return outcome.verdict
+        state = "sending" if outcome.handed else state
         if outcome.verdict == "unknown":
             return "unknown"  # left in `sending`: the server may have it
-        ledger.settle(d.id, row.email, "stamped", outcome.reply)  # not delivered: may be sent again
+        if outcome.verdict in ("accepted", "refused"):
+            settled = ledger.settle(d.id, row.email, outcome.verdict, outcome.reply, state)
+            return outcome.verdict if settled else "skipped"
+        back = "stamped" if state == "sending" and outcome.handed else state  # not delivered: may be sent again
+        if not ledger.settle(d.id, row.email, back, outcome.reply, state):
+            return "skipped"
+        state = back
         if attempt < RETRIES - 1:
             time.sleep(backoff * 2**attempt)
+    if outcome is not None and outcome.session:
+        s = conn.server
+        raise SmtpError(f"{s.host}:{s.port} takes no message now ({outcome.reply})", hint="try again later")
     return "deferred"
 
 
@@ -146,8 +159,20 @@ def send(request: Request, ledger: Ledger, d: plan.Distribution, say: Callable[[
             verdict = _send_one(conn, ledger, d, row, request.backoff)
             if verdict not in ("accepted",):
                 say(f"{verdict}: {row.email} (line {row.line}) {ledger.reply(d.id, row.email) or ''}".rstrip())
+    except SmtpError as exc:
+        rows = ledger.rows(d.id)
+        waiting = sum(r.state in ("planned", "stamped") for r in rows)
+        raise SmtpError(
+            f"{exc.message}; nothing more was handed over ({waiting} of {len(rows)} messages not sent)",
+            hint=f"{exc.hint}, then continue with: {again(request)}",
+        ) from None
     finally:
         conn.close()
+
+
+def again(request: Request) -> str:
+    """The command that continues this distribution."""
+    return f"brief distribute {os.path.relpath(request.recipients)} --send --resume (and the same options)"
 
 
 def distribute(request: Request, say: Callable[[str], None]) -> Summary:
