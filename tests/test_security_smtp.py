@@ -179,3 +179,30 @@ def test_m1_a_server_gone_mid_run_leaves_the_next_row_stamped(ws: Path, server: 
     recorder.gone_after, recorder.greeting = None, None
     assert send(ws, port, "--resume").exit_code == 0
     assert recorder.count_by_recipient() == {"person1@example.org": 1, "person2@example.org": 1}
+
+
+# M2 -----------------------------------------------------------------------------------------
+
+
+def test_m2_a_send_that_delivered_nothing_exits_1(ws: Path, server: tuple[Recorder, int]) -> None:
+    """S24: a server answering 451 to every RCPT: every row back to `stamped`, and the send
+    exited 0. It exits 1 and says how many are not sent and the command that continues."""
+    recorder, port = server
+    recorder.temporary = {"person1@example.org": 9, "person2@example.org": 9}
+    result = send(ws, port)
+    assert result.exit_code == 1, result.output
+    assert "2 not sent yet" in result.output and "--send --resume" in result.output
+    assert {state for state, _ in states(ws).values()} == {"stamped"}
+    assert recorder.read == []
+
+
+def test_m2_a_send_with_one_deferred_exits_1_and_a_dry_run_exits_0(ws: Path, server: tuple[Recorder, int]) -> None:
+    """Ours (S24 with one of two deferred): 1 until every recipient is accepted; a dry run is
+    0 when every copy is prepared."""
+    recorder, port = server
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    recorder.temporary = {"person2@example.org": 9}
+    result = send(ws, port)
+    assert result.exit_code == 1 and "1 not sent yet" in result.output, result.output
+    recorder.temporary = {}
+    assert send(ws, port, "--resume").exit_code == 0

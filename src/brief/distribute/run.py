@@ -50,11 +50,13 @@ class Summary:
     rows: list[Row]
     lines: list[str]
     largest: int = 0
+    sent: bool = False
 
     @property
     def ok(self) -> bool:
-        """Every recipient is accepted (sent) or prepared (dry run)."""
-        return all(r.state in ("accepted", "stamped") for r in self.rows)
+        """Every recipient is accepted (a send) or prepared (a dry run)."""
+        done = ("accepted",) if self.sent else ("accepted", "stamped")
+        return all(r.state in done for r in self.rows)
 
 
 def _load(request: Request) -> plan.Distribution:
@@ -187,7 +189,8 @@ def distribute(request: Request, say: Callable[[str], None]) -> Summary:
         rows = ledger.rows(d.id)
     finally:
         ledger.close()
-    return Summary(d.id, rows, summary_lines(d, rows, largest, request.send), largest)
+    lines = summary_lines(d, rows, largest, request.send)
+    return Summary(d.id, rows, lines + (_unsent(rows, request) if request.send else []), largest, request.send)
 
 
 def summary_lines(d: plan.Distribution, rows: list[Row], largest: int, sent: bool) -> list[str]:
@@ -203,3 +206,20 @@ def summary_lines(d: plan.Distribution, rows: list[Row], largest: int, sent: boo
         ("sent: " if sent else "dry run: ") + ", ".join(f"{n} {s}" for s, n in sorted(states.items())),
         *([] if sent else ["copies and messages in out/distribution/"]),
     ]
+
+
+def _unsent(rows: list[Row], request: Request) -> list[str]:
+    """What a send left undelivered, and what to do about it."""
+    states = Counter(r.state for r in rows)
+    waiting = states["planned"] + states["stamped"]
+    lines = (
+        [f"{waiting} not sent yet (the server did not take them): continue with: {again(request)}"] if waiting else []
+    )
+    if states["sending"]:
+        lines.append(
+            f"{states['sending']} unknown (the server may have them): settle each with brief distribute settle "
+            "MESSAGE-ID accepted|resend, or send them again with --resend-unknown"
+        )
+    if states["refused"]:
+        lines.append(f"{states['refused']} refused by the server: see brief distribute status")
+    return lines
