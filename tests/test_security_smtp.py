@@ -206,3 +206,41 @@ def test_m2_a_send_with_one_deferred_exits_1_and_a_dry_run_exits_0(ws: Path, ser
     assert result.exit_code == 1 and "1 not sent yet" in result.output, result.output
     recorder.temporary = {}
     assert send(ws, port, "--resume").exit_code == 0
+
+
+# M3 -----------------------------------------------------------------------------------------
+
+
+def _first_distribution(root: Path) -> str:
+    with sqlite3.connect(root / "out" / "distribution.sqlite") as db:
+        return str(db.execute("SELECT id FROM distributions ORDER BY rowid LIMIT 1").fetchone()[0])
+
+
+def test_m3_resume_after_the_recipients_changed_refuses(ws: Path, server: tuple[Recorder, int]) -> None:
+    """S16: send to the recipients, fix a typo in one row, --send --resume: a new distribution
+    was made without a word and everyone got a second copy. --resume refuses, in one line
+    naming the distribution it would have continued; nothing is sent or planned."""
+    recorder, port = server
+    assert send(ws, port).exit_code == 0
+    first = _first_distribution(ws)
+    csv = ws / "recipients.csv"
+    csv.write_text(csv.read_text().replace("Person 2,", "Person Two,"))
+    result = send(ws, port, "--resume")
+    assert result.exit_code == 2, result.output
+    assert f"not continue {first}" in result.output and len(result.output.splitlines()) == 1
+    assert len(recorder.read) == 2 and len(states(ws)) == 2
+
+
+def test_m3_resume_with_another_sender_refuses(ws: Path, server: tuple[Recorder, int]) -> None:
+    """Ours (S27's partial send, then another --from): a different distribution is not resumed."""
+    recorder, port = server
+    recorder.temporary = {"person2@example.org": 9}
+    assert send(ws, port).exit_code == 1  # person1 sent, person2 waiting
+    first = _first_distribution(ws)
+    recorder.temporary = {}
+    other = ["--send", "--resume", "--smtp", f"127.0.0.1:{port}", "--from", "desk@example.org"]
+    result = run(ws, "recipients.csv", *other)
+    assert result.exit_code == 2 and f"not continue {first}" in result.output, result.output
+    assert recorder.count_by_recipient() == {"person1@example.org": 1}
+    assert send(ws, port, "--resume").exit_code == 0  # the distribution itself still resumes
+    assert recorder.count_by_recipient() == {"person1@example.org": 1, "person2@example.org": 1}

@@ -104,6 +104,14 @@ class Ledger:
         row = self.db.execute("SELECT created, marking FROM distributions WHERE id = ?", (dist,)).fetchone()
         return (row[0], row[1]) if row else None
 
+    def latest(self, brief: str, recipients: str) -> str | None:
+        """The distribution last planned of *brief* (to the *recipients* file if there is one), or None."""
+        found = self.db.execute(
+            "SELECT id FROM distributions WHERE brief = ? ORDER BY recipients = ? DESC, rowid DESC LIMIT 1",
+            (brief, recipients),
+        ).fetchone()
+        return str(found[0]) if found else None
+
     def plan(self, dist: str, brief: str, created: str, recipients: str, marking: str, rows: list[Row]) -> None:
         """Record a new distribution and every recipient as ``planned``, in one transaction."""
         with self._transaction():

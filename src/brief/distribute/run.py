@@ -84,6 +84,14 @@ def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
     known = ledger.distribution(d.id)
     if known is not None:
         d = plan.Distribution(**{**d.__dict__, "created": dt.datetime.fromisoformat(known[0])})
+    last = ledger.latest(d.brief.id, str(request.recipients)) if known is None and request.resume else None
+    if last is not None:  # with no earlier distribution of the brief, nothing can be sent twice
+        raise UsageError(
+            f"--resume would start a new distribution {d.id}, not continue {last}: the recipients file, "
+            "an edition, the marking or the sender has changed since",
+            request.recipients,
+            hint="run without --resume to start a new one (everyone gets a new copy)",
+        )
     rows = ledger.rows(d.id) if known else plan.planned_rows(d)
     if known is None:
         ledger.plan(d.id, d.brief.id, d.created.isoformat(), str(request.recipients), rows[0].marking, rows)
