@@ -4,14 +4,20 @@ and a real SQLite ledger; messages are counted at the server."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import sqlite3
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+import brief
 from brief.cli import cli
 from brief.pipeline.build import build
 from conftest import REPO, add_shared_templates, copy_workspace, request_for
@@ -244,3 +250,92 @@ def test_m3_resume_with_another_sender_refuses(ws: Path, server: tuple[Recorder,
     assert recorder.count_by_recipient() == {"person1@example.org": 1}
     assert send(ws, port, "--resume").exit_code == 0  # the distribution itself still resumes
     assert recorder.count_by_recipient() == {"person1@example.org": 1, "person2@example.org": 1}
+
+
+# H3 -----------------------------------------------------------------------------------------
+
+
+def _brief(root: Path, *args: str) -> subprocess.Popen[bytes]:
+    """``brief distribute`` in a process of its own (the same code as the tests)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(brief.__file__).resolve().parent.parent)}
+    command = [sys.executable, "-m", "brief", "-C", str(root), "distribute", "recipients.csv", *FROM, *args]
+    return subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _count(root: Path, state: str) -> int:
+    path = root / "out" / "distribution.sqlite"
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+            return int(db.execute("SELECT count(*) FROM copies WHERE state = ?", (state,)).fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def _paused_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
+    """Stop *process* (SIGSTOP) as soon as *ready* holds."""
+    deadline = time.monotonic() + 60
+    while not ready() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGSTOP)
+    assert process.poll() is None and ready(), "the run ended before it could be paused"
+
+
+def test_h3_a_dry_run_beside_a_send_never_sends_twice(ws: Path, server: tuple[Recorder, int]) -> None:
+    """S25: a dry run paused once some rows are stamped, a send run to the end, the dry run
+    continued, then --send --resume: the dry run re-stamped the rows the send had had accepted
+    and --resume sent them again (31 of 40). One run at a time: the send is refused in one
+    line while the dry run holds the ledger, and every recipient gets one message."""
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(12), encoding="utf-8")
+    dry = _brief(ws)
+    _paused_when(dry, lambda: _count(ws, "stamped") >= 4)
+    try:
+        during = send(ws, port)
+    finally:
+        dry.send_signal(signal.SIGCONT)
+    assert dry.wait(60) == 0
+    after = send(ws, port)
+    resumed = send(ws, port, "--resume")
+    assert recorder.count_by_recipient(recorder.read) == {f"person{i}@example.org": 1 for i in range(1, 13)}
+    assert during.exit_code == 1 and "another brief distribute is running" in during.output, during.output
+    assert len(during.output.splitlines()) == 1
+    assert after.exit_code == 0 and resumed.exit_code == 0
+
+
+def test_h3_a_second_send_beside_a_paused_send_is_refused(ws: Path, server: tuple[Recorder, int]) -> None:
+    """Ours: a send paused after its first message, and a second --send --resume meanwhile:
+    the second is refused while the first holds the ledger; the first ends the work, once each."""
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(6), encoding="utf-8")
+    first = _brief(ws, "--send", "--smtp", f"127.0.0.1:{port}", "--rate", "20")
+    _paused_when(first, lambda: len(recorder.read) >= 1)
+    try:
+        second = send(ws, port, "--resume")
+    finally:
+        first.send_signal(signal.SIGCONT)
+    assert first.wait(60) == 0
+    assert second.exit_code == 1 and "another brief distribute is running" in second.output, second.output
+    assert recorder.count_by_recipient(recorder.read) == {f"person{i}@example.org": 1 for i in range(1, 7)}
+
+
+def test_h3_a_stale_run_never_restamps_an_accepted_row(ws: Path) -> None:
+    """Ours, at the ledger: a run that read a row as `stamped` and re-stamps it after another
+    has had it accepted. The change is conditional on the state it expects: refused (one line),
+    the row stays `accepted`; a settle from a state the row is no longer in changes nothing."""
+    from brief.distribute.ledger import open_ledger
+    from brief.errors import DistributionError
+
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    path = ws / "out" / "distribution.sqlite"
+    stale, sender = open_ledger(path), open_ledger(path)
+    try:
+        row = stale.rows()[0]
+        assert sender.sending(row.distribution, row.email, "stamped")
+        assert sender.settle(row.distribution, row.email, "accepted", "250 queued")
+        with pytest.raises(DistributionError, match="another run has changed its row"):
+            stale.stamped(row.distribution, row.email, "0" * 64)
+        assert not stale.settle(row.distribution, row.email, "stamped", "451 later", was="sending")
+    finally:
+        stale.close()
+        sender.close()
+    assert states(ws)[row.email] == ("accepted", "250 queued")

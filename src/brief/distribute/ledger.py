@@ -14,13 +14,15 @@ has the copy made again, byte for byte.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from brief.errors import PublishError
+from brief.errors import DistributionError, PublishError
 
 STATES = ("planned", "stamped", "sending", "accepted", "refused")
 _SCHEMA = """
@@ -82,22 +84,37 @@ def _now() -> str:
 
 
 class Ledger:
-    """The open ledger; every method that changes a row commits before it returns."""
+    """The open ledger; every method that changes a row commits before it returns, and changes
+    it only from the state it expects. With *exclusive*, this process is the only run of a
+    distribution in the workspace until :meth:`close` (a ``flock`` on ``NAME.lock`` beside it):
+    two runs would each act on rows the other is changing (a dry run re-stamping a row a send
+    has had accepted, for one)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, exclusive: bool = False) -> None:
         self.path = path
+        self._lock: int | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if exclusive:
+                self._lock = _lock(path.with_name(path.name + ".lock"))
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise PublishError(f"cannot open the ledger ({exc})", path, hint="is out/ writable?") from None
+        except (sqlite3.Error, OSError) as exc:
+            self._unlock()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise PublishError(f"cannot open the ledger ({reason})", path, hint="is out/ writable?") from None
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (and let the next run in)."""
         self.db.close()
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the flock
+            self._lock = None
 
     def distribution(self, dist: str) -> tuple[str, str] | None:
         """``(created, marking)`` of a distribution already in the ledger, or None."""
@@ -143,8 +160,14 @@ class Ledger:
         return found[0] if found else None
 
     def stamped(self, dist: str, email: str, sha256: str) -> None:
-        """The copy and its message are on disk: record the copy's hash."""
-        self._set(dist, email, "stamped", sha256=sha256)
+        """The copy and its message are on disk: record the copy's hash. Only a row not yet
+        handed to the server is (re)stamped; any other means another run has it: an error."""
+        if not self._set(dist, email, "stamped", ("planned", "stamped"), sha256=sha256):
+            raise DistributionError(
+                f"the copy for {email} is no longer to be prepared: another run has changed its row",
+                self.path,
+                hint="run one distribution at a time; see brief distribute status",
+            )
 
     def sending(self, dist: str, email: str, was: str = "stamped") -> bool:
         """Claim the row to hand its message to the server (committed first): True when it was
@@ -165,10 +188,13 @@ class Ledger:
         resent), recorded only if the row is still in state *was*: False when it is not."""
         return self._set(dist, email, state, was, reply=reply)
 
-    def _set(self, dist: str, email: str, state: str, was: str | None = None, **fields: str | None) -> bool:
+    def _set(
+        self, dist: str, email: str, state: str, was: str | tuple[str, ...] | None = None, **fields: str | None
+    ) -> bool:
         assert state in STATES
         assignments = "".join(f", {k} = ?" for k in fields)
-        condition, expected = (" AND state = ?", (was,)) if was is not None else ("", ())
+        expected = (was,) if isinstance(was, str) else was or ()
+        condition = f" AND state IN ({', '.join('?' * len(expected))})" if expected else ""
         done = self.db.execute(
             f"UPDATE copies SET state = ?, updated = ?{assignments} WHERE distribution = ? AND email = ?{condition}",
             (state, _now(), *fields.values(), dist, email, *expected),
@@ -186,9 +212,25 @@ class Ledger:
         self.db.execute("COMMIT")
 
 
-def open_ledger(path: Path) -> Ledger:
-    """Open (creating it if need be) the ledger at *path*."""
-    return Ledger(path)
+def _lock(path: Path) -> int:
+    """An exclusive ``flock`` on *path* (created if need be), or an error at once if it is held."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DistributionError(
+            "another brief distribute is running in this workspace",
+            path.with_name(path.name.removesuffix(".lock")),
+            hint="wait for it to finish, then run again (with --resume to continue a send)",
+        ) from None
+    return fd
+
+
+def open_ledger(path: Path, exclusive: bool = False) -> Ledger:
+    """Open (creating it if need be) the ledger at *path*; with *exclusive*, as the one run of a
+    distribution in the workspace (an error at once when another holds it)."""
+    return Ledger(path, exclusive)
 
 
 def read_only(path: Path) -> Ledger | None:

@@ -189,7 +189,7 @@ def distribute(request: Request, say: Callable[[str], None]) -> Summary:
     """Prepare every copy and, with ``request.send``, send them; the summary of the ledger."""
     if request.send and request.server is None:
         raise UsageError("--send needs a server", hint="give --smtp HOST[:PORT]")
-    ledger = open_ledger(request.root / "out" / "distribution.sqlite")
+    ledger = open_ledger(request.root / "out" / "distribution.sqlite", exclusive=True)
     try:
         d, largest = prepare(request, ledger)
         if request.send:
