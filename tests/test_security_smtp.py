@@ -339,3 +339,65 @@ def test_h3_a_stale_run_never_restamps_an_accepted_row(ws: Path) -> None:
         stale.close()
         sender.close()
     assert states(ws)[row.email] == ("accepted", "250 queued")
+
+
+# L5 -----------------------------------------------------------------------------------------
+
+
+def _one_error_line(result: Result, said: str) -> None:
+    assert result.exit_code == 1 and (result.exception is None or isinstance(result.exception, SystemExit))
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and "error:" in lines[0] and said in lines[0], result.output
+
+
+def test_l5_a_ledger_of_another_schema_is_one_line(ws: Path) -> None:
+    """S18: a ledger whose tables lack columns ended in `sqlite3.OperationalError: no such
+    column: created` (a traceback). It is one line naming what is missing, for a run and status."""
+    (ws / "out").mkdir(exist_ok=True)
+    with sqlite3.connect(ws / "out" / "distribution.sqlite") as db:
+        db.execute("CREATE TABLE distributions (id TEXT PRIMARY KEY, brief TEXT)")
+        db.execute("CREATE TABLE copies (distribution TEXT, email TEXT, state TEXT)")
+    said = "not of a schema brief knows: table distributions lacks created"
+    _one_error_line(run(ws, "recipients.csv", *FROM), said)
+    _one_error_line(run(ws, "status"), said)
+
+
+def test_l5_a_ledger_locked_by_another_process_is_one_line(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """S18: a ledger another process holds with BEGIN EXCLUSIVE: a traceback after 30 s
+    ("database is locked"). It is one line, after a bounded wait."""
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    monkeypatch.setattr("brief.distribute.ledger.BUSY_SECONDS", 0.2)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "db.execute('BEGIN EXCLUSIVE'); print('held', flush=True); time.sleep(60)",
+         str(ws / "out" / "distribution.sqlite")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        _one_error_line(run(ws, "status"), "the ledger is locked by another program")
+        _one_error_line(run(ws, "recipients.csv", *FROM), "the ledger is locked by another program")
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+
+
+def test_l5_an_unknown_schema_version_is_refused_and_other_tables_are_kept(ws: Path) -> None:
+    """Ours: a ledger of a later schema version (PRAGMA user_version) is refused in one line;
+    a table brief's other parts keep in the ledger (a key, say) is no reason to refuse it."""
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    path = ws / "out" / "distribution.sqlite"
+    with sqlite3.connect(path) as db:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        db.execute("CREATE TABLE copy_key (id INTEGER PRIMARY KEY, key BLOB NOT NULL)")
+        db.execute("PRAGMA user_version = 99")
+    _one_error_line(
+        run(ws, "recipients.csv", *FROM), f"schema version 99, and this brief knows versions up to {version}"
+    )
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {version}")
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    assert run(ws, "status").exit_code == 0
