@@ -401,3 +401,35 @@ def test_l5_an_unknown_schema_version_is_refused_and_other_tables_are_kept(ws: P
         db.execute(f"PRAGMA user_version = {version}")
     assert run(ws, "recipients.csv", *FROM).exit_code == 0
     assert run(ws, "status").exit_code == 0
+
+
+# L7 -----------------------------------------------------------------------------------------
+
+
+def _edit_eml(root: Path, folder: str, edit: Callable[[bytes], bytes]) -> Path:
+    (eml,) = (root / "out" / "distribution" / folder).glob("*.eml")
+    eml.write_bytes(edit(eml.read_bytes()))
+    return eml
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: b"Bcc: leak@elsewhere.example\r\n" + m,  # S17: a Bcc header added
+        lambda m: m.replace(b"Person 1", b"Person 9", 1),  # ours: a word of the letter changed
+    ],
+    ids=["S17 Bcc", "body edited"],
+)
+def test_l7_an_edited_message_is_not_sent(
+    ws: Path, server: tuple[Recorder, int], edit: Callable[[bytes], bytes]
+) -> None:
+    """S17: between a dry run and --send, a `.eml` was edited (a Bcc header, the attachment
+    swapped): it was sent as edited, as only the PDF beside it was checked. The message's
+    hash is recorded when it is prepared: an edited one is refused, in one line naming it."""
+    recorder, port = server
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    eml = _edit_eml(ws, "person-1", edit)
+    result = send(ws, port)
+    _one_error_line(result, "the message for person1@example.org is not the one the ledger recorded")
+    assert eml.name in result.output and recorder.read == []
+    assert states(ws)["person1@example.org"][0] == "stamped"

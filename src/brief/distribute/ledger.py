@@ -32,7 +32,7 @@ STATES = ("planned", "stamped", "sending", "accepted", "refused")
 # The version of the schema below, kept in the database's ``PRAGMA user_version`` (0: a ledger
 # written before versions, with these same tables). Other tables are left alone: they may hold
 # data of other parts of brief.
-VERSION = 1
+VERSION = 2  # 2: copies.message_sha256
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS distributions (
   id TEXT PRIMARY KEY, brief TEXT NOT NULL, created TEXT NOT NULL, recipients TEXT NOT NULL,
@@ -42,7 +42,7 @@ _TABLES = (
   name TEXT NOT NULL, organisation TEXT NOT NULL, audience TEXT NOT NULL, copy_no INTEGER NOT NULL,
   copy_id TEXT NOT NULL UNIQUE, message_id TEXT NOT NULL, folder TEXT NOT NULL, marking TEXT NOT NULL,
   sha256 TEXT, state TEXT NOT NULL CHECK (state IN ('planned','stamped','sending','accepted','refused')),
-  reply TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated TEXT NOT NULL,
+  reply TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated TEXT NOT NULL, message_sha256 TEXT,
   PRIMARY KEY (distribution, email))""",
 )
 _DISTRIBUTION_COLUMNS = ("id", "brief", "created", "recipients", "marking", "total")
@@ -65,6 +65,7 @@ COLUMNS = (
     "reply",
     "attempts",
     "updated",
+    "message_sha256",
 )
 
 
@@ -88,6 +89,7 @@ class Row:
     reply: str | None
     attempts: int
     updated: str
+    message_sha256: str | None = None  # of the .eml written when the copy was stamped
 
 
 def _problem(path: Path, exc: sqlite3.Error) -> PublishError:
@@ -162,10 +164,12 @@ class Ledger:
                 self.db.execute(statement)
         for table, columns in (("distributions", _DISTRIBUTION_COLUMNS), ("copies", COLUMNS)):
             found = {str(c[1]) for c in self.db.execute(f"PRAGMA table_info({table})")}
-            missing = [c for c in columns if c not in found]
+            missing = [c for c in columns if c not in found and c != "message_sha256"]
             if missing:
                 what = f"table {table} lacks {', '.join(missing)}" if found else f"it has no table {table}"
                 raise PublishError(f"the ledger is not of a schema brief knows: {what}", self.path, hint=_HINT)
+        if version < 2 and "message_sha256" not in found:  # a ledger of version 1 (or 0): no message hashes
+            self.db.execute("ALTER TABLE copies ADD COLUMN message_sha256 TEXT")
         self.db.execute(f"PRAGMA user_version = {VERSION}")
 
     @contextmanager
@@ -239,12 +243,22 @@ class Ledger:
     def stamped(self, dist: str, email: str, sha256: str) -> None:
         """The copy and its message are on disk: record the copy's hash. Only a row not yet
         handed to the server is (re)stamped; any other means another run has it: an error."""
-        if not self._set(dist, email, "stamped", ("planned", "stamped"), sha256=sha256):
+        if not self._set(dist, email, "stamped", ("planned", "stamped"), sha256=sha256, message_sha256=None):
             raise DistributionError(
                 f"the copy for {email} is no longer to be prepared: another run has changed its row",
                 self.path,
                 hint="run one distribution at a time; see brief distribute status",
             )
+
+    @_guard
+    def message(self, dist: str, email: str, sha256: str) -> bool:
+        """Record the hash of the message (the ``.eml``) written with a stamped copy: the one
+        that may be sent. False when the row is no longer ``stamped``."""
+        done = self.db.execute(
+            "UPDATE copies SET message_sha256 = ? WHERE distribution = ? AND email = ? AND state = 'stamped'",
+            (sha256, dist, email),
+        )
+        return done.rowcount == 1
 
     @_guard
     def sending(self, dist: str, email: str, was: str = "stamped") -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import os
 import time
 from collections import Counter
@@ -106,25 +107,32 @@ def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
     largest = 0
     for row in rows:
         pdf, eml = plan.copy_files(d.out, row)
-        if row.state in ("planned", "stamped") and not (row.state == "stamped" and pdf.is_file() and eml.is_file()):
+        made = pdf.is_file() and eml.is_file() and row.message_sha256 is not None
+        if row.state == "planned" or (row.state == "stamped" and not made):
             font = font or plan.font_for(request.root, rows, d.created)
             largest = max(largest, plan.make_copy(d, request.root, row, font, ledger))
+            # The message that may be sent is the one written now: --send refuses any other.
+            if not ledger.message(d.id, row.email, hashlib.sha256(eml.read_bytes()).hexdigest()):
+                raise DistributionError(f"another run has changed the row of {row.email}", ledger.path)
         elif eml.is_file():
             largest = max(largest, eml.stat().st_size)
     return d, largest
 
 
-def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, backoff: float) -> str:
-    import hashlib
-
+def _recorded(d: plan.Distribution, row: Row) -> bytes:
+    """The row's message as the ledger recorded it when the copy was stamped (else an error)."""
     pdf, eml = plan.copy_files(d.out, row)
+    hint = "do not edit out/distribution/ while a distribution is under way"
     if not pdf.is_file() or hashlib.sha256(pdf.read_bytes()).hexdigest() != row.sha256:
-        raise DistributionError(
-            f"the copy for {row.email} is not the one the ledger recorded",
-            pdf,
-            hint="do not edit out/distribution/ while a distribution is under way",
-        )
-    message = eml.read_bytes()
+        raise DistributionError(f"the copy for {row.email} is not the one the ledger recorded", pdf, hint=hint)
+    message = eml.read_bytes() if eml.is_file() else b""
+    if row.message_sha256 is None or hashlib.sha256(message).hexdigest() != row.message_sha256:
+        raise DistributionError(f"the message for {row.email} is not the one the ledger recorded", eml, hint=hint)
+    return message
+
+
+def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, backoff: float) -> str:
+    message = _recorded(d, row)  # read once: what was checked is what is sent
     state = row.state
     outcome = None
     for attempt in range(RETRIES):
