@@ -433,3 +433,40 @@ def test_l7_an_edited_message_is_not_sent(
     _one_error_line(result, "the message for person1@example.org is not the one the ledger recorded")
     assert eml.name in result.output and recorder.read == []
     assert states(ws)["person1@example.org"][0] == "stamped"
+
+
+# L8 -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def auth_server() -> Iterator[tuple[Recorder, int]]:
+    yield from serving(auth=True)
+
+
+def test_l8_a_login_without_tls_is_refused(
+    ws: Path, auth_server: tuple[Recorder, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S26: --user without --starttls/--ssl sent the password in the clear to a server offering
+    AUTH PLAIN, without a word. It is refused before connecting unless --allow-plain-auth."""
+    recorder, port = auth_server
+    monkeypatch.setenv("BRIEF_SMTP_PASSWORD", "s3cret-pw")
+    refused = send(ws, port, "--user", "briefs")
+    assert refused.exit_code == 2, refused.output
+    assert "unencrypted" in refused.output and len(refused.output.splitlines()) == 1
+    assert recorder.logins == [] and recorder.read == []
+    allowed = send(ws, port, "--user", "briefs", "--allow-plain-auth")
+    assert allowed.exit_code == 0, allowed.output
+    assert recorder.logins and recorder.logins[0][1] == b"s3cret-pw" and len(recorder.received) == 2
+
+
+def test_l8_the_connection_never_logs_in_unencrypted(auth_server: tuple[Recorder, int]) -> None:
+    """Ours: a Server made without the command line (as a library caller would) still does not
+    send the password on a plain connection: one error line, no message claimed."""
+    from brief.distribute.smtp import Connection, Server, SmtpError
+
+    recorder, port = auth_server
+    conn = Connection(Server("127.0.0.1", port, "none", "briefs", "s3cret-pw"))
+    with pytest.raises(SmtpError, match="unencrypted"):
+        conn.send("briefs@example.org", "person1@example.org", b"Subject: x\r\n\r\nx\r\n", lambda: True)
+    conn.close()
+    assert recorder.logins == [] and recorder.read == []

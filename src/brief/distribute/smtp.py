@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from brief.errors import BriefError
+from brief.errors import BriefError, UsageError
 
 Security = Literal["none", "starttls", "ssl"]
 Verdict = Literal["accepted", "refused", "temporary", "unknown", "skipped"]
@@ -29,6 +29,8 @@ class SmtpError(BriefError):
     sender): no message was handed over."""
 
 
+_PLAIN = "will not send the password of {user!r} to {where} unencrypted (--user without --starttls or --ssl)"
+_PLAIN_HINT = "add --starttls or --ssl, or --allow-plain-auth on a network you trust"
 _CERT = "check --smtp and the server's certificate"
 
 
@@ -50,6 +52,7 @@ class Server:
     user: str | None = None
     password: str | None = None
     timeout: float = 30.0
+    allow_plain_auth: bool = False  # log in on a connection that is not encrypted
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class Connection:
     def _open(self) -> smtplib.SMTP:
         s = self.server
         where = f"{s.host}:{s.port}"
+        if s.user and s.security == "none" and not s.allow_plain_auth:
+            raise SmtpError(_PLAIN.format(user=s.user, where=where), hint=_PLAIN_HINT)
         context = ssl.create_default_context()
         try:
             if s.security == "ssl":
@@ -232,10 +237,16 @@ def password(environ: dict[str, str], user: str | None, host: str) -> str | None
     return str(found) if found is not None else None
 
 
-def server_from(spec: str, security: Security, user: str | None, environ: dict[str, str]) -> Server:
-    """``HOST[:PORT]`` and the options as a :class:`Server` (port 465 with SSL, 587 with STARTTLS, else 25)."""
+def server_from(
+    spec: str, security: Security, user: str | None, environ: dict[str, str], allow_plain_auth: bool = False
+) -> Server:
+    """``HOST[:PORT]`` and the options as a :class:`Server` (port 465 with SSL, 587 with STARTTLS,
+    else 25). A login on a connection that is not encrypted is refused unless *allow_plain_auth*."""
     host, _, port = spec.rpartition(":") if ":" in spec else (spec, "", "")
     default = {"ssl": 465, "starttls": 587}.get(security, 25)
     if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise SmtpError(f"{spec!r} is not HOST[:PORT]", hint="e.g. --smtp mail.example.org:587")
-    return Server(host, int(port) if port else default, security, user, password(environ, user, host))
+    port_no = int(port) if port else default
+    if user and security == "none" and not allow_plain_auth:
+        raise UsageError(_PLAIN.format(user=user, where=f"{host}:{port_no}"), hint=_PLAIN_HINT)
+    return Server(host, port_no, security, user, password(environ, user, host), allow_plain_auth=allow_plain_auth)
