@@ -470,3 +470,25 @@ def test_l8_the_connection_never_logs_in_unencrypted(auth_server: tuple[Recorder
         conn.send("briefs@example.org", "person1@example.org", b"Subject: x\r\n\r\nx\r\n", lambda: True)
     conn.close()
     assert recorder.logins == [] and recorder.read == []
+
+
+# L1 (--from) --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "briefs@example.org\r\nBcc: leak@elsewhere.example",  # S20: CR LF (a traceback)
+        "not an address",  # S20: used as the From
+        "briefs\x1b[31m@example.org",  # ours: an escape sequence
+        "Briefs <briefs@example.org>",  # ours: a display name, not one address
+    ],
+)
+def test_l1_from_must_be_one_plain_address(ws: Path, sender: str) -> None:
+    """S20: --from was not checked: CR LF ended in a traceback, "not an address" became the
+    From of every message. It is refused in one line before anything is prepared."""
+    result = run(ws, "recipients.csv", "--from", sender)
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --from ") and "Traceback" not in result.output
+    assert not (ws / "out" / "distribution").exists()

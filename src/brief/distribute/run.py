@@ -8,9 +8,12 @@ import functools
 import hashlib
 import os
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from pathlib import Path
 
 from brief.distribute import plan
@@ -72,11 +75,29 @@ def _load(request: Request) -> plan.Distribution:
     editions = {a: plan.edition(request.root, brief, a, request.now) for a in sorted({r.audience for r in recipients})}
     default = f"distribution@{marking.domains[0] if marking and marking.domains else 'localhost'}"
     sender = request.sender or default
+    if request.sender is not None:
+        _check_sender(request.sender)
     dist = plan.distribution_id(brief, request.recipients.read_bytes(), editions, sender)
     return plan.Distribution(
         dist, brief, marking, request.recipients, recipients, editions, request.now, sender,
         request.root / "out" / "distribution",
     )  # fmt: skip
+
+
+def _check_sender(sender: str) -> None:
+    """``--from`` is one plain address: it goes into every message's From header and the
+    envelope, so a line break, a control character or a display name would be injected there."""
+    hidden = [c for c in sender if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") or c.isspace()]
+    problem = f"contains {hidden[0]!r}" if hidden else None
+    if problem is None:
+        try:
+            address = Address(addr_spec=sender)
+            if not address.username or "." not in address.domain.strip(".") or address.addr_spec != sender:
+                problem = "is not one address like name@example.org"
+        except (ValueError, HeaderParseError, IndexError):
+            problem = "is not an e-mail address"
+    if problem:
+        raise UsageError(f"--from {sender!r} {problem}", hint="give the sender's address: --from briefs@example.org")
 
 
 def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
