@@ -9,6 +9,10 @@ the ledger never says "not sent" of a message the server may have. That commit i
 disk (``synchronous=FULL``); the others are not waited for (``NORMAL``), and losing one of them
 is safe: a lost ``accepted`` leaves the row ``sending`` (unknown, reported), a lost ``stamped``
 has the copy made again, byte for byte.
+
+Every change is also conditional on the state the row is expected to be in, and a run of a
+distribution holds ``distribution.sqlite.lock`` (an exclusive ``flock``) from start to end: two
+runs never act on the same rows. The schema's version is the database's ``user_version``.
 """
 
 from __future__ import annotations
