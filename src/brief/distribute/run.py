@@ -64,6 +64,8 @@ class Summary:
 
 
 def _load(request: Request) -> plan.Distribution:
+    if request.sender is not None:
+        _check_sender(request.sender)
     ws = load_workspace(request.root)
     brief = pick_brief(ws, request.brief)
     marking = brief.distribution
@@ -75,8 +77,6 @@ def _load(request: Request) -> plan.Distribution:
     editions = {a: plan.edition(request.root, brief, a, request.now) for a in sorted({r.audience for r in recipients})}
     default = f"distribution@{marking.domains[0] if marking and marking.domains else 'localhost'}"
     sender = request.sender or default
-    if request.sender is not None:
-        _check_sender(request.sender)
     dist = plan.distribution_id(brief, request.recipients.read_bytes(), editions, sender)
     return plan.Distribution(
         dist, brief, marking, request.recipients, recipients, editions, request.now, sender,
