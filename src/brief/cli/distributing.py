@@ -38,6 +38,9 @@ def distribute_group() -> None:
 @click.option(
     "--user", envvar="BRIEF_SMTP_USER", help="SMTP user (or BRIEF_SMTP_USER); password from BRIEF_SMTP_PASSWORD."
 )
+@click.option(
+    "--allow-plain-auth", is_flag=True, help="Allow --user without --starttls/--ssl (the password unencrypted)."
+)
 @click.option("--from", "sender", envvar="BRIEF_SMTP_FROM", metavar="ADDRESS", help="The sender's address.")
 @click.option(
     "--rate", type=click.FloatRange(min=0.01), metavar="PER_SECOND", help="At most this many messages a second."
@@ -47,13 +50,14 @@ def distribute_group() -> None:
 @click.option("--allow-draft", is_flag=True, help="Send a brief marked draft.")
 @click.pass_context
 def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send: bool, smtp: str | None,
-                   security: str | None, user: str | None, sender: str | None, rate: float | None, resume: bool,
-                   resend_unknown: bool, allow_draft: bool) -> None:  # fmt: skip
+                   security: str | None, user: str | None, allow_plain_auth: bool, sender: str | None,
+                   rate: float | None, resume: bool, resend_unknown: bool, allow_draft: bool) -> None:  # fmt: skip
     """Prepare (and with --send, send) one stamped copy per row of RECIPIENTS."""
     from brief.distribute.run import Request, distribute
     from brief.distribute.smtp import server_from
 
-    server = server_from(smtp, security or "none", user, dict(os.environ)) if smtp else None  # type: ignore[arg-type]
+    security_ = security or "none"
+    server = server_from(smtp, security_, user, dict(os.environ), allow_plain_auth) if smtp else None  # type: ignore[arg-type]
     root = workspace_root(ctx)
     request = Request(
         root, recipients.resolve(), brief, send, sender, server, rate, resume, resend_unknown, allow_draft

@@ -9,32 +9,49 @@ the ledger never says "not sent" of a message the server may have. That commit i
 disk (``synchronous=FULL``); the others are not waited for (``NORMAL``), and losing one of them
 is safe: a lost ``accepted`` leaves the row ``sending`` (unknown, reported), a lost ``stamped``
 has the copy made again, byte for byte.
+
+Every change is also conditional on the state the row is expected to be in, and a run of a
+distribution holds ``distribution.sqlite.lock`` (an exclusive ``flock``) from start to end: two
+runs never act on the same rows. The schema's version is the database's ``user_version``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import functools
+import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
-from brief.errors import PublishError
+from brief.errors import DistributionError, PublishError
 
+P = ParamSpec("P")
+T = TypeVar("T")
 STATES = ("planned", "stamped", "sending", "accepted", "refused")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS distributions (
+# The version of the schema below, kept in the database's ``PRAGMA user_version`` (0: a ledger
+# written before versions, with these same tables). Other tables are left alone: they may hold
+# data of other parts of brief.
+VERSION = 2  # 2: copies.message_sha256
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS distributions (
   id TEXT PRIMARY KEY, brief TEXT NOT NULL, created TEXT NOT NULL, recipients TEXT NOT NULL,
-  marking TEXT NOT NULL, total INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS copies (
+  marking TEXT NOT NULL, total INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS copies (
   distribution TEXT NOT NULL REFERENCES distributions(id), email TEXT NOT NULL, line INTEGER NOT NULL,
   name TEXT NOT NULL, organisation TEXT NOT NULL, audience TEXT NOT NULL, copy_no INTEGER NOT NULL,
   copy_id TEXT NOT NULL UNIQUE, message_id TEXT NOT NULL, folder TEXT NOT NULL, marking TEXT NOT NULL,
   sha256 TEXT, state TEXT NOT NULL CHECK (state IN ('planned','stamped','sending','accepted','refused')),
-  reply TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated TEXT NOT NULL,
-  PRIMARY KEY (distribution, email));
-"""
+  reply TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated TEXT NOT NULL, message_sha256 TEXT,
+  PRIMARY KEY (distribution, email))""",
+)
+_DISTRIBUTION_COLUMNS = ("id", "brief", "created", "recipients", "marking", "total")
+BUSY_SECONDS = 10.0  # how long to wait for a lock another program holds on the database
+_HINT = "move out/distribution.sqlite aside to start a new ledger (and keep it: it records what was sent)"
 COLUMNS = (
     "distribution",
     "email",
@@ -52,6 +69,7 @@ COLUMNS = (
     "reply",
     "attempts",
     "updated",
+    "message_sha256",
 )
 
 
@@ -75,6 +93,31 @@ class Row:
     reply: str | None
     attempts: int
     updated: str
+    message_sha256: str | None = None  # of the .eml written when the copy was stamped
+
+
+def _problem(path: Path, exc: sqlite3.Error) -> PublishError:
+    """A database error as one line (the ledger locked by another program, a damaged file)."""
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return PublishError(
+            f"the ledger is locked by another program ({exc})",
+            path,
+            hint="wait for it to finish",
+        )
+    return PublishError(f"cannot use the ledger ({exc})", path, hint=_HINT)
+
+
+def _guard(method: Callable[Concatenate[Ledger, P], T]) -> Callable[Concatenate[Ledger, P], T]:
+    """*method* with a database error raised as one line (:func:`_problem`)."""
+
+    @functools.wraps(method)
+    def guarded(self: Ledger, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise _problem(self.path, exc) from None
+
+    return guarded
 
 
 def _now() -> str:
@@ -82,28 +125,91 @@ def _now() -> str:
 
 
 class Ledger:
-    """The open ledger; every method that changes a row commits before it returns."""
+    """The open ledger; every method that changes a row commits before it returns, and changes
+    it only from the state it expects. With *exclusive*, this process is the only run of a
+    distribution in the workspace until :meth:`close` (a ``flock`` on ``NAME.lock`` beside it):
+    two runs would each act on rows the other is changing (a dry run re-stamping a row a send
+    has had accepted, for one)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, exclusive: bool = False) -> None:
         self.path = path
+        self._lock: int | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            if exclusive:
+                self._lock = _lock(path.with_name(path.name + ".lock"))
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS)
+            with self._guarded():
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                with self._transaction():
+                    self._schema()
+        except OSError as exc:
+            self._unlock()
+            raise PublishError(
+                f"cannot open the ledger ({exc.strerror or exc})", path, hint="is out/ writable?"
+            ) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _schema(self) -> None:
+        """Create the tables of a new ledger; refuse one of another schema or a later version."""
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > VERSION:
+            raise PublishError(
+                f"the ledger is of schema version {version}, and this brief knows versions up to {VERSION}",
+                self.path,
+                hint="use the brief that wrote it, or " + _HINT,
+            )
+        tables = {t for (t,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if version == 0 and not tables & {"distributions", "copies"}:
+            for statement in _TABLES:
+                self.db.execute(statement)
+        for table, columns in (("distributions", _DISTRIBUTION_COLUMNS), ("copies", COLUMNS)):
+            found = {str(c[1]) for c in self.db.execute(f"PRAGMA table_info({table})")}
+            missing = [c for c in columns if c not in found and c != "message_sha256"]
+            if missing:
+                what = f"table {table} lacks {', '.join(missing)}" if found else f"it has no table {table}"
+                raise PublishError(f"the ledger is not of a schema brief knows: {what}", self.path, hint=_HINT)
+        if version < 2 and "message_sha256" not in found:  # a ledger of version 1 (or 0): no message hashes
+            self.db.execute("ALTER TABLE copies ADD COLUMN message_sha256 TEXT")
+        self.db.execute(f"PRAGMA user_version = {VERSION}")
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        try:
+            yield
         except sqlite3.Error as exc:
-            raise PublishError(f"cannot open the ledger ({exc})", path, hint="is out/ writable?") from None
+            raise _problem(self.path, exc) from None
 
     def close(self) -> None:
-        """Close the database."""
-        self.db.close()
+        """Close the database (and let the next run in)."""
+        if hasattr(self, "db"):
+            self.db.close()
+        self._unlock()
 
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the flock
+            self._lock = None
+
+    @_guard
     def distribution(self, dist: str) -> tuple[str, str] | None:
         """``(created, marking)`` of a distribution already in the ledger, or None."""
         row = self.db.execute("SELECT created, marking FROM distributions WHERE id = ?", (dist,)).fetchone()
         return (row[0], row[1]) if row else None
 
+    @_guard
+    def latest(self, brief: str, recipients: str) -> str | None:
+        """The distribution last planned of *brief* (to the *recipients* file if there is one), or None."""
+        found = self.db.execute(
+            "SELECT id FROM distributions WHERE brief = ? ORDER BY recipients = ? DESC, rowid DESC LIMIT 1",
+            (brief, recipients),
+        ).fetchone()
+        return str(found[0]) if found else None
+
+    @_guard
     def plan(self, dist: str, brief: str, created: str, recipients: str, marking: str, rows: list[Row]) -> None:
         """Record a new distribution and every recipient as ``planned``, in one transaction."""
         with self._transaction():
@@ -116,17 +222,20 @@ class Ledger:
                 [tuple(getattr(r, c) for c in COLUMNS) for r in rows],
             )
 
+    @_guard
     def rows(self, dist: str | None = None) -> list[Row]:
         """The rows of one distribution (every distribution's when None), in CSV order."""
         where, args = ("WHERE distribution = ?", (dist,)) if dist else ("", ())
         query = f"SELECT {', '.join(COLUMNS)} FROM copies {where} ORDER BY distribution, line"
         return [Row(*r) for r in self.db.execute(query, args)]
 
+    @_guard
     def by_copy_id(self, copy_id: str) -> Row | None:
         """The row whose copy carries *copy_id*."""
         found = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM copies WHERE copy_id = ?", (copy_id,)).fetchone()
         return Row(*found) if found else None
 
+    @_guard
     def reply(self, dist: str, email: str) -> str | None:
         """The server's last reply about a row."""
         found = self.db.execute(
@@ -134,10 +243,28 @@ class Ledger:
         ).fetchone()
         return found[0] if found else None
 
+    @_guard
     def stamped(self, dist: str, email: str, sha256: str) -> None:
-        """The copy and its message are on disk: record the copy's hash."""
-        self._set(dist, email, "stamped", sha256=sha256)
+        """The copy and its message are on disk: record the copy's hash. Only a row not yet
+        handed to the server is (re)stamped; any other means another run has it: an error."""
+        if not self._set(dist, email, "stamped", ("planned", "stamped"), sha256=sha256, message_sha256=None):
+            raise DistributionError(
+                f"the copy for {email} is no longer to be prepared: another run has changed its row",
+                self.path,
+                hint="run one distribution at a time; see brief distribute status",
+            )
 
+    @_guard
+    def message(self, dist: str, email: str, sha256: str) -> bool:
+        """Record the hash of the message (the ``.eml``) written with a stamped copy: the one
+        that may be sent. False when the row is no longer ``stamped``."""
+        done = self.db.execute(
+            "UPDATE copies SET message_sha256 = ? WHERE distribution = ? AND email = ? AND state = 'stamped'",
+            (sha256, dist, email),
+        )
+        return done.rowcount == 1
+
+    @_guard
     def sending(self, dist: str, email: str, was: str = "stamped") -> bool:
         """Claim the row to hand its message to the server (committed first): True when it was
         in state *was*; False when another run has claimed or settled it meanwhile."""
@@ -152,17 +279,24 @@ class Ledger:
             self.db.execute("PRAGMA synchronous=NORMAL")
         return done.rowcount == 1
 
-    def settle(self, dist: str, email: str, state: str, reply: str | None) -> None:
-        """The server's answer: accepted, refused, or back to stamped (not delivered, may be resent)."""
-        self._set(dist, email, state, reply=reply)
+    @_guard
+    def settle(self, dist: str, email: str, state: str, reply: str | None, was: str = "sending") -> bool:
+        """The server's answer: accepted, refused, or back to stamped (not delivered, may be
+        resent), recorded only if the row is still in state *was*: False when it is not."""
+        return self._set(dist, email, state, was, reply=reply)
 
-    def _set(self, dist: str, email: str, state: str, **fields: str | None) -> None:
+    def _set(
+        self, dist: str, email: str, state: str, was: str | tuple[str, ...] | None = None, **fields: str | None
+    ) -> bool:
         assert state in STATES
         assignments = "".join(f", {k} = ?" for k in fields)
-        self.db.execute(
-            f"UPDATE copies SET state = ?, updated = ?{assignments} WHERE distribution = ? AND email = ?",
-            (state, _now(), *fields.values(), dist, email),
+        expected = (was,) if isinstance(was, str) else was or ()
+        condition = f" AND state IN ({', '.join('?' * len(expected))})" if expected else ""
+        done = self.db.execute(
+            f"UPDATE copies SET state = ?, updated = ?{assignments} WHERE distribution = ? AND email = ?{condition}",
+            (state, _now(), *fields.values(), dist, email, *expected),
         )
+        return done.rowcount == 1
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -175,9 +309,25 @@ class Ledger:
         self.db.execute("COMMIT")
 
 
-def open_ledger(path: Path) -> Ledger:
-    """Open (creating it if need be) the ledger at *path*."""
-    return Ledger(path)
+def _lock(path: Path) -> int:
+    """An exclusive ``flock`` on *path* (created if need be), or an error at once if it is held."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DistributionError(
+            "another brief distribute is running in this workspace",
+            path.with_name(path.name.removesuffix(".lock")),
+            hint="wait for it to finish, then run again (with --resume to continue a send)",
+        ) from None
+    return fd
+
+
+def open_ledger(path: Path, exclusive: bool = False) -> Ledger:
+    """Open (creating it if need be) the ledger at *path*; with *exclusive*, as the one run of a
+    distribution in the workspace (an error at once when another holds it)."""
+    return Ledger(path, exclusive)
 
 
 def read_only(path: Path) -> Ledger | None:

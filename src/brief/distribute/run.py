@@ -4,16 +4,22 @@ hand each message to the server once, the ledger recording each step before the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import os
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from pathlib import Path
 
 from brief.distribute import plan
 from brief.distribute.ledger import Ledger, Row, open_ledger
 from brief.distribute.rules import check_recipients
-from brief.distribute.smtp import Connection, Server
+from brief.distribute.smtp import Connection, Server, SmtpError
 from brief.errors import DistributionError, UsageError
 from brief.pipeline.resolve import pick_brief
 from brief.workspace.load import load_workspace
@@ -48,14 +54,18 @@ class Summary:
     rows: list[Row]
     lines: list[str]
     largest: int = 0
+    sent: bool = False
 
     @property
     def ok(self) -> bool:
-        """Every recipient is accepted (sent) or prepared (dry run)."""
-        return all(r.state in ("accepted", "stamped") for r in self.rows)
+        """Every recipient is accepted (a send) or prepared (a dry run)."""
+        done = ("accepted",) if self.sent else ("accepted", "stamped")
+        return all(r.state in done for r in self.rows)
 
 
 def _load(request: Request) -> plan.Distribution:
+    if request.sender is not None:
+        _check_sender(request.sender)
     ws = load_workspace(request.root)
     brief = pick_brief(ws, request.brief)
     marking = brief.distribution
@@ -74,12 +84,36 @@ def _load(request: Request) -> plan.Distribution:
     )  # fmt: skip
 
 
+def _check_sender(sender: str) -> None:
+    """``--from`` is one plain address: it goes into every message's From header and the
+    envelope, so a line break, a control character or a display name would be injected there."""
+    hidden = [c for c in sender if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") or c.isspace()]
+    problem = f"contains {hidden[0]!r}" if hidden else None
+    if problem is None:
+        try:
+            address = Address(addr_spec=sender)
+            if not address.username or "." not in address.domain.strip(".") or address.addr_spec != sender:
+                problem = "is not one address like name@example.org"
+        except (ValueError, HeaderParseError, IndexError):
+            problem = "is not an e-mail address"
+    if problem:
+        raise UsageError(f"--from {sender!r} {problem}", hint="give the sender's address: --from briefs@example.org")
+
+
 def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
     """Plan (or find) the distribution and stamp every copy not yet stamped; the largest message."""
     d = _load(request)
     known = ledger.distribution(d.id)
     if known is not None:
         d = plan.Distribution(**{**d.__dict__, "created": dt.datetime.fromisoformat(known[0])})
+    last = ledger.latest(d.brief.id, str(request.recipients)) if known is None and request.resume else None
+    if last is not None:  # with no earlier distribution of the brief, nothing can be sent twice
+        raise UsageError(
+            f"--resume would start a new distribution {d.id}, not continue {last}: the recipients file, "
+            "an edition, the marking or the sender has changed since",
+            request.recipients,
+            hint="run without --resume to start a new one (everyone gets a new copy)",
+        )
     rows = ledger.rows(d.id) if known else plan.planned_rows(d)
     if known is None:
         ledger.plan(d.id, d.brief.id, d.created.isoformat(), str(request.recipients), rows[0].marking, rows)
@@ -94,37 +128,55 @@ def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
     largest = 0
     for row in rows:
         pdf, eml = plan.copy_files(d.out, row)
-        if row.state in ("planned", "stamped") and not (row.state == "stamped" and pdf.is_file() and eml.is_file()):
+        made = pdf.is_file() and eml.is_file() and row.message_sha256 is not None
+        if row.state == "planned" or (row.state == "stamped" and not made):
             font = font or plan.font_for(request.root, rows, d.created)
             largest = max(largest, plan.make_copy(d, request.root, row, font, ledger))
+            # The message that may be sent is the one written now: --send refuses any other.
+            if not ledger.message(d.id, row.email, hashlib.sha256(eml.read_bytes()).hexdigest()):
+                raise DistributionError(f"another run has changed the row of {row.email}", ledger.path)
         elif eml.is_file():
             largest = max(largest, eml.stat().st_size)
     return d, largest
 
 
-def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, backoff: float) -> str:
-    import hashlib
-
+def _recorded(d: plan.Distribution, row: Row) -> bytes:
+    """The row's message as the ledger recorded it when the copy was stamped (else an error)."""
     pdf, eml = plan.copy_files(d.out, row)
+    hint = "do not edit out/distribution/ while a distribution is under way"
     if not pdf.is_file() or hashlib.sha256(pdf.read_bytes()).hexdigest() != row.sha256:
-        raise DistributionError(
-            f"the copy for {row.email} is not the one the ledger recorded",
-            pdf,
-            hint="do not edit out/distribution/ while a distribution is under way",
-        )
-    message = eml.read_bytes()
+        raise DistributionError(f"the copy for {row.email} is not the one the ledger recorded", pdf, hint=hint)
+    message = eml.read_bytes() if eml.is_file() else b""
+    if row.message_sha256 is None or hashlib.sha256(message).hexdigest() != row.message_sha256:
+        raise DistributionError(f"the message for {row.email} is not the one the ledger recorded", eml, hint=hint)
+    return message
+
+
+def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, backoff: float) -> str:
+    message = _recorded(d, row)  # read once: what was checked is what is sent
+    state = row.state
+    outcome = None
     for attempt in range(RETRIES):
-        if not ledger.sending(d.id, row.email, row.state if attempt == 0 else "stamped"):
+        # The row is claimed (`sending`) only once the server has accepted the envelope: what
+        # fails before that (the connection, the session, the sender) leaves it as it was.
+        outcome = conn.send(d.sender, row.email, message, functools.partial(ledger.sending, d.id, row.email, state))
+        if outcome.verdict == "skipped":
             return "skipped"  # another run has it
-        outcome = conn.send(d.sender, row.email, message)
-        if outcome.verdict in ("accepted", "refused"):
-            ledger.settle(d.id, row.email, outcome.verdict, outcome.reply)
-            return outcome.verdict
+        state = "sending" if outcome.handed else state
         if outcome.verdict == "unknown":
             return "unknown"  # left in `sending`: the server may have it
-        ledger.settle(d.id, row.email, "stamped", outcome.reply)  # not delivered: may be sent again
+        if outcome.verdict in ("accepted", "refused"):
+            settled = ledger.settle(d.id, row.email, outcome.verdict, outcome.reply, state)
+            return outcome.verdict if settled else "skipped"
+        back = "stamped" if state == "sending" and outcome.handed else state  # not delivered: may be sent again
+        if not ledger.settle(d.id, row.email, back, outcome.reply, state):
+            return "skipped"
+        state = back
         if attempt < RETRIES - 1:
             time.sleep(backoff * 2**attempt)
+    if outcome is not None and outcome.session:
+        s = conn.server
+        raise SmtpError(f"{s.host}:{s.port} takes no message now ({outcome.reply})", hint="try again later")
     return "deferred"
 
 
@@ -146,15 +198,27 @@ def send(request: Request, ledger: Ledger, d: plan.Distribution, say: Callable[[
             verdict = _send_one(conn, ledger, d, row, request.backoff)
             if verdict not in ("accepted",):
                 say(f"{verdict}: {row.email} (line {row.line}) {ledger.reply(d.id, row.email) or ''}".rstrip())
+    except SmtpError as exc:
+        rows = ledger.rows(d.id)
+        waiting = sum(r.state in ("planned", "stamped") for r in rows)
+        raise SmtpError(
+            f"{exc.message}; nothing more was handed over ({waiting} of {len(rows)} messages not sent)",
+            hint=f"{exc.hint}, then continue with: {again(request)}",
+        ) from None
     finally:
         conn.close()
+
+
+def again(request: Request) -> str:
+    """The command that continues this distribution."""
+    return f"brief distribute {os.path.relpath(request.recipients)} --send --resume (and the same options)"
 
 
 def distribute(request: Request, say: Callable[[str], None]) -> Summary:
     """Prepare every copy and, with ``request.send``, send them; the summary of the ledger."""
     if request.send and request.server is None:
         raise UsageError("--send needs a server", hint="give --smtp HOST[:PORT]")
-    ledger = open_ledger(request.root / "out" / "distribution.sqlite")
+    ledger = open_ledger(request.root / "out" / "distribution.sqlite", exclusive=True)
     try:
         d, largest = prepare(request, ledger)
         if request.send:
@@ -162,7 +226,8 @@ def distribute(request: Request, say: Callable[[str], None]) -> Summary:
         rows = ledger.rows(d.id)
     finally:
         ledger.close()
-    return Summary(d.id, rows, summary_lines(d, rows, largest, request.send), largest)
+    lines = summary_lines(d, rows, largest, request.send)
+    return Summary(d.id, rows, lines + (_unsent(rows, request) if request.send else []), largest, request.send)
 
 
 def summary_lines(d: plan.Distribution, rows: list[Row], largest: int, sent: bool) -> list[str]:
@@ -178,3 +243,20 @@ def summary_lines(d: plan.Distribution, rows: list[Row], largest: int, sent: boo
         ("sent: " if sent else "dry run: ") + ", ".join(f"{n} {s}" for s, n in sorted(states.items())),
         *([] if sent else ["copies and messages in out/distribution/"]),
     ]
+
+
+def _unsent(rows: list[Row], request: Request) -> list[str]:
+    """What a send left undelivered, and what to do about it."""
+    states = Counter(r.state for r in rows)
+    waiting = states["planned"] + states["stamped"]
+    lines = (
+        [f"{waiting} not sent yet (the server did not take them): continue with: {again(request)}"] if waiting else []
+    )
+    if states["sending"]:
+        lines.append(
+            f"{states['sending']} unknown (the server may have them): settle each with brief distribute settle "
+            "MESSAGE-ID accepted|resend, or send them again with --resend-unknown"
+        )
+    if states["refused"]:
+        lines.append(f"{states['refused']} refused by the server: see brief distribute status")
+    return lines
