@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -36,8 +37,15 @@ def preview(tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:
     """`brief preview --port 0` running on a copy of the workspace: (workspace, base URL, the
     lines it has printed in the terminal so far)."""
     root = copy_workspace(REPO, tmp_path / "ws")
+    # Its own TMPDIR: the preview keeps WeasyPrint's font copies between rebuilds and must
+    # remove them when it stops (M13 of the third security review).
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "brief", "-C", str(root), "preview", "--port", "0"], stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "brief", "-C", str(root), "preview", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmpdir)},
     )
     assert proc.stderr is not None
     line = proc.stderr.readline()
@@ -60,6 +68,7 @@ def preview(tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:
         proc.stderr.close()
         rest = "".join(lines)
         assert code == 0 and "stopped" in rest and "Traceback" not in rest, rest
+        assert not list(tmpdir.iterdir()), "the preview left files in TMPDIR"
 
 
 def fetch(url: str, **headers: str) -> tuple[int, bytes]:

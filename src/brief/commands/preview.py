@@ -65,6 +65,12 @@ class Previewer:
         self._reuse = Reuse()  # fonts and chart images stay parsed between rebuilds
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Remove the kept fonts' folder: WeasyPrint's own clean-up never runs in a command that
+        leaves with os._exit(), so the folder would outlive the preview."""
+        with self._lock:
+            self._reuse.close()
+
     def audiences(self) -> list[str]:
         """The brief's audiences, in the brief file's order."""
         from brief.pipeline.resolve import pick_brief
@@ -379,3 +385,4 @@ def serve(request: BuildRequest, port: int, say: Callable[[str], None], stop: th
             previewer.changed.notify_all()
         server.shutdown()
         server.server_close()
+        previewer.close()
