@@ -112,3 +112,23 @@ def test_every_command_is_documented_in_the_readme() -> None:
             names.append(f"brief {name}")
     missing = [n for n in names if n not in readme]
     assert names and missing == []
+
+
+def test_every_test_a_promise_names_exists() -> None:
+    """docs/security.md and docs/distributing.md name the test that holds each promise: every
+    name they give is a test function in tests/, so a renamed or deleted test cannot leave a
+    promise that nothing holds."""
+    import re
+
+    defined = {
+        match.group(1)
+        for path in (REPO / "tests").rglob("test_*.py")
+        for match in re.finditer(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    }
+    for doc in (REPO / "docs" / "security.md", DISTRIBUTING):
+        named = set(re.findall(r"\b(test_\w+)\b", doc.read_text(encoding="utf-8"))) - {
+            name for name in re.findall(r"\b(test_\w+)\.py\b", doc.read_text(encoding="utf-8"))
+        }
+        assert len(named) >= 5, f"{doc.name} names too few tests to be checked"
+        missing = sorted(named - defined)
+        assert not missing, f"{doc.name} names tests that do not exist: {missing}"
