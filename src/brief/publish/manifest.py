@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import DataError, PublishError, WorkspaceError
-from brief.model.request import output_name
+from brief.model.request import Edition, output_name
 from brief.workspace.files import MAX_FONT_BYTES, open_input, outside
 from brief.workspace.theme import theme_dir
 
@@ -271,17 +271,31 @@ def _json_type(value: object) -> str:
     )
 
 
+def edition_of(entry: dict[str, Any]) -> Edition:
+    """Which edition a manifest entry records (fields it lacks are empty, so that it matches none)."""
+    brief, audience, variant = (entry.get(key, "") for key in ("brief", "audience", "variant"))
+    return Edition(*(value if isinstance(value, str) else "" for value in (brief, audience, variant)))
+
+
 def up_to_date(
-    root: Path, brief_id: str | None, audience: str, overlay: Path | None, standard: str, source_date_epoch: str = ""
+    root: Path,
+    brief_id: str | None,
+    audience: str,
+    overlay: Path | None,
+    standard: str,
+    source_date_epoch: str = "",
+    variant: str = "",
 ) -> tuple[Path, int] | None:
-    """``(pdf, pages)`` when the PDF in out/ was built from exactly the current inputs, with
-    the same standard and tools, and is intact; else None. Reads files only: no pipeline."""
+    """``(pdf, pages)`` when the PDF in out/ is this edition (brief, audience, variant),
+    built from exactly the current inputs, with the same standard and tools, and is intact;
+    else None. Reads files only: no pipeline."""
     if brief_id is None:
         briefs = sorted((root / "briefs").glob("*.yaml"))
         if len(briefs) != 1:
             return None
         brief_id = briefs[0].stem
-    pdf = root / "out" / output_name(Path(brief_id).stem, audience, standard)
+    edition = Edition(Path(brief_id).stem, audience, variant)
+    pdf = root / "out" / output_name(edition.brief, audience, standard, variant=variant)
     manifest_path = root / "out" / "manifest.json"
     if not pdf.is_file() or not manifest_path.is_file():
         return None
@@ -291,6 +305,8 @@ def up_to_date(
         return None
     if not isinstance(entry, dict):
         return None
+    if edition_of(entry) != edition:
+        return None  # another edition's file of the same name: the build says whose
     digests = file_digests(root, overlay)
     if any(d.startswith(UNUSABLE) for d in digests.values()):
         return None  # an input the build cannot read: let the build say so

@@ -30,9 +30,19 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from brief.errors import BriefError, BriefWarning
+from brief.errors import BriefError, BriefWarning, PublishError
+from brief.model.request import Edition
 from brief.publish.atomic import TEMP_SUFFIX, commit, discard, make_folder, stage, write_atomic
-from brief.publish.manifest import MANIFEST, Record, entry_of, entry_problem, locked, manifest_bytes, recorded
+from brief.publish.manifest import (
+    MANIFEST,
+    Record,
+    edition_of,
+    entry_of,
+    entry_problem,
+    locked,
+    manifest_bytes,
+    recorded,
+)
 
 # Temporary files of other writers into out/ (exported charts, the figure tables) are written
 # without the lock: one older than this belongs to a build that died.
@@ -61,6 +71,7 @@ def publish(
             _warn(warnings, problem)
         outputs: dict[str, Any] = manifest["outputs"]
         before = outputs.get(name)
+        _same_edition(target, before, record)
         tmp = stage(target, data)
         try:
             outputs[name] = {**entry, "previous": before}
@@ -183,6 +194,21 @@ def _settle(pdf: Path, entry: dict[str, Any]) -> dict[str, Any] | None:
     except OSError:
         return None if entry["previous"] is None else recorded(entry, "")
     return recorded(entry, actual)
+
+
+def _same_edition(target: Path, before: dict[str, Any] | None, record: Record) -> None:
+    # A file of this name recorded for another edition is that edition's, even with --force:
+    # the check refuses two editions of one name in the workspace, so this one is left from
+    # a brief or audience since renamed, and only its owner may remove it.
+    if before is None:
+        return
+    theirs, ours = edition_of(before), Edition(record.brief, record.audience, record.variant)
+    if theirs != ours:
+        raise PublishError(
+            f"{target.name} is the edition of {theirs}, not of {ours}: it was not replaced",
+            target,
+            hint=f"remove out/{target.name} if it is no longer wanted, then build again",
+        )
 
 
 def _restore(outputs: dict[str, Any], name: str, before: dict[str, Any] | None) -> None:

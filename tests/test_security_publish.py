@@ -1,0 +1,99 @@
+"""Security review, round 3: the publish step and the files around it (M10, L12-L15, L19).
+
+Each test holds one case of the review: it failed on the code the review found, and names
+the defect it stands for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from brief.cli import cli
+from brief.errors import PublishError
+from brief.model.request import Edition, name_clashes, output_name
+from brief.publish.manifest import Record, file_digests, inputs_digest, tool_versions, up_to_date
+from brief.publish.outputs import publish
+from conftest import replace_in
+from publishing import manifest, pdf_bytes
+
+
+def run(*args: str) -> Result:
+    """The CLI, in this process."""
+    return CliRunner().invoke(cli, list(args))
+
+
+def _brief_with_audience(root: Path, brief: str, audience: str) -> None:
+    """briefs/BRIEF.yaml: the mini brief, its policy audience renamed *audience*."""
+    text = (root / "briefs" / "mini.yaml").read_text(encoding="utf-8")
+    path = root / "briefs" / f"{brief}.yaml"
+    path.write_text(text, encoding="utf-8")
+    replace_in(path, "  policy:\n", f"  {audience}:\n    templates: policy\n")
+
+
+def _record(root: Path, brief: str, audience: str, variant: str = "") -> Record:
+    digests = file_digests(root)
+    return Record(brief, audience, "ua-1", inputs_digest(digests), digests, tool_versions(), "", variant=variant)
+
+
+@pytest.fixture
+def clash(mini_full: Path) -> Path:
+    """The review's case F04: brief x for audience p-q and brief x-p for audience q, whose
+    files in out/ were both called x-p-q.pdf."""
+    _brief_with_audience(mini_full, "x", "p-q")
+    _brief_with_audience(mini_full, "x-p", "q")
+    return mini_full
+
+
+# M10: one brief's PDF was reported as another's, and --force overwrote it.
+
+
+def test_m10_two_editions_of_one_name_are_refused_naming_both(clash: Path) -> None:
+    """F04: `brief build x-p --audience q` (and `brief check`) is refused with one line that
+    names both editions, before anything is built."""
+    built = run("-C", str(clash), "build", "x-p", "--audience", "q", "--force")
+    assert built.exit_code == 1, built.output
+    said = [line for line in built.output.splitlines() if "x-p-q.pdf" in line]
+    assert len(said) == 1, built.output
+    assert "brief x, audience p-q" in said[0] and "brief x-p, audience q" in said[0], said[0]
+    assert not (clash / "out" / "x-p-q.pdf").exists()
+    checked = run("-C", str(clash), "check")
+    assert checked.exit_code == 1 and "out/x-p-q.pdf would hold two editions" in checked.output, checked.output
+
+
+def test_m10_another_briefs_pdf_is_never_up_to_date(clash: Path) -> None:
+    """F04: after brief x's p-q edition is built, brief x-p for q is not "up to date" with
+    it: the no-op check compares the edition the manifest records, not the file name."""
+    name = output_name("x", "p-q")
+    publish(clash / "out", name, pdf_bytes("brief x for p-q"), 3, _record(clash, "x", "p-q"))
+    assert up_to_date(clash, "x", "p-q", None, "ua-1") is not None  # its own edition is
+    assert up_to_date(clash, "x-p", "q", None, "ua-1") is None
+    result = run("-C", str(clash), "build", "x-p", "--audience", "q")
+    assert "up to date" not in result.output and result.exit_code == 1, result.output
+
+
+def test_m10_publish_never_replaces_another_editions_file(clash: Path) -> None:
+    """F04 with --force: the one writer of out/ refuses to put brief x-p's edition over the
+    file recorded as brief x's (left there when x was renamed), and leaves both as they were."""
+    name = output_name("x", "p-q")
+    old = pdf_bytes("brief x for p-q")
+    publish(clash / "out", name, old, 3, _record(clash, "x", "p-q"))
+    (clash / "briefs" / "x.yaml").unlink()
+    with pytest.raises(PublishError, match=r"is the edition of brief x, audience p-q, not of brief x-p, audience q"):
+        publish(clash / "out", name, pdf_bytes("brief x-p for q"), 3, _record(clash, "x-p", "q"))
+    assert (clash / "out" / name).read_bytes() == old
+    assert manifest(clash)["outputs"][name]["brief"] == "x"
+
+
+def test_m10_names_of_editions_never_clash_unseen() -> None:
+    """The rule behind the names: every name an edition may take (accessible, archival,
+    HTML) is compared, so brief x's archival edition for a and brief x-a's for audience
+    archival clash too; distinct names do not."""
+    found = name_clashes([Edition("x", "a"), Edition("x-a", "archival"), Edition("y", "a"), Edition("y", "b")])
+    assert [(n, str(a), str(b)) for n, a, b in found] == [
+        ("x-a-archival.pdf", "brief x, audience a", "brief x-a, audience archival")
+    ]
+    assert name_clashes([Edition("x", "p", "q"), Edition("x-p", "q")]) != []
+    assert name_clashes([Edition("us-china-ai-gap", "policy"), Edition("us-china-ai-gap", "press")]) == []
