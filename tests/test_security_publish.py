@@ -97,3 +97,35 @@ def test_m10_names_of_editions_never_clash_unseen() -> None:
     ]
     assert name_clashes([Edition("x", "p", "q"), Edition("x-p", "q")]) != []
     assert name_clashes([Edition("us-china-ai-gap", "policy"), Edition("us-china-ai-gap", "press")]) == []
+
+
+# L14: a variant id ending in a newline named a file in out/.
+
+
+def test_l14_a_variant_id_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    """F02: `for_each: [{id: "us\\n", …}]` is a variant id that cannot name a file, not
+    out/profiles-profile-us\\n.pdf."""
+    import shutil
+
+    from brief.pipeline.check import check
+    from conftest import REPO, line_number
+
+    root = tmp_path / "profiles"
+    shutil.copytree(REPO / "examples" / "country-profiles", root)
+    brief = root / "briefs" / "profiles.yaml"
+    replace_in(brief, "for_each: data/countries.csv", 'for_each:\n  - {id: "us\\n", name: Oz, place: Oz}')
+    found = [(p.line, p.message) for p in check(root).errors]
+    assert (line_number(brief, "Oz"), "variant id 'us\\n' cannot name a file") in found, found
+
+
+def test_l14_a_brand_colour_with_a_trailing_newline_is_refused() -> None:
+    """F02's kind elsewhere: a palette colour is #rrggbb exactly, not "#112233\\n" (which
+    match() with "$" let into the stylesheet)."""
+    from pydantic import ValidationError
+
+    from brief.workspace.brand import Colors
+
+    fields = {"foreground": "#000000", "background": "#ffffff", "primary": "a"}
+    fields |= {"secondary": "#222222", "light": "#eeeeee"}
+    with pytest.raises(ValidationError, match="palette colour 'a' must be #rrggbb"):
+        Colors(palette={"a": "#112233\n"}, **fields)
