@@ -6,18 +6,34 @@ the defect it stands for.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+import brief
 from brief.cli import cli
-from brief.errors import PublishError
+from brief.errors import PublishError, WorkspaceError
 from brief.model.request import Edition, name_clashes, output_name
-from brief.publish.manifest import Record, file_digests, inputs_digest, tool_versions, up_to_date
+from brief.publish.manifest import (
+    MAX_MANIFEST_BYTES,
+    Record,
+    file_digests,
+    inputs_digest,
+    read_manifest,
+    tool_versions,
+    up_to_date,
+)
 from brief.publish.outputs import publish
 from conftest import replace_in
-from publishing import manifest, pdf_bytes
+from publishing import PDF, manifest, pdf_bytes
+
+TESTS = Path(__file__).resolve().parent
+CHILD_PATH = os.pathsep.join([str(Path(brief.__file__).resolve().parent.parent), str(TESTS)])
 
 
 def run(*args: str) -> Result:
@@ -129,3 +145,65 @@ def test_l14_a_brand_colour_with_a_trailing_newline_is_refused() -> None:
     fields |= {"secondary": "#222222", "light": "#eeeeee"}
     with pytest.raises(ValidationError, match="palette colour 'a' must be #rrggbb"):
         Colors(palette={"a": "#112233\n"}, **fields)
+
+
+# L13: out/manifest.json was read with no file-type or size check.
+
+_PUBLISH_IN_CHILD = """
+import resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 * 1024, 1536 * 1024 * 1024))
+from publishing import finish_with, pdf_bytes
+result = finish_with(Path(sys.argv[1]), pdf_bytes("new"))
+for warning in result.warnings:
+    print(warning.format())
+"""
+
+
+def _publish_in_child(root: Path) -> subprocess.CompletedProcess[str]:
+    """Publish a build of *root* in a child process (memory limited to 1.5 GB), as a build's
+    last stage does; a hang is cut off after 30 s."""
+    env = {**os.environ, "PYTHONPATH": CHILD_PATH}
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", _PUBLISH_IN_CHILD, str(root)], capture_output=True, text=True, timeout=30, env=env
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("publishing hung on out/manifest.json")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_l13_a_manifest_that_is_no_regular_file_is_one_warning(mini: Path, kind: str) -> None:
+    """M02: out/manifest.json as a FIFO hung every build; as a link to /dev/zero it ended in
+    a traceback. Now it is read as a workspace input is: one warning, and a new manifest."""
+    out = mini / "out"
+    out.mkdir()
+    if kind == "fifo":
+        os.mkfifo(out / "manifest.json")
+    else:
+        (out / "manifest.json").symlink_to("/dev/zero")
+    done = _publish_in_child(mini)
+    assert done.returncode == 0, done.stderr
+    said = "a FIFO (named pipe)" if kind == "fifo" else "a device"
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1 and f"cannot read the manifest (refused: this is {said}, not a regular file)" in lines[0]
+    assert "Traceback" not in done.stderr
+    assert (out / "manifest.json").is_file() and not (out / "manifest.json").is_symlink()
+    assert manifest(mini)["outputs"][PDF]["sha256"] == hashlib.sha256(pdf_bytes("new")).hexdigest()
+
+
+def test_l13_a_manifest_over_the_limit_is_refused_by_every_reader(mini: Path) -> None:
+    """M02's size half: a manifest larger than any real one is not read into memory by the
+    no-op check, `brief verify` or publish."""
+    out = mini / "out"
+    out.mkdir()
+    (out / PDF).write_bytes(pdf_bytes("old"))
+    with (out / "manifest.json").open("wb") as f:
+        f.truncate(MAX_MANIFEST_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(WorkspaceError, match="over the 64 MB limit"):
+        read_manifest(out / "manifest.json")
+    assert up_to_date(mini, None, "policy", None, "ua-1") is None
+    checked = run("-C", str(mini), "verify", str(out / PDF))
+    assert (
+        checked.exit_code == 1 and "cannot read the manifest (file is 64.0 MB, over the 64 MB limit)" in checked.output
+    )

@@ -23,7 +23,7 @@ from typing import Any
 
 from brief.errors import DataError, PublishError, WorkspaceError
 from brief.model.request import Edition, output_name
-from brief.workspace.files import MAX_FONT_BYTES, open_input, outside
+from brief.workspace.files import MAX_FONT_BYTES, open_input, outside, read_input
 from brief.workspace.theme import theme_dir
 
 INPUT_FOLDERS = ("briefs", "data", "templates")
@@ -160,6 +160,8 @@ class Record:
 
 
 MANIFEST = "manifest.json"
+# A manifest entry is under a kilobyte: this is tens of thousands of editions.
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 _FIELDS: dict[str, type] = {
     "sha256": str,
     "size": int,
@@ -320,11 +322,26 @@ def up_to_date(
     return (pdf, int(entry.get("pages", 0))) if same else None
 
 
+def manifest_text(path: Path) -> str:
+    """The text of the manifest at *path*, read as a workspace input is (a regular file, at
+    most :data:`MAX_MANIFEST_BYTES`): anyone may edit out/, and a FIFO or a link to a device
+    there must not hang or exhaust a build. Raises :class:`~brief.errors.DataError` saying why."""
+    data = read_input(path, None, MAX_MANIFEST_BYTES)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
     """Read a manifest, or explain why it cannot be used."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        manifest = json.loads(manifest_text(path))
+    except DataError as exc:
+        raise WorkspaceError(
+            f"cannot read the manifest ({exc.message})", path, hint="rebuild to write a new one"
+        ) from None
+    except (RecursionError, ValueError) as exc:
         raise WorkspaceError(f"cannot read the manifest ({exc})", path, hint="rebuild to write a new one") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
         raise WorkspaceError("not a brief manifest", path, hint="rebuild to write a new one")

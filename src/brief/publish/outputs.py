@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from brief.errors import BriefError, BriefWarning, PublishError
+from brief.errors import BriefError, BriefWarning, DataError, PublishError
 from brief.model.request import Edition
 from brief.publish.atomic import TEMP_SUFFIX, commit, discard, make_folder, stage, write_atomic
 from brief.publish.manifest import (
@@ -41,6 +41,7 @@ from brief.publish.manifest import (
     entry_problem,
     locked,
     manifest_bytes,
+    manifest_text,
     recorded,
 )
 
@@ -109,11 +110,13 @@ def load(out_dir: Path) -> tuple[dict[str, Any], BriefWarning | None]:
     not a manifest)."""
     path = out_dir / MANIFEST
     fresh: dict[str, Any] = {"format": 1, "outputs": {}}
-    if not path.exists():
+    if not (path.exists() or path.is_symlink()):
         return fresh, None
     try:
-        manifest = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        manifest = json.loads(manifest_text(path))
+    except DataError as exc:
+        return fresh, _rebuilt(path, f"cannot read the manifest ({exc.message})")
+    except (RecursionError, ValueError) as exc:
         return fresh, _rebuilt(path, f"cannot read the manifest ({exc})")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
         return fresh, _rebuilt(path, "not a brief manifest (no 'outputs' object)")
