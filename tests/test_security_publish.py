@@ -24,13 +24,14 @@ from brief.publish.manifest import (
     Record,
     file_digests,
     inputs_digest,
+    locked,
     read_manifest,
     tool_versions,
     up_to_date,
 )
-from brief.publish.outputs import publish
+from brief.publish.outputs import publish, tidy
 from conftest import replace_in
-from publishing import PDF, manifest, pdf_bytes
+from publishing import PDF, finish_with, manifest, pdf_bytes
 
 TESTS = Path(__file__).resolve().parent
 CHILD_PATH = os.pathsep.join([str(Path(brief.__file__).resolve().parent.parent), str(TESTS)])
@@ -207,3 +208,37 @@ def test_l13_a_manifest_over_the_limit_is_refused_by_every_reader(mini: Path) ->
     assert (
         checked.exit_code == 1 and "cannot read the manifest (file is 64.0 MB, over the 64 MB limit)" in checked.output
     )
+
+
+# L19: a no-op build left the temporary files a killed build had left.
+
+
+def test_l19_an_up_to_date_build_sweeps_leftover_temporary_files(
+    mini_full: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R09: after a kill -9 right after the PDF's rename, out/.manifest.json.XXXX.tmp was left
+    past the next `brief build`, which was "up to date"; a no-op build now sweeps as a real
+    build does (and leaves the PDF and the manifest as they are)."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    finish_with(mini_full, pdf_bytes("built"))
+    out = mini_full / "out"
+    leftovers = [out / ".manifest.json.k1ll3d.tmp", out / f".{PDF}.k1ll3d.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"half written")
+    before = {p.name: p.read_bytes() for p in (out / PDF, out / "manifest.json")}
+    result = run("-C", str(mini_full), "build")
+    assert result.exit_code == 0 and "up to date" in result.output, result.output
+    assert not any(path.exists() for path in leftovers)
+    assert {p.name: p.read_bytes() for p in (out / PDF, out / "manifest.json")} == before
+
+
+def test_l19_an_up_to_date_build_does_not_wait_for_a_build_holding_out(mini_full: Path) -> None:
+    """The sweep of a no-op build never waits: while another build holds out/'s lock, it is
+    still "up to date" at once (that build sweeps)."""
+    finish_with(mini_full, pdf_bytes("built"))
+    leftover = mini_full / "out" / ".manifest.json.k1ll3d.tmp"
+    leftover.write_bytes(b"half written")
+    with locked(mini_full / "out"):
+        assert tidy(mini_full / "out") == []
+    assert leftover.exists()
+    assert tidy(mini_full / "out") == [leftover] and not leftover.exists()

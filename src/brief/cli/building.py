@@ -96,7 +96,10 @@ def build(
 
         current = up_to_date(root, brief, request.audience, overlay, standard, request.source_date_epoch)
         if current is not None:
+            from brief.publish.outputs import tidy
+
             pdf, pages = current
+            tidy(pdf.parent)
             click.echo(
                 f"{pdf.relative_to(root)}  {counted(pages, 'page')}  up to date "
                 f"({time.perf_counter() - started:.2f} s; --force to rebuild)"

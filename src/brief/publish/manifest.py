@@ -176,10 +176,11 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @contextlib.contextmanager
-def locked(out_dir: Path) -> Iterator[None]:
+def locked(out_dir: Path, wait: bool = True) -> Iterator[bool]:
     """Hold the lock on *out_dir* (``flock`` on the folder itself): everything that reads and
     writes the PDFs and the manifest together does it under this lock, and it leaves no lock
-    file behind. Waiting for it can be interrupted (Ctrl-C)."""
+    file behind. Waiting for it can be interrupted (Ctrl-C). Without *wait*, a lock another
+    process holds is not waited for: the block runs without it, told so by False."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(out_dir, os.O_RDONLY)
@@ -190,8 +191,12 @@ def locked(out_dir: Path) -> Iterator[None]:
             hint="out must be a folder you can read and write",
         ) from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

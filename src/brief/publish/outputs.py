@@ -145,6 +145,16 @@ def _rebuilt(path: Path, problem: str) -> BriefWarning:
     )
 
 
+def tidy(out_dir: Path) -> list[Path]:
+    """What a build does first, for a build that has nothing to write ("up to date"): remove
+    the temporary files killed builds left in *out_dir*. A build that holds the lock now
+    sweeps them itself, so it is not waited for. Returns what was removed."""
+    if not out_dir.is_dir():
+        return []
+    with locked(out_dir, wait=False) as mine:
+        return sweep(out_dir) if mine else []
+
+
 def sweep(out_dir: Path) -> list[Path]:
     """Remove the temporary files that killed builds left in *out_dir* (called under its
     lock): those of the PDFs and the manifest, which only a lock holder writes, and any other
