@@ -242,3 +242,45 @@ def test_l19_an_up_to_date_build_does_not_wait_for_a_build_holding_out(mini_full
         assert tidy(mini_full / "out") == []
     assert leftover.exists()
     assert tidy(mini_full / "out") == [leftover] and not leftover.exists()
+
+
+# L15: `brief init --force` wrote through symlinks in the target folder.
+
+
+@pytest.mark.parametrize("link", ["templates/brand.yml", "templates"])
+def test_l15_init_force_refuses_a_symlink_in_the_target(tmp_path: Path, link: str) -> None:
+    """I01: `brief init --force DIR` where DIR/templates/brand.yml (or DIR/templates) is a
+    symlink overwrote the file it leads to with the starter's. It is refused with one line,
+    before anything is written, and the file the link leads to is as it was."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "templates").mkdir(parents=True)
+    victim = elsewhere / "templates" / "brand.yml"
+    victim.write_text("precious: true\n", encoding="utf-8")
+    target = tmp_path / "ws"
+    (target / "templates").mkdir(parents=True)
+    if link == "templates":
+        (target / "templates").rmdir()
+        (target / "templates").symlink_to(elsewhere / "templates")
+    else:
+        (target / link).symlink_to(victim)
+    result = run("init", str(target), "--force")
+    assert result.exit_code != 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and f"{target / link} is a symbolic link" in lines[0], result.output
+    assert victim.read_text(encoding="utf-8") == "precious: true\n"
+    assert sorted(elsewhere.rglob("*")) == [elsewhere / "templates", victim]
+    assert not (target / "briefs").exists()
+
+
+def test_l15_init_force_still_writes_over_regular_files(tmp_path: Path) -> None:
+    """Without links, --force writes the workspace's files over ones of the same name (and
+    keeps the rest), as before; the new workspace checks."""
+    target = tmp_path / "ws"
+    (target / "templates").mkdir(parents=True)
+    (target / "templates" / "brand.yml").write_text("old: true\n", encoding="utf-8")
+    (target / "notes.txt").write_text("mine\n", encoding="utf-8")
+    result = run("init", str(target), "--force")
+    assert result.exit_code == 0, result.output
+    assert "old: true" not in (target / "templates" / "brand.yml").read_text(encoding="utf-8")
+    assert (target / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+    assert run("-C", str(target), "check").exit_code == 0
