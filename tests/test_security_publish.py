@@ -284,3 +284,10 @@ def test_l15_init_force_still_writes_over_regular_files(tmp_path: Path) -> None:
     assert "old: true" not in (target / "templates" / "brand.yml").read_text(encoding="utf-8")
     assert (target / "notes.txt").read_text(encoding="utf-8") == "mine\n"
     assert run("-C", str(target), "check").exit_code == 0
+
+
+def test_l14_a_new_brief_name_with_a_trailing_newline_is_refused(mini: Path) -> None:
+    """F02's kind in `brief new brief`: a name ending in a newline made briefs/NAME\\n.yaml."""
+    result = run("-C", str(mini), "new", "brief", "fresh\n")
+    assert result.exit_code != 0 and "brief name 'fresh\\n' is not valid" in result.output, result.output
+    assert sorted(p.name for p in (mini / "briefs").iterdir()) == ["mini.yaml"]
