@@ -7,9 +7,11 @@ the defect it stands for.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from brief.cli import cli
 from brief.errors import PublishError, WorkspaceError
 from brief.model.request import Edition, name_clashes, output_name
 from brief.publish.manifest import (
+    MAX_INPUT_ENTRIES,
     MAX_MANIFEST_BYTES,
     Record,
     file_digests,
@@ -291,3 +294,83 @@ def test_l14_a_new_brief_name_with_a_trailing_newline_is_refused(mini: Path) -> 
     result = run("-C", str(mini), "new", "brief", "fresh\n")
     assert result.exit_code != 0 and "brief name 'fresh\\n' is not valid" in result.output, result.output
     assert sorted(p.name for p in (mini / "briefs").iterdir()) == ["mini.yaml"]
+
+
+# L12: `brief verify` walked whatever folder the manifest's "overlay" named.
+
+
+def _recorded_with_overlay(root: Path, overlay: str | None) -> None:
+    """Publish a build of the mini workspace, then edit its manifest entry's overlay, as
+    anyone who can write out/ can."""
+    finish_with(root, pdf_bytes("built"))
+    path = root / "out" / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["outputs"][PDF]["overlay"] = overlay
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _verify_in_child(root: Path) -> subprocess.CompletedProcess[str]:
+    """`brief verify out/mini-policy.pdf` in a child process, cut off after 30 s."""
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "brief", "-C", str(root), "verify", str(root / "out" / PDF)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "PYTHONPATH": CHILD_PATH},
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("brief verify walked the folder the manifest named")
+
+
+@pytest.mark.parametrize("overlay", ["/usr", "../../../../../../../../../../usr"])
+def test_l12_verify_never_walks_a_folder_the_manifest_names_outside(mini: Path, overlay: str) -> None:
+    """M01: `"overlay": "/usr"` in out/manifest.json made `brief verify` open 80,000 files;
+    the manifest is anyone's to edit, so a recorded overlay outside the workspace that holds
+    no templates is refused with one line, at once."""
+    _recorded_with_overlay(mini, overlay)
+    started = time.perf_counter()
+    done = _verify_in_child(mini)
+    assert time.perf_counter() - started < 10
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "FAILED: the manifest names /usr as the template overlay, outside the workspace and not a template folder"
+        in (done.stdout)
+    ), done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_l12_the_walk_of_an_overlay_is_bounded(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """M01's other half: a folder that looks like an overlay (a brand file at its top) but
+    holds more than any workspace does is not walked to its end (the bound is lowered here
+    from 10,000 to 50 entries, to keep the test fast)."""
+    import brief.publish.manifest
+
+    assert MAX_INPUT_ENTRIES == 10_000
+    monkeypatch.setattr(brief.publish.manifest, "MAX_INPUT_ENTRIES", 50)
+    big = tmp_path / "big"
+    (big / "many").mkdir(parents=True)
+    (big / "brand.yml").write_text("organisation: {name: X}\n", encoding="utf-8")
+    for i in range(60):
+        (big / "many" / f"{i}.txt").touch()
+    _recorded_with_overlay(mini, str(big))
+    result = run("-C", str(mini), "verify", str(mini / "out" / PDF))
+    assert result.exit_code == 1
+    assert f"FAILED: {big} holds more than 50 files and folders" in result.output, result.output
+    assert up_to_date(mini, None, "policy", big, "ua-1") is None
+
+
+def test_l12_an_overlay_outside_the_workspace_that_holds_templates_still_verifies(mini: Path, tmp_path: Path) -> None:
+    """What the bound keeps: a build with `--templates DIR` outside the workspace verifies
+    without DIR being named again, and fails once DIR changes."""
+    overlay = tmp_path / "house-style"
+    overlay.mkdir()
+    (overlay / "custom.css").write_text("h1 { letter-spacing: 0.01em; }\n", encoding="utf-8")
+    digests = file_digests(mini, overlay)
+    rec = Record("mini", "policy", "ua-1", inputs_digest(digests), digests, tool_versions(), "", str(overlay))
+    publish(mini / "out", PDF, pdf_bytes("with overlay"), 3, rec)
+    ok = run("-C", str(mini), "verify", str(mini / "out" / PDF))
+    assert ok.exit_code == 0 and ok.output.count("ok: ") == 2, ok.output
+    (overlay / "custom.css").write_text("h1 { letter-spacing: 0.02em; }\n", encoding="utf-8")
+    changed = run("-C", str(mini), "verify", str(mini / "out" / PDF))
+    assert changed.exit_code == 1 and "FAILED: the workspace's inputs have changed" in changed.output

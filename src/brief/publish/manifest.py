@@ -37,12 +37,21 @@ _INPUT_SUFFIXES = (".yaml", ".yml", ".csv", ".j2")
 UNUSABLE = "!"
 
 
+# Bounds of the walk over one input folder (briefs/, data/, templates/, an overlay, the
+# theme): a workspace holds hundreds of files, and a folder far beyond these is none (the
+# manifest that names an overlay can be edited to name /usr or a home folder).
+MAX_INPUT_ENTRIES = 10_000
+MAX_INPUT_BYTES = 1024 * 1024 * 1024
+
+
 def file_digests(root: Path, overlay: Path | None = None) -> dict[str, str]:
     """sha256 of every input file, keyed by its path relative to the workspace (or ``overlay:``).
 
     Only regular files inside their folder's root are read (FIFOs, devices and links out of
     the workspace are not; see :mod:`brief.workspace.files`); each of those, and a folder named
-    like an input file, gets a digest starting with :data:`UNUSABLE` instead."""
+    like an input file, gets a digest starting with :data:`UNUSABLE` instead. Hidden folders
+    are not entered. Raises :class:`~brief.errors.WorkspaceError` for a folder with more than
+    :data:`MAX_INPUT_ENTRIES` files and folders or :data:`MAX_INPUT_BYTES` of files."""
     out: dict[str, str] = {}
     layers = [(root / f, f, root) for f in INPUT_FOLDERS] + ([(overlay, "overlay:", overlay)] if overlay else [])
     # The built-in theme is an input too: a reinstall may change it under the same version.
@@ -50,44 +59,70 @@ def file_digests(root: Path, overlay: Path | None = None) -> dict[str, str]:
     for folder, prefix, base in layers:
         if not folder.is_dir():
             continue
-        for path in sorted(folder.rglob("*")):
-            parts = path.relative_to(folder).parts
-            if any(p.startswith(".") or p == "__pycache__" for p in parts):
-                continue
-            if path.is_dir() and not path.is_symlink():
-                if not path.name.endswith(_INPUT_SUFFIXES):
-                    continue
-                digest = UNUSABLE + "folder"
-            elif path.is_symlink() and path.is_dir():
-                digest = UNUSABLE + "outside" if outside(path, base) else ""
-                if not digest:
-                    continue  # a link to a folder inside: its files are listed where they are
-            else:
-                digest = _digest(path, base)
+        for parts, digest in _folder_digests(folder, base):
             key = f"{prefix}/{'/'.join(parts)}" if not prefix.endswith(":") else prefix + "/".join(parts)
             out[key] = digest
-    return out
+    return dict(sorted(out.items()))
 
 
-def _digest(path: Path, base: Path) -> str:
-    """sha256 of a regular file inside *base*, read in chunks up to the largest input allowed."""
+def _folder_digests(folder: Path, base: Path) -> Iterator[tuple[tuple[str, ...], str]]:
+    """``(path parts under folder, digest)`` of each input in *folder*, within the bounds."""
+    seen = size = 0
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(top)
+        # Pruned here, so a hidden folder (.git) is never walked, let alone counted.
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        seen += len(dirs) + len(files)
+        if seen > MAX_INPUT_ENTRIES:
+            raise WorkspaceError(
+                f"{folder} holds more than {MAX_INPUT_ENTRIES:,} files and folders: not a workspace or template folder",
+                folder,
+                hint="keep only the brief's inputs in it",
+            )
+        for name in dirs:
+            path = here / name
+            if path.is_symlink():
+                # A link to a folder inside: its files are listed where they are.
+                if outside(path, base):
+                    yield path.relative_to(folder).parts, UNUSABLE + "outside"
+            elif name.endswith(_INPUT_SUFFIXES):
+                yield path.relative_to(folder).parts, UNUSABLE + "folder"
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = here / name
+            digest, read = _digest(path, base)
+            size += read
+            if size > MAX_INPUT_BYTES:
+                raise WorkspaceError(
+                    f"{folder} holds more than {MAX_INPUT_BYTES // 1024 // 1024:,} MB of files: "
+                    "not a workspace or template folder",
+                    folder,
+                    hint="keep only the brief's inputs in it",
+                )
+            yield path.relative_to(folder).parts, digest
+
+
+def _digest(path: Path, base: Path) -> tuple[str, int]:
+    """sha256 of a regular file inside *base*, read in chunks up to the largest input allowed,
+    and the bytes read."""
     try:
         fd = open_input(path, base, MAX_FONT_BYTES)
     except DataError as exc:
-        return UNUSABLE + exc.message
+        return UNUSABLE + exc.message, 0
     h = hashlib.sha256()
     size = 0
     try:
         while chunk := os.read(fd, 1024 * 1024):
             size += len(chunk)
             if size > MAX_FONT_BYTES:
-                return UNUSABLE + "too large"
+                return UNUSABLE + "too large", size
             h.update(chunk)
     except OSError as exc:
-        return UNUSABLE + str(exc.strerror)
+        return UNUSABLE + str(exc.strerror), size
     finally:
         os.close(fd)
-    return h.hexdigest()
+    return h.hexdigest(), size
 
 
 def inputs_digest(digests: dict[str, str]) -> str:
@@ -314,7 +349,10 @@ def up_to_date(
         return None
     if edition_of(entry) != edition:
         return None  # another edition's file of the same name: the build says whose
-    digests = file_digests(root, overlay)
+    try:
+        digests = file_digests(root, overlay)
+    except WorkspaceError:
+        return None  # let the build say so
     if any(d.startswith(UNUSABLE) for d in digests.values()):
         return None  # an input the build cannot read: let the build say so
     same = (
