@@ -17,6 +17,7 @@ from brief.model.units import format_value
 from brief.pipeline.check_charts import own_spec_problems
 from brief.pipeline.check_templates import check_template, hand_typed_numbers
 from brief.pipeline.footnotes import footnote_problems
+from brief.pipeline.names import name_problems
 from brief.pipeline.resolve import figure_problems
 from brief.workspace.load import Workspace, load_workspace, nearest
 from brief.workspace.templates import TemplateSet
@@ -87,7 +88,7 @@ def check(
         report.usage[brief.id] = _check_brief(ws, brief, report, audiences, overlay)
     _check_sources_cited(ws, report)
     _check_conflicts(ws, report)
-    _check_output_names(ws, report, [b.id for b in briefs], audiences)
+    report.problems.extend(name_problems(ws, [b.id for b in briefs], audiences))
     for brief in briefs:
         _check_freshness(ws, brief, report)
         _check_language(ws, brief, report)
@@ -376,31 +377,5 @@ def _check_language(ws: Workspace, brief: Brief, report: Report) -> None:
                 origin.path,
                 origin.line,
                 hint=f"captions ship in: {', '.join(shipped())} (src/brief/locale/)",
-            )
-        )
-
-
-def _check_output_names(ws: Workspace, report: Report, briefs: list[str], audiences: list[str] | None) -> None:
-    """Two editions of the workspace that would be written to the same file in out/ are an
-    error wherever one of them is checked: the names stay readable (``BRIEF-AUDIENCE``), and
-    one brief's PDF is never taken for, or replaced by, another's."""
-    from brief.model.request import Edition, name_clashes
-
-    editions = [
-        Edition(bid, name, variant)
-        for bid, brief in ws.briefs.items()
-        for name in brief.audiences
-        for variant in [v.id for v in ws.variants.get(bid, [])] or [""]
-    ]
-    for name, first, second in name_clashes(editions):
-        if not any(e.brief in briefs and (audiences is None or e.audience in audiences) for e in (first, second)):
-            continue
-        origin = ws.origin("audience", f"{second.brief}:{second.audience}")
-        report.problems.append(
-            DataError(
-                f"out/{name} would hold two editions: {first} and {second}",
-                origin.path,
-                origin.line,
-                hint="rename an audience, a variant or a brief file so that their names in out/ differ",
             )
         )
