@@ -91,13 +91,13 @@ def _refuse_links(target: Path, rel: Path) -> None:
             raise WorkspaceError(f"cannot write {here} ({exc.strerror or exc})", here) from None
         if stat.S_ISLNK(mode):
             raise WorkspaceError(
-                f"{here} is a symbolic link: brief init does not write through it",
+                "this is a symbolic link: brief init --force does not write through it",
                 here,
                 hint="remove or rename the link, then run brief init --force again",
             )
         if not (stat.S_ISREG(mode) if last else stat.S_ISDIR(mode)):
             raise WorkspaceError(
-                f"{here} is in the way: it is not a {'regular file' if last else 'folder'}",
+                f"this is in the way: it is not a {'regular file' if last else 'folder'}",
                 here,
                 hint="remove or rename it, then run brief init --force again",
             )
