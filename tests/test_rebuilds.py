@@ -113,6 +113,8 @@ def test_light_commands_import_neither_weasyprint_nor_altair(args: list[str], tm
         entry = {
             "sha256": hashlib.sha256(b"%PDF-1.7 stand-in").hexdigest(),
             "pages": 4,
+            "brief": "us-china-ai-gap",
+            "audience": "policy",
             "standard": "ua-1",
             "inputs_sha256": inputs_digest(file_digests(root)),
             "versions": tool_versions(),

@@ -93,10 +93,12 @@ def build(
     many = all_audiences or all_briefs or len(audiences) > 1
     if not (force or many or strict or variant) and fmt == "pdf":
         from brief.publish.manifest import up_to_date
+        from brief.publish.outputs import tidy
 
         current = up_to_date(root, brief, request.audience, overlay, standard, request.source_date_epoch)
         if current is not None:
             pdf, pages = current
+            tidy(pdf.parent)
             click.echo(
                 f"{pdf.relative_to(root)}  {counted(pages, 'page')}  up to date "
                 f"({time.perf_counter() - started:.2f} s; --force to rebuild)"

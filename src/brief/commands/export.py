@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from brief.errors import CheckFailed
+from brief.model.request import edition_stem
 from brief.pipeline.build import templates_for
 from brief.pipeline.charts import export_chart
 from brief.pipeline.check import check
@@ -21,7 +22,7 @@ def export_charts(root: Path, brief_id: str | None, audience: str, fmt: str, sca
     ws = report.workspace
     job = resolve(ws, brief_id, audience)
     brand = load_brand(templates_for(ws, job))
-    folder = ws.out_dir / "charts" / f"{job.brief.id}-{audience}"
+    folder = ws.out_dir / "charts" / edition_stem(job.brief.id, audience)
     written = []
     for chart_id in job.audience.charts:
         if job.brief.charts[chart_id].kind == "table":

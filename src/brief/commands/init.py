@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +38,10 @@ def init_workspace(target: Path, example: str | None = None, force: bool = False
             f"{target} is not empty",
             hint="name a new or empty folder, or pass --force to add the workspace's files to it",
         )
-    written = [_copy(path, target / _RENAMED.get(rel.as_posix(), rel.as_posix())) for path, rel in _files(source)]
+    files = [(path, Path(_RENAMED.get(rel.as_posix(), rel.as_posix()))) for path, rel in _files(source)]
+    for _, rel in files:
+        _refuse_links(target, rel)
+    written = [_copy(path, target / rel) for path, rel in files]
     (target / "out").mkdir(parents=True, exist_ok=True)
     briefs = sorted(p.stem for p in (target / "briefs").glob("*.yaml"))
     return Initialised(target, written, briefs)
@@ -69,7 +74,43 @@ def _files(source: Path) -> list[tuple[Path, Path]]:
     return out
 
 
+def _refuse_links(target: Path, rel: Path) -> None:
+    """Refuse, before anything is written, a symlink (or anything but a folder or a regular
+    file) where --force would write *rel* in *target*: the file it leads to may be anyone's,
+    anywhere, and it is not ours to replace. Refusing is safer than replacing the link, which
+    the user may have made on purpose."""
+    here = target
+    for i, part in enumerate(rel.parts):
+        here = here / part
+        last = i == len(rel.parts) - 1
+        try:
+            mode = here.lstat().st_mode
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise WorkspaceError(f"cannot write {here} ({exc.strerror or exc})", here) from None
+        if stat.S_ISLNK(mode):
+            raise WorkspaceError(
+                "this is a symbolic link: brief init --force does not write through it",
+                here,
+                hint="remove or rename the link, then run brief init --force again",
+            )
+        if not (stat.S_ISREG(mode) if last else stat.S_ISDIR(mode)):
+            raise WorkspaceError(
+                f"this is in the way: it is not a {'regular file' if last else 'folder'}",
+                here,
+                hint="remove or rename it, then run brief init --force again",
+            )
+
+
 def _copy(path: Path, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, dest)
+    # O_NOFOLLOW: a link put there since the check above is refused, not written through.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(dest, flags, 0o666)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot write {dest} ({exc.strerror or exc})", dest) from None
+    with open(fd, "wb") as out, path.open("rb") as src:
+        shutil.copyfileobj(src, out)
     return dest

@@ -15,11 +15,11 @@ from brief.errors import WorkspaceError
 from brief.pipeline.resolve import pick_brief
 from brief.workspace.load import Workspace
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def _check_name(name: str, what: str) -> None:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise WorkspaceError(
             f"{what} name {name!r} is not valid", hint="use lower-case letters, digits, '-' and '_' (e.g. board-2026)"
         )

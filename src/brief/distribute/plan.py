@@ -16,6 +16,7 @@ from brief.distribute.message import Envelope, compose, encoded_size, render_let
 from brief.distribute.stamp import StampFont, stamp_copy, stamp_font
 from brief.errors import DistributionError
 from brief.model.marking import Marking, Recipient
+from brief.model.request import output_name
 from brief.model.schema import Brief
 from brief.publish.atomic import write_atomic
 from brief.publish.manifest import read_manifest, recorded
@@ -42,7 +43,7 @@ class Distribution:
 
 def edition(root: Path, brief: Brief, audience: str, now: dt.datetime) -> bytes:
     """The built PDF of *audience*, checked against the manifest and the current inputs."""
-    pdf = root / "out" / f"{brief.id}-{audience}.pdf"
+    pdf = root / "out" / output_name(brief.id, audience)
     hint = "build every audience first: brief build --all"
     if not pdf.is_file() or not (root / "out" / "manifest.json").is_file():
         raise DistributionError(f"{audience!r} has not been built", pdf, hint=hint)
@@ -143,7 +144,7 @@ def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Le
     brief = {"id": d.brief.id, "title": d.brief.title, "subtitle": d.brief.subtitle or "", "date": d.brief.date}
     values = template_values(recipient, marking, brief, copy)
     letter = with_tlp(render_letter(root, row.audience, values), marking.tlp if marking else None)
-    name = f"{d.brief.id}-{row.audience}.pdf"
+    name = output_name(d.brief.id, row.audience)
     envelope = Envelope(
         d.sender, recipient, row.message_id, _date(d.created), name, marking.unsubscribe if marking else None
     )

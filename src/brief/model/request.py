@@ -8,10 +8,10 @@ here, at the edge, by :meth:`BuildRequest.from_environment`, and never inside a 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from brief.errors import WorkspaceError
 
@@ -83,15 +83,52 @@ def cache_dir(environ: Mapping[str, str]) -> Path:
     return Path(base) / "brief"
 
 
+class Edition(NamedTuple):
+    """Which document a file in out/ is: one brief for one audience (and one variant). The
+    brief's language comes with the brief, so these three say which text is in the file."""
+
+    brief: str
+    audience: str
+    variant: str = ""
+
+    def __str__(self) -> str:
+        return f"brief {self.brief}, audience {self.audience}" + (f", variant {self.variant}" if self.variant else "")
+
+
+def edition_stem(brief_id: str, audience: str, variant: str = "") -> str:
+    """The name every file of an edition starts with: ``NAME-AUDIENCE`` (``-VARIANT``).
+
+    This is the one place a name in out/ is made. Ids may hold ``-``, so two editions can
+    be given the same name (brief ``x`` for ``p-q`` and brief ``x-p`` for ``q``): such a
+    workspace is refused (:func:`name_clashes`), which keeps the names readable."""
+    return f"{brief_id}-{audience}" + (f"-{variant}" if variant else "")
+
+
 def output_name(brief_id: str, audience: str, standard: str = "ua-1", fmt: str = "pdf", variant: str = "") -> str:
     """The file a build writes into out/: ``NAME-AUDIENCE.pdf``; the archival edition
     (PDF/A) is ``NAME-AUDIENCE-archival.pdf``, so it never replaces the accessible one, and
     the HTML edition ``NAME-AUDIENCE.html``. A variant's id follows the audience:
     ``NAME-AUDIENCE-VARIANT.pdf``."""
-    stem = f"{brief_id}-{audience}" + (f"-{variant}" if variant else "")
+    stem = edition_stem(brief_id, audience, variant)
     if fmt == "html":
         return f"{stem}.html"
     return f"{stem}{ARCHIVAL_SUFFIX if standard in ARCHIVAL else ''}.pdf"
 
 
 ARCHIVAL_SUFFIX = "-archival"
+
+
+def name_clashes(editions: Iterable[Edition]) -> list[tuple[str, Edition, Edition]]:
+    """``(file name, one edition, another)`` for each file name in out/ that two of
+    *editions* would both be written to, in any standard or format (``x`` for ``a`` archival
+    and ``x-a`` for ``archival`` too)."""
+    owner: dict[str, Edition] = {}
+    clashes: list[tuple[str, Edition, Edition]] = []
+    for edition in dict.fromkeys(editions):
+        for standard, fmt in (("ua-1", "pdf"), ("a-3a", "pdf"), ("ua-1", "html")):
+            name = output_name(edition.brief, edition.audience, standard, fmt, edition.variant)
+            first = owner.setdefault(name, edition)
+            if first != edition:
+                clashes.append((name, first, edition))
+                break
+    return clashes

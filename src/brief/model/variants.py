@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-# A variant id names a file: the same characters as any other id.
-VARIANT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-PARAMETER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# A variant id names a file: the same characters as any other id. Both are used with
+# fullmatch(): with match() and "$", a name ending in a newline would pass.
+VARIANT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+PARAMETER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 @dataclass(frozen=True)

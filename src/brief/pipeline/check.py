@@ -17,6 +17,7 @@ from brief.model.units import format_value
 from brief.pipeline.check_charts import own_spec_problems
 from brief.pipeline.check_templates import check_template, hand_typed_numbers
 from brief.pipeline.footnotes import footnote_problems
+from brief.pipeline.names import name_problems
 from brief.pipeline.resolve import figure_problems
 from brief.workspace.load import Workspace, load_workspace, nearest
 from brief.workspace.templates import TemplateSet
@@ -87,6 +88,7 @@ def check(
         report.usage[brief.id] = _check_brief(ws, brief, report, audiences, overlay)
     _check_sources_cited(ws, report)
     _check_conflicts(ws, report)
+    report.problems.extend(name_problems(ws, [b.id for b in briefs], audiences))
     for brief in briefs:
         _check_freshness(ws, brief, report)
         _check_language(ws, brief, report)

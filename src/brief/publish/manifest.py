@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import DataError, PublishError, WorkspaceError
-from brief.model.request import output_name
-from brief.workspace.files import MAX_FONT_BYTES, open_input, outside
+from brief.model.request import Edition, output_name
+from brief.workspace.files import MAX_FONT_BYTES, open_input, outside, read_input
 from brief.workspace.theme import theme_dir
 
 INPUT_FOLDERS = ("briefs", "data", "templates")
@@ -37,12 +37,21 @@ _INPUT_SUFFIXES = (".yaml", ".yml", ".csv", ".j2")
 UNUSABLE = "!"
 
 
+# Bounds of the walk over one input folder (briefs/, data/, templates/, an overlay, the
+# theme): a workspace holds hundreds of files, and a folder far beyond these is none (the
+# manifest that names an overlay can be edited to name /usr or a home folder).
+MAX_INPUT_ENTRIES = 10_000
+MAX_INPUT_BYTES = 1024 * 1024 * 1024
+
+
 def file_digests(root: Path, overlay: Path | None = None) -> dict[str, str]:
     """sha256 of every input file, keyed by its path relative to the workspace (or ``overlay:``).
 
     Only regular files inside their folder's root are read (FIFOs, devices and links out of
     the workspace are not; see :mod:`brief.workspace.files`); each of those, and a folder named
-    like an input file, gets a digest starting with :data:`UNUSABLE` instead."""
+    like an input file, gets a digest starting with :data:`UNUSABLE` instead. Hidden folders
+    are not entered. Raises :class:`~brief.errors.WorkspaceError` for a folder with more than
+    :data:`MAX_INPUT_ENTRIES` files and folders or :data:`MAX_INPUT_BYTES` of files."""
     out: dict[str, str] = {}
     layers = [(root / f, f, root) for f in INPUT_FOLDERS] + ([(overlay, "overlay:", overlay)] if overlay else [])
     # The built-in theme is an input too: a reinstall may change it under the same version.
@@ -50,44 +59,70 @@ def file_digests(root: Path, overlay: Path | None = None) -> dict[str, str]:
     for folder, prefix, base in layers:
         if not folder.is_dir():
             continue
-        for path in sorted(folder.rglob("*")):
-            parts = path.relative_to(folder).parts
-            if any(p.startswith(".") or p == "__pycache__" for p in parts):
-                continue
-            if path.is_dir() and not path.is_symlink():
-                if not path.name.endswith(_INPUT_SUFFIXES):
-                    continue
-                digest = UNUSABLE + "folder"
-            elif path.is_symlink() and path.is_dir():
-                digest = UNUSABLE + "outside" if outside(path, base) else ""
-                if not digest:
-                    continue  # a link to a folder inside: its files are listed where they are
-            else:
-                digest = _digest(path, base)
+        for parts, digest in _folder_digests(folder, base):
             key = f"{prefix}/{'/'.join(parts)}" if not prefix.endswith(":") else prefix + "/".join(parts)
             out[key] = digest
-    return out
+    return dict(sorted(out.items()))
 
 
-def _digest(path: Path, base: Path) -> str:
-    """sha256 of a regular file inside *base*, read in chunks up to the largest input allowed."""
+def _folder_digests(folder: Path, base: Path) -> Iterator[tuple[tuple[str, ...], str]]:
+    """``(path parts under folder, digest)`` of each input in *folder*, within the bounds."""
+    seen = size = 0
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(top)
+        # Pruned here, so a hidden folder (.git) is never walked, let alone counted.
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        seen += len(dirs) + len(files)
+        if seen > MAX_INPUT_ENTRIES:
+            raise WorkspaceError(
+                f"{folder} holds more than {MAX_INPUT_ENTRIES:,} files and folders: not a workspace or template folder",
+                folder,
+                hint="keep only the brief's inputs in it",
+            )
+        for name in dirs:
+            path = here / name
+            if path.is_symlink():
+                # A link to a folder inside: its files are listed where they are.
+                if outside(path, base):
+                    yield path.relative_to(folder).parts, UNUSABLE + "outside"
+            elif name.endswith(_INPUT_SUFFIXES):
+                yield path.relative_to(folder).parts, UNUSABLE + "folder"
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = here / name
+            digest, read = _digest(path, base)
+            size += read
+            if size > MAX_INPUT_BYTES:
+                raise WorkspaceError(
+                    f"{folder} holds more than {MAX_INPUT_BYTES // 1024 // 1024:,} MB of files: "
+                    "not a workspace or template folder",
+                    folder,
+                    hint="keep only the brief's inputs in it",
+                )
+            yield path.relative_to(folder).parts, digest
+
+
+def _digest(path: Path, base: Path) -> tuple[str, int]:
+    """sha256 of a regular file inside *base*, read in chunks up to the largest input allowed,
+    and the bytes read."""
     try:
         fd = open_input(path, base, MAX_FONT_BYTES)
     except DataError as exc:
-        return UNUSABLE + exc.message
+        return UNUSABLE + exc.message, 0
     h = hashlib.sha256()
     size = 0
     try:
         while chunk := os.read(fd, 1024 * 1024):
             size += len(chunk)
             if size > MAX_FONT_BYTES:
-                return UNUSABLE + "too large"
+                return UNUSABLE + "too large", size
             h.update(chunk)
     except OSError as exc:
-        return UNUSABLE + str(exc.strerror)
+        return UNUSABLE + str(exc.strerror), size
     finally:
         os.close(fd)
-    return h.hexdigest()
+    return h.hexdigest(), size
 
 
 def inputs_digest(digests: dict[str, str]) -> str:
@@ -160,6 +195,8 @@ class Record:
 
 
 MANIFEST = "manifest.json"
+# A manifest entry is under a kilobyte: this is tens of thousands of editions.
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 _FIELDS: dict[str, type] = {
     "sha256": str,
     "size": int,
@@ -174,10 +211,11 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @contextlib.contextmanager
-def locked(out_dir: Path) -> Iterator[None]:
+def locked(out_dir: Path, wait: bool = True) -> Iterator[bool]:
     """Hold the lock on *out_dir* (``flock`` on the folder itself): everything that reads and
     writes the PDFs and the manifest together does it under this lock, and it leaves no lock
-    file behind. Waiting for it can be interrupted (Ctrl-C)."""
+    file behind. Waiting for it can be interrupted (Ctrl-C). Without *wait*, a lock another
+    process holds is not waited for: the block runs without it, told so by False."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(out_dir, os.O_RDONLY)
@@ -188,8 +226,12 @@ def locked(out_dir: Path) -> Iterator[None]:
             hint="out must be a folder you can read and write",
         ) from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
@@ -271,17 +313,31 @@ def _json_type(value: object) -> str:
     )
 
 
+def edition_of(entry: dict[str, Any]) -> Edition:
+    """Which edition a manifest entry records (fields it lacks are empty, so that it matches none)."""
+    brief, audience, variant = (entry.get(key, "") for key in ("brief", "audience", "variant"))
+    return Edition(*(value if isinstance(value, str) else "" for value in (brief, audience, variant)))
+
+
 def up_to_date(
-    root: Path, brief_id: str | None, audience: str, overlay: Path | None, standard: str, source_date_epoch: str = ""
+    root: Path,
+    brief_id: str | None,
+    audience: str,
+    overlay: Path | None,
+    standard: str,
+    source_date_epoch: str = "",
+    variant: str = "",
 ) -> tuple[Path, int] | None:
-    """``(pdf, pages)`` when the PDF in out/ was built from exactly the current inputs, with
-    the same standard and tools, and is intact; else None. Reads files only: no pipeline."""
+    """``(pdf, pages)`` when the PDF in out/ is this edition (brief, audience, variant),
+    built from exactly the current inputs, with the same standard and tools, and is intact;
+    else None. Reads files only: no pipeline."""
     if brief_id is None:
         briefs = sorted((root / "briefs").glob("*.yaml"))
         if len(briefs) != 1:
             return None
         brief_id = briefs[0].stem
-    pdf = root / "out" / output_name(Path(brief_id).stem, audience, standard)
+    edition = Edition(Path(brief_id).stem, audience, variant)
+    pdf = root / "out" / output_name(edition.brief, audience, standard, variant=variant)
     manifest_path = root / "out" / "manifest.json"
     if not pdf.is_file() or not manifest_path.is_file():
         return None
@@ -291,7 +347,12 @@ def up_to_date(
         return None
     if not isinstance(entry, dict):
         return None
-    digests = file_digests(root, overlay)
+    if edition_of(entry) != edition:
+        return None  # another edition's file of the same name: the build says whose
+    try:
+        digests = file_digests(root, overlay)
+    except WorkspaceError:
+        return None  # let the build say so
     if any(d.startswith(UNUSABLE) for d in digests.values()):
         return None  # an input the build cannot read: let the build say so
     same = (
@@ -304,11 +365,26 @@ def up_to_date(
     return (pdf, int(entry.get("pages", 0))) if same else None
 
 
+def manifest_text(path: Path) -> str:
+    """The text of the manifest at *path*, read as a workspace input is (a regular file, at
+    most :data:`MAX_MANIFEST_BYTES`): anyone may edit out/, and a FIFO or a link to a device
+    there must not hang or exhaust a build. Raises :class:`~brief.errors.DataError` saying why."""
+    data = read_input(path, None, MAX_MANIFEST_BYTES)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
     """Read a manifest, or explain why it cannot be used."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        manifest = json.loads(manifest_text(path))
+    except DataError as exc:
+        raise WorkspaceError(
+            f"cannot read the manifest ({exc.message})", path, hint="rebuild to write a new one"
+        ) from None
+    except (RecursionError, ValueError) as exc:
         raise WorkspaceError(f"cannot read the manifest ({exc})", path, hint="rebuild to write a new one") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
         raise WorkspaceError("not a brief manifest", path, hint="rebuild to write a new one")

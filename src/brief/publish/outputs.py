@@ -30,9 +30,20 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from brief.errors import BriefError, BriefWarning
+from brief.errors import BriefError, BriefWarning, DataError, PublishError
+from brief.model.request import Edition
 from brief.publish.atomic import TEMP_SUFFIX, commit, discard, make_folder, stage, write_atomic
-from brief.publish.manifest import MANIFEST, Record, entry_of, entry_problem, locked, manifest_bytes, recorded
+from brief.publish.manifest import (
+    MANIFEST,
+    Record,
+    edition_of,
+    entry_of,
+    entry_problem,
+    locked,
+    manifest_bytes,
+    manifest_text,
+    recorded,
+)
 
 # Temporary files of other writers into out/ (exported charts, the figure tables) are written
 # without the lock: one older than this belongs to a build that died.
@@ -61,6 +72,7 @@ def publish(
             _warn(warnings, problem)
         outputs: dict[str, Any] = manifest["outputs"]
         before = outputs.get(name)
+        _same_edition(target, before, record)
         tmp = stage(target, data)
         try:
             outputs[name] = {**entry, "previous": before}
@@ -98,11 +110,13 @@ def load(out_dir: Path) -> tuple[dict[str, Any], BriefWarning | None]:
     not a manifest)."""
     path = out_dir / MANIFEST
     fresh: dict[str, Any] = {"format": 1, "outputs": {}}
-    if not path.exists():
+    if not (path.exists() or path.is_symlink()):
         return fresh, None
     try:
-        manifest = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        manifest = json.loads(manifest_text(path))
+    except DataError as exc:
+        return fresh, _rebuilt(path, f"cannot read the manifest ({exc.message})")
+    except (RecursionError, ValueError) as exc:
         return fresh, _rebuilt(path, f"cannot read the manifest ({exc})")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
         return fresh, _rebuilt(path, "not a brief manifest (no 'outputs' object)")
@@ -129,6 +143,16 @@ def _rebuilt(path: Path, problem: str) -> BriefWarning:
     return BriefWarning(
         f"{problem}; writing a new one", path, hint="PDFs built before have no entry until they are built again"
     )
+
+
+def tidy(out_dir: Path) -> list[Path]:
+    """What a build does first, for a build that has nothing to write ("up to date"): remove
+    the temporary files killed builds left in *out_dir*. A build that holds the lock now
+    sweeps them itself, so it is not waited for. Returns what was removed."""
+    if not out_dir.is_dir():
+        return []
+    with locked(out_dir, wait=False) as mine:
+        return sweep(out_dir) if mine else []
 
 
 def sweep(out_dir: Path) -> list[Path]:
@@ -183,6 +207,21 @@ def _settle(pdf: Path, entry: dict[str, Any]) -> dict[str, Any] | None:
     except OSError:
         return None if entry["previous"] is None else recorded(entry, "")
     return recorded(entry, actual)
+
+
+def _same_edition(target: Path, before: dict[str, Any] | None, record: Record) -> None:
+    # A file of this name recorded for another edition is that edition's, even with --force:
+    # the check refuses two editions of one name in the workspace, so this one is left from
+    # a brief or audience since renamed, and only its owner may remove it.
+    if before is None:
+        return
+    theirs, ours = edition_of(before), Edition(record.brief, record.audience, record.variant)
+    if theirs != ours:
+        raise PublishError(
+            f"{target.name} is the edition of {theirs}, not of {ours}: it was not replaced",
+            target,
+            hint=f"remove out/{target.name} if it is no longer wanted, then build again",
+        )
 
 
 def _restore(outputs: dict[str, Any], name: str, before: dict[str, Any] | None) -> None:

@@ -7,7 +7,9 @@ template overlay the build used, so the same inputs are checked without being na
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +91,14 @@ def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) 
     if used is not None and not used.is_dir():
         lines.append(f"FAILED: the template overlay it was built with, {used}, is not there")
         return Verdict(True, False, lines)
-    inputs_ok = inputs_digest(file_digests(root, used)) == entry["inputs_sha256"]
+    if overlay is None and used is not None and (why := _not_an_overlay(used, root)) is not None:
+        lines.append(f"FAILED: the manifest names {used} as the template overlay, {why}; name it with --templates")
+        return Verdict(True, False, lines)
+    try:
+        inputs_ok = inputs_digest(file_digests(root, used)) == entry["inputs_sha256"]
+    except WorkspaceError as exc:
+        lines.append(f"FAILED: {exc.message}")
+        return Verdict(True, False, lines)
     with_overlay = f" and the overlay {entry['overlay']}" if used is not None and entry.get("overlay") else ""
     lines.append(
         f"ok: the workspace's briefs/, data/ and templates/{with_overlay} are the inputs it was built from"
@@ -102,3 +111,41 @@ def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) 
 def _recorded_overlay(entry: dict[str, Any], root: Path) -> Path | None:
     overlay = entry.get("overlay")
     return (root / overlay).resolve() if isinstance(overlay, str) else None
+
+
+# What a template overlay holds (the files a build looks up in it): one of these at its top
+# or in a folder just below (an audience's) is what makes a folder outside the workspace one.
+_TEMPLATE_FILES = ("*.j2", "*.css", "brand.yml")
+# How many entries are looked at to find one: an overlay has a few dozen.
+_LOOK_AT = 2_000
+
+
+def _not_an_overlay(folder: Path, root: Path) -> str | None:
+    """Why the overlay a manifest records (*folder*, resolved) is not walked without being
+    named: the manifest is a file anyone may edit, so the folder it names is trusted only
+    inside the workspace, or when it holds templates. None when it may be walked (within the
+    bounds of :func:`~brief.publish.manifest.file_digests`)."""
+    if folder.is_relative_to(root.resolve()):
+        return None
+    if folder != Path(folder.anchor) and folder != Path.home() and _holds_templates(folder):
+        return None
+    return "outside the workspace and not a template folder"
+
+
+def _holds_templates(folder: Path) -> bool:
+    budget = _LOOK_AT
+    folders = [folder]
+    for i, here in enumerate(folders):
+        try:
+            with os.scandir(here) as entries:
+                for entry in entries:
+                    budget -= 1
+                    if budget < 0:
+                        return False
+                    if any(fnmatch.fnmatchcase(entry.name, p) for p in _TEMPLATE_FILES) and entry.is_file():
+                        return True
+                    if i == 0 and entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                        folders.append(Path(entry.path))
+        except OSError:
+            continue
+    return False

@@ -88,7 +88,7 @@ class Colors(BaseModel):
     @model_validator(mode="after")
     def _resolvable(self) -> Colors:
         for name, value in self.palette.items():
-            if not _HEX.match(value):
+            if not _HEX.fullmatch(value):
                 raise ValueError(f"palette colour {name!r} must be #rrggbb, got {value!r}")
         for role in ("foreground", "background", "primary", "secondary", "light"):
             self.resolve(getattr(self, role), role)
@@ -97,7 +97,7 @@ class Colors(BaseModel):
     def resolve(self, value: str, role: str = "colour") -> str:
         """A palette name or a hex value, as hex."""
         hexa = self.palette.get(value, value)
-        if not _HEX.match(hexa):
+        if not _HEX.fullmatch(hexa):
             raise ValueError(f"{role} {value!r} is neither a palette name nor #rrggbb")
         return hexa.lower()
 

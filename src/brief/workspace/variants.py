@@ -54,12 +54,12 @@ def _checked(
     if not rows:
         problems.append(DataError(f"{what} lists no variants", path, hint="add one row per variant"))
     for line, row in rows:
-        bad = [str(k) for k in row if not isinstance(k, str) or not PARAMETER.match(k)]
+        bad = [str(k) for k in row if not isinstance(k, str) or not PARAMETER.fullmatch(k)]
         ident = str(row.get("id", ""))
         if bad:
             hint = "parameter names are lower case letters, digits and _ (templates read variant.NAME)"
             problems.append(DataError(f"parameter name {bad[0]!r} cannot be used", path, line, hint=hint))
-        elif not VARIANT_ID.match(ident):
+        elif not VARIANT_ID.fullmatch(ident):
             hint = "an id is lower case letters, digits, '.', '_' and '-' (it names the variant's file)"
             problems.append(DataError(f"variant id {ident!r} cannot name a file", path, line, hint=hint))
         elif ident in first:
