@@ -80,7 +80,7 @@ def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
     known = ledger.distribution(d.id)
     if known is not None:
         d = plan.Distribution(**{**d.__dict__, "created": dt.datetime.fromisoformat(known[0])})
-    rows = ledger.rows(d.id) if known else plan.planned_rows(d)
+    rows = ledger.rows(d.id) if known else plan.planned_rows(d, ledger)
     if known is None:
         ledger.plan(d.id, d.brief.id, d.created.isoformat(), str(request.recipients), rows[0].marking, rows)
     started = [r for r in rows if r.state in ("sending", "accepted", "refused")]
