@@ -17,8 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +103,7 @@ class StampFont:
         return next((i for i, face in enumerate(self.faces) if c in face.gids), None)
 
 
-def _face(path: Path, chars: list[str], cmap: dict[int, str]) -> Face:
+def _face(path: Path, chars: list[str], cmap: dict[int, str], tag: str) -> Face:
     from fontTools import subset  # 0.3 s to import: only when copies are stamped
     from fontTools.ttLib import TTFont
 
@@ -122,7 +121,7 @@ def _face(path: Path, chars: list[str], cmap: dict[int, str]) -> Face:
     subsetter.subset(font)
     out = io.BytesIO()
     font.save(out)
-    name = "BRFSTP+" + re.sub(r"[^A-Za-z0-9-]", "", font["name"].getDebugName(6) or "Stamp")
+    name = tag + "+" + re.sub(r"[^A-Za-z0-9-]", "", font["name"].getDebugName(6) or "Stamp")
     return Face(out.getvalue(), name, gids, widths, ascent, descent)
 
 
@@ -133,7 +132,7 @@ def stamp_font(paths: Iterable[Path], text: str) -> StampFont:
     from fontTools.ttLib import TTFont, TTLibError
 
     wanted = list(dict.fromkeys(text))
-    faces = []
+    faces: list[Face] = []
     for n, path in enumerate(paths):
         if not wanted:
             break
@@ -147,7 +146,7 @@ def stamp_font(paths: Iterable[Path], text: str) -> StampFont:
             continue  # a fallback that cannot be read is no fallback
         has = [c for c in wanted if ord(c) in cmap]
         if has and truetype:
-            faces.append(_face(path, has, cmap))
+            faces.append(_face(path, has, cmap, "BRFST" + "PQRSTUVWXYZ"[min(len(faces), 10)]))
             wanted = [c for c in wanted if c not in has]
     return StampFont(tuple(faces))
 
@@ -300,7 +299,9 @@ def read_copy(path: Path) -> Evidence:
             _check_streams(pdf, path)
     except (pikepdf.PdfError, RecursionError, ValueError) as exc:
         raise DataError(f"not a readable PDF ({str(exc)[:200]})", path, hint=hint) from None
-    return Evidence(metadata, _stamps(data, path), hashlib.sha256(data).hexdigest())
+    from brief.distribute.stampread import stamps
+
+    return Evidence(metadata, stamps(data, path), hashlib.sha256(data).hexdigest())
 
 
 def _check_streams(pdf: pikepdf.Pdf, path: Path) -> None:
@@ -349,74 +350,13 @@ def _decoded_size(stream: pikepdf.Stream, path: Path) -> int:
     if bound <= MAX_STREAM:
         return bound
     if names and all(n == "/FlateDecode" for n in names):
+        from brief.distribute.stampread import inflate
+
         size = 0
-        for chunk in _inflate(iter([raw]), len(names)):
+        for chunk in inflate(iter([raw]), len(names)):
             size += len(chunk)
             if size > MAX_STREAM:
                 break
         else:
             return size
     raise DataError(f"a stream of the PDF inflates past {MAX_STREAM >> 20} MB", path, hint="this is not a brief copy")
-
-
-def _inflate(chunks: Iterator[bytes], stages: int) -> Iterator[bytes]:
-    """*chunks* through *stages* Flate decoders, a megabyte at a time (damaged data ends it)."""
-    if stages > 1:
-        chunks = _inflate(chunks, stages - 1)
-    decoder = zlib.decompressobj()
-    for chunk in chunks:
-        while chunk and not decoder.eof:
-            try:
-                out = decoder.decompress(chunk, 1 << 20)
-            except zlib.error:
-                return
-            chunk = decoder.unconsumed_tail
-            yield out
-
-
-def _stamps(data: bytes, path: Path) -> list[list[str]]:
-    """The copy IDs of the stamps on each page: lines at the place and size brief draws the
-    copy ID's line, starting ``copy ID`` (text elsewhere on the page is not a stamp)."""
-    import ctypes
-
-    import pypdfium2
-    import pypdfium2.raw as pdfium
-
-    try:
-        document = pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError as exc:
-        raise DataError(f"not a readable PDF ({exc})", path) from None
-    found = []
-    x, y = ctypes.c_double(), ctypes.c_double()
-    try:
-        for page in document:
-            bottom = page.get_mediabox()[1]
-            text = page.get_textpage()
-            lines: dict[tuple[float, float], list[tuple[float, str]]] = {}
-            for i in range(text.count_chars()):
-                size = pdfium.FPDFText_GetFontSize(text.raw, i)
-                if not MIN_SIZE - 0.01 <= size <= MAX_SIZE + 0.01 or not pdfium.FPDFText_GetCharOrigin(
-                    text.raw, i, x, y
-                ):
-                    continue
-                if any(abs(y.value - at) < 0.05 for at in id_baselines(bottom, size)):
-                    lines.setdefault((round(y.value, 1), round(size, 2)), []).append(
-                        (x.value, chr(pdfium.FPDFText_GetUnicode(text.raw, i)))
-                    )
-            found.append([m.group(1) for chars in lines.values() for m in _id_lines(chars)])
-    finally:
-        document.close()
-    return found
-
-
-def _id_lines(chars: list[tuple[float, str]]) -> Iterator[re.Match[str]]:
-    """The copy IDs of the lines drawn among *chars* (a line starts where x goes back)."""
-    line = ""
-    last = float("-inf")
-    for at, c in [*chars, (float("-inf"), "")]:
-        if at < last:
-            match = re.match(r"copy ID ([0-9a-f]{12})(?: ·|$)", line)
-            if match:
-                yield match
-            line = ""
-        line, last = line + c, at
