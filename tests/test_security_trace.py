@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pikepdf
@@ -248,27 +249,54 @@ def test_m11_merged_copies_are_several_copies(ws: Path, tmp_path: Path) -> None:
 # M12 --------------------------------------------------------------------------------------
 
 
-def _bomb(path: Path, gigabytes: int = 1) -> None:
-    """A one-page PDF whose content stream inflates to *gigabytes* of zeros (1 MB on disk).
-    Each megabyte is compressed once, after a full flush, so the blocks repeat exactly."""
-    zeros = bytes(1 << 20)
+def _zeros(megabytes: int, head: bytes = b"") -> bytes:
+    """Flate data of *head* and then *megabytes* of zeros (about 1 KB a megabyte). Each
+    megabyte is compressed once, after a full flush, so the blocks repeat exactly; the
+    checksum at the end is wrong, and never reached."""
     encoder = zlib.compressobj(9)
-    first = encoder.compress(zeros) + encoder.flush(zlib.Z_FULL_FLUSH)
-    block = encoder.compress(zeros) + encoder.flush(zlib.Z_FULL_FLUSH)
-    data = first + block * (1024 * gigabytes - 1) + encoder.flush()  # the checksum is wrong: never reached
+    zeros = bytes(1 << 20)
+    first = encoder.compress(head) + encoder.flush(zlib.Z_FULL_FLUSH)
+    encoder.compress(zeros)
+    block = encoder.flush(zlib.Z_FULL_FLUSH)
+    return first + block * megabytes + encoder.flush()
+
+
+def _content_bomb(path: Path) -> None:
+    """A one-page PDF whose content stream inflates to 1 GB of zeros."""
     pdf = pikepdf.new()
     pdf.add_blank_page()
-    stream = pikepdf.Stream(pdf, data)
+    stream = pikepdf.Stream(pdf, _zeros(1024))
     stream.Filter = pikepdf.Name.FlateDecode
     pdf.pages[0].obj.Contents = pdf.make_indirect(stream)
     pdf.save(path, compress_streams=False)
 
 
-def test_m12_a_decompression_bomb_is_one_error_line(ws: Path, tmp_path: Path) -> None:
-    """Review M12 (T12): a small PDF whose content stream inflates to 1 GB. The trace refuses
-    it in one line, quickly, and its memory stays far below the inflated size."""
+def _object_stream_bomb(path: Path) -> None:
+    """A PDF whose page tree lies in an object stream that inflates to 1 GB: qpdf inflates it
+    whole when it opens the file, before any page is looked at."""
+    head = b"2 0 3 50 " + b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".ljust(50)
+    data = _zeros(1024, head + b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> ")
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    at = {1: len(out)}
+    out += b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    at[4] = len(out)
+    out += b"4 0 obj\n<< /Type /ObjStm /N 2 /First 9 /Filter /FlateDecode /Length %d >>\nstream\n" % len(data)
+    out += data + b"\nendstream\nendobj\n"
+    at[5] = len(out)
+    rows = [(0, 0, 65535), (1, at[1], 0), (2, 4, 0), (2, 4, 1), (1, at[4], 0), (1, at[5], 0)]
+    xref = b"".join(bytes([kind]) + n.to_bytes(4, "big") + i.to_bytes(2, "big") for kind, n, i in rows)
+    out += b"5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(xref)
+    out += xref + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % at[5]
+    path.write_bytes(bytes(out))
+
+
+@pytest.mark.parametrize("make", [_content_bomb, _object_stream_bomb], ids=["content-stream", "object-stream"])
+def test_m12_a_decompression_bomb_is_one_error_line(ws: Path, tmp_path: Path, make: Callable[[Path], None]) -> None:
+    """Review M12 (T12): a small PDF whose content stream inflates to 1 GB; and (our own
+    variant) one whose object stream does. The trace refuses it in one line, quickly, and its
+    memory stays far below the inflated size."""
     bomb = tmp_path / "bomb.pdf"
-    _bomb(bomb)
+    make(bomb)
     assert bomb.stat().st_size < 2 << 20
     # A fresh interpreter whose only child is brief: its RUSAGE_CHILDREN is brief's own peak.
     probe = (

@@ -286,28 +286,33 @@ class Evidence:
 def read_copy(path: Path) -> Evidence:
     """The :class:`Evidence` in the PDF at *path*, read within bounds (file size, pages,
     decoded stream sizes) so that a hostile file is refused in one line, not inflated."""
+    from brief.distribute.stampread import prescan, stamps
     from brief.workspace.files import read_input
 
     data = read_input(path, None, MAX_PDF_BYTES)
+    prescan(data, path, MAX_STREAM, MAX_DECODED)
     hint = "trace a PDF that brief distribute stamped"
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
-            found = pdf.docinfo.get(pikepdf.Name(COPY_ID_KEY))
-            metadata = None if found is None else str(found)[:100]
+            # Object streams first: qpdf inflates one whole to read any object in it.
+            packed = {e.obj_stream_number or 0 for e in pdf.get_xref_table().values() if e.type == 2}
+            total = sum(_decoded_size(pdf.get_object((n, 0)), path) for n in sorted(packed)[:MAX_OBJECTS])
+            if total > MAX_DECODED:
+                raise DataError(f"the PDF's object streams inflate past {MAX_DECODED >> 20} MB", path)
             if len(pdf.pages) > MAX_PAGES:
                 raise DataError(f"the PDF has {len(pdf.pages)} pages, over the {MAX_PAGES} a trace reads", path)
-            _check_streams(pdf, path)
+            _check_streams(pdf, path, total)
+            found = pdf.docinfo.get(pikepdf.Name(COPY_ID_KEY))
+            metadata = None if found is None else str(found)[:100]
     except (pikepdf.PdfError, RecursionError, ValueError) as exc:
         raise DataError(f"not a readable PDF ({str(exc)[:200]})", path, hint=hint) from None
-    from brief.distribute.stampread import stamps
-
     return Evidence(metadata, stamps(data, path), hashlib.sha256(data).hexdigest())
 
 
-def _check_streams(pdf: pikepdf.Pdf, path: Path) -> None:
-    """Refuse the file when the streams its pages use would inflate past the bounds."""
+def _check_streams(pdf: pikepdf.Pdf, path: Path, total: int) -> None:
+    """Refuse the file when the streams its pages use would inflate past the bounds (*total*
+    bytes are inflated already)."""
     seen: set[tuple[int, int]] = set()
-    total = 0
     for page in pdf.pages:
         todo: list[pikepdf.Object] = [page.obj]
         parent = page.obj.get("/Parent")
@@ -337,7 +342,7 @@ def _check_streams(pdf: pikepdf.Pdf, path: Path) -> None:
 _CONTAINERS = (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)
 
 
-def _decoded_size(stream: pikepdf.Stream, path: Path) -> int:
+def _decoded_size(stream: pikepdf.Object, path: Path) -> int:
     """The size of *stream* decoded as far as reading text decodes it, refused past MAX_STREAM."""
     filters = stream.get("/Filter")
     names = [str(f) for f in (filters if isinstance(filters, pikepdf.Array) else [filters] if filters else [])]

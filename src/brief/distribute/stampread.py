@@ -1,6 +1,6 @@
 """Reading a stamp back: the copy IDs drawn where brief draws them, found with pdfium's text
 positions (never text elsewhere on the page), and the bounded inflater :mod:`stamp` uses to
-weigh a hostile file's streams before pdfium reads them."""
+weigh a hostile file's streams before qpdf or pdfium reads them."""
 
 from __future__ import annotations
 
@@ -26,6 +26,32 @@ def inflate(chunks: Iterator[bytes], stages: int) -> Iterator[bytes]:
                 return
             chunk = decoder.unconsumed_tail
             yield out
+        if decoder.eof:
+            return
+
+
+def prescan(data: bytes, path: Path, each: int, total: int) -> None:
+    """Refuse *data* when any of its streams inflates past *each* bytes, or all of them past
+    *total*, before a PDF library opens it: qpdf inflates an object stream whole as soon as
+    it needs one object in it (the page tree, at open). Every ``stream`` keyword's data is
+    tried as Flate, 64 KB at a time; what is not Flate stops at once."""
+    view = memoryview(data)
+    spent = 0
+    for match in _STREAM.finditer(data):
+        chunks = (bytes(view[at : at + 65536]) for at in range(match.end(), len(data), 65536))
+        size = 0
+        for out in inflate(chunks, 1):
+            size += len(out)
+            if size > each or spent + size > total:
+                raise DataError(
+                    f"a stream of the PDF inflates past {min(each, total - spent) >> 20} MB",
+                    path,
+                    hint="this is not a brief copy",
+                )
+        spent += size
+
+
+_STREAM = re.compile(rb"stream\r?\n")
 
 
 def stamps(data: bytes, path: Path) -> list[list[str]]:
