@@ -17,12 +17,13 @@ from brief.distribute import copyid
 from brief.distribute.ledger import Ledger, Row
 from brief.distribute.message import Envelope, compose, encoded_size, render_letter, template_values, with_tlp
 from brief.distribute.stamp import StampFont, StampText, stamp_copy, stamp_font
-from brief.errors import BriefError, DistributionError
+from brief.errors import BriefError, DataError, DistributionError
 from brief.model.marking import Marking, Recipient
 from brief.model.schema import Brief
 from brief.publish.atomic import write_atomic
 from brief.publish.manifest import read_manifest, recorded
 from brief.publish.verify import verify
+from brief.workspace.files import MAX_FONT_BYTES, check_input
 
 FONT = "SourceSans3-Regular.ttf"
 DEFAULT_LIMIT_MB = 10.0
@@ -115,12 +116,17 @@ def stamp_line(row: Row, total: int, created: dt.datetime) -> StampText:
 
 def _fallback_fonts(root: Path) -> Iterator[Path]:
     """TrueType fonts for characters the theme's font lacks (a name in Chinese, say): the
-    workspace's templates/fonts/, the theme's, then the system's, each in name order."""
+    workspace's templates/fonts/, the theme's, then the system's, each in name order. A file
+    that is not a regular file within the font size limit is passed over, never opened."""
     theme = Path(__file__).resolve().parent.parent / "theme" / "fonts"
-    yield from sorted((root / "templates" / "fonts").glob("*.ttf"))
-    yield from sorted(theme.glob("*.ttf"))
-    for folder in SYSTEM_FONTS:
-        yield from sorted(Path(folder).expanduser().glob("**/*.ttf"))[:2000]
+    folders = [root / "templates" / "fonts", theme, *(Path(f).expanduser() for f in SYSTEM_FONTS)]
+    for folder in folders:
+        for path in sorted(folder.glob("**/*.ttf"))[:2000]:
+            try:
+                check_input(path, None, MAX_FONT_BYTES)
+            except DataError:
+                continue
+            yield path
 
 
 def font_for(root: Path, rows: list[Row], created: dt.datetime) -> StampFont:
@@ -129,6 +135,7 @@ def font_for(root: Path, rows: list[Row], created: dt.datetime) -> StampFont:
     path = root / "templates" / "fonts" / FONT  # the workspace's own copy of the theme's fonts, else the theme's
     if not path.is_file():
         path = Path(__file__).resolve().parent.parent / "theme" / "fonts" / FONT
+    check_input(path, None, MAX_FONT_BYTES)
     texts = [stamp_line(r, len(rows), created).characters() for r in rows]
     font = stamp_font(itertools.chain([path], _fallback_fonts(root)), "".join(texts))
     problems: list[BriefError] = [

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,7 +141,7 @@ def stamp_font(paths: Iterable[Path], text: str) -> StampFont:
             with TTFont(path, lazy=True, fontNumber=0) as probe:
                 cmap = probe.getBestCmap() or {}
                 truetype = "glyf" in probe
-        except (OSError, TTLibError, AssertionError, KeyError) as exc:
+        except (OSError, TTLibError, AssertionError, KeyError, ValueError, IndexError, struct.error) as exc:
             if n == 0:
                 raise DataError(f"cannot read the stamp's font ({exc})", path) from None
             continue  # a fallback that cannot be read is no fallback
