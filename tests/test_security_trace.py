@@ -413,12 +413,20 @@ def test_l16_a_name_no_font_can_print_is_refused(ws: Path, monkeypatch: pytest.M
     assert not list((ws / "out" / "distribution").glob("recipient*/*.pdf"))
 
 
-def test_l16_a_fallback_font_prints_the_name(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Review L16: with a font that has the characters among the fonts, the stamp prints
-    the name in it (the rest of the line stays in the theme's font)."""
+@pytest.mark.parametrize("suffix", [".ttf", ".ttc"])
+def test_l16_a_fallback_font_prints_the_name(ws: Path, monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """Review L16: with a font that has the characters among the fonts (a TrueType font or
+    collection), the stamp prints the name in it (the rest stays in the theme's font)."""
     fonts = ws.parent / "fonts"  # the system's fonts: a font in templates/fonts/ would call for a new build
     fonts.mkdir()
     _cjk_font(fonts / "TestCJK.ttf", "王小明李龍")
+    if suffix == ".ttc":
+        from fontTools.ttLib import TTCollection, TTFont
+
+        collection = TTCollection()
+        collection.fonts = [TTFont(fonts / "TestCJK.ttf")]
+        collection.save(str(fonts / "TestCJK.ttc"))
+        (fonts / "TestCJK.ttf").unlink()
     monkeypatch.setattr(plan, "SYSTEM_FONTS", (str(fonts),), raising=False)
     (ws / "cjk.csv").write_text(CJK, encoding="utf-8")
     result = distribute(ws, "cjk.csv")

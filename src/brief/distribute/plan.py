@@ -121,7 +121,7 @@ def _fallback_fonts(root: Path) -> Iterator[Path]:
     theme = Path(__file__).resolve().parent.parent / "theme" / "fonts"
     folders = [root / "templates" / "fonts", theme, *(Path(f).expanduser() for f in SYSTEM_FONTS)]
     for folder in folders:
-        for path in sorted(folder.glob("**/*.ttf"))[:2000]:
+        for path in sorted(folder.glob("**/*.tt[cf]"))[:2000]:  # .ttc: a TrueType collection, its first font
             try:
                 check_input(path, None, MAX_FONT_BYTES)
             except DataError:

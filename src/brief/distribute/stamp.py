@@ -109,7 +109,7 @@ def _face(path: Path, chars: list[str], cmap: dict[int, str], tag: str) -> Face:
     from fontTools.ttLib import TTFont
 
     # recalcTimestamp=False: the subset keeps the font's own date, so a copy made again is the same bytes.
-    font = TTFont(path, recalcTimestamp=False)
+    font = TTFont(path, recalcTimestamp=False, fontNumber=0)
     options = subset.Options()
     options.retain_gids = True
     options.name_IDs = ["*"]
