@@ -76,6 +76,7 @@ def trace(root: Path, pdf: Path) -> Traced:
             else "inconsistent: the copy IDs in this file do not agree"
         )
         lines += [f"copy ID {i}: {_where(by_id.get(i))}" for i in ids]
+        lines.append(f"the file is no copy the ledger recorded byte for byte (sha256 {found.sha256})")
         lines.append("no recipient is named: the evidence does not agree")
         return Traced(lines, named=False)
     row = same or by_id.get(ids[0])
