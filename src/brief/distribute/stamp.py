@@ -163,8 +163,12 @@ def layout(text: StampText, font: StampFont, width: float) -> tuple[float, list[
             return size, [text.line()]
         size -= 0.5
     first, who = f"copy ID {text.copy_id} · {text.rest}", text.who
-    while who and font.width(who, MIN_SIZE) > room:
-        who = who[:-2] + ELLIPSIS
+    if font.width(who, MIN_SIZE) > room:
+        short, long = 0, len(who)  # the longest start of the name that fits with "…"
+        while short < long:
+            mid = (short + long + 1) // 2
+            short, long = (mid, long) if font.width(who[:mid] + ELLIPSIS, MIN_SIZE) <= room else (short, mid - 1)
+        who = who[:short].rstrip() + ELLIPSIS
     return MIN_SIZE, [first, who]
 
 
@@ -250,10 +254,13 @@ def stamp_copy(source: bytes, font: StampFont, text: StampText, copy_id: str) ->
     with pikepdf.open(io.BytesIO(source)) as pdf:
         fonts = [_font_object(pdf, face) for face in font.faces]
         saved = pdf.make_stream(b"q\n")
+        layouts: dict[float, tuple[float, list[str]]] = {}  # by page width: most pages share one
         for page in pdf.pages:
             left, bottom, right, _ = (float(v) for v in page.mediabox)
             names = _resource_names(page, fonts)
-            size, lines = layout(text, font, right - left)
+            if right - left not in layouts:
+                layouts[right - left] = layout(text, font, right - left)
+            size, lines = layouts[right - left]
             y = id_baselines(bottom, size)[len(lines) - 1]
             drawn = []
             for n, line in enumerate(lines):
