@@ -83,11 +83,16 @@ def distribute_status(ctx: click.Context, fmt: str) -> None:
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def distribute_trace(ctx: click.Context, pdf: Path) -> None:
-    """Name the recipient of a stamped copy (also when its metadata was stripped)."""
+    """Name the recipient of a stamped copy (also when its metadata was stripped).
+
+    Exits 1, naming nobody, when the copy IDs in the file do not agree."""
     from brief.distribute.report import trace
 
-    for line in trace(workspace_root(ctx), pdf.resolve()):
+    traced = trace(workspace_root(ctx), pdf.resolve())
+    for line in traced.lines:
         click.echo(line)
+    if not traced.named:
+        sys.exit(1)
 
 
 @distribute_group.command("settle")

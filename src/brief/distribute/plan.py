@@ -6,24 +6,29 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from brief.distribute import copyid
 from brief.distribute.ledger import Ledger, Row
 from brief.distribute.message import Envelope, compose, encoded_size, render_letter, template_values, with_tlp
-from brief.distribute.stamp import StampFont, stamp_copy, stamp_font
-from brief.errors import DistributionError
+from brief.distribute.stamp import StampFont, StampText, stamp_copy, stamp_font
+from brief.errors import BriefError, DataError, DistributionError
 from brief.model.marking import Marking, Recipient
 from brief.model.request import output_name
 from brief.model.schema import Brief
 from brief.publish.atomic import write_atomic
 from brief.publish.manifest import read_manifest, recorded
 from brief.publish.verify import verify
+from brief.workspace.files import MAX_FONT_BYTES, check_input
 
 FONT = "SourceSans3-Regular.ttf"
 DEFAULT_LIMIT_MB = 10.0
+SYSTEM_FONTS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 
 
 @dataclass(frozen=True)
@@ -83,14 +88,16 @@ def _folders(recipients: list[Recipient]) -> dict[str, str]:
     }
 
 
-def planned_rows(d: Distribution) -> list[Row]:
-    """A ``planned`` ledger row for each recipient: copy number, copy ID, Message-ID, folder."""
+def planned_rows(d: Distribution, ledger: Ledger) -> list[Row]:
+    """A ``planned`` ledger row for each recipient: copy number, copy ID (keyed with the
+    ledger's secret, see :mod:`brief.distribute.copyid`), Message-ID, folder."""
+    key = copyid.secret(ledger)
     domain = d.sender.rpartition("@")[2] or "localhost"
     marking = json.dumps(d.marking.record(d.created) if d.marking else {}, sort_keys=True)
     folders = _folders(d.recipients)
     rows = []
     for n, r in enumerate(d.recipients, 1):
-        copy_id = hashlib.sha256(f"{d.id}\0{r.email.lower()}".encode()).hexdigest()[:12]
+        copy_id = copyid.copy_id(key, d.id, r.email)
         message_id = f"<{copy_id}.{d.id}@{domain}>"
         rows.append(
             Row(d.id, r.email, r.line, r.name, r.organisation, r.audience, n, copy_id, message_id, folders[r.email],
@@ -99,20 +106,52 @@ def planned_rows(d: Distribution) -> list[Row]:
     return rows
 
 
-def stamp_line(row: Row, total: int, created: dt.datetime) -> str:
-    """What is printed at the foot of every page of the copy."""
+def stamp_line(row: Row, total: int, created: dt.datetime) -> StampText:
+    """What is printed at the foot of every page of the copy: its copy ID first, so that a
+    name too long for the page is what gets cut short, never the ID."""
     who = f"{row.name}, {row.organisation}" if row.organisation else row.name
-    return (
-        f"Prepared for {who} · copy {row.copy_no} of {total} · {created.strftime('%-d %B %Y')} · copy ID {row.copy_id}"
+    return StampText(
+        row.copy_id, f"Prepared for {who}", f"copy {row.copy_no} of {total} · {created.strftime('%-d %B %Y')}"
     )
 
 
+def _fallback_fonts(root: Path) -> Iterator[Path]:
+    """TrueType fonts for characters the theme's font lacks (a name in Chinese, say): the
+    workspace's templates/fonts/, the theme's, then the system's, each in name order. A file
+    that is not a regular file within the font size limit is passed over, never opened."""
+    theme = Path(__file__).resolve().parent.parent / "theme" / "fonts"
+    folders = [root / "templates" / "fonts", theme, *(Path(f).expanduser() for f in SYSTEM_FONTS)]
+    for folder in folders:
+        for path in sorted(folder.glob("**/*.tt[cf]"))[:2000]:  # .ttc: a TrueType collection, its first font
+            try:
+                check_input(path, None, MAX_FONT_BYTES)
+            except DataError:
+                continue
+            yield path
+
+
 def font_for(root: Path, rows: list[Row], created: dt.datetime) -> StampFont:
-    """The stamp's font, cut down to the characters of every stamp in the distribution."""
+    """The stamp's fonts, cut down to the characters of every stamp in the distribution. A
+    row whose stamp has a character no font has is refused (never printed as '?')."""
     path = root / "templates" / "fonts" / FONT  # the workspace's own copy of the theme's fonts, else the theme's
     if not path.is_file():
         path = Path(__file__).resolve().parent.parent / "theme" / "fonts" / FONT
-    return stamp_font(path, "".join(stamp_line(r, len(rows), created) for r in rows))
+    check_input(path, None, MAX_FONT_BYTES)
+    texts = [stamp_line(r, len(rows), created).characters() for r in rows]
+    font = stamp_font(itertools.chain([path], _fallback_fonts(root)), "".join(texts))
+    problems: list[BriefError] = [
+        DistributionError(
+            f"recipients line {row.line} ({row.email}): the stamp cannot print {missing!r}, no font has it",
+            hint="add a TrueType font (.ttf) with these characters to templates/fonts/",
+        )
+        for row, text in zip(rows, texts, strict=True)
+        if (missing := font.missing(text))
+    ]
+    if problems:
+        error = problems[0]
+        error.problems = problems
+        raise error
+    return font
 
 
 def copy_files(out: Path, row: Row) -> tuple[Path, Path]:

@@ -6,14 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict
+import re
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from brief.distribute.ledger import Row, open_ledger, read_only
-from brief.distribute.stamp import copy_id_of
+from brief.distribute.stamp import read_copy
 from brief.errors import DistributionError
 
 LEDGER = Path("out") / "distribution.sqlite"
+COPY_ID = re.compile(r"[0-9a-f]{12}")
 SHOWN = ("distribution", "line", "name", "email", "audience", "copy_no", "copy_id", "state", "attempts", "reply")
 
 
@@ -38,25 +40,85 @@ def status(root: Path, fmt: str) -> str:
     )
 
 
-def trace(root: Path, pdf: Path) -> list[str]:
-    """Who a stamped copy was made for (from its metadata, or its pages when that was stripped)."""
-    copy_id = copy_id_of(pdf)
-    if copy_id is None:
+@dataclass(frozen=True)
+class Traced:
+    """What a trace found, as lines to print, and whether it names a recipient."""
+
+    lines: list[str]
+    named: bool
+
+
+def trace(root: Path, pdf: Path) -> Traced:
+    """Whose copy *pdf* is. Every copy ID in it is reported: the document information's and
+    each page's stamp. A recipient is named only when the file is byte for byte a copy the
+    ledger recorded, or when every page carries the same one stamp and the document
+    information (if any) agrees; otherwise the trace says what it found and names nobody."""
+    found = read_copy(pdf)
+    meta = found.metadata if found.metadata is None or COPY_ID.fullmatch(found.metadata) else None
+    ids = list(dict.fromkeys([*([meta] if meta else []), *(i for page in found.pages for i in page)]))
+    if not ids and found.metadata is None:
         raise DistributionError("no copy ID in this PDF", pdf, hint="trace a copy that brief distribute stamped")
     ledger = read_only(root / LEDGER)
-    row = ledger.by_copy_id(copy_id) if ledger else None
+    rows = ledger.rows() if ledger else []
     if ledger:
         ledger.close()
+    by_id = {r.copy_id: r for r in rows}
+    lines = [f"document information: {_shown(found.metadata)}", *_pages(found.pages)]
+    same = next((r for r in rows if r.sha256 == found.sha256), None)
+    stamps = {tuple(page) for page in found.pages}
+    agree = len(stamps) == 1 and len(found.pages[0]) == 1 and meta in (None, found.pages[0][0])
+    agree = agree and (found.metadata is None or meta is not None)
+    if same is None and not agree:
+        several = len({i for page in found.pages for i in page}) > 1 and all(len(p) == 1 for p in found.pages)
+        lines.append(
+            "several copies: the pages carry different copy IDs"
+            if several and meta in (None, *(i for p in found.pages for i in p))
+            else "inconsistent: the copy IDs in this file do not agree"
+        )
+        lines += [f"copy ID {i}: {_where(by_id.get(i))}" for i in ids]
+        lines.append(f"the file is no copy the ledger recorded byte for byte (sha256 {found.sha256})")
+        lines.append("no recipient is named: the evidence does not agree")
+        return Traced(lines, named=False)
+    row = same or by_id.get(ids[0])
     if row is None:
         raise DistributionError(
-            f"copy ID {copy_id} is not in this workspace's ledger", pdf, hint="trace it in the workspace that sent it"
+            f"copy ID {ids[0]} is not in this workspace's ledger", pdf, hint="trace it in the workspace that sent it"
         )
-    return [
-        f"copy ID {copy_id}: copy {row.copy_no} of distribution {row.distribution} ({row.audience})",
+    lines += [
+        f"copy ID {row.copy_id}: {_where(row)}",
+        "the file is byte for byte the copy recorded in the ledger"
+        if same
+        else f"the file is not the copy recorded in the ledger (sha256 {found.sha256}, recorded {row.sha256}); "
+        "its stamps and document information agree",
         f"prepared for {row.name} <{row.email}>{', ' + row.organisation if row.organisation else ''} "
         f"(recipients line {row.line})",
-        f"state: {row.state}{' — ' + row.reply if row.reply else ''}; sha256 {row.sha256}",
+        f"state: {row.state}{' — ' + row.reply if row.reply else ''}",
     ]
+    return Traced(lines, named=True)
+
+
+def _shown(metadata: str | None) -> str:
+    if metadata is None:
+        return "no copy ID"
+    return f"copy ID {metadata}" if COPY_ID.fullmatch(metadata) else f"{metadata!r} (not a copy ID)"
+
+
+def _where(row: Row | None) -> str:
+    return f"copy {row.copy_no} of distribution {row.distribution} ({row.audience})" if row else "not in this ledger"
+
+
+def _pages(pages: list[list[str]]) -> list[str]:
+    """One line per run of pages that carry the same stamps: ``pages 1-4: copy ID …``."""
+    lines: list[str] = []
+    start = 0
+    for n in range(1, len(pages) + 1):
+        if n == len(pages) or pages[n] != pages[start]:
+            span = f"page {start + 1}" if n == start + 1 else f"pages {start + 1}-{n}"
+            ids = pages[start]
+            said = "no stamp" if not ids else ", ".join(f"copy ID {i}" for i in ids)
+            lines.append(f"{span}: {said}{' (several stamps on one page)' if len(ids) > 1 else ''}")
+            start = n
+    return lines
 
 
 def settle(root: Path, message_id: str, answer: str) -> str:

@@ -114,7 +114,7 @@ def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
             request.recipients,
             hint="run without --resume to start a new one (everyone gets a new copy)",
         )
-    rows = ledger.rows(d.id) if known else plan.planned_rows(d)
+    rows = ledger.rows(d.id) if known else plan.planned_rows(d, ledger)
     if known is None:
         ledger.plan(d.id, d.brief.id, d.created.isoformat(), str(request.recipients), rows[0].marking, rows)
     started = [r for r in rows if r.state in ("sending", "accepted", "refused")]
