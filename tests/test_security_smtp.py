@@ -392,7 +392,9 @@ def test_l5_an_unknown_schema_version_is_refused_and_other_tables_are_kept(ws: P
     path = ws / "out" / "distribution.sqlite"
     with sqlite3.connect(path) as db:
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        db.execute("CREATE TABLE copy_key (id INTEGER PRIMARY KEY, key BLOB NOT NULL)")
+        # The copy-ID key's table (distribute/copyid.py) is there already; one more of another part.
+        db.execute("CREATE TABLE IF NOT EXISTS copy_key (id INTEGER PRIMARY KEY, key BLOB NOT NULL)")
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
         db.execute("PRAGMA user_version = 99")
     _one_error_line(
         run(ws, "recipients.csv", *FROM), f"schema version 99, and this brief knows versions up to {version}"
@@ -401,6 +403,9 @@ def test_l5_an_unknown_schema_version_is_refused_and_other_tables_are_kept(ws: P
         db.execute(f"PRAGMA user_version = {version}")
     assert run(ws, "recipients.csv", *FROM).exit_code == 0
     assert run(ws, "status").exit_code == 0
+    with sqlite3.connect(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"copy_key", "notes"} <= tables
 
 
 # L7 -----------------------------------------------------------------------------------------
