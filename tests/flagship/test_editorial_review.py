@@ -195,8 +195,9 @@ def test_executive_lists_are_not_split_across_pages(editions: dict[str, tuple[Po
     assert len(lists) == 2
     for _, inner in lists:
         items = [squashed(plain(i))[:40] for i in re.findall(r"<li\b[^>]*>(.*?)</li>", inner, flags=re.S)]
-        on = {n for n, page in enumerate(pages) for item in (items[0], items[-1]) if item in page}
-        assert len(on) == 1, items[0]
+        first = [n for n, page in enumerate(pages) if items[0] in page]
+        last = [n for n, page in enumerate(pages) if items[-1] in page]
+        assert len(first) == 1 and first == last, (items[0], first, items[-1], last)
 
 
 def test_february_2025_arena_note_names_no_model_for_the_2025_edition(
