@@ -560,12 +560,14 @@ def test_no_op_check_stays_light() -> None:
 
 
 def test_invisible_characters_are_exactly_cc_and_cf() -> None:
-    """The refused set is Unicode's Cc (but tab and newline) and Cf, as this Python knows them."""
+    """The refused set is Unicode's Cc (but tab and newline) and Cf, as this Python knows them,
+    and the blank characters outside them (tests/test_security_sandbox.py, L17)."""
     import unicodedata
 
     from brief.workspace.yamlio import invisible_character
+    from test_security_sandbox import BLANK
 
     for code in range(0x110000):
         char = chr(code)
-        expected = unicodedata.category(char) in ("Cc", "Cf") and char not in "\n\t"
+        expected = (unicodedata.category(char) in ("Cc", "Cf") and char not in "\n\t") or code in BLANK
         assert (invisible_character(char) is not None) == expected, f"U+{code:04X}"

@@ -1,0 +1,120 @@
+"""Security review, round 3: the sandbox's per-call size bounds (M5), parse depth (L10) and
+blank characters in text (L17). Hostile templates run as ``brief check``/``brief build``
+subprocesses under an operating-system memory limit, as the review ran them."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import brief as brief_package
+from brief.cli import cli
+from conftest import line_number
+
+# Subprocesses import brief from where this process did.
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        p for p in (str(Path(brief_package.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")) if p
+    ),
+}
+MEMORY_LIMIT = 1536 * 1024 * 1024  # a check needs a few hundred MB; the review's payloads took 0.9-2.7 GB
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def run_brief(root: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m brief -C root ARGS`` in a process with bounded memory and time."""
+    return subprocess.run(
+        [sys.executable, "-m", "brief", "-C", str(root), *args],
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        preexec_fn=_limit_memory,
+        check=False,
+        env=ENV,
+    )
+
+
+def one_error(output: str, *words: str) -> str:
+    """The one ``error:`` line of *output*, which holds each of *words*; no traceback."""
+    assert "Traceback" not in output, output[-3000:]
+    errors = [line for line in output.splitlines() if "error:" in line]
+    assert len(errors) == 1, output[-3000:]
+    for word in words:
+        assert word in errors[0], errors[0]
+    return errors[0]
+
+
+def write(root: Path, relative: str, text: str) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- L17: blank characters outside Cc and Cf -------------------------------------------
+
+# Refused besides Cc and Cf (brief.workspace.yamlio's _BLANK): Unicode's Default_Ignorable_Code_Point
+# outside Cc/Cf, characters drawn as nothing, and the line and paragraph separators. U+FE0E and
+# U+FE0F are refused alone (they are allowed only after a visible character).
+BLANK = frozenset(
+    [
+        *(0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F, 0x2065, 0x3164, 0xFFA0),
+        *range(0xFE00, 0xFE10),
+        *range(0xFFF0, 0xFFF9),
+        *range(0xE0000, 0xE1000),
+        *(0x2800, 0x1D159, 0x16FE4, 0x2028, 0x2029),
+    ]
+)
+
+FIGURE = """\
+- id: extra_figure
+  label: An extra figure for a test
+  value: 12.5
+  unit: pp
+  as_of: "2024"
+  source: report-a
+  locator: "table 9"
+"""
+
+
+@pytest.mark.parametrize("char", ["\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"])
+def test_l17_blank_character_in_a_figure_label_is_refused(mini: Path, char: str) -> None:
+    """Review R10/U04: a figure label holding a Hangul filler or U+2800 BRAILLE PATTERN BLANK
+    passed ``brief check`` and printed as blank space."""
+    path = write(mini, "data/figures/zz.yaml", FIGURE.replace("An extra", f"An{char}extra"))
+    result = CliRunner().invoke(cli, ["-C", str(mini), "check"])
+    assert result.exit_code == 1, result.output
+    line = one_error(result.output, f"U+{ord(char):04X}")
+    assert line.startswith(f"data/figures/zz.yaml:{line_number(path, 'label:')}:"), line
+
+
+def test_l17_blank_character_in_a_unit_s_words_is_refused(mini: Path) -> None:
+    """Review U04: a unit's words in data/units.yaml holding U+3164 HANGUL FILLER."""
+    path = write(mini, "data/units.yaml", 'wafers:\n  long: "{n} wafers"\n  short: "{n}\u3164w"\n  axis: wafers\n')
+    result = CliRunner().invoke(cli, ["-C", str(mini), "check"])
+    assert result.exit_code == 1, result.output
+    line = one_error(result.output, "U+3164 HANGUL FILLER")
+    assert line.startswith(f"data/units.yaml:{line_number(path, 'short:')}:"), line
+
+
+def test_l17_the_blank_set_and_what_stays_allowed() -> None:
+    """Each blank character is refused on its own; an emoji's presentation selector after the
+    emoji, and spaces such as U+3000 IDEOGRAPHIC SPACE (drawn as the space they are), pass."""
+    from brief.workspace.yamlio import invisible_character
+
+    for code in sorted(BLANK):
+        assert invisible_character(f"a{chr(code)}b" if code not in (0xFE0E, 0xFE0F) else chr(code)), hex(code)
+    for text in ("\u2764\ufe0f love", "\u260e\ufe0e", "a\u3000b", "\u00a0", "한국어", "ᄀ"):
+        assert invisible_character(text) is None, text
+    for text in ("\u2764\ufe0f\ufe0f", "a \ufe0f", "a\n\ufe0e", "\U000e0100"):
+        assert invisible_character(text) is not None, text
