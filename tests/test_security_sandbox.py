@@ -118,3 +118,73 @@ def test_l17_the_blank_set_and_what_stays_allowed() -> None:
         assert invisible_character(text) is None, text
     for text in ("\u2764\ufe0f\ufe0f", "a \ufe0f", "a\n\ufe0e", "\U000e0100"):
         assert invisible_character(text) is not None, text
+
+
+# --- shared: a workspace and an overlay whose policy section is a hostile template ---------
+
+
+@pytest.fixture
+def overlaid(mini: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The mini workspace (with a press section) and an overlay folder; the overlay's
+    ``policy/intro.md.j2`` is what :func:`hostile` writes."""
+    write(mini, "templates/press/intro.md.j2", "Press note.\n")
+    overlay = tmp_path / "overlay"
+    (overlay / "policy").mkdir(parents=True)
+    return mini, overlay
+
+
+def hostile(overlay: Path, body: str) -> Path:
+    """The overlay's policy section: a line of text, the chart the audience places, then *body* on line 4."""
+    return write(overlay, "policy/intro.md.j2", 'Introduction.\n\n{{ chart("counts") }}\n' + body + "\n")
+
+
+# --- L10: parse depth ---------------------------------------------------------------------
+
+DEEP_TEMPLATES = {
+    "parentheses": "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}",
+    "unary-minus": "{{ " + "-" * 3000 + "1 }}",
+    "lists": "{{ " + "[" * 3000 + "]" * 3000 + " }}",
+    "sum": "{{ 1" + " + 1" * 20000 + " }}",
+    "ifs": "{% if 1 %}" * 3000 + "x" + "{% endif %}" * 3000,
+    "loops": "{% for a in [1] %}" * 25 + "x" + "{% endfor %}" * 25,  # past Python's 20 nested blocks
+    "css-not": "<style>p" + ":not(" * 2000 + "div" + ")" * 2000 + " { color: red }</style>",
+    "css-calc": '<p style="width: ' + "calc(" * 2000 + "1px" + ")" * 2000 + '">x</p>',
+}
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+@pytest.mark.parametrize("case", list(DEEP_TEMPLATES), ids=list(DEEP_TEMPLATES))
+def test_l10_deep_nesting_is_one_error_at_its_line(overlaid: tuple[Path, Path], case: str, command: str) -> None:
+    """Review J06/X05: 3,000 nested parentheses, unary minus or lists, ``1 + 1 + ...`` 20,000
+    times, and ``p:not(:not(...))`` 2,000 deep in a <style> were RecursionError tracebacks
+    (Jinja's parser; sanitise's CSS walk). Now one error line naming the file and line 4."""
+    root, overlay = overlaid
+    hostile(overlay, DEEP_TEMPLATES[case])
+    args = ["check"] if command == "check" else ["build", "--audience", "policy"]
+    result = run_brief(root, *args, "--templates", str(overlay))
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = one_error(result.stdout + result.stderr, "nested")
+    assert "policy/intro.md.j2:4:" in line, line
+
+
+def test_l10_nesting_within_the_bounds_still_builds(overlaid: tuple[Path, Path]) -> None:
+    """Twenty nested loops, 60 parentheses and CSS 32 levels deep (a {} block and 31 :not())
+    are still a template."""
+    root, overlay = overlaid
+    body = (
+        "{% for a in [1] %}" * 20
+        + "{{ "
+        + "(" * 60
+        + "1"
+        + ")" * 60
+        + " }}"
+        + "{% endfor %}" * 20
+        + "\n\n<style>p"
+        + ":not(" * 31
+        + "div"
+        + ")" * 31
+        + " { color: red }</style>"
+    )
+    hostile(overlay, body)
+    result = run_brief(root, "check", "--templates", str(overlay))
+    assert result.returncode == 0, result.stdout + result.stderr

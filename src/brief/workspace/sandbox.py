@@ -21,14 +21,16 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
+from types import CodeType, MappingProxyType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.environment import TemplateModule
+from jinja2.exceptions import TemplateSyntaxError
 from jinja2.nodes import EvalContext
+from jinja2.parser import Parser
 from jinja2.runtime import BlockReference, Context, LoopContext, Macro, TemplateReference, Undefined
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Joiner, Namespace
@@ -39,6 +41,7 @@ from pydantic import BaseModel
 MAX_SECONDS = 20.0
 MAX_STEPS = 5_000_000  # loop iterations, calls and attribute lookups
 MAX_DEPTH = 60  # nested calls (macros calling macros)
+MAX_NESTING = 100  # levels of a template's syntax tree: brackets, operators, tags in tags
 MAX_OUTPUT = 5 * 1024 * 1024  # characters: one template's output, and any one string it builds
 MAX_PRODUCED = 50 * 1024 * 1024  # characters written by {{ }}, loops and ~, all templates together
 
@@ -318,7 +321,16 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
         return bounded
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        tree = super()._parse(source, name, filename)
+        # Jinja's parser and compiler recurse once per level of nesting: deep nesting is a
+        # syntax error at its line, before it can exhaust Python's stack.
+        parser = Parser(self, source, name, filename)
+        try:
+            tree = parser.parse()
+        except RecursionError:
+            raise TemplateSyntaxError(_TOO_DEEP, parser.stream.current.lineno, name, filename) from None
+        deepest = _deeper_than(tree, MAX_NESTING)
+        if deepest is not None:
+            raise TemplateSyntaxError(_TOO_DEEP, deepest.lineno, name, filename)
         # Each loop counts its iterations, and the literal text each one writes.
         for loop in tree.find_all(nodes.For):
             weight = sum(_literal_size(child) for child in loop.body)
@@ -327,8 +339,35 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
             )
         return tree
 
+    def _compile(self, source: str, filename: str) -> CodeType:
+        # Python's compiler has limits of its own (20 nested loops, 100 levels of indentation):
+        # past them, a syntax error at the template's line, not a Python traceback.
+        try:
+            return super()._compile(source, filename)
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            line = getattr(exc, "lineno", None) or 0
+            found = _DEBUG_INFO.search(source)  # template line = Python line, as Jinja writes them
+            pairs = [tuple(map(int, pair.split("="))) for pair in found.group(1).split("&") if pair] if found else []
+            template_line = max(((py, t) for t, py in pairs if py <= line), default=(0, 1))[1]
+            reason = f"tags nested too deeply ({exc.msg})" if isinstance(exc, SyntaxError) else _TOO_DEEP
+            raise TemplateSyntaxError(reason, template_line, None, filename) from None
 
+
+_DEBUG_INFO = re.compile(r"^debug_info = '([\d=&]*)'$", re.M)
 _FORMAT_FILTER = jinja2.filters.FILTERS["format"]
+_TOO_DEEP = f"expressions or tags nested over {MAX_NESTING} levels deep"
+
+
+def _deeper_than(tree: nodes.Node, limit: int) -> nodes.Node | None:
+    """The first node of *tree* more than *limit* levels deep, or None; a walk with a stack
+    of its own (``1 + 1 + ...`` is a tree as deep as it is long)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return node
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return None
 
 
 def _check_format(text: str) -> None:
