@@ -8,6 +8,9 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,17 +34,42 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def run_brief(root: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``python -m brief -C root ARGS`` in a process with bounded memory and time."""
-    return subprocess.run(
-        [sys.executable, "-m", "brief", "-C", str(root), *args],
-        text=True,
-        capture_output=True,
-        timeout=timeout,
-        preexec_fn=_limit_memory,
-        check=False,
-        env=ENV,
-    )
+@dataclass
+class Run:
+    """A finished ``brief`` subprocess: its exit code, its output, how long it ran and the
+    most memory it held."""
+
+    returncode: int
+    output: str
+    seconds: float
+    peak_mb: float
+
+
+def run_brief(root: Path, *args: str, timeout: float = 60) -> Run:
+    """``python -m brief -C root ARGS`` in a process with bounded memory and time; its own
+    peak memory is read from the kernel (``wait4``) as it ends."""
+    with tempfile.TemporaryFile("w+") as output:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "brief", "-C", str(root), *args],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            preexec_fn=_limit_memory,
+            env=ENV,
+        )
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - started > timeout:
+                process.kill()
+                process.wait()
+                pytest.fail(f"brief {' '.join(args)} ran over {timeout} s")
+            time.sleep(0.02)
+        process.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait for it again
+        output.seek(0)
+        return Run(process.returncode, output.read(), time.monotonic() - started, usage.ru_maxrss / 1024)
 
 
 def one_error(output: str, *words: str) -> str:
@@ -162,8 +190,8 @@ def test_l10_deep_nesting_is_one_error_at_its_line(overlaid: tuple[Path, Path], 
     hostile(overlay, DEEP_TEMPLATES[case])
     args = ["check"] if command == "check" else ["build", "--audience", "policy"]
     result = run_brief(root, *args, "--templates", str(overlay))
-    assert result.returncode == 1, result.stdout + result.stderr
-    line = one_error(result.stdout + result.stderr, "nested")
+    assert result.returncode == 1, result.output
+    line = one_error(result.output, "nested")
     assert "policy/intro.md.j2:4:" in line, line
 
 
@@ -187,4 +215,102 @@ def test_l10_nesting_within_the_bounds_still_builds(overlaid: tuple[Path, Path])
     )
     hostile(overlay, body)
     result = run_brief(root, "check", "--templates", str(overlay))
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, result.output
+
+
+# --- M5: every call that builds a value in one step is estimated before it runs -----------
+
+TOO_BIG = "a template builds a value of over 5 MB"
+# A check of the mini workspace peaks near 100 MB; each payload used to allocate 0.9-2.7 GB
+# (and, under the 1.5 GB limit, end in "needs more memory", or past the deadline).
+PEAK_MB = 400
+
+# The review's payloads (J02-J05), then our own.
+GROWING_CALLS = {
+    "J02-format-width": ('{{ "{:>900000000}".format("a")|length }}', TOO_BIG),
+    "J03-printf-star-width": ('{{ ("%*d" % (900000000, 1))|length }}', TOO_BIG),
+    "J04-tojson-indent": ("{{ [1, [2]]|tojson(indent=400000000)|length }}", TOO_BIG),
+    "J04-slice": ("{{ [1]|slice(30000000)|list|length }}", TOO_BIG),
+    "J05-strftime-widths": ('{{ brief.date.strftime("%10000Y" * 700000)|length }}', TOO_BIG),
+    "format-nested-width": ('{% set f = "{:>{w}}" %}{{ f.format("a", w=900000000)|length }}', TOO_BIG),
+    "format-map-width": ('{{ "{a:>900000000}".format_map({"a": "b"})|length }}', TOO_BIG),
+    "format-float-precision": ('{{ "{:.900000000f}".format(1.5)|length }}', TOO_BIG),
+    "markup-format-width": ('{% set m = "{:>900000000}"|safe %}{{ m.format("a")|length }}', TOO_BIG),
+    "format-filter-star-precision": ('{{ "%.*f"|format(900000000, 1.5)|length }}', TOO_BIG),
+    "printf-mapping-width": ('{{ ("%(a)900000000s" % {"a": 1})|length }}', TOO_BIG),
+    "printf-int-precision": ('{{ ("%.900000000d" % 1)|length }}', TOO_BIG),
+    "batch-fill": ('{{ [1]|batch(900000000, "x")|list|length }}', TOO_BIG),
+    "to-bytes": ('{{ (1).to_bytes(900000000, "big")|length }}', TOO_BIG),
+    "bytes-repeated": ('{{ ("x".encode() * 900000000)|length }}', TOO_BIG),
+    "translate": ('{{ ("a" * 5000000).translate({97: "x" * 1000})|length }}', TOO_BIG),
+    "wordwrap-wrapstring": ('{{ ("a " * 2000000)|wordwrap(1, wrapstring="x" * 1000)|length }}', TOO_BIG),
+    "indent-by-a-string": ('{{ ("\\n" * 5000000)|indent("x" * 1000)|length }}', TOO_BIG),
+    "urlize-target": ('{{ ("a.com " * 100000)|urlize(target="x" * 1000000)|length }}', TOO_BIG),
+    # One long string a million times in a tuple is small; as text it is terabytes.
+    "tuple-printed": ('{{ ("x" * 5000000,) * 5000000 }}', TOO_BIG),
+    "tuple-joined-by-tilde": ('{{ "a" ~ (("x" * 5000000,) * 5000000) }}', TOO_BIG),
+    "tuple-upper": ('{{ (("x" * 5000000,) * 5000000)|upper|length }}', TOO_BIG),
+    "tuple-in-format": ('{{ "{}".format(("x" * 5000000,) * 5000000)|length }}', TOO_BIG),
+    "pprint-indents": ("{{ (([1] * 1000,) * 5000)|pprint|length }}", TOO_BIG),
+    "sum-of-lists": ("{{ ([[1] * 1000] * 100000)|sum(start=[])|length }}", "a sum builds over 50 MB"),
+    "number-squared": (
+        "{% set ns = namespace(x=10**20000) %}{% for i in range(30) %}{% set ns.x = ns.x * ns.x %}{% endfor %}"
+        "{{ ns.x|string|length }}",
+        "a number too large to compute",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(GROWING_CALLS), ids=list(GROWING_CALLS))
+def test_m5_a_call_that_builds_too_much_is_refused_before_it_runs(overlaid: tuple[Path, Path], case: str) -> None:
+    """Review J02-J05 (M5): ``brief check --templates overlay`` with these allocated 0.9-2.7 GB
+    or ran 56 s before a refusal. Each is now one error line at its line, in a second or two,
+    under an operating-system memory limit and without ever holding much memory."""
+    root, overlay = overlaid
+    payload, words = GROWING_CALLS[case]
+    hostile(overlay, payload)
+    result = run_brief(root, "check", "--templates", str(overlay))
+    assert result.returncode == 1, result.output
+    line = one_error(result.output, words)
+    assert "policy/intro.md.j2:4:" in line, line
+    assert result.seconds < 10, result.seconds
+    assert result.peak_mb < PEAK_MB, f"{result.peak_mb:.0f} MB"
+
+
+def test_m5_build_refuses_as_check_does(overlaid: tuple[Path, Path]) -> None:
+    """Review J02: ``brief build`` gives the same one line, before it draws or typesets."""
+    root, overlay = overlaid
+    hostile(overlay, GROWING_CALLS["J02-format-width"][0])
+    result = run_brief(root, "build", "--audience", "policy", "--templates", str(overlay))
+    assert result.returncode == 1, result.output
+    assert "policy/intro.md.j2:4:" in one_error(result.output, TOO_BIG)
+    assert result.peak_mb < PEAK_MB, f"{result.peak_mb:.0f} MB"
+
+
+def test_m5_ordinary_calls_still_work() -> None:
+    """The estimates refuse only what is too big: each of these renders as Python says."""
+    import datetime as dt
+
+    from brief.workspace.sandbox import BriefSandbox
+
+    day = dt.date(2025, 5, 1)
+    cases = {
+        '{{ "{:>5}|{:.2f}|{:,}".format("a", 3.14159, 1234567) }}': "    a|3.14|1,234,567",
+        '{% set f = "{:>{w}}" %}{{ f.format("a", w=3) }}': "  a",
+        '{{ "{n:03d}".format_map({"n": 7}) }}': "007",
+        '{{ "%*d|%.*f" % (4, 7, 1, 2.25) }} {{ "%(a)s!"|format(a=1) }}': "   7|2.2 1!",
+        '{{ "%5.1f%%"|format(12.345) }}': " 12.3%",
+        '{{ d.strftime("%d %B %Y") }} {{ "{:%Y}".format(d) }}': "01 May 2025 2025",
+        "{{ [1, [2]]|tojson(indent=2) }}": "[\n  1,\n  [\n    2\n  ]\n]",
+        "{{ [1, 2, 3]|slice(2)|list }} {{ [1, 2, 3]|batch(2, 0)|list }}": "[[1, 2], [3]] [[1, 2], [3, 0]]",
+        "{{ [[1], [2]]|sum(start=[]) }} {{ [1, 2]|sum }}": "[1, 2] 3",
+        '{{ "a b c"|wordwrap(1, wrapstring="/") }} {{ "a\nb"|indent("> ", first=true) }}': "a/b/c > a\n> b",
+        '{{ "see https://a.com"|urlize(target="_blank") }}': (
+            'see <a href="https://a.com" rel="noopener" target="_blank">https://a.com</a>'
+        ),
+        '{{ (1).to_bytes(2, "big")|length }} {{ "ab".translate({97: "xy"}) }}': "2 xyb",
+        "{{ (2 ** 60) * (2 ** 60) }} {{ ('a',) * 3 }} {{ 'a' ~ 1 ~ [2] }}": f"{2**120} ('a', 'a', 'a') a1[2]",
+    }
+    env = BriefSandbox()
+    for source, expected in cases.items():
+        assert env.from_string(source).render(d=day) == expected, source
