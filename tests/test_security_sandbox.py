@@ -251,6 +251,9 @@ GROWING_CALLS = {
     "tuple-joined-by-tilde": ('{{ "a" ~ (("x" * 5000000,) * 5000000) }}', TOO_BIG),
     "tuple-upper": ('{{ (("x" * 5000000,) * 5000000)|upper|length }}', TOO_BIG),
     "tuple-in-format": ('{{ "{}".format(("x" * 5000000,) * 5000000)|length }}', TOO_BIG),
+    "tuple-repr-in-format": ('{{ "{!r}".format(("x" * 5000000,) * 5000000)|length }}', TOO_BIG),
+    "join-of-a-generator": ('{{ "".join((("x" * 1000000,) * 1000)|map("string"))|length }}', TOO_BIG),
+    "join-filter-of-a-generator": ('{{ ((("x" * 1000000,) * 1000)|map("string"))|join|length }}', TOO_BIG),
     "pprint-indents": ("{{ (([1] * 1000,) * 5000)|pprint|length }}", TOO_BIG),
     "sum-of-lists": ("{{ ([[1] * 1000] * 100000)|sum(start=[])|length }}", "a sum builds over 50 MB"),
     "number-squared": (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeGuard
@@ -71,6 +71,11 @@ def is_int(value: Any) -> TypeGuard[int]:
 def _number(digits: str) -> int:
     # Python refuses int() of over 4,300 digits; any width that long is past every limit.
     return int(digits) if len(digits) <= 18 else 10**18
+
+
+def materialised(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """*args* with each iterator made a tuple, so that a join's parts can be measured first."""
+    return tuple(tuple(a) if isinstance(a, Iterator) else a for a in args)
 
 
 def text_size(value: Any, limit: int = MAX_OUTPUT) -> int:
@@ -203,6 +208,11 @@ class MeasuredFormatter(SandboxedFormatter):
     filled in: ``"{:>{w}}"``) before formatting it."""
 
     size = 0
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if conversion is not None:  # {!r}: repr() may escape a character as \U0001xxxx
+            refuse_over(text_size(value) * (10 if conversion in ("r", "a") else 1))
+        return super().convert_field(value, conversion)
 
     def format_field(self, value: Any, format_spec: str) -> Any:
         self.size += _field_size(value, format_spec)

@@ -252,7 +252,9 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
         budget.on_time()
         if budget.depth >= MAX_DEPTH:
             raise TemplateRefused(f"calls nest over {MAX_DEPTH} deep", hint="a macro calls itself without end?")
-        bounds.refuse_growth(getattr(__obj, "__name__", ""), getattr(__obj, "__self__", None), args, kwargs)
+        name = getattr(__obj, "__name__", "")
+        args = bounds.materialised(args) if name == "join" else args
+        bounds.refuse_growth(name, getattr(__obj, "__self__", None), args, kwargs)
         budget.depth += 1
         try:
             return budget.sized(super().call(__context, __obj, *args, **kwargs))
@@ -332,6 +334,7 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
         def bounded(*args: Any, **kwargs: Any) -> Any:
             env.budget.step()
             env.budget.on_time()
+            args = bounds.materialised(args) if name == "do_join" else args
             values = [a for a in args if not isinstance(a, (EvalContext, jinja2.Environment, Context))]
             bounds.refuse_growth(name, values[0] if values else None, values[1:], kwargs)
             if estimate is not None:
