@@ -240,6 +240,7 @@ GROWING_CALLS = {
     "printf-mapping-width": ('{{ ("%(a)900000000s" % {"a": 1})|length }}', TOO_BIG),
     "printf-int-precision": ('{{ ("%.900000000d" % 1)|length }}', TOO_BIG),
     "batch-fill": ('{{ [1]|batch(900000000, "x")|list|length }}', TOO_BIG),
+    "batch-of-one": ("{{ ([1] * 5000000)|batch(1)|list|length }}", TOO_BIG),
     "to-bytes": ('{{ (1).to_bytes(900000000, "big")|length }}', TOO_BIG),
     "bytes-repeated": ('{{ ("x".encode() * 900000000)|length }}', TOO_BIG),
     "translate": ('{{ ("a" * 5000000).translate({97: "x" * 1000})|length }}', TOO_BIG),
@@ -306,6 +307,7 @@ def test_m5_ordinary_calls_still_work() -> None:
         '{{ d.strftime("%d %B %Y") }} {{ "{:%Y}".format(d) }}': "01 May 2025 2025",
         "{{ [1, [2]]|tojson(indent=2) }}": "[\n  1,\n  [\n    2\n  ]\n]",
         "{{ [1, 2, 3]|slice(2)|list }} {{ [1, 2, 3]|batch(2, 0)|list }}": "[[1, 2], [3]] [[1, 2], [3, 0]]",
+        "{{ ([1] * 1000)|batch(1)|list|length }} {{ ([1] * 1000)|slice(1000)|list|length }}": "1000 1000",
         "{{ [[1], [2]]|sum(start=[]) }} {{ [1, 2]|sum }}": "[1, 2] 3",
         '{{ "a b c"|wordwrap(1, wrapstring="/") }} {{ "a\nb"|indent("> ", first=true) }}': "a/b/c > a\n> b",
         '{{ "see https://a.com"|urlize(target="_blank") }}': (

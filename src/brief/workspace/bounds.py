@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeGuard
@@ -253,9 +253,12 @@ def _pprint_estimate(a: dict[str, Any]) -> int:
 
 
 def _batch_estimate(a: dict[str, Any]) -> int:
-    # The last batch is filled up to linecount items in one step.
-    linecount = a.get("linecount")
-    return linecount if is_int(linecount) and a.get("fill_with") is not None else 0
+    # A list per batch, made in a loop no step counts; the last filled up to linecount in one step.
+    linecount, value = a.get("linecount"), a.get("value")
+    if not is_int(linecount) or linecount < 1:
+        return 0
+    batches = -(-len(value) // linecount) if isinstance(value, Sized) else 0
+    return batches * _LIST_WEIGHT + (linecount if a.get("fill_with") is not None else 0)
 
 
 def _slice_estimate(a: dict[str, Any]) -> int:
