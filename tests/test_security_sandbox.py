@@ -319,3 +319,18 @@ def test_m5_ordinary_calls_still_work() -> None:
     env = BriefSandbox()
     for source, expected in cases.items():
         assert env.from_string(source).render(d=day) == expected, source
+
+
+def test_m5_slow_calls_one_after_another_stop_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review (M5, "one call can still run past the deadline"): the clock was read every 64
+    steps, so a few slow calls in a row ran on past it. It is now read at every call."""
+    import brief.workspace.sandbox as sandbox
+
+    monkeypatch.setattr(sandbox, "MAX_SECONDS", 0.3)
+    env = sandbox.BriefSandbox()
+    env.budget.start()
+    source = '{% set s = "see a.com " * 20000 %}' + "{{ s|urlize|length }}" * 30
+    started = time.monotonic()
+    with pytest.raises(sandbox.TemplateRefused, match=r"take over 0\.3 s"):
+        env.from_string(source).render()
+    assert time.monotonic() - started < 2
