@@ -109,8 +109,7 @@ def text_size(value: Any, limit: int = MAX_OUTPUT) -> int:
 
 
 def _shape(value: Any, limit: int = MAX_OUTPUT) -> tuple[int, int]:
-    """How many values *value* holds and how deeply they nest, counted up to *limit* values
-    (level by level, so that each level is gathered at C speed)."""
+    """How many values *value* holds and how deep they nest, counted up to *limit*, level by level."""
     count = depth = 0
     level = [value]
     while level and count <= limit:
@@ -189,6 +188,8 @@ def printf_size(text: str, values: Any) -> int:
         total += max(
             abs(width or 0), _natural_size(value, max(precision, 0) if precision is not None else None, match["kind"])
         )
+        if total > MAX_OUTPUT:
+            break
     return total
 
 

@@ -7,9 +7,10 @@ those, :class:`~markupsafe.Markup`, and the functions we hand them (:class:`Temp
 else; :class:`BriefSandbox` refuses every attribute of any other type, so an object that
 slips through (a path, a model with methods) still gives a template nothing to call.
 
-The sandbox also bounds a render's work: loop iterations, calls and attribute lookups are
-counted and a wall-clock deadline is checked as they happen; every string a template
-builds, and its output, is capped in size; calls may nest only so deep.
+The sandbox also bounds a render's work: loop iterations, calls and lookups are counted and
+a deadline is checked as they happen; strings and output are capped in size, and a call that
+would build too much is refused before it runs (:mod:`~brief.workspace.bounds`); calls and
+syntax nest only so deep.
 """
 
 from __future__ import annotations
@@ -341,9 +342,8 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
                 try:
                     arguments = signature.bind(*values, **kwargs).arguments
                 except TypeError:
-                    pass  # the filter itself says what is wrong with its arguments
-                else:
-                    bounds.refuse_over(estimate(arguments))
+                    arguments = None  # the filter itself says what is wrong with its arguments
+                bounds.refuse_over(estimate(arguments) if arguments is not None else 0)
             return env.budget.sized(function(*args, **kwargs))
 
         bounded.__name__ = getattr(function, "__name__", "filter")
