@@ -258,17 +258,20 @@ class Policy:
         if "(" not in css and "@" not in css and "\\" not in css:
             return None
         tokens = tinycss2.parse_component_value_list(css, skip_comments=True)
-        for what, url, line in _css_urls(tokens):
-            if what == "@import" and self.edition:
-                # The browser would load the imported stylesheet, which nobody checked.
-                return Refusal(
-                    f"CSS @import of {_shown(url.strip())} cannot be embedded in the HTML edition",
-                    (url.strip(), "@import"),
-                    line,
-                )
-            refusal = self.resource(f"CSS {what}", url, base)
-            if refusal is not None:
-                return Refusal(refusal.message, (url.strip(), *refusal.needles[1:]), line)
+        try:
+            for what, url, line in _css_urls(tokens):
+                if what == "@import" and self.edition:
+                    # The browser would load the imported stylesheet, which nobody checked.
+                    return Refusal(
+                        f"CSS @import of {_shown(url.strip())} cannot be embedded in the HTML edition",
+                        (url.strip(), "@import"),
+                        line,
+                    )
+                refusal = self.resource(f"CSS {what}", url, base)
+                if refusal is not None:
+                    return Refusal(refusal.message, (url.strip(), *refusal.needles[1:]), line)
+        except CssTooDeep as exc:
+            return exc.refusal
         return None
 
 
@@ -298,19 +301,42 @@ def _maybe_css_url(value: str) -> bool:
     return "url" in lower or "\\" in value or "image" in lower or "src" in lower
 
 
+# CSS nests a few levels (a rule in @media, calc() in var()); the typesetter's selector and
+# value parsers recurse, and fail past about a hundred.
+MAX_CSS_NESTING = 32
+
+
+class CssTooDeep(Exception):
+    """Raised by :func:`_css_urls` on CSS nested over :data:`MAX_CSS_NESTING` levels."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
 def _css_urls(tokens: Iterable[object]) -> Iterator[tuple[str, str, int]]:
-    """Every URL in CSS component values: url(), src(), strings in image-set() and @import."""
-    after_import = False
-    for token in tokens:
+    """Every URL in CSS component values: url(), src(), strings in image-set() and @import;
+    :class:`CssTooDeep` if functions and blocks nest over :data:`MAX_CSS_NESTING` levels."""
+    # A walk with a stack of its own, not recursion: a stylesheet may nest functions and blocks
+    # thousands deep (`:not(:not(...))`), past Python's recursion limit.
+    levels: list[Iterator[object]] = [iter(tokens)]
+    after_import = [False]  # per level: the last token was @import
+    while levels:
+        token = next(levels[-1], None)
+        if token is None:
+            levels.pop()
+            after_import.pop()
+            continue
         kind = getattr(token, "type", "")
         line = int(getattr(token, "source_line", 0))
         if kind in ("whitespace", "comment"):
             continue
-        if after_import and kind in ("string", "url"):
+        if after_import[-1] and kind in ("string", "url"):
             yield "@import", str(getattr(token, "value", "")), line
         elif kind == "url":
             yield "url()", str(getattr(token, "value", "")), line
-        elif kind == "function":
+        after_import[-1] = kind == "at-keyword" and getattr(token, "lower_value", "") == "import"
+        if kind == "function":
             name = str(getattr(token, "lower_name", ""))
             arguments = list(getattr(token, "arguments", []))
             strings = [t for t in arguments if getattr(t, "type", "") == "string"]
@@ -318,10 +344,15 @@ def _css_urls(tokens: Iterable[object]) -> Iterator[tuple[str, str, int]]:
                 yield f"{name}()", str(getattr(strings[0], "value", "")), line
             elif name in _CSS_STRING_URLS:
                 yield from ((f"{name}()", str(getattr(s, "value", "")), line) for s in strings)
-            yield from _css_urls(arguments)
+            levels.append(iter(arguments))
         elif kind in ("() block", "[] block", "{} block"):
-            yield from _css_urls(getattr(token, "content", []))
-        after_import = kind == "at-keyword" and getattr(token, "lower_value", "") == "import"
+            levels.append(iter(getattr(token, "content", [])))
+        else:
+            continue
+        after_import.append(False)
+        if len(levels) > MAX_CSS_NESTING + 1:
+            opening = f"{getattr(token, 'name', '')}(" if kind == "function" else kind[0]
+            raise CssTooDeep(Refusal(f"CSS nested over {MAX_CSS_NESTING} levels deep", (opening,), line or None))
 
 
 def refuse(refusal: Refusal, template: Path | None) -> TemplateError:

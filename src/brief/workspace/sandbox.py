@@ -7,56 +7,49 @@ those, :class:`~markupsafe.Markup`, and the functions we hand them (:class:`Temp
 else; :class:`BriefSandbox` refuses every attribute of any other type, so an object that
 slips through (a path, a model with methods) still gives a template nothing to call.
 
-The sandbox also bounds a render's work: loop iterations, calls and attribute lookups are
-counted and a wall-clock deadline is checked as they happen; every string a template
-builds, and its output, is capped in size; calls may nest only so deep.
+The sandbox also bounds a render's work: loop iterations, calls and lookups are counted and
+a deadline is checked as they happen; strings and output are capped in size, and a call that
+would build too much is refused before it runs (:mod:`~brief.workspace.bounds`); calls and
+syntax nest only so deep.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
-from types import MappingProxyType
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import CodeType, MappingProxyType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.environment import TemplateModule
+from jinja2.exceptions import TemplateSyntaxError
 from jinja2.nodes import EvalContext
+from jinja2.parser import Parser
 from jinja2.runtime import BlockReference, Context, LoopContext, Macro, TemplateReference, Undefined
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Joiner, Namespace
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from brief.workspace import bounds
+
 # Limits on one render (one brief for one audience: its sections and layout).
 MAX_SECONDS = 20.0
 MAX_STEPS = 5_000_000  # loop iterations, calls and attribute lookups
 MAX_DEPTH = 60  # nested calls (macros calling macros)
-MAX_OUTPUT = 5 * 1024 * 1024  # characters: one template's output, and any one string it builds
-MAX_PRODUCED = 50 * 1024 * 1024  # characters written by {{ }}, loops and ~, all templates together
+MAX_NESTING = 100  # levels of a template's syntax tree: brackets, operators, tags in tags
+MAX_OUTPUT = bounds.MAX_OUTPUT  # characters: one template's output, and any one string it builds
+MAX_PRODUCED = bounds.MAX_PRODUCED  # characters written by {{ }}, loops and ~, all templates together
+TemplateRefused = bounds.TemplateRefused
 
 _SCALARS = (str, Markup, int, float, bool, type(None))
-
-
-class TemplateRefused(Exception):
-    """Raised while a template renders; the renderer turns it into a TemplateError naming
-    the template's file and line."""
-
-    def __init__(
-        self, message: str, hint: str | None = None, path: Path | None = None, line: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.hint = hint
-        # the file (and line) at fault, when it is not the template being rendered
-        self.path = path
-        self.line = line
 
 
 class TemplateFunction:
@@ -135,7 +128,6 @@ _OPEN_TYPES = (
     TemplateModule,
 )
 _DATE_ATTRIBUTES = frozenset({"year", "month", "day", "isoformat", "strftime", "weekday", "isoweekday"})
-_FORMAT_WIDTH = re.compile(r"%[-#0 +]*(\d+)(?:\.(\d+))?|\{[^{}]*?:[^{}]*?(\d{4,})")
 
 
 class Budget:
@@ -169,6 +161,14 @@ class Budget:
                     hint="a loop runs too long: loop over the data, not over large ranges",
                 )
 
+    def on_time(self) -> None:
+        """Refuse to go on past the deadline (checked at every call, since one call may be slow)."""
+        if time.monotonic() > self.deadline:
+            raise TemplateRefused(
+                f"the templates take over {MAX_SECONDS:g} s to render",
+                hint="a loop runs too long: loop over the data, not over large ranges",
+            )
+
     def produce(self, size: int) -> None:
         """Count *size* characters written by a template."""
         self.produced += size
@@ -180,7 +180,7 @@ class Budget:
 
     def sized(self, value: Any) -> Any:
         """*value*, if it is not a string or collection over the size limit."""
-        if isinstance(value, (str, list, tuple, dict)) and len(value) > MAX_OUTPUT:
+        if isinstance(value, (str, bytes, list, tuple, dict)) and len(value) > MAX_OUTPUT:
             raise TemplateRefused(
                 f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
                 hint="a brief is a few pages: build less text",
@@ -190,10 +190,15 @@ class Budget:
 
 class _CodeGenerator(CodeGenerator):
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
-        # a ~ b: the joined string is checked against the size limit, like every value.
-        self.write("environment.concatenated(")
-        super().visit_Concat(node, frame)
-        self.write(")")
+        # a ~ b: the pieces are measured before they are joined (as Jinja joins them).
+        self.write("environment.concatenated((")
+        for piece in node.nodes:
+            self.visit(piece, frame)
+            self.write(", ")
+        if frame.eval_ctx.volatile:
+            self.write("), (markup_join if context.eval_ctx.volatile else str_join))")
+        else:
+            self.write(f"), {'markup_join' if frame.eval_ctx.autoescape else 'str_join'})")
 
 
 def _literal_size(node: nodes.Node) -> int:
@@ -210,6 +215,7 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
         super().__init__(*args, finalize=self._written, **kwargs)
         self.budget = Budget()
         self.globals["range"] = self._range
+        self.filters["sum"] = bounds.bounded_sum
         self.filters = {name: self._bounded_filter(f) for name, f in self.filters.items()}
         self.filters["brief_steps"] = self._steps
 
@@ -244,9 +250,12 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         budget = __self.budget
         budget.step()
+        budget.on_time()
         if budget.depth >= MAX_DEPTH:
             raise TemplateRefused(f"calls nest over {MAX_DEPTH} deep", hint="a macro calls itself without end?")
-        _refuse_growth(getattr(__obj, "__name__", ""), getattr(__obj, "__self__", None), args, kwargs)
+        name = getattr(__obj, "__name__", "")
+        args = bounds.materialised(args) if name == "join" else args
+        bounds.refuse_growth(name, getattr(__obj, "__self__", None), args, kwargs)
         budget.depth += 1
         try:
             return budget.sized(super().call(__context, __obj, *args, **kwargs))
@@ -260,30 +269,43 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
             operator == "**"
             and isinstance(left, int)
             and isinstance(right, int)
-            and abs(right) * max(abs(left), 2).bit_length() > 100_000
+            and abs(right) * max(abs(left), 2).bit_length() > bounds.MAX_BITS
         ):
             raise TemplateRefused("a number too large to compute", hint="templates print numbers with fig()")
         if operator == "*":
-            count, seq = (right, left) if isinstance(left, (str, list, tuple)) else (left, right)
-            if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_OUTPUT:
-                raise TemplateRefused(
-                    f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
-                    hint="a brief is a few pages: build less text",
-                )
+            count, seq = (right, left) if isinstance(left, bounds.SEQUENCES) else (left, right)
+            if isinstance(seq, bounds.SEQUENCES) and isinstance(count, int):
+                bounds.refuse_over(len(seq) * count)
+            elif (
+                bounds.is_int(left)
+                and bounds.is_int(right)
+                and left.bit_length() + right.bit_length() > bounds.MAX_BITS
+            ):
+                raise TemplateRefused("a number too large to compute", hint="templates print numbers with fig()")
         if operator == "%" and isinstance(left, str):
-            _check_format(left)
+            bounds.refuse_over(bounds.printf_size(left, right))
         return self.budget.sized(super().call_binop(context, operator, left, right))
 
-    def concatenated(self, value: str) -> str:
+    def concatenated(self, pieces: tuple[Any, ...], join: Callable[[Iterable[Any]], str]) -> str:
+        """``a ~ b ~ c``: the pieces are measured before they are joined."""
+        bounds.refuse_over(sum(bounds.text_size(piece) for piece in pieces))
+        value = join(pieces)
         self.budget.produce(len(value))
         return self.budget.sized(value)  # type: ignore[no-any-return]
 
     def _written(self, value: Any) -> Any:
-        # Every {{ value }} a template writes.
+        # Every {{ value }} a template writes; anything but a string is measured before it
+        # becomes text (a tuple of one long string, a million times over, prints it a million times).
         if isinstance(value, str):
             self.budget.produce(len(value))
             self.budget.sized(value)
+        else:
+            bounds.refuse_over(bounds.text_size(value))
         return value
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        # str.format and format_map, with each field measured before it is formatted.
+        return bounds.measured_format(self, value)
 
     def _range(self, *args: int) -> range:
         self.budget.step()
@@ -303,13 +325,25 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
 
     def _bounded_filter(self, function: Callable[..., Any]) -> Callable[..., Any]:
         env = self
+        name = getattr(function, "__name__", "")
+        estimate = bounds.FILTER_ESTIMATES.get(name)
+        signature = inspect.signature(function)
+        parameters = list(signature.parameters.values())
+        if parameters and parameters[0].name in ("environment", "env", "eval_ctx", "context"):
+            signature = signature.replace(parameters=parameters[1:])  # Jinja passes it; we drop it
 
         def bounded(*args: Any, **kwargs: Any) -> Any:
             env.budget.step()
-            if function is _FORMAT_FILTER and args and isinstance(args[0], str):
-                _check_format(args[0])
-            values = [a for a in args if not isinstance(a, EvalContext)]
-            _refuse_growth(getattr(function, "__name__", ""), values[0] if values else None, values[1:], kwargs)
+            env.budget.on_time()
+            args = bounds.materialised(args) if name == "do_join" else args
+            values = [a for a in args if not isinstance(a, (EvalContext, jinja2.Environment, Context))]
+            bounds.refuse_growth(name, values[0] if values else None, values[1:], kwargs)
+            if estimate is not None:
+                try:
+                    arguments = signature.bind(*values, **kwargs).arguments
+                except TypeError:
+                    arguments = None  # the filter itself says what is wrong with its arguments
+                bounds.refuse_over(estimate(arguments) if arguments is not None else 0)
             return env.budget.sized(function(*args, **kwargs))
 
         bounded.__name__ = getattr(function, "__name__", "filter")
@@ -318,7 +352,16 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
         return bounded
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        tree = super()._parse(source, name, filename)
+        # Jinja's parser and compiler recurse once per level of nesting: deep nesting is a
+        # syntax error at its line, before it can exhaust Python's stack.
+        parser = Parser(self, source, name, filename)
+        try:
+            tree = parser.parse()
+        except RecursionError:
+            raise TemplateSyntaxError(_TOO_DEEP, parser.stream.current.lineno, name, filename) from None
+        deepest = _deeper_than(tree, MAX_NESTING)
+        if deepest is not None:
+            raise TemplateSyntaxError(_TOO_DEEP, deepest.lineno, name, filename)
         # Each loop counts its iterations, and the literal text each one writes.
         for loop in tree.find_all(nodes.For):
             weight = sum(_literal_size(child) for child in loop.body)
@@ -327,48 +370,31 @@ class BriefSandbox(ImmutableSandboxedEnvironment):
             )
         return tree
 
-
-_FORMAT_FILTER = jinja2.filters.FILTERS["format"]
-
-
-def _check_format(text: str) -> None:
-    for match in _FORMAT_WIDTH.finditer(text):
-        if any(g and int(g) > MAX_RANGE for g in match.groups()):
-            raise TemplateRefused(
-                "a format width or precision over the limit", hint="a brief is a few pages: build less text"
-            )
-
-
-# Methods and filters whose number argument is the size of what they make.
-_WIDTHS = {"zfill", "ljust", "rjust", "center", "do_center", "indent", "do_indent", "wordwrap", "do_wordwrap"}
+    def _compile(self, source: str, filename: str) -> CodeType:
+        # Python's compiler has limits of its own (20 nested loops, 100 levels of indentation):
+        # past them, a syntax error at the template's line, not a Python traceback.
+        try:
+            return super()._compile(source, filename)
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            line = getattr(exc, "lineno", None) or 0
+            found = _DEBUG_INFO.search(source)  # template line = Python line, as Jinja writes them
+            pairs = [tuple(map(int, pair.split("="))) for pair in found.group(1).split("&") if pair] if found else []
+            template_line = max(((py, t) for t, py in pairs if py <= line), default=(0, 1))[1]
+            reason = f"tags nested too deeply ({exc.msg})" if isinstance(exc, SyntaxError) else _TOO_DEEP
+            raise TemplateSyntaxError(reason, template_line, None, filename) from None
 
 
-def _refuse_growth(name: str, subject: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
-    """Refuse, before it runs, a call whose result would be too big to check afterwards: a
-    width, a count or a repetition that multiplies a string past the limit (``"x".zfill(3e9)``
-    would allocate gigabytes before its size could be looked at)."""
-    numbers = [v for v in (*args, *kwargs.values()) if isinstance(v, int) and not isinstance(v, bool)]
-    estimate = max(numbers, default=0) if name in _WIDTHS else 0
-    if name == "generate_lorem_ipsum":  # lipsum(n, html, min, max): n paragraphs of up to max words
-        paragraphs = args[0] if args and isinstance(args[0], int) else kwargs.get("n", 5)
-        words = max([v for v in (*args[1:], kwargs.get("min"), kwargs.get("max")) if isinstance(v, int)] + [100])
-        estimate = paragraphs * words * 12 if isinstance(paragraphs, int) else 0
-    if isinstance(subject, str):
-        if name == "expandtabs":
-            estimate = len(subject) + subject.count("\t") * max(numbers, default=8)
-        elif name in ("indent", "do_indent"):
-            estimate = len(subject) + (subject.count("\n") + 1) * max(numbers, default=4)
-        elif name in ("replace", "do_replace") and len(args) >= 2 and all(isinstance(a, str) for a in args[:2]):
-            old, new = args[0], args[1]
-            estimate = len(subject) + (subject.count(old) if old else len(subject) + 1) * max(0, len(new) - len(old))
-        elif name in ("join", "do_join") and args and isinstance(args[0], list | tuple):
-            parts = args[0]
-            estimate = sum(len(p) if isinstance(p, str) else 16 for p in parts) + len(subject) * len(parts)
-    elif name in ("join", "do_join", "sync_do_join") and isinstance(subject, list | tuple):
-        sep = args[0] if args and isinstance(args[0], str) else ""
-        estimate = sum(len(p) if isinstance(p, str) else 16 for p in subject) + len(sep) * len(subject)
-    if estimate > MAX_OUTPUT:
-        raise TemplateRefused(
-            f"a template builds a value of over {MAX_OUTPUT // 1024 // 1024} MB",
-            hint="a brief is a few pages: build less text",
-        )
+_DEBUG_INFO = re.compile(r"^debug_info = '([\d=&]*)'$", re.M)
+_TOO_DEEP = f"expressions or tags nested over {MAX_NESTING} levels deep"
+
+
+def _deeper_than(tree: nodes.Node, limit: int) -> nodes.Node | None:
+    """The first node of *tree* more than *limit* levels deep, or None; a walk with a stack
+    of its own (``1 + 1 + ...`` is a tree as deep as it is long)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return node
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return None
