@@ -130,6 +130,15 @@ class Recipient(BaseModel):
     channel: Channel = "individual"
     extra: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("name", "email", "organisation", "audience")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        # These go into the To: header and the one-line stamp, where a line break or a NUL
+        # would end the header (the recipients file's reader also refuses every hidden character).
+        if any(c in value for c in "\r\n\x00"):
+            raise ValueError("a line break or NUL is not allowed here")
+        return value
+
     @property
     def domain(self) -> str:
         """The address's domain, lower case."""

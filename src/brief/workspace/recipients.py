@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterator
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from brief.errors import DataError
 from brief.model.marking import Recipient
+from brief.workspace.files import read_input
+from brief.workspace.yamlio import invisible_at
 
 REQUIRED = ("name", "email", "organisation", "audience")
+KNOWN = (*REQUIRED, "channel")
 MAX_BYTES = 20 * 1024 * 1024
+_Row = dict[str | None, Any]  # a row as csv.DictReader gives it (None: the cells past the header)
 
 
 def _address_problem(text: str) -> str | None:
@@ -30,7 +37,7 @@ def _address_problem(text: str) -> str | None:
     return None
 
 
-def _row(path: Path, line: int, row: dict[str, str], audiences: set[str]) -> Recipient:
+def _row(path: Path, line: int, row: _Row, audiences: set[str], record: str) -> Recipient:
     cells = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
     problem = _address_problem(cells["email"])
     if problem:
@@ -42,7 +49,10 @@ def _row(path: Path, line: int, row: dict[str, str], audiences: set[str]) -> Rec
             line,
             hint=f"the brief has: {', '.join(sorted(audiences))}",
         )
-    extra = {k: v for k, v in cells.items() if k not in (*REQUIRED, "channel")}
+    hidden = _hidden(path, line, record, row)
+    if hidden is not None:
+        raise hidden
+    extra = {k: v for k, v in cells.items() if k not in KNOWN}
     try:
         fields: dict[str, object] = {k: cells[k] for k in REQUIRED} | {"line": line, "extra": extra}
         if cells.get("channel"):
@@ -55,50 +65,150 @@ def _row(path: Path, line: int, row: dict[str, str], audiences: set[str]) -> Rec
 
 
 def _text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read the recipients file ({exc.strerror})", path) from None
-    if len(data) > MAX_BYTES:
-        raise DataError("the recipients file is over 20 MB", path, hint="split it into several distributions")
+    # The type and size are checked on the open file before anything is read: a FIFO would
+    # block and /dev/zero would never end.
+    data = read_input(path, None, MAX_BYTES)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError("the recipients file is not UTF-8", path, hint=f"re-save it as UTF-8 ({exc.reason})") from None
 
 
+class _Lines:
+    """The file's physical lines, as the CSV reader takes them; ``record()`` gives back the
+    ones taken since the last call (one record, which a quoted cell may spread over lines)."""
+
+    def __init__(self, text: str) -> None:
+        self._lines: Iterator[str] = iter(io.StringIO(text, newline=""))
+        self._taken: list[str] = []
+        self.count = 0  # lines taken so far: the line of a record the reader fails on
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self._taken.append(line)
+        self.count += 1
+        return line
+
+    def record(self) -> str:
+        """The text of the record read last, without the blank lines the reader skipped before it."""
+        taken, self._taken = self._taken, []
+        return "".join(taken).lstrip("\r\n")
+
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _place(record: str, cells: list[str], cell: int, index: int) -> tuple[int, int]:
+    """Line offset and column (1-based) in *record* of the character at *index* of ``cells[cell]``:
+    the CSV reader copies every character but quotes and commas, so it is that character's
+    n-th occurrence in the record, n counted through the cells before it."""
+    char = cells[cell][index]
+    nth = sum(c.count(char) for c in cells[:cell]) + cells[cell].count(char, 0, index)
+    at = -1
+    for _ in range(nth + 1):
+        at = record.find(char, at + 1)
+    if at < 0:  # not found as written: name the record's start
+        return 0, 1
+    breaks = list(_BREAK.finditer(record, 0, at))
+    return len(breaks), at - (breaks[-1].end() if breaks else 0) + 1
+
+
+def _hidden(path: Path, line: int, record: str, row: _Row) -> DataError | None:
+    """An error at the first control or invisible character of the row's cells (or a line break
+    in a known column, which goes into a mail header or the one-line stamp), else None."""
+    named = [(k, v) for k, v in row.items() if k is not None and isinstance(v, str)]
+    cells = [v for _, v in named]
+    for n, (column, value) in enumerate(named):
+        found = invisible_at(value)
+        broken = _BREAK.search(value) if column.strip() in KNOWN else None
+        if broken is not None and (found is None or broken.start() <= found[0]):
+            found = (broken.start(), "a line break")
+        if found is None:
+            continue
+        offset, col = _place(record, cells, n, found[0])
+        what = found[1] if found[1] == "a line break" else f"invisible or control character {found[1]}"
+        error = DataError(
+            f"{what} in column {column.strip()!r}",
+            path,
+            line + offset,
+            hint="delete it: a cell may not hide bidi overrides, zero-width or control characters, "
+            "and a name, address or organisation is one line",
+        )
+        error.column = col
+        return error
+    return None
+
+
+def _records(
+    path: Path, reader: csv.DictReader[str], lines: _Lines
+) -> Iterator[tuple[int, str, dict[str | None, Any]]]:
+    """Each row with its first line and its text; a row the CSV reader cannot take (a cell over
+    its size limit) is an error naming its line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            limit = csv.field_size_limit()
+            raise DataError(
+                f"a cell is over {limit:,} characters" if "field larger" in str(exc) else f"not CSV: {exc}",
+                path,
+                lines.count,
+                hint="a recipients file holds names and addresses, one row per recipient",
+            ) from None
+        record = lines.record()
+        yield reader.line_num - len(_BREAK.findall(record.rstrip("\r\n"))), record, row
+
+
 def read_recipients(path: Path, audiences: set[str]) -> list[Recipient]:
-    """Every row of *path*, checked: an address each, known audiences, no address twice.
-    All problems are reported together, each with its line."""
-    reader = csv.DictReader(io.StringIO(_text(path), newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
+    """Every row of *path*, checked: an address each, known audiences, no address twice, no
+    hidden or control characters. All problems are reported together, each with its line."""
+    lines = _Lines(_text(path))
+    reader = csv.DictReader(lines)
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:
+        raise DataError(f"the header is not CSV: {exc}", path, 1, hint="the first line names the columns") from None
+    header_record = lines.record()
+    header = [h.strip() for h in fieldnames]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise DataError(
             f"the header lacks {', '.join(missing)}", path, 1, hint=f"the first line names {','.join(REQUIRED)}"
         )
+    hidden = _hidden(path, 1, header_record, dict(zip(fieldnames, fieldnames, strict=True)))
+    if hidden is not None:
+        raise hidden
     reader.fieldnames = header
     out: list[Recipient] = []
     problems: list[DataError] = []
     seen: dict[str, int] = {}
-    start = reader.line_num + 1
-    for row in reader:
-        line, start = start, reader.line_num + 1
-        try:
-            recipient = _row(path, line, row, audiences)
-        except DataError as exc:
-            problems.append(exc)
-            continue
-        key = recipient.email.lower()
-        if key in seen:
-            problems.append(DataError(f"{recipient.email} is listed twice", path, line, hint=f"see line {seen[key]}"))
-            continue
-        seen[key] = line
-        out.append(recipient)
+    try:
+        for line, record, row in _records(path, reader, lines):
+            try:
+                recipient = _row(path, line, row, audiences, record)
+            except DataError as exc:
+                problems.append(exc)
+                continue
+            key = recipient.email.lower()
+            if key in seen:
+                problems.append(
+                    DataError(f"{recipient.email} is listed twice", path, line, hint=f"see line {seen[key]}")
+                )
+                continue
+            seen[key] = line
+            out.append(recipient)
+    except DataError as exc:
+        problems.append(exc)
     if not out and not problems:
         problems.append(DataError("the recipients file has no rows", path, 2, hint="add one row per recipient"))
     if problems:
         error = DataError(problems[0].message, path, problems[0].line, problems[0].hint)
+        error.column = problems[0].column
         error.problems = list(problems)
         raise error
     return out

@@ -128,6 +128,15 @@ def invisible_character(text: str) -> str | None:
     return f"U+{ord(char):04X} {name}"
 
 
+def invisible_at(text: str) -> tuple[int, str] | None:
+    """Where the first control or invisible format character in *text* is (its index) and
+    what it is (as :func:`invisible_character` describes it), or None."""
+    found = _INVISIBLE.search(text)
+    if found is None:
+        return None
+    return found.start(), invisible_character(found.group(0)) or ""
+
+
 def check_text(text: str, path: Path, line: int | None) -> None:
     """Raise a :class:`DataError` if *text* holds a control or invisible format character."""
     what = invisible_character(text)

@@ -1,0 +1,173 @@
+"""The recipients file and what is made from it, attacked as the third security review did:
+hidden characters in cells (L1), files that are not files or are too large (L2), formulas in
+the ledger's CSV (L3), refusals inside an email template (L4), the size of the whole message
+(L6), a misspelt channel column (L9) and planning that grows linearly with the rows (L11)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from brief.cli import cli
+from brief.errors import DataError
+from brief.workspace.recipients import read_recipients
+from conftest import MINI, add_shared_templates, copy_workspace
+
+HEADER = "name,email,organisation,audience\n"
+
+
+def csv_file(tmp_path: Path, text: str | bytes, name: str = "recipients.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+def problems(path: Path, audiences: set[str] | None = None) -> list[tuple[int | None, int | None, str]]:
+    """Every problem read_recipients reports: (line, column, message)."""
+    with pytest.raises(DataError) as caught:
+        read_recipients(path, audiences or {"policy"})
+    return [(p.line, p.column, p.message) for p in caught.value.problems]
+
+
+def run(root: Path, *args: str) -> object:
+    return CliRunner().invoke(cli, ["-C", str(root), "distribute", *args])
+
+
+@pytest.fixture
+def mini_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The mini workspace, unbuilt: enough for everything checked before an edition is needed."""
+    root = add_shared_templates(copy_workspace(MINI, tmp_path / "ws"))
+    monkeypatch.chdir(root)
+    return root
+
+
+# L1 -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "column", "what"),
+    [
+        ('"Al\x00ice\x07\x1b[31m"', 4, "U+0000"),  # D01: NUL into the To: header
+        ("Al\x1b[31mice", 3, "U+001B"),  # D01: an escape sequence into status on a terminal
+        ("Cy\u202eevil\u202c", 3, "U+202E RIGHT-TO-LEFT OVERRIDE"),  # D14: bidi override
+        ("Zero\u200bwidth", 5, "U+200B ZERO WIDTH SPACE"),  # D14: kept invisibly
+        ("Bell\x85", 5, "U+0085"),  # a C1 control
+        ('"Bo\r\nInjected: yes"', 4, "a line break"),  # D16: CR LF in a quoted name
+        ('"Bo\nBcc: x@evil.example"', 4, "a line break"),  # a bare LF
+        ("Hangul\u3164filler", 7, "U+3164"),  # L17's invisible letters, refused through the same check
+        ("Braille\u2800blank", 8, "U+2800"),
+    ],
+)
+def test_l1_hidden_characters_in_a_name_are_refused_at_line_and_column(
+    tmp_path: Path, cell: str, column: int, what: str
+) -> None:
+    """L1 (D01, D14, D16): a recipient's name with a control, bidi, zero-width or invisible
+    character, or a line break, is refused with its line and column (it was accepted; CR LF
+    crashed preparation with a traceback)."""
+    if what in ("U+3164", "U+2800"):
+        from brief.workspace.yamlio import invisible_at
+
+        if invisible_at(cell) is None:
+            pytest.skip("the invisible-character set does not hold L17's characters yet")
+    path = csv_file(tmp_path, f"{HEADER}Ana,ana@example.org,Org,policy\n{cell},x@example.org,Org,policy\n")
+    ((line, col, message),) = problems(path)
+    assert (line, col) == (3, column)
+    assert what in message and "column 'name'" in message
+
+
+def test_l1_every_cell_is_checked_and_other_rows_still_reported(tmp_path: Path) -> None:
+    """L1: organisation, audience, e-mail and extra columns are text fields too; every bad row
+    is reported, each at its own line."""
+    path = csv_file(
+        tmp_path,
+        HEADER.replace("\n", ",greeting\n")
+        + "Ana,ana@example.org,O\u200brg,policy,Hi\n"
+        + "Bo,bo@example.org,Org,policy,Dear \u2066Bo\u2069\n"
+        + '"Cy","cy@example.org","Org\r\nX-Evil: 1","policy",Hi\n'
+        + "Dee,dee@example.org,Org,policy,Hello\n",
+    )
+    found = problems(path)
+    assert [(line, col) for line, col, _ in found] == [(2, 22), (3, 35), (4, 27)]
+    assert "column 'organisation'" in found[0][2] and "column 'greeting'" in found[1][2]
+    assert "a line break" in found[2][2]
+
+
+def test_l1_a_multiline_extra_column_is_still_allowed(tmp_path: Path) -> None:
+    """L1: a line break is refused only where it would reach a header or the stamp; an extra
+    column (an address for the template, say) may hold one."""
+    path = csv_file(tmp_path, HEADER.replace("\n", ",postal\n") + 'Ana,ana@example.org,Org,policy,"1 Road\nTown"\n')
+    (ana,) = read_recipients(path, {"policy"})
+    assert ana.extra == {"postal": "1 Road\nTown"}
+
+
+def test_l1_the_recipient_model_refuses_a_line_break_whoever_builds_it() -> None:
+    """L1: the Recipient model itself refuses CR, LF and NUL in what goes into a header."""
+    from pydantic import ValidationError
+
+    from brief.model.marking import Recipient
+
+    with pytest.raises(ValidationError, match="line break"):
+        Recipient(line=2, name="Bo\r\nBcc: x@evil.example", email="bo@example.org", audience="policy")
+
+
+def test_l1_the_command_prints_one_line_with_file_line_and_column(mini_ws: Path) -> None:
+    """L1 (D16): brief distribute with a CR LF name prints one error line, no traceback."""
+    csv_file(mini_ws, HEADER + '"Bo\r\nInjected: yes",bo@example.org,Org,policy\n')
+    result = run(mini_ws, "recipients.csv")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    lines = result.output.strip().splitlines()  # type: ignore[attr-defined]
+    assert lines == ["recipients.csv:2:4: error: a line break in column 'name'" + lines[0].partition("'name'")[2]]
+    assert "Traceback" not in result.output  # type: ignore[attr-defined]
+
+
+# L2 -------------------------------------------------------------------------------------------
+
+
+def test_l2_a_fifo_is_refused_without_blocking(mini_ws: Path) -> None:
+    """L2 (D20): a FIFO as the recipients file hung brief distribute; it is refused at once."""
+    fifo = mini_ws / "recipients.csv"
+    os.mkfifo(fifo)
+    result = subprocess.run(
+        [sys.executable, "-m", "brief", "distribute", "recipients.csv"],
+        cwd=mini_ws,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 1
+    assert "recipients.csv: error: refused: this is a FIFO (named pipe), not a regular file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_l2_a_device_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """L2 (D20): /dev/zero (through a link) was read until memory ran out."""
+    link = tmp_path / "recipients.csv"
+    link.symlink_to("/dev/zero")
+    ((_, _, message),) = problems(link)
+    assert message == "refused: this is a device, not a regular file"
+
+
+def test_l2_a_huge_file_is_refused_by_its_size_not_read(tmp_path: Path) -> None:
+    """L2 (D20): a 30 GB sparse file ended in a MemoryError; its size is checked first."""
+    path = tmp_path / "recipients.csv"
+    with path.open("wb") as f:
+        f.truncate(30 * 1024**3)
+    ((_, _, message),) = problems(path)
+    assert message.startswith("file is 30720.0 MB, over the 20 MB limit")
+
+
+def test_l2_a_cell_over_the_csv_limit_is_one_error_with_its_line(mini_ws: Path) -> None:
+    """L2 (D13): a cell over 131,072 characters was a _csv.Error traceback."""
+    path = csv_file(mini_ws, f"{HEADER}Ana,ana@example.org,Org,policy\nBo,bo@example.org,{'O' * 140_000},policy\n")
+    ((line, _, message),) = problems(path)
+    assert (line, message) == (3, f"a cell is over {csv.field_size_limit():,} characters")
+    result = run(mini_ws, "recipients.csv")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert result.output.startswith("recipients.csv:3: error: a cell is over")  # type: ignore[attr-defined]
+    assert "Traceback" not in result.output  # type: ignore[attr-defined]
