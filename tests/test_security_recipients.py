@@ -171,3 +171,53 @@ def test_l2_a_cell_over_the_csv_limit_is_one_error_with_its_line(mini_ws: Path) 
     assert result.exit_code == 1  # type: ignore[attr-defined]
     assert result.output.startswith("recipients.csv:3: error: a cell is over")  # type: ignore[attr-defined]
     assert "Traceback" not in result.output  # type: ignore[attr-defined]
+
+
+# L9 -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [("Channel", "channel"), ("channels", "channel"), ("type", "channel"), ("chanel", "channel"),
+     ("Channel Type", "channel"), ("E-Mail", "email"), ("Organization", "organisation")],
+)  # fmt: skip
+def test_l9_a_column_that_looks_like_a_known_one_is_an_error(tmp_path: Path, column: str, expected: str) -> None:
+    """L9 (K03): a misspelt optional column (`Channel`, `channels`, `type`) silently became an
+    extra column; it is an error naming the column and the spelling expected."""
+    header = HEADER.strip().split(",")
+    header = [column if h == expected else h for h in header] + ([] if expected in header else [column])
+    path = csv_file(tmp_path, ",".join(header) + "\n" + "Ana,ana@example.org,Org,policy,list\n")
+    (found,) = problems(path)
+    assert found == (1, None, f"column {column!r} is not a known column; it looks like {expected!r}")
+
+
+def test_l9_extra_columns_that_only_resemble_a_present_one_pass(tmp_path: Path) -> None:
+    """L9: the check names what is missing; `email2` beside `email`, `greeting`, `role` pass."""
+    path = csv_file(
+        tmp_path, HEADER.strip() + ",email2,greeting,role,audience_note\nAna,ana@example.org,Org,policy,a,b,c,d\n"
+    )
+    (ana,) = read_recipients(path, {"policy"})
+    assert ana.extra == {"email2": "a", "greeting": "b", "role": "c", "audience_note": "d"}
+
+
+def test_l9_a_column_of_channels_under_another_name_is_an_error(tmp_path: Path) -> None:
+    """L9: whatever its heading, a column holding `list` or `public` where there is no
+    `channel` column is an error, not a list sent as a person."""
+    path = csv_file(tmp_path, HEADER.strip() + ",Verteiler\nAna,ana@example.org,Org,policy,individual\n"
+                    "All,all@example.org,Org,policy,List\n")  # fmt: skip
+    (found,) = problems(path)
+    assert found[2] == "column 'Verteiler' holds channels (individual, list) but is not named channel"
+
+
+def test_l9_under_tlp_red_a_misspelt_channel_never_sends_a_list(mini_ws: Path) -> None:
+    """L9 (K03): under TLP:RED, a `Channel` column made every row individual and a list row
+    was prepared; brief distribute now stops at the header, before anything is written."""
+    brief = mini_ws / "briefs" / "mini.yaml"
+    brief.write_text(brief.read_text(encoding="utf-8") + "distribution:\n  tlp: RED\n", encoding="utf-8")
+    csv_file(mini_ws, "name,email,organisation,audience,Channel\nTeam,team@example.org,Org,policy,list\n")
+    result = run(mini_ws, "recipients.csv")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert result.output.startswith(  # type: ignore[attr-defined]
+        "recipients.csv:1: error: column 'Channel' is not a known column; it looks like 'channel'"
+    )
+    assert not (mini_ws / "out" / "distribution").exists()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 from collections.abc import Iterator
@@ -22,6 +23,11 @@ from brief.workspace.yamlio import invisible_at
 REQUIRED = ("name", "email", "organisation", "audience")
 KNOWN = (*REQUIRED, "channel")
 MAX_BYTES = 20 * 1024 * 1024
+# Headings people give the channel column. A column is matched by name only, so one misspelt
+# would silently become an extra column and every row `individual` (under TLP:RED, a list
+# passing as a person): such a heading is an error, as is one close to any known column.
+_CHANNEL_WORDS = {"type", "kind", "list", "mailinglist", "channeltype", "addresstype", "recipienttype"}
+_CHANNELS = {"individual", "list", "public"}
 _Row = dict[str | None, Any]  # a row as csv.DictReader gives it (None: the cells past the header)
 
 
@@ -142,6 +148,68 @@ def _hidden(path: Path, line: int, record: str, row: _Row) -> DataError | None:
     return None
 
 
+def _key(column: str) -> str:
+    # "E-Mail", "e_mail " and "emails" are all "email"
+    return re.sub(r"[\W_]+", "", column.casefold()).removesuffix("s")
+
+
+def _lookalike(column: str, header: list[str]) -> str | None:
+    """The known column, absent from *header*, that *column* seems meant to be (other case,
+    spacing, plural, a close misspelling or a usual synonym of ``channel``), or None."""
+    absent = [k for k in KNOWN if k not in header]
+    if column in KNOWN or not absent:
+        return None
+    key = _key(column)
+    if key in _CHANNEL_WORDS and "channel" in absent:
+        return "channel"
+    for known in absent:
+        if key == _key(known) or difflib.SequenceMatcher(None, key, _key(known)).ratio() >= 0.8:
+            return known
+    return None
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Raise one error for every required column missing and every column that looks like a
+    known one but is spelt otherwise."""
+    problems = [
+        DataError(
+            f"column {column!r} is not a known column; it looks like {known!r}",
+            path,
+            1,
+            hint=f"spell it {known} (lower case), or give the extra column another name",
+        )
+        for column in header
+        if (known := _lookalike(column, header)) is not None
+    ]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing and not problems:
+        problems.append(
+            DataError(
+                f"the header lacks {', '.join(missing)}", path, 1, hint=f"the first line names {','.join(REQUIRED)}"
+            )
+        )
+    if problems:
+        error = DataError(problems[0].message, path, 1, problems[0].hint)
+        error.problems = list(problems)
+        raise error
+
+
+def _channel_like(path: Path, header: list[str], out: list[Recipient]) -> None:
+    """Without a ``channel`` column, an extra column that holds only channel words, some
+    ``list`` or ``public``, was meant to be it: an error rather than every row ``individual``."""
+    if "channel" in header:
+        return
+    for column in header:
+        values = {r.extra.get(column, "").lower() for r in out} - {""}
+        if column not in KNOWN and values and values <= _CHANNELS and values != {"individual"}:
+            raise DataError(
+                f"column {column!r} holds channels ({', '.join(sorted(values))}) but is not named channel",
+                path,
+                1,
+                hint="name the column channel, or every row is sent as to an individual",
+            )
+
+
 def _records(
     path: Path, reader: csv.DictReader[str], lines: _Lines
 ) -> Iterator[tuple[int, str, dict[str | None, Any]]]:
@@ -175,11 +243,7 @@ def read_recipients(path: Path, audiences: set[str]) -> list[Recipient]:
         raise DataError(f"the header is not CSV: {exc}", path, 1, hint="the first line names the columns") from None
     header_record = lines.record()
     header = [h.strip() for h in fieldnames]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise DataError(
-            f"the header lacks {', '.join(missing)}", path, 1, hint=f"the first line names {','.join(REQUIRED)}"
-        )
+    _check_header(path, header)
     hidden = _hidden(path, 1, header_record, dict(zip(fieldnames, fieldnames, strict=True)))
     if hidden is not None:
         raise hidden
@@ -204,6 +268,8 @@ def read_recipients(path: Path, audiences: set[str]) -> list[Recipient]:
             out.append(recipient)
     except DataError as exc:
         problems.append(exc)
+    if not problems:
+        _channel_like(path, header, out)
     if not out and not problems:
         problems.append(DataError("the recipients file has no rows", path, 2, hint="add one row per recipient"))
     if problems:
