@@ -6,6 +6,7 @@ the ledger's CSV (L3), refusals inside an email template (L4), the size of the w
 from __future__ import annotations
 
 import csv
+import io
 import os
 import subprocess
 import sys
@@ -221,3 +222,31 @@ def test_l9_under_tlp_red_a_misspelt_channel_never_sends_a_list(mini_ws: Path) -
         "recipients.csv:1: error: column 'Channel' is not a known column; it looks like 'channel'"
     )
     assert not (mini_ws / "out" / "distribution").exists()
+
+
+# L3 -------------------------------------------------------------------------------------------
+
+FORMULAS = ('=HYPERLINK("http://evil.example/x","click")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3")
+
+
+def test_l3_status_csv_escapes_every_formula_cell(mini_ws: Path) -> None:
+    """L3 (D05): `brief distribute status --format csv` wrote names, organisations and server
+    replies that start a formula as they were; each such cell now starts with a quote."""
+    from brief.distribute.ledger import Row, open_ledger
+
+    ledger = open_ledger(mini_ws / "out" / "distribution.sqlite")
+    rows = [
+        Row("d1", f"p{n}@example.org", n + 2, formula, FORMULAS[-1 - n], "policy", n + 1, f"id{n}",
+            f"<id{n}.d1@example.org>", f"p{n}", "{}", None, "planned", None, 0, "2026-12-01T00:00:00+00:00")
+        for n, formula in enumerate(FORMULAS)
+    ]  # fmt: skip
+    ledger.plan("d1", "mini", "2026-12-01T00:00:00+00:00", "recipients.csv", "{}", rows)
+    ledger.settle("d1", "p0@example.org", "refused", "=1+2 mailbox unavailable")
+    ledger.close()
+    result = CliRunner().invoke(cli, ["-C", str(mini_ws), "distribute", "status", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    table = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["name"] for r in table] == ["'" + f for f in FORMULAS]
+    assert [r["organisation"] for r in table] == ["'" + f for f in reversed(FORMULAS)]
+    assert table[0]["reply"] == "'=1+2 mailbox unavailable"
+    assert [r["line"] for r in table] == ["2", "3", "4", "5"]  # numbers stay numbers

@@ -12,6 +12,7 @@ from pathlib import Path
 from brief.distribute.ledger import Row, open_ledger, read_only
 from brief.distribute.stamp import copy_id_of
 from brief.errors import DistributionError
+from brief.publish.csvcells import safe_cell
 
 LEDGER = Path("out") / "distribution.sqlite"
 SHOWN = ("distribution", "line", "name", "email", "audience", "copy_no", "copy_id", "state", "attempts", "reply")
@@ -29,7 +30,8 @@ def status(root: Path, fmt: str) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(Row.__dataclass_fields__)
-        writer.writerows([list(asdict(r).values()) for r in rows])
+        # Names, organisations and the server's replies come from outside: no cell may be a formula.
+        writer.writerows([[safe_cell(v) if isinstance(v, str) else v for v in asdict(r).values()] for r in rows])
         return out.getvalue()
     table = [list(SHOWN)] + [[str(getattr(r, c) or "") for c in SHOWN] for r in rows]
     widths = [min(40, max(len(row[i]) for row in table)) for i in range(len(SHOWN))]
