@@ -250,3 +250,20 @@ def test_l3_status_csv_escapes_every_formula_cell(mini_ws: Path) -> None:
     assert [r["organisation"] for r in table] == ["'" + f for f in reversed(FORMULAS)]
     assert table[0]["reply"] == "'=1+2 mailbox unavailable"
     assert [r["line"] for r in table] == ["2", "3", "4", "5"]  # numbers stay numbers
+
+
+def test_l1_status_table_never_prints_a_control_character(mini_ws: Path) -> None:
+    """L1 (D01): an escape sequence reached the terminal through `brief distribute status`; a
+    ledger written before the recipients check, or a server's reply, is shown with `?`."""
+    from brief.distribute.ledger import Row, open_ledger
+
+    ledger = open_ledger(mini_ws / "out" / "distribution.sqlite")
+    row = Row("d1", "a@example.org", 2, "Al\x1b[31mice\u202e", "Org", "policy", 1, "id0", "<id0.d1@example.org>",
+              "a", "{}", None, "planned", None, 0, "2026-12-01T00:00:00+00:00")  # fmt: skip
+    ledger.plan("d1", "mini", "2026-12-01T00:00:00+00:00", "recipients.csv", "{}", [row])
+    ledger.settle("d1", "a@example.org", "refused", "550 \x1b]0;owned\x07 no")
+    ledger.close()
+    result = CliRunner().invoke(cli, ["-C", str(mini_ws), "distribute", "status"])
+    assert result.exit_code == 0, result.output
+    assert "Al?[31mice?" in result.output and "550 ?]0;owned? no" in result.output
+    assert not any(c in result.output for c in "\x1b\x07\u202e")

@@ -13,6 +13,7 @@ from brief.distribute.ledger import Row, open_ledger, read_only
 from brief.distribute.stamp import copy_id_of
 from brief.errors import DistributionError
 from brief.publish.csvcells import safe_cell
+from brief.workspace.yamlio import invisible_at
 
 LEDGER = Path("out") / "distribution.sqlite"
 SHOWN = ("distribution", "line", "name", "email", "audience", "copy_no", "copy_id", "state", "attempts", "reply")
@@ -33,11 +34,19 @@ def status(root: Path, fmt: str) -> str:
         # Names, organisations and the server's replies come from outside: no cell may be a formula.
         writer.writerows([[safe_cell(v) if isinstance(v, str) else v for v in asdict(r).values()] for r in rows])
         return out.getvalue()
-    table = [list(SHOWN)] + [[str(getattr(r, c) or "") for c in SHOWN] for r in rows]
+    table = [list(SHOWN)] + [[_shown(str(getattr(r, c) or "")[:40]) for c in SHOWN] for r in rows]
     widths = [min(40, max(len(row[i]) for row in table)) for i in range(len(SHOWN))]
     return "".join(
         "  ".join(cell[:40].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in table
     )
+
+
+def _shown(cell: str) -> str:
+    # A terminal runs escape sequences: a reply (or a name from an older ledger) with control
+    # or invisible characters is shown with "?" in their place.
+    while (found := invisible_at(cell)) is not None:
+        cell = cell[: found[0]] + "?" + cell[found[0] + 1 :]
+    return cell
 
 
 def trace(root: Path, pdf: Path) -> list[str]:
