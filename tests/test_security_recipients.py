@@ -6,6 +6,8 @@ the ledger's CSV (L3), refusals inside an email template (L4), the size of the w
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 import io
 import os
 import subprocess
@@ -16,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from brief.cli import cli
-from brief.errors import DataError
+from brief.errors import DataError, DistributionError
 from brief.workspace.recipients import read_recipients
 from conftest import MINI, add_shared_templates, copy_workspace
 
@@ -267,3 +269,23 @@ def test_l1_status_table_never_prints_a_control_character(mini_ws: Path) -> None
     assert result.exit_code == 0, result.output
     assert "Al?[31mice?" in result.output and "550 ?]0;owned? no" in result.output
     assert not any(c in result.output for c in "\x1b\x07\u202e")
+
+
+# L11 ------------------------------------------------------------------------------------------
+
+
+def test_l11_rows_are_planned_and_found_by_lookup(tmp_path: Path) -> None:
+    """L11 (D09): planning searched the recipients list for every row (list.count, next());
+    folders are now counted once and a row's recipient is its copy number's place in the file,
+    with the same folders as before (a shared name gets its line). benchmarks/plan.py times it."""
+    from brief.distribute import plan
+
+    path = csv_file(tmp_path, HEADER + "".join(f"{n},p{i}@example.org,Org,policy\n" for i, n in enumerate("ABAC")))
+    people = read_recipients(path, {"policy"})
+    d = plan.Distribution("0123456789abcdef", None, None, path, people, {}, dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+                          "briefs@example.org", tmp_path / "out")  # type: ignore[arg-type]  # fmt: skip
+    rows = plan.planned_rows(d)
+    assert [r.folder for r in rows] == ["a-2", "b", "a-4", "c"]
+    assert [plan.recipient_of(d, r).email for r in rows] == [f"p{i}@example.org" for i in range(4)]
+    with pytest.raises(DistributionError, match=r"not planned for p1@example\.org"):
+        plan.recipient_of(d, dataclasses.replace(rows[1], copy_no=3))
