@@ -10,6 +10,8 @@ import dataclasses
 import datetime as dt
 import io
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +22,7 @@ from click.testing import CliRunner
 from brief.cli import cli
 from brief.errors import DataError, DistributionError
 from brief.workspace.recipients import read_recipients
-from conftest import MINI, add_shared_templates, copy_workspace
+from conftest import MINI, REPO, add_shared_templates, copy_workspace, request_for
 
 HEADER = "name,email,organisation,audience\n"
 
@@ -289,3 +291,88 @@ def test_l11_rows_are_planned_and_found_by_lookup(tmp_path: Path) -> None:
     assert [plan.recipient_of(d, r).email for r in rows] == [f"p{i}@example.org" for i in range(4)]
     with pytest.raises(DistributionError, match=r"not planned for p1@example\.org"):
         plan.recipient_of(d, dataclasses.replace(rows[1], copy_no=3))
+
+
+# L4 and L6: a built workspace --------------------------------------------------------------------
+
+DISTRIBUTION = "\ndistribution:\n  tlp: AMBER\n  domains: [example.org]\n"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini workspace with a distribution: block and the email templates, its policy edition built."""
+    from brief.pipeline.build import build
+
+    root = copy_workspace(MINI, tmp_path_factory.mktemp("dist") / "ws")
+    add_shared_templates(root)
+    brief = root / "briefs" / "mini.yaml"
+    brief.write_text(brief.read_text(encoding="utf-8") + DISTRIBUTION, encoding="utf-8")
+    shutil.copytree(REPO / "emails", root / "emails")
+    build(request_for(root, None, "policy"))
+    return root
+
+
+@pytest.fixture
+def dist(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy of the built workspace with four recipients, as the current folder."""
+    root = tmp_path / "ws"
+    shutil.copytree(built, root)
+    rows = "".join(f"Person {i},person{i}@example.org,Org,policy\n" for i in range(1, 5))
+    csv_file(root, HEADER + rows)
+    monkeypatch.chdir(root)
+    return root
+
+
+def ledger_rows(root: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(root / "out" / "distribution.sqlite") as db:
+        return db.execute("SELECT email, state FROM copies").fetchall()
+
+
+def email_template(root: Path, body: str) -> Path:
+    """emails/policy.j2 with *body* written into its text block."""
+    path = root / "emails" / "policy.j2"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{% block text %}", "{% block text %}" + body, 1), encoding="utf-8")
+    return path
+
+
+REFUSED = {
+    "recursive macro": "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+    "10^10 loop": "{% for i in range(10**10) %}x{% endfor %}",
+    "link out of emails/": '{% include "leak.j2" %}',
+    "too much text": "{% for i in range(90000) %}{{ 'x' * 1000 }}{% endfor %}",
+    "only the third copy": "{% if copy.number == 3 %}{% for i in range(10**10) %}x{% endfor %}{% endif %}",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("payload", REFUSED.values(), ids=REFUSED.keys())
+def test_l4_a_refusal_in_an_email_template_is_one_line_and_leaves_no_row(dist: Path, payload: str) -> None:
+    """L4 (J09, J10): a recursive macro, a 10^10 loop, a link out of emails/ or a template
+    that writes too much ended in a TemplateRefused traceback, with the rows left `planned`:
+    now one error line naming the template, and no ledger row, copy or message written."""
+    (dist / "emails" / "leak.j2").symlink_to("/etc/passwd")
+    email_template(dist, payload)
+    result = run(dist, "recipients.csv")
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    lines = result.output.strip().splitlines()  # type: ignore[attr-defined]
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output  # type: ignore[attr-defined]
+    assert lines[0].startswith("emails/policy.j2:") and "the email template was refused" in lines[0]
+    assert ledger_rows(dist) == []
+    assert not list((dist / "out").glob("distribution/**/*.*"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["/etc/passwd", "missing.j2"])
+def test_l4_a_missing_include_is_named_as_such(dist: Path, name: str) -> None:
+    """L4 (J09): `{% include "/etc/passwd" %}` was reported as "no email template for audience
+    'policy'"; it is the include that is missing, and the error says so at its line."""
+    path = email_template(dist, f'{{% include "{name}" %}}')
+    result = run(dist, "recipients.csv")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "include" in text)
+    assert result.output.strip() == (  # type: ignore[attr-defined]
+        f"emails/policy.j2:{line}: error: the email template uses {name!r}, which is not in emails/"
+        " — an email template includes only other templates in emails/"
+    )
+    assert ledger_rows(dist) == []

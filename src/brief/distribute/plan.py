@@ -126,8 +126,19 @@ def copy_files(out: Path, row: Row) -> tuple[Path, Path]:
 
 def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Ledger) -> int:
     """Stamp the row's copy, write it and its message, record it ``stamped``; the message's size."""
-    recipient = recipient_of(d, row)
     pdf = stamp_copy(d.editions[row.audience], font, stamp_line(row, len(d.recipients), d.created), row.copy_id)
+    message = message_for(d, root, row, pdf)
+    pdf_path, eml_path = copy_files(d.out, row)
+    write_atomic(pdf_path, pdf)
+    write_atomic(eml_path, message)
+    ledger.stamped(d.id, row.email, hashlib.sha256(pdf).hexdigest())
+    return len(message)
+
+
+def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
+    """The row's message as sent, *pdf* attached (or the marking's link instead, when the PDF
+    would make it too large); a :class:`DistributionError` when it is over the limit anyway."""
+    recipient = recipient_of(d, row)
     marking = d.marking
     limit = (marking.max_message_mb if marking else DEFAULT_LIMIT_MB) * 1024 * 1024
     attach: bytes | None = pdf
@@ -148,12 +159,15 @@ def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Le
     envelope = Envelope(
         d.sender, recipient, row.message_id, _date(d.created), name, marking.unsubscribe if marking else None
     )
-    message = compose(letter, envelope, attach, marking.link if marking else None)
-    pdf_path, eml_path = copy_files(d.out, row)
-    write_atomic(pdf_path, pdf)
-    write_atomic(eml_path, message)
-    ledger.stamped(d.id, row.email, hashlib.sha256(pdf).hexdigest())
-    return len(message)
+    return compose(letter, envelope, attach, marking.link if marking else None)
+
+
+def check_messages(d: Distribution, root: Path, rows: list[Row]) -> None:
+    """Write every row's message in memory, with the unstamped edition attached, before the
+    ledger records the distribution: a template the sandbox refuses (or a message over the
+    limit) stops the run with one error and no row left ``planned``."""
+    for row in rows:
+        message_for(d, root, row, d.editions[row.audience])
 
 
 def _date(when: dt.datetime) -> str:
