@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -295,7 +296,7 @@ def test_l11_rows_are_planned_and_found_by_lookup(tmp_path: Path) -> None:
 
 # L4 and L6: a built workspace --------------------------------------------------------------------
 
-DISTRIBUTION = "\ndistribution:\n  tlp: AMBER\n  domains: [example.org]\n"
+DISTRIBUTION = "\ndistribution:\n  tlp: AMBER\n  domains: [example.org]\n  max_message_mb: 0.2\n"
 
 
 @pytest.fixture(scope="module")
@@ -376,3 +377,52 @@ def test_l4_a_missing_include_is_named_as_such(dist: Path, name: str) -> None:
         " — an email template includes only other templates in emails/"
     )
     assert ledger_rows(dist) == []
+
+
+# 3,000 lines of 40 characters into each part: 120 KB of text each, with a 26 KB PDF (limit 200 KB)
+PADDING = "{% for i in range(3000) %}padding line {{ '%05d' % i }} of the letter....\n{% endfor %}"
+
+
+def padded(path: Path) -> None:
+    """Pad the text and HTML parts of the email template *path*."""
+    text = path.read_text(encoding="utf-8")
+    for block in ("{% block text %}", "{% block html %}"):
+        text = text.replace(block, block + PADDING, 1)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_l6_the_limit_counts_the_whole_message(dist: Path) -> None:
+    """L6 (S22): a template writing 100,000 lines into each part made an 8.9 MB message under
+    `max_message_mb: 5`, because only the PDF was counted; the whole message is counted now,
+    and the run stops before any row is recorded."""
+    padded(dist / "emails" / "policy.j2")
+    result = run(dist, "recipients.csv")
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert result.output.startswith(  # type: ignore[attr-defined]
+        "recipients.csv:2: error: the message to person1@example.org would carry 0.3 MB, over the limit —"
+    )
+    assert ledger_rows(dist) == [] and not list((dist / "out").glob("distribution/**/*.eml"))
+
+
+@pytest.mark.slow
+def test_l6_a_link_leaves_out_the_pdf_but_never_lifts_the_limit(dist: Path) -> None:
+    """L6: with `distribution: link`, a message over the limit goes without its PDF; if the
+    template's own text is over the limit, it is refused all the same."""
+    from brief.distribute import plan
+    from brief.model.marking import Marking
+    from brief.pipeline.resolve import pick_brief
+    from brief.workspace.load import load_workspace
+
+    brief = pick_brief(load_workspace(dist), None)
+    people = read_recipients(dist / "recipients.csv", {"policy"})
+    edition = (dist / "out" / "mini-policy.pdf").read_bytes()
+    marking = Marking(max_message_mb=0.02, link="https://example.org/b")
+    d = plan.Distribution("0123456789abcdef", brief, marking, dist / "recipients.csv", people, {"policy": edition},
+                          dt.datetime(2026, 12, 1, tzinfo=dt.UTC), "briefs@example.org", dist / "out")  # fmt: skip
+    (row, *_) = plan.planned_rows(d)
+    message = message_from_bytes(plan.message_for(d, dist, row, edition), policy=policy.default)
+    assert not list(message.iter_attachments())  # type: ignore[attr-defined]
+    padded(dist / "emails" / "policy.j2")
+    with pytest.raises(DistributionError, match="over the limit without the PDF"):
+        plan.message_for(d, dist, row, edition)

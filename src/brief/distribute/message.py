@@ -5,7 +5,6 @@ every time the same distribution is sent to the same recipient."""
 
 from __future__ import annotations
 
-import base64
 import email.policy
 import email.utils
 import functools
@@ -141,11 +140,6 @@ class Envelope:
     date: str
     attachment_name: str
     unsubscribe: str | None = None
-
-
-def encoded_size(data: bytes) -> int:
-    """The attachment's size in the message: base64 in 76-character lines."""
-    return len(base64.encodebytes(data))
 
 
 def compose(letter: Letter, envelope: Envelope, pdf: bytes | None, link: str | None = None) -> bytes:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brief.distribute.ledger import Ledger, Row
-from brief.distribute.message import Envelope, compose, encoded_size, render_letter, template_values, with_tlp
+from brief.distribute.message import Envelope, compose, render_letter, template_values, with_tlp
 from brief.distribute.stamp import StampFont, stamp_copy, stamp_font
 from brief.errors import DistributionError
 from brief.model.marking import Marking, Recipient
@@ -140,17 +140,6 @@ def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
     would make it too large); a :class:`DistributionError` when it is over the limit anyway."""
     recipient = recipient_of(d, row)
     marking = d.marking
-    limit = (marking.max_message_mb if marking else DEFAULT_LIMIT_MB) * 1024 * 1024
-    attach: bytes | None = pdf
-    if encoded_size(pdf) > limit:
-        if marking is None or marking.link is None:
-            raise DistributionError(
-                f"the message to {row.email} would carry {encoded_size(pdf) / 1048576:.1f} MB, over the limit",
-                d.recipients_path,
-                row.line,
-                hint="raise distribution: max_message_mb, or set distribution: link to send a link instead",
-            )
-        attach = None
     copy = {"number": row.copy_no, "of": len(d.recipients), "id": row.copy_id, "date": d.created.date()}
     brief = {"id": d.brief.id, "title": d.brief.title, "subtitle": d.brief.subtitle or "", "date": d.brief.date}
     values = template_values(recipient, marking, brief, copy)
@@ -159,7 +148,23 @@ def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
     envelope = Envelope(
         d.sender, recipient, row.message_id, _date(d.created), name, marking.unsubscribe if marking else None
     )
-    return compose(letter, envelope, attach, marking.link if marking else None)
+    link = marking.link if marking else None
+    # The limit is the whole message as sent: headers, both parts as the template wrote them,
+    # and the PDF in base64; with a link the PDF is left out, never the limit raised.
+    limit = (marking.max_message_mb if marking else DEFAULT_LIMIT_MB) * 1024 * 1024
+    message = compose(letter, envelope, pdf, link)
+    if len(message) > limit and link is not None:
+        message = compose(letter, envelope, None, link)
+    if len(message) > limit:
+        raise DistributionError(
+            f"the message to {row.email} would carry {len(message) / 1048576:.1f} MB, over the limit"
+            + (" without the PDF" if link is not None else ""),
+            d.recipients_path,
+            row.line,
+            hint="raise distribution: max_message_mb, set distribution: link to send a link instead of the PDF, "
+            f"or make emails/{row.audience}.j2 shorter",
+        )
+    return message
 
 
 def check_messages(d: Distribution, root: Path, rows: list[Row]) -> None:

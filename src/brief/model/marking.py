@@ -64,7 +64,7 @@ class Marking(BaseModel):
         default=10.0,
         gt=0,
         le=100,
-        description="the largest message, the PDF counted as sent (base64)",
+        description="the largest message as sent: headers, both parts and the PDF in base64",
         examples=[5],
         json_schema_extra={"unit": "MB"},
     )
