@@ -3,9 +3,10 @@
     python benchmarks/plan.py [--recipients 100000]
 
 Reads a recipients file of that many rows for the policy brief, checks it against the marking,
-plans the ledger's rows (copy numbers, copy IDs, folders) and finds each row's recipient as a
-copy is made: everything ``brief distribute`` does before the first copy is stamped, but the
-ledger's transaction. Each step must grow linearly with the rows (100,000 rows within seconds,
+plans the ledger's rows (copy numbers, copy IDs, folders), finds each row's recipient as a
+copy is made and renders every letter (the check before the ledger records anything):
+everything ``brief distribute`` does before the first copy is stamped, but the ledger's
+transaction. Each step must grow linearly with the rows (100,000 rows within seconds,
 where a quadratic step takes minutes). Timings are not asserted anywhere.
 """
 
@@ -52,8 +53,9 @@ def main() -> None:
         began = time.perf_counter()
         check_recipients(path, brief.distribution, people, now)
         times.append(("check them against the marking", time.perf_counter() - began))
+        edition = bytes(400 * 1024)  # stands for the policy edition: only its size is read while planning
         d = plan.Distribution(
-            "0123456789abcdef", brief, brief.distribution, path, people, {}, now,
+            "0123456789abcdef", brief, brief.distribution, path, people, {"policy": edition}, now,
             "distribution@openpolicybriefs.org", Path(scratch) / "out",
         )  # fmt: skip
         began = time.perf_counter()
@@ -63,6 +65,9 @@ def main() -> None:
         found = sum(plan.recipient_of(d, row).line == row.line for row in rows)
         times.append(("find each row's recipient", time.perf_counter() - began))
         assert found == len(rows) == args.recipients
+        began = time.perf_counter()
+        plan.check_messages(d, REPO, rows)
+        times.append(("render every letter, check its size", time.perf_counter() - began))
     print(f"{'step, ' + f'{args.recipients:,} recipients':<48} {'seconds':>9}")
     for what, seconds in times:
         print(f"{what:<48} {seconds:>9.2f}")

@@ -5,6 +5,7 @@ every time the same distribution is sent to the same recipient."""
 
 from __future__ import annotations
 
+import base64
 import email.policy
 import email.utils
 import functools
@@ -140,6 +141,11 @@ class Envelope:
     date: str
     attachment_name: str
     unsubscribe: str | None = None
+
+
+def encoded_size(data: bytes) -> int:
+    """The attachment's size in the message: base64 in 76-character lines."""
+    return len(base64.encodebytes(data))
 
 
 def compose(letter: Letter, envelope: Envelope, pdf: bytes | None, link: str | None = None) -> bytes:

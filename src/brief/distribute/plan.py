@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brief.distribute.ledger import Ledger, Row
-from brief.distribute.message import Envelope, compose, render_letter, template_values, with_tlp
+from brief.distribute.message import (
+    Envelope,
+    Letter,
+    compose,
+    encoded_size,
+    render_letter,
+    template_values,
+    with_tlp,
+)
 from brief.distribute.stamp import StampFont, stamp_copy, stamp_font
 from brief.errors import DistributionError
 from brief.model.marking import Marking, Recipient
@@ -135,9 +143,8 @@ def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Le
     return len(message)
 
 
-def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
-    """The row's message as sent, *pdf* attached (or the marking's link instead, when the PDF
-    would make it too large); a :class:`DistributionError` when it is over the limit anyway."""
+def _letter(d: Distribution, root: Path, row: Row) -> tuple[Letter, Envelope]:
+    """The row's letter, as its audience's email template writes it, and its envelope."""
     recipient = recipient_of(d, row)
     marking = d.marking
     copy = {"number": row.copy_no, "of": len(d.recipients), "id": row.copy_id, "date": d.created.date()}
@@ -148,31 +155,52 @@ def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
     envelope = Envelope(
         d.sender, recipient, row.message_id, _date(d.created), name, marking.unsubscribe if marking else None
     )
-    link = marking.link if marking else None
+    return letter, envelope
+
+
+def _limit(d: Distribution) -> float:
     # The limit is the whole message as sent: headers, both parts as the template wrote them,
     # and the PDF in base64; with a link the PDF is left out, never the limit raised.
-    limit = (marking.max_message_mb if marking else DEFAULT_LIMIT_MB) * 1024 * 1024
+    return (d.marking.max_message_mb if d.marking else DEFAULT_LIMIT_MB) * 1024 * 1024
+
+
+def _too_large(d: Distribution, row: Row, size: int, link: str | None, least: bool = False) -> DistributionError:
+    return DistributionError(
+        f"the message to {row.email} would carry {size / 1048576:.2f} MB{' or more' if least else ''}"
+        f"{' without the PDF' if link is not None else ''}, over the {_limit(d) / 1048576:g} MB limit",
+        d.recipients_path,
+        row.line,
+        hint="raise distribution: max_message_mb, set distribution: link to send a link instead of the PDF, "
+        f"or make emails/{row.audience}.j2 shorter",
+    )
+
+
+def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
+    """The row's message as sent, *pdf* attached (or the marking's link instead, when the PDF
+    would make it too large); a :class:`DistributionError` when it is over the limit anyway."""
+    letter, envelope = _letter(d, root, row)
+    link = d.marking.link if d.marking else None
     message = compose(letter, envelope, pdf, link)
-    if len(message) > limit and link is not None:
+    if len(message) > _limit(d) and link is not None:
         message = compose(letter, envelope, None, link)
-    if len(message) > limit:
-        raise DistributionError(
-            f"the message to {row.email} would carry {len(message) / 1048576:.1f} MB, over the limit"
-            + (" without the PDF" if link is not None else ""),
-            d.recipients_path,
-            row.line,
-            hint="raise distribution: max_message_mb, set distribution: link to send a link instead of the PDF, "
-            f"or make emails/{row.audience}.j2 shorter",
-        )
+    if len(message) > _limit(d):
+        raise _too_large(d, row, len(message), link)
     return message
 
 
 def check_messages(d: Distribution, root: Path, rows: list[Row]) -> None:
-    """Write every row's message in memory, with the unstamped edition attached, before the
-    ledger records the distribution: a template the sandbox refuses (or a message over the
-    limit) stops the run with one error and no row left ``planned``."""
+    """Render every row's letter before the ledger records the distribution: a template the
+    sandbox refuses, or a message that must be over the limit (its text alone, or with the
+    edition in base64 when there is no link), stops the run with one error and no row left
+    ``planned``. Only the letters are rendered (a message is composed as its copy is made):
+    100,000 recipients must not wait minutes for their first copy."""
+    link = d.marking.link if d.marking else None
+    attached = {audience: encoded_size(pdf) for audience, pdf in d.editions.items()}
     for row in rows:
-        message_for(d, root, row, d.editions[row.audience])
+        letter, _ = _letter(d, root, row)
+        least = len(letter.subject) + len(letter.text) + len(letter.html) + (0 if link else attached[row.audience])
+        if least > _limit(d):
+            raise _too_large(d, row, least, link, least=True)
 
 
 def _date(when: dt.datetime) -> str:
