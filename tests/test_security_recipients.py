@@ -429,3 +429,11 @@ def test_l6_a_link_leaves_out_the_pdf_but_never_lifts_the_limit(dist: Path) -> N
     padded(dist / "emails" / "policy.j2")
     with pytest.raises(DistributionError, match=r"MB without the PDF, over the 0\.02 MB limit"):
         plan.message_for(d, dist, row, edition)
+
+
+def test_l1_the_header_is_checked_too(tmp_path: Path) -> None:
+    """L1: a column name is a cell: a zero-width space in it is refused at line 1."""
+    path = csv_file(tmp_path, "name,email,organisation,audience,gree\u200bting\nAna,ana@example.org,Org,policy,Hi\n")
+    assert problems(path) == [
+        (1, 38, "invisible or control character U+200B ZERO WIDTH SPACE in column 'gree\\u200bting'")
+    ]

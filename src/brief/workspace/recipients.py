@@ -55,7 +55,7 @@ def _row(path: Path, line: int, row: _Row, audiences: set[str], record: str) -> 
             line,
             hint=f"the brief has: {', '.join(sorted(audiences))}",
         )
-    hidden = _hidden(path, line, record, row)
+    hidden = _hidden(path, line, record, [(k, v) for k, v in row.items() if k is not None and isinstance(v, str)])
     if hidden is not None:
         raise hidden
     extra = {k: v for k, v in cells.items() if k not in KNOWN}
@@ -122,10 +122,10 @@ def _place(record: str, cells: list[str], cell: int, index: int) -> tuple[int, i
     return len(breaks), at - (breaks[-1].end() if breaks else 0) + 1
 
 
-def _hidden(path: Path, line: int, record: str, row: _Row) -> DataError | None:
-    """An error at the first control or invisible character of the row's cells (or a line break
-    in a known column, which goes into a mail header or the one-line stamp), else None."""
-    named = [(k, v) for k, v in row.items() if k is not None and isinstance(v, str)]
+def _hidden(path: Path, line: int, record: str, named: list[tuple[str, str]]) -> DataError | None:
+    """An error at the first control or invisible character of the record's cells, given as
+    ``(column, text)`` (or at a line break in a known column, which goes into a mail header or
+    the one-line stamp), else None."""
     cells = [v for _, v in named]
     for n, (column, value) in enumerate(named):
         found = invisible_at(value)
@@ -210,9 +210,7 @@ def _channel_like(path: Path, header: list[str], out: list[Recipient]) -> None:
             )
 
 
-def _records(
-    path: Path, reader: csv.DictReader[str], lines: _Lines
-) -> Iterator[tuple[int, str, dict[str | None, Any]]]:
+def _records(path: Path, reader: csv.DictReader[str], lines: _Lines) -> Iterator[tuple[int, str, _Row]]:
     """Each row with its first line and its text; a row the CSV reader cannot take (a cell over
     its size limit) is an error naming its line."""
     while True:
@@ -242,11 +240,11 @@ def read_recipients(path: Path, audiences: set[str]) -> list[Recipient]:
     except csv.Error as exc:
         raise DataError(f"the header is not CSV: {exc}", path, 1, hint="the first line names the columns") from None
     header_record = lines.record()
-    header = [h.strip() for h in fieldnames]
-    _check_header(path, header)
-    hidden = _hidden(path, 1, header_record, dict(zip(fieldnames, fieldnames, strict=True)))
+    hidden = _hidden(path, 1, header_record, list(zip(fieldnames, fieldnames, strict=True)))
     if hidden is not None:
         raise hidden
+    header = [h.strip() for h in fieldnames]
+    _check_header(path, header)
     reader.fieldnames = header
     out: list[Recipient] = []
     problems: list[DataError] = []
