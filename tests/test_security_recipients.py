@@ -17,6 +17,7 @@ import subprocess
 import sys
 from email import message_from_bytes, policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -275,6 +276,15 @@ def test_l1_status_table_never_prints_a_control_character(mini_ws: Path) -> None
     assert not any(c in result.output for c in "\x1b\x07\u202e")
 
 
+def row_of(d: Any, n: int) -> Any:
+    """The ledger row of copy *n* of distribution *d*, as planning makes it."""
+    from brief.distribute.ledger import Row
+
+    r = d.recipients[n - 1]
+    return Row(d.id, r.email, r.line, r.name, r.organisation, r.audience, n, f"{n:012x}", f"<{n}.{d.id}@example.org>",
+               f"f{n}", "{}", None, "planned", None, 0, "2026-12-01T00:00:00+00:00")  # fmt: skip
+
+
 # L11 ------------------------------------------------------------------------------------------
 
 
@@ -288,8 +298,8 @@ def test_l11_rows_are_planned_and_found_by_lookup(tmp_path: Path) -> None:
     people = read_recipients(path, {"policy"})
     d = plan.Distribution("0123456789abcdef", None, None, path, people, {}, dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
                           "briefs@example.org", tmp_path / "out")  # type: ignore[arg-type]  # fmt: skip
-    rows = plan.planned_rows(d)
-    assert [r.folder for r in rows] == ["a-2", "b", "a-4", "c"]
+    assert list(plan._folders(people).values()) == ["a-2", "b", "a-4", "c"]
+    rows = [row_of(d, n) for n in range(1, 5)]
     assert [plan.recipient_of(d, r).email for r in rows] == [f"p{i}@example.org" for i in range(4)]
     with pytest.raises(DistributionError, match=r"not planned for p1@example\.org"):
         plan.recipient_of(d, dataclasses.replace(rows[1], copy_no=3))
@@ -423,7 +433,7 @@ def test_l6_a_link_leaves_out_the_pdf_but_never_lifts_the_limit(dist: Path) -> N
     marking = Marking(max_message_mb=0.02, link="https://example.org/b")
     d = plan.Distribution("0123456789abcdef", brief, marking, dist / "recipients.csv", people, {"policy": edition},
                           dt.datetime(2026, 12, 1, tzinfo=dt.UTC), "briefs@example.org", dist / "out")  # fmt: skip
-    (row, *_) = plan.planned_rows(d)
+    row = row_of(d, 1)
     message = message_from_bytes(plan.message_for(d, dist, row, edition), policy=policy.default)
     assert not list(message.iter_attachments())  # type: ignore[attr-defined]
     padded(dist / "emails" / "policy.j2")

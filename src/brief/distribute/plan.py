@@ -8,20 +8,11 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from brief.distribute.ledger import Ledger, Row
-from brief.distribute.message import (
-    Envelope,
-    Letter,
-    compose,
-    encoded_size,
-    render_letter,
-    template_values,
-    with_tlp,
-)
+from brief.distribute.message import Envelope, compose, encoded_size, render_letter, template_values, with_tlp
 from brief.distribute.stamp import StampFont, stamp_copy, stamp_font
 from brief.errors import DistributionError
 from brief.model.marking import Marking, Recipient
@@ -86,7 +77,9 @@ def distribution_id(brief: Brief, recipients_file: bytes, editions: dict[str, by
 def _folders(recipients: list[Recipient]) -> dict[str, str]:
     # Counted once, not searched per row: 100,000 recipients must not take minutes to plan.
     slugs = {r.email: re.sub(r"[^a-z0-9]+", "-", r.name.lower()).strip("-") or "recipient" for r in recipients}
-    taken = Counter(slugs.values())
+    taken: dict[str, int] = {}
+    for slug in slugs.values():
+        taken[slug] = taken.get(slug, 0) + 1
     lines = {r.email: r.line for r in recipients}
     return {e: s if taken[s] == 1 else f"{s}-{lines[e]}" for e, s in slugs.items()}
 
@@ -143,19 +136,11 @@ def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Le
     return len(message)
 
 
-def _letter(d: Distribution, root: Path, row: Row) -> tuple[Letter, Envelope]:
-    """The row's letter, as its audience's email template writes it, and its envelope."""
-    recipient = recipient_of(d, row)
-    marking = d.marking
+def _values(d: Distribution, row: Row) -> dict[str, object]:
+    """What the row's email template sees."""
     copy = {"number": row.copy_no, "of": len(d.recipients), "id": row.copy_id, "date": d.created.date()}
     brief = {"id": d.brief.id, "title": d.brief.title, "subtitle": d.brief.subtitle or "", "date": d.brief.date}
-    values = template_values(recipient, marking, brief, copy)
-    letter = with_tlp(render_letter(root, row.audience, values), marking.tlp if marking else None)
-    name = f"{d.brief.id}-{row.audience}.pdf"
-    envelope = Envelope(
-        d.sender, recipient, row.message_id, _date(d.created), name, marking.unsubscribe if marking else None
-    )
-    return letter, envelope
+    return template_values(recipient_of(d, row), d.marking, brief, copy)
 
 
 def _limit(d: Distribution) -> float:
@@ -178,8 +163,13 @@ def _too_large(d: Distribution, row: Row, size: int, link: str | None, least: bo
 def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
     """The row's message as sent, *pdf* attached (or the marking's link instead, when the PDF
     would make it too large); a :class:`DistributionError` when it is over the limit anyway."""
-    letter, envelope = _letter(d, root, row)
-    link = d.marking.link if d.marking else None
+    marking = d.marking
+    letter = with_tlp(render_letter(root, row.audience, _values(d, row)), marking.tlp if marking else None)
+    name = f"{d.brief.id}-{row.audience}.pdf"
+    envelope = Envelope(
+        d.sender, recipient_of(d, row), row.message_id, _date(d.created), name, marking.unsubscribe if marking else None
+    )
+    link = marking.link if marking else None
     message = compose(letter, envelope, pdf, link)
     if len(message) > _limit(d) and link is not None:
         message = compose(letter, envelope, None, link)
@@ -197,7 +187,7 @@ def check_messages(d: Distribution, root: Path, rows: list[Row]) -> None:
     link = d.marking.link if d.marking else None
     attached = {audience: encoded_size(pdf) for audience, pdf in d.editions.items()}
     for row in rows:
-        letter, _ = _letter(d, root, row)
+        letter = render_letter(root, row.audience, _values(d, row))
         least = len(letter.subject) + len(letter.text) + len(letter.html) + (0 if link else attached[row.audience])
         if least > _limit(d):
             raise _too_large(d, row, least, link, least=True)

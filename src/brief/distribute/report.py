@@ -19,6 +19,14 @@ LEDGER = Path("out") / "distribution.sqlite"
 SHOWN = ("distribution", "line", "name", "email", "audience", "copy_no", "copy_id", "state", "attempts", "reply")
 
 
+def _shown(cell: str) -> str:
+    # A terminal runs escape sequences: a reply (or a name from an older ledger) with control
+    # or invisible characters is shown with "?" in their place.
+    while (found := invisible_at(cell)) is not None:
+        cell = cell[: found[0]] + "?" + cell[found[0] + 1 :]
+    return cell
+
+
 def status(root: Path, fmt: str) -> str:
     """Every row of every distribution, as a table, CSV or JSON."""
     ledger = read_only(root / LEDGER)
@@ -39,14 +47,6 @@ def status(root: Path, fmt: str) -> str:
     return "".join(
         "  ".join(cell[:40].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in table
     )
-
-
-def _shown(cell: str) -> str:
-    # A terminal runs escape sequences: a reply (or a name from an older ledger) with control
-    # or invisible characters is shown with "?" in their place.
-    while (found := invisible_at(cell)) is not None:
-        cell = cell[: found[0]] + "?" + cell[found[0] + 1 :]
-    return cell
 
 
 def trace(root: Path, pdf: Path) -> list[str]:
