@@ -73,7 +73,10 @@ def _row(path: Path, line: int, row: _Row, audiences: set[str], record: str) -> 
 def _text(path: Path) -> str:
     # The type and size are checked on the open file before anything is read: a FIFO would
     # block and /dev/zero would never end.
-    data = read_input(path, None, MAX_BYTES)
+    try:
+        data = read_input(path, None, MAX_BYTES)
+    except DataError as exc:
+        raise DataError(exc.message, path, hint="a recipients file is a CSV file of at most 20 MB") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
