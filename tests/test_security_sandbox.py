@@ -140,7 +140,7 @@ def test_l17_blank_character_in_a_unit_s_words_is_refused(mini: Path) -> None:
 def test_l17_the_blank_set_and_what_stays_allowed() -> None:
     """Each blank character is refused on its own; an emoji's presentation selector after the
     emoji, and spaces such as U+3000 IDEOGRAPHIC SPACE (drawn as the space they are), pass."""
-    from brief.workspace.yamlio import invisible_character
+    from brief.workspace.hidden import invisible_character
 
     for code in sorted(BLANK):
         assert invisible_character(f"a{chr(code)}b" if code not in (0xFE0E, 0xFE0F) else chr(code)), hex(code)

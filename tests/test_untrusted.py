@@ -566,7 +566,7 @@ def test_invisible_characters_are_exactly_cc_and_cf() -> None:
     and the blank characters outside them (tests/test_security_sandbox.py, L17)."""
     import unicodedata
 
-    from brief.workspace.yamlio import invisible_character
+    from brief.workspace.hidden import invisible_character
     from test_security_sandbox import BLANK
 
     for code in range(0x110000):

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from brief.errors import BriefError, TemplateError
 from brief.model.marking import TLP_BACKGROUND, TLP_COLOURS, Marking, Recipient
-from brief.workspace.sandbox import BriefSandbox, inert
+from brief.workspace.sandbox import BriefSandbox, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
 
 EMAILS = "emails"  # the workspace's folder of email templates, one per audience
@@ -45,8 +45,11 @@ def _environment(folder: Path) -> BriefSandbox:
 
 def render_letter(root: Path, audience: str, values: dict[str, Any]) -> Letter:
     """Render the three blocks of the audience's email template (``emails/AUDIENCE.j2``) with *values*.
-    The emails are not build inputs: changing one does not make the built editions stale."""
+    The emails are not build inputs: changing one does not make the built editions stale.
+    Whatever the template does wrong or the sandbox refuses is a :class:`TemplateError` naming
+    the template (and its line, when known)."""
     name = f"{audience}.j2"
+    path = root / EMAILS / name
     env = _environment(root / EMAILS)
     env.budget.start()
     try:
@@ -60,24 +63,47 @@ def render_letter(root: Path, audience: str, values: dict[str, Any]) -> Letter:
             )
         context = template.new_context(inert(values))
         parts = ["".join(template.blocks[b](context)).strip() for b in BLOCKS]
-    except jinja2.TemplateNotFound:
-        raise TemplateError(
-            f"no email template for audience {audience!r}",
-            root / EMAILS / name,
-            hint="write the audience's email template (see docs/distributing.md)",
-        ) from None
     except BriefError:
         raise
+    except jinja2.TemplateNotFound as exc:
+        raise _not_found(exc, path, audience) from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"the email template does not parse: {exc.message}", exc.filename, exc.lineno) from None
+    except TemplateRefused as exc:
+        # The sandbox's refusals (work, size, depth, a file outside emails/), at the line it
+        # names or else at the line of ours that asked for it.
+        where, line = (exc.path, exc.line) if exc.line is not None else (path, _line(exc, path))
+        raise TemplateError(f"the email template was refused: {exc}", where, line, hint=exc.hint) from None
     except (jinja2.TemplateError, TypeError) as exc:
         raise TemplateError(
             f"the email template failed: {exc}",
-            root / EMAILS / name,
-            _line(exc, root / EMAILS / name),
+            path,
+            _line(exc, path),
             hint="a column a recipient may lack: {{ recipient.column | default('') }}",
         ) from None
+    except RecursionError:
+        raise TemplateError(
+            "the email template nests too deeply", path, hint="a macro or include that calls itself without end?"
+        ) from None
+    except Exception as exc:  # the template's own mistake: 1/0, a wrong argument...
+        raise TemplateError(f"the email template failed: {exc or type(exc).__name__}", path, _line(exc, path)) from None
     return Letter(" ".join(parts[0].split()), parts[1], parts[2])
+
+
+def _not_found(exc: jinja2.TemplateNotFound, path: Path, audience: str) -> TemplateError:
+    # The audience's own template missing, or a template it includes, imports or extends.
+    if exc.name == path.name:
+        return TemplateError(
+            f"no email template for audience {audience!r}",
+            path,
+            hint="write the audience's email template (see docs/distributing.md)",
+        )
+    return TemplateError(
+        f"the email template uses {exc.name!r}, which is not in {EMAILS}/",
+        path,
+        _line(exc, path),
+        hint=f"an email template includes only other templates in {EMAILS}/",
+    )
 
 
 def _line(exc: BaseException, path: Path) -> int | None:

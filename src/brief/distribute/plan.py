@@ -81,11 +81,13 @@ def distribution_id(brief: Brief, recipients_file: bytes, editions: dict[str, by
 
 
 def _folders(recipients: list[Recipient]) -> dict[str, str]:
+    # Counted once, not searched per row: 100,000 recipients must not take minutes to plan.
     slugs = {r.email: re.sub(r"[^a-z0-9]+", "-", r.name.lower()).strip("-") or "recipient" for r in recipients}
-    taken = [s for s in slugs.values()]
-    return {
-        e: s if taken.count(s) == 1 else f"{s}-{r.line}" for r, (e, s) in zip(recipients, slugs.items(), strict=True)
-    }
+    taken: dict[str, int] = {}
+    for slug in slugs.values():
+        taken[slug] = taken.get(slug, 0) + 1
+    lines = {r.email: r.line for r in recipients}
+    return {e: s if taken[s] == 1 else f"{s}-{lines[e]}" for e, s in slugs.items()}
 
 
 def planned_rows(d: Distribution, ledger: Ledger) -> list[Row]:
@@ -165,29 +167,8 @@ def copy_files(out: Path, row: Row) -> tuple[Path, Path]:
 
 def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Ledger) -> int:
     """Stamp the row's copy, write it and its message, record it ``stamped``; the message's size."""
-    recipient = next(r for r in d.recipients if r.email == row.email)
     pdf = stamp_copy(d.editions[row.audience], font, stamp_line(row, len(d.recipients), d.created), row.copy_id)
-    marking = d.marking
-    limit = (marking.max_message_mb if marking else DEFAULT_LIMIT_MB) * 1024 * 1024
-    attach: bytes | None = pdf
-    if encoded_size(pdf) > limit:
-        if marking is None or marking.link is None:
-            raise DistributionError(
-                f"the message to {row.email} would carry {encoded_size(pdf) / 1048576:.1f} MB, over the limit",
-                d.recipients_path,
-                row.line,
-                hint="raise distribution: max_message_mb, or set distribution: link to send a link instead",
-            )
-        attach = None
-    copy = {"number": row.copy_no, "of": len(d.recipients), "id": row.copy_id, "date": d.created.date()}
-    brief = {"id": d.brief.id, "title": d.brief.title, "subtitle": d.brief.subtitle or "", "date": d.brief.date}
-    values = template_values(recipient, marking, brief, copy)
-    letter = with_tlp(render_letter(root, row.audience, values), marking.tlp if marking else None)
-    name = output_name(d.brief.id, row.audience)
-    envelope = Envelope(
-        d.sender, recipient, row.message_id, _date(d.created), name, marking.unsubscribe if marking else None
-    )
-    message = compose(letter, envelope, attach, marking.link if marking else None)
+    message = message_for(d, root, row, pdf)
     pdf_path, eml_path = copy_files(d.out, row)
     write_atomic(pdf_path, pdf)
     write_atomic(eml_path, message)
@@ -195,7 +176,78 @@ def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Le
     return len(message)
 
 
+def _values(d: Distribution, row: Row) -> dict[str, object]:
+    """What the row's email template sees."""
+    copy = {"number": row.copy_no, "of": len(d.recipients), "id": row.copy_id, "date": d.created.date()}
+    brief = {"id": d.brief.id, "title": d.brief.title, "subtitle": d.brief.subtitle or "", "date": d.brief.date}
+    return template_values(recipient_of(d, row), d.marking, brief, copy)
+
+
+def _limit(d: Distribution) -> float:
+    # The limit is the whole message as sent: headers, both parts as the template wrote them,
+    # and the PDF in base64; with a link the PDF is left out, never the limit raised.
+    return (d.marking.max_message_mb if d.marking else DEFAULT_LIMIT_MB) * 1024 * 1024
+
+
+def _too_large(d: Distribution, row: Row, size: int, link: str | None, least: bool = False) -> DistributionError:
+    return DistributionError(
+        f"the message to {row.email} would carry {size / 1048576:.2f} MB{' or more' if least else ''}"
+        f"{' without the PDF' if link is not None else ''}, over the {_limit(d) / 1048576:g} MB limit",
+        d.recipients_path,
+        row.line,
+        hint="raise distribution: max_message_mb, set distribution: link to send a link instead of the PDF, "
+        f"or make emails/{row.audience}.j2 shorter",
+    )
+
+
+def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
+    """The row's message as sent, *pdf* attached (or the marking's link instead, when the PDF
+    would make it too large); a :class:`DistributionError` when it is over the limit anyway."""
+    marking = d.marking
+    letter = with_tlp(render_letter(root, row.audience, _values(d, row)), marking.tlp if marking else None)
+    name = output_name(d.brief.id, row.audience)
+    envelope = Envelope(
+        d.sender, recipient_of(d, row), row.message_id, _date(d.created), name, marking.unsubscribe if marking else None
+    )
+    link = marking.link if marking else None
+    message = compose(letter, envelope, pdf, link)
+    if len(message) > _limit(d) and link is not None:
+        message = compose(letter, envelope, None, link)
+    if len(message) > _limit(d):
+        raise _too_large(d, row, len(message), link)
+    return message
+
+
+def check_messages(d: Distribution, root: Path, rows: list[Row]) -> None:
+    """Render every row's letter before the ledger records the distribution: a template the
+    sandbox refuses, or a message that must be over the limit (its text alone, or with the
+    edition in base64 when there is no link), stops the run with one error and no row left
+    ``planned``. Only the letters are rendered (a message is composed as its copy is made):
+    100,000 recipients must not wait minutes for their first copy."""
+    link = d.marking.link if d.marking else None
+    attached = {audience: encoded_size(pdf) for audience, pdf in d.editions.items()}
+    for row in rows:
+        letter = render_letter(root, row.audience, _values(d, row))
+        least = len(letter.subject) + len(letter.text) + len(letter.html) + (0 if link else attached[row.audience])
+        if least > _limit(d):
+            raise _too_large(d, row, least, link, least=True)
+
+
 def _date(when: dt.datetime) -> str:
     import email.utils
 
     return email.utils.format_datetime(when)
+
+
+def recipient_of(d: Distribution, row: Row) -> Recipient:
+    """The recipient a ledger row was planned for: the row's copy number is its place in the
+    recipients file (looked up, not searched, so that planning stays linear in the rows)."""
+    recipient = d.recipients[row.copy_no - 1] if 0 < row.copy_no <= len(d.recipients) else None
+    if recipient is None or recipient.email != row.email:
+        raise DistributionError(
+            f"the ledger's copy {row.copy_no} is not planned for {row.email}",
+            d.recipients_path,
+            row.line,
+            hint="the recipients file changed under the distribution: run it again without --resume",
+        )
+    return recipient

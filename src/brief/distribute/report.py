@@ -13,10 +13,20 @@ from pathlib import Path
 from brief.distribute.ledger import Row, open_ledger, read_only
 from brief.distribute.stamp import read_copy
 from brief.errors import DistributionError
+from brief.publish.csvcells import safe_cell
+from brief.workspace.hidden import invisible_at
 
 LEDGER = Path("out") / "distribution.sqlite"
 COPY_ID = re.compile(r"[0-9a-f]{12}")
 SHOWN = ("distribution", "line", "name", "email", "audience", "copy_no", "copy_id", "state", "attempts", "reply")
+
+
+def _shown(cell: str) -> str:
+    # A terminal runs escape sequences: a reply (or a name from an older ledger) with control
+    # or invisible characters is shown with "?" in their place.
+    while (found := invisible_at(cell)) is not None:
+        cell = cell[: found[0]] + "?" + cell[found[0] + 1 :]
+    return cell
 
 
 def status(root: Path, fmt: str) -> str:
@@ -31,9 +41,10 @@ def status(root: Path, fmt: str) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(Row.__dataclass_fields__)
-        writer.writerows([list(asdict(r).values()) for r in rows])
+        # Names, organisations and the server's replies come from outside: no cell may be a formula.
+        writer.writerows([[safe_cell(v) if isinstance(v, str) else v for v in asdict(r).values()] for r in rows])
         return out.getvalue()
-    table = [list(SHOWN)] + [[str(getattr(r, c) or "") for c in SHOWN] for r in rows]
+    table = [list(SHOWN)] + [[_shown(str(getattr(r, c) or "")[:40]) for c in SHOWN] for r in rows]
     widths = [min(40, max(len(row[i]) for row in table)) for i in range(len(SHOWN))]
     return "".join(
         "  ".join(cell[:40].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in table
@@ -63,7 +74,7 @@ def trace(root: Path, pdf: Path) -> Traced:
     if ledger:
         ledger.close()
     by_id = {r.copy_id: r for r in rows}
-    lines = [f"document information: {_shown(found.metadata)}", *_pages(found.pages)]
+    lines = [f"document information: {_metadata_shown(found.metadata)}", *_pages(found.pages)]
     same = next((r for r in rows if r.sha256 == found.sha256), None)
     stamps = {tuple(page) for page in found.pages}
     agree = len(stamps) == 1 and len(found.pages[0]) == 1 and meta in (None, found.pages[0][0])
@@ -97,7 +108,7 @@ def trace(root: Path, pdf: Path) -> Traced:
     return Traced(lines, named=True)
 
 
-def _shown(metadata: str | None) -> str:
+def _metadata_shown(metadata: str | None) -> str:
     if metadata is None:
         return "no copy ID"
     return f"copy ID {metadata}" if COPY_ID.fullmatch(metadata) else f"{metadata!r} (not a copy ID)"

@@ -116,6 +116,7 @@ def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
         )
     rows = ledger.rows(d.id) if known else plan.planned_rows(d, ledger)
     if known is None:
+        plan.check_messages(d, request.root, rows)  # every template and size, before any row is recorded
         ledger.plan(d.id, d.brief.id, d.created.isoformat(), str(request.recipients), rows[0].marking, rows)
     started = [r for r in rows if r.state in ("sending", "accepted", "refused")]
     if request.send and started and not request.resume:

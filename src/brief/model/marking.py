@@ -64,7 +64,7 @@ class Marking(BaseModel):
         default=10.0,
         gt=0,
         le=100,
-        description="the largest message, the PDF counted as sent (base64)",
+        description="the largest message as sent: headers, both parts and the PDF in base64",
         examples=[5],
         json_schema_extra={"unit": "MB"},
     )
@@ -129,6 +129,15 @@ class Recipient(BaseModel):
     audience: str
     channel: Channel = "individual"
     extra: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name", "email", "organisation", "audience")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        # These go into the To: header and the one-line stamp, where a line break or a NUL
+        # would end the header (the recipients file's reader also refuses every hidden character).
+        if any(c in value for c in "\r\n\x00"):
+            raise ValueError("a line break or NUL is not allowed here")
+        return value
 
     @property
     def domain(self) -> str:

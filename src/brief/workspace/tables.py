@@ -19,8 +19,9 @@ from pydantic import ValidationError
 from brief.errors import BriefError, DataError
 from brief.model.schema import Figure
 from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit
+from brief.workspace.hidden import check_text
 from brief.workspace.messages import explain
-from brief.workspace.yamlio import MAX_DIGITS, check_text, read_text
+from brief.workspace.yamlio import MAX_DIGITS, read_text
 
 REQUIRED = ("id", "label", "value", "unit", "as_of", "source", "locator")
 OPTIONAL = ("note", "decimals", "claimed_by", "quantity", "preferred")
