@@ -66,8 +66,10 @@ def test_overlay_changes_one_block_and_one_rule_only(ws: Path, tmp_path: Path) -
     assert body(plain) == body(overlaid)
     assert "<h1>Overlaid: The US–China AI Gap</h1>" in overlaid and "Overlaid" not in plain
     sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', overlaid)
+    # The overlay's custom.css takes the place of the workspace's (templates are looked up in
+    # layers: the overlay first), after the theme's stylesheet.
     assert sheets == [
-        *re.findall(r'<link rel="stylesheet" href="([^"]+)">', plain),
+        *(s for s in re.findall(r'<link rel="stylesheet" href="([^"]+)">', plain) if not s.endswith("/custom.css")),
         (overlay / "custom.css").resolve().as_uri(),
     ]
 

@@ -63,7 +63,7 @@ def test_pdf_ua_structure(policy_build: PolicyBuild) -> None:
             assert titles and titles[0] == "The US–China AI Gap"
             assert [c.title for c in outline.root[0].children][:3] == [
                 "Key findings",
-                "The performance gap: level, and changing hands",
+                "The performance gap: nearly level, with a narrow US lead",
                 "Where the US still leads",
             ]
         elements = struct_elements(root.StructTreeRoot)
@@ -86,9 +86,9 @@ def test_every_chart_is_a_figure_with_alt_text_from_its_data(policy_build: Polic
         alts = [str(f.get("/Alt", "")) for f in figures]
     charts = policy_build.job.audience.charts
     assert len(figures) == len(charts)
-    benchmark = next(a for a in alts if "MMLU" in a)
-    assert "17.5 percentage points (End of 2023)" in benchmark and "0.3 percentage points (End of 2024)" in benchmark
-    assert benchmark.endswith("In one year the US lead shrank on all four benchmarks, to near parity on three")
+    arena = next(a for a in alts if "arena score" in a)
+    assert "Feb 2025: 1,405 (United States), 1,400 (China)" in arena and "Mar 2026: 1,503 (United States)" in arena
+    assert arena.endswith("The top US model led narrowly at both dates the AI Index 2026 quantifies")
     assert all(len(a) > 80 for a in alts)
 
 
@@ -208,7 +208,7 @@ def test_html_edition_is_self_contained(tmp_path: Path) -> None:
     # Half the 774 KB it was with TrueType subsets (347 KB with WOFF2 when this was written).
     assert len(html.encode("utf-8")) <= 387 * 1024
     assert html.count('<svg role="img" aria-label="') == flagship_charts("policy")
-    assert "<main>" in html and "8.1\u00a0percentage points" in html
+    assert "<main>" in html and "3.7\u00a0percentage points" in html
 
 
 def test_html_edition_passes_axe_in_chromium(tmp_path: Path) -> None:
@@ -257,8 +257,8 @@ def test_chart_export(tmp_path: Path) -> None:
     folder = root / "out" / "charts" / "us-china-ai-gap-executive"
     assert sorted(p.name for p in folder.iterdir()) == ["arena_gap.svg", "private_investment.svg"]
     text = (folder / "arena_gap.svg").read_text(encoding="utf-8")
-    assert "the top US model led narrowly" in text
-    assert "Source: AI Index 2026, ch. 2, §2.1, fig. 2.1.3 (data: Arena)." in text
+    assert "top US model led narrowly" in text
+    assert "Source: AI Index 2026, ch. 2, §2.1, fig. 2.1.3, February 2025 (data: Arena);" in text
     png = run("-C", str(root), "charts", "--audience", "executive", "--format", "png", "--scale", "2")
     assert png.exit_code == 0, png.output
     from PIL import Image
