@@ -164,14 +164,19 @@ def test_the_wheel_installs_and_builds_a_starter_anywhere(tmp_path: Path) -> Non
     env_dir = tmp_path / "venv"
     venv.create(env_dir, system_site_packages=True, with_pip=True)
     python, brief = env_dir / "bin" / "python", env_dir / "bin" / "brief"
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True)
-    where = subprocess.run([python, "-c", "import brief; print(brief.__file__)"], capture_output=True, text=True)
+    # A user's shell has no PYTHONPATH pointing into this checkout: nothing here may inherit one.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SOURCE_DATE_EPOCH")}
+    env["BRIEF_CACHE_DIR"] = str(tmp_path / "cache")
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True, env=env
+    )
+    where = subprocess.run(
+        [python, "-c", "import brief; print(brief.__file__)"], capture_output=True, text=True, env=env
+    )
     assert Path(where.stdout.strip()).is_relative_to(env_dir), where.stdout
 
     empty = tmp_path / "elsewhere"
     empty.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SOURCE_DATE_EPOCH")}
-    env["BRIEF_CACHE_DIR"] = str(tmp_path / "cache")
     steps = [
         ([brief, "init", "my-briefs"], empty),
         ([brief, "build"], empty / "my-briefs"),
