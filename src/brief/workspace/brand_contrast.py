@@ -19,13 +19,19 @@ def _uses(brand: Brand) -> list[tuple[list[str | int], str, str, float]]:
     rules = brand.chart
     base: list[str | int] = ["defaults", "brief"]
     uses: list[tuple[list[str | int], str, str, float]] = [
-        (["color", "foreground"], brand.color.foreground, "chart text", TEXT_MIN),
-        (["color", "secondary"], brand.color.secondary, "a series and the dumbbell's lines", MARK_MIN),
-        ([*base, "highlight"], rules.highlight, "highlighted marks", MARK_MIN),
-        ([*base, "muted"], rules.muted, "the other marks", MARK_MIN),
+        (["color", "foreground"], brand.color.foreground, "color.foreground: chart text", TEXT_MIN),
+        (["color", "secondary"], brand.color.secondary, "color.secondary: a series, the dumbbell's lines", MARK_MIN),
+        ([*base, "highlight"], rules.highlight, "defaults.brief.highlight: highlighted marks", MARK_MIN),
+        ([*base, "muted"], rules.muted, "defaults.brief.muted: the marks not highlighted", MARK_MIN),
     ]
-    uses += [([*base, "series-colors", k], v, f"the marks of {k}", MARK_MIN) for k, v in rules.series_colors.items()]
-    uses += [([*base, "other-series", i], v, "a series' marks", MARK_MIN) for i, v in enumerate(rules.other_series)]
+    series = "defaults.brief.series-colors"
+    uses += [
+        ([*base, "series-colors", k], v, f"{series}: {k}'s marks", MARK_MIN) for k, v in rules.series_colors.items()
+    ]
+    uses += [
+        ([*base, "other-series", i], v, "defaults.brief.other-series", MARK_MIN)
+        for i, v in enumerate(rules.other_series)
+    ]
     return uses
 
 

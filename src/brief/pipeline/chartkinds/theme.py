@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from brief.model.contrast import TEXT_MIN, contrast
+from brief.model.contrast import TEXT_MIN as MIN_CONTRAST
+from brief.model.contrast import contrast
 from brief.model.language import DEFAULT, number_separators
 from brief.pipeline.colours import series_palette
 from brief.workspace.brand import Brand
@@ -27,7 +28,7 @@ def page(brand: Brand) -> str:
 
 def text_colour(colour: str, brand: Brand) -> str:
     """*colour* for text when it is legible on the page, else the brand's ink."""
-    return colour if contrast(colour, page(brand)) >= TEXT_MIN else brand.hex("foreground")
+    return colour if contrast(colour, page(brand)) >= MIN_CONTRAST else brand.hex("foreground")
 
 
 def quiet_text(brand: Brand) -> str:
