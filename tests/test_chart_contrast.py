@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from brief.cli import cli
-from brief.pipeline.charts import plan_charts
+from brief.pipeline.charts import _vega_lite, plan_charts
 from brief.pipeline.resolve import resolve
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
@@ -121,7 +121,9 @@ def test_arena_scores_are_dots_on_an_axis_not_at_zero(edition: str) -> None:
     ws = load_workspace(REPO)
     job = resolve(ws, "us-china-ai-gap", edition)
     plan = plan_charts(job, load_brand(REPO / "templates"), None)
-    drawn = next(d.vega_lite() for d in plan.to_draw.values() if d.chart_id == "arena_gap")
+    drawing = next(d for d in plan.to_draw.values() if d.chart_id == "arena_gap")
+    drawn = drawing.vega_lite()
+    _vega_lite(drawing.spec, drawing.rows, drawing.brand, drawn["width"], validate=True)  # Vega-Lite's schema
     golden = REPO / "tests" / "golden" / "us-china-ai-gap" / edition / "arena_gap.vl.json"
     spec = json.loads(golden.read_text(encoding="utf-8"))
     assert json.loads(json.dumps(drawn)) == spec
