@@ -22,7 +22,7 @@ class Strict(BaseModel):
 Id = Annotated[str, StringConstraints(pattern=patterns.ID)]
 # A figure id that may hold a variant's parameters, filled in for each variant: "x_{id}".
 FigureRef = Annotated[str, StringConstraints(pattern=patterns.FIGURE_REF)]
-ChartKind = Literal["bar", "column", "stacked", "grouped", "dumbbell", "slope", "line", "table", "vega_lite"]
+ChartKind = Literal["bar", "column", "stacked", "grouped", "dot", "dumbbell", "slope", "line", "table", "vega_lite"]
 # Kinds whose rows need a second dimension in `series`: the date of a dumbbell, slope or line
 # point, the segment of a stacked bar, the bar within a group, the column of a table.
 SERIES_KINDS = ("dumbbell", "slope", "line", "stacked", "grouped", "table")
@@ -44,7 +44,7 @@ class ChartRow(Strict):
     series: str | None = Field(
         default=None,
         description="the second dimension: a dumbbell's, slope's or line's date, a stack segment, "
-        "a bar within a group, a table column",
+        "a bar within a group, a dot's series (optional), a table column",
         examples=["2024"],
     )
     panel: str | None = Field(
@@ -64,8 +64,9 @@ class ChartSpec(Strict):
 
     kind: ChartKind = Field(
         description="bar, column: one value per label; stacked, grouped: a value per label and series; "
-        "dumbbell, slope: two dates per label; line: series over time; table: figures in rows and columns; "
-        "vega_lite: a spec file of one's own"
+        "dot: a dot per label (and series) on an axis that need not start at zero, for scales with no "
+        "meaningful zero (scores, ratings); dumbbell, slope: two dates per label; line: series over time; "
+        "table: figures in rows and columns; vega_lite: a spec file of one's own"
     )
     title: str = Field(
         min_length=3,

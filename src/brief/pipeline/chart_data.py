@@ -4,11 +4,13 @@ unit) and the alt text made from them. No Altair here: the chart stage builds sp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from brief.model.language import DEFAULT, caption
 from brief.model.schema import ChartSpec
 from brief.pipeline.citations import typographic
+from brief.pipeline.colours import colour_key, row_colour
 from brief.pipeline.resolve import ResolvedFigure
 from brief.workspace.brand import Brand
 
@@ -19,6 +21,7 @@ _KIND_NAMES = {
     "stacked": "Stacked bar chart",
     "grouped": "Grouped bar chart",
     "dumbbell": "Dot plot comparing two dates",
+    "dot": "Dot plot",
     "slope": "Slope chart",
     "line": "Line chart",
     "table": "Table",
@@ -28,19 +31,14 @@ _KIND_NAMES = {
 _LEVEL = 0.01
 
 
-def colour_for(label: str, spec: ChartSpec, brand: Brand) -> str:
-    """Countries keep their brand colour; others are highlighted only when asked."""
-    rules = brand.chart
-    if label in rules.series_colors:
-        return brand.hex(rules.series_colors[label])
-    if label in spec.highlight:
-        return brand.hex(rules.highlight)
-    return brand.hex(rules.muted)
-
-
-def chart_rows(spec: ChartSpec, figures: dict[str, ResolvedFigure], brand: Brand) -> list[Row]:
-    """The data a chart plots, one row per mark, every number taken from a figure. Labels get
-    the PDF's typography (curly apostrophes), in the PDF and in exported slide charts alike."""
+def chart_rows(
+    spec: ChartSpec, figures: dict[str, ResolvedFigure], brand: Brand, key: Mapping[str, str] | None = None
+) -> list[Row]:
+    """The data a chart plots, one row per mark, every number taken from a figure, each mark in
+    its series' colour from the brief's colour *key* (:func:`brief.pipeline.colours.colour_key`;
+    this chart's own when not given). Labels get the PDF's typography (curly apostrophes), in
+    the PDF and in exported slide charts alike."""
+    key = colour_key([spec], brand) if key is None else key
     rows = []
     for row in spec.rows:
         fig = figures[row.figure]
@@ -56,7 +54,7 @@ def chart_rows(spec: ChartSpec, figures: dict[str, ResolvedFigure], brand: Brand
                 "long": fig.text("long"),
                 "unit": fig.unit,
                 "axis": fig.axis,
-                "colour": colour_for(row.label, spec, brand),
+                "colour": row_colour(spec, row, key, brand),
             }
         )
     if spec.facet is not None:

@@ -24,6 +24,7 @@ from brief.pipeline.chart_data import Row, alt_text, chart_rows
 from brief.pipeline.chartkinds.spec import vega_lite
 from brief.pipeline.chartkinds.theme import theme
 from brief.pipeline.citations import source_line, typographic
+from brief.pipeline.colours import colour_key
 from brief.pipeline.draw import DrawJob, draw_specs, export_spec
 from brief.pipeline.resolve import Job, ResolvedFigure
 from brief.workspace.brand import Brand
@@ -241,7 +242,8 @@ def table_cells(rows: list[Row]) -> tuple[tuple[str, ...], ...]:
 def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_folder: Path | None) -> ChartPlan:
     from brief.publish import cache
 
-    rows_of = {chart_id: chart_rows(spec, job.figures, brand) for chart_id, spec in charts}
+    key = colour_key(job.brief.charts.values(), brand)  # the whole brief's: a series' colour never changes
+    rows_of = {chart_id: chart_rows(spec, job.figures, brand, key) for chart_id, spec in charts}
     drawn = [(c, spec) for c, spec in charts if spec.kind != "table"]
     page, language = job.brief.page, job.brief.language
     drawings = {c: Drawing(c, spec, rows_of[c], brand, page, language, _own_spec(spec, job)) for c, spec in drawn}
@@ -282,7 +284,7 @@ def export_chart(chart_id: str, spec: ChartSpec, job: Job, brand: Brand, fmt: st
 
     if spec.kind == "table":
         raise ChartError(f"chart {chart_id!r} is a table: it is set as text in the PDF, not drawn", job.brief_path)
-    rows = chart_rows(spec, job.figures, brand)
+    rows = chart_rows(spec, job.figures, brand, colour_key(job.brief.charts.values(), brand))
     figures = list(dict.fromkeys(job.figures[r.figure] for r in spec.rows))
     words = (
         typographic(spec.title),

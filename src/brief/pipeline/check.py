@@ -19,6 +19,7 @@ from brief.pipeline.check_templates import check_template, hand_typed_numbers
 from brief.pipeline.footnotes import footnote_problems
 from brief.pipeline.names import name_problems
 from brief.pipeline.resolve import figure_problems
+from brief.workspace.brand_contrast import contrast_problems
 from brief.workspace.load import Workspace, load_workspace, nearest
 from brief.workspace.templates import TemplateSet
 from brief.workspace.theme import theme_problems
@@ -107,6 +108,7 @@ def _check_theme(ws: Workspace, report: Report, overlay: Path | None) -> None:
         name = problem.path.name if problem.path else ""
         if name == "style.css" or templates.find_shared(name, theme=False) is None:
             report.problems.append(problem)
+    report.problems.extend(contrast_problems(templates))
     if templates.find_shared("brand.yml", theme=False) is None:
         report.problems.append(
             BriefWarning(

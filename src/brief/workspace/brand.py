@@ -119,8 +119,17 @@ class ChartDefaults(BaseModel):
         description="a colour for each series or label, kept in every chart",
         examples=[{"United States": "navy"}],
     )
+    other_series: list[str] = Field(
+        default_factory=list,
+        alias="other-series",
+        description="colours given in turn to the series the brand does not name (dates, scenarios), "
+        "each kept for its series in every chart of a brief",
+        examples=[["teal", "ochre"]],
+    )
     highlight: str = Field(default="primary", description="the colour of highlighted marks", examples=["crimson"])
-    muted: str = Field(default="secondary", description="the colour of the other marks", examples=["silver"])
+    muted: str = Field(
+        default="secondary", description="the colour of the other marks (never one series)", examples=["silver"]
+    )
 
 
 class Brand(BaseModel):
@@ -221,8 +230,9 @@ def _check_chart_defaults(brand: Brand, node: Any, path: Path) -> None:
     if ours is None:
         return
     rules = validate(ChartDefaults, ours, path)
-    named: dict[tuple[str, ...], str] = {
+    named: dict[tuple[str | int, ...], str] = {
         **{("series-colors", k): v for k, v in rules.series_colors.items()},
+        **{("other-series", i): v for i, v in enumerate(rules.other_series)},
         ("highlight",): rules.highlight,
         ("muted",): rules.muted,
     }
@@ -231,7 +241,7 @@ def _check_chart_defaults(brand: Brand, node: Any, path: Path) -> None:
             brand.hex(colour)
         except ValueError as exc:
             raise DataError(
-                f"defaults.brief.{'.'.join(loc)}: {exc}",
+                f"defaults.brief.{'.'.join(map(str, loc))}: {exc}",
                 path,
                 line_of(node, ["defaults", "brief", *loc]),
                 hint=f"palette colours: {', '.join(brand.color.palette) or 'none'}",

@@ -30,4 +30,4 @@ def builder(kind: str) -> Callable[[Builder], Builder]:
 
 
 # The kinds register themselves on import (after `builder` exists).
-from brief.pipeline.chartkinds import bars, line, pairs  # noqa: E402,F401
+from brief.pipeline.chartkinds import bars, dots, line, pairs  # noqa: E402,F401

@@ -11,7 +11,6 @@ from typing import Any
 from brief.model.schema import ChartSpec
 from brief.pipeline.chart_data import Row
 from brief.pipeline.chartkinds import builder
-from brief.pipeline.chartkinds.palette import series_colours
 from brief.pipeline.chartkinds.theme import on_fill
 from brief.workspace.brand import Brand
 
@@ -67,6 +66,11 @@ def column(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     return bars + labels
 
 
+def series_colours(rows: list[Row]) -> dict[str, str]:
+    """Each series' colour, as the brief's colour key gave it to its rows."""
+    return {r["series"]: r["colour"] for r in rows}
+
+
 def _legend(alt: Any, width: int) -> Any:
     return alt.Legend(orient="top", direction="horizontal", labelLimit=width, symbolType="square")
 
@@ -79,7 +83,7 @@ def stacked(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
 
     order = list(dict.fromkeys(r["label"] for r in rows))
     series = list(dict.fromkeys(r["series"] for r in rows))
-    colours = dict(zip(series, series_colours(series, brand), strict=True))
+    colours = series_colours(rows)
     ends: dict[tuple[str, str | None], float] = {}  # by label and small multiple
     for r in sorted(rows, key=lambda r: series.index(r["series"])):
         bar = (r["label"], r["panel"])
@@ -102,7 +106,7 @@ def stacked(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
         color=alt.Color(
             "series:N",
             sort=series,
-            scale=alt.Scale(domain=series, range=list(colours.values())),
+            scale=alt.Scale(domain=series, range=[colours[s] for s in series]),
             legend=_legend(alt, width),
         ),
     )
@@ -121,7 +125,7 @@ def grouped(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
 
     order = list(dict.fromkeys(r["label"] for r in rows))
     series = list(dict.fromkeys(r["series"] for r in rows))
-    colours = series_colours(series, brand)
+    colours = series_colours(rows)
     base = alt.Chart(alt.Data(values=rows)).encode(
         y=alt.Y("label:N", sort=order, title=None, axis=_category_axis(alt, order), scale=alt.Scale(paddingInner=0.25)),
         yOffset=alt.YOffset("series:N", sort=series, scale=alt.Scale(paddingInner=0.08)),
@@ -129,7 +133,10 @@ def grouped(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     )
     bars = base.mark_bar().encode(
         color=alt.Color(
-            "series:N", sort=series, scale=alt.Scale(domain=series, range=colours), legend=_legend(alt, width)
+            "series:N",
+            sort=series,
+            scale=alt.Scale(domain=series, range=[colours[s] for s in series]),
+            legend=_legend(alt, width),
         )
     )
     labels = base.mark_text(align="left", dx=4, baseline="middle", fontSize=9.5).encode(text="short:N")

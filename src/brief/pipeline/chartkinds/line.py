@@ -13,7 +13,6 @@ from brief.model.schema import ChartSpec
 from brief.pipeline.chart_data import Row
 from brief.pipeline.chartkinds import builder
 from brief.pipeline.chartkinds.bars import CHAR_PX
-from brief.pipeline.chartkinds.palette import series_colours
 from brief.pipeline.chartkinds.theme import text_colour
 from brief.workspace.brand import Brand
 
@@ -52,11 +51,7 @@ def _prepare(rows: list[Row], spec: ChartSpec, brand: Brand) -> tuple[Any, list[
     dates = list(dict.fromkeys(r["series"] for r in rows))
     years = all(_YEAR.match(d) for d in dates)
     units = list(dict.fromkeys(r["unit"] for r in rows))
-    labels = list(dict.fromkeys(r["label"] for r in rows))
-    # Without a highlight, every line is told apart by colour (a muted grey for all would not).
-    own = dict(zip(labels, series_colours(labels, brand), strict=True)) if not spec.highlight else {}
     for r in rows:
-        r["colour"] = own.get(r["label"], r["colour"])
         r["x"] = int(r["series"]) if years else r["series"]
         r["scale"] = r["unit"] if spec.axis == "dual" else "shared"
         r["end"] = False

@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from brief.model.schema import ChartSpec
-from brief.pipeline.chart_data import Row, colour_for
+from brief.pipeline.chart_data import Row
 from brief.pipeline.chartkinds import builder
+from brief.pipeline.chartkinds.bars import series_colours
 from brief.pipeline.chartkinds.theme import quiet_text, text_colour
 from brief.workspace.brand import Brand
 
 
 @builder("dumbbell")
 def dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
-    """A dot per date on one line per label; the later date in the highlight colour."""
+    """A dot per date on one line per label, each date in its colour from the brief's key."""
     import altair as alt
 
     order = list(dict.fromkeys(r["label"] for r in rows))
     series = list(dict.fromkeys(r["series"] for r in rows))
-    colours = [brand.hex(brand.chart.muted), brand.hex(brand.chart.highlight)]
+    colours = series_colours(rows)
     unit_axis = rows[0]["axis"]
     base = alt.Chart(alt.Data(values=rows)).encode(
         y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(ticks=False, domain=False))
@@ -29,7 +30,7 @@ def dumbbell(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
     )
     points = base.mark_circle(size=110, opacity=1).encode(
         x="value:Q",
-        color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=colours[: len(series)])),
+        color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=[colours[s] for s in series])),
     )
     labels = base.mark_text(dy=-11, fontSize=9.5, color=quiet_text(brand)).encode(x="value:Q", text="short:N")
     return line + points + labels
@@ -49,7 +50,7 @@ def slope(rows: list[Row], spec: ChartSpec, brand: Brand, width: int) -> Any:
 
     series = list(dict.fromkeys(r["series"] for r in rows))
     labels = list(dict.fromkeys(r["label"] for r in rows))
-    colours = [colour_for(label, spec, brand) for label in labels]
+    colours = [next(r["colour"] for r in rows if r["label"] == label) for label in labels]
     x = alt.X(
         "series:N",
         sort=series,

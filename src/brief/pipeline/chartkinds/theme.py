@@ -8,34 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from brief.model.contrast import TEXT_MIN as MIN_CONTRAST
+from brief.model.contrast import contrast
 from brief.model.language import DEFAULT, number_separators
-from brief.pipeline.chartkinds.palette import series_palette
+from brief.pipeline.colours import series_palette
 from brief.workspace.brand import Brand
-
-# WCAG 2.x AA for normal-size text: chart labels are 9-11 px, never "large text".
-MIN_CONTRAST = 4.5
 
 
 def css_family(family: str) -> str:
     """The family as a quoted CSS name: vl-convert's renderer reads font names as CSS, where
     an unquoted name containing a number ("Source Sans 3") is invalid and silently falls back."""
     return f"'{family}'"
-
-
-def _luminance(hex_colour: str) -> float:
-    """WCAG 2.x relative luminance of ``#rrggbb`` (or ``#rgb``)."""
-    digits = hex_colour.lstrip("#")
-    if len(digits) == 3:
-        digits = "".join(d * 2 for d in digits)
-    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG 2.x contrast ratio of two hex colours (1 to 21)."""
-    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
 
 
 def page(brand: Brand) -> str:
