@@ -65,15 +65,24 @@ def contents(sections: list[dict[str, Any]], page_budget: int) -> tuple[list[dic
 
 @dataclass(frozen=True)
 class Colophon:
-    """What the colophon prints, each piece already in the brief's language."""
+    """What the colophon prints, each piece already in the brief's language. The authors and
+    the date are printed apart from the citation only when they may not be in it: authors
+    the colophon names itself, and a citation the brief file writes."""
 
-    authors: str
-    published: str
+    authors: str | None
+    published: str | None
     citation: Markup
     licence: str
     url: str | None
     edition: str
     tool: str
+
+
+def _citation(brief: Brief, audience_label: str, organisation: str, date: str) -> Markup:
+    url = brief.colophon.url
+    parts = [escape(", ".join(brief.authors)), Markup(f"<cite>{escape(brief.title)}</cite>")]
+    parts += [escape(audience_label), escape(f"{organisation}, {date}")]
+    return Markup(". ").join(parts) + "." + (f" {escape(url)}" if url else "")
 
 
 def colophon(
@@ -82,19 +91,13 @@ def colophon(
     """The colophon of *brief*'s edition *edition* (its file name without ``.pdf``) for the
     audience labelled *audience_label*, published by *organisation* on *date* (as printed)."""
     given = brief.colophon
-    authors = ", ".join(given.authors or brief.authors)
     language = brief.language
-    if given.citation:
-        citation = Markup(escape(given.citation))
-    else:
-        parts = [escape(", ".join(brief.authors)), Markup(f"<cite>{escape(brief.title)}</cite>")]
-        parts += [escape(audience_label), escape(f"{organisation}, {date}")]
-        citation = Markup(". ").join(parts) + "." + (f" {escape(given.url)}" if given.url else "")
+    own = given.citation is not None
     licence = given.licence or f"© {brief.date.year} {organisation}"
     return Colophon(
-        authors=authors,
-        published=caption("Published {date}", language, date=date),
-        citation=citation,
+        authors=", ".join(given.authors or brief.authors) if given.authors or own else None,
+        published=caption("Published {date}", language, date=date) if own else None,
+        citation=Markup(escape(given.citation)) if own else _citation(brief, audience_label, organisation, date),
         licence=caption("Licence: {licence}", language, licence=licence) if given.licence else licence,
         url=given.url,
         edition=caption("Edition {id}", language, id=f"{edition} ({language})"),

@@ -20,19 +20,27 @@ from brief.model.marking import TLP_BACKGROUND, TLP_COLOURS, Marking
 from brief.model.page import footer_content
 
 
-def watermark_css(font: str) -> str:
-    """The DRAFT watermark, an SVG set in *font* (the theme's, which the PDF already embeds:
-    an SVG does not see the stylesheet, and a generic family would fall back to a system font)."""
+def watermark_css(font: str, paper: tuple[float, float]) -> str:
+    """The DRAFT watermark across a page of *paper* (width, height in inches), an SVG set in
+    *font*: the theme's, which the PDF already embeds (an SVG does not see the stylesheet, and
+    a generic family would fall back to a system font)."""
+    width, height = (round(side * 72) for side in paper)
     family = str(escape(font))  # quotes too: the attribute is in single quotes
     svg = (
-        "<svg xmlns='http://www.w3.org/2000/svg' width='612' height='792' viewBox='0 0 612 792'>"
-        "<text x='306' y='396' transform='rotate(-35 306 396)' text-anchor='middle' dominant-baseline='middle' "
-        f"font-family='{family}' font-weight='700' font-size='150' fill='#9aa0a8' fill-opacity='0.28'>DRAFT</text></svg>"
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' viewBox='0 0 {width} {height}'>"
+        f"<text x='{width / 2}' y='{height / 2}' transform='rotate(-35 {width / 2} {height / 2})' "
+        f"text-anchor='middle' dominant-baseline='middle' font-family='{family}' font-weight='700' "
+        f"font-size='{round(min(width, height) / 4)}' fill='#9aa0a8' fill-opacity='0.28'>DRAFT</text></svg>"
     )
-    return f'@media print {{ .draft-watermark {{ background-image: url("data:image/svg+xml,{quote(svg)}"); }} }}\n'
+    return (
+        f"@media print {{ .draft-watermark {{ width: {paper[0]:.4g}in; height: {paper[1]:.4g}in; "
+        f'background-image: url("data:image/svg+xml,{quote(svg)}"); }} }}\n'
+    )
 
 
-def marking_css(marking: Marking | None, footer: str, font: str = "sans-serif") -> Markup:
+def marking_css(
+    marking: Marking | None, footer: str, font: str = "sans-serif", paper: tuple[float, float] = (8.5, 11.0)
+) -> Markup:
     """Custom properties for the TLP colours (their one source is :data:`TLP_COLOURS`), the
     page number (*footer*, in the brief's language) moved left on marked pages, where the TLP
     label takes the right, and a draft's watermark in *font*."""
@@ -40,7 +48,7 @@ def marking_css(marking: Marking | None, footer: str, font: str = "sans-serif") 
         return Markup("")
     number = f"@page marked, marked-draft {{ @bottom-left {{ content: {footer_content(footer)}; }} }}\n"
     if marking.status == "draft":
-        number += watermark_css(font)
+        number += watermark_css(font, paper)
     if marking.tlp is None:
         return Markup(number)
     colours = f":root {{ --tlp-colour: {TLP_COLOURS[marking.tlp]}; --tlp-background: {TLP_BACKGROUND}; }}\n"
@@ -88,14 +96,18 @@ def marking_html(marking: Marking | None, when: dt.datetime) -> tuple[Markup, Ma
 
 
 def marking_context(
-    marking: Marking | None, when: dt.datetime, footer: str = "Page {page} of {pages}", font: str = "sans-serif"
+    marking: Marking | None,
+    when: dt.datetime,
+    footer: str = "Page {page} of {pages}",
+    font: str = "sans-serif",
+    paper: tuple[float, float] = (8.5, 11.0),
 ) -> dict[str, object]:
     """What the layout (base.html.j2) reads to draw the markings of a document made at *when*;
     *footer* is the page number's caption in the brief's language, *font* the family the
-    watermark is set in."""
+    watermark is set in, across a page of *paper* (width, height in inches)."""
     top, end = marking_html(marking, when)
     return {
-        "marking_css": marking_css(marking, footer, font),
+        "marking_css": marking_css(marking, footer, font, paper),
         "marking_class": body_classes(marking),
         "marking_top": top,
         "marking_end": end,

@@ -23,7 +23,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from brief.errors import BriefError, TemplateError
 from brief.model.language import caption, format_date
-from brief.model.page import page_css
+from brief.model.page import geometry, page_css
 from brief.model.variants import fill
 from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title
@@ -323,10 +323,11 @@ def render(
     css = brand.css() + page_css(job.brief.page, footer)
     sections, entries = contents(sections, job.audience.page_budget)
     edition = job.output_name.removesuffix(".pdf")
+    paper = (geometry(job.brief.page).width, geometry(job.brief.page).height)
     made = colophon(job.brief, job.audience.label, brand.meta.name, base["brief_date"], edition, tool_versions()["brief"])
     layout_context = inert(
         {"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(css), "stylesheets": stylesheets}
-        | marking_context(job.brief.distribution, job.created, footer, brand.typography.headings.family)
+        | marking_context(job.brief.distribution, job.created, footer, brand.typography.headings.family, paper)
         | furniture_context(made, entries)
     )
     html = _render_template(env, layout, {**base, **layout_context}, search_path)
