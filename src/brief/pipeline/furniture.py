@@ -9,7 +9,6 @@ brief without the block still says who wrote it and how to cite it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,8 @@ from markupsafe import Markup, escape
 
 from brief.model.language import caption
 from brief.model.schema import Brief
+from brief.pipeline.resolve import Job
+from brief.publish.manifest import tool_versions
 
 # An edition whose page budget is over this many pages gets a contents list. The budget, not
 # the page count: the count is known only once the pages are laid out, and the list itself
@@ -85,9 +86,7 @@ def _citation(brief: Brief, audience_label: str, organisation: str, date: str) -
     return Markup(". ").join(parts) + "." + (f" {escape(url)}" if url else "")
 
 
-def colophon(
-    brief: Brief, audience_label: str, organisation: str, date: str, edition: str, version: str
-) -> Colophon:
+def colophon(brief: Brief, audience_label: str, organisation: str, date: str, edition: str, version: str) -> Colophon:
     """The colophon of *brief*'s edition *edition* (its file name without ``.pdf``) for the
     audience labelled *audience_label*, published by *organisation* on *date* (as printed)."""
     given = brief.colophon
@@ -105,6 +104,13 @@ def colophon(
     )
 
 
-def furniture_context(colophon_values: Colophon, entries: list[Entry]) -> Mapping[str, object]:
-    """What the layout (base.html.j2) reads to set the colophon and the contents list."""
-    return {"colophon": colophon_values, "contents": entries}
+def layout_furniture(
+    job: Job, organisation: str, date: str, sections: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, object]]:
+    """The *sections* with anchors for the contents list, and what the layout (base.html.j2)
+    reads to set the colophon and the list, for *job*'s edition, published by *organisation*
+    on *date* (as printed)."""
+    sections, entries = contents(sections, job.audience.page_budget)
+    edition = job.output_name.removesuffix(".pdf")
+    made = colophon(job.brief, job.audience.label, organisation, date, edition, tool_versions()["brief"])
+    return sections, {"colophon": made, "contents": entries}

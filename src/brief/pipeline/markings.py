@@ -17,7 +17,8 @@ from urllib.parse import quote
 from markupsafe import Markup, escape
 
 from brief.model.marking import TLP_BACKGROUND, TLP_COLOURS, Marking
-from brief.model.page import footer_content
+from brief.model.page import footer_content, geometry
+from brief.model.page_schema import PageSetup
 
 
 def watermark_css(font: str, paper: tuple[float, float]) -> str:
@@ -100,14 +101,15 @@ def marking_context(
     when: dt.datetime,
     footer: str = "Page {page} of {pages}",
     font: str = "sans-serif",
-    paper: tuple[float, float] = (8.5, 11.0),
+    page: PageSetup | None = None,
 ) -> dict[str, object]:
     """What the layout (base.html.j2) reads to draw the markings of a document made at *when*;
     *footer* is the page number's caption in the brief's language, *font* the family the
-    watermark is set in, across a page of *paper* (width, height in inches)."""
+    watermark is set in, across the paper of *page* (the default page set-up when None)."""
     top, end = marking_html(marking, when)
+    paper = geometry(page or PageSetup())
     return {
-        "marking_css": marking_css(marking, footer, font, paper),
+        "marking_css": marking_css(marking, footer, font, (paper.width, paper.height)),
         "marking_class": body_classes(marking),
         "marking_top": top,
         "marking_end": end,

@@ -23,18 +23,17 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from brief.errors import BriefError, TemplateError
 from brief.model.language import caption, format_date
-from brief.model.page import geometry, page_css
+from brief.model.page import page_css
 from brief.model.variants import fill
 from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title
 from brief.pipeline.figure_html import figure_html, table_html
 from brief.pipeline.footnotes import render_with_footnotes
-from brief.pipeline.furniture import colophon, contents, furniture_context
+from brief.pipeline.furniture import layout_furniture
 from brief.pipeline.markings import marking_context
 from brief.pipeline.notemarks import note_link, number_notes
 from brief.pipeline.resolve import Job
 from brief.pipeline.sanitise import Policy, refuse
-from brief.publish.manifest import tool_versions
 from brief.workspace.brand import Brand
 from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
@@ -321,14 +320,11 @@ def render(
     stylesheets = list(dict.fromkeys(p.resolve().as_uri() for p in candidates if p is not None and p.is_file()))
     footer = caption("Page {page} of {pages}", job.brief.language)
     css = brand.css() + page_css(job.brief.page, footer)
-    sections, entries = contents(sections, job.audience.page_budget)
-    edition = job.output_name.removesuffix(".pdf")
-    paper = (geometry(job.brief.page).width, geometry(job.brief.page).height)
-    made = colophon(job.brief, job.audience.label, brand.meta.name, base["brief_date"], edition, tool_versions()["brief"])
+    sections, furniture = layout_furniture(job, brand.meta.name, base["brief_date"], sections)
     layout_context = inert(
         {"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(css), "stylesheets": stylesheets}
-        | marking_context(job.brief.distribution, job.created, footer, brand.typography.headings.family, paper)
-        | furniture_context(made, entries)
+        | marking_context(job.brief.distribution, job.created, footer, brand.typography.headings.family, job.brief.page)
+        | furniture
     )
     html = _render_template(env, layout, {**base, **layout_context}, search_path)
     _enforce(policy, html, env, layout)
