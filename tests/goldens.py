@@ -9,7 +9,8 @@ For each audience of briefs/us-china-ai-gap.yaml, tests/golden/us-china-ai-gap/ 
 They are made with a fixed date (``SOURCE_DATE_EPOCH`` below) and nothing machine-specific:
 the workspace's absolute ``file://`` URIs become ``file://{ROOT}/...`` (the theme's
 ``file://{THEME}/...``) and each chart's cache key (a hash that also covers the chart code and
-the vl-convert version) becomes the chart's id. No chart is drawn, so no vl-convert and no
+the vl-convert version) becomes the chart's id, and the tool's version in the colophon
+``{VERSION}``. No chart is drawn, so no vl-convert and no
 WeasyPrint run.
 
 tests/golden/kinds/ holds the Vega-Lite spec of every chart of tests/fixtures/kinds/, a small
@@ -30,6 +31,7 @@ from brief.pipeline.build import render_job, templates_for
 from brief.pipeline.charts import plan_charts
 from brief.pipeline.draw import DrawJob
 from brief.pipeline.resolve import resolve
+from brief.publish.manifest import tool_versions
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.theme import theme_dir
@@ -69,6 +71,8 @@ def golden_files(root: Path = REPO) -> dict[str, str]:
             html = html.replace(chart.url, f"chart:{{{chart_id}}}")
         html = html.replace(theme_dir().resolve().as_uri(), "file://{THEME}")
         html = html.replace(root.resolve().as_uri(), "file://{ROOT}").replace(str(root.resolve()), "{ROOT}")
+        # The colophon names the tool's version, which changes with every release, not with the brief.
+        html = html.replace(f"brief {tool_versions()['brief']}<", "brief {VERSION}<")
         files[f"{BRIEF}/{audience}.html"] = html
         brand = load_brand(templates_for(ws, job))
         for chart_id, spec in plan_charts(job, brand, None).draw_job().specs:

@@ -44,6 +44,10 @@ def allowed_numbers(build: PolicyBuild, pages: int) -> tuple[set[str], set[str]]
     for chart in job.brief.charts.values():
         allowed.update(numbers_in(chart.title + " " + chart.subtitle))
     allowed.add(str(job.brief.date.day))
+    # The colophon's licence ("CC BY 4.0") and tool version come from the brief file and the tool.
+    colophon = re.search(r'<footer class="colophon">(.*?)</footer>', rendered.html, re.S)
+    if colophon:
+        allowed.update(numbers_in(htmllib.unescape(re.sub(r"<[^>]+>", " ", colophon[1]))))
     count = max(pages, len(rendered.notes), len(rendered.charts_placed), 10)
     return allowed, {str(n) for n in range(1, count + 1)}
 

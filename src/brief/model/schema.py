@@ -300,6 +300,39 @@ class Audience(Strict):
         return folder
 
 
+class Colophon(Strict):
+    """What the last page says about the brief: who wrote it, how to cite it, its licence.
+
+    Every field is optional: the authors default to the brief's, the citation is built from
+    the authors, title, edition, organisation and date, and the licence line to a copyright
+    line of the organisation."""
+
+    authors: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="the authors as the colophon names them (default: the brief's `authors`)",
+        examples=[["Jane Doe (Open Policy Briefs)", "Wei Zhang"]],
+    )
+    citation: str | None = Field(
+        default=None,
+        min_length=10,
+        description="the suggested citation (default: authors, title, edition, organisation, date and `url`)",
+        examples=["Doe, J. The US–China AI Gap. Open Policy Briefs, 2026."],
+    )
+    licence: str | None = Field(
+        default=None,
+        min_length=2,
+        description="the licence the brief is published under (default: a copyright line of the organisation)",
+        examples=["CC BY 4.0"],
+    )
+    url: str | None = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description="where the brief is published (printed only when given)",
+        examples=["https://example.org/briefs/us-china-ai-gap"],
+    )
+
+
 class Brief(Strict):
     """A brief file in briefs/: what the brief is and who it is for."""
 
@@ -348,6 +381,9 @@ class Brief(Strict):
     charts: dict[Id, ChartSpec] = Field(default_factory=dict, description="the charts, by id")
     audiences: dict[Id, Audience] = Field(min_length=1, description="the editions, one per reader, by name")
     distribution: Marking | None = Field(default=None, description="markings and who may receive the brief")
+    colophon: Colophon = Field(
+        default_factory=Colophon, description="authors, suggested citation, licence and URL, printed on the last page"
+    )
 
     @field_validator("language")
     @classmethod

@@ -29,6 +29,7 @@ from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title
 from brief.pipeline.figure_html import figure_html, table_html
 from brief.pipeline.footnotes import render_with_footnotes
+from brief.pipeline.furniture import layout_furniture
 from brief.pipeline.markings import marking_context
 from brief.pipeline.notemarks import note_link, number_notes
 from brief.pipeline.resolve import Job
@@ -319,9 +320,11 @@ def render(
     stylesheets = list(dict.fromkeys(p.resolve().as_uri() for p in candidates if p is not None and p.is_file()))
     footer = caption("Page {page} of {pages}", job.brief.language)
     css = brand.css() + page_css(job.brief.page, footer)
+    sections, furniture = layout_furniture(job, brand.meta.name, base["brief_date"], sections)
     layout_context = inert(
         {"sections": sections, "notes": ctx.notes.notes, "brand_css": Markup(css), "stylesheets": stylesheets}
-        | marking_context(job.brief.distribution, job.created, footer)
+        | marking_context(job.brief.distribution, job.created, footer, brand.typography.headings.family, job.brief.page)
+        | furniture
     )
     html = _render_template(env, layout, {**base, **layout_context}, search_path)
     _enforce(policy, html, env, layout)
