@@ -214,10 +214,13 @@ def _may_claim_an_id(path: Path, root: Path) -> bool:
 
 def _mentions(path: Path, root: Path, words: tuple[str, ...]) -> bool:
     """Whether the figure file at *path* mentions one of *words* (as a whole word): the file
-    that defines a figure mentions its id, and so does one that would define it again."""
+    that defines a figure mentions its id, and so does one that would define it again. One
+    that may spell an id otherwise (an escape in a quoted string, a YAML tag) counts too."""
     try:
         text = read_input(path, root)
     except DataError:
+        return True
+    if b"\\" in text or b"!" in text:
         return True
     return bool(words) and _words_pattern(words).search(text) is not None
 
