@@ -17,7 +17,8 @@ from brief.pipeline.render import Rendered
 from brief.pipeline.resolve import Job
 from brief.pipeline.typeset import Attached
 from brief.publish.csvcells import safe_cell
-from brief.publish.manifest import UNUSABLE, Record, Scope, edition_inputs, file_digests, inputs_digest, tool_versions
+from brief.publish.inputs import UNUSABLE, Scope, inputs_digest
+from brief.publish.manifest import Record, edition_inputs, file_digests, tool_versions
 from brief.workspace.files import read_input
 from brief.workspace.load import Workspace
 

@@ -19,16 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import WorkspaceError
-from brief.publish.manifest import (
-    MANIFEST,
-    changes,
-    edition_inputs,
-    entry_problem,
-    inputs_digest,
-    read_manifest,
-    recorded,
-    scope_of,
-)
+from brief.publish.inputs import changes, inputs_digest, scope_of
+from brief.publish.manifest import MANIFEST, edition_inputs, entry_problem, read_manifest, recorded
 from brief.workspace.root import find_root
 
 
