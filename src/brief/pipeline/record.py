@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import posixpath
 from pathlib import Path
 
@@ -64,10 +65,14 @@ def scope_of_job(job: Job, rendered: Rendered, ws: Workspace, digests: dict[str,
     named = [chart.spec for chart in job.brief.charts.values() if chart.spec]
     if isinstance(job.brief.for_each, str):
         named.append(job.brief.for_each)
+    root = job.root.resolve()
+    brief_file = Path(os.path.relpath(job.brief_path, job.root)).as_posix()
+    if job.brief_path.resolve().is_relative_to(root):  # a link in briefs/: both files are read
+        named.append(job.brief_path.resolve().relative_to(root).as_posix())
     folders = {a.templates or name for b in ws.briefs.values() for name, a in b.audiences.items()}
     mentioned = _template_text(job.root, own, digests)
     return Scope(
-        job.brief_path.resolve().relative_to(job.root.resolve()).as_posix(),
+        brief_file,
         (own,),
         tuple(sorted(f for f in folders if not _nested(f, own) and f"{f}/" not in mentioned)),
         tuple(sorted({posixpath.normpath(n) for n in named})),
