@@ -98,6 +98,16 @@ def test_editing_one_briefs_template_leaves_the_other_up_to_date(two: Path) -> N
     )
 
 
+def test_all_builds_only_the_edition_whose_template_changed(two: Path) -> None:
+    """--all rebuilt every edition; now the one whose own template changed is built and the
+    other is said to be up to date."""
+    with (two / "templates" / "memo" / "intro.md.j2").open("a", encoding="utf-8") as f:
+        f.write("\nMore to come.\n")
+    again = run(two, "build", "second", "--all")
+    assert again.exit_code == 0 and up_to_date_lines(again) == ["out/second-note.pdf"], again.output
+    assert "out/second-memo.pdf  1 page  " in again.output and "memo.pdf  1 page  up to date" not in again.output
+
+
 def test_deleting_a_figure_file_one_brief_uses_names_it(two: Path) -> None:
     """verify names the figure file that is gone; the brief that never read it verifies."""
     (two / "data" / "figures" / "widgets.yaml").unlink()

@@ -141,7 +141,7 @@ def _build_all(
         todo = [
             t
             for t in plan(request.root, request.brief, audiences, all_audiences, all_briefs)
-            if not _said_up_to_date(request, t.brief, t.audience, t.variant or "", started)
+            if not _said_up_to_date(request, t.brief, t.audience, t.variant or request.variant or "", started)
         ]
         if not todo:
             return
