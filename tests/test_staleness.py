@@ -108,6 +108,24 @@ def test_all_builds_only_the_edition_whose_template_changed(two: Path) -> None:
     assert "out/second-memo.pdf  1 page  " in again.output and "memo.pdf  1 page  up to date" not in again.output
 
 
+def test_another_audiences_folder_that_a_template_reaches_counts(two: Path) -> None:
+    """A folder of another audience that this edition's templates include by name, or reach
+    through a link, is one of its inputs."""
+    policy = two / "templates" / "policy"
+    (policy / "shared").symlink_to(two / "templates" / "note", target_is_directory=True)
+    (policy / "intro.md.j2").write_text(
+        (policy / "intro.md.j2").read_text(encoding="utf-8") + '\n{% include "memo/intro.md.j2" %}\n',
+        encoding="utf-8",
+    )
+    assert run(two, "build", "mini").exit_code == 0
+    for folder in ("note", "memo"):
+        with (two / "templates" / folder / "intro.md.j2").open("a", encoding="utf-8") as f:
+            f.write("\n")
+    failed = run(two, "verify", str(two / "out/mini-policy.pdf"))
+    assert failed.output.rstrip().endswith(": templates/memo/intro.md.j2 changed (and 1 more)"), failed.output
+    assert run(two, "verify", str(two / "out/second-memo.pdf")).exit_code == 1
+
+
 def test_deleting_a_figure_file_one_brief_uses_names_it(two: Path) -> None:
     """verify names the figure file that is gone; the brief that never read it verifies."""
     (two / "data" / "figures" / "widgets.yaml").unlink()

@@ -53,7 +53,8 @@ def scope_of_job(job: Job, rendered: Rendered, ws: Workspace, digests: dict[str,
     template folder, the files the brief file names, and the figures it prints, with the base
     figures they are computed from, the ones they were preferred to, and their quantities.
     Other audiences' template folders are left out, unless one holds this audience's folder
-    (or is inside it), or this edition's templates name it (*digests*: the workspace's files)."""
+    (or is inside it), a link to a folder leads to it, or this edition's templates name it
+    (*digests*: the workspace's files)."""
     own = job.template_folder
     used = [*rendered.figures_used, *(row.figure for chart in job.brief.charts.values() for row in chart.rows)]
     words: set[str] = set()
@@ -71,10 +72,17 @@ def scope_of_job(job: Job, rendered: Rendered, ws: Workspace, digests: dict[str,
         named.append(job.brief_path.resolve().relative_to(root).as_posix())
     folders = {a.templates or name for b in ws.briefs.values() for name, a in b.audiences.items()}
     mentioned = _template_text(job.root, own, digests)
+    linked = _linked_folders(ws.templates_dir)
     return Scope(
         brief_file,
         (own,),
-        tuple(sorted(f for f in folders if not _nested(f, own) and f"{f}/" not in mentioned)),
+        tuple(
+            sorted(
+                f
+                for f in folders
+                if not _nested(f, own) and f"{f}/" not in mentioned and not any(_nested(f, t) for t in linked)
+            )
+        ),
         tuple(sorted({posixpath.normpath(n) for n in named})),
         tuple(sorted(words)),
     )
@@ -82,6 +90,19 @@ def scope_of_job(job: Job, rendered: Rendered, ws: Workspace, digests: dict[str,
 
 def _nested(a: str, b: str) -> bool:
     return a == b or a.startswith(f"{b}/") or b.startswith(f"{a}/")
+
+
+def _linked_folders(templates: Path) -> list[str]:
+    """The folders under templates/ that a link to a folder leads to: their files are read
+    under the link's name too, which another audience's folder may be."""
+    inside = templates.resolve()
+    found = []
+    for top, dirs, _ in os.walk(templates):
+        for name in dirs:
+            target = (Path(top) / name).resolve()
+            if (Path(top) / name).is_symlink() and target.is_relative_to(inside):
+                found.append(target.relative_to(inside).as_posix())
+    return found
 
 
 def _template_text(root: Path, own: str, digests: dict[str, str]) -> str:
