@@ -94,7 +94,9 @@ def _uses(scope: Scope, key: str, digest: str, root: Path) -> bool:
     return not any(rest.startswith(f"{other}/") for other in scope.others)
 
 
-_DECLARES_ID = re.compile(rb"^[\"']?id[\"']?[ \t]*:|^[ \t]*\{", re.MULTILINE)
+# A top-level `id:` (quoted or not, or as an explicit `? id` key), a mapping written in flow
+# style, or a merge key (`<<`) that could bring an `id` in from elsewhere in the file.
+_DECLARES_ID = re.compile(rb"^[\"']?id[\"']?[ \t]*:|^\?|^[ \t]*\{|<<", re.MULTILINE)
 
 
 def _may_claim_an_id(path: Path, root: Path) -> bool:
