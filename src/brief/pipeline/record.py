@@ -68,8 +68,9 @@ def scope_of_job(job: Job, rendered: Rendered, ws: Workspace, digests: dict[str,
         named.append(job.brief.for_each)
     root = job.root.resolve()
     brief_file = Path(os.path.relpath(job.brief_path, job.root)).as_posix()
-    if job.brief_path.resolve().is_relative_to(root):  # a link in briefs/: both files are read
-        named.append(job.brief_path.resolve().relative_to(root).as_posix())
+    real = job.brief_path.resolve()
+    if real.is_relative_to(root) and real.relative_to(root).as_posix() != brief_file:
+        named.append(real.relative_to(root).as_posix())  # a link in briefs/: both files are read
     folders = {a.templates or name for b in ws.briefs.values() for name, a in b.audiences.items()}
     mentioned = _template_text(job.root, own, digests)
     linked = _linked_folders(ws.templates_dir)
