@@ -148,15 +148,15 @@ def test_build_prints_path_pages_and_seconds(real_ws: Path) -> None:
 
 @pytest.mark.slow
 def test_broken_data_keeps_the_real_previous_pdf(copy_built: Callable[[], Path]) -> None:
-    """After a good build, a YAML syntax error fails the next build with ``file:line:`` and
-    the previous PDF is byte-for-byte what it was."""
+    """After a good build, a YAML syntax error in a figure file the edition uses fails the next
+    build with ``file:line:`` and the previous PDF is byte-for-byte what it was."""
     root = copy_built()
     pdf = root / "out" / PDF_NAME
     before = pdf.read_bytes()
-    path = root / "data" / "figures" / "investment.yaml"
-    replace_in(path, "  value: 109.1\n", "  value: [109.1\n")
+    path = root / "data" / "figures" / "ai-index-2026.yaml"
+    replace_in(path, "  value: 285.9\n", "  value: [285.9\n")
     line = assert_one_line_error(run("-C", str(root), "build", "--audience", "policy"))
-    assert re.match(r"data/figures/investment\.yaml:\d+:\d+: error: YAML syntax error", line)
+    assert re.match(r"data/figures/ai-index-2026\.yaml:\d+:\d+: error: YAML syntax error", line)
     assert pdf.read_bytes() == before
     assert sorted(p.name for p in pdf.parent.iterdir()) == sorted([PDF_NAME, "manifest.json"])
 

@@ -33,6 +33,8 @@ class Calls:
     run_all: list[tuple[BuildRequest, list[str], bool, bool]] = field(default_factory=list)
     up_to_date: list[tuple[Any, ...]] = field(default_factory=list)
     up_to_date_answer: tuple[Path, int] | None = None
+    # The editions the CLI planned itself and handed run_all (None: run_all plans them).
+    run_all_targets: list[list[Target] | None] = field(default_factory=list)
 
     @property
     def request(self) -> BuildRequest:
@@ -56,6 +58,18 @@ def result_for(request: BuildRequest) -> BuildResult:
         audience=request.audience,
         page_budget=4,
     )
+
+
+def test_several_builds_that_are_up_to_date_are_said_so_each(root: Path, calls: Calls) -> None:
+    """--all with every edition built from its current inputs builds nothing and says so per
+    edition; with --force each is built without the check."""
+    calls.up_to_date_answer = (root / "out" / "flagship-policy.pdf", 3)
+    result = run(root, "build", "--all")
+    assert result.exit_code == 0 and calls.run_all == [], result.output
+    assert result.output.count("out/flagship-policy.pdf  3 pages  up to date") == 2
+    calls.up_to_date.clear()
+    assert run(root, "build", "--all", "--force").exit_code == 0
+    assert calls.up_to_date == [] and calls.run_all_targets == [None]
 
 
 @pytest.fixture
@@ -82,11 +96,20 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         made.run_one.append(request)
         return result_for(request)
 
+    def plan(root: Path, brief: str | None, audiences: list[str], *options: bool) -> list[Target]:
+        return [Target("flagship", a) for a in (audiences or ["policy", "executive"])]
+
     def run_all(
-        request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool, environ: Any
+        request: BuildRequest,
+        audiences: list[str],
+        all_audiences: bool,
+        all_briefs: bool,
+        environ: Any,
+        targets: list[Target] | None = None,
     ) -> tuple[list[Target], Iterator[Outcome]]:
         made.run_all.append((request, audiences, all_audiences, all_briefs))
-        targets = [Target("flagship", a) for a in (audiences or ["policy", "executive"])]
+        made.run_all_targets.append(targets)
+        targets = targets if targets is not None else plan(request.root, request.brief, audiences)
         outcomes = iter([Outcome(t, result_for(request.for_audience(t.brief, t.audience))) for t in targets])
         return targets, outcomes
 
@@ -96,6 +119,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
 
     monkeypatch.setattr(brief.runtime.parallel, "run_one", run_one)
     monkeypatch.setattr(brief.runtime.parallel, "run_all", run_all)
+    monkeypatch.setattr(brief.runtime.parallel, "plan", plan)
     monkeypatch.setattr(brief.publish.manifest, "up_to_date", up_to_date)
     return made
 
@@ -254,10 +278,13 @@ def test_several_builds_go_to_run_all(
     all_briefs: bool,
 ) -> None:
     """--all, --all-briefs and a repeated --audience call run_all with what they ask for,
-    the options shared through the request; no up-to-date check, no run_one."""
+    the options shared through the request, and the editions that are not up to date (each
+    checked); no run_one."""
     result = run(root, "build", *args, "--pdf-standard", "none")
     assert result.exit_code == 0, result.output
-    assert calls.run_one == [] and calls.up_to_date == []
+    planned = [("flagship", a) for a in audiences or ["policy", "executive"]]
+    assert calls.run_one == [] and [c[1:3] for c in calls.up_to_date] == planned
+    assert [[(t.brief, t.audience) for t in targets or []] for targets in calls.run_all_targets] == [planned]
     [(request, *rest)] = calls.run_all
     assert (request.audience, request.standard, request.brief) == (audience, "none", None)
     assert rest == [audiences, all_audiences, all_briefs]

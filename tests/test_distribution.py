@@ -128,11 +128,12 @@ def test_manifest_and_verify(policy_build: PolicyBuild, tmp_path: Path) -> None:
     tampered = run("-C", str(root), "verify", str(pdf))
     assert tampered.exit_code == 1 and "FAILED: us-china-ai-gap-policy.pdf differs" in tampered.output
     pdf.write_bytes(policy_build.pdf.read_bytes())
-    (root / "data" / "figures" / "robots.yaml").write_text(
-        (root / "data" / "figures" / "robots.yaml").read_text() + "\n# edited\n"
+    (root / "data" / "figures" / "ai-index-2026.yaml").write_text(
+        (root / "data" / "figures" / "ai-index-2026.yaml").read_text() + "\n# edited\n"
     )
     changed = run("-C", str(root), "verify", str(pdf))
     assert changed.exit_code == 1 and "FAILED: the workspace's inputs have changed" in changed.output
+    assert "data/figures/ai-index-2026.yaml changed" in changed.output
 
 
 def test_archival_pdf_a3a_is_its_own_file_tagged_with_its_figures_and_build_record(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,8 +69,6 @@ def build(
     Several audiences are typeset in parallel, one per core. A PDF already built from the
     same inputs is left as it is (--force rebuilds it).
     """
-    import time
-
     from brief.model.request import BuildRequest, cache_dir, source_date
 
     started = time.perf_counter()
@@ -109,13 +108,44 @@ def build(
 
         _report_build(root, run_one(request, os.environ))
         return
-    _build_all(request, list(audiences), all_audiences, all_briefs)
+    _build_all(request, list(audiences), all_audiences, all_briefs, not (force or strict) and fmt == "pdf", started)
 
 
-def _build_all(request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool) -> None:
-    from brief.runtime.parallel import run_all
+def _said_up_to_date(request: BuildRequest, brief: str, audience: str, variant: str, started: float) -> bool:
+    """Say so and return True when the edition's PDF is built from its current inputs."""
+    from brief.publish.manifest import up_to_date
+    from brief.publish.outputs import tidy
 
-    targets, outcomes = run_all(request, audiences, all_audiences, all_briefs, os.environ)
+    current = up_to_date(
+        request.root, brief, audience, request.overlay, request.standard, request.source_date_epoch, variant
+    )
+    if current is None:
+        return False
+    pdf, pages = current
+    tidy(pdf.parent)
+    click.echo(
+        f"{pdf.relative_to(request.root)}  {counted(pages, 'page')}  up to date "
+        f"({time.perf_counter() - started:.2f} s; --force to rebuild)"
+    )
+    return True
+
+
+def _build_all(
+    request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool, check: bool, started: float
+) -> None:
+    from brief.runtime.parallel import plan, run_all
+
+    todo = None
+    if check:
+        # Each edition built from its current inputs is said to be up to date, not rebuilt.
+        todo = [
+            t
+            for t in plan(request.root, request.brief, audiences, all_audiences, all_briefs)
+            if not _said_up_to_date(request, t.brief, t.audience, t.variant or request.variant or "", started)
+        ]
+        if not todo:
+            return
+    targets, outcomes = run_all(request, audiences, all_audiences, all_briefs, os.environ, todo)
     failed = 0
     with click.progressbar(outcomes, length=len(targets), label="Building", file=sys.stderr) as bar:
         for outcome in bar:

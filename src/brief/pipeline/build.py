@@ -48,7 +48,7 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     brand = load_brand(templates)
     charts = draw_charts(plan_charts(job, brand, _chart_cache(request)), engines.draw, _chart_cache(request))
     rendered = render(job, charts, brand, templates, inline=request.format == "html")
-    record = record_for(request, job)
+    record = record_for(request, job, rendered, ws)
     name = output_name(job.brief.id, job.audience_name, request.standard, request.format, job.variant.get("id", ""))
     if request.format == "html":
         drawn = {c.id: c.svg for c in rendered.charts.values() if c.svg}

@@ -3,9 +3,14 @@ attached to the PDF (the figures it prints, with their sources, and the build re
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
+import posixpath
+from pathlib import Path
 
+from brief.errors import DataError
 from brief.model.request import ARCHIVAL, BuildRequest
 from brief.model.units import raw_number
 from brief.pipeline.citations import short_title
@@ -13,12 +18,18 @@ from brief.pipeline.render import Rendered
 from brief.pipeline.resolve import Job
 from brief.pipeline.typeset import Attached
 from brief.publish.csvcells import safe_cell
-from brief.publish.manifest import Record, file_digests, inputs_digest, tool_versions
+from brief.publish.inputs import UNUSABLE, Scope, inputs_digest
+from brief.publish.manifest import Record, edition_inputs, file_digests, tool_versions
+from brief.workspace.files import read_input
+from brief.workspace.load import Workspace
 
 
-def record_for(request: BuildRequest, job: Job) -> Record:
-    """What this build is made from: a digest of every input file, the tools and the date."""
-    digests = file_digests(job.root, request.overlay)
+def record_for(request: BuildRequest, job: Job, rendered: Rendered, ws: Workspace) -> Record:
+    """What this build is made from: a digest of each file it uses (:func:`scope_of_job`), the
+    tools and the date."""
+    every = file_digests(job.root, request.overlay)
+    scope = scope_of_job(job, rendered, ws, every)
+    digests = edition_inputs(job.root, request.overlay, scope, every)
     overlay = request.overlay.resolve() if request.overlay else None
     if overlay is not None and overlay.is_relative_to(job.root.resolve()):
         overlay = overlay.relative_to(job.root.resolve())
@@ -33,7 +44,79 @@ def record_for(request: BuildRequest, job: Job) -> Record:
         overlay.as_posix() if overlay else None,
         job.variant.get("id", ""),
         job.brief.distribution.record(job.created) if job.brief.distribution else None,
+        scope,
     )
+
+
+def scope_of_job(job: Job, rendered: Rendered, ws: Workspace, digests: dict[str, str]) -> Scope:
+    """Which of the workspace's files this edition uses (see :class:`Scope`): its brief file and
+    template folder, the files the brief file names, and the figures it prints, with the base
+    figures they are computed from, the ones they were preferred to, and their quantities.
+    Other audiences' template folders are left out, unless one holds this audience's folder
+    (or is inside it), a link to a folder leads to it, or this edition's templates name it
+    (*digests*: the workspace's files)."""
+    own = job.template_folder
+    used = [*rendered.figures_used, *(row.figure for chart in job.brief.charts.values() for row in chart.rows)]
+    words: set[str] = set()
+    for fid in used:
+        words.add(fid)
+        figure = job.figures.get(fid)
+        for base in (*figure.bases, *figure.alternatives) if figure else ():
+            words.update(w for w in (base.id, base.quantity) if w)
+    named = [chart.spec for chart in job.brief.charts.values() if chart.spec]
+    if isinstance(job.brief.for_each, str):
+        named.append(job.brief.for_each)
+    root = job.root.resolve()
+    brief_file = Path(os.path.relpath(job.brief_path, job.root)).as_posix()
+    real = job.brief_path.resolve()
+    if real.is_relative_to(root) and real.relative_to(root).as_posix() != brief_file:
+        named.append(real.relative_to(root).as_posix())  # a link in briefs/: both files are read
+    folders = {a.templates or name for b in ws.briefs.values() for name, a in b.audiences.items()}
+    mentioned = _template_text(job.root, own, digests)
+    linked = _linked_folders(ws.templates_dir)
+    return Scope(
+        brief_file,
+        (own,),
+        tuple(
+            sorted(
+                f
+                for f in folders
+                if not _nested(f, own) and f"{f}/" not in mentioned and not any(_nested(f, t) for t in linked)
+            )
+        ),
+        tuple(sorted({posixpath.normpath(n) for n in named})),
+        tuple(sorted(words)),
+    )
+
+
+def _nested(a: str, b: str) -> bool:
+    return a == b or a.startswith(f"{b}/") or b.startswith(f"{a}/")
+
+
+def _linked_folders(templates: Path) -> list[str]:
+    """The folders under templates/ that a link to a folder leads to: their files are read
+    under the link's name too, which another audience's folder may be."""
+    inside = templates.resolve()
+    found = []
+    for top, dirs, _ in os.walk(templates):
+        for name in dirs:
+            target = (Path(top) / name).resolve()
+            if (Path(top) / name).is_symlink() and target.is_relative_to(inside):
+                found.append(target.relative_to(inside).as_posix())
+    return found
+
+
+def _template_text(root: Path, own: str, digests: dict[str, str]) -> str:
+    """The text of the templates an edition reads first (its folder's and templates/'s own
+    files), to find another audience's folder they name in an include."""
+    texts = []
+    for key, digest in digests.items():
+        folder, _, rest = key.partition("/")
+        ours = folder == "templates" and (rest.startswith(f"{own}/") or "/" not in rest)
+        if ours and not digest.startswith(UNUSABLE) and key.endswith((".j2", ".css", ".html", ".md")):
+            with contextlib.suppress(DataError):
+                texts.append(read_input(root / key, root).decode("utf-8", "replace"))
+    return "\n".join(texts)
 
 
 def attachments_for(request: BuildRequest, job: Job, rendered: Rendered, record: Record) -> tuple[Attached, ...]:

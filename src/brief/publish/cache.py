@@ -1,7 +1,8 @@
 """A content-addressed cache for rendered charts, shared by every build on the machine.
 
 The key is a hash of everything that decides a chart's SVG: its spec and data, the theme,
-the font files, the code that builds it and the vl-convert version. A hit skips importing
+the font files, the package's own code (all of it: the charts are built in
+``pipeline/chartkinds/`` from modules all over it) and the vl-convert version. A hit skips importing
 Altair and vl-convert altogether. Entries are written atomically, so concurrent builds can
 share the cache; a corrupt or missing entry is simply rebuilt.
 """
@@ -17,24 +18,40 @@ from typing import Any
 
 from brief.errors import BriefError
 from brief.publish.atomic import write_atomic
-from brief.workspace.theme import theme_files
+from brief.workspace.theme import theme_dir, theme_files
 
 
 @cache
 def _code_digest() -> str:
-    # The chart builders are code: a change to them must miss the cache.
-    package = Path(__file__).parent.parent
+    # The chart builders are code: a change to any of them must miss the cache. They are
+    # spread over pipeline/chartkinds/ and the modules those import (captions, number formats,
+    # page widths), so the whole package is hashed rather than a list of names that goes
+    # stale when a module is added; once per process, a few milliseconds.
     h = hashlib.sha256()
-    for name in ("pipeline/charts.py", "pipeline/draw.py", "model/units.py"):
-        h.update((package / name).read_bytes())
+    for path in package_files():
+        h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
     # So is the built-in theme (its brand and fonts shape every chart), package data that a
     # reinstall can change without a new version number.
     for path in theme_files():
-        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+        h.update(path.relative_to(theme_dir()).as_posix().encode() + b"\0" + path.read_bytes())
     from brief.publish.manifest import tool_versions
 
     h.update(tool_versions()["vl-convert-python"].encode())
     return h.hexdigest()
+
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def package_files() -> list[Path]:
+    """The package's own files that the chart cache key covers, in a stable order: its code and
+    data, without the built-in theme (hashed apart) or compiled bytecode."""
+    theme = _PACKAGE / "theme"
+    return sorted(
+        p
+        for p in _PACKAGE.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and not p.is_relative_to(theme) and p.suffix != ".pyc"
+    )
 
 
 def _file_digest(path: Path) -> str:

@@ -1,10 +1,11 @@
 """Provenance: what a PDF was built from, recorded so anyone can check it.
 
 ``out/manifest.json`` lists, per output file (PDF or HTML edition), its hash, size and pages,
-the brief and audience, the PDF standard, the template overlay, a digest of every input file
-and the versions of the tools. ``brief verify`` (:mod:`brief.publish.verify`) recomputes both
-hashes. In an archival PDF/A-3 the figures the document prints (with their sources) and the
-build record travel inside the PDF as attachments.
+the brief and audience, the PDF standard, the template overlay, which files are its inputs
+(:class:`~brief.publish.inputs.Scope`: those the edition uses, not the whole workspace), a
+digest of them and a short one of each, and the versions of the tools. ``brief verify``
+(:mod:`brief.publish.verify`) recomputes both hashes. In an archival PDF/A-3 the figures the
+document prints (with their sources) and the build record travel inside the PDF as attachments.
 """
 
 from __future__ import annotations
@@ -23,18 +24,16 @@ from typing import Any
 
 from brief.errors import DataError, PublishError, WorkspaceError
 from brief.model.request import Edition, output_name
+from brief.publish import inputs
+from brief.publish.inputs import INPUT_FOLDERS, UNUSABLE, Scope, inputs_digest
 from brief.workspace.files import MAX_FONT_BYTES, open_input, outside, read_input
 from brief.workspace.theme import theme_dir
 
-INPUT_FOLDERS = ("briefs", "data", "templates")
 TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
 
 
-# What a folder named like an input file is called, and the prefix of a digest that stands
-# for an input that cannot be read: a no-op build is never "up to date" with one of them, so
-# the real build runs and reports it.
+# What a folder named like an input file is called (its digest is UNUSABLE).
 _INPUT_SUFFIXES = (".yaml", ".yml", ".csv", ".j2")
-UNUSABLE = "!"
 
 
 # Bounds of the walk over one input folder (briefs/, data/, templates/, an overlay, the
@@ -125,12 +124,14 @@ def _digest(path: Path, base: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def inputs_digest(digests: dict[str, str]) -> str:
-    """One digest over all input files (names and contents)."""
-    h = hashlib.sha256()
-    for name, digest in sorted(digests.items()):
-        h.update(f"{name}\0{digest}\n".encode())
-    return h.hexdigest()
+def edition_inputs(
+    root: Path, overlay: Path | None, scope: Scope | None, digests: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The digests (as :func:`file_digests`) of the files an edition with *scope* uses (see
+    :func:`brief.publish.inputs.select`); with no *scope*, of every file. *digests*:
+    :func:`file_digests`, when already taken."""
+    digests = file_digests(root, overlay) if digests is None else digests
+    return digests if scope is None else inputs.select(scope, digests, root)
 
 
 def tool_versions() -> dict[str, str]:
@@ -187,10 +188,14 @@ class Record:
     variant: str = ""
     # The brief's distribution markings as printed (None when it declares none).
     marking: dict[str, str | None] | None = None
+    # Which files are the edition's inputs (None: all of the workspace's).
+    scope: Scope | None = None
 
     def as_json(self) -> bytes:
         """The record as JSON (attached to archival PDF/A-3 documents)."""
-        fields = {k: v for k, v in self.__dict__.items() if k != "variant" or v}
+        fields = {k: v for k, v in self.__dict__.items() if (k != "variant" or v) and (k != "scope" or v)}
+        if self.scope is not None:
+            fields["scope"] = self.scope.as_dict()
         return json.dumps(fields, indent=2, sort_keys=True).encode("utf-8")
 
 
@@ -254,6 +259,7 @@ def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, An
         }
         | ({"variant": record.variant} if record.variant else {})
         | ({"marking": record.marking} if record.marking else {})
+        | ({"scope": record.scope.as_dict(), "inputs": inputs.short_digests(record.inputs)} if record.scope else {})
     )
 
 
@@ -279,6 +285,8 @@ def entry_problem(entry: object, pending: bool = True) -> str | None:
         return f"'source_date_epoch' is {_json_type(entry['source_date_epoch'])}, not a string"
     if not isinstance(entry.get("overlay"), (str, type(None))):
         return f"'overlay' is {_json_type(entry['overlay'])}, not a string or null"
+    if (why := inputs.scope_problem(entry)) is not None:
+        return why
     if "previous" in entry:
         previous = entry["previous"]
         if not pending:
@@ -329,8 +337,8 @@ def up_to_date(
     variant: str = "",
 ) -> tuple[Path, int] | None:
     """``(pdf, pages)`` when the PDF in out/ is this edition (brief, audience, variant),
-    built from exactly the current inputs, with the same standard and tools, and is intact;
-    else None. Reads files only: no pipeline."""
+    built from exactly the current inputs (those the edition uses: :func:`edition_inputs`),
+    with the same standard and tools, and is intact; else None. Reads files only: no pipeline."""
     if brief_id is None:
         briefs = sorted((root / "briefs").glob("*.yaml"))
         if len(briefs) != 1:
@@ -350,7 +358,7 @@ def up_to_date(
     if edition_of(entry) != edition:
         return None  # another edition's file of the same name: the build says whose
     try:
-        digests = file_digests(root, overlay)
+        digests = edition_inputs(root, overlay, inputs.scope_of(entry) if entry_problem(entry) is None else None)
     except WorkspaceError:
         return None  # let the build say so
     if any(d.startswith(UNUSABLE) for d in digests.values()):

@@ -1,5 +1,9 @@
 """``brief verify``: is this file one that brief built, from the inputs the workspace holds now?
 
+The inputs are the files the edition uses (its brief file, figure files, templates: see
+:func:`~brief.publish.manifest.edition_inputs`), so an edit to another brief leaves it verified;
+when one of its own changed, the first that did is named.
+
 The file is looked up in the manifest by its SHA-256, not by its name, so a PDF or HTML
 edition that was copied, mailed or renamed still verifies. The manifest entry records the
 template overlay the build used, so the same inputs are checked without being named again.
@@ -15,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import WorkspaceError
-from brief.publish.manifest import MANIFEST, entry_problem, file_digests, inputs_digest, read_manifest, recorded
+from brief.publish.inputs import changes, inputs_digest, scope_of
+from brief.publish.manifest import MANIFEST, edition_inputs, entry_problem, read_manifest, recorded
 from brief.workspace.root import find_root
 
 
@@ -95,17 +100,29 @@ def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) 
         lines.append(f"FAILED: the manifest names {used} as the template overlay, {why}; name it with --templates")
         return Verdict(True, False, lines)
     try:
-        inputs_ok = inputs_digest(file_digests(root, used)) == entry["inputs_sha256"]
+        current = edition_inputs(root, used, scope_of(entry))
     except WorkspaceError as exc:
         lines.append(f"FAILED: {exc.message}")
         return Verdict(True, False, lines)
+    inputs_ok = inputs_digest(current) == entry["inputs_sha256"]
     with_overlay = f" and the overlay {entry['overlay']}" if used is not None and entry.get("overlay") else ""
     lines.append(
-        f"ok: the workspace's briefs/, data/ and templates/{with_overlay} are the inputs it was built from"
+        f"ok: the {len(current)} files it uses from the theme, briefs/, data/ and templates/{with_overlay} "
+        "are the inputs it was built from"
         if inputs_ok
-        else "FAILED: the workspace's inputs have changed since it was built"
+        else "FAILED: the workspace's inputs have changed since it was built" + _first_change(entry, current)
     )
     return Verdict(True, inputs_ok, lines)
+
+
+def _first_change(entry: dict[str, Any], current: dict[str, str]) -> str:
+    """``: X changed`` (with how many more), naming the first input that differs; empty for an
+    entry that records no digest per input (written by an older brief)."""
+    found = changes(entry.get("inputs"), current)
+    if not found:
+        return ""
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return f": {found[0]}{more}"
 
 
 def _recorded_overlay(entry: dict[str, Any], root: Path) -> Path | None:

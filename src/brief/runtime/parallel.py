@@ -92,14 +92,20 @@ def run_one(request: BuildRequest, environ: Mapping[str, str]) -> BuildResult:
 
 
 def run_all(
-    request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool, environ: Mapping[str, str]
+    request: BuildRequest,
+    audiences: list[str],
+    all_audiences: bool,
+    all_briefs: bool,
+    environ: Mapping[str, str],
+    targets: list[Target] | None = None,
 ) -> tuple[list[Target], Iterator[Outcome]]:
-    """The builds the options ask for, and their outcomes as each is written; typesetting is
-    spread over one worker per core."""
+    """The builds the options ask for (or *targets*, when the caller planned them), and their
+    outcomes as each is written; typesetting is spread over one worker per core."""
     typesetters = min(os.cpu_count() or 1, 4) if request.format == "pdf" else 0
     with ExitStack() as stack:
         engines = stack.enter_context(started(chart_worker_pays(request.cache_dir), typesetters, environ))
-        targets = plan(request.root, request.brief, audiences, all_audiences, all_briefs)
+        if targets is None:
+            targets = plan(request.root, request.brief, audiences, all_audiences, all_briefs)
         workers = stack.pop_all()
 
     def outcomes() -> Iterator[Outcome]:
