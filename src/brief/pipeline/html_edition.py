@@ -279,12 +279,11 @@ def _mark_charts(root: lxml.etree._Element, drawn: Mapping[str, str], screen: Sc
 
 
 def _inlined_sheets(root: lxml.etree._Element, roots: list[Path]) -> list[str]:
-    """The checked stylesheets of every <link> (each removed), in order, and the theme's
-    screen.css after its style.css (or last); any other <link> is refused."""
+    """The checked stylesheets of every <link> (each removed), in order, then the theme's
+    screen.css; any other <link> is refused. The screen's rules come last: a workspace may
+    hold a whole copy of the print stylesheet, whose sizes in points would undo them."""
     sheets = []
-    screen = theme_dir().resolve() / "screen.css"
-    links = list(root.iter("link"))
-    for link in links:
+    for link in list(root.iter("link")):
         rel = (link.get("rel") or "").lower().split()
         href = link.get("href")
         if "stylesheet" not in rel or not href:
@@ -293,14 +292,9 @@ def _inlined_sheets(root: lxml.etree._Element, roots: list[Path]) -> list[str]:
                 "only stylesheets in the template folders can",
                 hint=HINT,
             )
-        path = _path(href, roots)
-        sheets.append(_checked_sheet(path, roots))
-        if path == screen.with_name("style.css"):
-            # The screen's rules come straight after the print rules they change, so a
-            # workspace's or overlay's stylesheet still overrides both.
-            sheets.append(_checked_sheet(screen, roots))
+        sheets.append(_checked_sheet(_path(href, roots), roots))
         _remove(link)
-    return sheets if len(sheets) > len(links) else [*sheets, _checked_sheet(screen, roots)]
+    return [*sheets, _checked_sheet(theme_dir() / "screen.css", roots)]
 
 
 def _embed_fonts(root: lxml.etree._Element, roots: list[Path], characters: str) -> list[str]:
