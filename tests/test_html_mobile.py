@@ -164,11 +164,26 @@ def test_a_wide_screen_sets_a_column_of_comfortable_measure(
 
 
 def test_the_screen_drawings_fit_the_columns_they_are_made_for() -> None:
-    """A narrow drawing, shown CHART_SCALE times its size, fits a 390 px phone's column and
-    one of a pair in the wide column; the theme's smallest chart text (9.5 px) reads at 11 px."""
+    """A narrow drawing, shown CHART_SCALE times its size, fits the column of a phone 360 px
+    wide and one of a pair in the wide column; the theme's smallest chart text (9.5 px) reads
+    at 11 px with room to spare."""
     narrow = round(NARROW_PX * CHART_SCALE)
-    assert narrow <= 390 - 32 and 2 * narrow < WIDE_COLUMN_PX <= round(WIDE_PX * CHART_SCALE)
-    assert 9.5 * CHART_SCALE >= 11
+    assert narrow <= 360 - 32 and 2 * narrow < WIDE_COLUMN_PX <= round(WIDE_PX * CHART_SCALE)
+    assert 9.5 * CHART_SCALE >= 11.5
+
+
+@pytest.mark.slow
+def test_every_chart_kind_reads_on_a_phone_and_a_wide_screen(browser: Any, tmp_path: Path) -> None:
+    """Every kind of chart (tests/fixtures/kinds: line, column, stacked, grouped, dumbbell, small
+    multiples, a spec of one's own, a table) keeps its text at 11 px or more on both screens,
+    small multiples too (one column on a phone), and the page never scrolls sideways."""
+    root = copy_workspace(Path(__file__).parent / "fixtures" / "kinds", tmp_path / "kinds")
+    path = build(request_for(root, format="html")).path
+    for name, context, width in (("390", PHONE, 390), ("1280", DESKTOP, 1280)):
+        found = read(browser, path, context, tmp_path / f"kinds-{name}.png")
+        assert found["charts"] >= 6 and found["scrollWidth"] <= width
+        assert min(size for size, _ in found["texts"]) >= 11, (name, min(found["texts"]))
+        assert found["violations"] == []
 
 
 @pytest.mark.slow

@@ -213,7 +213,8 @@ def draw_charts(
     svgs = dict(zip(plan.to_draw, draw(job), strict=True))
     for key, svg in svgs.items():
         drawing = plan.to_draw[key]
-        if drawing.spec.facet is not None:
+        # A drawing for screens keeps its size: the page that shows it reads the size off it.
+        if drawing.spec.facet is not None and not drawing.screen_width:
             svgs[key] = svg = fit_width(svg, drawing.width)
         cache.put(cache_folder, key, svg)
     return {
@@ -251,11 +252,18 @@ def draw_for_screen(
     brand: Brand,
     draw: Callable[[DrawJob], list[str]],
     cache_folder: Path | None,
+    one_column: bool = False,
 ) -> dict[str, str]:
-    """The SVG of each chart of *chart_ids* drawn *width* pixels wide (the HTML edition's
-    drawings for screens), drawn by *draw* or taken from the chart cache, by chart id."""
-    specs = job.brief.charts
-    plan = _plan([(c, specs[c]) for c in chart_ids], job, brand, cache_folder, width)
+    """The SVG of each chart of *chart_ids* drawn about *width* pixels wide (the HTML edition's
+    drawings for screens; small multiples come out about that wide, not fitted to it, and in
+    one column with *one_column*), drawn by *draw* or taken from the chart cache, by chart id."""
+    specs = {c: job.brief.charts[c] for c in chart_ids}
+    if one_column:
+        specs = {
+            c: spec.model_copy(update={"facet": spec.facet.model_copy(update={"columns": 1})}) if spec.facet else spec
+            for c, spec in specs.items()
+        }
+    plan = _plan(list(specs.items()), job, brand, cache_folder, width)
     return {c: chart.svg for c, chart in draw_charts(plan, draw, cache_folder).items() if chart.svg}
 
 

@@ -33,10 +33,11 @@ _TAG = re.compile(r"<[^>]+>")
 
 # Charts on a screen are drawn for it (brief.pipeline.charts.draw_for_screen) and shown
 # CHART_SCALE times the size they are drawn at, so the chart theme's smallest text (9.5 px)
-# reads at 11.4 CSS px. A narrow drawing is shown 307 px wide: a phone's column (390 px less
-# a margin of 1 rem a side), or one of a pair in the column of a wide screen; a wide one
-# fills that column (40 rem in screen.css), where a full-width chart switches to it.
-CHART_SCALE = 1.2
+# reads at 11.9 CSS px, and still at 11 where a drawing comes out a little wider than asked
+# (small multiples) and is fitted to the column. A narrow drawing is shown 320 px wide: a
+# phone's column (360 px and wider, less a margin of 1 rem a side), or one of a pair in the
+# column of a wide screen (42 rem in screen.css), which a wide drawing fills.
+CHART_SCALE = 1.25
 NARROW_PX = 256
 WIDE_PX = 533
 WIDE_COLUMN_PX = round(WIDE_PX * CHART_SCALE)
@@ -119,10 +120,11 @@ def screen_charts(
     draw: Callable[[DrawJob], list[str]],
     cache_folder: Path | None = None,
 ) -> dict[str, tuple[str, str | None]]:
-    """Each drawn chart of *charts* drawn for screens, by chart id: narrow, and wide for a
-    full-width chart (a half-width one is narrow on every screen, alone or in a pair)."""
+    """Each drawn chart of *charts* drawn for screens, by chart id: narrow (small multiples in
+    one column), and wide for a full-width chart (a half-width one is narrow on every screen,
+    alone or in a pair)."""
     drawn = [c for c in charts if c.svg]
-    narrow = draw_for_screen([c.id for c in drawn], NARROW_PX, job, brand, draw, cache_folder)
+    narrow = draw_for_screen([c.id for c in drawn], NARROW_PX, job, brand, draw, cache_folder, one_column=True)
     full = [c.id for c in drawn if c.width == "full"]
     wide = draw_for_screen(full, WIDE_PX, job, brand, draw, cache_folder) if full else {}
     return {chart_id: (svg, wide.get(chart_id)) for chart_id, svg in narrow.items()}
