@@ -21,7 +21,7 @@ from brief.pipeline.charts import draw_charts, plan_charts
 from brief.pipeline.check import checked_for
 from brief.pipeline.draw import DrawJob, draw_specs
 from brief.pipeline.engines import IN_PROCESS, Engines
-from brief.pipeline.html_edition import html_edition
+from brief.pipeline.html_edition import html_edition, screen_charts
 from brief.pipeline.record import attachments_for, record_for
 from brief.pipeline.render import Rendered, render
 from brief.pipeline.resolve import Job, resolve
@@ -52,7 +52,8 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     name = output_name(job.brief.id, job.audience_name, request.standard, request.format, job.variant.get("id", ""))
     if request.format == "html":
         drawn = {c.id: c.svg for c in rendered.charts.values() if c.svg}
-        page = html_edition(rendered.html, list(templates.roots), drawn).encode("utf-8")
+        screen = screen_charts(job, brand, rendered.charts.values(), engines.draw, _chart_cache(request))
+        page = html_edition(rendered.html, list(templates.roots), drawn, screen).encode("utf-8")
         warnings = list(report.warnings)
         return _result(request, job, publish(ws.out_dir, name, page, 0, record, warnings), 0, started, warnings)
     done = engines.typeset(

@@ -113,11 +113,17 @@ class Drawing:
     page: PageSetup
     language: str
     own: dict[str, Any] | None = None
+    # Pixels, where the chart is drawn for a screen rather than the page's column.
+    screen_width: int = 0
+
+    @property
+    def width(self) -> int:
+        """The drawing's width in pixels."""
+        return self.screen_width or _width(self.spec, self.page)
 
     def vega_lite(self) -> dict[str, Any]:
         """The chart's whole Vega-Lite spec."""
-        width = _width(self.spec, self.page)
-        return vega_lite(self.spec, self.rows, self.brand, width, custom=self.own, language=self.language)
+        return vega_lite(self.spec, self.rows, self.brand, self.width, custom=self.own, language=self.language)
 
     @property
     def key(self) -> str:
@@ -126,7 +132,7 @@ class Drawing:
 
         theme_config = theme(self.brand, self.language)
         parts = {"spec": self.spec.model_dump(), "rows": self.rows, "theme": theme_config, "own": self.own}
-        return cache.chart_key({**parts, "width": _width(self.spec, self.page)}, self.brand.font_files())
+        return cache.chart_key({**parts, "width": self.width}, self.brand.font_files())
 
 
 def _width(spec: ChartSpec, page: PageSetup | None = None) -> int:
@@ -208,8 +214,9 @@ def draw_charts(
     svgs = dict(zip(plan.to_draw, draw(job), strict=True))
     for key, svg in svgs.items():
         drawing = plan.to_draw[key]
-        if drawing.spec.facet is not None:
-            svgs[key] = svg = fit_width(svg, _width(drawing.spec, drawing.page))
+        # A drawing for screens keeps its size: the page that shows it reads the size off it.
+        if drawing.spec.facet is not None and not drawing.screen_width:
+            svgs[key] = svg = fit_width(svg, drawing.width)
         cache.put(cache_folder, key, svg)
     return {
         chart_id: chart
@@ -239,14 +246,40 @@ def table_cells(rows: list[Row]) -> tuple[tuple[str, ...], ...]:
     return (("", *columns), *body)
 
 
-def _plan(charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_folder: Path | None) -> ChartPlan:
+def draw_for_screen(
+    chart_ids: list[str],
+    width: int,
+    job: Job,
+    brand: Brand,
+    draw: Callable[[DrawJob], list[str]],
+    cache_folder: Path | None,
+    one_column: bool = False,
+) -> dict[str, str]:
+    """The SVG of each chart of *chart_ids* drawn about *width* pixels wide (the HTML edition's
+    drawings for screens; small multiples come out about that wide, not fitted to it, and in
+    one column with *one_column*), drawn by *draw* or taken from the chart cache, by chart id."""
+    specs = {c: job.brief.charts[c] for c in chart_ids}
+    if one_column:
+        specs = {
+            c: spec.model_copy(update={"facet": spec.facet.model_copy(update={"columns": 1})}) if spec.facet else spec
+            for c, spec in specs.items()
+        }
+    plan = _plan(list(specs.items()), job, brand, cache_folder, width)
+    return {c: chart.svg for c, chart in draw_charts(plan, draw, cache_folder).items() if chart.svg}
+
+
+def _plan(
+    charts: list[tuple[str, ChartSpec]], job: Job, brand: Brand, cache_folder: Path | None, screen_width: int = 0
+) -> ChartPlan:
     from brief.publish import cache
 
     key = colour_key(job.brief.charts.values(), brand)  # the whole brief's: a series' colour never changes
     rows_of = {chart_id: chart_rows(spec, job.figures, brand, key) for chart_id, spec in charts}
     drawn = [(c, spec) for c, spec in charts if spec.kind != "table"]
     page, language = job.brief.page, job.brief.language
-    drawings = {c: Drawing(c, spec, rows_of[c], brand, page, language, _own_spec(spec, job)) for c, spec in drawn}
+    drawings = {
+        c: Drawing(c, spec, rows_of[c], brand, page, language, _own_spec(spec, job), screen_width) for c, spec in drawn
+    }
     keys = {c: d.key for c, d in drawings.items()}
     svgs = {key: svg for key in keys.values() if (svg := cache.get(cache_folder, key)) is not None}
     missing = {keys[c]: d for c, d in drawings.items() if keys[c] not in svgs}
