@@ -93,7 +93,7 @@ def new_brief(ws: Workspace, name: str, today: dt.date | None = None) -> list[Pa
     folder.mkdir(parents=True)
     (folder / "summary.md.j2").write_text(_SECTION, encoding="utf-8")
     path.write_text(
-        f"# A brief: what it is, its charts and its audiences (docs/reference.md lists every field).\n"
+        f"# A brief: what it is, its charts and its audiences (brief docs reference lists every field).\n"
         f"# The title below is made from the file name: edit it to the real title (capitals, dashes).\n"
         f"title: {title}\n"
         f"date: {date}\n"
