@@ -68,6 +68,11 @@ def new_audience(ws: Workspace, name: str, source: str | None, brief_id: str | N
     shutil.copytree(src_folder, dest_folder)
     with path.open("w", encoding="utf-8") as handle:
         yaml.dump(doc, handle)
+    # The audience's email template too, so `brief distribute` can send the new audience at once.
+    email, new_email = ws.root / "emails" / f"{source}.j2", ws.root / "emails" / f"{name}.j2"
+    if email.is_file() and not new_email.exists():
+        shutil.copyfile(email, new_email)
+        return [dest_folder, path, new_email]
     return [dest_folder, path]
 
 
