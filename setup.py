@@ -1,8 +1,9 @@
-"""Build hook: the wheel carries the flagship brief (and examples/) as ``brief init`` examples.
+"""Build hook: the wheel carries the flagship brief (and examples/) as ``brief init`` examples,
+and docs/*.md for ``brief docs``.
 
-The flagship lives at the top of the repository, where its tests and README use it; copying it
-into the built package at build time keeps one copy in the source tree and one in the wheel,
-never two to edit. Everything else is declared in pyproject.toml.
+The flagship and the docs live at the top of the repository, where their tests and README use
+them; copying them into the built package at build time keeps one copy in the source tree and
+one in the wheel, never two to edit. Everything else is declared in pyproject.toml.
 """
 
 import shutil
@@ -20,12 +21,16 @@ FILES = ("recipients.csv",)
 
 
 class BuildWithExamples(build_py):
-    """build_py, then the example workspaces into brief/examples/."""
+    """build_py, then the example workspaces into brief/examples/ and the docs into brief/docs/."""
 
     def run(self) -> None:
         super().run()
         if getattr(self, "editable_mode", False):
             return  # an editable install reads them from the checkout
+        docs = Path(self.build_lib) / "brief" / "docs"
+        docs.mkdir(parents=True, exist_ok=True)
+        for page in sorted((HERE / "docs").glob("*.md")):
+            shutil.copyfile(page, docs / page.name)
         target = Path(self.build_lib) / "brief" / "examples"
         sources = {FLAGSHIP: HERE}
         if (HERE / "examples").is_dir():

@@ -25,6 +25,8 @@ STARTER_FILES = {
     "briefs/first-brief.yaml",
     "data/sources.yaml",
     "data/figures/starter.yaml",
+    "emails/policy.j2",
+    "recipients.csv",
     "templates/brand.yml",
     "templates/policy/summary.md.j2",
 }
@@ -153,6 +155,8 @@ def test_the_wheel_installs_and_builds_a_starter_anywhere(tmp_path: Path) -> Non
         "brief/theme/fonts/SourceSans3-Bold.ttf",
         "brief/starter/briefs/first-brief.yaml",
         "brief/starter/gitignore",
+        "brief/starter/emails/policy.j2",
+        "brief/docs/reference.md",
         "brief/examples/us-china-ai-gap/briefs/us-china-ai-gap.yaml",
         "brief/examples/us-china-ai-gap/emails/policy.j2",
         "brief/examples/us-china-ai-gap/recipients.csv",
@@ -181,6 +185,7 @@ def test_the_wheel_installs_and_builds_a_starter_anywhere(tmp_path: Path) -> Non
         ([brief, "init", "my-briefs"], empty),
         ([brief, "build"], empty / "my-briefs"),
         ([brief, "check", "--strict"], empty / "my-briefs"),
+        ([brief, "docs", "reference"], empty / "my-briefs"),
     ]
     for args, cwd in steps:
         done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)

@@ -14,7 +14,7 @@ from contextlib import suppress
 import click
 
 # Importing a module of commands registers them on the group.
-from brief.cli import building, distributing, inspecting, scaffolding  # noqa: F401
+from brief.cli import building, distributing, docs, inspecting, scaffolding  # noqa: F401
 from brief.cli.group import cli
 
 __all__ = ["cli", "main"]

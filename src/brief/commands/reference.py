@@ -69,7 +69,10 @@ ROOTS = (
         "Brand file",
         "templates/brand.yml",
         Brand,
-        "Colours, fonts and the organisation's name: a subset of Quarto's `_brand.yml`.",
+        "Colours, fonts and the organisation's name: a subset of Quarto's `_brand.yml`. A brand file may "
+        'be partial: whatever it leaves out, "required" fields included, comes from the built-in theme\'s '
+        "brand (`meta: {name: ...}` and `color: {primary: ...}` alone are a whole brand), and a font it does "
+        "not list stays available. A role may name only its family, as in Quarto: `base: Source Sans 3`.",
     ),
     Root(
         "Chart colours",

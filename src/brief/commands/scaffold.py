@@ -68,6 +68,11 @@ def new_audience(ws: Workspace, name: str, source: str | None, brief_id: str | N
     shutil.copytree(src_folder, dest_folder)
     with path.open("w", encoding="utf-8") as handle:
         yaml.dump(doc, handle)
+    # The audience's email template too, so `brief distribute` can send the new audience at once.
+    email, new_email = ws.root / "emails" / f"{source}.j2", ws.root / "emails" / f"{name}.j2"
+    if email.is_file() and not new_email.exists():
+        shutil.copyfile(email, new_email)
+        return [dest_folder, path, new_email]
     return [dest_folder, path]
 
 
@@ -93,7 +98,7 @@ def new_brief(ws: Workspace, name: str, today: dt.date | None = None) -> list[Pa
     folder.mkdir(parents=True)
     (folder / "summary.md.j2").write_text(_SECTION, encoding="utf-8")
     path.write_text(
-        f"# A brief: what it is, its charts and its audiences (docs/reference.md lists every field).\n"
+        f"# A brief: what it is, its charts and its audiences (brief docs reference lists every field).\n"
         f"# The title below is made from the file name: edit it to the real title (capitals, dashes).\n"
         f"title: {title}\n"
         f"date: {date}\n"

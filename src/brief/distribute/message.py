@@ -96,7 +96,7 @@ def _not_found(exc: jinja2.TemplateNotFound, path: Path, audience: str) -> Templ
         return TemplateError(
             f"no email template for audience {audience!r}",
             path,
-            hint="write the audience's email template (see docs/distributing.md)",
+            hint="write the audience's email template (brief docs distributing shows one)",
         )
     return TemplateError(
         f"the email template uses {exc.name!r}, which is not in {EMAILS}/",

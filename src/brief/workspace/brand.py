@@ -18,7 +18,7 @@ from brief.errors import DataError
 from brief.model.patterns import CSS_SAFE, CSS_SIZE
 from brief.workspace.files import MAX_BYTES, MAX_FONT_BYTES, check_input
 from brief.workspace.templates import TemplateSet
-from brief.workspace.yamlio import line_of, read_yaml, validate
+from brief.workspace.yamlio import YamlMap, YamlSeq, line_of, read_yaml, validate
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -51,6 +51,13 @@ class TypeRole(BaseModel):
     """Typography for one role (base text, headings)."""
 
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        # Quarto's shorthand: `base: Inter` names only the family.
+        return {"family": value} if isinstance(value, str) else value
+
     family: str = Field(
         pattern=CSS_SAFE, description="one of the font families listed in `fonts`", examples=["Source Sans 3"]
     )
@@ -259,6 +266,9 @@ def load_brand(templates: TemplateSet | Path) -> Brand:
             "the built-in theme has no brand file", path, hint="reinstall brief, or add templates/brand.yml"
         )
     node = read_yaml(path, path.parent)
+    theme_brand = templates.theme / "brand.yml"
+    if path.resolve() != theme_brand.resolve() and theme_brand.is_file():
+        node = _inherit(YamlMap(1) if node is None else node, read_yaml(theme_brand, theme_brand.parent))
     brand = validate(Brand, node, path)
     _check_chart_defaults(brand, node, path)
     brand._folder = path.parent.resolve()
@@ -271,6 +281,43 @@ def load_brand(templates: TemplateSet | Path) -> Brand:
             what = f"font file {font.path!r} of {family.family!r}"
             _check_file(brand.locate(font.path), brand, what, path, line, MAX_FONT_BYTES)
     return brand
+
+
+def _inherit(ours: Any, theirs: Any) -> Any:
+    """The workspace's brand with what it leaves out taken from the theme's: mappings are merged
+    key by key, anything else (a list, a colour) is the workspace's. The font list gains the
+    theme's families it does not list, so a role it leaves to the theme keeps its font. A key
+    taken from the theme is reported, if ever, at the line of the mapping that lacks it."""
+    if not (isinstance(ours, YamlMap) and isinstance(theirs, dict)):
+        return ours
+    merged = YamlMap(ours.line)
+    merged.update(ours)
+    merged.key_lines = dict(ours.key_lines)
+    for key, value in theirs.items():
+        if key not in ours:
+            merged[key], merged.key_lines[key] = value, ours.line
+        elif key == "fonts" and isinstance(ours[key], YamlSeq) and isinstance(value, list):
+            merged[key] = _more_fonts(ours[key], value)
+        elif isinstance(ours[key], str) and isinstance(value, dict) and "family" in value:
+            # `base: Inter` (Quarto's shorthand) changes the family and keeps the theme's size.
+            role = YamlMap(ours.key_lines[key])
+            role["family"], role.key_lines["family"] = ours[key], ours.key_lines[key]
+            merged[key] = _inherit(role, value)
+        else:
+            merged[key] = _inherit(ours[key], value)
+    return merged
+
+
+def _more_fonts(ours: YamlSeq, theirs: list[Any]) -> YamlSeq:
+    named = {f.get("family") for f in ours if isinstance(f, dict)}
+    out = YamlSeq(ours.line)
+    out.extend(ours)
+    out.item_lines = list(ours.item_lines)
+    for family in theirs:
+        if isinstance(family, dict) and family.get("family") not in named:
+            out.append(family)
+            out.item_lines.append(ours.line)
+    return out
 
 
 def _check_file(file: Path, brand: Brand, what: str, brand_path: Path, line: int | None, limit: int) -> None:

@@ -6,6 +6,7 @@ expression; the unknown keys of one mapping are reported together, with the keys
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -22,9 +23,17 @@ _TYPE_TAGS = {"float", "int", "str", "bool", "list", "dict", "date", "is-instanc
 Loc = tuple[str | int, ...]
 
 
+# A union member given as a type ("list[dict[str,str]]", "union[str,int]") is not a place either.
+_TYPE_PART = re.compile(r"(list|dict|set|frozenset|tuple|union|tagged-union|literal|is-instance|nullable|chain)\[")
+
+
 def _clean(loc: Sequence[str | int]) -> Loc:
     # Validator names ("function-after[...]") and union members are not places in the file.
-    return tuple(p for i, p in enumerate(loc) if not str(p).startswith("function-") and not (i and p in _TYPE_TAGS))
+    return tuple(
+        p
+        for i, p in enumerate(loc)
+        if not str(p).startswith("function-") and not (i and (p in _TYPE_TAGS or _TYPE_PART.match(str(p))))
+    )
 
 
 def _inner(annotation: Any) -> list[Any]:
@@ -66,12 +75,27 @@ def _field(loc: Loc) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def _message(error: ErrorDetails, loc: Loc) -> str:
+# Pydantic's errors for "not a mapping": their wording names our classes ("instance of TypeRole").
+_NOT_A_MAPPING = {"model_type", "model_attributes_type", "dataclass_type", "dict_type", "mapping_type"}
+# What a YAML value is, in a user's words.
+_KINDS = {bool: "true or false", int: "a number", float: "a number", str: "text", list: "a list", type(None): "nothing"}
+
+
+def _message(error: ErrorDetails, loc: Loc, model: type[BaseModel]) -> str:
     if error["type"] == "string_pattern_mismatch":
         text = f"{error['input']!r} should be {wording(str(error.get('ctx', {}).get('pattern', '')))}"
+    elif error["type"] in _NOT_A_MAPPING:
+        got = _KINDS.get(type(error["input"]), "something else")
+        keys = keys_at(model, loc)
+        text = f"should be a mapping (indented key: value lines), not {got}"
+        text += f"; its keys: {', '.join(keys)}" if keys else ""
     else:
-        text = error["msg"].removeprefix("Value error, ")
+        # Anything else that still names a class says what it wants in words instead.
+        text = _CLASS_NAME.sub("a mapping", error["msg"].removeprefix("Value error, "))
     return f"{_field(loc)}: {text}" if loc else text
+
+
+_CLASS_NAME = re.compile(r"(a valid dictionary or )?(an )?instance of [A-Za-z_.]+")
 
 
 def explain(errors: Sequence[ErrorDetails], model: type[BaseModel]) -> list[tuple[Loc, str]]:
@@ -84,7 +108,7 @@ def explain(errors: Sequence[ErrorDetails], model: type[BaseModel]) -> list[tupl
             unknown.setdefault(loc[:-1], []).append(loc)
             out.setdefault(unknown[loc[:-1]][0], "")
         elif loc not in out:  # a union fails once per member at the same place: report it once
-            out[loc] = _message(error, loc)
+            out[loc] = _message(error, loc, model)
     for parent, keys in unknown.items():
         names = ", ".join(repr(k[-1]) for k in keys)
         text = f"unknown key{'s' if len(keys) > 1 else ''} {names}"

@@ -341,9 +341,9 @@ def validate(model: type[M], node: Any, path: Path, context: dict[str, Any] | No
 
 
 _HINTS = {
-    "Figure": "a figure has id, label, value, unit, as_of, source and locator, or derive (docs/reference.md)",
+    "Figure": "a figure has id, label, value, unit, as_of, source and locator, or derive (brief docs reference)",
     "Source": "a source has CSL-JSON fields: id, type, title, issued, and author, publisher, URL as known",
     "Brief": "a brief has title, date, authors, charts and audiences (brief new brief NAME makes one)",
     "UnitSpec": "a unit has long, short and axis (with {n} for the number), or currency and scale",
-    "Brand": "docs/reference.md lists the fields (a subset of Quarto's _brand.yml)",
+    "Brand": "brief docs reference lists the fields (a subset of Quarto's _brand.yml)",
 }
