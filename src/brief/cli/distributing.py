@@ -47,12 +47,22 @@ def distribute_group() -> None:
 )
 @click.option("--resume", is_flag=True, help="Continue a distribution: accepted messages are never sent again.")
 @click.option("--resend-unknown", is_flag=True, help="Also resend messages a stopped run left unknown.")
+@click.option(
+    "--resend", "resend", multiple=True, metavar="ADDRESS",
+    help="Send this recipient the edition again, though an earlier distribution delivered it (repeatable).",
+)  # fmt: skip
+@click.option("--resend-all", is_flag=True, help="Send everyone the edition, whatever they received before.")
+@click.option("--retry-refused", is_flag=True, help="Send the messages the server refused again.")
 @click.option("--allow-draft", is_flag=True, help="Send a brief marked draft.")
 @click.pass_context
 def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send: bool, smtp: str | None,
                    security: str | None, user: str | None, allow_plain_auth: bool, sender: str | None,
-                   rate: float | None, resume: bool, resend_unknown: bool, allow_draft: bool) -> None:  # fmt: skip
-    """Prepare (and with --send, send) one stamped copy per row of RECIPIENTS."""
+                   rate: float | None, resume: bool, resend_unknown: bool, resend: tuple[str, ...],
+                   resend_all: bool, retry_refused: bool, allow_draft: bool) -> None:  # fmt: skip
+    """Prepare (and with --send, send) one stamped copy per row of RECIPIENTS.
+
+    A recipient who already received the same edition from an earlier distribution is passed
+    over (--resend ADDRESS or --resend-all sends it again)."""
     from brief.distribute.run import Request, distribute
     from brief.distribute.smtp import server_from
 
@@ -60,8 +70,9 @@ def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send
     server = server_from(smtp, security_, user, dict(os.environ), allow_plain_auth) if smtp else None  # type: ignore[arg-type]
     root = workspace_root(ctx)
     request = Request(
-        root, recipients.resolve(), brief, send, sender, server, rate, resume, resend_unknown, allow_draft
-    )
+        root, recipients.resolve(), brief, send, sender, server, rate, resume, resend_unknown, allow_draft,
+        resend=frozenset(a.lower() for a in resend), resend_all=resend_all, retry_refused=retry_refused,
+    )  # fmt: skip
     summary = distribute(request, lambda line: click.echo(line, err=True))
     for line in summary.lines:
         click.echo(line)

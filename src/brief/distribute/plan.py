@@ -80,6 +80,11 @@ def distribution_id(brief: Brief, recipients_file: bytes, editions: dict[str, by
     return h.hexdigest()[:16]
 
 
+def edition_hashes(d: Distribution) -> dict[str, str]:
+    """Each audience's edition as the ledger knows it: the SHA-256 of the built PDF, before stamping."""
+    return {audience: hashlib.sha256(pdf).hexdigest() for audience, pdf in d.editions.items()}
+
+
 def _folders(recipients: list[Recipient]) -> dict[str, str]:
     # Counted once, not searched per row: 100,000 recipients must not take minutes to plan.
     slugs = {r.email: re.sub(r"[^a-z0-9]+", "-", r.name.lower()).strip("-") or "recipient" for r in recipients}
@@ -97,13 +102,15 @@ def planned_rows(d: Distribution, ledger: Ledger) -> list[Row]:
     domain = d.sender.rpartition("@")[2] or "localhost"
     marking = json.dumps(d.marking.record(d.created) if d.marking else {}, sort_keys=True)
     folders = _folders(d.recipients)
+    editions = edition_hashes(d)
     rows = []
     for n, r in enumerate(d.recipients, 1):
         copy_id = copyid.copy_id(key, d.id, r.email)
         message_id = f"<{copy_id}.{d.id}@{domain}>"
         rows.append(
             Row(d.id, r.email, r.line, r.name, r.organisation, r.audience, n, copy_id, message_id, folders[r.email],
-                marking, None, "planned", None, 0, d.created.isoformat())
+                marking, None, "planned", None, 0, d.created.isoformat(), edition=editions[r.audience],
+                language=d.brief.language)
         )  # fmt: skip
     return rows
 

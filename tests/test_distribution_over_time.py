@@ -1,0 +1,175 @@
+"""Distributing the same brief again and again, as an office does every week: once per person
+and edition across distributions, refused rows tried again, a distribution that never sent
+anything forgotten, the Date set when a message is sent, and who got which copy. Against a
+real SMTP server (aiosmtpd on 127.0.0.1, an ephemeral port) and a real SQLite ledger;
+messages are counted at the server."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from brief.cli import cli
+from brief.pipeline.build import build
+from conftest import REPO, add_shared_templates, copy_workspace, request_for
+from mailserver import Recorder, serving
+
+DISTRIBUTION = """
+distribution:
+  tlp: AMBER
+  domains: [example.org]
+"""
+FROM = ("--from", "briefs@example.org")
+WRONG = "persn3@example.org"  # person 3's address, mistyped
+
+
+def recipients(n: int, wrong: bool = False) -> str:
+    rows = [f"Person {i},person{i}@example.org,Org,policy" for i in range(1, n + 1)]
+    if wrong:
+        rows[2] = f"Person 3,{WRONG},Org,policy"
+    return "name,email,organisation,audience\n" + "\n".join(rows) + "\n"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini workspace with a distribution: block and the email templates, its policy edition built."""
+    root = copy_workspace(REPO / "tests" / "fixtures" / "mini", tmp_path_factory.mktemp("weekly") / "ws")
+    add_shared_templates(root)
+    brief = root / "briefs" / "mini.yaml"
+    brief.write_text(brief.read_text(encoding="utf-8") + DISTRIBUTION, encoding="utf-8")
+    shutil.copytree(REPO / "emails", root / "emails")
+    build(request_for(root, None, "policy"))
+    return root
+
+
+@pytest.fixture
+def ws(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy of the built workspace with ten recipients, person 3's address mistyped."""
+    root = tmp_path / "ws"
+    shutil.copytree(built, root)
+    (root / "recipients.csv").write_text(recipients(10, wrong=True), encoding="utf-8")
+    monkeypatch.chdir(root)
+    monkeypatch.setattr("brief.distribute.run.RETRIES", 2)
+    return root
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Recorder, int]]:
+    yield from serving()
+
+
+def run(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["-C", str(root), "distribute", *args])
+
+
+def send(root: Path, port: int, *args: str) -> Result:
+    return run(root, "recipients.csv", "--send", "--smtp", f"127.0.0.1:{port}", *FROM, *args)
+
+
+def ledger(root: Path, query: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(root / "out" / "distribution.sqlite") as db:
+        return list(db.execute(query).fetchall())
+
+
+def _fix_the_address(root: Path) -> None:
+    csv = root / "recipients.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace(WRONG, "person3@example.org"), encoding="utf-8")
+
+
+# 1. Once per person and edition, across distributions ----------------------------------------
+
+
+def test_fixing_one_address_sends_exactly_one_message(ws: Path, server: tuple[Recorder, int]) -> None:
+    """Review row 3: one address refused (550), fixed in the recipients file, run again: a new
+    distribution sent all ten again, nine of them a duplicate. Now the dry run and the send say
+    that nine already received this edition, and the server gets exactly one new message."""
+    recorder, port = server
+    recorder.refuse = {WRONG}
+    first = send(ws, port)
+    assert first.exit_code == 1 and "sent: 9 accepted, 1 refused" in first.output, first.output
+    assert len(recorder.received) == 9
+    _fix_the_address(ws)
+    dry = run(ws, "recipients.csv", *FROM)
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: 1 stamped" in dry.output and "skipped: 9 already received this edition" in dry.output
+    again = send(ws, port)
+    assert again.exit_code == 0, again.output
+    assert "sent: 1 accepted" in again.output and "skipped: 9 already received this edition" in again.output
+    assert len(recorder.received) == 10
+    assert recorder.count_by_recipient() == {f"person{i}@example.org": 1 for i in range(1, 11)}
+    # The second distribution holds only the one it sent: the ledger says who got which copy.
+    assert ledger(ws, "SELECT count(*) FROM copies") == [(11,)]
+
+
+def test_an_address_is_the_same_whatever_its_case(ws: Path, server: tuple[Recorder, int]) -> None:
+    """Ours: the address written in capitals in the next week's file is the same person."""
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(3), encoding="utf-8")
+    assert send(ws, port).exit_code == 0
+    csv = ws / "recipients.csv"
+    upper = csv.read_text(encoding="utf-8").replace("person2@", "PERSON2@")
+    csv.write_text(upper + "Person 4,p4@example.org,O,policy\n", encoding="utf-8")
+    result = send(ws, port)
+    assert result.exit_code == 0 and "skipped: 3 already received this edition" in result.output, result.output
+    assert recorder.count_by_recipient() == {**{f"person{i}@example.org": 1 for i in (1, 2, 3)}, "p4@example.org": 1}
+
+
+def test_resend_sends_again_on_purpose(ws: Path, server: tuple[Recorder, int]) -> None:
+    """--resend ADDRESS (repeatable) sends the edition again to those named; --resend-all to
+    everyone; an address that is not in the file is a usage error (exit 2)."""
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(4), encoding="utf-8")
+    assert send(ws, port).exit_code == 0
+    (ws / "recipients.csv").write_text(recipients(4) + "Person 5,person5@example.org,Org,policy\n", encoding="utf-8")
+    named = send(ws, port, "--resend", "PERSON1@example.org", "--resend", "person4@example.org")
+    assert named.exit_code == 0 and "skipped: 2 already received" in named.output, named.output
+    assert recorder.count_by_recipient() == {
+        "person1@example.org": 2, "person2@example.org": 1, "person3@example.org": 1,
+        "person4@example.org": 2, "person5@example.org": 1,
+    }  # fmt: skip
+    unknown = send(ws, port, "--resume", "--resend", "nobody@example.org")
+    assert unknown.exit_code == 2 and "--resend nobody@example.org: not in the file" in unknown.output
+    (ws / "recipients.csv").write_text(recipients(2), encoding="utf-8")
+    everyone = send(ws, port, "--resend-all")
+    assert everyone.exit_code == 0 and "skipped" not in everyone.output, everyone.output
+    assert recorder.count_by_recipient()["person1@example.org"] == 3
+    assert recorder.count_by_recipient()["person2@example.org"] == 2
+
+
+def test_another_edition_is_sent(ws: Path, server: tuple[Recorder, int]) -> None:
+    """Ours: who received another edition (another PDF: last week's, say) is sent this one."""
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(2), encoding="utf-8")
+    assert send(ws, port).exit_code == 0
+    with sqlite3.connect(ws / "out" / "distribution.sqlite") as db:
+        db.execute("UPDATE copies SET edition = ?", ("0" * 64,))
+    (ws / "recipients.csv").write_text(recipients(3), encoding="utf-8")
+    result = send(ws, port)
+    assert result.exit_code == 0 and "sent: 3 accepted" in result.output and "skipped" not in result.output
+    assert len(recorder.received) == 5
+
+
+def test_a_ledger_of_version_2_learns_its_editions(ws: Path, server: tuple[Recorder, int]) -> None:
+    """Ours: a ledger written before editions were recorded gains the columns when opened; its
+    distribution, run again, records the edition of its rows, and from then on who has it is
+    passed over by the next distribution."""
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(2), encoding="utf-8")
+    assert send(ws, port).exit_code == 0
+    with sqlite3.connect(ws / "out" / "distribution.sqlite") as db:
+        db.execute("DROP INDEX copies_by_edition")
+        for column in ("edition", "variant", "language", "sent_at"):
+            db.execute(f"ALTER TABLE copies DROP COLUMN {column}")
+        db.execute("PRAGMA user_version = 2")
+    assert send(ws, port, "--resume").exit_code == 0
+    assert ledger(ws, "SELECT count(*) FROM copies WHERE edition IS NULL") == [(0,)]
+    assert ledger(ws, "PRAGMA user_version") == [(3,)]
+    (ws / "recipients.csv").write_text(recipients(3), encoding="utf-8")
+    result = send(ws, port)
+    assert result.exit_code == 0 and "skipped: 2 already received this edition" in result.output, result.output
+    assert len(recorder.received) == 3
