@@ -173,3 +173,38 @@ def test_a_ledger_of_version_2_learns_its_editions(ws: Path, server: tuple[Recor
     result = send(ws, port)
     assert result.exit_code == 0 and "skipped: 2 already received this edition" in result.output, result.output
     assert len(recorder.received) == 3
+
+
+# 2. --retry-refused ----------------------------------------------------------------------------
+
+
+def test_retry_refused_sends_the_refused_rows_again(ws: Path, server: tuple[Recorder, int]) -> None:
+    """Review row 3: a refused row could not be tried again (`settle … resend` said nothing was
+    waiting). --resume leaves it refused; --retry-refused sends it, and only it, again."""
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(3), encoding="utf-8")
+    recorder.refuse = {"person2@example.org"}
+    first = send(ws, port)
+    assert first.exit_code == 1 and "--send --retry-refused" in first.output, first.output
+    recorder.refuse = set()
+    resumed = send(ws, port, "--resume")
+    assert resumed.exit_code == 1 and len(recorder.received) == 2, resumed.output
+    retried = send(ws, port, "--retry-refused")
+    assert retried.exit_code == 0 and "sent: 3 accepted" in retried.output, retried.output
+    assert recorder.count_by_recipient() == {f"person{i}@example.org": 1 for i in (1, 2, 3)}
+    # Refused at RCPT the first time, it was never handed over: one attempt, the one accepted.
+    retried_row = ledger(ws, "SELECT state, attempts, reply FROM copies WHERE email = 'person2@example.org'")
+    assert retried_row == [("accepted", 1, "250 2.0.0 queued")]
+
+
+def test_retry_refused_after_the_data(ws: Path, server: tuple[Recorder, int]) -> None:
+    """Ours: a message refused at its final dot (a content filter, 554) was handed over: tried
+    again with --retry-refused, it is claimed from `refused`, and accepted once."""
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(2), encoding="utf-8")
+    recorder.after_dot = ["554 5.7.1 content rejected"]
+    assert send(ws, port).exit_code == 1
+    retried = send(ws, port, "--retry-refused")
+    assert retried.exit_code == 0 and "sent: 2 accepted" in retried.output, retried.output
+    assert recorder.count_by_recipient() == {"person1@example.org": 1, "person2@example.org": 1}
+    assert ledger(ws, "SELECT attempts FROM copies WHERE email = 'person1@example.org'") == [(2,)]

@@ -329,5 +329,8 @@ def _unsent(rows: list[Row], request: Request) -> list[str]:
             "MESSAGE-ID accepted|resend, or send them again with --resend-unknown"
         )
     if states["refused"]:
-        lines.append(f"{states['refused']} refused by the server: see brief distribute status")
+        lines.append(
+            f"{states['refused']} refused by the server: see brief distribute status; "
+            f"to try them again: {again(request).replace('--resume', '--retry-refused')}"
+        )
     return lines
