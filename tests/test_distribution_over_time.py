@@ -208,3 +208,45 @@ def test_retry_refused_after_the_data(ws: Path, server: tuple[Recorder, int]) ->
     assert retried.exit_code == 0 and "sent: 2 accepted" in retried.output, retried.output
     assert recorder.count_by_recipient() == {"person1@example.org": 1, "person2@example.org": 1}
     assert ledger(ws, "SELECT attempts FROM copies WHERE email = 'person1@example.org'") == [(2,)]
+
+
+# 3. forget ---------------------------------------------------------------------------------
+
+
+def _distributions(root: Path) -> list[str]:
+    return [str(i) for (i,) in ledger(root, "SELECT id FROM distributions ORDER BY rowid")]
+
+
+def test_forget_removes_a_distribution_that_sent_nothing(ws: Path) -> None:
+    """Review row 30: a dry run, or a run that stopped, left its rows in the ledger forever.
+    `forget ID` removes the distribution, its rows and its copies; another is left alone."""
+    (ws / "recipients.csv").write_text(recipients(3), encoding="utf-8")
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    (ws / "other.csv").write_text(recipients(2), encoding="utf-8")
+    assert run(ws, "other.csv", *FROM).exit_code == 0
+    first, other = _distributions(ws)
+    copies = ws / "out" / "distribution"
+    assert len(list(copies.glob(f"*/{first[:8]}-copy-*"))) == 6
+    result = run(ws, "forget", first[:8])
+    assert result.exit_code == 0 and f"distribution {first} forgotten: 3 rows" in result.output, result.output
+    assert _distributions(ws) == [other]
+    assert ledger(ws, "SELECT DISTINCT distribution FROM copies") == [(other,)]
+    assert list(copies.glob(f"*/{first[:8]}-copy-*")) == [] and (copies / "person-3").exists() is False
+    assert len(list(copies.glob(f"*/{other[:8]}-copy-*"))) == 4
+    unknown = run(ws, "forget", first)
+    assert unknown.exit_code == 1 and len(unknown.output.splitlines()) == 1
+    assert f"no distribution {first} in the ledger" in unknown.output
+
+
+def test_forget_refuses_a_distribution_that_sent_something(ws: Path, server: tuple[Recorder, int]) -> None:
+    """A distribution with a row handed to a server (accepted, refused or unknown) is the
+    record of what was sent: `forget` refuses it in one line and changes nothing."""
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(2), encoding="utf-8")
+    recorder.refuse = {"person1@example.org", "person2@example.org"}
+    assert send(ws, port).exit_code == 1
+    (dist,) = _distributions(ws)
+    result = run(ws, "forget", dist)
+    assert result.exit_code == 1 and len(result.output.splitlines()) == 1, result.output
+    assert "has 2 messages offered to a server" in result.output
+    assert _distributions(ws) == [dist] and len(ledger(ws, "SELECT * FROM copies")) == 2

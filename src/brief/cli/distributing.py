@@ -106,6 +106,18 @@ def distribute_trace(ctx: click.Context, pdf: Path) -> None:
         sys.exit(1)
 
 
+@distribute_group.command("forget")
+@click.argument("distribution")
+@click.pass_context
+def distribute_forget(ctx: click.Context, distribution: str) -> None:
+    """Remove a distribution that never sent anything (its ledger rows and copies).
+
+    Refused when any of its messages was handed to a server."""
+    from brief.distribute.report import forget
+
+    click.echo(forget(workspace_root(ctx), distribution))
+
+
 @distribute_group.command("settle")
 @click.argument("message_id")
 @click.argument("answer", type=click.Choice(["accepted", "resend"]))

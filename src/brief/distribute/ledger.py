@@ -278,7 +278,8 @@ class Ledger:
             ).fetchone()[0]
             if started:
                 raise DistributionError(
-                    f"distribution {dist} has {started} messages handed to a server: the ledger keeps it",
+                    f"distribution {dist} has {started} messages offered to a server (accepted, refused or "
+                    "unknown): the ledger keeps what was sent",
                     self.path,
                     hint="only a distribution that never sent anything can be forgotten",
                 )

@@ -3,6 +3,7 @@ copy a PDF is) and ``settle`` (an operator's answer about a message left unknown
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -130,6 +131,33 @@ def _pages(pages: list[list[str]]) -> list[str]:
             lines.append(f"{span}: {said}{' (several stamps on one page)' if len(ids) > 1 else ''}")
             start = n
     return lines
+
+
+def forget(root: Path, dist: str) -> str:
+    """Remove a distribution that never handed a message to a server (its rows and its copies
+    in ``out/distribution/``): a dry run not wanted, or a run whose checks failed. One that did
+    hand something over is kept, as the record of what was sent."""
+    from brief.distribute.plan import copy_files
+
+    ledger = open_ledger(root / LEDGER, exclusive=True)
+    try:
+        found = [d for d in ledger.distributions() if d.startswith(dist.lower())] if len(dist) >= 8 else []
+        if len(found) != 1:
+            raise DistributionError(
+                f"no distribution {dist} in the ledger" if not found else f"{dist} names {len(found)} distributions",
+                root / LEDGER,
+                hint="give its ID (at least 8 characters) as brief distribute status shows it",
+            )
+        rows = ledger.rows(found[0])
+        ledger.forget(found[0])
+    finally:
+        ledger.close()
+    for row in rows:
+        for path in copy_files(root / "out" / "distribution", row):
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only when no other distribution's copy is in the folder
+    return f"distribution {found[0]} forgotten: {len(rows)} rows and their copies removed (nothing had been sent)"
 
 
 def settle(root: Path, message_id: str, answer: str) -> str:
