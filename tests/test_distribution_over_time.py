@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -250,3 +250,58 @@ def test_forget_refuses_a_distribution_that_sent_something(ws: Path, server: tup
     assert result.exit_code == 1 and len(result.output.splitlines()) == 1, result.output
     assert "has 2 messages offered to a server" in result.output
     assert _distributions(ws) == [dist] and len(ledger(ws, "SELECT * FROM copies")) == 2
+
+
+# 4. The Date when sent --------------------------------------------------------------------
+
+
+def test_the_date_is_the_moment_of_sending(
+    ws: Path, server: tuple[Recorder, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review row 33: the Date header was fixed when the dry run wrote the message, days before
+    the send. It is set as the message is handed over; every other byte is the dry run's."""
+    import datetime as dt
+
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(1), encoding="utf-8")
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    (eml,) = (ws / "out" / "distribution" / "person-1").glob("*.eml")
+    written = eml.read_bytes()
+    monkeypatch.setattr("brief.distribute.run.clock", lambda: dt.datetime(2031, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
+    assert send(ws, port).exit_code == 0
+    (message,) = recorder.messages()
+    assert message["Date"] == "Tue, 04 Mar 2031 05:06:07 +0000"
+    ((_, sent),) = recorder.received
+    date_line = next(line for line in written.split(b"\r\n") if line.startswith(b"Date: "))
+    assert date_line != b"Date: Tue, 04 Mar 2031 05:06:07 +0000"
+    assert sent == written.replace(date_line, b"Date: Tue, 04 Mar 2031 05:06:07 +0000")
+
+
+@pytest.mark.parametrize(
+    ("edit", "refused"),
+    [
+        (lambda m: m.replace(b"\r\nDate: ", b"\r\nBcc: leak@elsewhere.example\r\nDate: ", 1), True),
+        (lambda m: m.replace(b"\r\nDate: ", b"\r\nDate: Mon, 1 Jan 2001 00:00:00 +0000\r\nX-Old-Date: ", 1), True),
+        (lambda m: m.replace(b"\r\nDate: ", b"\r\nDate: Mon, 1 Jan 2001 00:00:00 +0000\r\n\t", 1), False),
+    ],
+    ids=["a Bcc beside the Date", "a header after the Date", "the Date itself"],
+)
+def test_an_edited_message_is_still_refused(
+    ws: Path, server: tuple[Recorder, int], edit: Callable[[bytes], bytes], refused: bool
+) -> None:
+    """L7 holds with the Date set at sending: the ledger's hash covers the message with its Date
+    header left blank, so a header added beside it is refused; an edit of the Date alone is
+    replaced by the moment of sending."""
+    recorder, port = server
+    (ws / "recipients.csv").write_text(recipients(1), encoding="utf-8")
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    (eml,) = (ws / "out" / "distribution" / "person-1").glob("*.eml")
+    eml.write_bytes(edit(eml.read_bytes()))
+    result = send(ws, port)
+    if refused:
+        assert result.exit_code == 1 and "is not the one the ledger recorded" in result.output, result.output
+        assert recorder.read == []
+    else:
+        assert result.exit_code == 0, result.output
+        (message,) = recorder.messages()
+        assert "2001" not in message["Date"] and len(message.get_all("Date") or []) == 1

@@ -326,8 +326,9 @@ class Ledger:
 
     @_guard
     def message(self, dist: str, email: str, sha256: str) -> bool:
-        """Record the hash of the message (the ``.eml``) written with a stamped copy: the one
-        that may be sent. False when the row is no longer ``stamped``."""
+        """Record the hash of the message (the ``.eml``, its Date left blank: the Date is set
+        when it is sent) written with a stamped copy: the one that may be sent. False when the
+        row is no longer ``stamped``."""
         done = self.db.execute(
             "UPDATE copies SET message_sha256 = ? WHERE distribution = ? AND email = ? AND state = 'stamped'",
             (sha256, dist, email),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from brief.distribute import plan
 from brief.distribute.ledger import Ledger, Row, open_ledger
+from brief.distribute.message import dated, undated
 from brief.distribute.rules import check_recipients
 from brief.distribute.smtp import Connection, Server, SmtpError
 from brief.errors import DistributionError, UsageError
@@ -182,7 +183,7 @@ def prepare(request: Request, ledger: Ledger) -> Prepared:
             font = font or plan.font_for(request.root, plan.planned_rows(d, ledger), d.created)
             largest = max(largest, plan.make_copy(d, request.root, row, font, ledger))
             # The message that may be sent is the one written now: --send refuses any other.
-            if not ledger.message(d.id, row.email, message_hash(eml.read_bytes())):
+            if not ledger.message(d.id, row.email, message_hash(undated(eml.read_bytes()))):
                 raise DistributionError(f"another run has changed the row of {row.email}", ledger.path)
         elif eml.is_file():
             largest = max(largest, eml.stat().st_size)
@@ -190,8 +191,13 @@ def prepare(request: Request, ledger: Ledger) -> Prepared:
 
 
 def message_hash(message: bytes) -> str:
-    """The hash the ledger records of a message."""
+    """The hash the ledger records of a message (of its :func:`undated` form)."""
     return hashlib.sha256(message).hexdigest()
+
+
+def clock() -> dt.datetime:
+    """Now, for a message's Date header as it is sent."""
+    return dt.datetime.now(dt.UTC)
 
 
 def _recorded(d: plan.Distribution, row: Row) -> bytes:
@@ -201,7 +207,9 @@ def _recorded(d: plan.Distribution, row: Row) -> bytes:
     if not pdf.is_file() or hashlib.sha256(pdf.read_bytes()).hexdigest() != row.sha256:
         raise DistributionError(f"the copy for {row.email} is not the one the ledger recorded", pdf, hint=hint)
     message = eml.read_bytes() if eml.is_file() else b""
-    if row.message_sha256 is None or message_hash(message) != row.message_sha256:
+    # A ledger of schema 2 hashed the whole message, its Date included: either form is as recorded.
+    recorded = row.message_sha256 in (message_hash(undated(message)), message_hash(message))
+    if row.message_sha256 is None or not recorded:
         raise DistributionError(f"the message for {row.email} is not the one the ledger recorded", eml, hint=hint)
     return message
 
@@ -213,7 +221,8 @@ def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, 
     for attempt in range(RETRIES):
         # The row is claimed (`sending`) only once the server has accepted the envelope: what
         # fails before that (the connection, the session, the sender) leaves it as it was.
-        outcome = conn.send(d.sender, row.email, message, functools.partial(ledger.sending, d.id, row.email, state))
+        claim = functools.partial(ledger.sending, d.id, row.email, state)
+        outcome = conn.send(d.sender, row.email, dated(message, clock()), claim)
         if outcome.verdict == "skipped":
             return "skipped"  # another run has it
         state = "sending" if outcome.handed else state
