@@ -305,3 +305,51 @@ def test_an_edited_message_is_still_refused(
         assert result.exit_code == 0, result.output
         (message,) = recorder.messages()
         assert "2001" not in message["Date"] and len(message.get_all("Date") or []) == 1
+
+
+# 5. status --------------------------------------------------------------------------------
+
+
+def test_status_says_who_got_which_copy(ws: Path, server: tuple[Recorder, int]) -> None:
+    """Review row 31: `status` had no brief, no time, nothing to tell a dry run from a send;
+    JSON held the marking as a string. Each row now has its brief, its edition, when it was
+    sent (UTC) and whether its distribution was a dry run; --brief, --email and --state
+    choose rows; JSON has real types."""
+    import json
+
+    recorder, port = server
+    (ws / "other.csv").write_text(recipients(2), encoding="utf-8")
+    assert run(ws, "other.csv", *FROM).exit_code == 0  # a dry run only
+    (ws / "recipients.csv").write_text(recipients(3), encoding="utf-8")
+    recorder.refuse = {"person2@example.org"}
+    assert send(ws, port).exit_code == 1
+    dry, sent = _distributions(ws)
+    records = json.loads(run(ws, "status", "--format", "json").output)
+    assert [(r["distribution"], r["email"], r["state"], r["dry_run"]) for r in records] == [
+        (dry, "person1@example.org", "stamped", True), (dry, "person2@example.org", "stamped", True),
+        (sent, "person1@example.org", "accepted", False), (sent, "person2@example.org", "refused", False),
+        (sent, "person3@example.org", "accepted", False),
+    ]  # fmt: skip
+    first = records[2]
+    assert first["brief"] == "mini" and first["audience"] == "policy" and first["variant"] is None
+    assert isinstance(first["language"], str) and len(str(first["edition"])) == 64
+    assert isinstance(first["line"], int) and isinstance(first["copy_no"], int) and isinstance(first["attempts"], int)
+    assert first["marking"]["tlp"] == "TLP:AMBER" and str(first["sent_at"]).endswith("Z")
+    assert records[0]["sent_at"] is None and str(records[3]["sent_at"]).endswith("Z")  # a dry run's; when refused
+
+    mine = json.loads(run(ws, "status", "--email", "PERSON1@example.org", "--format", "json").output)
+    assert [r["distribution"] for r in mine] == [dry, sent]
+    refused = run(ws, "status", "--state", "refused", "--format", "csv").output.splitlines()
+    assert len(refused) == 2 and "person2@example.org" in refused[1] and ",False," in refused[1]
+    assert run(ws, "status", "--brief", "another").output.splitlines() == [
+        "distribution  brief  edition  name  email  copy_id  state  sent_at  run  reply"
+    ]
+    shown = run(ws, "status", "--state", "accepted")
+    table = shown.output.splitlines()
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    assert len(table) == 3 and table[0].split() == [
+        "distribution", "brief", "edition", "name", "email", "copy_id", "state", "sent_at", "run", "reply"
+    ]  # fmt: skip
+    edition = f"policy {first['language']} {str(first['edition'])[:8]}"
+    assert f"{sent}  mini   {edition}" in table[1] and " UTC  sent  250 2.0.0 queued" in table[1], table
+    assert "dry run" in run(ws, "status", "--email", "person1@example.org").output

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from brief.cli.group import cli, workspace_root
+from brief.distribute.ledger import STATES
 
 
 class _DistributeGroup(click.Group):
@@ -81,13 +82,24 @@ def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send
 
 
 @distribute_group.command("status")
+@click.option("--brief", "brief", metavar="BRIEF", help="Only the distributions of this brief.")
+@click.option("--email", "email", metavar="ADDRESS", help="Only this recipient (whatever the address's case).")
+@click.option(
+    "--state",
+    type=click.Choice(STATES),
+    help="Only the rows in this state (sending: unknown, the server may have it).",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_context
-def distribute_status(ctx: click.Context, fmt: str) -> None:
-    """Show the ledger: every recipient of every distribution and its state."""
-    from brief.distribute.report import status
+def distribute_status(ctx: click.Context, brief: str | None, email: str | None, state: str | None, fmt: str) -> None:
+    """Who got which copy: every recipient of every distribution, its edition, state and time.
 
-    click.echo(status(workspace_root(ctx), fmt), nl=False)
+    The table shows the distribution, the brief, the edition (audience, variant, language and
+    the start of its hash), the recipient, the copy ID, the state, when it was sent (UTC) and
+    whether the distribution was only a dry run; CSV and JSON export every column."""
+    from brief.distribute.report import Filter, status
+
+    click.echo(status(workspace_root(ctx), fmt, Filter(brief, email, state)), nl=False)
 
 
 @distribute_group.command("trace")

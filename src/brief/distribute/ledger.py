@@ -57,28 +57,10 @@ _DISTRIBUTION_COLUMNS = ("id", "brief", "created", "recipients", "marking", "tot
 BUSY_SECONDS = 10.0  # how long to wait for a lock another program holds on the database
 _HINT = "move out/distribution.sqlite aside to start a new ledger (and keep it: it records what was sent)"
 COLUMNS = (
-    "distribution",
-    "email",
-    "line",
-    "name",
-    "organisation",
-    "audience",
-    "copy_no",
-    "copy_id",
-    "message_id",
-    "folder",
-    "marking",
-    "sha256",
-    "state",
-    "reply",
-    "attempts",
-    "updated",
-    "message_sha256",
-    "edition",
-    "variant",
-    "language",
-    "sent_at",
-)
+    "distribution", "email", "line", "name", "organisation", "audience", "copy_no", "copy_id", "message_id",
+    "folder", "marking", "sha256", "state", "reply", "attempts", "updated", "message_sha256", "edition", "variant",
+    "language", "sent_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,15 @@ from brief.workspace.hidden import invisible_at
 
 LEDGER = Path("out") / "distribution.sqlite"
 COPY_ID = re.compile(r"[0-9a-f]{12}")
-SHOWN = ("distribution", "line", "name", "email", "audience", "copy_no", "copy_id", "state", "attempts", "reply")
+# The table's columns: who got which copy of which edition, when, and from which kind of run.
+SHOWN = ("distribution", "brief", "edition", "name", "email", "copy_id", "state", "sent_at", "run", "reply")
+# The export's columns (CSV and JSON): the ledger's, with the brief and the kind of run.
+EXPORTED = (
+    "distribution", "brief", "audience", "variant", "language", "edition", "name", "email", "organisation",
+    "line", "copy_no", "copy_id", "state", "sent_at", "dry_run", "reply", "attempts", "message_id", "folder",
+    "marking", "sha256", "message_sha256", "updated",
+)  # fmt: skip
+OFFERED = ("sending", "accepted", "refused")  # states of a row a server was offered
 
 
 def _shown(cell: str) -> str:
@@ -30,26 +38,80 @@ def _shown(cell: str) -> str:
     return cell
 
 
-def status(root: Path, fmt: str) -> str:
-    """Every row of every distribution, as a table, CSV or JSON."""
+@dataclass(frozen=True)
+class Filter:
+    """Which rows ``status`` shows: of one brief, one address (whatever its case), one state."""
+
+    brief: str | None = None
+    email: str | None = None
+    state: str | None = None
+
+    def keeps(self, row: Row, brief: str) -> bool:
+        """Whether *row* (of a distribution of *brief*) is shown."""
+        return (
+            (self.brief is None or brief == self.brief)
+            and (self.email is None or row.email.lower() == self.email.lower())
+            and (self.state is None or row.state == self.state)
+        )
+
+
+def _records(rows: list[Row], briefs: dict[str, str], keep: Filter) -> list[dict[str, object]]:
+    """One record per row kept, with its brief, when it was last offered to the server (UTC:
+    handed over, or else — refused at its envelope, or in a ledger of schema 2 — the server's
+    answer) and whether its distribution was only a dry run (no row of it ever offered)."""
+    sent = {r.distribution for r in rows if r.state in OFFERED or r.sent_at}
+    records = []
+    for row in rows:
+        brief = briefs.get(row.distribution, "")
+        if not keep.keeps(row, brief):
+            continue
+        record: dict[str, object] = {**asdict(row), "brief": brief, "dry_run": row.distribution not in sent}
+        record["sent_at"] = row.sent_at or (row.updated if row.state in OFFERED else None)
+        record["marking"] = json.loads(row.marking) if row.marking else {}
+        records.append({column: record[column] for column in EXPORTED})
+    return records
+
+
+def _cell(record: dict[str, object], column: str) -> str:
+    """A record's value as the table shows it."""
+    if column == "run":
+        return "dry run" if record["dry_run"] else "sent"
+    value = record[column]
+    if column == "edition":
+        parts = (record["audience"], record["variant"], record["language"], str(value or "")[:8])
+        return " ".join(str(p) for p in parts if p)
+    if column == "sent_at":
+        return f"{str(value)[:19].replace('T', ' ')} UTC" if value else ""
+    return str(value or "")
+
+
+def status(root: Path, fmt: str, keep: Filter | None = None) -> str:
+    """The rows of every distribution (those *keep* keeps), as a table, CSV or JSON."""
     ledger = read_only(root / LEDGER)
     rows: list[Row] = ledger.rows() if ledger else []
+    briefs = ledger.distributions() if ledger else {}
     if ledger:
         ledger.close()
+    records = _records(rows, briefs, keep or Filter())
     if fmt == "json":
-        return json.dumps([asdict(r) for r in rows], indent=2) + "\n"
+        return json.dumps(records, indent=2) + "\n"
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(Row.__dataclass_fields__)
+        writer.writerow(EXPORTED)
         # Names, organisations and the server's replies come from outside: no cell may be a formula.
-        writer.writerows([[safe_cell(v) if isinstance(v, str) else v for v in asdict(r).values()] for r in rows])
+        writer.writerows([[safe_cell(v) if isinstance(v, str) else _csv_value(v) for v in r.values()] for r in records])
         return out.getvalue()
-    table = [list(SHOWN)] + [[_shown(str(getattr(r, c) or "")[:40]) for c in SHOWN] for r in rows]
+    table = [list(SHOWN)] + [[_shown(_cell(r, c)[:40]) for c in SHOWN] for r in records]
     widths = [min(40, max(len(row[i]) for row in table)) for i in range(len(SHOWN))]
     return "".join(
         "  ".join(cell[:40].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in table
     )
+
+
+def _csv_value(value: object) -> object:
+    # The marking is an object in JSON; in a CSV cell it is its JSON text, checked like any text.
+    return safe_cell(json.dumps(value, sort_keys=True)) if isinstance(value, dict) else value
 
 
 @dataclass(frozen=True)
