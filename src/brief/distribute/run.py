@@ -314,7 +314,7 @@ def summary_lines(prepared: Prepared, rows: list[Row], sent: bool) -> list[str]:
         f"distribution {d.id}: {d.brief.id}, {len(d.recipients)} recipients "
         f"({', '.join(f'{n} {a}' for a, n in sorted(audiences.items()))})",
         f"markings: {' · '.join(marking) if marking else 'none'}",
-        f"largest message: {prepared.largest / 1024:.0f} KB",
+        *([f"largest message: {prepared.largest / 1024:.0f} KB"] if rows else []),
         ("sent: " if sent else "dry run: ") + done,
         *(
             [f"skipped: {skipped} already received this edition (send it again with --resend ADDRESS or --resend-all)"]
