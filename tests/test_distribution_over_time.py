@@ -187,6 +187,9 @@ def test_retry_refused_sends_the_refused_rows_again(ws: Path, server: tuple[Reco
     first = send(ws, port)
     assert first.exit_code == 1 and "--send --retry-refused" in first.output, first.output
     recorder.refuse = set()
+    again = send(ws, port)  # review row 35: "already sent to 3 of 3", though one was refused
+    assert again.exit_code == 2 and "was sent before (2 accepted, 1 refused of 3)" in again.output, again.output
+    assert "--retry-refused" in again.output
     resumed = send(ws, port, "--resume")
     assert resumed.exit_code == 1 and len(recorder.received) == 2, resumed.output
     retried = send(ws, port, "--retry-refused")

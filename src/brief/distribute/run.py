@@ -167,10 +167,14 @@ def prepare(request: Request, ledger: Ledger) -> Prepared:
     rows, skipped = _planned(request, ledger, d, known is not None)
     started = [r for r in rows if r.state in ("sending", "accepted", "refused")]
     if request.send and started and not (request.resume or request.retry_refused):
+        counts = Counter(r.state for r in started)
+        named = {"accepted": "accepted", "refused": "refused", "sending": "unknown"}
+        said = ", ".join(f"{counts[s]} {word}" for s, word in named.items() if counts[s])
         raise UsageError(
-            f"distribution {d.id} was already sent to {len(started)} of {len(rows)} recipients",
+            f"distribution {d.id} was sent before ({said} of {len(rows)})",
             request.recipients,
-            hint="add --resume to send the rest (accepted messages are never sent again)",
+            hint="add --resume to send the rest (accepted messages are never sent again), --retry-refused to try "
+            "the refused ones again",
         )
     font = None
     largest = 0
