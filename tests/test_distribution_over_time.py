@@ -356,3 +356,33 @@ def test_status_says_who_got_which_copy(ws: Path, server: tuple[Recorder, int]) 
     edition = f"policy {first['language']} {str(first['edition'])[:8]}"
     assert f"{sent}  mini   {edition}" in table[1] and " UTC  sent  250 2.0.0 queued" in table[1], table
     assert "dry run" in run(ws, "status", "--email", "person1@example.org").output
+
+
+# Review rows 34 and 37 -------------------------------------------------------------------------
+
+
+def test_the_embargo_is_named_once_in_a_refusal() -> None:
+    """Review row 34: "embargoed until EMBARGOED UNTIL 2026-12-10 09:00 CET"."""
+    import datetime as dt
+
+    from brief.distribute.rules import refusal
+    from brief.model.marking import Marking, Recipient
+
+    marking = Marking(embargo=dt.datetime(2026, 12, 10, 9, tzinfo=dt.UTC), embargo_zone="CET")  # type: ignore[call-arg]
+    press = Recipient(
+        name="Press", email="press@example.org", organisation="", audience="policy", channel="public", line=2
+    )  # type: ignore[call-arg]
+    found = refusal(marking, press, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    assert found is not None and found[0].endswith("embargoed until 2026-12-10 09:00 CET"), found
+
+
+def test_a_default_sender_on_localhost_is_said(ws: Path) -> None:
+    """Review row 37: a brief without domains, and no --from, prepared messages from
+    distribution@localhost without a word; the summary says so."""
+    brief = ws / "briefs" / "mini.yaml"
+    brief.write_text(brief.read_text(encoding="utf-8").replace("  domains: [example.org]\n", ""), encoding="utf-8")
+    build(request_for(ws, None, "policy"))
+    (ws / "recipients.csv").write_text(recipients(1), encoding="utf-8")
+    result = run(ws, "recipients.csv")
+    assert "warning: the sender is distribution@localhost: no --from" in result.output, result.output
+    assert "warning" not in run(ws, "recipients.csv", *FROM).output

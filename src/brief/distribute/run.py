@@ -326,6 +326,11 @@ def summary_lines(prepared: Prepared, rows: list[Row], sent: bool) -> list[str]:
             else []
         ),
         *([] if sent else ["copies and messages in out/distribution/"]),
+        *(
+            [f"warning: the sender is {d.sender}: no --from, and the brief's distribution: names no domains"]
+            if d.sender.endswith("@localhost")
+            else []
+        ),
     ]
 
 
