@@ -386,3 +386,13 @@ def test_a_default_sender_on_localhost_is_said(ws: Path) -> None:
     result = run(ws, "recipients.csv")
     assert "warning: the sender is distribution@localhost: no --from" in result.output, result.output
     assert "warning" not in run(ws, "recipients.csv", *FROM).output
+
+
+def test_a_folder_name_keeps_the_letters_of_an_accented_name(ws: Path) -> None:
+    """Review row 36: "Chloé Martin" was written to chlo-martin/, "Jürgen Müller" to j-rgen-m-ller/."""
+    rows = ["Chloé Martin,chloe@example.org,Org,policy", "Jürgen Müller,jm@example.org,Org,policy",
+            "Łukasz Żak,lz@example.org,Org,policy"]  # fmt: skip
+    (ws / "recipients.csv").write_text("name,email,organisation,audience\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    folders = sorted(p.name for p in (ws / "out" / "distribution").iterdir())
+    assert folders == ["chloe-martin", "jurgen-muller", "lukasz-zak"]

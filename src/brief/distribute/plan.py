@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,9 +86,20 @@ def edition_hashes(d: Distribution) -> dict[str, str]:
     return {audience: hashlib.sha256(pdf).hexdigest() for audience, pdf in d.editions.items()}
 
 
+# Latin letters that are not a base letter and an accent, so NFKD leaves them as they are.
+_LETTERS = str.maketrans({"ß": "ss", "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae", "Œ": "OE",
+                          "œ": "oe", "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "ı": "i"})  # fmt: skip
+
+
+def _latin(name: str) -> str:
+    """*name* with its accents taken off ("Chloé" → "Chloe", "Müller" → "Muller"), for a folder name."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return plain.translate(_LETTERS)
+
+
 def _folders(recipients: list[Recipient]) -> dict[str, str]:
     # Counted once, not searched per row: 100,000 recipients must not take minutes to plan.
-    slugs = {r.email: re.sub(r"[^a-z0-9]+", "-", r.name.lower()).strip("-") or "recipient" for r in recipients}
+    slugs = {r.email: re.sub(r"[^a-z0-9]+", "-", _latin(r.name).lower()).strip("-") or "recipient" for r in recipients}
     taken: dict[str, int] = {}
     for slug in slugs.values():
         taken[slug] = taken.get(slug, 0) + 1
