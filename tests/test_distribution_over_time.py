@@ -396,3 +396,20 @@ def test_a_folder_name_keeps_the_letters_of_an_accented_name(ws: Path) -> None:
     assert run(ws, "recipients.csv", *FROM).exit_code == 0
     folders = sorted(p.name for p in (ws / "out" / "distribution").iterdir())
     assert folders == ["chloe-martin", "jurgen-muller", "lukasz-zak"]
+
+
+def test_trace_a_copy_id_read_off_paper(ws: Path) -> None:
+    """Review row 38: a scanned or photographed copy carries its ID only in pixels, and `trace`
+    took only a PDF. `trace --id` names the copy's recipient from the ledger (one line when the
+    ID is not there; exit 2 for what is not a copy ID)."""
+    (ws / "recipients.csv").write_text(recipients(2), encoding="utf-8")
+    assert run(ws, "recipients.csv", *FROM).exit_code == 0
+    ((copy_id,),) = ledger(ws, "SELECT copy_id FROM copies WHERE email = 'person2@example.org'")
+    traced = run(ws, "trace", "--id", f" {str(copy_id).upper()} ")
+    assert traced.exit_code == 0, traced.output
+    assert "prepared for Person 2 <person2@example.org>, Org (recipients line 3)" in traced.output
+    missing = run(ws, "trace", "--id", "0123456789ab")
+    assert missing.exit_code == 1 and len(missing.output.splitlines()) == 1
+    assert "copy ID 0123456789ab is not in this workspace's ledger" in missing.output
+    assert run(ws, "trace", "--id", "not-an-id").exit_code == 2
+    assert run(ws, "trace").exit_code == 2

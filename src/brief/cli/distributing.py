@@ -103,15 +103,21 @@ def distribute_status(ctx: click.Context, brief: str | None, email: str | None, 
 
 
 @distribute_group.command("trace")
-@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("pdf", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "copy_id", metavar="COPYID", help="A copy ID read off a printed page, a scan or a photo.")
 @click.pass_context
-def distribute_trace(ctx: click.Context, pdf: Path) -> None:
-    """Name the recipient of a stamped copy (also when its metadata was stripped).
+def distribute_trace(ctx: click.Context, pdf: Path | None, copy_id: str | None) -> None:
+    """Name the recipient of a stamped copy (also when its metadata was stripped), or of the
+    copy whose ID was read off paper (--id).
 
     Exits 1, naming nobody, when the copy IDs in the file do not agree."""
-    from brief.distribute.report import trace
+    from brief.distribute.report import trace, trace_id
+    from brief.errors import UsageError
 
-    traced = trace(workspace_root(ctx), pdf.resolve())
+    if (pdf is None) == (copy_id is None):
+        raise UsageError("give a stamped PDF or --id COPYID, one of them", hint="brief distribute trace FILE.pdf")
+    root = workspace_root(ctx)
+    traced = trace(root, pdf.resolve()) if pdf is not None else trace_id(root, str(copy_id))
     for line in traced.lines:
         click.echo(line)
     if not traced.named:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from brief.distribute.ledger import Row, open_ledger, read_only
 from brief.distribute.stamp import read_copy
-from brief.errors import DistributionError
+from brief.errors import DistributionError, UsageError
 from brief.publish.csvcells import safe_cell
 from brief.workspace.hidden import invisible_at
 
@@ -169,6 +169,34 @@ def trace(root: Path, pdf: Path) -> Traced:
         f"state: {row.state}{' — ' + row.reply if row.reply else ''}",
     ]
     return Traced(lines, named=True)
+
+
+def trace_id(root: Path, copy_id: str) -> Traced:
+    """Whose copy carries *copy_id*, read off a printed page, a scan or a photo (where no PDF
+    is left to read): the ledger's row of that copy."""
+    wanted = copy_id.strip().lower()
+    if not COPY_ID.fullmatch(wanted):
+        raise UsageError(
+            f"{copy_id!r} is not a copy ID", hint="a copy ID is 12 characters, 0-9 and a-f, as stamped on every page"
+        )
+    ledger = read_only(root / LEDGER)
+    row = ledger.by_copy_id(wanted) if ledger else None
+    if ledger:
+        ledger.close()
+    if row is None:
+        raise DistributionError(
+            f"copy ID {wanted} is not in this workspace's ledger",
+            root / LEDGER,
+            hint="check each character against the page, or trace it in the workspace that sent it",
+        )
+    lines = [
+        f"copy ID {row.copy_id}: {_where(row)}",
+        f"prepared for {row.name} <{row.email}>{', ' + row.organisation if row.organisation else ''} "
+        f"(recipients line {row.line})",
+        f"state: {row.state}{' — ' + row.reply if row.reply else ''}",
+        "the ID was given, not read from a file: whether the page is unaltered cannot be told",
+    ]
+    return Traced([_shown(line) for line in lines], named=True)
 
 
 def _metadata_shown(metadata: str | None) -> str:
