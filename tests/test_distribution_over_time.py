@@ -413,3 +413,12 @@ def test_trace_a_copy_id_read_off_paper(ws: Path) -> None:
     assert "copy ID 0123456789ab is not in this workspace's ledger" in missing.output
     assert run(ws, "trace", "--id", "not-an-id").exit_code == 2
     assert run(ws, "trace").exit_code == 2
+
+
+def test_a_stale_edition_names_the_brief_to_build(ws: Path) -> None:
+    """Review row 14: the hint said `brief build --all`, which fails in a workspace of several
+    briefs ("name one"); it names the brief."""
+    (ws / "out" / "mini-policy.pdf").unlink()
+    (ws / "recipients.csv").write_text(recipients(1), encoding="utf-8")
+    result = run(ws, "recipients.csv", *FROM)
+    assert result.exit_code == 1 and "build every audience first: brief build mini --all" in result.output

@@ -50,7 +50,7 @@ class Distribution:
 def edition(root: Path, brief: Brief, audience: str, now: dt.datetime) -> bytes:
     """The built PDF of *audience*, checked against the manifest and the current inputs."""
     pdf = root / "out" / output_name(brief.id, audience)
-    hint = "build every audience first: brief build --all"
+    hint = f"build every audience first: brief build {brief.id} --all"
     if not pdf.is_file() or not (root / "out" / "manifest.json").is_file():
         raise DistributionError(f"{audience!r} has not been built", pdf, hint=hint)
     verdict = verify(pdf, root / "out" / "manifest.json", root)
@@ -65,7 +65,7 @@ def edition(root: Path, brief: Brief, audience: str, now: dt.datetime) -> bytes:
         raise DistributionError(
             f"{pdf.name} shows an embargo that has passed",
             pdf,
-            hint="build it again dated now: SOURCE_DATE_EPOCH=$(date +%s) brief build --all --force",
+            hint=f"build it again dated now: SOURCE_DATE_EPOCH=$(date +%s) brief build {brief.id} --all --force",
         )
     return data
 
