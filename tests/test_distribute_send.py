@@ -179,6 +179,8 @@ def test_send_delivers_one_parsed_message_per_recipient(ws: Path, server: tuple[
     )
     assert resumed.exit_code == 0 and len(recorder.received) == 5  # type: ignore[attr-defined]
     other = run(ws, "recipients.csv", "--from", "desk@example.org")  # another sender: another distribution
+    assert other.exit_code == 0 and "skipped: 5 already received this edition" in other.output  # type: ignore[attr-defined]
+    other = run(ws, "recipients.csv", "--from", "desk@example.org", "--resend-all")  # ...to send it again on purpose
     assert other.exit_code == 0 and "dry run: 5 stamped" in other.output  # type: ignore[attr-defined]
 
 

@@ -358,7 +358,7 @@ def test_m4_the_stamp_stays_inside_the_printable_area(ws: Path) -> None:
     (ws / "long.csv").write_text(LONG, encoding="utf-8")
     assert distribute(ws, "long.csv").exit_code == 0
     ids = copy_ids(ws)
-    for folder, email in (("maria-alejandra-fern-ndez-castillo-de-la-vega", "maria"), ("bartholomew-", "bart")):
+    for folder, email in (("maria-alejandra-fernandez-castillo-de-la-vega", "maria"), ("bartholomew-", "bart")):
         (pdf,) = [p for p in (ws / "out" / "distribution").glob(f"{folder}*/*.pdf")]
         chars = _stamp_chars(pdf)
         with pikepdf.open(pdf) as doc:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from brief.cli.group import cli, workspace_root
+from brief.distribute.ledger import STATES
 
 
 class _DistributeGroup(click.Group):
@@ -47,12 +48,22 @@ def distribute_group() -> None:
 )
 @click.option("--resume", is_flag=True, help="Continue a distribution: accepted messages are never sent again.")
 @click.option("--resend-unknown", is_flag=True, help="Also resend messages a stopped run left unknown.")
+@click.option(
+    "--resend", "resend", multiple=True, metavar="ADDRESS",
+    help="Send this recipient the edition again, though an earlier distribution delivered it (repeatable).",
+)  # fmt: skip
+@click.option("--resend-all", is_flag=True, help="Send everyone the edition, whatever they received before.")
+@click.option("--retry-refused", is_flag=True, help="Send the messages the server refused again.")
 @click.option("--allow-draft", is_flag=True, help="Send a brief marked draft.")
 @click.pass_context
 def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send: bool, smtp: str | None,
                    security: str | None, user: str | None, allow_plain_auth: bool, sender: str | None,
-                   rate: float | None, resume: bool, resend_unknown: bool, allow_draft: bool) -> None:  # fmt: skip
-    """Prepare (and with --send, send) one stamped copy per row of RECIPIENTS."""
+                   rate: float | None, resume: bool, resend_unknown: bool, resend: tuple[str, ...],
+                   resend_all: bool, retry_refused: bool, allow_draft: bool) -> None:  # fmt: skip
+    """Prepare (and with --send, send) one stamped copy per row of RECIPIENTS.
+
+    A recipient who already received the same edition from an earlier distribution is passed
+    over (--resend ADDRESS or --resend-all sends it again)."""
     from brief.distribute.run import Request, distribute
     from brief.distribute.smtp import server_from
 
@@ -60,8 +71,9 @@ def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send
     server = server_from(smtp, security_, user, dict(os.environ), allow_plain_auth) if smtp else None  # type: ignore[arg-type]
     root = workspace_root(ctx)
     request = Request(
-        root, recipients.resolve(), brief, send, sender, server, rate, resume, resend_unknown, allow_draft
-    )
+        root, recipients.resolve(), brief, send, sender, server, rate, resume, resend_unknown, allow_draft,
+        resend=frozenset(a.lower() for a in resend), resend_all=resend_all, retry_refused=retry_refused,
+    )  # fmt: skip
     summary = distribute(request, lambda line: click.echo(line, err=True))
     for line in summary.lines:
         click.echo(line)
@@ -70,29 +82,58 @@ def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send
 
 
 @distribute_group.command("status")
+@click.option("--brief", "brief", metavar="BRIEF", help="Only the distributions of this brief.")
+@click.option("--email", "email", metavar="ADDRESS", help="Only this recipient (whatever the address's case).")
+@click.option(
+    "--state",
+    type=click.Choice(STATES),
+    help="Only the rows in this state (sending: unknown, the server may have it).",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_context
-def distribute_status(ctx: click.Context, fmt: str) -> None:
-    """Show the ledger: every recipient of every distribution and its state."""
-    from brief.distribute.report import status
+def distribute_status(ctx: click.Context, brief: str | None, email: str | None, state: str | None, fmt: str) -> None:
+    """Who got which copy: every recipient of every distribution, its edition, state and time.
 
-    click.echo(status(workspace_root(ctx), fmt), nl=False)
+    The table shows the distribution, the brief, the edition (audience, variant, language and
+    the start of its hash), the recipient, the copy ID, the state, when it was sent (UTC) and
+    whether the distribution was only a dry run; CSV and JSON export every column."""
+    from brief.distribute.report import Filter, status
+
+    click.echo(status(workspace_root(ctx), fmt, Filter(brief, email, state)), nl=False)
 
 
 @distribute_group.command("trace")
-@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("pdf", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "copy_id", metavar="COPYID", help="A copy ID read off a printed page, a scan or a photo.")
 @click.pass_context
-def distribute_trace(ctx: click.Context, pdf: Path) -> None:
-    """Name the recipient of a stamped copy (also when its metadata was stripped).
+def distribute_trace(ctx: click.Context, pdf: Path | None, copy_id: str | None) -> None:
+    """Name the recipient of a stamped copy (also when its metadata was stripped), or of the
+    copy whose ID was read off paper (--id).
 
     Exits 1, naming nobody, when the copy IDs in the file do not agree."""
-    from brief.distribute.report import trace
+    from brief.distribute.report import trace, trace_id
+    from brief.errors import UsageError
 
-    traced = trace(workspace_root(ctx), pdf.resolve())
+    if (pdf is None) == (copy_id is None):
+        raise UsageError("give a stamped PDF or --id COPYID, one of them", hint="brief distribute trace FILE.pdf")
+    root = workspace_root(ctx)
+    traced = trace(root, pdf.resolve()) if pdf is not None else trace_id(root, str(copy_id))
     for line in traced.lines:
         click.echo(line)
     if not traced.named:
         sys.exit(1)
+
+
+@distribute_group.command("forget")
+@click.argument("distribution")
+@click.pass_context
+def distribute_forget(ctx: click.Context, distribution: str) -> None:
+    """Remove a distribution that never sent anything (its ledger rows and copies).
+
+    Refused when any of its messages was handed to a server."""
+    from brief.distribute.report import forget
+
+    click.echo(forget(workspace_root(ctx), distribution))
 
 
 @distribute_group.command("settle")

@@ -36,7 +36,9 @@ STATES = ("planned", "stamped", "sending", "accepted", "refused")
 # The version of the schema below, kept in the database's ``PRAGMA user_version`` (0: a ledger
 # written before versions, with these same tables). Other tables are left alone: they may hold
 # data of other parts of brief.
-VERSION = 2  # 2: copies.message_sha256
+VERSION = 3  # 2: copies.message_sha256; 3: copies.edition, variant, language, sent_at
+# Columns a ledger of an earlier version lacks, added when it is opened (each NULL in old rows).
+ADDED = ("message_sha256", "edition", "variant", "language", "sent_at")
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS distributions (
   id TEXT PRIMARY KEY, brief TEXT NOT NULL, created TEXT NOT NULL, recipients TEXT NOT NULL,
@@ -47,30 +49,18 @@ _TABLES = (
   copy_id TEXT NOT NULL UNIQUE, message_id TEXT NOT NULL, folder TEXT NOT NULL, marking TEXT NOT NULL,
   sha256 TEXT, state TEXT NOT NULL CHECK (state IN ('planned','stamped','sending','accepted','refused')),
   reply TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated TEXT NOT NULL, message_sha256 TEXT,
+  edition TEXT, variant TEXT, language TEXT, sent_at TEXT,
   PRIMARY KEY (distribution, email))""",
+    "CREATE INDEX IF NOT EXISTS copies_by_edition ON copies (edition, state)",
 )
 _DISTRIBUTION_COLUMNS = ("id", "brief", "created", "recipients", "marking", "total")
 BUSY_SECONDS = 10.0  # how long to wait for a lock another program holds on the database
 _HINT = "move out/distribution.sqlite aside to start a new ledger (and keep it: it records what was sent)"
 COLUMNS = (
-    "distribution",
-    "email",
-    "line",
-    "name",
-    "organisation",
-    "audience",
-    "copy_no",
-    "copy_id",
-    "message_id",
-    "folder",
-    "marking",
-    "sha256",
-    "state",
-    "reply",
-    "attempts",
-    "updated",
-    "message_sha256",
-)
+    "distribution", "email", "line", "name", "organisation", "audience", "copy_no", "copy_id", "message_id",
+    "folder", "marking", "sha256", "state", "reply", "attempts", "updated", "message_sha256", "edition", "variant",
+    "language", "sent_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,7 +83,11 @@ class Row:
     reply: str | None
     attempts: int
     updated: str
-    message_sha256: str | None = None  # of the .eml written when the copy was stamped
+    message_sha256: str | None = None  # of the .eml written when the copy was stamped, its Date left blank
+    edition: str | None = None  # the SHA-256 of the built PDF the copy was stamped from
+    variant: str | None = None
+    language: str | None = None
+    sent_at: str | None = None  # when the message was last handed to the server (UTC)
 
 
 def _problem(path: Path, exc: sqlite3.Error) -> PublishError:
@@ -168,12 +162,13 @@ class Ledger:
                 self.db.execute(statement)
         for table, columns in (("distributions", _DISTRIBUTION_COLUMNS), ("copies", COLUMNS)):
             found = {str(c[1]) for c in self.db.execute(f"PRAGMA table_info({table})")}
-            missing = [c for c in columns if c not in found and c != "message_sha256"]
+            missing = [c for c in columns if c not in found and c not in ADDED]
             if missing:
                 what = f"table {table} lacks {', '.join(missing)}" if found else f"it has no table {table}"
                 raise PublishError(f"the ledger is not of a schema brief knows: {what}", self.path, hint=_HINT)
-        if version < 2 and "message_sha256" not in found:  # a ledger of version 1 (or 0): no message hashes
-            self.db.execute("ALTER TABLE copies ADD COLUMN message_sha256 TEXT")
+        for column in (c for c in ADDED if c not in found):  # a ledger of an earlier version
+            self.db.execute(f"ALTER TABLE copies ADD COLUMN {column} TEXT")
+        self.db.execute(_TABLES[2])
         self.db.execute(f"PRAGMA user_version = {VERSION}")
 
     @contextmanager
@@ -217,10 +212,67 @@ class Ledger:
                 "INSERT INTO distributions VALUES (?, ?, ?, ?, ?, ?)",
                 (dist, brief, created, recipients, marking, len(rows)),
             )
-            self.db.executemany(
-                f"INSERT INTO copies ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                [tuple(getattr(r, c) for c in COLUMNS) for r in rows],
-            )
+            self._insert(rows)
+
+    @_guard
+    def add(self, rows: list[Row]) -> None:
+        """Record more recipients of a distribution already planned, as ``planned`` (a recipient
+        passed over before as having the edition, now sent it again on purpose)."""
+        with self._transaction():
+            self._insert(rows)
+
+    def _insert(self, rows: list[Row]) -> None:
+        self.db.executemany(
+            f"INSERT INTO copies ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            [tuple(getattr(r, c) for c in COLUMNS) for r in rows],
+        )
+
+    @_guard
+    def record_editions(self, dist: str, editions: dict[str, str]) -> None:
+        """Record the edition (audience: SHA-256 of the built PDF) of rows planned before the
+        ledger recorded editions: *editions* are the distribution's, which its ID vouches for."""
+        self.db.executemany(
+            "UPDATE copies SET edition = ? WHERE distribution = ? AND audience = ? AND edition IS NULL",
+            [(sha, dist, audience) for audience, sha in editions.items()],
+        )
+
+    @_guard
+    def received(self, editions: set[str], other_than: str) -> set[tuple[str, str]]:
+        """``(address in lower case, edition)`` of every accepted copy of one of *editions* in a
+        distribution other than *other_than*: who already has which of them."""
+        marks = ", ".join("?" * len(editions))
+        found = self.db.execute(
+            f"SELECT email, edition FROM copies WHERE state = 'accepted' AND edition IN ({marks}) "
+            "AND distribution != ?",
+            (*sorted(editions), other_than),
+        )
+        return {(str(email).lower(), str(edition)) for email, edition in found}
+
+    @_guard
+    def forget(self, dist: str) -> int:
+        """Remove a distribution that never handed anything to a server: the number of its rows
+        removed; a :class:`DistributionError` when a row was handed over (sending, accepted or
+        refused), for the ledger must keep what was sent."""
+        with self._transaction():
+            started = self.db.execute(
+                "SELECT count(*) FROM copies WHERE distribution = ? AND state IN ('sending', 'accepted', 'refused')",
+                (dist,),
+            ).fetchone()[0]
+            if started:
+                raise DistributionError(
+                    f"distribution {dist} has {started} messages offered to a server (accepted, refused or "
+                    "unknown): the ledger keeps what was sent",
+                    self.path,
+                    hint="only a distribution that never sent anything can be forgotten",
+                )
+            removed = self.db.execute("DELETE FROM copies WHERE distribution = ?", (dist,)).rowcount
+            self.db.execute("DELETE FROM distributions WHERE id = ?", (dist,))
+        return int(removed)
+
+    @_guard
+    def distributions(self) -> dict[str, str]:
+        """Every distribution's brief, by ID, in the order they were planned."""
+        return {str(i): str(b) for i, b in self.db.execute("SELECT id, brief FROM distributions ORDER BY rowid")}
 
     @_guard
     def rows(self, dist: str | None = None) -> list[Row]:
@@ -256,8 +308,9 @@ class Ledger:
 
     @_guard
     def message(self, dist: str, email: str, sha256: str) -> bool:
-        """Record the hash of the message (the ``.eml``) written with a stamped copy: the one
-        that may be sent. False when the row is no longer ``stamped``."""
+        """Record the hash of the message (the ``.eml``, its Date left blank: the Date is set
+        when it is sent) written with a stamped copy: the one that may be sent. False when the
+        row is no longer ``stamped``."""
         done = self.db.execute(
             "UPDATE copies SET message_sha256 = ? WHERE distribution = ? AND email = ? AND state = 'stamped'",
             (sha256, dist, email),
@@ -271,9 +324,9 @@ class Ledger:
         self.db.execute("PRAGMA synchronous=FULL")
         try:
             done = self.db.execute(
-                "UPDATE copies SET state = 'sending', attempts = attempts + 1, updated = ? WHERE distribution = ? "
-                "AND email = ? AND state = ?",
-                (_now(), dist, email, was),
+                "UPDATE copies SET state = 'sending', attempts = attempts + 1, updated = ?, sent_at = ? "
+                "WHERE distribution = ? AND email = ? AND state = ?",
+                (now := _now(), now, dist, email, was),
             )
         finally:
             self.db.execute("PRAGMA synchronous=NORMAL")

@@ -6,9 +6,11 @@ every time the same distribution is sent to the same recipient."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import email.policy
 import email.utils
 import functools
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -171,6 +173,28 @@ def compose(letter: Letter, envelope: Envelope, pdf: bytes | None, link: str | N
     if pdf is not None:
         msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=envelope.attachment_name)
     return msg.as_bytes()
+
+
+# The first Date header of a message's head, with any continuation lines.
+_DATE = re.compile(rb"(?im)^Date:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*")
+
+
+def _with_date(message: bytes, value: bytes) -> bytes:
+    head, blank, body = message.partition(b"\r\n\r\n")
+    head = _DATE.sub(b"Date: " + value + b"\r\n", head + b"\r\n", count=1)
+    return head[:-2] + blank + body
+
+
+def undated(message: bytes) -> bytes:
+    """The message with its Date header left empty: what the ledger's hash of a message covers.
+    The Date is set when the message is sent (:func:`dated`), so it is the one header a run may
+    change; every other byte, a header added beside the Date included, must be as recorded."""
+    return _with_date(message, b"")
+
+
+def dated(message: bytes, when: dt.datetime) -> bytes:
+    """The message with its Date header set to *when* (the moment it is handed to the server)."""
+    return _with_date(message, email.utils.format_datetime(when).encode("ascii"))
 
 
 def template_values(

@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,7 @@ class Distribution:
 def edition(root: Path, brief: Brief, audience: str, now: dt.datetime) -> bytes:
     """The built PDF of *audience*, checked against the manifest and the current inputs."""
     pdf = root / "out" / output_name(brief.id, audience)
-    hint = "build every audience first: brief build --all"
+    hint = f"build every audience first: brief build {brief.id} --all"
     if not pdf.is_file() or not (root / "out" / "manifest.json").is_file():
         raise DistributionError(f"{audience!r} has not been built", pdf, hint=hint)
     verdict = verify(pdf, root / "out" / "manifest.json", root)
@@ -64,7 +65,7 @@ def edition(root: Path, brief: Brief, audience: str, now: dt.datetime) -> bytes:
         raise DistributionError(
             f"{pdf.name} shows an embargo that has passed",
             pdf,
-            hint="build it again dated now: SOURCE_DATE_EPOCH=$(date +%s) brief build --all --force",
+            hint=f"build it again dated now: SOURCE_DATE_EPOCH=$(date +%s) brief build {brief.id} --all --force",
         )
     return data
 
@@ -80,9 +81,25 @@ def distribution_id(brief: Brief, recipients_file: bytes, editions: dict[str, by
     return h.hexdigest()[:16]
 
 
+def edition_hashes(d: Distribution) -> dict[str, str]:
+    """Each audience's edition as the ledger knows it: the SHA-256 of the built PDF, before stamping."""
+    return {audience: hashlib.sha256(pdf).hexdigest() for audience, pdf in d.editions.items()}
+
+
+# Latin letters that are not a base letter and an accent, so NFKD leaves them as they are.
+_LETTERS = str.maketrans({"ß": "ss", "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae", "Œ": "OE",
+                          "œ": "oe", "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "ı": "i"})  # fmt: skip
+
+
+def _latin(name: str) -> str:
+    """*name* with its accents taken off ("Chloé" → "Chloe", "Müller" → "Muller"), for a folder name."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return plain.translate(_LETTERS)
+
+
 def _folders(recipients: list[Recipient]) -> dict[str, str]:
     # Counted once, not searched per row: 100,000 recipients must not take minutes to plan.
-    slugs = {r.email: re.sub(r"[^a-z0-9]+", "-", r.name.lower()).strip("-") or "recipient" for r in recipients}
+    slugs = {r.email: re.sub(r"[^a-z0-9]+", "-", _latin(r.name).lower()).strip("-") or "recipient" for r in recipients}
     taken: dict[str, int] = {}
     for slug in slugs.values():
         taken[slug] = taken.get(slug, 0) + 1
@@ -97,13 +114,15 @@ def planned_rows(d: Distribution, ledger: Ledger) -> list[Row]:
     domain = d.sender.rpartition("@")[2] or "localhost"
     marking = json.dumps(d.marking.record(d.created) if d.marking else {}, sort_keys=True)
     folders = _folders(d.recipients)
+    editions = edition_hashes(d)
     rows = []
     for n, r in enumerate(d.recipients, 1):
         copy_id = copyid.copy_id(key, d.id, r.email)
         message_id = f"<{copy_id}.{d.id}@{domain}>"
         rows.append(
             Row(d.id, r.email, r.line, r.name, r.organisation, r.audience, n, copy_id, message_id, folders[r.email],
-                marking, None, "planned", None, 0, d.created.isoformat())
+                marking, None, "planned", None, 0, d.created.isoformat(), edition=editions[r.audience],
+                language=d.brief.language)
         )  # fmt: skip
     return rows
 

@@ -3,6 +3,7 @@ copy a PDF is) and ``settle`` (an operator's answer about a message left unknown
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -12,13 +13,21 @@ from pathlib import Path
 
 from brief.distribute.ledger import Row, open_ledger, read_only
 from brief.distribute.stamp import read_copy
-from brief.errors import DistributionError
+from brief.errors import DistributionError, UsageError
 from brief.publish.csvcells import safe_cell
 from brief.workspace.hidden import invisible_at
 
 LEDGER = Path("out") / "distribution.sqlite"
 COPY_ID = re.compile(r"[0-9a-f]{12}")
-SHOWN = ("distribution", "line", "name", "email", "audience", "copy_no", "copy_id", "state", "attempts", "reply")
+# The table's columns: who got which copy of which edition, when, and from which kind of run.
+SHOWN = ("distribution", "brief", "edition", "name", "email", "copy_id", "state", "sent_at", "run", "reply")
+# The export's columns (CSV and JSON): the ledger's, with the brief and the kind of run.
+EXPORTED = (
+    "distribution", "brief", "audience", "variant", "language", "edition", "name", "email", "organisation",
+    "line", "copy_no", "copy_id", "state", "sent_at", "dry_run", "reply", "attempts", "message_id", "folder",
+    "marking", "sha256", "message_sha256", "updated",
+)  # fmt: skip
+OFFERED = ("sending", "accepted", "refused")  # states of a row a server was offered
 
 
 def _shown(cell: str) -> str:
@@ -29,26 +38,80 @@ def _shown(cell: str) -> str:
     return cell
 
 
-def status(root: Path, fmt: str) -> str:
-    """Every row of every distribution, as a table, CSV or JSON."""
+@dataclass(frozen=True)
+class Filter:
+    """Which rows ``status`` shows: of one brief, one address (whatever its case), one state."""
+
+    brief: str | None = None
+    email: str | None = None
+    state: str | None = None
+
+    def keeps(self, row: Row, brief: str) -> bool:
+        """Whether *row* (of a distribution of *brief*) is shown."""
+        return (
+            (self.brief is None or brief == self.brief)
+            and (self.email is None or row.email.lower() == self.email.lower())
+            and (self.state is None or row.state == self.state)
+        )
+
+
+def _records(rows: list[Row], briefs: dict[str, str], keep: Filter) -> list[dict[str, object]]:
+    """One record per row kept, with its brief, when it was last offered to the server (UTC:
+    handed over, or else — refused at its envelope, or in a ledger of schema 2 — the server's
+    answer) and whether its distribution was only a dry run (no row of it ever offered)."""
+    sent = {r.distribution for r in rows if r.state in OFFERED or r.sent_at}
+    records = []
+    for row in rows:
+        brief = briefs.get(row.distribution, "")
+        if not keep.keeps(row, brief):
+            continue
+        record: dict[str, object] = {**asdict(row), "brief": brief, "dry_run": row.distribution not in sent}
+        record["sent_at"] = row.sent_at or (row.updated if row.state in OFFERED else None)
+        record["marking"] = json.loads(row.marking) if row.marking else {}
+        records.append({column: record[column] for column in EXPORTED})
+    return records
+
+
+def _cell(record: dict[str, object], column: str) -> str:
+    """A record's value as the table shows it."""
+    if column == "run":
+        return "dry run" if record["dry_run"] else "sent"
+    value = record[column]
+    if column == "edition":
+        parts = (record["audience"], record["variant"], record["language"], str(value or "")[:8])
+        return " ".join(str(p) for p in parts if p)
+    if column == "sent_at":
+        return f"{str(value)[:19].replace('T', ' ')} UTC" if value else ""
+    return str(value or "")
+
+
+def status(root: Path, fmt: str, keep: Filter | None = None) -> str:
+    """The rows of every distribution (those *keep* keeps), as a table, CSV or JSON."""
     ledger = read_only(root / LEDGER)
     rows: list[Row] = ledger.rows() if ledger else []
+    briefs = ledger.distributions() if ledger else {}
     if ledger:
         ledger.close()
+    records = _records(rows, briefs, keep or Filter())
     if fmt == "json":
-        return json.dumps([asdict(r) for r in rows], indent=2) + "\n"
+        return json.dumps(records, indent=2) + "\n"
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(Row.__dataclass_fields__)
+        writer.writerow(EXPORTED)
         # Names, organisations and the server's replies come from outside: no cell may be a formula.
-        writer.writerows([[safe_cell(v) if isinstance(v, str) else v for v in asdict(r).values()] for r in rows])
+        writer.writerows([[safe_cell(v) if isinstance(v, str) else _csv_value(v) for v in r.values()] for r in records])
         return out.getvalue()
-    table = [list(SHOWN)] + [[_shown(str(getattr(r, c) or "")[:40]) for c in SHOWN] for r in rows]
+    table = [list(SHOWN)] + [[_shown(_cell(r, c)[:40]) for c in SHOWN] for r in records]
     widths = [min(40, max(len(row[i]) for row in table)) for i in range(len(SHOWN))]
     return "".join(
         "  ".join(cell[:40].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in table
     )
+
+
+def _csv_value(value: object) -> object:
+    # The marking is an object in JSON; in a CSV cell it is its JSON text, checked like any text.
+    return safe_cell(json.dumps(value, sort_keys=True)) if isinstance(value, dict) else value
 
 
 @dataclass(frozen=True)
@@ -108,6 +171,34 @@ def trace(root: Path, pdf: Path) -> Traced:
     return Traced(lines, named=True)
 
 
+def trace_id(root: Path, copy_id: str) -> Traced:
+    """Whose copy carries *copy_id*, read off a printed page, a scan or a photo (where no PDF
+    is left to read): the ledger's row of that copy."""
+    wanted = copy_id.strip().lower()
+    if not COPY_ID.fullmatch(wanted):
+        raise UsageError(
+            f"{copy_id!r} is not a copy ID", hint="a copy ID is 12 characters, 0-9 and a-f, as stamped on every page"
+        )
+    ledger = read_only(root / LEDGER)
+    row = ledger.by_copy_id(wanted) if ledger else None
+    if ledger:
+        ledger.close()
+    if row is None:
+        raise DistributionError(
+            f"copy ID {wanted} is not in this workspace's ledger",
+            root / LEDGER,
+            hint="check each character against the page, or trace it in the workspace that sent it",
+        )
+    lines = [
+        f"copy ID {row.copy_id}: {_where(row)}",
+        f"prepared for {row.name} <{row.email}>{', ' + row.organisation if row.organisation else ''} "
+        f"(recipients line {row.line})",
+        f"state: {row.state}{' — ' + row.reply if row.reply else ''}",
+        "the ID was given, not read from a file: whether the page is unaltered cannot be told",
+    ]
+    return Traced([_shown(line) for line in lines], named=True)
+
+
 def _metadata_shown(metadata: str | None) -> str:
     if metadata is None:
         return "no copy ID"
@@ -130,6 +221,33 @@ def _pages(pages: list[list[str]]) -> list[str]:
             lines.append(f"{span}: {said}{' (several stamps on one page)' if len(ids) > 1 else ''}")
             start = n
     return lines
+
+
+def forget(root: Path, dist: str) -> str:
+    """Remove a distribution that never handed a message to a server (its rows and its copies
+    in ``out/distribution/``): a dry run not wanted, or a run whose checks failed. One that did
+    hand something over is kept, as the record of what was sent."""
+    from brief.distribute.plan import copy_files
+
+    ledger = open_ledger(root / LEDGER, exclusive=True)
+    try:
+        found = [d for d in ledger.distributions() if d.startswith(dist.lower())] if len(dist) >= 8 else []
+        if len(found) != 1:
+            raise DistributionError(
+                f"no distribution {dist} in the ledger" if not found else f"{dist} names {len(found)} distributions",
+                root / LEDGER,
+                hint="give its ID (at least 8 characters) as brief distribute status shows it",
+            )
+        rows = ledger.rows(found[0])
+        ledger.forget(found[0])
+    finally:
+        ledger.close()
+    for row in rows:
+        for path in copy_files(root / "out" / "distribution", row):
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only when no other distribution's copy is in the folder
+    return f"distribution {found[0]} forgotten: {len(rows)} rows and their copies removed (nothing had been sent)"
 
 
 def settle(root: Path, message_id: str, answer: str) -> str:

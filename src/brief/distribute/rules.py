@@ -31,7 +31,8 @@ def refusal(marking: Marking | None, r: Recipient, now: dt.datetime) -> tuple[st
         )
     if r.channel == "public" and marking.embargoed_at(now):
         return (
-            f"{r.email} is a public channel and the brief is embargoed until {marking.embargo_line()}",
+            f"{r.email} is a public channel and the brief is embargoed until "
+            f"{(marking.embargo_line() or '').removeprefix('EMBARGOED UNTIL ')}",
             "send to public channels after the embargo",
         )
     return None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from brief.distribute import plan
 from brief.distribute.ledger import Ledger, Row, open_ledger
+from brief.distribute.message import dated, undated
 from brief.distribute.rules import check_recipients
 from brief.distribute.smtp import Connection, Server, SmtpError
 from brief.errors import DistributionError, UsageError
@@ -44,6 +45,13 @@ class Request:
     allow_draft: bool = False
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     backoff: float = 0.5
+    resend: frozenset[str] = frozenset()  # addresses (lower case) sent an edition they already have, on purpose
+    resend_all: bool = False
+    retry_refused: bool = False
+
+    def resends(self, email: str) -> bool:
+        """The recipient is to be sent the edition even if an earlier distribution had it accepted."""
+        return self.resend_all or email.lower() in self.resend
 
 
 @dataclass
@@ -51,10 +59,11 @@ class Summary:
     """What a run did: the rows as the ledger has them now, and what to say about them."""
 
     distribution: str
-    rows: list[Row]
+    rows: list[Row]  # the rows acted on: those skipped as already received are not among them
     lines: list[str]
     largest: int = 0
     sent: bool = False
+    skipped: int = 0
 
     @property
     def ok(self) -> bool:
@@ -100,8 +109,49 @@ def _check_sender(sender: str) -> None:
         raise UsageError(f"--from {sender!r} {problem}", hint="give the sender's address: --from briefs@example.org")
 
 
-def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
-    """Plan (or find) the distribution and stamp every copy not yet stamped; the largest message."""
+@dataclass(frozen=True)
+class Prepared:
+    """A distribution ready to send: the rows to act on, and the recipients passed over."""
+
+    d: plan.Distribution
+    largest: int
+    skipped: frozenset[str]  # addresses (as in the file) that already received their edition
+
+
+def _planned(request: Request, ledger: Ledger, d: plan.Distribution, known: bool) -> tuple[list[Row], set[str]]:
+    """The distribution's rows in the ledger (new ones recorded now) and the addresses passed
+    over: a recipient who has an accepted copy of the same edition from another distribution
+    is not sent it again (unless ``--resend`` names them), so that fixing one address in the
+    recipients file and running again sends one message, not one to everyone."""
+    wanted = plan.planned_rows(d, ledger)  # the same copy IDs and Message-IDs every time
+    unknown = sorted(request.resend - {r.email.lower() for r in wanted})
+    if unknown:
+        raise UsageError(
+            f"--resend {unknown[0]}: not in the file", request.recipients, hint="give an address in the file"
+        )
+    if known:
+        ledger.record_editions(d.id, plan.edition_hashes(d))
+    had = {r.email: r for r in ledger.rows(d.id)} if known else {}
+    received = ledger.received({r.edition for r in wanted if r.edition}, d.id)
+    skipped = {
+        r.email
+        for r in wanted
+        if (r.email.lower(), r.edition) in received
+        and not request.resends(r.email)
+        and (r.email not in had or had[r.email].state in ("planned", "stamped"))
+    }
+    new = [r for r in wanted if r.email not in had and r.email not in skipped]
+    if new:
+        plan.check_messages(d, request.root, new)  # every template and size, before any row is recorded
+        if known:
+            ledger.add(new)
+        else:
+            ledger.plan(d.id, d.brief.id, d.created.isoformat(), str(request.recipients), new[0].marking, new)
+    return [r for r in ledger.rows(d.id) if r.email not in skipped], skipped
+
+
+def prepare(request: Request, ledger: Ledger) -> Prepared:
+    """Plan (or find) the distribution and stamp every copy not yet stamped."""
     d = _load(request)
     known = ledger.distribution(d.id)
     if known is not None:
@@ -112,18 +162,19 @@ def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
             f"--resume would start a new distribution {d.id}, not continue {last}: the recipients file, "
             "an edition, the marking or the sender has changed since",
             request.recipients,
-            hint="run without --resume to start a new one (everyone gets a new copy)",
+            hint="run without --resume to start a new one (who already has an edition is not sent it again)",
         )
-    rows = ledger.rows(d.id) if known else plan.planned_rows(d, ledger)
-    if known is None:
-        plan.check_messages(d, request.root, rows)  # every template and size, before any row is recorded
-        ledger.plan(d.id, d.brief.id, d.created.isoformat(), str(request.recipients), rows[0].marking, rows)
+    rows, skipped = _planned(request, ledger, d, known is not None)
     started = [r for r in rows if r.state in ("sending", "accepted", "refused")]
-    if request.send and started and not request.resume:
+    if request.send and started and not (request.resume or request.retry_refused):
+        counts = Counter(r.state for r in started)
+        named = {"accepted": "accepted", "refused": "refused", "sending": "unknown"}
+        said = ", ".join(f"{counts[s]} {word}" for s, word in named.items() if counts[s])
         raise UsageError(
-            f"distribution {d.id} was already sent to {len(started)} of {len(rows)} recipients",
+            f"distribution {d.id} was sent before ({said} of {len(rows)})",
             request.recipients,
-            hint="add --resume to send the rest (accepted messages are never sent again)",
+            hint="add --resume to send the rest (accepted messages are never sent again), --retry-refused to try "
+            "the refused ones again",
         )
     font = None
     largest = 0
@@ -131,14 +182,26 @@ def prepare(request: Request, ledger: Ledger) -> tuple[plan.Distribution, int]:
         pdf, eml = plan.copy_files(d.out, row)
         made = pdf.is_file() and eml.is_file() and row.message_sha256 is not None
         if row.state == "planned" or (row.state == "stamped" and not made):
-            font = font or plan.font_for(request.root, rows, d.created)
+            # The stamp's font is cut to the characters of every recipient's stamp, so that a
+            # copy made again, in a run that passes over other recipients, is the same bytes.
+            font = font or plan.font_for(request.root, plan.planned_rows(d, ledger), d.created)
             largest = max(largest, plan.make_copy(d, request.root, row, font, ledger))
             # The message that may be sent is the one written now: --send refuses any other.
-            if not ledger.message(d.id, row.email, hashlib.sha256(eml.read_bytes()).hexdigest()):
+            if not ledger.message(d.id, row.email, message_hash(undated(eml.read_bytes()))):
                 raise DistributionError(f"another run has changed the row of {row.email}", ledger.path)
         elif eml.is_file():
             largest = max(largest, eml.stat().st_size)
-    return d, largest
+    return Prepared(d, largest, frozenset(skipped))
+
+
+def message_hash(message: bytes) -> str:
+    """The hash the ledger records of a message (of its :func:`undated` form)."""
+    return hashlib.sha256(message).hexdigest()
+
+
+def clock() -> dt.datetime:
+    """Now, for a message's Date header as it is sent."""
+    return dt.datetime.now(dt.UTC)
 
 
 def _recorded(d: plan.Distribution, row: Row) -> bytes:
@@ -148,7 +211,9 @@ def _recorded(d: plan.Distribution, row: Row) -> bytes:
     if not pdf.is_file() or hashlib.sha256(pdf.read_bytes()).hexdigest() != row.sha256:
         raise DistributionError(f"the copy for {row.email} is not the one the ledger recorded", pdf, hint=hint)
     message = eml.read_bytes() if eml.is_file() else b""
-    if row.message_sha256 is None or hashlib.sha256(message).hexdigest() != row.message_sha256:
+    # A ledger of schema 2 hashed the whole message, its Date included: either form is as recorded.
+    recorded = row.message_sha256 in (message_hash(undated(message)), message_hash(message))
+    if row.message_sha256 is None or not recorded:
         raise DistributionError(f"the message for {row.email} is not the one the ledger recorded", eml, hint=hint)
     return message
 
@@ -160,7 +225,8 @@ def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, 
     for attempt in range(RETRIES):
         # The row is claimed (`sending`) only once the server has accepted the envelope: what
         # fails before that (the connection, the session, the sender) leaves it as it was.
-        outcome = conn.send(d.sender, row.email, message, functools.partial(ledger.sending, d.id, row.email, state))
+        claim = functools.partial(ledger.sending, d.id, row.email, state)
+        outcome = conn.send(d.sender, row.email, dated(message, clock()), claim)
         if outcome.verdict == "skipped":
             return "skipped"  # another run has it
         state = "sending" if outcome.handed else state
@@ -181,17 +247,23 @@ def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, 
     return "deferred"
 
 
-def send(request: Request, ledger: Ledger, d: plan.Distribution, say: Callable[[str], None]) -> None:
-    """Send every message not yet accepted or refused, one at a time, at most ``rate`` a second."""
+def send(request: Request, ledger: Ledger, prepared: Prepared, say: Callable[[str], None]) -> None:
+    """Send every message not yet accepted or refused (refused ones too with ``retry_refused``),
+    one at a time, at most ``rate`` a second; a recipient passed over is not sent anything."""
     assert request.server is not None
+    d = prepared.d
     conn = Connection(request.server)
     last = 0.0
+    to_send = ("stamped", "sending", "refused") if request.retry_refused else ("stamped", "sending")
     try:
         for row in ledger.rows(d.id):
-            if row.state == "sending" and not request.resend_unknown:
-                say(f"unknown: {row.email} (line {row.line}) was being sent when a run stopped; {row.message_id}")
+            if row.email in prepared.skipped or row.state not in to_send:
                 continue
-            if row.state not in ("stamped", "sending"):
+            if row.state == "sending" and not request.resend_unknown:
+                say(
+                    f"unknown: {row.email} (line {row.line}) was being sent when a run stopped; {row.message_id}: "
+                    "settle it with brief distribute settle MESSAGE-ID accepted|resend, or --resend-unknown"
+                )
                 continue
             if request.rate:
                 time.sleep(max(0.0, last + 1 / request.rate - time.monotonic()))
@@ -221,28 +293,44 @@ def distribute(request: Request, say: Callable[[str], None]) -> Summary:
         raise UsageError("--send needs a server", hint="give --smtp HOST[:PORT]")
     ledger = open_ledger(request.root / "out" / "distribution.sqlite", exclusive=True)
     try:
-        d, largest = prepare(request, ledger)
+        prepared = prepare(request, ledger)
         if request.send:
-            send(request, ledger, d, say)
-        rows = ledger.rows(d.id)
+            send(request, ledger, prepared, say)
+        rows = [r for r in ledger.rows(prepared.d.id) if r.email not in prepared.skipped]
     finally:
         ledger.close()
-    lines = summary_lines(d, rows, largest, request.send)
-    return Summary(d.id, rows, lines + (_unsent(rows, request) if request.send else []), largest, request.send)
+    lines = summary_lines(prepared, rows, request.send)
+    if request.send:
+        lines += _unsent(rows, request)
+    return Summary(prepared.d.id, rows, lines, prepared.largest, request.send, len(prepared.skipped))
 
 
-def summary_lines(d: plan.Distribution, rows: list[Row], largest: int, sent: bool) -> list[str]:
-    """Recipients per audience, the markings, the largest message and the rows' states."""
-    audiences = Counter(r.audience for r in rows)
+def summary_lines(prepared: Prepared, rows: list[Row], sent: bool) -> list[str]:
+    """Recipients per audience, the markings, the largest message, the rows' states and who was
+    passed over as having the edition already."""
+    d = prepared.d
+    audiences = Counter(r.audience for r in d.recipients)
     states = Counter(r.state for r in rows)
     marking = d.marking.labels(d.created) if d.marking else []
+    done = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "nothing to " + ("send" if sent else "prepare")
+    skipped = len(prepared.skipped)
     return [
-        f"distribution {d.id}: {d.brief.id}, {len(rows)} recipients "
+        f"distribution {d.id}: {d.brief.id}, {len(d.recipients)} recipients "
         f"({', '.join(f'{n} {a}' for a, n in sorted(audiences.items()))})",
         f"markings: {' · '.join(marking) if marking else 'none'}",
-        f"largest message: {largest / 1024:.0f} KB",
-        ("sent: " if sent else "dry run: ") + ", ".join(f"{n} {s}" for s, n in sorted(states.items())),
+        *([f"largest message: {prepared.largest / 1024:.0f} KB"] if rows else []),
+        ("sent: " if sent else "dry run: ") + done,
+        *(
+            [f"skipped: {skipped} already received this edition (send it again with --resend ADDRESS or --resend-all)"]
+            if skipped
+            else []
+        ),
         *([] if sent else ["copies and messages in out/distribution/"]),
+        *(
+            [f"warning: the sender is {d.sender}: no --from, and the brief's distribution: names no domains"]
+            if d.sender.endswith("@localhost")
+            else []
+        ),
     ]
 
 
@@ -259,5 +347,8 @@ def _unsent(rows: list[Row], request: Request) -> list[str]:
             "MESSAGE-ID accepted|resend, or send them again with --resend-unknown"
         )
     if states["refused"]:
-        lines.append(f"{states['refused']} refused by the server: see brief distribute status")
+        lines.append(
+            f"{states['refused']} refused by the server: see brief distribute status; "
+            f"to try them again: {again(request).replace('--resume', '--retry-refused')}"
+        )
     return lines
