@@ -98,9 +98,8 @@ def test_check_names_the_line_of_each_bad_row(profiles: Path) -> None:
 
 
 def test_check_names_a_figure_a_variant_lacks(profiles: Path) -> None:
-    """A variant whose figure does not exist is a problem at the template's fig() line and
-    at the chart row, naming the variant."""
-    countries = profiles / "data" / "countries.csv"
+    """A variant whose figure does not exist is a problem at the template's fig() line,
+    naming the variant; a variant that has the figure is not named."""
     section = profiles / "templates" / "profile" / "profile.md.j2"
     section.write_text(
         'Investment: {{ fig("private_ai_investment_2024_{id}") }}.\n\n'
