@@ -15,12 +15,12 @@ from brief.pipeline.build import render_job
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
 
-# What each profile's key-numbers panel must print: its headline numbers, as formatted.
+# What each profile's key-numbers panel must print: its headline numbers, in their short form.
 KEY_NUMBERS = {
-    "us": ["$109.1 billion", "40", "37,600", "39%", "14.2%"],
-    "china": ["$9.3 billion", "15", "276,300", "69.7%", "83%"],
-    "japan": ["46,100", "276,300", "6.0 times", "37,600"],
-    "uk": ["$4.5 billion", "24.1 times", "$109.1 billion", "$9.3 billion"],
+    "us": ["$109.1B", "40", "37,600", "39%", "14.2%"],
+    "china": ["$9.3B", "15", "276,300", "69.7%", "83%"],
+    "japan": ["46,100", "276,300", "6.0×", "37,600"],
+    "uk": ["$4.5B", "24.1×", "$109.1B", "$9.3B"],
     "canada": ["40%", "39%", "83%", "36%"],
 }
 MOST_BLANK = 0.25  # of the text area, below the last line

@@ -62,9 +62,9 @@ def test_each_variant_fills_in_its_figures_and_texts(profiles: Path) -> None:
     assert chart.highlight == ["China"]
     assert china.brief.subtitle == "Investment, models, robots, patents and public opinion, from the AI Index 2025"
     html = render_job(ws, china, draw=no_drawing).html
-    assert "$9.3\u00a0billion" in html and "83%" in html and "276,300" in html
+    assert "$9.3B" in html and "83%" in html and "276,300" in html
     us = render_job(ws, resolve(ws, None, "profile", variant="us"), draw=no_drawing).html
-    assert "<h1>United States: AI at a glance</h1>" in us and "$109.1\u00a0billion" in us and "39%" in us
+    assert "<h1>United States: AI at a glance</h1>" in us and "$109.1B" in us and "39%" in us
 
 
 def test_a_variant_must_be_named(profiles: Path) -> None:
@@ -161,7 +161,7 @@ def test_build_all_writes_every_variant(profiles: Path) -> None:
     assert sorted(p.name for p in out.glob("*.pdf")) == [f"profiles-profile-{v}.pdf" for v in ids]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
     assert {name: entry["variant"] for name, entry in manifest.items()} == {f"profiles-profile-{v}.pdf": v for v in ids}
-    for name, numbers in (("us", ["$109.1 billion", "39%", "37,600"]), ("china", ["$9.3 billion", "83%", "276,300"])):
+    for name, numbers in (("us", ["$109.1B", "39%", "37,600"]), ("china", ["$9.3B", "83%", "276,300"])):
         reader = PdfReader(out / f"profiles-profile-{name}.pdf")
         assert len(reader.pages) == 1
         text = re.sub(r"\s+", " ", reader.pages[0].extract_text()).replace("\u00a0", " ")
