@@ -46,9 +46,9 @@ def problems(root: Path) -> list[tuple[str, int | None, str]]:
 
 
 def test_the_example_checks_clean(profiles: Path) -> None:
-    """The example workspace has no problems, and it has two variants."""
+    """The example workspace has no problems, and it has five variants."""
     assert problems(profiles) == []
-    assert [v.id for v in load_workspace(profiles).variants["profiles"]] == ["us", "china"]
+    assert [v.id for v in load_workspace(profiles).variants["profiles"]] == ["us", "china", "japan", "uk", "canada"]
 
 
 def test_each_variant_fills_in_its_figures_and_texts(profiles: Path) -> None:
@@ -59,19 +59,19 @@ def test_each_variant_fills_in_its_figures_and_texts(profiles: Path) -> None:
     assert china.brief.title == "China: AI at a glance"
     assert china.output_name == "profiles-profile-china.pdf"
     chart = china.brief.charts["robots"]
-    assert [r.figure for r in chart.rows] == ["industrial_robots_china_2023", "industrial_robots_japan_2023"]
-    assert chart.title == "Industrial robot installations in China and in Japan" and chart.highlight == ["China"]
+    assert chart.highlight == ["China"]
+    assert china.brief.subtitle == "Investment, models, robots, patents and public opinion, from the AI Index 2025"
     html = render_job(ws, china, draw=no_drawing).html
-    assert "<h2>China in 2024</h2>" in html and "$9.3\u00a0billion" in html and "83%" in html
+    assert "$9.3B" in html and "83%" in html and "276,300" in html
     us = render_job(ws, resolve(ws, None, "profile", variant="us"), draw=no_drawing).html
-    assert "<h1>United States: AI at a glance</h1>" in us and "$109.1\u00a0billion" in us and "39%" in us
+    assert "<h1>United States: AI at a glance</h1>" in us and "$109.1B" in us and "39%" in us
 
 
 def test_a_variant_must_be_named(profiles: Path) -> None:
     """A build of a brief with variants names one (or builds all); an unknown one is refused
     with the ids to choose from."""
     ws = load_workspace(profiles)
-    with pytest.raises(WorkspaceError, match="has 2 variants; name one") as info:
+    with pytest.raises(WorkspaceError, match="has 5 variants; name one") as info:
         resolve(ws, None, "profile")
     assert "--variant" in (info.value.hint or "") and "--all" in (info.value.hint or "")
     with pytest.raises(WorkspaceError, match="no variant 'chinaa'") as info:
@@ -98,11 +98,14 @@ def test_check_names_the_line_of_each_bad_row(profiles: Path) -> None:
 
 
 def test_check_names_a_figure_a_variant_lacks(profiles: Path) -> None:
-    """A variant whose figure does not exist is a problem at the template's fig() line and
-    at the chart row, naming the variant."""
-    countries = profiles / "data" / "countries.csv"
-    countries.write_text(countries.read_text(encoding="utf-8") + "japan,Japan,Japan\n", encoding="utf-8")
+    """A variant whose figure does not exist is a problem at the template's fig() line,
+    naming the variant; a variant that has the figure is not named."""
     section = profiles / "templates" / "profile" / "profile.md.j2"
+    section.write_text(
+        'Investment: {{ fig("private_ai_investment_2024_{id}") }}.\n\n'
+        'Optimism: {{ fig("ai_optimism_{id}_2024") }}.\n\n' + section.read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
     found = problems(profiles)
     assert (
         "profile.md.j2",
@@ -114,21 +117,23 @@ def test_check_names_a_figure_a_variant_lacks(profiles: Path) -> None:
         line_number(section, "ai_optimism_{id}_2024"),
         "unknown figure 'ai_optimism_japan_2024' in variant 'japan'",
     ) in found
-    # Japan's robots figure exists: the chart row is fine for this variant.
+    # Canada's optimism figure exists: that line is fine for this variant.
+    assert "unknown figure 'ai_optimism_canada_2024' in variant 'canada'" not in {p[2] for p in found}
     assert not [p for p in found if p[0] == "profiles.yaml"]
 
 
 def test_a_placeholder_that_is_not_a_parameter(profiles: Path) -> None:
     """A placeholder no parameter fills is named, with the parameters there are."""
     section = profiles / "templates" / "profile" / "profile.md.j2"
-    replace_in(section, 'fig("notable_models_2024_{id}")', 'fig("notable_models_2024_{country}")')
+    text = section.read_text(encoding="utf-8")
+    section.write_text('{{ fig("notable_models_2024_{country}") }}\n\n' + text, encoding="utf-8")
     report = check(profiles)
     found = {(p.line, p.message, p.hint) for p in report.problems}
-    hint = "{country} is not a parameter; the variants have: id, name, place"
+    hint = "{country} is not a parameter; the variants have: id, name, place, focus"
     line = line_number(section, "notable_models_2024_{country}")
     assert found == {
-        (line, "unknown figure 'notable_models_2024_{country}' in variant 'us'", hint),
-        (line, "unknown figure 'notable_models_2024_{country}' in variant 'china'", hint),
+        (line, f"unknown figure 'notable_models_2024_{{country}}' in variant {v!r}", hint)
+        for v in ("us", "china", "japan", "uk", "canada")
     }
 
 
@@ -145,20 +150,18 @@ def test_variants_as_a_list_in_the_brief_file(profiles: Path) -> None:
 
 @pytest.mark.slow
 def test_build_all_writes_every_variant(profiles: Path) -> None:
-    """`brief build --all` builds both profiles (in parallel), one PDF each, one page each,
+    """`brief build --all` builds every profile (in parallel), one PDF each, one page each,
     each with its own numbers, and the manifest records each variant."""
     from pypdf import PdfReader
 
     result = CliRunner().invoke(cli, ["-C", str(profiles), "build", "--all"])
     assert result.exit_code == 0, result.output
     out = profiles / "out"
-    assert sorted(p.name for p in out.glob("*.pdf")) == ["profiles-profile-china.pdf", "profiles-profile-us.pdf"]
+    ids = ["canada", "china", "japan", "uk", "us"]
+    assert sorted(p.name for p in out.glob("*.pdf")) == [f"profiles-profile-{v}.pdf" for v in ids]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
-    assert {name: entry["variant"] for name, entry in manifest.items()} == {
-        "profiles-profile-china.pdf": "china",
-        "profiles-profile-us.pdf": "us",
-    }
-    for name, numbers in (("us", ["$109.1 billion", "39%", "37,600"]), ("china", ["$9.3 billion", "83%", "276,300"])):
+    assert {name: entry["variant"] for name, entry in manifest.items()} == {f"profiles-profile-{v}.pdf": v for v in ids}
+    for name, numbers in (("us", ["$109.1B", "39%", "37,600"]), ("china", ["$9.3B", "83%", "276,300"])):
         reader = PdfReader(out / f"profiles-profile-{name}.pdf")
         assert len(reader.pages) == 1
         text = re.sub(r"\s+", " ", reader.pages[0].extract_text()).replace("\u00a0", " ")
