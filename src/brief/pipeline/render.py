@@ -128,7 +128,13 @@ class _Context:
                 f"<td>{escape(fig.as_of)}</td><td>{escape(source)}</td></tr>"
             )
         words = (caption(w, self.job.brief.language) for w in ("Figure", "Value", "As of", "Source"))
-        head = "<tr>" + "".join(f'<th scope="col">{escape(w)}</th>' for w in words) + "</tr>"
+        # The value column is numeric: right-aligned, like its cells (class "num").
+        classes = ("", ' class="num"', "", "")
+        head = (
+            "<tr>"
+            + "".join(f'<th scope="col"{c}>{escape(w)}</th>' for c, w in zip(classes, words, strict=True))
+            + "</tr>"
+        )
         return Markup(f'<table class="figures-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
 
     def chart(self, *chart_ids: str) -> Markup:
