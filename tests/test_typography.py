@@ -18,6 +18,8 @@ import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 import pytest
+from tests.conftest import REPO, copy_workspace, request_for
+from tests.test_distribution import struct_elements
 
 from brief.commands.init import init_workspace
 from brief.pipeline.build import build
@@ -25,11 +27,10 @@ from brief.pipeline.citations import Notes
 from brief.pipeline.resolve import Job, resolve
 from brief.pipeline.typography import typographic
 from brief.workspace.load import load_workspace
-from tests.conftest import REPO, copy_workspace, request_for
-from tests.test_distribution import struct_elements
 
 EDITIONS = ("executive", "policy", "technical")
 _URL = re.compile(r"https?://\S+")
+_WORD = re.compile(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]+)</word>')
 
 
 @pytest.fixture(scope="module")
