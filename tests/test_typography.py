@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import REPO, copy_workspace, request_for
 from tests.test_distribution import struct_elements
 
+import brief
 from brief.commands.init import init_workspace
 from brief.pipeline.build import build
 from brief.pipeline.citations import Notes
@@ -181,7 +182,7 @@ def test_appendix_values_are_right_aligned(pdfs: dict[str, Path]) -> None:
 
 def test_appendix_values_use_tabular_figures() -> None:
     """The stylesheet sets the appendix's value column in tabular figures, right-aligned."""
-    css = (Path(__file__).resolve().parents[1] / "src" / "brief" / "theme" / "style.css").read_text()
+    css = (Path(brief.__file__).parent / "theme" / "style.css").read_text()
     rule = re.search(r"\.figures-table td\.num[^{]*\{([^}]*)\}", css)
     assert rule is not None and "tabular-nums" in rule.group(1)
     assert re.search(r"\.figures-table \.num \{[^}]*text-align: right", css)
