@@ -30,18 +30,23 @@ from brief.pipeline.typography import typographic
 from brief.workspace.load import load_workspace
 
 EDITIONS = ("executive", "policy", "technical")
+PRINTED = (*EDITIONS, "starter", "de-brief", "country-profiles")
 _URL = re.compile(r"https?://\S+")
 _WORD = re.compile(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]+)</word>')
 
 
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The flagship's three editions and the starter's, built once."""
+    """The flagship's three editions, the starter's and the examples', built once."""
     root = copy_workspace(REPO, tmp_path_factory.mktemp("typography") / "ws")
     built = {audience: build(request_for(root, None, audience)).path for audience in EDITIONS}
     starter = tmp_path_factory.mktemp("starter") / "ws"
     init_workspace(starter)
     built["starter"] = build(request_for(starter, None, "policy")).path
+    for example, brief, variant in (("de-brief", "halbleiter", None), ("country-profiles", "profiles", "us")):
+        copy = copy_workspace(REPO / "examples" / example, tmp_path_factory.mktemp(example) / "ws")
+        audience = "profile" if variant else "policy"
+        built[example] = build(request_for(copy, brief, audience, variant=variant)).path
     return built
 
 
@@ -135,7 +140,7 @@ def test_other_sources_are_named_in_lower_case_after_the_colon(mini_job: Job) ->
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("edition", [*EDITIONS, "starter"])
+@pytest.mark.parametrize("edition", PRINTED)
 def test_no_straight_quotes_in_print(pdfs: dict[str, Path], edition: str) -> None:
     """No typewriter quote or apostrophe anywhere in the extracted text (URLs aside)."""
     text = _URL.sub("", pdf_text(pdfs[edition]))
@@ -144,7 +149,7 @@ def test_no_straight_quotes_in_print(pdfs: dict[str, Path], edition: str) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("edition", [*EDITIONS, "starter"])
+@pytest.mark.parametrize("edition", PRINTED)
 def test_no_text_under_six_points(pdfs: dict[str, Path], edition: str) -> None:
     """Every character on every page, note marks in source lines included, is at least 6 pt."""
     small = [(page + 1, char, round(size, 2)) for page, char, size in char_sizes(pdfs[edition]) if size < 5.995]
