@@ -43,10 +43,10 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     starter = tmp_path_factory.mktemp("starter") / "ws"
     init_workspace(starter)
     built["starter"] = build(request_for(starter, None, "policy")).path
-    for example, brief, variant in (("de-brief", "halbleiter", None), ("country-profiles", "profiles", "us")):
+    for example, brief_id, variant in (("de-brief", "halbleiter", None), ("country-profiles", "profiles", "us")):
         copy = copy_workspace(REPO / "examples" / example, tmp_path_factory.mktemp(example) / "ws")
         audience = "profile" if variant else "policy"
-        built[example] = build(request_for(copy, brief, audience, variant=variant)).path
+        built[example] = build(request_for(copy, brief_id, audience, variant=variant)).path
     return built
 
 
