@@ -51,7 +51,7 @@ def test_first_citation_is_full(mini_job: Job, notes: Notes) -> None:
     written(notes)
     assert note.html == (
         "Widget Institute, <cite>The Widget Report 2025</cite> (Widget Press, April 2025), "
-        'table 1, p. 4. <a class="url" href="https://example.org/widgets">https://example.org/widgets</a>'
+        'table 1, p. 4. <a class="url" href="https://example.org/widgets">https://example.org/widgets</a>.'
     )
     assert note.source_ids == ("report-a",)
 
@@ -217,7 +217,7 @@ def test_a_shared_note_names_every_disagreeing_value(mini_job: Job, notes: Notes
     assert notes.for_figure(beta_chosen) is note
     assert notes.for_figure(alpha_chosen) is note
     text = written(notes).notes[0].html
-    assert f"{beta.label}: Other sources give 8" in text
-    assert f"{alpha.label}: Other sources give 7" in text
+    assert f"{beta.label}: other sources give 8" in text
+    assert f"{alpha.label}: other sources give 7" in text
     assert text.count(why) == 1
     assert text.index("give 8") < text.index("give 7") < text.index(why)

@@ -176,7 +176,7 @@ def test_cite_a_source(render_with: RenderFn) -> None:
     rendered = render_with('They said "widgets win".{{ cite("report-a", "p. 3") }}\n', charts=[])
     assert rendered.notes[0].html.startswith("Widget Institute, <cite>The Widget Report 2025</cite>")
     assert rendered.notes[0].html.endswith(
-        'p. 3. <a class="url" href="https://example.org/widgets">https://example.org/widgets</a>'
+        'p. 3. <a class="url" href="https://example.org/widgets">https://example.org/widgets</a>.'
     )
 
 

@@ -24,6 +24,11 @@ def typographic(text: str) -> str:
     return re.sub(r"(?<=\w)'", "’", text)
 
 
+def bracketed(text: str) -> str:
+    """*text*, to be set inside parentheses, with its own parentheses as brackets (Chicago 6.101)."""
+    return text.replace("(", "[").replace(")", "]")
+
+
 def format_date(date: CslDate, language: str = DEFAULT) -> str:
     """``[2025, 4]`` → ``April 2025``; ``[2025, 4, 7]`` → ``7 April 2025`` (in *language*)."""
     parts = date.parts
@@ -125,13 +130,13 @@ class Notes:
         """The sentence naming the values not used for *fig*, and the reason for the one used."""
         others = "; ".join(
             f"{escape(fig.format_other(alt))} "
-            f"({escape(', '.join(p for p in (short_title(self.sources[alt.source]), alt.locator) if p))})"
+            f"({escape(bracketed(', '.join(p for p in (short_title(self.sources[alt.source]), alt.locator) if p)))})"
             for alt in fig.alternatives
             if alt.source in self.sources
         )
-        given = caption("Other sources give {values}.", self.language, values=others)
-        # Named by its label: several figures with other values can share one note.
-        return f"{escape(fig.label)}: {given}", escape(fig.preferred or "")
+        # Named by its label, in one sentence: several figures with other values can share one note.
+        given = caption("{label}: other sources give {values}.", self.language, label=escape(fig.label), values=others)
+        return given, escape(fig.preferred or "")
 
     def _postscript(self, note: Note, sentences: tuple[str, str]) -> None:
         # Every "other sources give" sentence first, then each distinct reason once.
@@ -212,7 +217,8 @@ class Notes:
         if not first:
             return f"{escape(short_title(source))}{loc}."
         url = link(source)
-        return f"{full_citation(source, self.language)}{loc}." + (f" {url}" if url else "")
+        # A URL ends its sentence too: the next sentence must not run on from it.
+        return f"{full_citation(source, self.language)}{loc}." + (f" {url}." if url else "")
 
     @property
     def cited_sources(self) -> list[str]:

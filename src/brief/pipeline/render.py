@@ -22,7 +22,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from brief.errors import BriefError, TemplateError
-from brief.model.language import caption, format_date
+from brief.model.language import DEFAULT, caption, format_date
 from brief.model.page import page_css
 from brief.model.variants import fill
 from brief.pipeline.charts import RenderedChart
@@ -34,6 +34,7 @@ from brief.pipeline.markings import marking_context
 from brief.pipeline.notemarks import note_link, number_notes
 from brief.pipeline.resolve import Job
 from brief.pipeline.sanitise import Policy, refuse
+from brief.pipeline.typography import typographer
 from brief.workspace.brand import Brand
 from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
@@ -52,8 +53,9 @@ class Rendered:
     charts: dict[str, RenderedChart]
 
 
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"typographer": True, "html": True})
+def _markdown(language: str = DEFAULT) -> MarkdownIt:
+    # The same typographer as the strings from YAML (:mod:`brief.pipeline.typography`).
+    md = typographer(language)
     md.enable(["replacements", "smartquotes", "table"])
     md.use(footnote_plugin)
     for name in ("bottom-line", "key-findings", "box", "aside"):
@@ -126,7 +128,13 @@ class _Context:
                 f"<td>{escape(fig.as_of)}</td><td>{escape(source)}</td></tr>"
             )
         words = (caption(w, self.job.brief.language) for w in ("Figure", "Value", "As of", "Source"))
-        head = "<tr>" + "".join(f'<th scope="col">{escape(w)}</th>' for w in words) + "</tr>"
+        # The value column is numeric: right-aligned, like its cells (class "num").
+        classes = ("", ' class="num"', "", "")
+        head = (
+            "<tr>"
+            + "".join(f'<th scope="col"{c}>{escape(w)}</th>' for c, w in zip(classes, words, strict=True))
+            + "</tr>"
+        )
         return Markup(f'<table class="figures-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
 
     def chart(self, *chart_ids: str) -> Markup:
@@ -288,7 +296,7 @@ def render(
     env.budget.start()
     search_path = templates.search_path
     ctx = _Context(job, charts)
-    md = _markdown()
+    md = _markdown(job.brief.language)
     base = template_context(job, brand, ctx)
     counter = [0, 0]
     sections = []

@@ -18,6 +18,7 @@ from brief.model.request import output_name
 from brief.model.schema import Audience, Brief, Figure, Source
 from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, format_value
 from brief.model.variants import Variant, fill
+from brief.pipeline.typography import typeset_job
 from brief.workspace.load import Workspace
 
 
@@ -306,15 +307,21 @@ def resolve(
             origin.path,
             hint=f"choose from: {', '.join(brief.audiences)}",
         )
-    return Job(
-        brief=brief,
-        brief_path=brief_path,
-        audience_name=audience_name,
-        audience=brief.audiences[audience_name],
-        figures=resolve_figures(ws, brief.language),
-        sources=ws.sources,
-        root=ws.root,
-        created=build_time(brief.date, source_date),
-        audience_line=declared.line if (declared := ws.origins.get(f"audience:{brief.id}:{audience_name}")) else None,
-        variant=dict(chosen.params) if chosen else {},
+    # Every string from the YAML is set like the narrative here, once, before templates,
+    # notes and charts use it.
+    return typeset_job(
+        Job(
+            brief=brief,
+            brief_path=brief_path,
+            audience_name=audience_name,
+            audience=brief.audiences[audience_name],
+            figures=resolve_figures(ws, brief.language),
+            sources=ws.sources,
+            root=ws.root,
+            created=build_time(brief.date, source_date),
+            audience_line=declared.line
+            if (declared := ws.origins.get(f"audience:{brief.id}:{audience_name}"))
+            else None,
+            variant=dict(chosen.params) if chosen else {},
+        )
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import io
 import logging
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import BriefError, BudgetError, TypesetError
+from brief.pipeline import tabletags
 
 # The most pages typesetting lays out: this many times the audience's page budget, and never
 # fewer than the floor (a budget is a target, and a draft may overshoot a small one).
@@ -286,6 +288,8 @@ def write_pdf(document: Any, job: TypesetJob, variant: str | bool | None = True)
     """The PDF of a laid-out *document*: as the job asks (*variant* True), or untagged and
     uncompressed for drawing on screen (False), or with another PDF *variant*."""
     weasyprint = import_weasyprint()
+    # One Table element for a table over several pages (WeasyPrint tags each page's part).
+    tabletags.install(importlib.import_module("weasyprint.pdf.tags"))
     chosen = job.variant if variant is True else None if variant is False else variant
     # Attachment objects are single-use and default their dates to "now": make them fresh
     # for each PDF, dated like the document.
