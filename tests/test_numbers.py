@@ -188,7 +188,6 @@ def test_a_plural_form_needs_other(mini_full: Path) -> None:
 
 MONEY_UNITS = """
 eur_billion: {currency: EUR, scale: billion}
-usd_bn: {currency: USD, scale: billion}
 usd_per_eur:
   currency: USD
   per: EUR
@@ -229,7 +228,7 @@ MONEY = """
 
 - id: eu_support_usd
   label: EU support to chip makers in dollars, 2024
-  unit: usd_bn
+  unit: usd_billion
   derive: {op: product, of: [eu_support, fx_2024]}
 
 - id: widgets_2020
@@ -275,8 +274,8 @@ def test_sum_product_and_cagr_print_with_their_calculation(money: Path) -> None:
     ("old", "new", "figure", "message"),
     [
         (
-            "unit: usd_bn\n",
-            "unit: eur_billion\n",
+            "unit: usd_billion\n  derive: {op: product",
+            "unit: eur_billion\n  derive: {op: product",
             "eu_support_usd",
             "figure 'eu_support_usd': eur_billion × the USD/EUR rate is in USD (billion), not eur_billion",
         ),

@@ -93,7 +93,7 @@ class UnitSpec(BaseModel):
     currency: str | None = Field(
         default=None,
         pattern=patterns.CURRENCY,
-        description="a money unit's currency, instead of long, short and axis: symbol and name come from the language",
+        description="a money unit's currency: without long, short and axis, its symbol and name come from the language",
         examples=["EUR"],
     )
     scale: Scale | None = Field(
@@ -128,19 +128,19 @@ class UnitSpec(BaseModel):
     @model_validator(mode="after")
     def _words_or_currency(self) -> UnitSpec:
         words = [self.long, self.short, self.axis]
-        if self.per is not None:
-            if self.currency is None or self.scale is not None or any(w is None for w in words):
-                raise ValueError("a rate gives currency, per, long, short and axis (and no scale)")
-        elif self.currency is not None:
-            if any(w is not None for w in words):
-                raise ValueError("a currency unit takes its words from the language: give currency and scale only")
+        if any(w is None for w in words) and any(w is not None for w in words):
+            raise ValueError("a unit needs long, short and axis together (or currency and scale alone)")
+        if self.currency is not None:
             from brief.model.language import is_currency
 
-            if not is_currency(self.currency):
-                raise ValueError(f"{self.currency!r} is not an ISO 4217 currency code (EUR, USD, GBP, CNY, JPY …)")
-        elif any(w is None for w in words):
+            for code in (self.currency, self.per):
+                if code is not None and not is_currency(code):
+                    raise ValueError(f"{code!r} is not an ISO 4217 currency code (EUR, USD, GBP, CNY, JPY …)")
+        if self.per is not None and (self.currency is None or self.scale is not None or self.long is None):
+            raise ValueError("a rate gives currency, per, long, short and axis (and no scale)")
+        if self.currency is None and self.long is None:
             raise ValueError("a unit needs long, short and axis (or currency and scale)")
-        elif self.scale is not None:
+        if self.currency is None and self.scale is not None:
             raise ValueError("scale goes with currency; write the scale into long, short and axis instead")
         self._percentage_points_are_not_percent()
         return self

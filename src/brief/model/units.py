@@ -64,6 +64,8 @@ class Unit:
 
     # With currency: a rate, so many of `currency` for one of `per` (USD per EUR).
     per: str | None = None
+    # A currency unit with words of its own uses them rather than the language's.
+    own_words: bool = True
 
     def words(self, language: str = lang.DEFAULT) -> tuple[Forms, Forms, str]:
         """``(long, short, axis)`` in *language*: its own translation, a currency's words, or English."""
@@ -71,7 +73,7 @@ class Unit:
             if tag in self.languages:
                 w = self.languages[tag]
                 return w.long, w.short, w.axis
-        if self.currency is not None and self.per is None:
+        if self.currency is not None and not self.own_words:
             return _currency_words(self.currency, self.scale, language)
         return self.long, self.short, self.axis
 
@@ -91,13 +93,22 @@ def from_spec(spec: UnitSpec) -> Unit:
     """The unit a units file declares."""
     long: Forms
     short: Forms
-    if spec.currency is not None and spec.per is None:
+    if spec.long is None and spec.currency is not None:
         long, short, axis = _currency_words(spec.currency, spec.scale, lang.DEFAULT)
     else:
         assert spec.long is not None and spec.short is not None and spec.axis is not None
         long, short, axis = spec.long, spec.short, spec.axis
     return Unit(
-        long, short, axis, spec.decimals, spec.nonnegative, spec.currency, spec.scale, dict(spec.languages), spec.per
+        long,
+        short,
+        axis,
+        spec.decimals,
+        spec.nonnegative,
+        spec.currency,
+        spec.scale,
+        dict(spec.languages),
+        spec.per,
+        own_words=spec.long is not None,
     )
 
 
