@@ -62,7 +62,9 @@ class ResolvedFigure:
 
     def format_other(self, other: Figure) -> str:
         """Another figure's value (one this figure was preferred to), written as this one is."""
-        return format_value(other.value or 0, other.unit, other.decimals, "long", self.units, self.language)
+        decimals = other.decimals if other.decimals is not None else self.units[other.unit].default_decimals
+        decimals = other.written_decimals if decimals is None else decimals
+        return format_value(other.value or 0, other.unit, decimals, "long", self.units, self.language)
 
     @property
     def axis(self) -> str:
