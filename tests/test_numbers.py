@@ -268,6 +268,8 @@ def test_sum_product_and_cagr_print_with_their_calculation(money: Path) -> None:
     assert "€43 billion (EU grants to chip makers, 2024) + €12.5 billion (EU loans to chip makers, 2024)" in text
     assert "€55.5 billion (EU support to chip makers, 2024) × 1.08 US dollars per euro (Euro exchange rate" in text
     assert "138,150 (Widgets installed by Alpha, 2020) → 276,300 (Widgets installed by Alpha, 2024), 4 years" in text
+    german = resolve_figures(load_workspace(money), "de-DE")["widgets_growth"]
+    assert german.text() == "18,9 % pro Jahr" and german.derivation and german.derivation.endswith(", 4 Jahre")
 
 
 @pytest.mark.parametrize(
