@@ -717,8 +717,8 @@ def test_chart_printing_the_non_preferred_figure(ws: Path) -> None:
             "  value: 276300\n  unit: count",
             "  value: 276300\n  unit: widgets",
             "unit: widgets",
-            "unit: unknown unit 'widgets'; valid units: cny_billion, count, per_year, percent, pp, ratio, score, "
-            "usd_billion, usd_million",
+            "unit: unknown unit 'widgets'; valid units: cny_billion, count, per_year, percent, percent_per_year, pp, "
+            "ratio, score, usd_billion, usd_million",
         ),
     ],
     ids=["yaml-syntax-error", "schema-error-in-a-used-figure"],

@@ -123,9 +123,9 @@ def test_fig_short_style_and_no_note(render_with: RenderFn) -> None:
 
 
 def test_fig_with_bad_style(render_with: RenderFn, section_path: Path) -> None:
-    """A style other than "long" or "short" is a TemplateError at the template line."""
+    """A style other than long, short, abs or signed is a TemplateError at the template line."""
     error = template_error(lambda: render_with('Up {{ fig("share_rise", "tiny") }}.\n', charts=[]))
-    assert error.message == "fig() style must be 'long' or 'short', not 'tiny'"
+    assert error.message == "fig() style must be one of long, short, abs, signed, not 'tiny'"
     assert (error.path, error.line) == (section_path, 1)
 
 

@@ -17,6 +17,7 @@ FORMATS = [
     ("ratio", 11.73, 1, "11.7 times", "11.7×"),
     ("per_year", 3, None, "3 times per year", "3×/yr"),
     ("score", 1385, None, "1,385", "1,385"),
+    ("percent_per_year", 2.5, None, "2.5% a year", "2.5%/yr"),
 ]
 
 
@@ -50,7 +51,7 @@ def test_percentage_points_never_print_as_percent() -> None:
         (0.125, 2, "0.13"),
         (2.675, 2, "2.68"),  # binary 2.67499… still rounds as written
         (2.5, 0, "3"),  # not banker's rounding (which gives 2)
-        (-0.25, 1, "-0.3"),  # half away from zero
+        (-0.25, 1, "\u22120.3"),  # half away from zero, with a true minus sign
         (1234.5, 0, "1,235"),
         (1234567.891, 2, "1,234,567.89"),
         (1.7, 2, "1.70"),

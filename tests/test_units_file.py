@@ -53,6 +53,7 @@ def test_packaged_defaults_are_the_built_in_units() -> None:
         "ratio",
         "per_year",
         "score",
+        "percent_per_year",
     }
 
 

@@ -121,3 +121,9 @@ def is_currency(code: str) -> bool:
     from babel.numbers import list_currencies
 
     return code in list_currencies()
+
+
+def plural_category(number: Decimal, language: str = DEFAULT) -> str:
+    """The CLDR plural category of *number* as printed (``1`` → ``one``; ``1.0`` → ``other`` in
+    English, whose rules count the decimals shown)."""
+    return str(_parse(language).plural_form(number))

@@ -24,6 +24,7 @@ CHART_SPEC = r"^(data|templates)(/[A-Za-z0-9_.-]+)+\.json$"
 DOMAIN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"
 HTTPS = r"^https://\S+$"
 UNSUBSCRIBE = r"^(mailto:|https://)\S+$"
+WEB_ADDRESS = r"^https?://\S+$"
 
 WORDING: dict[str, str] = {
     ID: "an id: lower-case letters, digits, '_', '.' and '-', starting with a letter or digit (such as ai-index-2025)",
@@ -40,6 +41,7 @@ WORDING: dict[str, str] = {
     DOMAIN: "a mail domain in lower case, such as example.org",
     HTTPS: "an https:// address",
     UNSUBSCRIBE: "a mailto: or https:// address",
+    WEB_ADDRESS: "a web address starting with https:// or http://",
 }
 
 

@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from brief.model import patterns
 from brief.model.chart_schema import FACET_KINDS as FACET_KINDS
@@ -19,12 +29,15 @@ from brief.model.chart_schema import ChartKind as ChartKind
 from brief.model.chart_schema import ChartRow as ChartRow
 from brief.model.chart_schema import ChartSpec as ChartSpec
 from brief.model.chart_schema import Facet as Facet
+from brief.model.chart_schema import Id as Id
+from brief.model.chart_schema import Strict as Strict  # our own formats: an unknown key is a typo
+from brief.model.derivation_schema import Derivation as Derivation
+from brief.model.derivation_schema import Operation as Operation
 from brief.model.language import locale_of
 from brief.model.marking import Marking
 from brief.model.page_schema import PageSetup
 from brief.model.units import UNITS, Unit, check_value, unknown_unit
 
-Id = Annotated[str, StringConstraints(pattern=patterns.ID)]
 # A figure id, or one with {parameter} placeholders that each variant fills in.
 FigureRef = Annotated[str, StringConstraints(pattern=patterns.FIGURE_REF)]
 AsOf = Annotated[str, StringConstraints(pattern=patterns.AS_OF)]
@@ -47,12 +60,6 @@ def units_of(info: ValidationInfo) -> dict[str, Unit]:
     context = info.context if isinstance(info.context, dict) else {}
     units: dict[str, Unit] = context.get("units", UNITS)
     return units
-
-
-class Strict(BaseModel):
-    """Base for our own formats: an unknown key is a typo, not something to ignore."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --- sources (CSL-JSON field names, so a reference manager's export drops in) -------
@@ -149,23 +156,6 @@ class Source(BaseModel):
 
 # --- figures -----------------------------------------------------------------------
 
-Operation = Literal["ratio", "difference", "pp_change", "percent_change", "share"]
-
-
-class Derivation(Strict):
-    """A figure computed from two others, so a derived number is never typed by hand.
-
-    ``ratio`` a ÷ b; ``difference`` a − b; ``pp_change`` b − a (percent in, pp out);
-    ``percent_change`` (b − a) ÷ a × 100; ``share`` a ÷ b × 100.
-    """
-
-    op: Operation = Field(
-        description="ratio: a ÷ b; difference: a − b; pp_change: b − a (percent in, pp out); "
-        "percent_change: (b − a) ÷ a × 100; share: a ÷ b × 100",
-        examples=["ratio"],
-    )
-    of: tuple[Id, Id] = Field(description="the ids of the two figures a and b", examples=[["us_models", "cn_models"]])
-
 
 class Figure(Strict):
     """A curated number with its provenance, or a derivation from other figures."""
@@ -207,7 +197,10 @@ class Figure(Strict):
         description="who makes the claim, when the source only reports it (printed in its note)",
         examples=["the company's press release"],
     )
-    derive: Derivation | None = Field(default=None, description="compute this figure from two others instead")
+    derive: Derivation | None = Field(default=None, description="compute this figure from others instead")
+    historic: bool = Field(
+        default=False, description="an earlier point of a series: exempt from `freshness_months`", examples=[True]
+    )
     # Figures that record the same quantity from different sources share a `quantity`;
     # where their values differ, the one used says why in `preferred`.
     quantity: Id | None = Field(
@@ -221,6 +214,21 @@ class Figure(Strict):
         description="why this value is used where its alternatives differ",
         examples=["the AI Index counts only disclosed deals"],
     )
+
+    _written_decimals: int | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_written_decimals(cls, data: Any, handler: ModelWrapValidatorHandler[Figure]) -> Figure:
+        figure = handler(data)
+        value = data.get("value") if isinstance(data, dict) else None
+        figure._written_decimals = getattr(value, "decimals", None)
+        return figure
+
+    @property
+    def written_decimals(self) -> int | None:
+        """The decimals the value was written with in its data file (``9.0`` → 1), if known."""
+        return self._written_decimals
 
     @field_validator("value")
     @classmethod
@@ -327,7 +335,7 @@ class Colophon(Strict):
     )
     url: str | None = Field(
         default=None,
-        pattern=r"^https?://\S+$",
+        pattern=patterns.WEB_ADDRESS,
         description="where the brief is published (printed only when given)",
         examples=["https://example.org/briefs/us-china-ai-gap"],
     )

@@ -13,14 +13,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
 from brief.model import language as lang
-from brief.model.unit_schema import UnitsFile, UnitSpec, UnitWords
+from brief.model.unit_schema import Forms, PluralCategory, UnitsFile, UnitSpec, UnitWords
 
 DEFAULTS_FILE = Path(__file__).with_name("units.yaml")
+
+# A true minus sign in print (U+2212): a hyphen is a different, shorter mark.
+MINUS = "\u2212"
+
+
+class Written(float):
+    """A number as a data file writes it: a float that remembers its written decimals, so
+    ``9.0`` prints "9.0" (a float alone cannot tell 9.0 from 9)."""
+
+    decimals: int
+
+    def __new__(cls, text: str | float) -> Written:
+        """The number *text* spells (``"9.0"``, ``"1_000.50"``, ``"2e3"``)."""
+        spelled = str(text).replace("_", "")
+        number = super().__new__(cls, spelled)
+        exponent = Decimal(spelled).as_tuple().exponent
+        number.decimals = max(0, -exponent) if isinstance(exponent, int) else 0
+        return number
 
 
 @dataclass(frozen=True)
@@ -33,8 +51,9 @@ class Unit:
     from the language instead.
     """
 
-    long: str
-    short: str
+    # A word form, or forms by CLDR plural category ("one", "other"), chosen by the number printed.
+    long: Forms
+    short: Forms
     axis: str
     default_decimals: int | None = None
     # A count of things is never below zero (a difference of counts is its own figure).
@@ -43,13 +62,18 @@ class Unit:
     scale: str | None = None
     languages: Mapping[str, UnitWords] = field(default_factory=dict)
 
-    def words(self, language: str = lang.DEFAULT) -> tuple[str, str, str]:
+    # With currency: a rate, so many of `currency` for one of `per` (USD per EUR).
+    per: str | None = None
+    # A currency unit with words of its own uses them rather than the language's.
+    own_words: bool = True
+
+    def words(self, language: str = lang.DEFAULT) -> tuple[Forms, Forms, str]:
         """``(long, short, axis)`` in *language*: its own translation, a currency's words, or English."""
         for tag in lang.candidates(language):
             if tag in self.languages:
                 w = self.languages[tag]
                 return w.long, w.short, w.axis
-        if self.currency is not None:
+        if self.currency is not None and not self.own_words:
             return _currency_words(self.currency, self.scale, language)
         return self.long, self.short, self.axis
 
@@ -67,12 +91,25 @@ def _currency_words(code: str, scale: str | None, language: str) -> tuple[str, s
 
 def from_spec(spec: UnitSpec) -> Unit:
     """The unit a units file declares."""
-    if spec.currency is not None:
+    long: Forms
+    short: Forms
+    if spec.long is None and spec.currency is not None:
         long, short, axis = _currency_words(spec.currency, spec.scale, lang.DEFAULT)
     else:
         assert spec.long is not None and spec.short is not None and spec.axis is not None
         long, short, axis = spec.long, spec.short, spec.axis
-    return Unit(long, short, axis, spec.decimals, spec.nonnegative, spec.currency, spec.scale, dict(spec.languages))
+    return Unit(
+        long,
+        short,
+        axis,
+        spec.decimals,
+        spec.nonnegative,
+        spec.currency,
+        spec.scale,
+        dict(spec.languages),
+        spec.per,
+        own_words=spec.long is not None,
+    )
 
 
 def from_file(doc: Any) -> dict[str, Unit]:
@@ -124,31 +161,67 @@ def unit(name: str, units: Mapping[str, Unit] = UNITS) -> Unit:
 
 
 def decimals_of(value: float | int) -> int:
-    """Number of decimals a value was written with (``17.5`` → 1, ``40`` → 0)."""
+    """Number of decimals a value was written with (``17.5`` → 1, ``40`` → 0, ``9.0`` read from
+    a data file → 1)."""
     if isinstance(value, int):
         return 0
+    if isinstance(value, Written):
+        return value.decimals
     # repr() gives the shortest text that reads back as the same float: what was written.
     exponent = Decimal(repr(float(value))).normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+def _rounded(value: float | int, decimals: int) -> Decimal:
+    # Round half away from zero, as readers expect.
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def sign_of(value: float | int, decimals: int) -> int:
+    """-1, 0 or 1: the sign of *value* as printed with *decimals* (``-0.04`` at one decimal is 0)."""
+    rounded = _rounded(value, decimals)
+    return 0 if rounded.is_zero() else (1 if rounded > 0 else -1)
+
+
 def format_number(value: float | int, decimals: int, language: str = lang.DEFAULT) -> str:
-    """Round half away from zero (as readers expect) and group thousands as *language* does."""
-    quantum = Decimal(1).scaleb(-decimals)
-    rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
-    return lang.format_number(rounded, decimals, language)
+    """Round half away from zero and group thousands as *language* does; a negative number
+    takes a true minus sign."""
+    rounded = _rounded(value, decimals)
+    text = lang.format_number(abs(rounded), decimals, language)
+    return MINUS + text if rounded < 0 and not rounded.is_zero() else text
+
+
+def _form(forms: Forms, number: Decimal, language: str) -> str:
+    if isinstance(forms, str):
+        return forms
+    category = cast(PluralCategory, lang.plural_category(number, language))
+    return forms.get(category, forms["other"])
 
 
 def format_in(
-    value: float | int, u: Unit, decimals: int | None, style: str = "long", language: str = lang.DEFAULT
+    value: float | int,
+    u: Unit,
+    decimals: int | None,
+    style: str = "long",
+    language: str = lang.DEFAULT,
+    sign: str = "auto",
 ) -> str:
-    """Format *value* in the unit *u*, in *language*."""
+    """Format *value* in the unit *u*, in *language*. *sign* ``auto`` marks a negative number
+    with a minus, ``abs`` prints the magnitude, ``signed`` also marks a positive one with "+".
+    The sign goes before the whole text ("−$3.2 billion"), and is judged on the number as printed."""
     if decimals is None:
         decimals = u.default_decimals if u.default_decimals is not None else decimals_of(value)
     long, short, _ = u.words(language)
-    template = long if style == "long" else short
+    magnitude = abs(_rounded(value, decimals))
+    number = lang.format_number(magnitude, decimals, language)
     # Not str.format: a unit's words are data, and "{n}" is their only placeholder.
-    return template.replace("{n}", format_number(value, decimals, language))
+    text = _form(long if style == "long" else short, magnitude, language).replace("{n}", number)
+    direction = sign_of(value, decimals)
+    if sign == "abs" or direction == 0:
+        return text
+    if direction < 0:
+        return MINUS + text
+    return "+" + text if sign == "signed" else text
 
 
 def format_value(
@@ -158,9 +231,10 @@ def format_value(
     style: str = "long",
     units: Mapping[str, Unit] = UNITS,
     language: str = lang.DEFAULT,
+    sign: str = "auto",
 ) -> str:
     """Format *value* in its unit: ``format_value(17.5, "pp", None)`` → ``17.5 percentage points``."""
-    return format_in(value, unit(unit_name, units), decimals, style, language)
+    return format_in(value, unit(unit_name, units), decimals, style, language, sign)
 
 
 def raw_number(value: float | int) -> str:

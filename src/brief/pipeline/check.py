@@ -350,7 +350,7 @@ def _check_freshness(ws: Workspace, brief: Brief, report: Report) -> None:
     used = set().union(*report.usage.get(brief.id, {}).values()) if report.usage.get(brief.id) else set()
     for fid in sorted(used):
         fig = ws.figures[fid]
-        if fig.as_of is None:
+        if fig.as_of is None or fig.historic:  # an earlier point of a series is old by design
             continue
         year, month = _period_end(fig.as_of)
         age = (brief.date.year - year) * 12 + brief.date.month - month

@@ -39,6 +39,7 @@ from brief.workspace.brand import Brand
 from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
 
+_FIG_STYLES = ("long", "short", "abs", "signed")
 _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
 
 
@@ -95,14 +96,24 @@ class _Context:
             close = difflib.get_close_matches(figure_id, list(self.job.figures), n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(close)}?" if close else "add it to data/figures/"
             raise TemplateRefused(f"unknown figure {figure_id!r}", hint)
-        if style not in ("long", "short"):
-            raise TemplateRefused(f"fig() style must be 'long' or 'short', not {style!r}")
+        if style not in _FIG_STYLES:
+            raise TemplateRefused(f"fig() style must be one of {', '.join(_FIG_STYLES)}, not {style!r}")
         resolved = self.job.figures[figure_id]
         self.figures_used.append(figure_id)
+        # "abs" and "signed" are the long words with the magnitude, or with "+" or "−".
+        words, sign = ("long", style) if style in ("abs", "signed") else (style, "auto")
         # A non-breaking space keeps a number on the same line as its unit.
-        text = escape(resolved.text(style)).replace(" ", "\u00a0", 1).replace(". ", ".\u00a0")
+        text = escape(resolved.text(words, sign)).replace(" ", "\u00a0", 1).replace(". ", ".\u00a0")
         mark = self._mark(self.notes.for_figure(resolved)) if note else ""
         return Markup(f'<span class="figure-value" data-figure="{figure_id}">{text}</span>{mark}')
+
+    def fig_sign(self, figure_id: str) -> str:
+        """``{% if fig_sign("id") == "negative" %}``: a figure's sign as printed (``positive``,
+        ``negative`` or ``zero``), to choose words by; never its value."""
+        figure_id = fill(figure_id, self.job.variant) if isinstance(figure_id, str) else figure_id
+        if figure_id not in self.job.figures:
+            raise TemplateRefused(f"unknown figure {figure_id!r}", "add it to data/figures/")
+        return self.job.figures[figure_id].sign
 
     def cite(self, source_id: str, locator: str | None = None) -> Markup:
         """``{{ cite("source", "p. 3") }}``: an endnote mark for a quote or claim."""
@@ -245,6 +256,7 @@ def template_context(job: Job, brand: Brand, ctx: _Context) -> dict[str, Any]:
         "created": job.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "brand": inert({**brand_fields, **(brand.model_extra or {}), "logo_url": brand.logo_url}),
         "fig": TemplateFunction(ctx.fig),
+        "fig_sign": TemplateFunction(ctx.fig_sign),
         "cite": TemplateFunction(ctx.cite),
         "chart": TemplateFunction(ctx.chart),
         "figures_table": TemplateFunction(ctx.figures_table),

@@ -16,8 +16,9 @@ from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.language import DEFAULT, caption
 from brief.model.request import output_name
 from brief.model.schema import Audience, Brief, Figure, Source
-from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, format_value
+from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, decimals_of, format_value, sign_of
 from brief.model.variants import Variant, fill
+from brief.pipeline.derive import PAIRS, DeriveProblem, Input, compute, unit_problem, years_between
 from brief.pipeline.typography import typeset_job
 from brief.workspace.load import Workspace
 
@@ -46,13 +47,25 @@ class ResolvedFigure:
     # Print the caveat (`note`) in the figure's endnote.
     print_note: bool = False
 
-    def text(self, style: str = "long") -> str:
-        """The value formatted by its unit, e.g. ``17.5 percentage points``."""
-        return format_value(self.value, self.unit, self.decimals, style, self.units, self.language)
+    def text(self, style: str = "long", sign: str = "auto") -> str:
+        """The value formatted by its unit, e.g. ``17.5 percentage points``; *sign* ``abs``
+        prints the magnitude, ``signed`` a "+" or "−" before any number but zero."""
+        return format_value(self.value, self.unit, self.decimals, style, self.units, self.language, sign)
+
+    @property
+    def sign(self) -> str:
+        """``positive``, ``negative`` or ``zero``: the value's sign as printed, for a template
+        to choose "rose" or "fell" by (never the value, which would print unsourced)."""
+        unit = self.units[self.unit]
+        decimals = self.decimals if self.decimals is not None else unit.default_decimals
+        direction = sign_of(self.value, decimals_of(self.value) if decimals is None else decimals)
+        return ("zero", "positive", "negative")[direction]
 
     def format_other(self, other: Figure) -> str:
         """Another figure's value (one this figure was preferred to), written as this one is."""
-        return format_value(other.value or 0, other.unit, other.decimals, "long", self.units, self.language)
+        decimals = other.decimals if other.decimals is not None else self.units[other.unit].default_decimals
+        decimals = other.written_decimals if decimals is None else decimals
+        return format_value(other.value or 0, other.unit, decimals, "long", self.units, self.language)
 
     @property
     def axis(self) -> str:
@@ -92,15 +105,6 @@ class Job:
     def output_name(self) -> str:
         """File name of the PDF this job writes (with the variant's id, for a variant)."""
         return output_name(self.brief.id, self.audience_name, variant=self.variant.get("id", ""))
-
-
-_OPERATIONS: dict[str, tuple[str, Callable[[float, float], float]]] = {
-    "ratio": ("÷", lambda a, b: a / b),
-    "difference": ("−", lambda a, b: a - b),
-    "pp_change": ("→", lambda a, b: b - a),
-    "percent_change": ("→", lambda a, b: (b - a) / a * 100),
-    "share": ("of", lambda a, b: a / b * 100),
-}
 
 
 def pick_brief(ws: Workspace, brief_id: str | None) -> Brief:
@@ -180,7 +184,7 @@ def _resolve_base(ws: Workspace, fig: Figure, language: str) -> ResolvedFigure:
         fig.label,
         fig.value,
         fig.unit,
-        fig.decimals,
+        _base_decimals(ws, fig),
         fig.as_of,
         fig.note,
         fig.claimed_by,
@@ -193,32 +197,63 @@ def _resolve_base(ws: Workspace, fig: Figure, language: str) -> ResolvedFigure:
     )
 
 
-def _resolve_one(
-    ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure], language: str = DEFAULT
-) -> ResolvedFigure:
-    if fig.derive is None:
-        return _resolve_base(ws, fig, language)
-    a, b = (get(ref) for ref in fig.derive.of)
-    symbol, operation = _OPERATIONS[fig.derive.op]
+def _base_decimals(ws: Workspace, fig: Figure) -> int | None:
+    # The figure's own, then the unit's, then as written in the data file (9.0 → one decimal).
+    if fig.decimals is not None:
+        return fig.decimals
+    unit_decimals = ws.units[fig.unit].default_decimals
+    return unit_decimals if unit_decimals is not None else fig.written_decimals
+
+
+def _derivation_text(op: str, inputs: list[ResolvedFigure], language: str) -> str:
+    shown = [f"{i.text()} ({i.label})" for i in inputs]
+    if op == "sum":
+        return " + ".join(shown)
+    if op == "cagr":
+        years = years_between(inputs[0].as_of, inputs[1].as_of)
+        count = format_value(years, "count", 0 if years.is_integer() else 1, units=UNITS, language=language)
+        span = caption("{n} year" if years == 1 else "{n} years", language, n=count)
+        return f"{shown[0]} → {shown[1]}, {span}"
+    return f"{shown[0]} {caption(PAIRS[op][0], language)} {shown[1]}"
+
+
+def _compute(ws: Workspace, fig: Figure, inputs: list[ResolvedFigure]) -> float:
+    assert fig.derive is not None
+    op = fig.derive.op
+    origin = ws.origin("figure", fig.id)
+    given = [Input(i.id, float(i.value), i.unit, i.as_of) for i in inputs]
     try:
-        value = operation(float(a.value), float(b.value))
+        problem = unit_problem(op, given, fig.unit, ws.units)
+        if problem is not None:
+            raise problem
+        value = compute(op, given)
     except ZeroDivisionError:
-        origin = ws.origin("figure", fig.id)
-        divisor = a if fig.derive.op == "percent_change" else b
+        divisor = inputs[0] if op == "percent_change" else inputs[1]
         raise DataError(
             f"figure {fig.id!r} divides by {divisor.id!r}, which is zero", origin.path, origin.line
         ) from None
-    problem = check_value(value)
-    if problem:
-        origin = ws.origin("figure", fig.id)
+    except DeriveProblem as exc:
+        raise DataError(f"figure {fig.id!r}: {exc}", origin.path, origin.line, hint=exc.hint) from None
+    problem_text = check_value(value)
+    if problem_text:
+        names = ", ".join(repr(i.id) for i in inputs[:-1]) + f" and {inputs[-1].id!r}"
         raise DataError(
-            f"figure {fig.id!r} computes to {value:.3g} ({fig.derive.op} of {a.id!r} and {b.id!r}), out of range",
+            f"figure {fig.id!r} computes to {value:.3g} ({op} of {names}), out of range",
             origin.path,
             origin.line,
             hint=f"figure values, given or computed, are below {MAX_VALUE_TEXT} in size; "
             "check the inputs' values and units",
         )
-    derivation = f"{a.text()} ({a.label}) {caption(symbol, language)} {b.text()} ({b.label})"
+    return value
+
+
+def _resolve_one(
+    ws: Workspace, fig: Figure, get: Callable[[str], ResolvedFigure], language: str = DEFAULT
+) -> ResolvedFigure:
+    if fig.derive is None:
+        return _resolve_base(ws, fig, language)
+    inputs = [get(ref) for ref in fig.derive.of]
+    value = _compute(ws, fig, inputs)
     decimals = fig.decimals if fig.decimals is not None else ws.units[fig.unit].default_decimals
     # A computed value has no written precision of its own: one decimal unless the unit says.
     return ResolvedFigure(
@@ -227,11 +262,11 @@ def _resolve_one(
         value,
         fig.unit,
         1 if decimals is None else decimals,
-        max(a.as_of, b.as_of),
+        max(i.as_of for i in inputs),
         fig.note,
-        fig.claimed_by or a.claimed_by or b.claimed_by,
-        a.bases + b.bases,
-        derivation,
+        fig.claimed_by or next((i.claimed_by for i in inputs if i.claimed_by), None),
+        tuple(base for i in inputs for base in i.bases),
+        _derivation_text(fig.derive.op, inputs, language),
         print_note=fig.print_note,
         units=ws.units,
         language=language,

@@ -1,7 +1,7 @@
 """Figures kept in a spreadsheet: ``data/figures/*.csv``, one figure per row.
 
 The header names figure fields (``id,label,value,unit,as_of,source,locator`` and optionally
-``note``, ``decimals``, ``claimed_by``, ``quantity``, ``preferred``); an empty cell is an
+``note``, ``decimals``, ``claimed_by``, ``quantity``, ``preferred``, ``historic``); an empty cell is an
 absent field. Every problem names the file and the line (the header is line 1).
 """
 
@@ -18,13 +18,13 @@ from pydantic import ValidationError
 
 from brief.errors import BriefError, DataError
 from brief.model.schema import Figure
-from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit
+from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, Written
 from brief.workspace.hidden import check_text
 from brief.workspace.messages import explain
 from brief.workspace.yamlio import MAX_DIGITS, read_text
 
 REQUIRED = ("id", "label", "value", "unit", "as_of", "source", "locator")
-OPTIONAL = ("note", "decimals", "claimed_by", "quantity", "preferred")
+OPTIONAL = ("note", "decimals", "claimed_by", "quantity", "preferred", "historic")
 _INT = re.compile(r"^-?\d+$")
 _FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
 
@@ -41,7 +41,7 @@ def _number(text: str, column: str, path: Path, line: int) -> int | float:
     if _INT.match(cleaned):
         return int(cleaned)
     if _FLOAT.match(cleaned):
-        return float(cleaned)
+        return Written(cleaned)  # keeps the decimals as written: 20.0 prints "20.0"
     raise DataError(
         f"{column}: {text!r} is not a number",
         path,

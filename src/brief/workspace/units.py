@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from brief.errors import BriefError, DataError
-from brief.model.unit_schema import UnitSpec
+from brief.model.unit_schema import UnitSpec, texts
 from brief.model.units import Unit, from_spec
 from brief.workspace.yamlio import YamlMap, read_yaml, validate
 
@@ -49,8 +49,9 @@ def read_units(path: Path, root: Path | None = None) -> tuple[dict[str, Unit], l
                 problem.line = line if problem.line == node.line else problem.line
             problems.extend(exc.problems)
             continue
-        forms = [spec.long, spec.short, *(w for words in spec.languages.values() for w in (words.long, words.short))]
-        if name == "pp" and any("%" in form for form in forms if form):
+        forms = [*texts(spec.long), *texts(spec.short)]
+        forms += [w for words in spec.languages.values() for w in (*texts(words.long), *texts(words.short))]
+        if name == "pp" and any("%" in form for form in forms):
             hint = "'%' is percent; a difference of two percentages is in percentage points"
             problems.append(DataError("unit 'pp': percentage points are never written '%'", path, line, hint=hint))
             continue

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from brief.errors import BriefError, DataError
-from brief.model.units import MAX_VALUE_TEXT
+from brief.model.units import MAX_VALUE_TEXT, Written
 from brief.workspace.files import MAX_BYTES as MAX_BYTES  # re-exported
 from brief.workspace.files import read_input
 from brief.workspace.hidden import check_text
@@ -133,7 +133,8 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         lowered = value.lower().replace("_", "")
         if lowered.lstrip("+-") == ".inf":
             return float("-inf") if lowered.startswith("-") else float("inf")
-        return float("nan") if lowered == ".nan" else float(lowered)
+        # Written keeps the decimals as written: 9.0 prints "9.0", not "9".
+        return float("nan") if lowered == ".nan" else Written(lowered)
     if tag == _DATE:
         if len(value) == 10:
             return dt.date.fromisoformat(value)
@@ -316,7 +317,7 @@ def plain(node: Any) -> Any:
     if isinstance(node, int):
         return int(node)
     if isinstance(node, float):
-        return float(node)
+        return node if isinstance(node, Written) else float(node)
     if isinstance(node, str):
         return str(node)
     return node
