@@ -4,6 +4,7 @@ light to import, raising our own errors, and the example in docs/architecture.md
 from __future__ import annotations
 
 import inspect
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -128,3 +129,35 @@ def test_the_documented_example_runs(tmp_path: Path) -> None:
     assert "mini-policy.pdf 1 pages" in lines
     assert lines[-1].startswith("briefs/mini.yaml: error: brief 'mini' has no audience 'nobody'")
     assert (tmp_path / "mini" / "out" / "mini-policy.pdf").is_file()
+
+
+def test_charts_exports_a_variants_charts(tmp_path: Path) -> None:
+    """``brief charts --variant ID`` on a brief with for_each exports that variant's charts,
+    their texts filled in from it, into a folder named after the edition; without it, the
+    message says to name one with --variant, which the command accepts."""
+    from click.testing import CliRunner
+
+    from brief.cli import cli
+
+    root = tmp_path / "profiles"
+    shutil.copytree(REPO / "examples" / "country-profiles", root)
+    brief_file = root / "briefs" / "profiles.yaml"
+    text = brief_file.read_text(encoding="utf-8")
+    old = "title: China installed far more industrial robots than Japan or the US"
+    assert text.count(old) == 1
+    brief_file.write_text(text.replace(old, "title: Industrial robots, with {name}"), encoding="utf-8")
+    runner = CliRunner()
+    asked = runner.invoke(cli, ["-C", str(root), "charts"])
+    assert asked.exit_code == 1
+    assert "name one" in asked.output and "--variant" in asked.output
+    result = runner.invoke(cli, ["-C", str(root), "charts", "--variant", "japan"])
+    assert result.exit_code == 0, result.output
+    folder = root / "out" / "charts" / "profiles-profile-japan"
+    written = result.stdout.split()
+    assert written == [
+        f"out/charts/profiles-profile-japan/{name}.svg" for name in ("investment", "models", "robots", "opinion")
+    ]
+    assert all((root / path).is_file() for path in written)
+    assert "Industrial robots, with Japan" in (folder / "robots.svg").read_text(encoding="utf-8")
+    unknown = runner.invoke(cli, ["-C", str(root), "charts", "--variant", "japn"])
+    assert unknown.exit_code == 1 and "no variant 'japn'" in unknown.output
