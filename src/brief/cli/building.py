@@ -12,10 +12,9 @@ import click
 
 from brief.cli.group import cli, templates_option, workspace_root
 from brief.model.counting import counted
-from brief.model.request import Format, Standard
 
 if TYPE_CHECKING:
-    from brief.model.request import BuildRequest
+    from brief.model.request import BuildRequest, Format, Standard
     from brief.model.results import BuildResult
 
 
