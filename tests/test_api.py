@@ -161,3 +161,34 @@ def test_charts_exports_a_variants_charts(tmp_path: Path) -> None:
     assert "Industrial robots, with Japan" in (folder / "robots.svg").read_text(encoding="utf-8")
     unknown = runner.invoke(cli, ["-C", str(root), "charts", "--variant", "japn"])
     assert unknown.exit_code == 1 and "no variant 'japn'" in unknown.output
+
+
+TYPED_USE = """\
+from pathlib import Path
+
+import brief
+
+result: brief.BuildResult = brief.build(Path("ws"), audience="policy", standard="a-3a")
+pages: int = result.pages
+report: brief.CheckResult = brief.check("ws", brief="x")
+problems: list[brief.Problem] = report.errors
+request: brief.BuildRequest = brief.request("ws", format="html")
+brief.build("ws", standard="a-4")
+brief.build("ws", "x")
+"""
+
+
+@pytest.mark.slow
+def test_a_type_checker_reads_the_api(tmp_path: Path) -> None:
+    """mypy (strict, the project's settings) accepts code that uses the API as documented and
+    finds the two mistakes: an unknown PDF standard and an option passed by position. (Quick
+    when the project's mypy cache is warm; a cold run reads the whole package.)"""
+    snippet = tmp_path / "use_brief.py"
+    snippet.write_text(TYPED_USE, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", str(snippet)], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert [line.split(":")[1] for line in errors] == ["10", "11"], result.stdout
+    assert "Literal['ua-1', 'a-3a', 'a-3b', 'none']" in errors[0]
+    assert "positional" in errors[1]
