@@ -214,18 +214,9 @@ def preview_command(
     ctx: click.Context, brief: str | None, audience: str | None, variant: str | None, port: int, overlay: Path | None
 ) -> None:
     """Show the typeset pages in a browser, rebuilt each time a file is saved."""
+    from brief.api import request as build_request
     from brief.commands.preview import serve
-    from brief.model.request import BuildRequest, cache_dir, source_date
-    from brief.pipeline.choose import default_audience
 
     root = workspace_root(ctx)
-    request = BuildRequest(
-        root,
-        brief,
-        audience or default_audience(root, brief),
-        overlay,
-        source_date=source_date(os.environ.get("SOURCE_DATE_EPOCH")),
-        cache_dir=cache_dir(os.environ),
-        variant=variant,
-    )
+    request = build_request(root, brief=brief, audience=audience or None, variant=variant, templates=overlay)
     serve(request, port, lambda line: click.echo(line, err=True))
