@@ -21,9 +21,11 @@ LAYERS = {
     "commands": 5,
     "runtime": 5,
     "distribute": 5,
-    "cli": 6,
-    "__main__": 7,
-    "__init__": 0,
+    # The public library (brief.build, brief.check): the package itself re-exports it.
+    "api": 6,
+    "__init__": 6,
+    "cli": 7,
+    "__main__": 8,
 }
 # Each heavy library (and Click, and process machinery) belongs to exactly one place.
 # A name ending in "/" is a package: any module in it may.
@@ -153,3 +155,15 @@ def test_the_command_line_starts_without_the_heavy_libraries() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_command_line_builds_and_checks_through_the_public_api() -> None:
+    """``brief build`` and ``brief check`` call :func:`brief.build` and :func:`brief.check`, the
+    functions a Python user calls, not the pipeline's own check or single build."""
+    names = {name for name, _ in imports(PACKAGE / "cli" / "building.py")}
+    assert {"brief.api"} <= names
+    assert not names & {"brief.pipeline.check", "brief.pipeline.build"}
+    source = (PACKAGE / "cli" / "building.py").read_text(encoding="utf-8")
+    assert "from brief.api import build" in source
+    assert "from brief.api import check" in source
+    assert "run_one" not in source

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
@@ -14,7 +14,7 @@ from brief.cli.group import cli, templates_option, workspace_root
 from brief.model.counting import counted
 
 if TYPE_CHECKING:
-    from brief.model.request import BuildRequest
+    from brief.model.request import BuildRequest, Format, Standard
     from brief.model.results import BuildResult
 
 
@@ -69,46 +69,33 @@ def build(
     Several audiences are typeset in parallel, one per core. A PDF already built from the
     same inputs is left as it is (--force rebuilds it).
     """
-    from brief.model.request import BuildRequest, cache_dir, source_date
+    from brief.api import build as build_one
+    from brief.api import request as build_request
 
     started = time.perf_counter()
     root = workspace_root(ctx)
-    if not (audiences or all_audiences or all_briefs):
-        from brief.pipeline.choose import default_audience
-
-        audiences = (default_audience(root, brief),)
-    request = BuildRequest(
-        root,
-        brief,
-        audiences[0] if audiences else "",
-        overlay,
-        strict,
-        standard,  # type: ignore[arg-type]  # Click's Choice has checked it
-        fmt,  # type: ignore[arg-type]
-        source_date(os.environ.get("SOURCE_DATE_EPOCH")),
-        cache_dir(os.environ),
-        variant,
-    )
     many = all_audiences or all_briefs or len(audiences) > 1
-    if not (force or many or strict or variant) and fmt == "pdf":
-        from brief.publish.manifest import up_to_date
-        from brief.publish.outputs import tidy
-
-        current = up_to_date(root, brief, request.audience, overlay, standard, request.source_date_epoch)
-        if current is not None:
-            pdf, pages = current
-            tidy(pdf.parent)
-            click.echo(
-                f"{pdf.relative_to(root)}  {counted(pages, 'page')}  up to date "
-                f"({time.perf_counter() - started:.2f} s; --force to rebuild)"
-            )
-            return
+    # Click's Choice has checked the standard and the format.
+    options = _BuildOptions(templates=overlay, strict=strict, standard=standard, format=fmt)  # type: ignore[typeddict-item]
     if not many:
-        from brief.runtime.parallel import run_one
-
-        _report_build(root, run_one(request, os.environ))
+        result = build_one(
+            root, brief=brief, audience=audiences[0] if audiences else None, variant=variant, force=force, **options
+        )
+        if result.up_to_date:
+            _say_up_to_date(root, result.path, result.pages, started)
+        else:
+            _report_build(root, result)
         return
+    # --all and --all-briefs plan their audiences from the brief: none is picked here.
+    request = build_request(root, brief=brief, audience=audiences[0] if audiences else "", variant=variant, **options)
     _build_all(request, list(audiences), all_audiences, all_briefs, not (force or strict) and fmt == "pdf", started)
+
+
+class _BuildOptions(TypedDict):
+    templates: Path | None
+    strict: bool
+    standard: Standard
+    format: Format
 
 
 def _said_up_to_date(request: BuildRequest, brief: str, audience: str, variant: str, started: float) -> bool:
@@ -123,11 +110,15 @@ def _said_up_to_date(request: BuildRequest, brief: str, audience: str, variant: 
         return False
     pdf, pages = current
     tidy(pdf.parent)
+    _say_up_to_date(request.root, pdf, pages, started)
+    return True
+
+
+def _say_up_to_date(root: Path, pdf: Path, pages: int, started: float) -> None:
     click.echo(
-        f"{pdf.relative_to(request.root)}  {counted(pages, 'page')}  up to date "
+        f"{pdf.relative_to(root)}  {counted(pages, 'page')}  up to date "
         f"({time.perf_counter() - started:.2f} s; --force to rebuild)"
     )
-    return True
 
 
 def _build_all(
@@ -184,27 +175,25 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
     """Check everything a build reads, without building; report every problem."""
     import json
 
-    from brief.pipeline.check import check
+    from brief.api import check
 
     root = workspace_root(ctx)
-    report = check(root, brief, overlay=overlay, render=True)
-    problems = [p.problem(root) for p in report.sorted()]
+    report = check(root, brief=brief, templates=overlay)
     if fmt == "json":
-        click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
+        click.echo(json.dumps([p.as_dict() for p in report.problems], indent=2))
     else:
-        for problem in problems:
+        for problem in report.problems:
             click.echo(problem.format())
-        ws = report.workspace
         counts = [
             (len(report.errors), "error"),
             (len(report.warnings), "warning"),
-            (len(ws.figures), "figure"),
-            (len(ws.sources), "source"),
-            (len(ws.briefs), "brief"),
+            (report.figures, "figure"),
+            (report.sources, "source"),
+            (report.briefs, "brief"),
         ]
         said = [counted(n, word) for n, word in counts]
         click.echo(f"{said[0]}, {said[1]} in {', '.join(said[2:])}", err=True)
-    if report.errors or (strict and report.warnings):
+    if not report.ok(strict=strict):
         sys.exit(1)
 
 
@@ -225,18 +214,9 @@ def preview_command(
     ctx: click.Context, brief: str | None, audience: str | None, variant: str | None, port: int, overlay: Path | None
 ) -> None:
     """Show the typeset pages in a browser, rebuilt each time a file is saved."""
+    from brief.api import request as build_request
     from brief.commands.preview import serve
-    from brief.model.request import BuildRequest, cache_dir, source_date
-    from brief.pipeline.choose import default_audience
 
     root = workspace_root(ctx)
-    request = BuildRequest(
-        root,
-        brief,
-        audience or default_audience(root, brief),
-        overlay,
-        source_date=source_date(os.environ.get("SOURCE_DATE_EPOCH")),
-        cache_dir=cache_dir(os.environ),
-        variant=variant,
-    )
+    request = build_request(root, brief=brief, audience=audience or None, variant=variant, templates=overlay)
     serve(request, port, lambda line: click.echo(line, err=True))

@@ -27,6 +27,7 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
 @cli.command("charts", short_help="Export an audience's charts for slides (SVG or PNG).")
 @click.argument("brief", required=False)
 @click.option("-a", "--audience", help="Export this audience's charts (default: the brief's first audience).")
+@click.option("--variant", help="The variant whose charts to export, for a brief with for_each (its id).")
 @click.option("--format", "fmt", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
 @click.option(
     "--scale",
@@ -36,14 +37,16 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
     help="PNG resolution as a multiple of the chart's size.",
 )
 @click.pass_context
-def charts_command(ctx: click.Context, brief: str | None, audience: str | None, fmt: str, scale: float) -> None:
+def charts_command(
+    ctx: click.Context, brief: str | None, audience: str | None, variant: str | None, fmt: str, scale: float
+) -> None:
     """Export the audience's charts, each with its title and source line, for slides."""
     from brief.commands.export import export_charts
     from brief.pipeline.choose import default_audience
 
     root = workspace_root(ctx)
     audience = audience or default_audience(root, brief)
-    for path in export_charts(root, brief, audience, fmt, scale):
+    for path in export_charts(root, brief, audience, fmt, scale, variant):
         click.echo(str(path.relative_to(root)))
 
 

@@ -14,15 +14,18 @@ from brief.publish.atomic import write_atomic
 from brief.workspace.brand import load_brand
 
 
-def export_charts(root: Path, brief_id: str | None, audience: str, fmt: str, scale: float) -> list[Path]:
-    """Write ``out/charts/BRIEF-AUDIENCE/CHART.svg`` (or ``.png``) for each chart the audience places."""
+def export_charts(
+    root: Path, brief_id: str | None, audience: str, fmt: str, scale: float, variant: str | None = None
+) -> list[Path]:
+    """Write ``out/charts/BRIEF-AUDIENCE/CHART.svg`` (or ``.png``) for each chart the audience
+    places; for a variant (a brief with ``for_each``), ``out/charts/BRIEF-AUDIENCE-VARIANT/``."""
     report = check(root, brief_id, [audience])
     if report.errors:
         raise CheckFailed(report.sorted())
     ws = report.workspace
-    job = resolve(ws, brief_id, audience)
+    job = resolve(ws, brief_id, audience, variant=variant)
     brand = load_brand(templates_for(ws, job))
-    folder = ws.out_dir / "charts" / edition_stem(job.brief.id, audience)
+    folder = ws.out_dir / "charts" / edition_stem(job.brief.id, audience, job.variant.get("id", ""))
     written = []
     for chart_id in job.audience.charts:
         if job.brief.charts[chart_id].kind == "table":

@@ -24,3 +24,5 @@ class BuildResult:
     audience: str
     page_budget: int
     warnings: list[BriefError] = field(default_factory=list)
+    # True when nothing was built: the file in out/ was already made from the current inputs.
+    up_to_date: bool = False
