@@ -224,6 +224,21 @@ def copy_built(policy_build: PolicyBuild, tmp_path: Path) -> Callable[[], Path]:
     return make
 
 
+def _hypothesis_profiles() -> None:
+    """`dev` (the default) and `ci`, chosen by HYPOTHESIS_PROFILE. The fuzz tests fix their own example
+    counts and deadlines (tests/test_fuzz.py); a profile sets what they leave open. `ci` prints the
+    blob that replays a failure, since a CI machine keeps no example database to find it again."""
+    import os
+
+    from hypothesis import settings
+
+    settings.register_profile("dev")
+    settings.register_profile("ci", print_blob=True)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+_hypothesis_profiles()
+
 # Test tiers (README, Develop). `python3 -m pytest` runs every test; `python3 -m pytest -m fast`
 # is a developer's quick run. A test can be in several tiers:
 #   e2e      real PDFs built end to end: every test marked slow (that is what slow means here),
