@@ -249,7 +249,10 @@ _hypothesis_profiles()
 #   fast     none of slow, e2e, stress and browser (added below, so that `-m fast` selects it)
 # Keys are paths under tests/, a whole module or one test function in it ("module::function").
 # A module named nowhere is fast unless its tests are marked slow; tests/test_tiers.py checks that
-# every name here exists.
+# every name here exists. Fast on purpose: test_outputs.py's kill -9 and Ctrl-C tests and
+# test_untrusted.py's alias bomb and sparse file each take under a second and guard the publish step
+# and the loaders, which a developer changes often; the builds of test_staleness.py are of the tiny
+# mini workspace.
 TIERS: dict[str, tuple[str, ...]] = {
     # Hypothesis: a few thousand generated YAML, CSV and Markdown inputs.
     "test_fuzz.py": ("stress",),
