@@ -296,7 +296,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each collected test with its tiers (TIERS, TIER_FIXTURES), then `fast` if it is in none."""
     here = Path(__file__).resolve().parent
     for item in items:
-        module = item.path.relative_to(here).as_posix()
+        module = item.path.relative_to(here).as_posix() if item.path.is_relative_to(here) else item.nodeid
         function = getattr(item, "originalname", item.name)
         tiers = set(TIERS.get(module, ())) | set(TIERS.get(f"{module}::{function}", ()))
         tiers |= {TIER_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in TIER_FIXTURES}
