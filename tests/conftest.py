@@ -222,3 +222,90 @@ def copy_built(policy_build: PolicyBuild, tmp_path: Path) -> Callable[[], Path]:
         return dest
 
     return make
+
+
+def _hypothesis_profiles() -> None:
+    """`dev` (the default) and `ci`, chosen by HYPOTHESIS_PROFILE. The fuzz tests fix their own example
+    counts and deadlines (tests/test_fuzz.py); a profile sets what they leave open. `ci` prints the
+    blob that replays a failure, since a CI machine keeps no example database to find it again."""
+    import os
+
+    from hypothesis import settings
+
+    settings.register_profile("dev")
+    settings.register_profile("ci", print_blob=True)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+_hypothesis_profiles()
+
+# Test tiers (README, Develop). `python3 -m pytest` runs every test; `python3 -m pytest -m fast`
+# is a developer's quick run. A test can be in several tiers:
+#   e2e      real PDFs built end to end: every test marked slow (that is what slow means here),
+#            the flagship's session builds, and the modules below that share a built edition
+#   stress   fuzzing, kill and interrupt loops, layout bombs, payloads under a memory limit
+#   browser  headless Chromium (Playwright)
+#   smtp     a real SMTP server on 127.0.0.1 (any module that uses tests/mailserver.py)
+#   fast     none of slow, e2e, stress and browser (added below, so that `-m fast` selects it)
+# Keys are paths under tests/, a whole module or one test function in it ("module::function").
+# A module named nowhere is fast unless its tests are marked slow; tests/test_tiers.py checks that
+# every name here exists. Fast on purpose: test_outputs.py's kill -9 and Ctrl-C tests and
+# test_untrusted.py's alias bomb and sparse file each take under a second and guard the publish step
+# and the loaders, which a developer changes often; the builds of test_staleness.py are of the tiny
+# mini workspace.
+TIERS: dict[str, tuple[str, ...]] = {
+    # Hypothesis: a few thousand generated YAML, CSV and Markdown inputs.
+    "test_fuzz.py": ("stress",),
+    # Fifty hostile templates, each a `brief` subprocess under an operating-system memory limit.
+    "test_security_sandbox.py": ("stress",),
+    # Layout bombs (20,000 page breaks, a million-column span, a letter per page) typeset to the limit.
+    "test_security_typeset.py": ("stress",),
+    # Vega-Lite payloads, and the chart engine killed under `ulimit -v`.
+    "test_security_vega.py": ("stress",),
+    # A sending process killed at random points and resumed, twenty times.
+    "test_distribute_send.py::test_killed_and_resumed_twenty_times_sends_each_message_once": ("stress",),
+    # Builds interrupted by Ctrl-C or killed outright, and a typesetter killed mid-build.
+    "test_workers.py::test_an_interrupted_build_publishes_nothing_and_leaves_no_process": ("stress",),
+    "test_workers.py::test_workers_die_with_a_command_killed_outright": ("stress",),
+    "test_workers.py::test_a_dead_typesetter_is_replaced_by_this_process": ("stress",),
+    # Each test sends a real built edition, stamped per recipient, to the SMTP server.
+    "test_distribution_over_time.py": ("e2e",),
+    "test_security_smtp.py": ("e2e",),
+    # Real stamped copies of a built edition, edited with pikepdf as the review's attacker did.
+    "test_security_trace.py": ("e2e",),
+    # The one test of the module that builds an HTML edition with charts; the others are refused early.
+    "test_html_policy.py::test_links_and_local_resources_are_allowed": ("e2e",),
+    # Chromium: the module's browser is launched by a fixture or inside the test.
+    "test_html_edition.py": ("browser",),
+    "test_html_mobile.py": ("browser",),
+    "test_security_html.py": ("browser", "e2e"),
+    "test_preview.py": ("browser",),
+    "test_distribution.py::test_html_edition_passes_axe_in_chromium": ("browser",),
+}
+# Fixtures that put every test using them (directly or through another fixture) in a tier.
+TIER_FIXTURES: dict[str, str] = {
+    "policy_build": "e2e",  # the flagship policy brief, built once per session
+    "other_builds": "e2e",  # its executive and technical editions (tests/flagship/conftest.py)
+    "browser": "browser",  # headless Chromium, launched once per module
+}
+NOT_FAST = ("slow", "e2e", "stress", "browser")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each collected test with its tiers (TIERS, TIER_FIXTURES), then `fast` if it is in none."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        module = item.path.relative_to(here).as_posix() if item.path.is_relative_to(here) else item.nodeid
+        function = getattr(item, "originalname", item.name)
+        tiers = set(TIERS.get(module, ())) | set(TIERS.get(f"{module}::{function}", ()))
+        tiers |= {TIER_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in TIER_FIXTURES}
+        module_globals = vars(item.module) if isinstance(item, pytest.Function) else {}
+        if any(getattr(value, "__module__", None) == "mailserver" for value in module_globals.values()):
+            tiers.add("smtp")
+        if item.get_closest_marker("slow"):
+            tiers.add("e2e")
+        for tier in sorted(tiers):
+            item.add_marker(tier)
+        if not any(item.get_closest_marker(name) for name in NOT_FAST):
+            item.add_marker("fast")
