@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -218,5 +219,8 @@ def test_m7_a_chart_worker_that_dies_is_one_error_line(kinds: Path, tmp_path: Pa
     one line naming the signal and V8's message, without drawing again in process (which
     died the same way) and without the dump."""
     [line] = _build_under(kinds, tmp_path / "cache", resource.RLIMIT_DATA, 450 * 1024**2)
-    assert line.startswith("error: the chart engine was killed by SIGTRAP: Fatal process out of memory"), line
+    # V8 dies by SIGTRAP, or, when the reservation fails earlier, exits on its own: either way
+    # one line with its own message.
+    died = r"error: the chart engine (was killed by SIG[A-Z]+|stopped): Fatal process out of memory"
+    assert re.match(died, line), line
     assert "cgroup" in line

@@ -276,9 +276,12 @@ class Ledger:
 
     @_guard
     def rows(self, dist: str | None = None) -> list[Row]:
-        """The rows of one distribution (every distribution's when None), in CSV order."""
+        """The rows of one distribution (every distribution's when None, oldest distribution
+        first), in CSV order."""
         where, args = ("WHERE distribution = ?", (dist,)) if dist else ("", ())
-        query = f"SELECT {', '.join(COLUMNS)} FROM copies {where} ORDER BY distribution, line"
+        # A distribution's id is a hash: the order it was made in is its row in distributions.
+        made = "(SELECT d.rowid FROM distributions d WHERE d.id = copies.distribution)"
+        query = f"SELECT {', '.join(COLUMNS)} FROM copies {where} ORDER BY {made}, line"
         return [Row(*r) for r in self.db.execute(query, args)]
 
     @_guard
