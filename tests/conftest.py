@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -309,3 +309,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(tier)
         if not any(item.get_closest_marker(name) for name in NOT_FAST):
             item.add_marker("fast")
+
+
+def distribution_workspace(root: Path, distribution: str) -> Path:
+    """The mini workspace copied to *root*, with the brief file's *distribution* block, the
+    email templates and its policy edition built: what every distribution test starts from."""
+    copy_workspace(MINI, root)
+    add_shared_templates(root)
+    brief = root / "briefs" / "mini.yaml"
+    brief.write_text(brief.read_text(encoding="utf-8") + distribution, encoding="utf-8")
+    shutil.copytree(REPO / "emails", root / "emails")
+    build(request_for(root, None, "policy"))
+    return root
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (never a browser build of its own)."""
+    import os
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        pytest.fail("chromium is not installed: run scripts/install")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

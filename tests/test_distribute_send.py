@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from brief.cli import cli
 from brief.pipeline.build import build
-from conftest import REPO, add_shared_templates, copy_workspace, request_for
+from conftest import REPO, distribution_workspace, request_for
 from mailserver import Recorder, serving
 
 pytestmark = pytest.mark.slow
@@ -43,13 +43,7 @@ def recipients(n: int) -> str:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The mini workspace with a distribution: block and an email template, its policy edition built."""
-    root = copy_workspace(REPO / "tests" / "fixtures" / "mini", tmp_path_factory.mktemp("dist") / "ws")
-    add_shared_templates(root)
-    brief = root / "briefs" / "mini.yaml"
-    brief.write_text(brief.read_text(encoding="utf-8") + DISTRIBUTION, encoding="utf-8")
-    shutil.copytree(REPO / "emails", root / "emails")
-    build(request_for(root, None, "policy"))
-    return root
+    return distribution_workspace(tmp_path_factory.mktemp("dist") / "ws", DISTRIBUTION)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from brief.cli import cli
 from brief.pipeline.build import build
-from conftest import REPO, add_shared_templates, copy_workspace, request_for
+from conftest import distribution_workspace, request_for
 from mailserver import Recorder, serving
 
 DISTRIBUTION = """
@@ -38,13 +38,7 @@ def recipients(n: int, wrong: bool = False) -> str:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The mini workspace with a distribution: block and the email templates, its policy edition built."""
-    root = copy_workspace(REPO / "tests" / "fixtures" / "mini", tmp_path_factory.mktemp("weekly") / "ws")
-    add_shared_templates(root)
-    brief = root / "briefs" / "mini.yaml"
-    brief.write_text(brief.read_text(encoding="utf-8") + DISTRIBUTION, encoding="utf-8")
-    shutil.copytree(REPO / "emails", root / "emails")
-    build(request_for(root, None, "policy"))
-    return root
+    return distribution_workspace(tmp_path_factory.mktemp("weekly") / "ws", DISTRIBUTION)
 
 
 @pytest.fixture

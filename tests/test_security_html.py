@@ -12,7 +12,6 @@ no script and fetch nothing."""
 from __future__ import annotations
 
 import base64
-import os
 import re
 import shutil
 import threading
@@ -60,24 +59,6 @@ PAYLOADS = {
         + '</script>">x</p>'
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (as in test_html_edition.py)."""
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(chromium):
-        pytest.fail("chromium is not installed: run scripts/install")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class Requests(BaseHTTPRequestHandler):

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from brief.cli import cli
 from brief.errors import DataError, DistributionError
 from brief.workspace.recipients import read_recipients
-from conftest import MINI, REPO, add_shared_templates, copy_workspace, request_for
+from conftest import MINI, add_shared_templates, copy_workspace, distribution_workspace
 
 HEADER = "name,email,organisation,audience\n"
 
@@ -313,15 +313,7 @@ DISTRIBUTION = "\ndistribution:\n  tlp: AMBER\n  domains: [example.org]\n  max_m
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The mini workspace with a distribution: block and the email templates, its policy edition built."""
-    from brief.pipeline.build import build
-
-    root = copy_workspace(MINI, tmp_path_factory.mktemp("dist") / "ws")
-    add_shared_templates(root)
-    brief = root / "briefs" / "mini.yaml"
-    brief.write_text(brief.read_text(encoding="utf-8") + DISTRIBUTION, encoding="utf-8")
-    shutil.copytree(REPO / "emails", root / "emails")
-    build(request_for(root, None, "policy"))
-    return root
+    return distribution_workspace(tmp_path_factory.mktemp("dist") / "ws", DISTRIBUTION)
 
 
 @pytest.fixture

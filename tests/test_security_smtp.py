@@ -19,8 +19,7 @@ from click.testing import CliRunner, Result
 
 import brief
 from brief.cli import cli
-from brief.pipeline.build import build
-from conftest import REPO, add_shared_templates, copy_workspace, request_for
+from conftest import distribution_workspace
 from mailserver import Recorder, serving
 
 DISTRIBUTION = """
@@ -39,13 +38,7 @@ def recipients(n: int) -> str:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The mini workspace with a distribution: block and the email templates, its policy edition built."""
-    root = copy_workspace(REPO / "tests" / "fixtures" / "mini", tmp_path_factory.mktemp("smtp") / "ws")
-    add_shared_templates(root)
-    brief = root / "briefs" / "mini.yaml"
-    brief.write_text(brief.read_text(encoding="utf-8") + DISTRIBUTION, encoding="utf-8")
-    shutil.copytree(REPO / "emails", root / "emails")
-    build(request_for(root, None, "policy"))
-    return root
+    return distribution_workspace(tmp_path_factory.mktemp("smtp") / "ws", DISTRIBUTION)
 
 
 @pytest.fixture
