@@ -124,6 +124,22 @@ def distribute_trace(ctx: click.Context, pdf: Path | None, copy_id: str | None) 
         sys.exit(1)
 
 
+@distribute_group.command("impact")
+@click.argument("figure_id")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def distribute_impact(ctx: click.Context, figure_id: str, fmt: str) -> None:
+    """Which accepted copies printed FIGURE_ID: each recipient, the edition (brief, audience,
+    variant, language), when it was sent (UTC) and the text it printed, as that edition
+    printed it (a rebuild since does not change it)."""
+    from brief.distribute.report import impact
+
+    found = impact(workspace_root(ctx), figure_id, fmt)
+    for note in found.notes:
+        click.echo(note, err=True)
+    click.echo(found.text, nl=False)
+
+
 @distribute_group.command("forget")
 @click.argument("distribution")
 @click.pass_context

@@ -1,5 +1,6 @@
 """What the ledger knows: ``brief distribute status`` (a table, CSV or JSON), ``trace`` (whose
-copy a PDF is) and ``settle`` (an operator's answer about a message left unknown)."""
+copy a PDF is), ``impact`` (which accepted copies printed a figure) and ``settle`` (an
+operator's answer about a message left unknown)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from pathlib import Path
 
 from brief.distribute.ledger import Row, open_ledger, read_only
 from brief.distribute.stamp import read_copy
-from brief.errors import DistributionError, UsageError
+from brief.errors import BriefError, DistributionError, UsageError
+from brief.publish import printed
 from brief.publish.csvcells import safe_cell
 from brief.workspace.hidden import invisible_at
+from brief.workspace.load import load_workspace, nearest
 
 LEDGER = Path("out") / "distribution.sqlite"
 COPY_ID = re.compile(r"[0-9a-f]{12}")
@@ -265,3 +268,73 @@ def settle(root: Path, message_id: str, answer: str) -> str:
     finally:
         ledger.close()
     return f"{row.email}: {state}"
+
+
+# ``impact``'s columns (CSV and JSON); the table shows the recipient, the edition, when and what.
+IMPACTED = (
+    "name", "email", "organisation", "brief", "audience", "variant", "language", "edition", "distribution",
+    "copy_id", "sent_at", "printed",
+)  # fmt: skip
+IMPACT_SHOWN = ("name", "email", "edition", "sent_at", "printed")
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What ``impact`` prints, and notes about copies it cannot judge (for stderr)."""
+
+    text: str
+    notes: list[str]
+
+
+def impact(root: Path, figure_id: str, fmt: str) -> Impact:
+    """Every accepted copy whose edition printed *figure_id*: who, which edition, when sent and
+    as what text (from ``out/editions/``, kept per edition, so a rebuild does not change what
+    an older copy printed). Raises :class:`~brief.errors.UsageError` for a figure neither the
+    workspace nor any kept edition knows."""
+    ledger = read_only(root / LEDGER)
+    rows = [r for r in (ledger.rows() if ledger else []) if r.state == "accepted"]
+    if ledger:
+        ledger.close()
+    editions = {sha: printed.edition(root / "out", sha) for sha in dict.fromkeys(r.edition or "" for r in rows)}
+    known = {fid for kept in editions.values() if kept for fid in kept["printed"]} | _workspace_figures(root)
+    if figure_id not in known:
+        raise UsageError(f"unknown figure {figure_id!r}", hint=nearest(figure_id, dict.fromkeys(known)))
+    records, unknown = [], 0
+    for row in rows:
+        kept = editions[row.edition or ""]
+        if kept is None:
+            unknown += 1
+        elif figure_id in kept["printed"]:
+            record = {**asdict(row), **{k: kept[k] for k in ("brief", "audience", "variant")}}
+            records.append({c: record.get(c) for c in IMPACTED} | {"printed": kept["printed"][figure_id]})
+    notes = [f"{unknown} accepted copies are of editions whose printed figures were not recorded"] if unknown else []
+    if not records and fmt == "table":
+        return Impact(f"no accepted copy printed {figure_id}\n", notes)
+    return Impact(_impact_text(records, fmt), notes)
+
+
+def _workspace_figures(root: Path) -> set[str]:
+    """The ids of the workspace's figures (none when it cannot be loaded: the kept editions still say)."""
+    try:
+        return set(load_workspace(root).figures)
+    except BriefError:
+        return set()
+
+
+def _impact_text(records: list[dict[str, object]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(records, indent=2) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(IMPACTED)
+        for r in records:
+            cells = ["; ".join(v) if isinstance(v, list) else v for v in r.values()]
+            writer.writerow([safe_cell(v) if isinstance(v, str) else v for v in cells])
+        return out.getvalue()
+    table = [list(IMPACT_SHOWN)]
+    for r in records:
+        shown = {**r, "printed": "; ".join(r["printed"]) if isinstance(r["printed"], list) else ""}
+        table.append([_shown(_cell(shown, c)[:40]) for c in IMPACT_SHOWN])
+    widths = [max(len(row[i]) for row in table) for i in range(len(IMPACT_SHOWN))]
+    return "".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in table)

@@ -45,6 +45,7 @@ def record_for(request: BuildRequest, job: Job, rendered: Rendered, ws: Workspac
         job.variant.get("id", ""),
         job.brief.distribution.record(job.created) if job.brief.distribution else None,
         scope,
+        rendered.printed,
     )
 
 

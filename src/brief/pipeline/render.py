@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +35,7 @@ from brief.pipeline.notemarks import note_link, number_notes
 from brief.pipeline.resolve import Job
 from brief.pipeline.sanitise import Policy, refuse
 from brief.pipeline.typography import typographer
+from brief.publish.printed import add as add_printed
 from brief.workspace.brand import Brand
 from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
@@ -52,6 +53,8 @@ class Rendered:
     figures_used: list[str]
     charts_placed: list[str]
     charts: dict[str, RenderedChart]
+    # Each figure printed and the texts it was printed as (:mod:`brief.publish.printed`).
+    printed: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _markdown(language: str = DEFAULT) -> MarkdownIt:
@@ -73,6 +76,7 @@ class _Context:
         self.notes = Notes(job.sources, job.brief.language, print_notes=job.brief.print_notes)
         self.figures_used: list[str] = []
         self.charts_placed: list[str] = []
+        self.printed: dict[str, list[str]] = {}
 
     def _mark(self, note: Note) -> str:
         return note_link(note.number)
@@ -102,6 +106,7 @@ class _Context:
         self.figures_used.append(figure_id)
         # "abs" and "signed" are the long words with the magnitude, or with "+" or "−".
         words, sign = ("long", style) if style in ("abs", "signed") else (style, "auto")
+        add_printed(self.printed, figure_id, resolved.text(words, sign))
         # A non-breaking space keeps a number on the same line as its unit.
         text = escape(resolved.text(words, sign)).replace(" ", "\u00a0", 1).replace(". ", ".\u00a0")
         mark = self._mark(self.notes.for_figure(resolved)) if note else ""
@@ -126,6 +131,7 @@ class _Context:
         rows = []
         for fid in dict.fromkeys(self.figures_used):
             fig = self.job.figures[fid]
+            add_printed(self.printed, fid, fig.text())
             if fig.derivation:
                 source = f"{caption('Calculated', self.job.brief.language)}: {fig.derivation}"
             else:
@@ -273,6 +279,8 @@ def _place_charts(html: str, ctx: _Context, counter: list[int], inline: bool) ->
             counter[chart.table is not None] += 1  # tables are numbered apart from figures
             marks = "".join(dict.fromkeys(ctx._mark(ctx.notes.for_figure(f)) for f in chart.figures))
             ctx.figures_used.extend(f.id for f in chart.figures)
+            for f in chart.figures:  # a chart's marks and a table's cells print the short text
+                add_printed(ctx.printed, f.id, f.text("short"))
             language = ctx.job.brief.language
             table = chart.table is not None
             figures.append(
@@ -349,9 +357,5 @@ def render(
     html = _render_template(env, layout, {**base, **layout_context}, search_path)
     _enforce(policy, html, env, layout)
     return Rendered(
-        html=html,
-        notes=ctx.notes.notes,
-        figures_used=list(dict.fromkeys(ctx.figures_used)),
-        charts_placed=ctx.charts_placed,
-        charts=charts,
+        html, ctx.notes.notes, list(dict.fromkeys(ctx.figures_used)), ctx.charts_placed, charts, ctx.printed
     )

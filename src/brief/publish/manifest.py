@@ -24,17 +24,15 @@ from typing import Any
 
 from brief.errors import DataError, PublishError, WorkspaceError
 from brief.model.request import Edition, output_name
-from brief.publish import inputs
+from brief.publish import inputs, printed
 from brief.publish.inputs import INPUT_FOLDERS, UNUSABLE, Scope, inputs_digest
 from brief.workspace.files import MAX_FONT_BYTES, open_input, outside, read_input
 from brief.workspace.theme import theme_dir
 
 TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
 
-
 # What a folder named like an input file is called (its digest is UNUSABLE).
 _INPUT_SUFFIXES = (".yaml", ".yml", ".csv", ".j2")
-
 
 # Bounds of the walk over one input folder (briefs/, data/, templates/, an overlay, the
 # theme): a workspace holds hundreds of files, and a folder far beyond these is none (the
@@ -190,10 +188,12 @@ class Record:
     marking: dict[str, str | None] | None = None
     # Which files are the edition's inputs (None: all of the workspace's).
     scope: Scope | None = None
+    # Each figure printed, as what (:mod:`brief.publish.printed`): the output's, so not in as_json.
+    printed: dict[str, list[str]] | None = None
 
     def as_json(self) -> bytes:
         """The record as JSON (attached to archival PDF/A-3 documents)."""
-        fields = {k: v for k, v in self.__dict__.items() if (k != "variant" or v) and (k != "scope" or v)}
+        fields = {k: v for k, v in self.__dict__.items() if (k not in ("variant", "scope") or v) and k != "printed"}
         if self.scope is not None:
             fields["scope"] = self.scope.as_dict()
         return json.dumps(fields, indent=2, sort_keys=True).encode("utf-8")
@@ -260,6 +260,7 @@ def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, An
         | ({"variant": record.variant} if record.variant else {})
         | ({"marking": record.marking} if record.marking else {})
         | ({"scope": record.scope.as_dict(), "inputs": inputs.short_digests(record.inputs)} if record.scope else {})
+        | ({"printed": record.printed} if record.printed else {})
     )
 
 
@@ -285,7 +286,7 @@ def entry_problem(entry: object, pending: bool = True) -> str | None:
         return f"'source_date_epoch' is {_json_type(entry['source_date_epoch'])}, not a string"
     if not isinstance(entry.get("overlay"), (str, type(None))):
         return f"'overlay' is {_json_type(entry['overlay'])}, not a string or null"
-    if (why := inputs.scope_problem(entry)) is not None:
+    if (why := inputs.scope_problem(entry) or printed.problem(entry)) is not None:
         return why
     if "previous" in entry:
         previous = entry["previous"]

@@ -32,6 +32,7 @@ from typing import Any
 
 from brief.errors import BriefError, BriefWarning, DataError, PublishError
 from brief.model.request import Edition
+from brief.publish import printed
 from brief.publish.atomic import TEMP_SUFFIX, commit, discard, make_folder, stage, write_atomic
 from brief.publish.manifest import (
     MANIFEST,
@@ -73,6 +74,8 @@ def publish(
         outputs: dict[str, Any] = manifest["outputs"]
         before = outputs.get(name)
         _same_edition(target, before, record)
+        # Before the PDF: a kept edition no PDF came of is harmless, a sent one not kept is not.
+        printed.keep(out_dir, entry)
         tmp = stage(target, data)
         try:
             outputs[name] = {**entry, "previous": before}
