@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,3 +115,17 @@ def test_after_a_rebuild_old_copies_still_show_what_they_printed(sent: Path) -> 
     records = json.loads(run(sent, "impact", "widgets_alpha", "--format", "json").output)
     assert [r["printed"] for r in records] == [["276,300"]] * 3
     assert len(list((sent / "out" / "editions").glob("*.json"))) == 3  # two policy editions, one press
+
+
+def test_a_kept_edition_that_is_not_a_regular_file_is_not_read(sent: Path, tmp_path: Path) -> None:
+    """out/ is anyone's to edit: a FIFO in place of a kept edition must not hang ``impact``,
+    whose copies are then said to be of an edition whose figures were not recorded."""
+    root = tmp_path / "ws"
+    shutil.copytree(sent, root, ignore=shutil.ignore_patterns("fonts"))
+    sha = json.loads(run(root, "status", "--format", "json").output)[0]["edition"]
+    kept = root / "out" / "editions" / f"{sha}.json"
+    kept.unlink()
+    os.mkfifo(kept)
+    result = CliRunner().invoke(cli, ["-C", str(root), "distribute", "impact", "widgets_beta"])
+    assert result.exit_code == 0, result.output
+    assert "3 accepted copies are of editions whose printed figures were not recorded" in result.output
