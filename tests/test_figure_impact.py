@@ -129,3 +129,20 @@ def test_a_kept_edition_that_is_not_a_regular_file_is_not_read(sent: Path, tmp_p
     result = CliRunner().invoke(cli, ["-C", str(root), "distribute", "impact", "widgets_beta"])
     assert result.exit_code == 0, result.output
     assert "3 accepted copies are of editions whose printed figures were not recorded" in result.output
+
+
+def test_a_killed_builds_leftover_in_the_kept_editions_is_swept(tmp_path: Path) -> None:
+    """A build killed while writing out/editions/SHA.json leaves a temporary file there, under
+    the out/ lock like the PDF's and the manifest's: the next publish step removes it, and a
+    finished record beside it is kept."""
+    from brief.publish.outputs import sweep
+    from brief.publish.printed import EDITIONS
+
+    out = tmp_path / "out"
+    (out / EDITIONS).mkdir(parents=True)
+    leftover = out / EDITIONS / f".{'a' * 64}.json.x1y2z3.tmp"
+    leftover.write_text("{", encoding="utf-8")
+    kept = out / EDITIONS / f"{'b' * 64}.json"
+    kept.write_text("{}", encoding="utf-8")
+    assert sweep(out) == [leftover]
+    assert not leftover.exists() and kept.exists()

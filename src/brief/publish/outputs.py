@@ -164,8 +164,10 @@ def sweep(out_dir: Path) -> list[Path]:
     older than :data:`STALE_SECONDS`. Returns what was removed."""
     removed = []
     now = time.time()
-    for path in out_dir.glob(f".*{TEMP_SUFFIX}"):
-        ours = path.name.startswith(f".{MANIFEST}.") or ".pdf." in path.name or ".html." in path.name
+    # The kept editions' records (out/editions/) are written under the same lock.
+    kept = list((out_dir / printed.EDITIONS).glob(f".*{TEMP_SUFFIX}"))
+    for path in [*out_dir.glob(f".*{TEMP_SUFFIX}"), *kept]:
+        ours = path in kept or path.name.startswith(f".{MANIFEST}.") or ".pdf." in path.name or ".html." in path.name
         with contextlib.suppress(OSError):
             if path.is_file() and (ours or now - path.stat().st_mtime > STALE_SECONDS):
                 path.unlink()
