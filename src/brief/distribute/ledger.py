@@ -33,7 +33,7 @@ from brief.errors import DistributionError, PublishError
 
 P = ParamSpec("P")
 T = TypeVar("T")
-STATES = tuple(State)
+STATES = tuple(s.value for s in State)  # as strings, for --state (click names an enum by its members)
 # The version of the schema below, kept in the database's ``PRAGMA user_version`` (0: a ledger
 # written before versions, with these same tables). Other tables are left alone: they may hold
 # data of other parts of brief.
