@@ -244,11 +244,11 @@ def test_l3_status_csv_escapes_every_formula_cell(mini_ws: Path) -> None:
     ledger = open_ledger(mini_ws / "out" / "distribution.sqlite")
     rows = [
         Row("d1", f"p{n}@example.org", n + 2, formula, FORMULAS[-1 - n], "policy", n + 1, f"id{n}",
-            f"<id{n}.d1@example.org>", f"p{n}", "{}", None, "planned", None, 0, "2026-12-01T00:00:00+00:00")
+            f"<id{n}.d1@example.org>", f"p{n}", "{}", None, "stamped", None, 0, "2026-12-01T00:00:00+00:00")
         for n, formula in enumerate(FORMULAS)
     ]  # fmt: skip
     ledger.plan("d1", "mini", "2026-12-01T00:00:00+00:00", "recipients.csv", "{}", rows)
-    ledger.settle("d1", "p0@example.org", "refused", "=1+2 mailbox unavailable", was="planned")
+    ledger.settle("d1", "p0@example.org", "refused", "=1+2 mailbox unavailable", was="stamped")
     ledger.close()
     result = CliRunner().invoke(cli, ["-C", str(mini_ws), "distribute", "status", "--format", "csv"])
     assert result.exit_code == 0, result.output
@@ -266,9 +266,9 @@ def test_l1_status_table_never_prints_a_control_character(mini_ws: Path) -> None
 
     ledger = open_ledger(mini_ws / "out" / "distribution.sqlite")
     row = Row("d1", "a@example.org", 2, "Al\x1b[31mice\u202e", "Org", "policy", 1, "id0", "<id0.d1@example.org>",
-              "a", "{}", None, "planned", None, 0, "2026-12-01T00:00:00+00:00")  # fmt: skip
+              "a", "{}", None, "stamped", None, 0, "2026-12-01T00:00:00+00:00")  # fmt: skip
     ledger.plan("d1", "mini", "2026-12-01T00:00:00+00:00", "recipients.csv", "{}", [row])
-    ledger.settle("d1", "a@example.org", "refused", "550 \x1b]0;owned\x07 no", was="planned")
+    ledger.settle("d1", "a@example.org", "refused", "550 \x1b]0;owned\x07 no", was="stamped")
     ledger.close()
     result = CliRunner().invoke(cli, ["-C", str(mini_ws), "distribute", "status"])
     assert result.exit_code == 0, result.output

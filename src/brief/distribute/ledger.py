@@ -24,15 +24,16 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from brief.distribute.states import OFFERED, State, check_transition
 from brief.errors import DistributionError, PublishError
 
 P = ParamSpec("P")
 T = TypeVar("T")
-STATES = ("planned", "stamped", "sending", "accepted", "refused")
+STATES = tuple(s.value for s in State)  # as strings, for --state (click names an enum by its members)
 # The version of the schema below, kept in the database's ``PRAGMA user_version`` (0: a ledger
 # written before versions, with these same tables). Other tables are left alone: they may hold
 # data of other parts of brief.
@@ -79,7 +80,7 @@ class Row:
     folder: str
     marking: str
     sha256: str | None
-    state: str
+    state: State
     reply: str | None
     attempts: int
     updated: str
@@ -112,6 +113,11 @@ def _guard(method: Callable[Concatenate[Ledger, P], T]) -> Callable[Concatenate[
             raise _problem(self.path, exc) from None
 
     return guarded
+
+
+def _row(found: tuple[Any, ...]) -> Row:
+    """A row as the database returns it, its state a :class:`State`."""
+    return replace(row := Row(*found), state=State(row.state))
 
 
 def _now() -> str:
@@ -242,9 +248,8 @@ class Ledger:
         distribution other than *other_than*: who already has which of them."""
         marks = ", ".join("?" * len(editions))
         found = self.db.execute(
-            f"SELECT email, edition FROM copies WHERE state = 'accepted' AND edition IN ({marks}) "
-            "AND distribution != ?",
-            (*sorted(editions), other_than),
+            f"SELECT email, edition FROM copies WHERE state = ? AND edition IN ({marks}) AND distribution != ?",
+            (State.ACCEPTED, *sorted(editions), other_than),
         )
         return {(str(email).lower(), str(edition)) for email, edition in found}
 
@@ -255,8 +260,8 @@ class Ledger:
         refused), for the ledger must keep what was sent."""
         with self._transaction():
             started = self.db.execute(
-                "SELECT count(*) FROM copies WHERE distribution = ? AND state IN ('sending', 'accepted', 'refused')",
-                (dist,),
+                f"SELECT count(*) FROM copies WHERE distribution = ? AND state IN ({', '.join('?' * len(OFFERED))})",
+                (dist, *OFFERED),
             ).fetchone()[0]
             if started:
                 raise DistributionError(
@@ -282,13 +287,13 @@ class Ledger:
         # A distribution's id is a hash: the order it was made in is its row in distributions.
         made = "(SELECT d.rowid FROM distributions d WHERE d.id = copies.distribution)"
         query = f"SELECT {', '.join(COLUMNS)} FROM copies {where} ORDER BY {made}, line"
-        return [Row(*r) for r in self.db.execute(query, args)]
+        return [_row(r) for r in self.db.execute(query, args)]
 
     @_guard
     def by_copy_id(self, copy_id: str) -> Row | None:
         """The row whose copy carries *copy_id*."""
         found = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM copies WHERE copy_id = ?", (copy_id,)).fetchone()
-        return Row(*found) if found else None
+        return _row(found) if found else None
 
     @_guard
     def reply(self, dist: str, email: str) -> str | None:
@@ -302,7 +307,9 @@ class Ledger:
     def stamped(self, dist: str, email: str, sha256: str) -> None:
         """The copy and its message are on disk: record the copy's hash. Only a row not yet
         handed to the server is (re)stamped; any other means another run has it: an error."""
-        if not self._set(dist, email, "stamped", ("planned", "stamped"), sha256=sha256, message_sha256=None):
+        if not self._set(
+            dist, email, State.STAMPED, (State.PLANNED, State.STAMPED), sha256=sha256, message_sha256=None
+        ):
             raise DistributionError(
                 f"the copy for {email} is no longer to be prepared: another run has changed its row",
                 self.path,
@@ -315,39 +322,40 @@ class Ledger:
         when it is sent) written with a stamped copy: the one that may be sent. False when the
         row is no longer ``stamped``."""
         done = self.db.execute(
-            "UPDATE copies SET message_sha256 = ? WHERE distribution = ? AND email = ? AND state = 'stamped'",
-            (sha256, dist, email),
+            "UPDATE copies SET message_sha256 = ? WHERE distribution = ? AND email = ? AND state = ?",
+            (sha256, dist, email, State.STAMPED),
         )
         return done.rowcount == 1
 
     @_guard
-    def sending(self, dist: str, email: str, was: str = "stamped") -> bool:
+    def sending(self, dist: str, email: str, was: State = State.STAMPED) -> bool:
         """Claim the row to hand its message to the server (committed first): True when it was
         in state *was*; False when another run has claimed or settled it meanwhile."""
+        check_transition(was, State.SENDING)
         self.db.execute("PRAGMA synchronous=FULL")
         try:
             done = self.db.execute(
-                "UPDATE copies SET state = 'sending', attempts = attempts + 1, updated = ?, sent_at = ? "
+                "UPDATE copies SET state = ?, attempts = attempts + 1, updated = ?, sent_at = ? "
                 "WHERE distribution = ? AND email = ? AND state = ?",
-                (now := _now(), now, dist, email, was),
+                (State.SENDING, now := _now(), now, dist, email, was),
             )
         finally:
             self.db.execute("PRAGMA synchronous=NORMAL")
         return done.rowcount == 1
 
     @_guard
-    def settle(self, dist: str, email: str, state: str, reply: str | None, was: str = "sending") -> bool:
+    def settle(self, dist: str, email: str, state: State, reply: str | None, was: State = State.SENDING) -> bool:
         """The server's answer: accepted, refused, or back to stamped (not delivered, may be
         resent), recorded only if the row is still in state *was*: False when it is not."""
         return self._set(dist, email, state, was, reply=reply)
 
-    def _set(
-        self, dist: str, email: str, state: str, was: str | tuple[str, ...] | None = None, **fields: str | None
-    ) -> bool:
-        assert state in STATES
+    def _set(self, dist: str, email: str, state: State, was: State | tuple[State, ...], **fields: str | None) -> bool:
+        """Make the row *state* if in (one of) *was*; an illegal change is an error before any SQL."""
+        expected = (was,) if isinstance(was, str) else was
+        for before in expected:
+            check_transition(before, state)
         assignments = "".join(f", {k} = ?" for k in fields)
-        expected = (was,) if isinstance(was, str) else was or ()
-        condition = f" AND state IN ({', '.join('?' * len(expected))})" if expected else ""
+        condition = f" AND state IN ({', '.join('?' * len(expected))})"
         done = self.db.execute(
             f"UPDATE copies SET state = ?, updated = ?{assignments} WHERE distribution = ? AND email = ?{condition}",
             (state, _now(), *fields.values(), dist, email, *expected),

@@ -18,6 +18,7 @@ from brief.distribute import copyid
 from brief.distribute.ledger import Ledger, Row
 from brief.distribute.message import Envelope, compose, encoded_size, render_letter, template_values, with_tlp
 from brief.distribute.stamp import StampFont, StampText, stamp_copy, stamp_font
+from brief.distribute.states import State
 from brief.errors import BriefError, DataError, DistributionError
 from brief.model.marking import Marking, Recipient
 from brief.model.request import output_name
@@ -121,7 +122,7 @@ def planned_rows(d: Distribution, ledger: Ledger) -> list[Row]:
         message_id = f"<{copy_id}.{d.id}@{domain}>"
         rows.append(
             Row(d.id, r.email, r.line, r.name, r.organisation, r.audience, n, copy_id, message_id, folders[r.email],
-                marking, None, "planned", None, 0, d.created.isoformat(), edition=editions[r.audience],
+                marking, None, State.PLANNED, None, 0, d.created.isoformat(), edition=editions[r.audience],
                 language=d.brief.language)
         )  # fmt: skip
     return rows

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from brief.distribute.ledger import Row, open_ledger, read_only
 from brief.distribute.stamp import read_copy
+from brief.distribute.states import OFFERED, State
 from brief.errors import BriefError, DistributionError, UsageError
 from brief.publish import printed
 from brief.publish.csvcells import safe_cell
@@ -30,7 +31,6 @@ EXPORTED = (
     "line", "copy_no", "copy_id", "state", "sent_at", "dry_run", "reply", "attempts", "message_id", "folder",
     "marking", "sha256", "message_sha256", "updated",
 )  # fmt: skip
-OFFERED = ("sending", "accepted", "refused")  # states of a row a server was offered
 
 
 def _shown(cell: str) -> str:
@@ -259,11 +259,11 @@ def settle(root: Path, message_id: str, answer: str) -> str:
     ledger = open_ledger(root / LEDGER)
     try:
         row = next((r for r in ledger.rows() if r.message_id == message_id), None)
-        if row is None or row.state != "sending":
+        if row is None or row.state != State.SENDING:
             raise DistributionError(
                 f"no message {message_id} is waiting to be settled", root / LEDGER, hint="see brief distribute status"
             )
-        state = "accepted" if answer == "accepted" else "stamped"
+        state = State.ACCEPTED if answer == "accepted" else State.STAMPED
         ledger.settle(row.distribution, row.email, state, f"settled by hand: {answer}")
     finally:
         ledger.close()
@@ -292,7 +292,7 @@ def impact(root: Path, figure_id: str, fmt: str) -> Impact:
     an older copy printed). Raises :class:`~brief.errors.UsageError` for a figure neither the
     workspace nor any kept edition knows."""
     ledger = read_only(root / LEDGER)
-    rows = [r for r in (ledger.rows() if ledger else []) if r.state == "accepted"]
+    rows = [r for r in (ledger.rows() if ledger else []) if r.state == State.ACCEPTED]
     if ledger:
         ledger.close()
     editions = {sha: printed.edition(root / "out", sha) for sha in dict.fromkeys(r.edition or "" for r in rows)}

@@ -21,6 +21,7 @@ from brief.distribute.ledger import Ledger, Row, open_ledger
 from brief.distribute.message import dated, undated
 from brief.distribute.rules import check_recipients
 from brief.distribute.smtp import Connection, Server, SmtpError
+from brief.distribute.states import OFFERED, State
 from brief.errors import DistributionError, UsageError
 from brief.pipeline.resolve import pick_brief
 from brief.workspace.load import load_workspace
@@ -68,7 +69,7 @@ class Summary:
     @property
     def ok(self) -> bool:
         """Every recipient is accepted (a send) or prepared (a dry run)."""
-        done = ("accepted",) if self.sent else ("accepted", "stamped")
+        done = (State.ACCEPTED,) if self.sent else (State.ACCEPTED, State.STAMPED)
         return all(r.state in done for r in self.rows)
 
 
@@ -138,7 +139,7 @@ def _planned(request: Request, ledger: Ledger, d: plan.Distribution, known: bool
         for r in wanted
         if (r.email.lower(), r.edition) in received
         and not request.resends(r.email)
-        and (r.email not in had or had[r.email].state in ("planned", "stamped"))
+        and (r.email not in had or had[r.email].state in (State.PLANNED, State.STAMPED))
     }
     new = [r for r in wanted if r.email not in had and r.email not in skipped]
     if new:
@@ -165,10 +166,10 @@ def prepare(request: Request, ledger: Ledger) -> Prepared:
             hint="run without --resume to start a new one (who already has an edition is not sent it again)",
         )
     rows, skipped = _planned(request, ledger, d, known is not None)
-    started = [r for r in rows if r.state in ("sending", "accepted", "refused")]
+    started = [r for r in rows if r.state in OFFERED]
     if request.send and started and not (request.resume or request.retry_refused):
         counts = Counter(r.state for r in started)
-        named = {"accepted": "accepted", "refused": "refused", "sending": "unknown"}
+        named = {State.ACCEPTED: "accepted", State.REFUSED: "refused", State.SENDING: "unknown"}
         said = ", ".join(f"{counts[s]} {word}" for s, word in named.items() if counts[s])
         raise UsageError(
             f"distribution {d.id} was sent before ({said} of {len(rows)})",
@@ -181,7 +182,7 @@ def prepare(request: Request, ledger: Ledger) -> Prepared:
     for row in rows:
         pdf, eml = plan.copy_files(d.out, row)
         made = pdf.is_file() and eml.is_file() and row.message_sha256 is not None
-        if row.state == "planned" or (row.state == "stamped" and not made):
+        if row.state == State.PLANNED or (row.state == State.STAMPED and not made):
             # The stamp's font is cut to the characters of every recipient's stamp, so that a
             # copy made again, in a run that passes over other recipients, is the same bytes.
             font = font or plan.font_for(request.root, plan.planned_rows(d, ledger), d.created)
@@ -229,13 +230,13 @@ def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, 
         outcome = conn.send(d.sender, row.email, dated(message, clock()), claim)
         if outcome.verdict == "skipped":
             return "skipped"  # another run has it
-        state = "sending" if outcome.handed else state
+        state = State.SENDING if outcome.handed else state
         if outcome.verdict == "unknown":
             return "unknown"  # left in `sending`: the server may have it
         if outcome.verdict in ("accepted", "refused"):
-            settled = ledger.settle(d.id, row.email, outcome.verdict, outcome.reply, state)
+            settled = ledger.settle(d.id, row.email, State(outcome.verdict), outcome.reply, state)
             return outcome.verdict if settled else "skipped"
-        back = "stamped" if state == "sending" and outcome.handed else state  # not delivered: may be sent again
+        back = State.STAMPED if state == State.SENDING and outcome.handed else state  # not delivered: may be sent again
         if not ledger.settle(d.id, row.email, back, outcome.reply, state):
             return "skipped"
         state = back
@@ -254,12 +255,12 @@ def send(request: Request, ledger: Ledger, prepared: Prepared, say: Callable[[st
     d = prepared.d
     conn = Connection(request.server)
     last = 0.0
-    to_send = ("stamped", "sending", "refused") if request.retry_refused else ("stamped", "sending")
+    to_send = (State.STAMPED, State.SENDING, State.REFUSED) if request.retry_refused else (State.STAMPED, State.SENDING)
     try:
         for row in ledger.rows(d.id):
             if row.email in prepared.skipped or row.state not in to_send:
                 continue
-            if row.state == "sending" and not request.resend_unknown:
+            if row.state == State.SENDING and not request.resend_unknown:
                 say(
                     f"unknown: {row.email} (line {row.line}) was being sent when a run stopped; {row.message_id}: "
                     "settle it with brief distribute settle MESSAGE-ID accepted|resend, or --resend-unknown"
@@ -273,7 +274,7 @@ def send(request: Request, ledger: Ledger, prepared: Prepared, say: Callable[[st
                 say(f"{verdict}: {row.email} (line {row.line}) {ledger.reply(d.id, row.email) or ''}".rstrip())
     except SmtpError as exc:
         rows = ledger.rows(d.id)
-        waiting = sum(r.state in ("planned", "stamped") for r in rows)
+        waiting = sum(r.state in (State.PLANNED, State.STAMPED) for r in rows)
         raise SmtpError(
             f"{exc.message}; nothing more was handed over ({waiting} of {len(rows)} messages not sent)",
             hint=f"{exc.hint}, then continue with: {again(request)}",
@@ -337,18 +338,18 @@ def summary_lines(prepared: Prepared, rows: list[Row], sent: bool) -> list[str]:
 def _unsent(rows: list[Row], request: Request) -> list[str]:
     """What a send left undelivered, and what to do about it."""
     states = Counter(r.state for r in rows)
-    waiting = states["planned"] + states["stamped"]
+    waiting = states[State.PLANNED] + states[State.STAMPED]
     lines = (
         [f"{waiting} not sent yet (the server did not take them): continue with: {again(request)}"] if waiting else []
     )
-    if states["sending"]:
+    if states[State.SENDING]:
         lines.append(
-            f"{states['sending']} unknown (the server may have them): settle each with brief distribute settle "
+            f"{states[State.SENDING]} unknown (the server may have them): settle each with brief distribute settle "
             "MESSAGE-ID accepted|resend, or send them again with --resend-unknown"
         )
-    if states["refused"]:
+    if states[State.REFUSED]:
         lines.append(
-            f"{states['refused']} refused by the server: see brief distribute status; "
+            f"{states[State.REFUSED]} refused by the server: see brief distribute status; "
             f"to try them again: {again(request).replace('--resume', '--retry-refused')}"
         )
     return lines
