@@ -341,3 +341,15 @@ def browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def out_snapshot(out: Path) -> dict[str, str]:
+    """The SHA-256 of every file below *out* (the PDFs, the manifest, the kept editions'
+    records in out/editions/), by its path inside it: what "nothing in out/ changed" compares."""
+    import hashlib
+
+    return {
+        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }

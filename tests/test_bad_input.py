@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from brief.cli import cli
-from conftest import REPO, copy_workspace, line_number, replace_in
+from conftest import REPO, copy_workspace, line_number, out_snapshot, replace_in
 
 PDF = "us-china-ai-gap-policy.pdf"
 Breaker = Callable[[Path], tuple[str, int | None]]
@@ -186,7 +186,7 @@ def test_bad_input_is_one_clear_error_and_nothing_is_lost(built: Path, case: str
     """Exit 1; the error names the file (and line where there is one), says what is wrong and
     what to do; no traceback; the previous PDF and manifest are byte-identical; no temp files."""
     out = built / "out"
-    before = {p.name: digest(p) for p in out.iterdir()}
+    before = out_snapshot(out)
     breaker, words = CASES[case]
     where, line = breaker(built)
     result = run("-C", str(built), "build", "--audience", "policy", "--force")
@@ -199,7 +199,7 @@ def test_bad_input_is_one_clear_error_and_nothing_is_lost(built: Path, case: str
     assert re.match(location, first), first
     assert words in first, first
     assert " — " in first  # a hint: what to do
-    assert {p.name: digest(p) for p in out.iterdir()} == before
+    assert out_snapshot(out) == before
 
 
 @pytest.mark.slow
@@ -223,7 +223,7 @@ def test_unwritable_output_keeps_the_previous_pdf(built: Path, failure: str, mon
     """When out/ cannot be written (no permission, a full disk) the build fails with a hint and
     the previous PDF and manifest are untouched, with no temporary file left."""
     out = built / "out"
-    before = {p.name: digest(p) for p in out.iterdir()}
+    before = out_snapshot(out)
     code = errno.EACCES if failure == "permission" else errno.ENOSPC
 
     def refuse(src: object, dst: object) -> None:
@@ -234,13 +234,14 @@ def test_unwritable_output_keeps_the_previous_pdf(built: Path, failure: str, mon
     monkeypatch.undo()
     assert result.exit_code == 1
     hint = "not writable" if failure == "permission" else "the disk is full"
-    # The manifest's new entry is written first (see brief.publish.outputs): its rename is refused.
+    # The edition's record of what it printed is written first (see brief.publish.outputs),
+    # then the manifest's new entry: the first rename is refused.
     assert re.match(
-        rf"out/manifest.json: error: cannot write manifest.json \(.+\); the previous file is "
-        rf"unchanged — .*{hint}",
+        rf"out/editions/[0-9a-f]{{64}}\.json: error: cannot write [0-9a-f]{{64}}\.json \(.+\); the previous "
+        rf"file is unchanged — .*{hint}",
         result.stderr.strip(),
     ), result.stderr
-    assert {p.name: digest(p) for p in out.iterdir()} == before
+    assert out_snapshot(out) == before
 
 
 @pytest.mark.slow
@@ -279,7 +280,7 @@ def test_two_builds_at_once_both_finish(tmp_path: Path) -> None:
             assert len(pdf.pages) >= 2
         assert manifest["outputs"][name]["sha256"] == digest(root / "out" / name)
     assert sorted(p.name for p in (root / "out").iterdir()) == sorted(
-        ["manifest.json", PDF, "us-china-ai-gap-executive.pdf"]
+        ["editions", "manifest.json", PDF, "us-china-ai-gap-executive.pdf"]
     )
 
 

@@ -158,7 +158,7 @@ def test_broken_data_keeps_the_real_previous_pdf(copy_built: Callable[[], Path])
     line = assert_one_line_error(run("-C", str(root), "build", "--audience", "policy"))
     assert re.match(r"data/figures/ai-index-2026\.yaml:\d+:\d+: error: YAML syntax error", line)
     assert pdf.read_bytes() == before
-    assert sorted(p.name for p in pdf.parent.iterdir()) == sorted([PDF_NAME, "manifest.json"])
+    assert sorted(p.name for p in pdf.parent.iterdir()) == sorted(["editions", PDF_NAME, "manifest.json"])
 
 
 @pytest.mark.slow

@@ -25,7 +25,9 @@ def test_build_result(policy_build: PolicyBuild) -> None:
     assert (result.brief, result.audience, result.page_budget) == ("us-china-ai-gap", "policy", 4)
     assert result.seconds > 0
     # the PDF and the manifest, and no temporary files left
-    assert sorted(result.path.parent.iterdir()) == sorted([result.path, result.path.parent / "manifest.json"])
+    assert sorted(result.path.parent.iterdir()) == sorted(
+        [result.path, result.path.parent / "editions", result.path.parent / "manifest.json"]
+    )
 
 
 def test_page_count_and_size(policy_build: PolicyBuild) -> None:

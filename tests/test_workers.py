@@ -21,7 +21,7 @@ from brief.model.request import BuildRequest
 from brief.pipeline.draw import DrawJob
 from brief.runtime.engines import started
 from brief.runtime.parallel import DrawnOnce, build_all, plan
-from conftest import REPO, copy_workspace, flagship_budget, flagship_charts, replace_in
+from conftest import REPO, copy_workspace, flagship_budget, flagship_charts, out_snapshot, replace_in
 
 
 def brief(root: Path, *args: str, cache: Path, workers: bool = True) -> subprocess.CompletedProcess[str]:
@@ -260,7 +260,7 @@ def test_an_interrupted_build_publishes_nothing_and_leaves_no_process(tmp_path: 
     cache = tmp_path / "cache"
     assert brief(root, "build", "--all", cache=cache).returncode == 0
     out = root / "out"
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = out_snapshot(out)
     replace_in(root / "templates" / "policy" / "bottom-line.md.j2", "**Bottom line", "**Bottom line, revised")
     env = {**os.environ, "BRIEF_CACHE_DIR": str(tmp_path / "cold")}  # a cold build: two workers
     which = ["--all", "--force"] if what == "--all" else ["--audience", what]
@@ -283,7 +283,7 @@ def test_an_interrupted_build_publishes_nothing_and_leaves_no_process(tmp_path: 
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "Traceback" not in err, err
     assert "Aborted" in err and "stopped unexpectedly" not in err
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert out_snapshot(out) == before
     alive = {
         pid
         for pid in seen
