@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -99,22 +100,29 @@ def status(root: Path, fmt: str, keep: Filter | None = None) -> str:
     if fmt == "json":
         return json.dumps(records, indent=2) + "\n"
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(EXPORTED)
-        # Names, organisations and the server's replies come from outside: no cell may be a formula.
-        writer.writerows([[safe_cell(v) if isinstance(v, str) else _csv_value(v) for v in r.values()] for r in records])
-        return out.getvalue()
-    table = [list(SHOWN)] + [[_shown(_cell(r, c)[:40]) for c in SHOWN] for r in records]
-    widths = [min(40, max(len(row[i]) for row in table)) for i in range(len(SHOWN))]
-    return "".join(
-        "  ".join(cell[:40].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in table
-    )
+        return _csv_text(EXPORTED, [[_csv_value(v) for v in r.values()] for r in records])
+    return _table_text(SHOWN, [[_shown(_cell(r, c)[:40]) for c in SHOWN] for r in records])
+
+
+def _csv_text(header: Sequence[str], rows: list[list[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    # Names, organisations and the server's replies come from outside: no cell may be a formula.
+    writer.writerows([[safe_cell(v) if isinstance(v, str) else v for v in row] for row in rows])
+    return out.getvalue()
+
+
+def _table_text(header: Sequence[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell (cells are cut to 40 characters by the caller)."""
+    table = [list(header), *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    return "".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in table)
 
 
 def _csv_value(value: object) -> object:
     # The marking is an object in JSON; in a CSV cell it is its JSON text, checked like any text.
-    return safe_cell(json.dumps(value, sort_keys=True)) if isinstance(value, dict) else value
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict) else value
 
 
 @dataclass(frozen=True)
@@ -325,16 +333,9 @@ def _impact_text(records: list[dict[str, object]], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(records, indent=2) + "\n"
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(IMPACTED)
-        for r in records:
-            cells = ["; ".join(v) if isinstance(v, list) else v for v in r.values()]
-            writer.writerow([safe_cell(v) if isinstance(v, str) else v for v in cells])
-        return out.getvalue()
-    table = [list(IMPACT_SHOWN)]
+        return _csv_text(IMPACTED, [["; ".join(v) if isinstance(v, list) else v for v in r.values()] for r in records])
+    rows = []
     for r in records:
         shown = {**r, "printed": "; ".join(r["printed"]) if isinstance(r["printed"], list) else ""}
-        table.append([_shown(_cell(shown, c)[:40]) for c in IMPACT_SHOWN])
-    widths = [max(len(row[i]) for row in table) for i in range(len(IMPACT_SHOWN))]
-    return "".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n" for row in table)
+        rows.append([_shown(_cell(shown, c)[:40]) for c in IMPACT_SHOWN])
+    return _table_text(IMPACT_SHOWN, rows)
