@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from brief.distribute import plan  # noqa: E402
+from brief.distribute import copies, editions  # noqa: E402
 from brief.distribute.ledger import Ledger  # noqa: E402
 from brief.distribute.rules import check_recipients  # noqa: E402
 from brief.pipeline.resolve import pick_brief  # noqa: E402
@@ -55,20 +55,21 @@ def main() -> None:
         check_recipients(path, brief.distribution, people, now)
         times.append(("check them against the marking", time.perf_counter() - began))
         edition = bytes(400 * 1024)  # stands for the policy edition: only its size is read while planning
-        d = plan.Distribution(
-            "0123456789abcdef", brief, brief.distribution, path, people, {"policy": edition}, now,
+        policy = editions.Choice("policy", "", brief.language)
+        d = editions.Distribution(
+            "0123456789abcdef", brief, brief.distribution, path, people, {policy: edition}, now,
             "distribution@openpolicybriefs.org", Path(scratch) / "out",
         )  # fmt: skip
         ledger = Ledger(Path(scratch) / "distribution.sqlite")  # holds the copy IDs' key
         began = time.perf_counter()
-        rows = plan.planned_rows(d, ledger)
+        rows = editions.planned_rows(d, ledger)
         times.append(("plan the ledger's rows (folders, copy IDs)", time.perf_counter() - began))
         began = time.perf_counter()
-        found = sum(plan.recipient_of(d, row).line == row.line for row in rows)
+        found = sum(editions.recipient_of(d, row).line == row.line for row in rows)
         times.append(("find each row's recipient", time.perf_counter() - began))
         assert found == len(rows) == args.recipients
         began = time.perf_counter()
-        plan.check_messages(d, REPO, rows)
+        copies.check_messages(d, REPO, rows)
         ledger.close()
         times.append(("render every letter, check its size", time.perf_counter() - began))
     print(f"{'step, ' + f'{args.recipients:,} recipients':<48} {'seconds':>9}")

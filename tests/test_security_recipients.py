@@ -292,17 +292,17 @@ def test_l11_rows_are_planned_and_found_by_lookup(tmp_path: Path) -> None:
     """L11 (D09): planning searched the recipients list for every row (list.count, next());
     folders are now counted once and a row's recipient is its copy number's place in the file,
     with the same folders as before (a shared name gets its line). benchmarks/plan.py times it."""
-    from brief.distribute import plan
+    from brief.distribute import editions
 
     path = csv_file(tmp_path, HEADER + "".join(f"{n},p{i}@example.org,Org,policy\n" for i, n in enumerate("ABAC")))
     people = read_recipients(path, {"policy"})
-    d = plan.Distribution("0123456789abcdef", None, None, path, people, {}, dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+    d = editions.Distribution("0123456789abcdef", None, None, path, people, {}, dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
                           "briefs@example.org", tmp_path / "out")  # type: ignore[arg-type]  # fmt: skip
-    assert list(plan._folders(people).values()) == ["a-2", "b", "a-4", "c"]
+    assert list(editions.folders(people).values()) == ["a-2", "b", "a-4", "c"]
     rows = [row_of(d, n) for n in range(1, 5)]
-    assert [plan.recipient_of(d, r).email for r in rows] == [f"p{i}@example.org" for i in range(4)]
+    assert [editions.recipient_of(d, r).email for r in rows] == [f"p{i}@example.org" for i in range(4)]
     with pytest.raises(DistributionError, match=r"not planned for p1@example\.org"):
-        plan.recipient_of(d, dataclasses.replace(rows[1], copy_no=3))
+        editions.recipient_of(d, dataclasses.replace(rows[1], copy_no=3))
 
 
 # L4 and L6: a built workspace --------------------------------------------------------------------
@@ -414,7 +414,7 @@ def test_l6_the_limit_counts_the_whole_message(dist: Path) -> None:
 def test_l6_a_link_leaves_out_the_pdf_but_never_lifts_the_limit(dist: Path) -> None:
     """L6: with `distribution: link`, a message over the limit goes without its PDF; if the
     template's own text is over the limit, it is refused all the same."""
-    from brief.distribute import plan
+    from brief.distribute import copies, editions
     from brief.model.marking import Marking
     from brief.pipeline.resolve import pick_brief
     from brief.workspace.load import load_workspace
@@ -423,14 +423,15 @@ def test_l6_a_link_leaves_out_the_pdf_but_never_lifts_the_limit(dist: Path) -> N
     people = read_recipients(dist / "recipients.csv", {"policy"})
     edition = (dist / "out" / "mini-policy.pdf").read_bytes()
     marking = Marking(max_message_mb=0.02, link="https://example.org/b")
-    d = plan.Distribution("0123456789abcdef", brief, marking, dist / "recipients.csv", people, {"policy": edition},
+    d = editions.Distribution("0123456789abcdef", brief, marking, dist / "recipients.csv", people,
+                              {editions.Choice("policy", "", brief.language): edition},
                           dt.datetime(2026, 12, 1, tzinfo=dt.UTC), "briefs@example.org", dist / "out")  # fmt: skip
     row = row_of(d, 1)
-    message = message_from_bytes(plan.message_for(d, dist, row, edition), policy=policy.default)
+    message = message_from_bytes(copies.message_for(d, dist, row, edition), policy=policy.default)
     assert not list(message.iter_attachments())  # type: ignore[attr-defined]
     padded(dist / "emails" / "policy.j2")
     with pytest.raises(DistributionError, match=r"MB without the PDF, over the 0\.02 MB limit"):
-        plan.message_for(d, dist, row, edition)
+        copies.message_for(d, dist, row, edition)
 
 
 def test_l1_the_header_is_checked_too(tmp_path: Path) -> None:

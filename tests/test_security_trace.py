@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from brief.cli import cli
-from brief.distribute import plan
+from brief.distribute import copies
 from conftest import distribution_workspace
 
 DISTRIBUTION = """
@@ -398,7 +398,7 @@ def _cjk_font(path: Path, chars: str) -> None:
 def test_l16_a_name_no_font_can_print_is_refused(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Review L16 (D18): recipients 王小明 and 李小龍 were stamped "Prepared for ???, ???" without a
     word. With no font that has the characters, the row is refused, naming its line."""
-    monkeypatch.setattr(plan, "SYSTEM_FONTS", (), raising=False)  # only the workspace's and the theme's fonts
+    monkeypatch.setattr(copies, "SYSTEM_FONTS", (), raising=False)  # only the workspace's and the theme's fonts
     (ws / "cjk.csv").write_text(CJK, encoding="utf-8")
     result = distribute(ws, "cjk.csv")
     assert result.exit_code == 1, result.output
@@ -420,7 +420,7 @@ def test_l16_a_fallback_font_prints_the_name(ws: Path, monkeypatch: pytest.Monke
         collection.fonts = [TTFont(fonts / "TestCJK.ttf")]
         collection.save(str(fonts / "TestCJK.ttc"))
         (fonts / "TestCJK.ttf").unlink()
-    monkeypatch.setattr(plan, "SYSTEM_FONTS", (str(fonts),), raising=False)
+    monkeypatch.setattr(copies, "SYSTEM_FONTS", (str(fonts),), raising=False)
     (ws / "cjk.csv").write_text(CJK, encoding="utf-8")
     result = distribute(ws, "cjk.csv")
     assert result.exit_code == 0, result.output

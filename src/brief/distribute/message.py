@@ -1,5 +1,6 @@
-"""One recipient's message: the audience's email template (``emails/AUDIENCE.j2``,
-blocks ``subject``, ``text`` and ``html``) rendered in the sandbox, the TLP label first in
+"""One recipient's message: the edition's email template (``emails/BRIEF/AUDIENCE.LANG.j2``,
+``emails/BRIEF/AUDIENCE.j2``, ``emails/AUDIENCE.LANG.j2`` or ``emails/AUDIENCE.j2``, whichever
+is found first; blocks ``subject``, ``text`` and ``html``) rendered in the sandbox, the TLP label first in
 the subject and in both parts, the stamped PDF attached, a Message-ID that is the same
 every time the same distribution is sent to the same recipient."""
 
@@ -20,11 +21,12 @@ import jinja2
 from markupsafe import Markup, escape
 
 from brief.errors import BriefError, TemplateError
+from brief.model.language import DEFAULT, candidates, format_date
 from brief.model.marking import TLP_BACKGROUND, TLP_COLOURS, Marking, Recipient
 from brief.workspace.sandbox import BriefSandbox, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
 
-EMAILS = "emails"  # the workspace's folder of email templates, one per audience
+EMAILS = "emails"  # the workspace's folder of email templates: per audience, brief and language
 BLOCKS = ("subject", "text", "html")
 
 
@@ -42,15 +44,48 @@ def _environment(folder: Path) -> BriefSandbox:
     # One sandbox per folder, so each template is compiled once per distribution, not per copy.
     env = TemplateSet(folder, ".").environment()
     assert isinstance(env, BriefSandbox)
+    env.filters["date"] = _date
     return env
 
 
-def render_letter(root: Path, audience: str, values: dict[str, Any]) -> Letter:
-    """Render the three blocks of the audience's email template (``emails/AUDIENCE.j2``) with *values*.
+@jinja2.pass_context
+def _date(context: jinja2.runtime.Context, value: object, parts: int = 3) -> str:
+    """``{{ brief.date | date }}``: a date (or ISO text, an embargo's say) as the edition's
+    language writes it, "2 March 2027" or "2. März 2027"; ``date(2)`` month and year."""
+    edition = context.get("edition") or {}
+    if isinstance(value, str):
+        text = value
+        try:
+            value = dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
+        except ValueError:
+            raise TypeError(f"date: {text[:40]!r} is not a date (YYYY-MM-DD)") from None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        raise TypeError(f"date: a {type(value).__name__} is not a date")
+    return format_date(value, edition.get("language") or DEFAULT, parts)
+
+
+def template_names(audience: str, brief: str | None = None, language: str | None = None) -> list[str]:
+    """The email templates an edition's message may come from, first found first: the brief's
+    own for the language (``BRIEF/AUDIENCE.de-DE.j2``, then ``BRIEF/AUDIENCE.de.j2``), the
+    brief's own, the workspace's for the language, then the audience's (``AUDIENCE.j2``)."""
+    tags = candidates(language) if language else ()
+    per_language = [f"{audience}.{tag}.j2" for tag in tags]
+    mine = [f"{brief}/{name}" for name in (*per_language, f"{audience}.j2")] if brief else []
+    return [*mine, *per_language, f"{audience}.j2"]
+
+
+def render_letter(
+    root: Path, audience: str, values: dict[str, Any], brief: str | None = None, language: str | None = None
+) -> Letter:
+    """Render the three blocks of the edition's email template (the first of
+    :func:`template_names` found in ``emails/``) with *values*.
     The emails are not build inputs: changing one does not make the built editions stale.
     Whatever the template does wrong or the sandbox refuses is a :class:`TemplateError` naming
     the template (and its line, when known)."""
-    name = f"{audience}.j2"
+    names = template_names(audience, brief, language)
+    name = next((n for n in names if (root / EMAILS / n).is_file()), names[-1])
     path = root / EMAILS / name
     env = _environment(root / EMAILS)
     env.budget.start()
@@ -68,7 +103,7 @@ def render_letter(root: Path, audience: str, values: dict[str, Any]) -> Letter:
     except BriefError:
         raise
     except jinja2.TemplateNotFound as exc:
-        raise _not_found(exc, path, audience) from None
+        raise _not_found(exc, path, audience, names) from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"the email template does not parse: {exc.message}", exc.filename, exc.lineno) from None
     except TemplateRefused as exc:
@@ -77,12 +112,7 @@ def render_letter(root: Path, audience: str, values: dict[str, Any]) -> Letter:
         where, line = (exc.path, exc.line) if exc.line is not None else (path, _line(exc, path))
         raise TemplateError(f"the email template was refused: {exc}", where, line, hint=exc.hint) from None
     except (jinja2.TemplateError, TypeError) as exc:
-        raise TemplateError(
-            f"the email template failed: {exc}",
-            path,
-            _line(exc, path),
-            hint="a column a recipient may lack: {{ recipient.column | default('') }}",
-        ) from None
+        raise TemplateError(f"the email template failed: {exc}", path, _line(exc, path), hint=_HINT) from None
     except RecursionError:
         raise TemplateError(
             "the email template nests too deeply", path, hint="a macro or include that calls itself without end?"
@@ -92,13 +122,19 @@ def render_letter(root: Path, audience: str, values: dict[str, Any]) -> Letter:
     return Letter(" ".join(parts[0].split()), parts[1], parts[2])
 
 
-def _not_found(exc: jinja2.TemplateNotFound, path: Path, audience: str) -> TemplateError:
-    # The audience's own template missing, or a template it includes, imports or extends.
-    if exc.name == path.name:
+# An attribute error names what the object has. A marking has every field (none or false
+# when the brief does not set it), so what may truly be missing is a column only some rows have.
+_HINT = "spell the name as one of those it has; a column only some rows have: {{ recipient.column | default('') }}"
+
+
+def _not_found(exc: jinja2.TemplateNotFound, path: Path, audience: str, names: list[str]) -> TemplateError:
+    # The edition's own template missing, or a template it includes, imports or extends.
+    if exc.name in names:
         return TemplateError(
             f"no email template for audience {audience!r}",
             path,
-            hint="write the audience's email template (brief docs distributing shows one)",
+            hint=f"write {EMAILS}/{names[-1]} (or, for this brief or language, {EMAILS}/{names[0]}); "
+            "brief docs distributing shows one",
         )
     return TemplateError(
         f"the email template uses {exc.name!r}, which is not in {EMAILS}/",
@@ -205,6 +241,7 @@ def template_values(
     return {
         "recipient": columns,
         "brief": brief,
-        "marking": marking.model_dump(mode="json") if marking else {},
+        # A brief without a distribution: block has every field of the marking, none or false.
+        "marking": marking.model_dump(mode="json") if marking else dict.fromkeys(Marking.model_fields),
         "copy": copy,
     }

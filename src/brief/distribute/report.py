@@ -238,7 +238,7 @@ def forget(root: Path, dist: str) -> str:
     """Remove a distribution that never handed a message to a server (its rows and its copies
     in ``out/distribution/``): a dry run not wanted, or a run whose checks failed. One that did
     hand something over is kept, as the record of what was sent."""
-    from brief.distribute.plan import copy_files
+    from brief.distribute.copies import copy_files
 
     ledger = open_ledger(root / LEDGER, exclusive=True)
     try:

@@ -11,18 +11,19 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from pathlib import Path
 
-from brief.distribute import plan
+from brief.distribute import copies, editions
 from brief.distribute.ledger import Ledger, Row, open_ledger
 from brief.distribute.message import dated, undated
 from brief.distribute.rules import check_recipients
 from brief.distribute.smtp import Connection, Server, SmtpError
 from brief.distribute.states import OFFERED, State
 from brief.errors import DistributionError, UsageError
+from brief.model.marking import Recipient
 from brief.pipeline.resolve import pick_brief
 from brief.workspace.load import load_workspace
 from brief.workspace.recipients import read_recipients
@@ -73,7 +74,7 @@ class Summary:
         return all(r.state in done for r in self.rows)
 
 
-def _load(request: Request) -> plan.Distribution:
+def _load(request: Request) -> editions.Distribution:
     if request.sender is not None:
         _check_sender(request.sender)
     ws = load_workspace(request.root)
@@ -82,16 +83,30 @@ def _load(request: Request) -> plan.Distribution:
     if request.send and marking is not None and marking.status == "draft" and not request.allow_draft:
         origin = ws.origin("brief", brief.id)
         raise UsageError("the brief is marked draft", origin.path, hint="send a draft only with --allow-draft")
-    recipients = read_recipients(request.recipients, set(brief.audiences))
+    variants = ws.variants.get(brief.id, [])
+    chosen: dict[str, editions.Choice] = {}
+
+    def choose(r: Recipient) -> None:
+        chosen[r.email] = editions.edition_for(r, brief, variants, request.recipients)
+
+    recipients = read_recipients(request.recipients, set(brief.audiences), choose)
     check_recipients(request.recipients, marking, recipients, request.now)
-    editions = {a: plan.edition(request.root, brief, a, request.now) for a in sorted({r.audience for r in recipients})}
+    pdfs = {c: editions.built(request.root, brief, c, request.now) for c in sorted(set(chosen.values()))}
     default = f"distribution@{marking.domains[0] if marking and marking.domains else 'localhost'}"
     sender = request.sender or default
-    dist = plan.distribution_id(brief, request.recipients.read_bytes(), editions, sender)
-    return plan.Distribution(
-        dist, brief, marking, request.recipients, recipients, editions, request.now, sender,
-        request.root / "out" / "distribution",
-    )  # fmt: skip
+    return editions.Distribution(
+        id=editions.distribution_id(brief, request.recipients.read_bytes(), pdfs, sender),
+        brief=brief,
+        marking=marking,
+        recipients_path=request.recipients,
+        recipients=recipients,
+        editions=pdfs,
+        created=request.now,
+        sender=sender,
+        out=request.root / "out" / "distribution",
+        chosen=chosen,
+        variants={v.id: v.params for v in variants},
+    )
 
 
 def _check_sender(sender: str) -> None:
@@ -114,24 +129,25 @@ def _check_sender(sender: str) -> None:
 class Prepared:
     """A distribution ready to send: the rows to act on, and the recipients passed over."""
 
-    d: plan.Distribution
+    d: editions.Distribution
     largest: int
     skipped: frozenset[str]  # addresses (as in the file) that already received their edition
 
 
-def _planned(request: Request, ledger: Ledger, d: plan.Distribution, known: bool) -> tuple[list[Row], set[str]]:
+def _planned(request: Request, ledger: Ledger, d: editions.Distribution, known: bool) -> tuple[list[Row], set[str]]:
     """The distribution's rows in the ledger (new ones recorded now) and the addresses passed
     over: a recipient who has an accepted copy of the same edition from another distribution
     is not sent it again (unless ``--resend`` names them), so that fixing one address in the
     recipients file and running again sends one message, not one to everyone."""
-    wanted = plan.planned_rows(d, ledger)  # the same copy IDs and Message-IDs every time
+    wanted = editions.planned_rows(d, ledger)  # the same copy IDs and Message-IDs every time
     unknown = sorted(request.resend - {r.email.lower() for r in wanted})
     if unknown:
         raise UsageError(
             f"--resend {unknown[0]}: not in the file", request.recipients, hint="give an address in the file"
         )
     if known:
-        ledger.record_editions(d.id, plan.edition_hashes(d))
+        # rows planned before the ledger recorded editions: no variant could be distributed then
+        ledger.record_editions(d.id, {c.audience: h for c, h in editions.edition_hashes(d).items() if not c.variant})
     had = {r.email: r for r in ledger.rows(d.id)} if known else {}
     received = ledger.received({r.edition for r in wanted if r.edition}, d.id)
     skipped = {
@@ -143,7 +159,7 @@ def _planned(request: Request, ledger: Ledger, d: plan.Distribution, known: bool
     }
     new = [r for r in wanted if r.email not in had and r.email not in skipped]
     if new:
-        plan.check_messages(d, request.root, new)  # every template and size, before any row is recorded
+        copies.check_messages(d, request.root, new)  # every template and size, before any row is recorded
         if known:
             ledger.add(new)
         else:
@@ -156,7 +172,7 @@ def prepare(request: Request, ledger: Ledger) -> Prepared:
     d = _load(request)
     known = ledger.distribution(d.id)
     if known is not None:
-        d = plan.Distribution(**{**d.__dict__, "created": dt.datetime.fromisoformat(known[0])})
+        d = replace(d, created=dt.datetime.fromisoformat(known[0]))
     last = ledger.latest(d.brief.id, str(request.recipients)) if known is None and request.resume else None
     if last is not None:  # with no earlier distribution of the brief, nothing can be sent twice
         raise UsageError(
@@ -180,13 +196,13 @@ def prepare(request: Request, ledger: Ledger) -> Prepared:
     font = None
     largest = 0
     for row in rows:
-        pdf, eml = plan.copy_files(d.out, row)
+        pdf, eml = copies.copy_files(d.out, row)
         made = pdf.is_file() and eml.is_file() and row.message_sha256 is not None
         if row.state == State.PLANNED or (row.state == State.STAMPED and not made):
             # The stamp's font is cut to the characters of every recipient's stamp, so that a
             # copy made again, in a run that passes over other recipients, is the same bytes.
-            font = font or plan.font_for(request.root, plan.planned_rows(d, ledger), d.created)
-            largest = max(largest, plan.make_copy(d, request.root, row, font, ledger))
+            font = font or copies.font_for(request.root, editions.planned_rows(d, ledger), d.created)
+            largest = max(largest, copies.make_copy(d, request.root, row, font, ledger))
             # The message that may be sent is the one written now: --send refuses any other.
             if not ledger.message(d.id, row.email, message_hash(undated(eml.read_bytes()))):
                 raise DistributionError(f"another run has changed the row of {row.email}", ledger.path)
@@ -205,9 +221,9 @@ def clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _recorded(d: plan.Distribution, row: Row) -> bytes:
+def _recorded(d: editions.Distribution, row: Row) -> bytes:
     """The row's message as the ledger recorded it when the copy was stamped (else an error)."""
-    pdf, eml = plan.copy_files(d.out, row)
+    pdf, eml = copies.copy_files(d.out, row)
     hint = "do not edit out/distribution/ while a distribution is under way"
     if not pdf.is_file() or hashlib.sha256(pdf.read_bytes()).hexdigest() != row.sha256:
         raise DistributionError(f"the copy for {row.email} is not the one the ledger recorded", pdf, hint=hint)
@@ -219,7 +235,7 @@ def _recorded(d: plan.Distribution, row: Row) -> bytes:
     return message
 
 
-def _send_one(conn: Connection, ledger: Ledger, d: plan.Distribution, row: Row, backoff: float) -> str:
+def _send_one(conn: Connection, ledger: Ledger, d: editions.Distribution, row: Row, backoff: float) -> str:
     message = _recorded(d, row)  # read once: what was checked is what is sent
     state = row.state
     outcome = None
@@ -310,7 +326,7 @@ def summary_lines(prepared: Prepared, rows: list[Row], sent: bool) -> list[str]:
     """Recipients per audience, the markings, the largest message, the rows' states and who was
     passed over as having the edition already."""
     d = prepared.d
-    audiences = Counter(r.audience for r in d.recipients)
+    audiences = Counter(str(d.choice(r)) for r in d.recipients)  # "policy", or "profile/us" for a variant
     states = Counter(r.state for r in rows)
     marking = d.marking.labels(d.created) if d.marking else []
     done = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "nothing to " + ("send" if sent else "prepare")

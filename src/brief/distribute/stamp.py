@@ -1,7 +1,8 @@
 """Per-recipient copies: the already-typeset PDF with a stamp drawn over every page.
 
 pikepdf is imported here and nowhere else. The stamp is a line at the foot of each page
-("copy ID … · Prepared for NAME, ORGANISATION · copy n of N · DATE"), marked as a pagination
+("copy ID … · Prepared for NAME, ORGANISATION · copy n of N · DATE", in the edition's
+language), marked as a pagination
 artifact so the copy keeps its tag tree and stays PDF/UA, in font subsets made once per
 distribution and embedded in every copy. The copy ID is also in the document information
 (``/BriefCopyId``); :func:`read_copy` reports both, and the stamp only where brief draws it.
@@ -25,6 +26,7 @@ from pathlib import Path
 import pikepdf
 
 from brief.errors import DataError
+from brief.model.language import caption, shipped
 
 COPY_ID_KEY = "/BriefCopyId"
 _GREY = 0.3
@@ -49,14 +51,25 @@ class StampText:
     copy_id: str
     who: str  # "Prepared for NAME, ORGANISATION"
     rest: str  # "copy n of N · DATE"
+    label: str = "copy ID"  # in the edition's language: "Exemplar-ID" in German
+
+    def head(self) -> str:
+        """The copy ID's part of the stamp: its label and the ID."""
+        return f"{self.label} {self.copy_id}"
 
     def line(self) -> str:
         """The stamp on one line."""
-        return f"copy ID {self.copy_id} · {self.who} · {self.rest}"
+        return f"{self.head()} · {self.who} · {self.rest}"
 
     def characters(self) -> str:
         """Every character the stamp may print (the font subsets need them)."""
         return self.line() + ELLIPSIS
+
+
+def id_labels() -> list[str]:
+    """The copy ID's label in every language brief writes stamps in ("copy ID", "Exemplar-ID"):
+    a stamp is read back whatever the language of its edition."""
+    return sorted({caption("copy ID", language) for language in shipped()})
 
 
 @dataclass(frozen=True)
@@ -162,7 +175,7 @@ def layout(text: StampText, font: StampFont, width: float) -> tuple[float, list[
         if font.width(text.line(), size) <= room:
             return size, [text.line()]
         size -= 0.5
-    first, who = f"copy ID {text.copy_id} · {text.rest}", text.who
+    first, who = f"{text.head()} · {text.rest}", text.who
     if font.width(who, MIN_SIZE) > room:
         short, long = 0, len(who)  # the longest start of the name that fits with "…"
         while short < long:

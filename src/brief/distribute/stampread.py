@@ -4,12 +4,13 @@ weigh a hostile file's streams before qpdf or pdfium reads them."""
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from brief.distribute.stamp import MAX_SIZE, MIN_SIZE, id_baselines
+from brief.distribute.stamp import MAX_SIZE, MIN_SIZE, id_baselines, id_labels
 from brief.errors import DataError
 
 
@@ -82,10 +83,13 @@ def stamps(data: bytes, path: Path) -> list[list[str]]:
                 if any(abs(y.value - at) < 0.05 for at in id_baselines(bottom, size)):
                     key = ctypes.addressof(pdfium.FPDFText_GetTextObject(text.raw, i).contents)
                     drawn[key] = drawn.get(key, "") + chr(pdfium.FPDFText_GetUnicode(text.raw, i))
-            found.append([m.group(1) for line in drawn.values() if (m := _ID_LINE.match(line))])
+            found.append([m.group(1) for line in drawn.values() if (m := _id_line().match(line))])
     finally:
         document.close()
     return found
 
 
-_ID_LINE = re.compile(r"copy ID ([0-9a-f]{12})(?: ·|$)")
+@functools.cache
+def _id_line() -> re.Pattern[str]:
+    labels = "|".join(re.escape(label) for label in id_labels())
+    return re.compile(rf"(?:{labels}) ([0-9a-f]{{12}})(?: ·|$)")

@@ -129,6 +129,8 @@ class Recipient(BaseModel):
     audience: str
     channel: Channel = "individual"
     extra: dict[str, str] = Field(default_factory=dict)
+    variant: str = ""  # the edition's variant (a `for_each` brief), else empty
+    language: str = ""  # the edition's language, else empty: the brief's own
 
     @field_validator("name", "email", "organisation", "audience")
     @classmethod

@@ -7,7 +7,7 @@ import csv
 import difflib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from pathlib import Path
@@ -19,9 +19,11 @@ from brief.errors import DataError
 from brief.model.marking import Recipient
 from brief.workspace.files import read_input
 from brief.workspace.hidden import invisible_at
+from brief.workspace.load import nearest
 
 REQUIRED = ("name", "email", "organisation", "audience")
-KNOWN = (*REQUIRED, "channel")
+# variant and language choose the edition (a `for_each` brief's variant, one of its languages)
+KNOWN = (*REQUIRED, "channel", "variant", "language")
 MAX_BYTES = 20 * 1024 * 1024
 # Headings people give the channel column. A column is matched by name only, so one misspelt
 # would silently become an extra column and every row `individual` (under TLP:RED, a list
@@ -43,26 +45,33 @@ def _address_problem(text: str) -> str | None:
     return None
 
 
+def unknown_cell(path: Path, line: int, what: str, value: str, known: Sequence[str], hint: str = "") -> DataError:
+    """A row naming an audience, variant or language the brief does not have: the error at its
+    line, with the nearest names and every name the brief has."""
+    listed = f"the brief has: {', '.join(sorted(known))}"
+    close = nearest(value, dict.fromkeys(known))
+    return DataError(
+        f"unknown {what} {value!r}",
+        path,
+        line,
+        hint=(f"{close} {listed}" if close.startswith("did you mean") else listed) + hint,
+    )
+
+
 def _row(path: Path, line: int, row: _Row, audiences: set[str], record: str) -> Recipient:
     cells = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
     problem = _address_problem(cells["email"])
     if problem:
         raise DataError(problem, path, line, hint="write one address per row, like name@example.org")
     if cells["audience"] not in audiences:
-        raise DataError(
-            f"unknown audience {cells['audience']!r}",
-            path,
-            line,
-            hint=f"the brief has: {', '.join(sorted(audiences))}",
-        )
+        raise unknown_cell(path, line, "audience", cells["audience"], sorted(audiences))
     hidden = _hidden(path, line, record, [(k, v) for k, v in row.items() if k is not None and isinstance(v, str)])
     if hidden is not None:
         raise hidden
     extra = {k: v for k, v in cells.items() if k not in KNOWN}
     try:
         fields: dict[str, object] = {k: cells[k] for k in REQUIRED} | {"line": line, "extra": extra}
-        if cells.get("channel"):
-            fields["channel"] = cells["channel"]
+        fields |= {k: cells[k] for k in ("channel", "variant", "language") if cells.get(k)}
         return Recipient.model_validate(fields)
     except ValidationError as exc:
         error = exc.errors()[0]
@@ -233,9 +242,12 @@ def _records(path: Path, reader: csv.DictReader[str], lines: _Lines) -> Iterator
         yield reader.line_num - len(_BREAK.findall(record.rstrip("\r\n"))), record, row
 
 
-def read_recipients(path: Path, audiences: set[str]) -> list[Recipient]:
+def read_recipients(
+    path: Path, audiences: set[str], check: Callable[[Recipient], object] | None = None
+) -> list[Recipient]:
     """Every row of *path*, checked: an address each, known audiences, no address twice, no
-    hidden or control characters. All problems are reported together, each with its line."""
+    hidden or control characters, and whatever *check* raises as a :class:`DataError` (the
+    edition a row names, say). All problems are reported together, each with its line."""
     lines = _Lines(_text(path))
     reader = csv.DictReader(lines)
     try:
@@ -256,6 +268,8 @@ def read_recipients(path: Path, audiences: set[str]) -> list[Recipient]:
         for line, record, row in _records(path, reader, lines):
             try:
                 recipient = _row(path, line, row, audiences, record)
+                if check is not None:
+                    check(recipient)
             except DataError as exc:
                 problems.append(exc)
                 continue
