@@ -14,7 +14,15 @@ from pathlib import Path
 
 from brief.distribute.editions import Distribution, pdf_name, recipient_of
 from brief.distribute.ledger import Ledger, Row
-from brief.distribute.message import Envelope, compose, encoded_size, render_letter, template_values, with_tlp
+from brief.distribute.message import (
+    Envelope,
+    compose,
+    encoded_size,
+    render_letter,
+    template_for,
+    template_values,
+    with_tlp,
+)
 from brief.distribute.stamp import StampFont, StampText, stamp_copy, stamp_font
 from brief.errors import BriefError, DataError, DistributionError
 from brief.model.language import DEFAULT, caption, format_date
@@ -166,9 +174,11 @@ def check_messages(d: Distribution, root: Path, rows: list[Row]) -> None:
     100,000 recipients must not wait minutes for their first copy."""
     link = d.marking.link if d.marking else None
     attached = {choice: encoded_size(pdf) for choice, pdf in d.editions.items()}
+    # Found once per edition, not per row: looking costs a stat of every name it may have.
+    names = {c: template_for(root, c.audience, d.brief.id, c.language) for c in d.editions}
     for row in rows:
         choice = d.choice(recipient_of(d, row))
-        letter = render_letter(root, choice.audience, _values(d, row), d.brief.id, choice.language)
+        letter = render_letter(root, choice.audience, _values(d, row), d.brief.id, choice.language, names[choice])
         least = len(letter.subject) + len(letter.text) + len(letter.html) + (0 if link else attached[choice])
         if least > _limit(d):
             raise _too_large(d, row, least, link, least=True)

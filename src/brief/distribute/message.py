@@ -76,16 +76,28 @@ def template_names(audience: str, brief: str | None = None, language: str | None
     return [*mine, *per_language, f"{audience}.j2"]
 
 
+def template_for(root: Path, audience: str, brief: str | None = None, language: str | None = None) -> str:
+    """The edition's email template: the first of :func:`template_names` in ``emails/`` (else
+    the audience's, which is then reported missing)."""
+    names = template_names(audience, brief, language)
+    return next((n for n in names if (root / EMAILS / n).is_file()), names[-1])
+
+
 def render_letter(
-    root: Path, audience: str, values: dict[str, Any], brief: str | None = None, language: str | None = None
+    root: Path,
+    audience: str,
+    values: dict[str, Any],
+    brief: str | None = None,
+    language: str | None = None,
+    name: str | None = None,
 ) -> Letter:
-    """Render the three blocks of the edition's email template (the first of
-    :func:`template_names` found in ``emails/``) with *values*.
+    """Render the three blocks of the edition's email template (*name*, found by
+    :func:`template_for` when not given) with *values*.
     The emails are not build inputs: changing one does not make the built editions stale.
     Whatever the template does wrong or the sandbox refuses is a :class:`TemplateError` naming
     the template (and its line, when known)."""
     names = template_names(audience, brief, language)
-    name = next((n for n in names if (root / EMAILS / n).is_file()), names[-1])
+    name = name or template_for(root, audience, brief, language)
     path = root / EMAILS / name
     env = _environment(root / EMAILS)
     env.budget.start()
