@@ -98,6 +98,7 @@ def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Pa
 # 1. A variant column ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # builds five profiles (about 8 s), once for the module
 def test_each_person_gets_their_countrys_profile(
     profiles: Path, copy: Callable[[Path], Path], server: tuple[Recorder, int]
 ) -> None:
@@ -125,6 +126,7 @@ def test_each_person_gets_their_countrys_profile(
         assert f"Prepared for Reader {variant}, Ministry" in text
 
 
+@pytest.mark.slow
 def test_a_variant_the_brief_lacks_is_an_error_at_its_line(profiles: Path, copy: Callable[[Path], Path]) -> None:
     """A misspelt variant, a missing one, and a variant for a brief without them: each one line
     at its row, with the nearest name and every variant; nothing is written."""
