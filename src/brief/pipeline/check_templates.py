@@ -1,5 +1,5 @@
-"""Checks of templates, statically (Jinja's parser, not a render): every ``fig()``, ``chart()``
-and ``cite()`` names something that exists, and narrative text holds no hand-typed numbers."""
+"""Checks of templates, statically (Jinja's parser, not a render): every ``fig()``, ``chart()``,
+``ref()`` and ``cite()`` names something that exists, and narrative text holds no hand-typed numbers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from jinja2 import nodes
 
 from brief.errors import BriefError, TemplateError
 from brief.model.schema import Brief
+from brief.pipeline.crossrefs import unknown_chart
 from brief.workspace.load import Workspace, nearest
 from brief.workspace.sandbox import TemplateRefused
 
@@ -78,9 +79,9 @@ def _is_name_part(text: str, start: int, end: int) -> bool:
 
 
 def _calls(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
-    """``(function, first argument, line)`` for each fig/chart/cite call with literal arguments."""
+    """``(function, first argument, line)`` for each fig/chart/ref/cite call with literal arguments."""
     for call in tree.find_all(nodes.Call):
-        if isinstance(call.node, nodes.Name) and call.node.name in ("fig", "chart", "cite"):
+        if isinstance(call.node, nodes.Name) and call.node.name in ("fig", "chart", "ref", "cite"):
             for i, arg in enumerate(call.args):
                 if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
                     yield call.node.name, arg.value, call.lineno
@@ -212,6 +213,9 @@ def _check_calls(
                     hint="add it to the audience's charts: in the brief file",
                 )
             )
+        elif function == "ref" and name not in placed:
+            message, hint = unknown_chart(name, list(charts), audience, list(placed))
+            problems.append(TemplateError(message, path, line, hint=hint))
         elif function == "cite" and name not in ws.sources:
             problems.append(TemplateError(f"unknown source {name!r}", path, line, hint=nearest(name, ws.sources)))
         elif function == "cite":
