@@ -43,6 +43,8 @@ from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, 
 from brief.workspace.templates import TemplateSet
 
 _FIG_STYLES = ("long", "short", "abs", "signed")
+# The functions a template calls, as the reference lists them (each documented by its docstring).
+TEMPLATE_FUNCTIONS = ("fig", "fig_sign", "chart", "ref", "cite", "figures_table")
 _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
 
 
@@ -94,8 +96,10 @@ class _Context:
         return html, "".join(f.html for f in footnotes)
 
     def fig(self, figure_id: str, style: str = "long", note: bool = True) -> Markup:
-        """``{{ fig("id") }}``: the value formatted by its unit, with its endnote mark; in a
-        variant, ``{name}`` in the id is the variant's parameter *name*."""
+        """``{{ fig("id") }}``: the figure's value in its unit's words, with its endnote mark;
+        ``fig("id", "short")`` in the short words, ``"abs"`` its magnitude, ``"signed"`` with
+        "+" or "−"; ``note=False`` leaves the mark out. In a variant, ``{name}`` in the id is the
+        variant's parameter *name*."""
         figure_id = fill(figure_id, self.job.variant) if isinstance(figure_id, str) else figure_id
         if figure_id not in self.job.figures:
             import difflib
@@ -124,7 +128,8 @@ class _Context:
         return self.job.figures[figure_id].sign
 
     def cite(self, source_id: str, locator: str | None = None) -> Markup:
-        """``{{ cite("source", "p. 3") }}``: an endnote mark for a quote or claim."""
+        """``{{ cite("source_id", "p. 3") }}``: an endnote citing a source of data/sources.yaml,
+        at a locator if given, for a quote or a claim that is not a number."""
         if source_id not in self.job.sources:
             raise TemplateRefused(f"unknown source {source_id!r}", f"sources: {', '.join(sorted(self.job.sources))}")
         return Markup(self._mark(self.notes.for_source(source_id, locator)))
@@ -165,7 +170,8 @@ class _Context:
         return Markup(f'<table class="figures-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
 
     def chart(self, *chart_ids: str) -> Markup:
-        """``{{ chart("id") }}``; several ids place the charts side by side."""
+        """``{{ chart("id") }}``: places a chart of the audience's charts, numbered and captioned;
+        ``chart("a", "b")`` places two side by side."""
         for chart_id in chart_ids:
             if chart_id not in self.charts:
                 hint = f"this audience's charts: {', '.join(self.charts) or 'none'}"
@@ -175,6 +181,11 @@ class _Context:
             self.charts_placed.append(chart_id)
         # A comment on its own line survives Markdown as an HTML block; replaced afterwards.
         return Markup(f"\n<!--brief-chart:{','.join(chart_ids)}-->\n")
+
+
+def template_functions() -> list[tuple[str, str]]:
+    """Each template function's name and its docstring on one line, for the reference."""
+    return [(name, " ".join((getattr(_Context, name).__doc__ or "").split())) for name in TEMPLATE_FUNCTIONS]
 
 
 def _template_location(tb: TracebackType | None, templates: list[Path]) -> tuple[Path | None, int | None]:
