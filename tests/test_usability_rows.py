@@ -109,6 +109,7 @@ def test_row_06_decimals_as_written(starter: Path) -> None:
     assert texts["eu_share_2026"] == "8.4%"
 
 
+@pytest.mark.slow
 def test_row_07_a_fall_in_words_and_a_true_minus(starter: Path) -> None:
     """Row 7: a fall prints with a true minus sign, and a template can print its magnitude and
     choose its verb by the sign: "fell by 0.6 percentage points"."""
