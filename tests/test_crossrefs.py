@@ -172,3 +172,14 @@ def test_image_in_a_brief_folder_resolves_from_it(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     page = (root / "out" / "second-policy.html").read_text(encoding="utf-8")
     assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="A map of the second brief"', page)
+
+
+def test_image_problem_reported_beside_other_errors(ws: Path) -> None:
+    """``brief check`` finds a missing image without rendering, so it is reported beside another
+    error of the same section (a check renders only a workspace without errors)."""
+    append(section(ws), '\nThe total is {{ fig("no_such_figure") }}.\n\n![A map](nomap.png)\n')
+    checked = run(ws, "check")
+    assert checked.exit_code == 1
+    where = "templates/policy/summary.md.j2"
+    assert f"{where}:{line_number(section(ws), 'no_such_figure')}: error: unknown figure" in checked.stdout
+    assert f"{where}:{line_number(section(ws), 'nomap.png')}: error: image 'nomap.png' not found" in checked.stdout

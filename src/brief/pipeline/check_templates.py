@@ -13,8 +13,10 @@ from jinja2 import nodes
 from brief.errors import BriefError, TemplateError
 from brief.model.schema import Brief
 from brief.pipeline.crossrefs import unknown_chart
+from brief.pipeline.images import image_problems
 from brief.workspace.load import Workspace, nearest
 from brief.workspace.sandbox import TemplateRefused
+from brief.workspace.theme import theme_dir
 
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _HTML_TAG = re.compile(r"<[^>]*>", re.S)
@@ -131,6 +133,9 @@ def check_template(
                 (path, node.lineno),
             )
     used |= _check_calls(ws, brief, audience, tree, path, preferred, problems, cited)
+    layer = _layer(env, path)
+    if narrative and where == (None, None) and layer is not None:
+        problems.extend(image_problems(source, path, layer))  # a section's images, from its folder
     if narrative:
         for line, token in hand_typed_numbers(source):
             problems.append(
@@ -142,6 +147,17 @@ def check_template(
                 )
             )
     return used
+
+
+def _layer(env: jinja2.Environment, path: Path) -> Path | None:
+    """The layer (overlay or the workspace's templates/) the template *path* was loaded from;
+    None for the built-in theme's."""
+    loader = env.loader
+    first = loader.loaders[0] if isinstance(loader, jinja2.ChoiceLoader) else loader
+    roots: list[Path] = [root for _, root in getattr(first, "folders", [])]
+    real = path.resolve()
+    found = next((root for root in roots if real.is_relative_to(root)), None)
+    return None if found is None or found == theme_dir().resolve() else found
 
 
 def _parse(

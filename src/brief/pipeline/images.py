@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,28 @@ class SectionImages:
     def _fail(self, message: str, src: str, hint: str) -> NoReturn:
         line = line_of(self.template, (f"({src}", src)) if self.template else None
         raise TemplateError(message, self.template, line, hint=hint)
+
+
+# A Markdown image written out in full, with no Jinja in it: ![alt](path "title").
+_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)\n]*)?\)")
+_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+
+
+def image_problems(source: str, template: Path, layer: Path) -> list[TemplateError]:
+    """Each image of a section template's *source* that a build could not print, found without
+    rendering (so ``brief check`` reports it beside other problems); an image whose alt text or
+    path is written with Jinja is left to the render."""
+    images = SectionImages(template, layer)
+    problems = []
+    for match in _IMAGE.finditer(_COMMENT.sub(" ", source)):
+        if "{" in match.group(0):
+            continue
+        token = Token("image", "img", 0, attrs={"src": match.group(2), "alt": ""})
+        try:
+            images.image(token, match.group(1))
+        except TemplateError as exc:
+            problems.append(exc)
+    return problems
 
 
 def media_type(data: bytes) -> str | None:
