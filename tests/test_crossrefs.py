@@ -183,3 +183,39 @@ def test_image_problem_reported_beside_other_errors(ws: Path) -> None:
     where = "templates/policy/summary.md.j2"
     assert f"{where}:{line_number(section(ws), 'no_such_figure')}: error: unknown figure" in checked.stdout
     assert f"{where}:{line_number(section(ws), 'nomap.png')}: error: image 'nomap.png' not found" in checked.stdout
+
+
+def drawn_image_widths(pdf_path: Path) -> list[float]:
+    """The width in points at which each image of the PDF is drawn (images in its pages' own
+    content, where WeasyPrint draws them)."""
+    widths = []
+    with pikepdf.open(pdf_path) as pdf:
+        for page in pdf.pages:
+            stack, ctm = [], pikepdf.Matrix()
+            for operands, operator in pikepdf.parse_content_stream(page):
+                name = str(operator)
+                if name == "q":
+                    stack.append(ctm)
+                elif name == "Q":
+                    ctm = stack.pop()
+                elif name == "cm":
+                    ctm = pikepdf.Matrix(*[float(x) for x in operands]) @ ctm
+                elif name == "Do" and page.Resources.XObject[operands[0]].get("/Subtype") == "/Image":
+                    widths.append(abs(ctm.a))
+    return widths
+
+
+@pytest.mark.slow
+def test_a_wide_image_stays_in_the_column(tmp_path: Path) -> None:
+    """An image wider than the column is drawn at the column's width, not past the page's edge."""
+    from PIL import Image
+
+    assert CliRunner().invoke(cli, ["init", str(tmp_path / "ws")]).exit_code == 0
+    root = tmp_path / "ws"
+    Image.new("RGB", (2400, 300), (200, 60, 60)).save(root / "templates" / "policy" / "band.png")
+    append(section(root), "\n![A wide band of colour](band.png)\n")
+    result = run(root, "build")
+    assert result.exit_code == 0, result.output
+    widths = drawn_image_widths(root / "out" / "first-brief-policy.pdf")
+    # US Letter is 612 pt wide; the starter's column is what its margins leave.
+    assert widths and max(widths) < 612 - 2 * 54, widths

@@ -57,6 +57,7 @@ class SectionImages:
             renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
         ) -> str:
             images.image(tokens[idx], renderer.renderInlineAsText(tokens[idx].children or [], options, env))
+            tokens[idx].attrSet("class", "narrative-image")  # the theme keeps it within the column
             return renderer.image(tokens, idx, options, env)
 
         md.add_render_rule("image", render_image)
