@@ -219,3 +219,29 @@ def test_a_wide_image_stays_in_the_column(tmp_path: Path) -> None:
     widths = drawn_image_widths(root / "out" / "first-brief-policy.pdf")
     # US Letter is 612 pt wide; the starter's column is what its margins leave.
     assert widths and max(widths) < 612 - 2 * 54, widths
+
+
+def test_an_image_linked_from_outside_is_refused(ws: Path) -> None:
+    """A link beside the section to an image outside templates/ is followed, and refused."""
+    (ws / "outside.png").write_bytes(png_bytes())
+    (ws / "templates" / "policy" / "map.png").symlink_to(ws / "outside.png")
+    append(section(ws), "\n![A map](map.png)\n")
+    line = line_number(section(ws), "(map.png)")
+    checked = run(ws, "check")
+    assert checked.exit_code == 1
+    assert f"templates/policy/summary.md.j2:{line}: error: image 'map.png' lies outside templates/" in checked.stdout
+
+
+def test_an_svg_image_with_a_script_is_refused(ws: Path) -> None:
+    """An SVG image is embedded as a data: image and held to the HTML policy: a script is refused."""
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'
+    (ws / "templates" / "policy" / "map.svg").write_text(svg, encoding="utf-8")
+    append(section(ws), "\n![A map](map.svg)\n")
+    line = line_number(section(ws), "(map.svg)")
+    built = run(ws, "build", "--format", "html")
+    assert built.exit_code == 1
+    assert (
+        f"templates/policy/summary.md.j2:{line}: error: image 'map.svg' is an SVG in which <script> is not allowed"
+        in built.stderr
+    )
+    assert not (ws / "out" / "first-brief-policy.html").exists()

@@ -28,7 +28,8 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from brief.errors import BriefError, TemplateError
-from brief.pipeline.sanitise import line_of
+from brief.pipeline.sanitise import HINT as POLICY_HINT
+from brief.pipeline.sanitise import Policy, line_of
 from brief.workspace.files import outside, read_input
 
 # The formats WeasyPrint and every browser show, by their first bytes.
@@ -87,7 +88,20 @@ class SectionImages:
         media = media_type(data)
         if media is None:
             self._fail(f"{shown} is not an image brief can print", src, f"use a {_FORMATS} file")
+        if media == "image/svg+xml":
+            self._svg(data, src)
         token.attrSet("src", f"data:{media};base64," + base64.b64encode(data).decode("ascii"))
+
+    def _svg(self, data: bytes, src: str) -> None:
+        # Checked here, as the policy checks any data: SVG, to blame the image's own line.
+        assert self.layer is not None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            self._fail(f"image {src!r} is an SVG file that is not UTF-8 text", src, "save the SVG as UTF-8")
+        refusal = Policy([self.layer]).check_html(text, self.layer, depth=1)
+        if refusal is not None:
+            self._fail(f"image {src!r} is an SVG in which {refusal.message}", src, POLICY_HINT)
 
     def _fail(self, message: str, src: str, hint: str) -> NoReturn:
         line = line_of(self.template, (f"({src}", src)) if self.template else None
