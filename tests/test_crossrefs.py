@@ -245,3 +245,12 @@ def test_an_svg_image_with_a_script_is_refused(ws: Path) -> None:
         in built.stderr
     )
     assert not (ws / "out" / "first-brief-policy.html").exists()
+
+
+def test_a_path_with_digits_is_not_a_hand_typed_number() -> None:
+    """Where an image or link points ("maps/2.png", "…/reports/5") is a path, not a number in the
+    prose; a number in the text beside it still is."""
+    from brief.pipeline.check_templates import hand_typed_numbers
+
+    source = 'See ![A map](maps/2.png) and [the report](https://example.org/reports/5 "Report 5").\nIt rose 7 points.\n'
+    assert hand_typed_numbers(source) == [(2, "7")]

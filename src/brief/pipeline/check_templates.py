@@ -22,6 +22,8 @@ _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _HTML_TAG = re.compile(r"<[^>]*>", re.S)
 _LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.M)
 _FOOTNOTE_LABEL = re.compile(r"\[\^[^\]\s]+\]")
+# Where a Markdown link or image points ("](maps/2.png)", "](https://…/5)"): a path, not prose.
+_DESTINATION = re.compile(r"\]\(\s*<?[^)\s>]*>?(?:\s+\"[^\"\n]*\")?\s*\)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Suffixes that make a number an amount, not a name: "$5bn", "10x", "12pp".
 _AMOUNT_SUFFIX = re.compile(r"(bn|tn|mn|x|pp|k|m)\b", re.I)
@@ -38,13 +40,14 @@ def _blank(match: re.Match[str]) -> str:
 def hand_typed_numbers(source: str) -> list[tuple[int, str]]:
     """Numbers typed into narrative text, as ``(line, text)``.
 
-    Text inside Jinja tags (where ``fig()`` calls live), HTML tags and Markdown list markers
-    is ignored, as are years and ordinals ("Figure 3"). Wrap a number that is really a
-    name in a Jinja string to mark it literal: ``{{ "G7" }}``.
+    Text inside Jinja tags (where ``fig()`` calls live), HTML tags, Markdown list markers and
+    where a Markdown link or image points is ignored, as are years and ordinals ("Figure 3").
+    Wrap a number that is really a name in a Jinja string to mark it literal: ``{{ "G7" }}``.
     """
     text = _JINJA.sub(_blank, source)
     text = _HTML_TAG.sub(_blank, text)
     text = _FOOTNOTE_LABEL.sub(_blank, text)  # [^1] is a footnote's name
+    text = _DESTINATION.sub(_blank, text)
     text = _LIST_MARKER.sub(lambda m: m.group(1), text)
     found = []
     for match in _NUMBER.finditer(text):
