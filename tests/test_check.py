@@ -566,7 +566,8 @@ def test_cli_warning_exit_status(ws: Path, strict: bool, status: int) -> None:
     assert result.exit_code == status
     _, path, line, message, hint = stale(ws, "share_2023", "2023", 17, 12)
     assert result.stdout == f"{path}:{line}: warning: {message} — {hint}\n"
-    assert result.stderr == "0 errors, 1 warning in 12 figures, 2 sources, 1 brief\n"
+    summary = "error: 1 warning is an error under --strict; nothing was written\n" if strict else ""
+    assert result.stderr == "0 errors, 1 warning in 12 figures, 2 sources, 1 brief\n" + summary
 
 
 def test_cli_clean_workspace(ws: Path) -> None:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 import click
 
 from brief.cli.group import cli, templates_option, workspace_root
+from brief.errors import BriefError, CheckFailed
 from brief.model.counting import counted
 
 if TYPE_CHECKING:
+    from brief.errors import Problem
     from brief.model.request import BuildRequest, Format, Standard
     from brief.model.results import BuildResult
 
@@ -78,9 +81,15 @@ def build(
     # Click's Choice has checked the standard and the format.
     options = _BuildOptions(templates=overlay, strict=strict, standard=standard, format=fmt)  # type: ignore[typeddict-item]
     if not many:
-        result = build_one(
-            root, brief=brief, audience=audiences[0] if audiences else None, variant=variant, force=force, **options
-        )
+        try:
+            result = build_one(
+                root, brief=brief, audience=audiences[0] if audiences else None, variant=variant, force=force, **options
+            )
+        except CheckFailed as exc:
+            line = strict_summary(exc.problems) if strict else None
+            if line is not None:
+                exc.problems = [*exc.problems, BriefError(line)]
+            raise
         if result.up_to_date:
             _say_up_to_date(root, result.path, result.pages, started)
         else:
@@ -89,6 +98,15 @@ def build(
     # --all and --all-briefs plan their audiences from the brief: none is picked here.
     request = build_request(root, brief=brief, audience=audiences[0] if audiences else "", variant=variant, **options)
     _build_all(request, list(audiences), all_audiences, all_briefs, not (force or strict) and fmt == "pdf", started)
+
+
+def strict_summary(problems: Sequence[Problem | BriefError]) -> str | None:
+    """The line that ends a --strict run stopped by warnings alone (None if errors stopped it)."""
+    warnings = sum(p.severity == "warning" for p in problems)
+    if not warnings or any(p.severity == "error" for p in problems):
+        return None
+    verb = "is an error" if warnings == 1 else "are errors"
+    return f"{counted(warnings, 'warning')} {verb} under --strict; nothing was written"
 
 
 class _BuildOptions(TypedDict):
@@ -144,6 +162,9 @@ def _build_all(
                 failed += 1
                 for problem in outcome.problems:
                     click.echo(f"{outcome.target.label}: {problem.format()}", err=True)
+                line = strict_summary(outcome.problems) if request.strict else None
+                if line is not None:
+                    click.echo(f"{outcome.target.label}: error: {line}", err=True)
             else:
                 _report_build(request.root, outcome.result)
     if failed:
@@ -193,6 +214,9 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
         ]
         said = [counted(n, word) for n, word in counts]
         click.echo(f"{said[0]}, {said[1]} in {', '.join(said[2:])}", err=True)
+        line = strict_summary(report.problems) if strict else None
+        if line is not None:
+            click.echo(f"error: {line}", err=True)
     if not report.ok(strict=strict):
         sys.exit(1)
 

@@ -309,4 +309,22 @@ def reference() -> str:
             if where != [""]:
                 out += ["", "### " + ", ".join(f"`{p}`" for p in where)]
             out += ["", f"{doc} {_extra(model)}".strip(), "", *model_table(model)]
-    return "\n".join(out) + "\n"
+    return "\n".join(out + _functions()) + "\n"
+
+
+def _functions() -> list[str]:
+    """The table of the functions a narrative template calls."""
+    from brief.pipeline.render import template_functions
+
+    rows = [f"| `{name}()` | {_cell(doc.replace('``', '`'))} |" for name, doc in template_functions()]
+    return [
+        "",
+        "## Template functions",
+        "",
+        "What a section template (`templates/AUDIENCE/SECTION.md.j2`, Markdown with Jinja) calls to print "
+        "numbers, charts and notes; `brief docs customising` shows each in use.",
+        "",
+        "| Function | What it does |",
+        "|---|---|",
+        *rows,
+    ]

@@ -30,6 +30,8 @@ def _yaml() -> YAML:
     yaml.indent(mapping=2, sequence=4, offset=2)
     # Lines are never re-wrapped: adding an audience changes only the lines it adds.
     yaml.width = 1 << 20
+    # Strings keep the quotes they were written with: the diff is the lines the command adds.
+    yaml.preserve_quotes = True
     return yaml
 
 
@@ -77,10 +79,11 @@ def new_audience(ws: Workspace, name: str, source: str | None, brief_id: str | N
 
 
 _SECTION = """\
+{#- A narrative section: Markdown with Jinja. Numbers come from data: add a figure to
+    data/figures/ and print it with {{ fig("figure_id") }}; {{ chart("id") }} places a chart. -#}
 ## Summary
 
-State the bottom line here in two or three sentences. Numbers come from data: add a figure to
-data/figures/ and print it with {{ '{{ fig("figure_id") }}' }}.
+State the bottom line here in two or three sentences.
 """
 
 

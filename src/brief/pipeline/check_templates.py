@@ -1,5 +1,5 @@
-"""Checks of templates, statically (Jinja's parser, not a render): every ``fig()``, ``chart()``
-and ``cite()`` names something that exists, and narrative text holds no hand-typed numbers."""
+"""Checks of templates, statically (Jinja's parser, not a render): every ``fig()``, ``chart()``,
+``ref()`` and ``cite()`` names something that exists, and narrative text holds no hand-typed numbers."""
 
 from __future__ import annotations
 
@@ -12,13 +12,18 @@ from jinja2 import nodes
 
 from brief.errors import BriefError, TemplateError
 from brief.model.schema import Brief
+from brief.pipeline.crossrefs import unknown_chart
+from brief.pipeline.images import image_problems
 from brief.workspace.load import Workspace, nearest
 from brief.workspace.sandbox import TemplateRefused
+from brief.workspace.theme import theme_dir
 
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _HTML_TAG = re.compile(r"<[^>]*>", re.S)
 _LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.M)
 _FOOTNOTE_LABEL = re.compile(r"\[\^[^\]\s]+\]")
+# Where a Markdown link or image points ("](maps/2.png)", "](https://…/5)"): a path, not prose.
+_DESTINATION = re.compile(r"\]\(\s*<?[^)\s>]*>?(?:\s+\"[^\"\n]*\")?\s*\)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Suffixes that make a number an amount, not a name: "$5bn", "10x", "12pp".
 _AMOUNT_SUFFIX = re.compile(r"(bn|tn|mn|x|pp|k|m)\b", re.I)
@@ -35,13 +40,14 @@ def _blank(match: re.Match[str]) -> str:
 def hand_typed_numbers(source: str) -> list[tuple[int, str]]:
     """Numbers typed into narrative text, as ``(line, text)``.
 
-    Text inside Jinja tags (where ``fig()`` calls live), HTML tags and Markdown list markers
-    is ignored, as are years and ordinals ("Figure 3"). Wrap a number that is really a
-    name in a Jinja string to mark it literal: ``{{ "G7" }}``.
+    Text inside Jinja tags (where ``fig()`` calls live), HTML tags, Markdown list markers and
+    where a Markdown link or image points is ignored, as are years and ordinals ("Figure 3").
+    Wrap a number that is really a name in a Jinja string to mark it literal: ``{{ "G7" }}``.
     """
     text = _JINJA.sub(_blank, source)
     text = _HTML_TAG.sub(_blank, text)
     text = _FOOTNOTE_LABEL.sub(_blank, text)  # [^1] is a footnote's name
+    text = _DESTINATION.sub(_blank, text)
     text = _LIST_MARKER.sub(lambda m: m.group(1), text)
     found = []
     for match in _NUMBER.finditer(text):
@@ -78,9 +84,9 @@ def _is_name_part(text: str, start: int, end: int) -> bool:
 
 
 def _calls(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
-    """``(function, first argument, line)`` for each fig/chart/cite call with literal arguments."""
+    """``(function, first argument, line)`` for each fig/chart/ref/cite call with literal arguments."""
     for call in tree.find_all(nodes.Call):
-        if isinstance(call.node, nodes.Name) and call.node.name in ("fig", "chart", "cite"):
+        if isinstance(call.node, nodes.Name) and call.node.name in ("fig", "chart", "ref", "cite"):
             for i, arg in enumerate(call.args):
                 if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
                     yield call.node.name, arg.value, call.lineno
@@ -130,6 +136,9 @@ def check_template(
                 (path, node.lineno),
             )
     used |= _check_calls(ws, brief, audience, tree, path, preferred, problems, cited)
+    layer = _layer(env, path)
+    if narrative and where == (None, None) and layer is not None:
+        problems.extend(image_problems(source, path, layer))  # a section's images, from its folder
     if narrative:
         for line, token in hand_typed_numbers(source):
             problems.append(
@@ -141,6 +150,17 @@ def check_template(
                 )
             )
     return used
+
+
+def _layer(env: jinja2.Environment, path: Path) -> Path | None:
+    """The layer (overlay or the workspace's templates/) the template *path* was loaded from;
+    None for the built-in theme's."""
+    loader = env.loader
+    first = loader.loaders[0] if isinstance(loader, jinja2.ChoiceLoader) else loader
+    roots: list[Path] = [root for _, root in getattr(first, "folders", [])]
+    real = path.resolve()
+    found = next((root for root in roots if real.is_relative_to(root)), None)
+    return None if found is None or found == theme_dir().resolve() else found
 
 
 def _parse(
@@ -212,6 +232,9 @@ def _check_calls(
                     hint="add it to the audience's charts: in the brief file",
                 )
             )
+        elif function == "ref" and name not in placed:
+            message, hint = unknown_chart(name, list(charts), audience, list(placed))
+            problems.append(TemplateError(message, path, line, hint=hint))
         elif function == "cite" and name not in ws.sources:
             problems.append(TemplateError(f"unknown source {name!r}", path, line, hint=nearest(name, ws.sources)))
         elif function == "cite":

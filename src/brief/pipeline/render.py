@@ -27,9 +27,11 @@ from brief.model.page import page_css
 from brief.model.variants import fill
 from brief.pipeline.charts import RenderedChart
 from brief.pipeline.citations import Note, Notes, short_title
+from brief.pipeline.crossrefs import CrossRefs
 from brief.pipeline.figure_html import figure_html, table_html
 from brief.pipeline.footnotes import render_with_footnotes
 from brief.pipeline.furniture import layout_furniture
+from brief.pipeline.images import SectionImages
 from brief.pipeline.markings import marking_context
 from brief.pipeline.notemarks import note_link, number_notes
 from brief.pipeline.resolve import Job
@@ -41,6 +43,8 @@ from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, 
 from brief.workspace.templates import TemplateSet
 
 _FIG_STYLES = ("long", "short", "abs", "signed")
+# The functions a template calls, as the reference lists them (each documented by its docstring).
+TEMPLATE_FUNCTIONS = ("fig", "fig_sign", "chart", "ref", "cite", "figures_table")
 _CHART_MARK = re.compile(r"<!--brief-chart:([a-z0-9_.,-]+)-->")
 
 
@@ -77,6 +81,7 @@ class _Context:
         self.figures_used: list[str] = []
         self.charts_placed: list[str] = []
         self.printed: dict[str, list[str]] = {}
+        self.crossrefs = CrossRefs(job.brief.language)
 
     def _mark(self, note: Note) -> str:
         return note_link(note.number)
@@ -91,8 +96,10 @@ class _Context:
         return html, "".join(f.html for f in footnotes)
 
     def fig(self, figure_id: str, style: str = "long", note: bool = True) -> Markup:
-        """``{{ fig("id") }}``: the value formatted by its unit, with its endnote mark; in a
-        variant, ``{name}`` in the id is the variant's parameter *name*."""
+        """``{{ fig("id") }}``: the figure's value in its unit's words, with its endnote mark;
+        ``fig("id", "short")`` in the short words, ``"abs"`` its magnitude, ``"signed"`` with
+        "+" or "−"; ``note=False`` leaves the mark out. In a variant, ``{name}`` in the id is the
+        variant's parameter *name*."""
         figure_id = fill(figure_id, self.job.variant) if isinstance(figure_id, str) else figure_id
         if figure_id not in self.job.figures:
             import difflib
@@ -121,10 +128,18 @@ class _Context:
         return self.job.figures[figure_id].sign
 
     def cite(self, source_id: str, locator: str | None = None) -> Markup:
-        """``{{ cite("source", "p. 3") }}``: an endnote mark for a quote or claim."""
+        """``{{ cite("source_id", "p. 3") }}``: an endnote citing a source of data/sources.yaml,
+        at a locator if given, for a quote or a claim that is not a number."""
         if source_id not in self.job.sources:
             raise TemplateRefused(f"unknown source {source_id!r}", f"sources: {', '.join(sorted(self.job.sources))}")
         return Markup(self._mark(self.notes.for_source(source_id, locator)))
+
+    def ref(self, chart_id: str) -> Markup:
+        """``{{ ref("id") }}``: "Figure 2" or "Table 1", the number chart *id* has in this
+        edition, as a link to it."""
+        chart_id = fill(chart_id, self.job.variant) if isinstance(chart_id, str) else chart_id
+        brief_charts = list(self.job.brief.charts)
+        return self.crossrefs.ref(chart_id, list(self.charts), brief_charts, self.job.audience_name)
 
     def figures_table(self) -> Markup:
         """``{{ figures_table() }}``: every figure printed so far, with its value, date and source."""
@@ -155,7 +170,8 @@ class _Context:
         return Markup(f'<table class="figures-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
 
     def chart(self, *chart_ids: str) -> Markup:
-        """``{{ chart("id") }}``; several ids place the charts side by side."""
+        """``{{ chart("id") }}``: places a chart of the audience's charts, numbered and captioned;
+        ``chart("a", "b")`` places two side by side."""
         for chart_id in chart_ids:
             if chart_id not in self.charts:
                 hint = f"this audience's charts: {', '.join(self.charts) or 'none'}"
@@ -165,6 +181,11 @@ class _Context:
             self.charts_placed.append(chart_id)
         # A comment on its own line survives Markdown as an HTML block; replaced afterwards.
         return Markup(f"\n<!--brief-chart:{','.join(chart_ids)}-->\n")
+
+
+def template_functions() -> list[tuple[str, str]]:
+    """Each template function's name and its docstring on one line, for the reference."""
+    return [(name, " ".join((getattr(_Context, name).__doc__ or "").split())) for name in TEMPLATE_FUNCTIONS]
 
 
 def _template_location(tb: TracebackType | None, templates: list[Path]) -> tuple[Path | None, int | None]:
@@ -265,6 +286,7 @@ def template_context(job: Job, brand: Brand, ctx: _Context) -> dict[str, Any]:
         "fig_sign": TemplateFunction(ctx.fig_sign),
         "cite": TemplateFunction(ctx.cite),
         "chart": TemplateFunction(ctx.chart),
+        "ref": TemplateFunction(ctx.ref),
         "figures_table": TemplateFunction(ctx.figures_table),
         "brief_date": format_date(job.brief.date, job.brief.language),
         "caption": TemplateFunction(lambda message: caption(str(message), job.brief.language)),
@@ -277,6 +299,8 @@ def _place_charts(html: str, ctx: _Context, counter: list[int], inline: bool) ->
         for chart_id in match.group(1).split(","):
             chart = ctx.charts[chart_id]
             counter[chart.table is not None] += 1  # tables are numbered apart from figures
+            number = counter[chart.table is not None]
+            ctx.crossrefs.placed(chart_id, "table" if chart.table is not None else "figure", number)
             marks = "".join(dict.fromkeys(ctx._mark(ctx.notes.for_figure(f)) for f in chart.figures))
             ctx.figures_used.extend(f.id for f in chart.figures)
             for f in chart.figures:  # a chart's marks and a table's cells print the short text
@@ -293,6 +317,15 @@ def _place_charts(html: str, ctx: _Context, counter: list[int], inline: bool) ->
         return f'<div class="chart-row">{"".join(figures)}</div>'
 
     return _CHART_MARK.sub(replace, html)
+
+
+def _section_file(templates: TemplateSet, name: str) -> tuple[Path | None, Path | None]:
+    """The file the section template *name* is read from, and the layer (overlay or the
+    workspace's templates/) whose files its images may use; the theme's sections use none."""
+    for folder, layer in templates.layered:
+        if (folder / name).is_file():
+            return (folder / name, layer) if layer != templates.theme else (folder / name, None)
+    return None, None
 
 
 def _enforce(policy: Policy, html: str, env: jinja2.Environment, name: str) -> None:
@@ -317,15 +350,18 @@ def render(
     search_path = templates.search_path
     ctx = _Context(job, charts)
     md = _markdown(job.brief.language)
+    images = SectionImages().installed(md)
     base = template_context(job, brand, ctx)
     counter = [0, 0]
     sections = []
     policy = Policy(templates.roots, (c.svg for c in charts.values() if c.svg))
     for name in job.audience.sections:
         text = _render_template(env, f"{name}.md.j2", base, search_path)
+        images.template, images.layer = _section_file(templates, f"{name}.md.j2")
         html, footnotes = ctx.section(md, name, text)
         sections.append({"name": name, "html": _place_charts(html, ctx, counter, inline)})
         _enforce(policy, sections[-1]["html"] + footnotes, env, f"{name}.md.j2")
+    sections = [{**s, "html": ctx.crossrefs.fill(s["html"])} for s in sections]
     number_notes(sections, ctx.notes)
     unplaced = [c for c in charts if c not in ctx.charts_placed]
     if unplaced:
@@ -354,7 +390,7 @@ def render(
         | marking_context(job.brief.distribution, job.created, footer, brand.typography.headings.family, job.brief.page)
         | furniture
     )
-    html = _render_template(env, layout, {**base, **layout_context}, search_path)
+    html = ctx.crossrefs.fill(_render_template(env, layout, {**base, **layout_context}, search_path))
     _enforce(policy, html, env, layout)
     return Rendered(
         html, ctx.notes.notes, list(dict.fromkeys(ctx.figures_used)), ctx.charts_placed, charts, ctx.printed

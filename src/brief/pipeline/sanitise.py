@@ -359,11 +359,12 @@ def refuse(refusal: Refusal, template: Path | None) -> TemplateError:
     """The error for *refusal*, at the first line of *template* that shows it."""
     line = refusal.line
     if line is None and template is not None:
-        line = _line_of(template, refusal.needles)
+        line = line_of(template, refusal.needles)
     return TemplateError(refusal.message, template, line, hint=HINT)
 
 
-def _line_of(template: Path, needles: tuple[str, ...]) -> int | None:
+def line_of(template: Path, needles: tuple[str, ...]) -> int | None:
+    """The first line of *template* that holds one of *needles* (tried in order), or None."""
     try:
         lines = template.read_text(encoding="utf-8").lower().splitlines()
     except (OSError, UnicodeDecodeError):
