@@ -90,7 +90,9 @@ def test_the_technical_edition_lists_its_contents_with_their_pages(flagship: dic
     for name, number in entries:
         starts = [
             # A heading alone on its line: the contents' own entries have leaders and numbers.
-            i + 1 for i, page in enumerate(pages) if re.search(rf"^\s*{re.escape(name)}\s*$", page, re.M)
+            i + 1
+            for i, page in enumerate(pages)
+            if re.search(rf"^\s*{re.escape(name)}\s*$", page, re.M)
         ]
         assert starts and starts[0] == number, (name, number, starts)
 

@@ -327,3 +327,12 @@ def test_charts_side_by_side_share_a_baseline_on_a_wide_screen(
     assert pairs
     for (bottom, source), (bottom2, source2) in pairs:
         assert abs(bottom - bottom2) < 1 and abs(source - source2) < 1, pairs
+
+
+def test_screen_pairs_keep_room_for_sources_only_where_they_sit_side_by_side() -> None:
+    """The theme keeps room for a three-line source line at the width where the HTML edition sets
+    pairs side by side, not below it, where a stacked chart's short source would leave a hole."""
+    from brief.pipeline.html_edition import WIDE_COLUMN_PX
+
+    screen = (THEME / "screen.css").read_text(encoding="utf-8")
+    assert f"@container brief (min-width: {WIDE_COLUMN_PX}px) {{ .chart-row .chart-source {{ min-height" in screen
