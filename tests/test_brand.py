@@ -63,7 +63,7 @@ def test_css_variables(brand: Brand) -> None:
         '--font-base: "Source Serif 4";',
         '--font-headings: "Source Sans 3";',
         "--font-size-base: 10pt;",
-        "--line-height-base: 1.42;",
+        "--line-height-base: 1.33;",
     ):
         assert line in css
     assert css.index("@font-face") < css.index(":root {")
