@@ -21,7 +21,7 @@ from brief.distribute.stamp import StampFont, StampText, stamp_copy, stamp_font
 from brief.distribute.states import State
 from brief.errors import BriefError, DataError, DistributionError
 from brief.model.marking import Marking, Recipient
-from brief.model.request import output_name
+from brief.model.request import named_language, output_name
 from brief.model.schema import Brief
 from brief.publish.atomic import write_atomic
 from brief.publish.manifest import read_manifest, recorded
@@ -50,7 +50,11 @@ class Distribution:
 
 def edition(root: Path, brief: Brief, audience: str, now: dt.datetime) -> bytes:
     """The built PDF of *audience*, checked against the manifest and the current inputs."""
-    pdf = root / "out" / output_name(brief.id, audience)
+    pdf = (
+        root
+        / "out"
+        / output_name(brief.id, audience, language=named_language(brief.language, brief.editions_languages))
+    )
     hint = f"build every audience first: brief build {brief.id} --all"
     if not pdf.is_file() or not (root / "out" / "manifest.json").is_file():
         raise DistributionError(f"{audience!r} has not been built", pdf, hint=hint)
@@ -225,7 +229,7 @@ def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
     would make it too large); a :class:`DistributionError` when it is over the limit anyway."""
     marking = d.marking
     letter = with_tlp(render_letter(root, row.audience, _values(d, row)), marking.tlp if marking else None)
-    name = output_name(d.brief.id, row.audience)
+    name = output_name(d.brief.id, row.audience, language=named_language(d.brief.language, d.brief.editions_languages))
     envelope = Envelope(
         d.sender, recipient_of(d, row), row.message_id, _date(d.created), name, marking.unsubscribe if marking else None
     )

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from brief.errors import BriefError, DataError, WorkspaceError
+from brief.errors import BriefError, BriefWarning, DataError, WorkspaceError
 from brief.model.schema import Brief, ChartSpec, Figure, Source
+from brief.model.text_schema import Untranslated, languages_of, localise, matching
 from brief.model.units import UNITS, Unit
 from brief.model.variants import Variant
 from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
@@ -34,6 +35,8 @@ class Workspace:
     """Everything a build reads, validated."""
 
     root: Path
+    # The language the texts were read in (None: each text's first language, each brief's first).
+    language: str | None = None
     briefs: dict[str, Brief] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
@@ -87,14 +90,19 @@ class Workspace:
         return self.origins[f"{kind}:{ident}"]
 
 
-def load_workspace(root: Path, collect: bool = False) -> Workspace:
-    """Read and validate the workspace at *root*.
+def load_workspace(root: Path, collect: bool = False, language: str | None = None) -> Workspace:
+    """Read and validate the workspace at *root*, its texts in *language*.
+
+    A text written in several languages (a mapping of language to text) is read in
+    *language*, a brief in several languages in *language* when it is one of them (else in
+    its first); a text with no translation into *language* falls back to its first language
+    and is a warning at its line. Without *language*, every text is read in its first language.
 
     Every file is read and every problem recorded before stopping, as mkdocs does with its
     config. Without *collect* the first error is raised; with it, problems are left in
     ``ws.problems`` for ``brief check`` to report all at once.
     """
-    ws = Workspace(root=root.resolve())
+    ws = Workspace(root=root.resolve(), language=language)
     for stage in (_load_units, _load_sources, _load_figures, _load_briefs, _check_references):
         # Entries that failed to load would make every reference to them an error too:
         # report the cause, not the cascade.
@@ -168,7 +176,7 @@ def _load_entries(ws: Workspace, path: Path, model: type[_Entry], kind: str) -> 
     for i, node in enumerate(entries):
         try:
             _require_mapping(node, entries, i, path)
-            entry = validate(model, node, path, {"units": ws.units})
+            entry = validate(model, _localised(ws, model, node, path, ws.language), path, {"units": ws.units})
             _register(ws, kind, entry.id, path, line_of(entries, [i]))
         except BriefError as exc:
             ws.report(exc)
@@ -226,7 +234,10 @@ def _load_briefs(ws: Workspace) -> None:
                     hint="start from the file that `brief new brief NAME` writes",
                 )
             doc.setdefault("id", path.stem)
-            brief = validate(Brief, doc, path)
+            languages = languages_of(doc)
+            language = (matching(ws.language, languages) if ws.language else None) or languages[0]
+            brief = validate(Brief, _localised(ws, Brief, doc, path, language), path, {"language": language})
+            brief = brief.model_copy(update={"language": language})
             _register(ws, "brief", brief.id, path, 1)
         except BriefError as exc:
             ws.report(exc)
@@ -249,6 +260,23 @@ def _load_briefs(ws: Workspace) -> None:
             for r in range(len(chart.rows)):
                 line = line_of(doc, ["charts", cid, "rows", r, "figure"])
                 ws.origins[f"chart-row:{brief.id}:{cid}:{r}"] = Origin(path, line)
+
+
+def _localised(ws: Workspace, model: type[Any], node: Any, path: Path, language: str | None) -> Any:
+    """*node* with its texts in *language*; each text without a translation is a warning."""
+    localised, missing = localise(model, node, language)
+    for gap in missing:
+        ws.report(_untranslated(gap, path))
+    return localised
+
+
+def _untranslated(gap: Untranslated, path: Path) -> BriefWarning:
+    return BriefWarning(
+        f"{gap.field} has no {gap.language} text; the {gap.language} edition prints {gap.fallback[:60]!r}",
+        path,
+        gap.line,
+        hint=f"add `{gap.language}: ...` to its mapping of language to text",
+    )
 
 
 def _check_references(ws: Workspace) -> None:
