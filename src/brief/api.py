@@ -69,6 +69,12 @@ def request(
         from brief.pipeline.choose import default_audience
 
         audience = default_audience(root, brief)
+    if language is None:
+        from brief.workspace.root import brief_languages
+
+        # A brief in several languages is built in its first unless told: every text in it.
+        languages = brief_languages(root, brief) or []
+        language = languages[0] if len(languages) > 1 else None
     return BuildRequest(
         root,
         brief,

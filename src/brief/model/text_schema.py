@@ -14,10 +14,12 @@ import types
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, BeforeValidator, ValidationInfo
 
+from brief.errors import BriefWarning
 from brief.model.language import candidates, locale_of
 
 
@@ -36,6 +38,15 @@ class Untranslated:
     field: str
     language: str
     fallback: str
+
+    def warning(self, path: Path) -> BriefWarning:
+        """The warning about it, at its line of *path* (an error with ``--strict``)."""
+        return BriefWarning(
+            f"{self.field} has no {self.language} text; the {self.language} edition prints {self.fallback[:60]!r}",
+            path,
+            self.line,
+            hint=f"add `{self.language}: ...` to its mapping of language to text",
+        )
 
 
 def translation(mapping: dict[Any, Any], language: str | None) -> tuple[str, bool]:
@@ -81,12 +92,15 @@ def _pick(value: Any, info: ValidationInfo) -> Any:
 Text = Annotated[str, TEXT_MARK, BeforeValidator(_pick)]
 
 
-def localise(model: type[BaseModel], node: Any, language: str | None) -> tuple[Any, list[Untranslated]]:
+def localise(
+    model: type[BaseModel], node: Any, language: str | None, owner: str = ""
+) -> tuple[Any, list[Untranslated]]:
     """*node* (a parsed YAML entry for *model*) with each text field's language mapping
-    replaced by its text in *language*; and the fields with no such text. *node* itself is
-    not changed (parsed files may be cached). Without *language*, the first text is used."""
+    replaced by its text in *language*; and the fields with no such text (named after
+    *owner*, e.g. ``figure 'x'``). *node* itself is not changed (parsed files may be cached).
+    Without *language*, the first text is used."""
     missing: list[Untranslated] = []
-    return _model(model, node, language, missing, ""), missing
+    return _model(model, node, language, missing, owner), missing
 
 
 def _model(model: type[BaseModel], node: Any, language: str | None, missing: list[Untranslated], where: str) -> Any:
@@ -98,7 +112,7 @@ def _model(model: type[BaseModel], node: Any, language: str | None, missing: lis
         key = info.alias or name
         if key not in node:
             continue
-        here = f"{where}.{key}" if where else key
+        here = f"{where}.{key}" if where and not where.endswith(" ") else f"{where}{key}"
         if TEXT_MARK in info.metadata:
             out[key] = _text(node[key], language, missing, here, lines.get(key))
         else:

@@ -20,7 +20,7 @@ from brief.pipeline.footnotes import footnote_problems
 from brief.pipeline.names import name_problems
 from brief.pipeline.resolve import figure_problems
 from brief.workspace.brand_contrast import contrast_problems
-from brief.workspace.load import Workspace, load_workspace, nearest
+from brief.workspace.load import Workspace, load_workspace, nearest, untranslated_elsewhere
 from brief.workspace.templates import TemplateSet
 from brief.workspace.theme import theme_problems
 
@@ -65,7 +65,7 @@ def check(
     the render stage refuses (the HTML policy, the sandbox's limits, a chart no template
     places) is reported too; a build renders anyway."""
     ws = load_workspace(root, collect=True, language=language)
-    report = Report(ws, list(ws.problems))
+    report = Report(ws, list(ws.problems) + (untranslated_elsewhere(ws) if language is None else []))
     if report.errors:  # the rest would only repeat these as unknown names
         return report
     # The values a build computes: what resolve refuses in a build, check reports.

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from brief.errors import BriefError, BriefWarning, DataError, WorkspaceError
+from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.schema import Brief, ChartSpec, Figure, Source
-from brief.model.text_schema import Untranslated, languages_of, localise, matching
+from brief.model.text_schema import languages_of, localise, matching
 from brief.model.units import UNITS, Unit
 from brief.model.variants import Variant
 from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
@@ -47,6 +47,8 @@ class Workspace:
     units: dict[str, Unit] = field(default_factory=lambda: dict(UNITS))
     # Problems found while loading; entries with errors are left out of the maps above.
     problems: list[BriefError] = field(default_factory=list)
+    # The warnings about texts with no translation into the language (among the problems).
+    untranslated: list[BriefError] = field(default_factory=list)
 
     def report(self, exc: BriefError) -> None:
         """Record *exc* (and every problem it stands for) and carry on."""
@@ -264,19 +266,26 @@ def _load_briefs(ws: Workspace) -> None:
 
 def _localised(ws: Workspace, model: type[Any], node: Any, path: Path, language: str | None) -> Any:
     """*node* with its texts in *language*; each text without a translation is a warning."""
-    localised, missing = localise(model, node, language)
+    owner = f"{model.__name__.lower()} {node.get('id')!r}: " if model is not Brief and isinstance(node, dict) else ""
+    localised, missing = localise(model, node, language, owner)
     for gap in missing:
-        ws.report(_untranslated(gap, path))
+        ws.untranslated.append(gap.warning(path))
+        ws.report(ws.untranslated[-1])
     return localised
 
 
-def _untranslated(gap: Untranslated, path: Path) -> BriefWarning:
-    return BriefWarning(
-        f"{gap.field} has no {gap.language} text; the {gap.language} edition prints {gap.fallback[:60]!r}",
-        path,
-        gap.line,
-        hint=f"add `{gap.language}: ...` to its mapping of language to text",
-    )
+def untranslated_elsewhere(ws: Workspace) -> list[BriefError]:
+    """The texts with no translation into each language of the briefs built in several (a
+    workspace is loaded in one language: ``brief check`` asks about all of them)."""
+    tags = dict.fromkeys(t for b in ws.briefs.values() if len(b.editions_languages) > 1 for t in b.editions_languages)
+    seen = {(p.message, p.path, p.line) for p in ws.untranslated}
+    found: list[BriefError] = []
+    for tag in tags:
+        for warning in load_workspace(ws.root, collect=True, language=tag).untranslated:
+            if (warning.message, warning.path, warning.line) not in seen:
+                seen.add((warning.message, warning.path, warning.line))
+                found.append(warning)
+    return found
 
 
 def _check_references(ws: Workspace) -> None:
