@@ -69,12 +69,6 @@ def request(
         from brief.pipeline.choose import default_audience
 
         audience = default_audience(root, brief)
-    if language is None:
-        from brief.workspace.root import brief_languages
-
-        # A brief in several languages is built in its first unless told: every text in it.
-        languages = brief_languages(root, brief) or []
-        language = languages[0] if len(languages) > 1 else None
     return BuildRequest(
         root,
         brief,
@@ -129,7 +123,7 @@ def build(
         standard=standard,
         format=format,
         environ=env,
-        language=language,
+        language=language or _first_language(Path(workspace), brief),
     )
     if not (force or strict or variant) and format == "pdf":
         done = _up_to_date(asked, started)
@@ -138,6 +132,14 @@ def build(
     from brief.runtime.parallel import run_one
 
     return run_one(asked, env)
+
+
+def _first_language(workspace: Path, brief: str | None) -> str | None:
+    """A brief in several languages is built in its first unless told: every text in it."""
+    from brief.workspace.root import brief_languages, find_root
+
+    languages = brief_languages(find_root(workspace), brief) or []
+    return languages[0] if len(languages) > 1 else None
 
 
 def _up_to_date(asked: BuildRequest, started: float) -> BuildResult | None:
