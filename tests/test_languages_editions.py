@@ -199,6 +199,22 @@ def test_all_builds_both_languages_and_then_says_each_is_up_to_date(example: Pat
         assert expected in german, expected
 
 
+@pytest.mark.slow
+def test_editing_one_languages_template_leaves_the_other_edition_up_to_date(tmp_path: Path) -> None:
+    """The German sections are not the English edition's inputs: after an edit to one, --all
+    rebuilds the German edition only, and verify names each edition with its language."""
+    root = copy_workspace(EXAMPLE, tmp_path / "ws")
+    assert run("-C", str(root), "build", "--all").exit_code == 0
+    with (root / "templates" / "policy" / "de-DE" / "summary.md.j2").open("a", encoding="utf-8") as handle:
+        handle.write("\nEin Satz mehr.\n")
+    again = run("-C", str(root), "build", "--all").output
+    assert "out/halbleiter-policy-en-US.pdf  1 page  up to date" in again
+    assert "out/halbleiter-policy-de-DE.pdf  1 page  up to date" not in again
+    assert "Ein Satz mehr." in pdf_text(root / "out" / "halbleiter-policy-de-DE.pdf")
+    verified = run("-C", str(root), "verify", str(root / "out" / "halbleiter-policy-de-DE.pdf"))
+    assert verified.exit_code == 0 and "built for halbleiter/policy/de-DE" in verified.output
+
+
 def _words(text: str) -> set[str]:
     # Lower case (the layout sets some lines in capitals), without punctuation or numbers
     # ("11,7-mal" is the number and "mal"), links left out.

@@ -90,7 +90,7 @@ def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) 
     name, entry = found
     also = "" if name == file.name else f" as {name}"
     lines = [
-        f"ok: {file.name} is the file built for {entry['brief']}/{entry['audience']}{also} (sha256 {actual[:16]}…)"
+        f"ok: {file.name} is the file built for {_edition(entry)}{also} (sha256 {actual[:16]}…)"
     ]
     used = overlay or _recorded_overlay(entry, root)
     if used is not None and not used.is_dir():
@@ -166,3 +166,8 @@ def _holds_templates(folder: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+def _edition(entry: dict[str, Any]) -> str:
+    """``brief/audience`` (then the variant and the language, when the entry records them)."""
+    return "/".join(str(entry[key]) for key in ("brief", "audience", "variant", "language") if entry.get(key))
