@@ -97,6 +97,10 @@ def check(
     if render and not report.errors:
         for brief in briefs:
             _check_renders(ws, brief, report, audiences, overlay)
+            # A brief's other languages have texts and templates of their own.
+            for tag in brief.editions_languages[1:] if language is None else []:
+                other = load_workspace(root, collect=True, language=tag)
+                _check_renders(other, other.briefs[brief.id], report, audiences, overlay)
     return report
 
 

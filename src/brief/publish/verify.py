@@ -89,9 +89,7 @@ def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) 
         return Verdict(False, False, [line])
     name, entry = found
     also = "" if name == file.name else f" as {name}"
-    lines = [
-        f"ok: {file.name} is the file built for {_edition(entry)}{also} (sha256 {actual[:16]}…)"
-    ]
+    lines = [f"ok: {file.name} is the file built for {_edition(entry)}{also} (sha256 {actual[:16]}…)"]
     used = overlay or _recorded_overlay(entry, root)
     if used is not None and not used.is_dir():
         lines.append(f"FAILED: the template overlay it was built with, {used}, is not there")
