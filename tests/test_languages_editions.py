@@ -191,6 +191,9 @@ def test_all_builds_both_languages_and_then_says_each_is_up_to_date(example: Pat
     assert again.count("up to date") == 2 and "de-DE.pdf" in again and "en-US.pdf" in again
     one = run("-C", str(example), "build", "--language", "en-US").output
     assert one.startswith("out/halbleiter-policy-en-US.pdf") and "up to date" in one
+    charts = run("-C", str(example), "charts", "--language", "en-US").output
+    assert charts.splitlines()[0] == "out/charts/halbleiter-policy-en-US/robots.svg"
+    assert "United States" in (out / "charts" / "halbleiter-policy-en-US" / "robots.svg").read_text(encoding="utf-8")
     english = " ".join(pdf_text(out / "halbleiter-policy-en-US.pdf").split())
     for expected in ("Figure 1.", "Source: AI Index 2025, ch. 4", "November 22, 2026", "“private”", "United Kingdom"):
         assert expected in english, expected
