@@ -77,6 +77,26 @@ def test_a_missing_translation_is_a_warning_at_its_line_and_an_error_with_strict
     checked_for(request_for(ws, "mini", "policy", language="en-US", strict=True))  # English is whole
 
 
+def test_a_bad_language_mapping_is_an_error_at_its_line(ws: Path) -> None:
+    """A mapping whose key is not a language, or `language` beside `languages`, is refused at
+    its line, saying what to write."""
+    brief = bilingual(ws)
+    replace_in(brief, "  de: Die Widget-Lücke\n", "  german: Die Widget-Lücke\n")
+    errors = check(ws).errors
+    assert [(e.path, e.line) for e in errors] == [(brief, line_number(brief, "title:"))]
+    assert "'german' is not a language" in errors[0].message
+    replace_in(brief, "  german: Die Widget-Lücke\n", "  de: Die Widget-Lücke\n")
+    replace_in(brief, "languages: [en-US, de-DE]", "languages: [en-US, de-DE]\nlanguage: en-US")
+    errors = check(ws).errors
+    assert [(e.path, e.line, e.message) for e in errors] == [
+        (
+            brief,
+            line_number(brief, "language: en-US"),
+            "write either `language` (one) or `languages` (several), not both",
+        )
+    ]
+
+
 def test_a_figure_label_and_locator_may_be_translated(ws: Path) -> None:
     """Figure files take mappings of language to text too; a figure without one is named."""
     bilingual(ws)

@@ -117,7 +117,7 @@ class Figure(Strict):
         description="a name shared by figures that measure the same thing from different sources",
         examples=["us_private_ai_investment_2024"],
     )
-    preferred: str | None = Field(
+    preferred: Text | None = Field(
         default=None,
         min_length=10,
         description="why this value is used where its alternatives differ",
@@ -236,7 +236,7 @@ class Colophon(Strict):
         description="the suggested citation (default: authors, title, edition, organisation, date and `url`)",
         examples=["Doe, J. The US–China AI Gap. Open Policy Briefs, 2026."],
     )
-    licence: str | None = Field(
+    licence: Text | None = Field(
         default=None,
         min_length=2,
         description="the licence the brief is published under (default: a copyright line of the organisation)",
@@ -282,7 +282,7 @@ class Brief(Strict):
         description="a one-sentence summary for the PDF's metadata",
         examples=["How far China has closed the AI gap"],
     )
-    keywords: list[str] = Field(
+    keywords: list[Text] = Field(
         default_factory=list, description="keywords for the PDF's metadata", examples=[["AI", "China"]]
     )
     freshness_months: int | None = Field(

@@ -236,6 +236,13 @@ def _load_briefs(ws: Workspace) -> None:
                     hint="start from the file that `brief new brief NAME` writes",
                 )
             doc.setdefault("id", path.stem)
+            if "language" in doc and "languages" in doc:
+                raise DataError(
+                    "write either `language` (one) or `languages` (several), not both",
+                    path,
+                    line_of(doc, ["language"]),
+                    hint="list every language the brief is built in under `languages`",
+                )
             languages = languages_of(doc)
             language = (matching(ws.language, languages) if ws.language else None) or languages[0]
             brief = validate(Brief, _localised(ws, Brief, doc, path, language), path, {"language": language})
