@@ -160,7 +160,9 @@ def test_language_option_and_the_plan_of_all(ws: Path) -> None:
         ("press", "en-US"),
     ]
     assert {t.language for t in plan(ws, "mini", [], True, False, "de-DE")} == {"de-DE"}
-    result = run("-C", str(ws), "build", "--language", "fr-FR")
+    assert run("-C", str(ws), "new", "brief", "english-only").exit_code == 0
+    assert {t.brief for t in plan(ws, None, [], False, True, "de-DE")} == {"mini"}  # --all-briefs
+    result = run("-C", str(ws), "build", "mini", "--language", "fr-FR")
     assert result.exit_code != 0
     assert "not written in 'fr-FR'" in result.output and "en-US, de-DE" in result.output
 

@@ -87,7 +87,11 @@ def plan(
         ]
 
     if all_briefs:
-        return [target for b in ws.briefs for target in every(b)]
+        from brief.model.text_schema import matching
+
+        # --language with --all-briefs: the briefs written in that language.
+        briefs = [b for b, one in ws.briefs.items() if not language or matching(language, one.editions_languages)]
+        return [target for b in briefs for target in every(b)]
     brief = pick_brief(ws, brief_id)
     if all_audiences:
         if audiences:
