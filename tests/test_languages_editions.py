@@ -278,3 +278,13 @@ def test_the_text_brief_itself_wrote_in_the_german_pdf_is_german(example: Path) 
     assert tool <= german, sorted(tool - german)
     english = _words(_msgids("de")) - _words(_msgstrs("de")) | {"figure", "source", "notes", "page", "data", "ch", "p"}
     assert not tool & english, sorted(tool & english)
+
+
+def test_every_kind_of_chart_is_named_in_german() -> None:
+    """A German chart's alt text names its kind in German: every kind has its caption."""
+    from brief.model.language import caption
+    from brief.pipeline.chart_data import _KIND_NAMES
+
+    untranslated = [name for name in _KIND_NAMES.values() if caption(name, "de-DE") == name]
+    assert untranslated == []
+
