@@ -287,4 +287,3 @@ def test_every_kind_of_chart_is_named_in_german() -> None:
 
     untranslated = [name for name in _KIND_NAMES.values() if caption(name, "de-DE") == name]
     assert untranslated == []
-
