@@ -73,10 +73,10 @@ def test_short_form_falls_back_to_title(mini_job: Job, notes: Notes) -> None:
 
 
 def test_person_author_and_full_date(mini_job: Job, notes: Notes) -> None:
-    """A person is written given name first; a full date as day month year; no URL, no link."""
+    """A person is written given name first; a full date as CLDR writes it in en-US; no URL, no link."""
     note = notes.for_figure(mini_job.figures["share_2023"])
     written(notes)
-    assert note.html == "Jane Smith, <cite>Gadget Survey</cite> (7 June 2024), fig. 2."
+    assert note.html == "Jane Smith, <cite>Gadget Survey</cite> (June 7, 2024), fig. 2."
 
 
 def test_derived_figure_note(mini_job: Job, notes: Notes) -> None:
@@ -84,7 +84,7 @@ def test_derived_figure_note(mini_job: Job, notes: Notes) -> None:
     note = notes.for_figure(mini_job.figures["share_rise"])
     written(notes)
     assert note.html.startswith("Calculated: 48% (Share of firms using gadgets, 2023) → 75% ")
-    assert note.html.endswith("<cite>Gadget Survey</cite> (7 June 2024), fig. 2; fig. 3.")
+    assert note.html.endswith("<cite>Gadget Survey</cite> (June 7, 2024), fig. 2; fig. 3.")
 
 
 def test_derived_note_differs_from_its_inputs_note(mini_job: Job, notes: Notes) -> None:
@@ -161,7 +161,7 @@ def test_citation_html_is_escaped() -> None:
     [
         ([2025], "2025"),
         ([2025, 4], "April 2025"),
-        ([2025, 4, 7], "7 April 2025"),
+        ([2025, 4, 7], "April 7, 2025"),
     ],
     ids=["year", "month", "day"],
 )

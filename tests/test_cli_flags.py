@@ -139,7 +139,7 @@ def test_defaults(root: Path, calls: Calls) -> None:
     result = run(root, "build", env={"BRIEF_CACHE_DIR": str(root.parent / "cache")})
     assert result.exit_code == 0, result.output
     assert calls.request == BuildRequest(root, None, "policy", None, False, "ua-1", "pdf", None, root.parent / "cache")
-    assert calls.up_to_date == [(root, None, "policy", None, "ua-1", "")]
+    assert calls.up_to_date == [(root, None, "policy", None, "ua-1", "", "", "")]
     assert result.stdout.startswith("out/flagship-policy.pdf  2 pages  ")
 
 
@@ -207,7 +207,7 @@ def test_source_date_epoch_is_the_request_date(root: Path, calls: Calls) -> None
     assert result.exit_code == 0, result.output
     assert calls.request.source_date == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     assert calls.request.source_date_epoch == "1767225600"
-    assert calls.up_to_date[0][-1] == "1767225600"
+    assert calls.up_to_date[0][5] == "1767225600"
 
 
 @pytest.mark.parametrize("epoch", ["yesterday", "-1", "1e9", "99999999999999"])

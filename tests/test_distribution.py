@@ -139,7 +139,7 @@ def test_manifest_and_verify(policy_build: PolicyBuild, tmp_path: Path) -> None:
 def test_archival_pdf_a3a_is_its_own_file_tagged_with_its_figures_and_build_record(
     policy_build: PolicyBuild, copy_built: Callable[[], Path]
 ) -> None:
-    """--pdf-standard a-3a writes NAME-AUDIENCE-archival.pdf beside the accessible PDF (left as
+    """--pdf-standard a-3a writes NAME-AUDIENCE-a3a.pdf beside the accessible PDF (left as
     it was): PDF/A-3a, tagged (structure tree, charts as Figures with alt text), carrying
     figures.csv (every figure it prints, with its source) and the build record; both verify."""
     root = copy_built()
@@ -147,8 +147,8 @@ def test_archival_pdf_a3a_is_its_own_file_tagged_with_its_figures_and_build_reco
     before = sha256(accessible)
     result = run("-C", str(root), "build", "--audience", "policy", "--pdf-standard", "a-3a")
     assert result.exit_code == 0, result.output
-    archival = root / "out" / "us-china-ai-gap-policy-archival.pdf"
-    assert "out/us-china-ai-gap-policy-archival.pdf" in result.output and sha256(accessible) == before
+    archival = root / "out" / "us-china-ai-gap-policy-a3a.pdf"
+    assert "out/us-china-ai-gap-policy-a3a.pdf" in result.output and sha256(accessible) == before
     with pikepdf.open(archival) as pdf:
         meta = pdf.open_metadata()
         assert (str(meta.get("pdfaid:part")), str(meta.get("pdfaid:conformance"))) == ("3", "A")

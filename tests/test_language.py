@@ -49,9 +49,10 @@ def test_rounding_is_half_away_from_zero_in_every_language() -> None:
 
 
 def test_dates_and_captions_in_german_and_english() -> None:
-    """Dates follow the catalogue's pattern; captions are translated, English is the fallback."""
+    """Dates follow CLDR's long pattern; captions are translated, English is the fallback."""
     day = dt.date(2026, 3, 2)
-    assert format_date(day) == "2 March 2026"
+    assert format_date(day) == "March 2, 2026"
+    assert format_date(day, "en-GB") == "2 March 2026"
     assert format_date(day, "de-DE") == "2. März 2026"
     assert caption("Figure {number}.", "de-DE", number="3") == "Abbildung 3."
     assert caption("Page {page} of {pages}", "de-AT", page="1", pages="2") == "Seite 1 von 2"

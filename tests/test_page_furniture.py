@@ -64,7 +64,7 @@ def test_the_colophon_ends_every_flagship_edition_within_its_budget(flagship: di
     assert len(pages) <= BUDGETS[audience]
     last = " ".join(pages[-1].split())
     assert "Suggested citation: Open Policy Briefs research team. The US–China AI Gap." in last
-    assert f"{audience.capitalize()} brief. Open Policy Briefs, 1 December 2026." in last
+    assert f"{audience.capitalize()} brief. Open Policy Briefs, December 1, 2026." in last
     assert "CC BY 4.0" in last
     assert f"Edition {BRIEF}-{audience} (en-US), made with brief " in last
     assert not any("Suggested citation" in page for page in pages[:-1])

@@ -73,7 +73,7 @@ def test_no_op_rebuild_is_skipped_and_force_rebuilds(tmp_path: Path) -> None:
     other = run("-C", str(root), "build", "--audience", "executive", "--pdf-standard", "a-3b")
     assert "up to date" not in other.output
     # The archival edition has a file of its own; a damaged one is rebuilt, not trusted.
-    archival = root / "out" / "us-china-ai-gap-executive-archival.pdf"
+    archival = root / "out" / "us-china-ai-gap-executive-a3b.pdf"
     assert archival.is_file()
     archival.write_bytes(archival.read_bytes() + b"\n")
     assert "up to date" not in run("-C", str(root), "build", "--audience", "executive", "--pdf-standard", "a-3b").output

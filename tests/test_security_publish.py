@@ -109,11 +109,11 @@ def test_m10_publish_never_replaces_another_editions_file(clash: Path) -> None:
 
 def test_m10_names_of_editions_never_clash_unseen() -> None:
     """The rule behind the names: every name an edition may take (accessible, archival,
-    HTML) is compared, so brief x's archival edition for a and brief x-a's for audience
-    archival clash too; distinct names do not."""
-    found = name_clashes([Edition("x", "a"), Edition("x-a", "archival"), Edition("y", "a"), Edition("y", "b")])
+    HTML) is compared, so brief x's PDF/A-3a edition for a and brief x-a's for audience
+    a3a clash too; distinct names do not."""
+    found = name_clashes([Edition("x", "a"), Edition("x-a", "a3a"), Edition("y", "a"), Edition("y", "b")])
     assert [(n, str(a), str(b)) for n, a, b in found] == [
-        ("x-a-archival.pdf", "brief x, audience a", "brief x-a, audience archival")
+        ("x-a-a3a.pdf", "brief x, audience a", "brief x-a, audience a3a")
     ]
     assert name_clashes([Edition("x", "p", "q"), Edition("x-p", "q")]) != []
     assert name_clashes([Edition("us-china-ai-gap", "policy"), Edition("us-china-ai-gap", "press")]) == []

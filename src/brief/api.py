@@ -55,6 +55,7 @@ def request(
     standard: Standard = "ua-1",
     format: Format = "pdf",
     environ: Mapping[str, str] | None = None,
+    language: str | None = None,
 ) -> BuildRequest:
     """The :class:`BuildRequest` that :func:`build` makes from the same arguments: the
     workspace found at or above *workspace*, the brief's first audience when *audience* is
@@ -79,6 +80,7 @@ def request(
         source_date(env.get("SOURCE_DATE_EPOCH")),
         cache_dir(env),
         variant,
+        language,
     )
 
 
@@ -94,6 +96,7 @@ def build(
     format: Format = "pdf",
     force: bool = False,
     environ: Mapping[str, str] | None = None,
+    language: str | None = None,
 ) -> BuildResult:
     """Build one brief for one audience into the workspace's ``out/`` and say what was written.
 
@@ -101,7 +104,8 @@ def build(
     the workspace holds one; *audience* defaults to the brief's first. *templates* is a
     template overlay, *standard* the PDF standard (``"ua-1"``, ``"a-3a"``, ``"a-3b"``,
     ``"none"``), *format* ``"pdf"`` or ``"html"``. A PDF already built from the same inputs
-    is left as it is and returned with ``up_to_date=True`` (*force* rebuilds it).
+    is left as it is and returned with ``up_to_date=True`` (*force* rebuilds it). *language*
+    is one of a brief's ``languages`` (default: its first).
 
     Raises :class:`~brief.errors.CheckFailed` (its ``problems`` are every problem found) when
     the check before the build finds errors, and another :class:`~brief.errors.BriefError`
@@ -119,6 +123,7 @@ def build(
         standard=standard,
         format=format,
         environ=env,
+        language=language or _first_language(Path(workspace), brief),
     )
     if not (force or strict or variant) and format == "pdf":
         done = _up_to_date(asked, started)
@@ -129,13 +134,27 @@ def build(
     return run_one(asked, env)
 
 
+def _first_language(workspace: Path, brief: str | None) -> str | None:
+    """A brief in several languages is built in its first unless told: every text in it."""
+    from brief.workspace.root import brief_languages, find_root
+
+    languages = brief_languages(find_root(workspace), brief) or []
+    return languages[0] if len(languages) > 1 else None
+
+
 def _up_to_date(asked: BuildRequest, started: float) -> BuildResult | None:
     """The PDF in out/ as a result, when it is built from the current inputs; else None."""
+    from brief.model.request import named_language
     from brief.publish.manifest import up_to_date
     from brief.publish.outputs import tidy
+    from brief.workspace.root import brief_languages
 
+    languages = brief_languages(asked.root, asked.brief)
+    if languages is None or (asked.language is not None and asked.language not in languages):
+        return None  # the build says which languages there are
+    language = named_language(asked.language or languages[0], languages)
     current = up_to_date(
-        asked.root, asked.brief, asked.audience, asked.overlay, asked.standard, asked.source_date_epoch
+        asked.root, asked.brief, asked.audience, asked.overlay, asked.standard, asked.source_date_epoch, "", language
     )
     if current is None:
         return None

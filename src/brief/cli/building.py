@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 @click.option("--all", "all_audiences", is_flag=True, help="Build every audience (and every variant) of the brief.")
 @click.option("--variant", help="The variant to build, for a brief with for_each (its id).")
 @click.option("--all-briefs", is_flag=True, help="Build every audience of every brief.")
+@click.option(
+    "--language", help="The language to build, for a brief with `languages` (default: its first; --all: every one)."
+)
 @templates_option()
 @click.option("--strict", is_flag=True, help="Warnings and pages over budget are errors.")
 @click.option(
@@ -41,8 +44,9 @@ if TYPE_CHECKING:
     type=click.Choice(["ua-1", "a-3a", "a-3b", "none"]),
     default="ua-1",
     show_default=True,
-    help="PDF/UA-1 (accessible); PDF/A-3a (archival and tagged, data attached, as NAME-AUDIENCE-archival.pdf); "
-    "PDF/A-3b (archival, untagged); or plain PDF.",
+    help="PDF/UA-1 (accessible); PDF/A-3a (archival and tagged, data attached); "
+    "PDF/A-3b (archival, untagged); or plain PDF. Each has its own file name: NAME-AUDIENCE.pdf, -a3a.pdf, "
+    "-a3b.pdf, -plain.pdf.",
 )
 @click.option(
     "--format",
@@ -61,6 +65,7 @@ def build(
     all_audiences: bool,
     variant: str | None,
     all_briefs: bool,
+    language: str | None,
     overlay: Path | None,
     strict: bool,
     standard: str,
@@ -79,7 +84,7 @@ def build(
     root = workspace_root(ctx)
     many = all_audiences or all_briefs or len(audiences) > 1
     # Click's Choice has checked the standard and the format.
-    options = _BuildOptions(templates=overlay, strict=strict, standard=standard, format=fmt)  # type: ignore[typeddict-item]
+    options = _BuildOptions(templates=overlay, strict=strict, standard=standard, format=fmt, language=language)  # type: ignore[typeddict-item]
     if not many:
         try:
             result = build_one(
@@ -114,15 +119,24 @@ class _BuildOptions(TypedDict):
     strict: bool
     standard: Standard
     format: Format
+    language: str | None
 
 
-def _said_up_to_date(request: BuildRequest, brief: str, audience: str, variant: str, started: float) -> bool:
+def _said_up_to_date(
+    request: BuildRequest, brief: str, audience: str, variant: str, language: str | None, started: float
+) -> bool:
     """Say so and return True when the edition's PDF is built from its current inputs."""
+    from brief.model.request import named_language
     from brief.publish.manifest import up_to_date
     from brief.publish.outputs import tidy
+    from brief.workspace.root import brief_languages
 
+    languages = brief_languages(request.root, brief)
+    if languages is None or (language is not None and language not in languages):
+        return False  # the build says why
+    named = named_language(language or languages[0], languages)
     current = up_to_date(
-        request.root, brief, audience, request.overlay, request.standard, request.source_date_epoch, variant
+        request.root, brief, audience, request.overlay, request.standard, request.source_date_epoch, variant, named
     )
     if current is None:
         return False
@@ -149,8 +163,10 @@ def _build_all(
         # Each edition built from its current inputs is said to be up to date, not rebuilt.
         todo = [
             t
-            for t in plan(request.root, request.brief, audiences, all_audiences, all_briefs)
-            if not _said_up_to_date(request, t.brief, t.audience, t.variant or request.variant or "", started)
+            for t in plan(request.root, request.brief, audiences, all_audiences, all_briefs, request.language)
+            if not _said_up_to_date(
+                request, t.brief, t.audience, t.variant or request.variant or "", t.language, started
+            )
         ]
         if not todo:
             return
@@ -225,6 +241,7 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
 @click.argument("brief", required=False)
 @click.option("-a", "--audience", help="The audience shown first (default: the brief's first audience).")
 @click.option("--variant", help="The variant to show, for a brief with for_each (its id).")
+@click.option("--language", help="The language to show, for a brief with `languages` (default: its first).")
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -235,12 +252,20 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
 @templates_option()
 @click.pass_context
 def preview_command(
-    ctx: click.Context, brief: str | None, audience: str | None, variant: str | None, port: int, overlay: Path | None
+    ctx: click.Context,
+    brief: str | None,
+    audience: str | None,
+    variant: str | None,
+    language: str | None,
+    port: int,
+    overlay: Path | None,
 ) -> None:
     """Show the typeset pages in a browser, rebuilt each time a file is saved."""
     from brief.api import request as build_request
     from brief.commands.preview import serve
 
     root = workspace_root(ctx)
-    request = build_request(root, brief=brief, audience=audience or None, variant=variant, templates=overlay)
+    request = build_request(
+        root, brief=brief, audience=audience or None, variant=variant, templates=overlay, language=language
+    )
     serve(request, port, lambda line: click.echo(line, err=True))

@@ -28,6 +28,7 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
 @click.argument("brief", required=False)
 @click.option("-a", "--audience", help="Export this audience's charts (default: the brief's first audience).")
 @click.option("--variant", help="The variant whose charts to export, for a brief with for_each (its id).")
+@click.option("--language", help="The language of the charts, for a brief with `languages` (default: its first).")
 @click.option("--format", "fmt", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
 @click.option(
     "--scale",
@@ -38,7 +39,13 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
 )
 @click.pass_context
 def charts_command(
-    ctx: click.Context, brief: str | None, audience: str | None, variant: str | None, fmt: str, scale: float
+    ctx: click.Context,
+    brief: str | None,
+    audience: str | None,
+    variant: str | None,
+    language: str | None,
+    fmt: str,
+    scale: float,
 ) -> None:
     """Export the audience's charts, each with its title and source line, for slides."""
     from brief.commands.export import export_charts
@@ -46,7 +53,7 @@ def charts_command(
 
     root = workspace_root(ctx)
     audience = audience or default_audience(root, brief)
-    for path in export_charts(root, brief, audience, fmt, scale, variant):
+    for path in export_charts(root, brief, audience, fmt, scale, variant, language):
         click.echo(str(path.relative_to(root)))
 
 
@@ -75,12 +82,18 @@ def verify_command(ctx: click.Context, file: Path, manifest: Path | None, overla
 @cli.command("list")
 @click.pass_context
 def list_command(ctx: click.Context) -> None:
-    """List the briefs, their audiences and page budgets."""
+    """List the briefs, their languages and variants, their audiences and page budgets."""
     from brief.workspace.load import load_workspace
 
     ws = load_workspace(workspace_root(ctx))
     for bid, brief in ws.briefs.items():
         click.echo(f"{bid}  {brief.title}  ({brief.date.isoformat()})")
+        if len(brief.editions_languages) > 1:
+            click.echo(f"  {counted(len(brief.editions_languages), 'language')}: {', '.join(brief.editions_languages)}")
+        variants = [v.id for v in ws.variants.get(bid, [])]
+        if variants:
+            shown = ", ".join(variants[:12]) + (f" … ({len(variants)} in all)" if len(variants) > 12 else "")
+            click.echo(f"  {counted(len(variants), 'variant')}: {shown}")
         for name, audience in brief.audiences.items():
             click.echo(
                 f"  {name:<12} {audience.label:<24} budget {counted(audience.page_budget, 'page'):<9}  "

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import CheckFailed
+from brief.model.language import DEFAULT
 from brief.model.units import raw_number
 from brief.pipeline.check import check
 from brief.pipeline.citations import short_title
-from brief.pipeline.resolve import resolve_figures
+from brief.pipeline.resolve import pick_brief, resolve_figures
 from brief.publish.csvcells import safe_cell
 
 COLUMNS = ("id", "label", "value", "unit", "printed_as", "as_of", "source", "used_by")
@@ -26,12 +27,13 @@ TABLE = ("id", "printed_as", "as_of", "source", "used_by")
 
 def figure_rows(root: Path, brief_id: str | None) -> list[dict[str, str]]:
     """One row per figure: every figure of the workspace, or with *brief_id* only those that
-    brief uses (``used_by`` names ``brief/audience`` pairs)."""
+    brief uses (``used_by`` names ``brief/audience`` pairs), printed as that brief prints them
+    (in its first language)."""
     report = check(root, brief_id)
     if report.errors:
         raise CheckFailed(report.sorted())
     ws = report.workspace
-    resolved = resolve_figures(ws)
+    resolved = resolve_figures(ws, pick_brief(ws, brief_id).language if brief_id else DEFAULT)
     rows = []
     for fid, fig in resolved.items():
         sources = (

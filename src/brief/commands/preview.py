@@ -126,7 +126,7 @@ class Previewer:
     def _lay_out(self, audience: str) -> tuple[TypesetJob, Any, list[str]]:
         request = self.request.for_audience(self.request.brief, audience, self.request.variant)
         report = checked_for(request)
-        job = resolve(report.workspace, request.brief, audience, request.source_date, request.variant)
+        job = resolve(report.workspace, request.brief, audience, request.source_date, request.variant, request.language)
         templates = templates_for(report.workspace, job, request.overlay)
         cache = request.cache_dir / "charts" if request.cache_dir else None
         rendered = render_job(report.workspace, job, templates=templates, cache_folder=cache, inline=False)

@@ -114,11 +114,12 @@ def _values(d: Distribution, row: Row) -> dict[str, object]:
     recipient = recipient_of(d, row)
     choice = d.choice(recipient)
     params = d.variants.get(choice.variant, {})
+    written = d.brief_in(choice.language)
     copy = {"number": row.copy_no, "of": len(d.recipients), "id": row.copy_id, "date": d.created.date()}
     brief = {
         "id": d.brief.id,
-        "title": fill(d.brief.title, params),
-        "subtitle": fill(d.brief.subtitle or "", params),
+        "title": fill(written.title, params),
+        "subtitle": fill(written.subtitle or "", params),
         "date": d.brief.date,
     }
     edition = {"audience": choice.audience, "variant": choice.variant, "language": choice.language}

@@ -18,7 +18,7 @@ from brief.distribute.ledger import Ledger, Row
 from brief.distribute.states import State
 from brief.errors import DataError, DistributionError
 from brief.model.marking import Marking, Recipient
-from brief.model.request import output_name
+from brief.model.request import named_language, output_name
 from brief.model.schema import Brief
 from brief.model.variants import Variant
 from brief.publish.manifest import read_manifest, recorded
@@ -54,6 +54,12 @@ class Distribution:
     out: Path
     chosen: dict[str, Choice] = field(default_factory=dict)  # address → its edition (else the audience's)
     variants: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # variant id → its parameters
+    # The brief as read in each other language an edition is sent in (its title, subtitle).
+    localised: Mapping[str, Brief] = field(default_factory=dict)
+
+    def brief_in(self, language: str) -> Brief:
+        """The brief's texts in *language* (the brief itself for its first language)."""
+        return self.localised.get(language, self.brief)
 
     def choice(self, recipient: Recipient) -> Choice:
         """The edition *recipient* gets."""
@@ -61,8 +67,8 @@ class Distribution:
 
 
 def languages(brief: Brief) -> list[str]:
-    """The languages the brief is written in (one today: its ``language``)."""
-    return [brief.language]
+    """The languages the brief is built in: its ``languages``, else its one ``language``."""
+    return brief.editions_languages
 
 
 def edition_for(recipient: Recipient, brief: Brief, variants: Sequence[Variant], path: Path) -> Choice:
@@ -95,7 +101,8 @@ def edition_for(recipient: Recipient, brief: Brief, variants: Sequence[Variant],
 
 def pdf_name(brief: Brief, choice: Choice) -> str:
     """The built PDF of the edition, as the build names it in out/."""
-    return output_name(brief.id, choice.audience, variant=choice.variant)
+    language = named_language(choice.language, brief.editions_languages)
+    return output_name(brief.id, choice.audience, variant=choice.variant, language=language)
 
 
 def built(root: Path, brief: Brief, choice: Choice, now: dt.datetime) -> bytes:

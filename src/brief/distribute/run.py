@@ -92,6 +92,8 @@ def _load(request: Request) -> editions.Distribution:
     recipients = read_recipients(request.recipients, set(brief.audiences), choose)
     check_recipients(request.recipients, marking, recipients, request.now)
     pdfs = {c: editions.built(request.root, brief, c, request.now) for c in sorted(set(chosen.values()))}
+    others = sorted({c.language for c in chosen.values()} - {brief.language})
+    localised = {lang: pick_brief(load_workspace(request.root, language=lang), brief.id) for lang in others}
     default = f"distribution@{marking.domains[0] if marking and marking.domains else 'localhost'}"
     sender = request.sender or default
     return editions.Distribution(
@@ -106,6 +108,7 @@ def _load(request: Request) -> editions.Distribution:
         out=request.root / "out" / "distribution",
         chosen=chosen,
         variants={v.id: v.params for v in variants},
+        localised=localised,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from brief.model import patterns
+from brief.model.text_schema import Text
 
 
 class Strict(BaseModel):
@@ -33,7 +34,7 @@ FACET_KINDS = ("bar", "column", "stacked", "grouped", "dumbbell", "slope", "line
 class ChartRow(Strict):
     """One mark of a chart: a category (and series, for two-dimensional charts) and its figure."""
 
-    label: str = Field(
+    label: Text = Field(
         description="the category: a bar or column, a line, a table row (as printed); `{name}`: a parameter",
         examples=["United States"],
     )
@@ -41,13 +42,13 @@ class ChartRow(Strict):
         description="the id of the figure drawn; `{id}` (any parameter) is filled in for each variant",
         examples=["private_ai_investment_2024_us", "private_ai_investment_2024_{id}"],
     )
-    series: str | None = Field(
+    series: Text | None = Field(
         default=None,
         description="the second dimension: a dumbbell's, slope's or line's date, a stack segment, "
         "a bar within a group, a dot's series (optional), a table column",
         examples=["2024"],
     )
-    panel: str | None = Field(
+    panel: Text | None = Field(
         default=None, description="the small multiple the row is drawn in (with facet by: panel)", examples=["EU"]
     )
 
@@ -68,18 +69,18 @@ class ChartSpec(Strict):
         "meaningful zero (scores, ratings); dumbbell, slope: two dates per label; line: series over time; "
         "table: figures in rows and columns; vega_lite: a spec file of one's own"
     )
-    title: str = Field(
+    title: Text = Field(
         min_length=3,
         description="the takeaway, as a sentence",
         examples=["US private AI investment is an order of magnitude above China's"],
     )
-    subtitle: str = Field(
+    subtitle: Text = Field(
         min_length=3,
         description="what is measured, with units",
         examples=["Private AI investment, 2024, billion US dollars"],
     )
     rows: list[ChartRow] = Field(min_length=1, description="the marks, one per label (and series)")
-    highlight: list[str] = Field(
+    highlight: list[Text] = Field(
         default_factory=list, description="labels drawn in the accent colour", examples=[["China"]]
     )
     width: Literal["full", "half"] = Field(default="full", description="the column's full width, or half of it")

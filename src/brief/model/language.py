@@ -17,6 +17,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _babel_date
+from babel.dates import format_skeleton
 from babel.messages.pofile import read_po
 from babel.numbers import NumberPattern, get_currency_name, get_currency_symbol, parse_pattern
 
@@ -99,14 +100,15 @@ def _pattern(decimals: int) -> NumberPattern:
 
 
 def format_date(date: dt.date, language: str = DEFAULT, parts: int = 3) -> str:
-    """A date as the language writes it: ``22 November 2026``, ``22. November 2026``;
-    with *parts* 2 only month and year, with 1 the year."""
+    """A date as the language writes it, by CLDR's long date pattern: ``November 22, 2026``
+    (en-US), ``22 November 2026`` (en-GB), ``22. November 2026`` (de-DE); with *parts* 2 only
+    month and year (CLDR's ``yMMMM``), with 1 the year."""
     if parts == 1:
         return str(date.year)
-    pattern = _catalogue(language).get("date:month-year" if parts == 2 else "date:full")
-    if pattern is None:
-        pattern = "MMMM y" if parts == 2 else "d MMMM y"
-    return _babel_date(date, pattern, locale=_parse(language))
+    locale = _parse(language)
+    if parts == 2:
+        return str(format_skeleton("yMMMM", date, locale=locale))
+    return str(_babel_date(date, "long", locale=locale))
 
 
 def currency_words(code: str, language: str = DEFAULT) -> tuple[str, str, bool]:

@@ -7,12 +7,9 @@ the load stage, and every later stage trusts them.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
@@ -36,6 +33,10 @@ from brief.model.derivation_schema import Operation as Operation
 from brief.model.language import locale_of
 from brief.model.marking import Marking
 from brief.model.page_schema import PageSetup
+from brief.model.source_schema import CslDate as CslDate
+from brief.model.source_schema import CslName as CslName
+from brief.model.source_schema import Source as Source
+from brief.model.text_schema import Text
 from brief.model.units import UNITS, Unit, check_value, unknown_unit
 
 # A figure id, or one with {parameter} placeholders that each variant fills in.
@@ -62,98 +63,6 @@ def units_of(info: ValidationInfo) -> dict[str, Unit]:
     return units
 
 
-# --- sources (CSL-JSON field names, so a reference manager's export drops in) -------
-
-
-class CslName(BaseModel):
-    """A CSL name: a person (family, given) or an institution (literal)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    family: str | None = Field(default=None, description="a person's family name", examples=["Maslej"])
-    given: str | None = Field(default=None, description="a person's given names", examples=["Nestor"])
-    literal: str | None = Field(
-        default=None, description="an institution's name, written as is", examples=["Stanford HAI"]
-    )
-
-    @model_validator(mode="after")
-    def _has_a_name(self) -> CslName:
-        if not (self.family or self.literal):
-            raise ValueError("a name needs 'family' (a person) or 'literal' (an institution)")
-        return self
-
-    def display(self) -> str:
-        """The name as printed in a citation."""
-        if self.literal:
-            return self.literal
-        return " ".join(part for part in (self.given, self.family) if part)
-
-
-class CslDate(BaseModel):
-    """A CSL date: ``{"date-parts": [[2025, 4, 7]]}``; a plain ``2025-04-07`` is accepted too."""
-
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
-    date_parts: list[list[int]] = Field(
-        alias="date-parts",
-        min_length=1,
-        description="[[year]], [[year, month]] or [[year, month, day]]; a plain 2025-04-07 is accepted too",
-        examples=[[[2025, 4, 7]]],
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_iso(cls, data: Any) -> Any:
-        if isinstance(data, dt.date):
-            return {"date-parts": [[data.year, data.month, data.day]]}
-        if isinstance(data, (str, int)):
-            text = str(data)
-            if not re.fullmatch(patterns.AS_OF, text):
-                raise ValueError(f"expected a date like 2025-04-07, 2025-04 or 2025, got {text!r}")
-            return {"date-parts": [[int(p) for p in text.split("-")]]}
-        return data
-
-    @field_validator("date_parts")
-    @classmethod
-    def _valid_parts(cls, parts: list[list[int]]) -> list[list[int]]:
-        first = parts[0]
-        if not 1 <= len(first) <= 3:
-            raise ValueError("date-parts holds [year], [year, month] or [year, month, day]")
-        if len(first) >= 2 and not 1 <= first[1] <= 12:
-            raise ValueError(f"month {first[1]} is not between 1 and 12")
-        return parts
-
-    @property
-    def parts(self) -> list[int]:
-        """The first date's parts: year, then month and day when known."""
-        return self.date_parts[0]
-
-
-class Source(BaseModel):
-    """One cited work. Unknown CSL fields are kept, so exports need no cleaning."""
-
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
-    id: Id = Field(description="the name figures cite it by", examples=["ai-index-2025"])
-    type: str = Field(description="the CSL item type", examples=["report", "article-journal", "webpage"])
-    title: str = Field(description="the work's full title", examples=["Artificial Intelligence Index Report 2025"])
-    title_short: str | None = Field(
-        default=None, alias="title-short", description="a short title for later citations", examples=["AI Index 2025"]
-    )
-    author: list[CslName] = Field(default_factory=list, description="the authors, people or institutions, in order")
-    publisher: str | None = Field(default=None, description="who published it", examples=["Stanford HAI"])
-    container_title: str | None = Field(
-        default=None,
-        alias="container-title",
-        description="the journal or collection it appeared in",
-        examples=["Nature"],
-    )
-    issued: CslDate = Field(description="when it was published", examples=[dt.date(2025, 4, 7)])
-    URL: str | None = Field(
-        default=None, description="where to read it", examples=["https://hai.stanford.edu/ai-index"]
-    )
-    accessed: CslDate | None = Field(
-        default=None, description="when the URL was last read", examples=[dt.date(2025, 5, 1)]
-    )
-
-
 # --- figures -----------------------------------------------------------------------
 
 
@@ -161,7 +70,7 @@ class Figure(Strict):
     """A curated number with its provenance, or a derivation from other figures."""
 
     id: Id = Field(description="the name templates and charts use", examples=["private_ai_investment_2024_us"])
-    label: str = Field(
+    label: Text = Field(
         min_length=3, description="what the number counts, in words", examples=["US private AI investment, 2024"]
     )
     unit: str = Field(description="how the number is written", examples=["usd_billion"])
@@ -181,8 +90,8 @@ class Figure(Strict):
     source: Id | None = Field(
         default=None, description="the id of its source in data/sources.yaml", examples=["ai-index-2025"]
     )
-    locator: str | None = Field(default=None, description="where in the source it is", examples=["p. 252, fig. 4.3.8"])
-    note: str | None = Field(
+    locator: Text | None = Field(default=None, description="where in the source it is", examples=["p. 252, fig. 4.3.8"])
+    note: Text | None = Field(
         default=None,
         description="a caveat about the number (printed in its endnote only with `print_note`)",
         examples=["excludes state funding"],
@@ -192,7 +101,7 @@ class Figure(Strict):
         description="print `note` in the figure's endnote (the brief's `print_notes` does so for every figure)",
         examples=[True],
     )
-    claimed_by: str | None = Field(
+    claimed_by: Text | None = Field(
         default=None,
         description="who makes the claim, when the source only reports it (printed in its note)",
         examples=["the company's press release"],
@@ -208,7 +117,7 @@ class Figure(Strict):
         description="a name shared by figures that measure the same thing from different sources",
         examples=["us_private_ai_investment_2024"],
     )
-    preferred: str | None = Field(
+    preferred: Text | None = Field(
         default=None,
         min_length=10,
         description="why this value is used where its alternatives differ",
@@ -277,7 +186,7 @@ class Figure(Strict):
 class Audience(Strict):
     """One reader of a brief: a template folder, its sections and its page budget."""
 
-    label: str = Field(description="who the edition is for, as printed", examples=["Policy staff"])
+    label: Text = Field(description="who the edition is for, as printed", examples=["Policy staff"])
     sections: list[str] = Field(
         min_length=1,
         description="template names in the audience's template folder, in reading order",
@@ -321,13 +230,13 @@ class Colophon(Strict):
         description="the authors as the colophon names them (default: the brief's `authors`)",
         examples=[["Jane Doe (Open Policy Briefs)", "Wei Zhang"]],
     )
-    citation: str | None = Field(
+    citation: Text | None = Field(
         default=None,
         min_length=10,
         description="the suggested citation (default: authors, title, edition, organisation, date and `url`)",
         examples=["Doe, J. The US–China AI Gap. Open Policy Briefs, 2026."],
     )
-    licence: str | None = Field(
+    licence: Text | None = Field(
         default=None,
         min_length=2,
         description="the licence the brief is published under (default: a copyright line of the organisation)",
@@ -349,8 +258,8 @@ class Brief(Strict):
         examples=["us-china-ai-gap"],
         json_schema_extra={"default": "the file's name without .yaml"},
     )
-    title: str = Field(description="the title on the first page", examples=["The US–China AI Gap"])
-    subtitle: str | None = Field(
+    title: Text = Field(description="the title on the first page", examples=["The US–China AI Gap"])
+    subtitle: Text | None = Field(
         default=None, description="one line under the title", examples=["Where the gap has closed"]
     )
     date: dt.date = Field(description="the publication date", examples=[dt.date(2026, 11, 22)])
@@ -360,13 +269,20 @@ class Brief(Strict):
         description="the text's language, as a BCP 47 tag: sets dates, numbers, unit words and captions",
         examples=["de-DE"],
     )
+    languages: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="build every audience in each of these languages (instead of `language`); every text "
+        "(titles, chart labels, figure labels, locators, notes) may then be a mapping of language to text",
+        examples=[["en-US", "de-DE"]],
+    )
     page: PageSetup = Field(default_factory=PageSetup, description="paper size, orientation and margins")
-    subject: str | None = Field(
+    subject: Text | None = Field(
         default=None,
         description="a one-sentence summary for the PDF's metadata",
         examples=["How far China has closed the AI gap"],
     )
-    keywords: list[str] = Field(
+    keywords: list[Text] = Field(
         default_factory=list, description="keywords for the PDF's metadata", examples=[["AI", "China"]]
     )
     freshness_months: int | None = Field(
@@ -398,3 +314,23 @@ class Brief(Strict):
     def _known_language(cls, tag: str) -> str:
         locale_of(tag)
         return tag
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, tags: list[str] | None) -> list[str] | None:
+        for tag in tags or []:
+            locale_of(tag)
+        if tags is not None and len({tag.split("-")[0] for tag in tags}) < len(tags):
+            raise ValueError("each language once: two tags of one language would share its texts")
+        return tags
+
+    @model_validator(mode="after")
+    def _language_or_languages(self) -> Brief:
+        if self.languages is not None and "language" in self.model_fields_set and self.language not in self.languages:
+            raise ValueError("write either `language` (one) or `languages` (several), not both")
+        return self
+
+    @property
+    def editions_languages(self) -> list[str]:
+        """The languages the brief is built in: ``languages``, else its one ``language``."""
+        return list(self.languages) if self.languages else [self.language]

@@ -43,13 +43,15 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     report = checked_for(request)
     engines.checked()
     ws = report.workspace
-    job = resolve(ws, request.brief, request.audience, request.source_date, request.variant)
+    job = resolve(ws, request.brief, request.audience, request.source_date, request.variant, request.language)
     templates = templates_for(ws, job, request.overlay)
     brand = load_brand(templates)
     charts = draw_charts(plan_charts(job, brand, _chart_cache(request)), engines.draw, _chart_cache(request))
     rendered = render(job, charts, brand, templates, inline=request.format == "html")
     record = record_for(request, job, rendered, ws)
-    name = output_name(job.brief.id, job.audience_name, request.standard, request.format, job.variant.get("id", ""))
+    name = output_name(
+        job.brief.id, job.audience_name, request.standard, request.format, job.variant.get("id", ""), job.named_language
+    )
     if request.format == "html":
         drawn = {c.id: c.svg for c in rendered.charts.values() if c.svg}
         screen = screen_charts(job, brand, rendered.charts.values(), engines.draw, _chart_cache(request))
@@ -75,7 +77,9 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
 
 def templates_for(ws: Workspace, job: Job, overlay: Path | None = None) -> TemplateSet:
     """The template folders of the job's audience, with the user's overlay on top."""
-    templates = TemplateSet(ws.templates_dir, job.template_folder, overlay.resolve() if overlay else None)
+    templates = TemplateSet(
+        ws.templates_dir, job.template_folder, overlay.resolve() if overlay else None, language=job.brief.language
+    )
     if not templates.has_audience_folder():
         raise TemplateError(
             f"no template folder for audience {job.audience_name!r}",

@@ -20,7 +20,7 @@ from brief.pipeline.footnotes import footnote_problems
 from brief.pipeline.names import name_problems
 from brief.pipeline.resolve import figure_problems
 from brief.workspace.brand_contrast import contrast_problems
-from brief.workspace.load import Workspace, load_workspace, nearest
+from brief.workspace.load import Workspace, load_workspace, nearest, untranslated_elsewhere
 from brief.workspace.templates import TemplateSet
 from brief.workspace.theme import theme_problems
 
@@ -57,14 +57,15 @@ def check(
     audiences: list[str] | None = None,
     overlay: Path | None = None,
     render: bool = False,
+    language: str | None = None,
 ) -> Report:
     """Check the workspace at *root*: every brief, or only *brief_id*'s, and only the named
     *audiences* of it when given (a build checks what it builds). With *render* (``brief
     check``), each audience is also rendered, without drawing or typesetting, so that what
     the render stage refuses (the HTML policy, the sandbox's limits, a chart no template
     places) is reported too; a build renders anyway."""
-    ws = load_workspace(root, collect=True)
-    report = Report(ws, list(ws.problems))
+    ws = load_workspace(root, collect=True, language=language)
+    report = Report(ws, list(ws.problems) + (untranslated_elsewhere(ws) if language is None else []))
     if report.errors:  # the rest would only repeat these as unknown names
         return report
     # The values a build computes: what resolve refuses in a build, check reports.
@@ -96,6 +97,10 @@ def check(
     if render and not report.errors:
         for brief in briefs:
             _check_renders(ws, brief, report, audiences, overlay)
+            # A brief's other languages have texts and templates of their own.
+            for tag in brief.editions_languages[1:] if language is None else []:
+                other = load_workspace(root, collect=True, language=tag)
+                _check_renders(other, other.briefs[brief.id], report, audiences, overlay)
     return report
 
 
@@ -132,7 +137,7 @@ def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] 
         for variant in variants:
             try:
                 job = resolve(ws, brief.id, name, variant=variant)
-                templates = TemplateSet(ws.templates_dir, job.template_folder, overlay)
+                templates = TemplateSet(ws.templates_dir, job.template_folder, overlay, language=job.brief.language)
                 brand = load_brand(templates)
                 render(job, plan_charts(job, brand, None).charts, brand, templates, inline=False)
             except BriefError as exc:
@@ -145,7 +150,7 @@ def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] 
 def checked_for(request: BuildRequest) -> Report:
     """The check a build runs first, of what it builds: its report when nothing stops the
     build, else :class:`CheckFailed` with every problem."""
-    report = check(request.root, request.brief, [request.audience], request.overlay)
+    report = check(request.root, request.brief, [request.audience], request.overlay, language=request.language)
     if report.errors or (request.strict and report.warnings):
         raise CheckFailed(report.sorted())
     return report
@@ -165,7 +170,7 @@ def _check_brief(
             continue
         a_origin = ws.origin("audience", f"{brief.id}:{name}")
         folder = audience.templates or name
-        templates = TemplateSet(ws.templates_dir, folder, overlay)
+        templates = TemplateSet(ws.templates_dir, folder, overlay, language=brief.language)
         if not templates.has_audience_folder():
             problems.append(
                 TemplateError(

@@ -30,7 +30,7 @@ def bracketed(text: str) -> str:
 
 
 def format_date(date: CslDate, language: str = DEFAULT) -> str:
-    """``[2025, 4]`` → ``April 2025``; ``[2025, 4, 7]`` → ``7 April 2025`` (in *language*)."""
+    """``[2025, 4]`` → ``April 2025``; ``[2025, 4, 7]`` → ``April 7, 2025`` (in *language*: CLDR)."""
     parts = date.parts
     day = dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
     return format_day(day, language, len(parts))

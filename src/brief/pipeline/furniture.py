@@ -99,7 +99,10 @@ def colophon(brief: Brief, audience_label: str, organisation: str, date: str, ed
         citation=Markup(escape(given.citation)) if own else _citation(brief, audience_label, organisation, date),
         licence=caption("Licence: {licence}", language, licence=licence) if given.licence else licence,
         url=given.url,
-        edition=caption("Edition {id}", language, id=f"{edition} ({language})"),
+        # A brief in several languages has its language in the edition's name already.
+        edition=caption(
+            "Edition {id}", language, id=edition if edition.endswith(language) else f"{edition} ({language})"
+        ),
         tool=caption("made with brief {version}", language, version=version),
     )
 

@@ -1,6 +1,6 @@
 """The names of the files in out/: two editions of a workspace never share one.
 
-An edition (a brief, for one audience, in one variant) is written to a file named by
+An edition (a brief, for one audience, in one variant, in one language) is written to a file named by
 :func:`brief.model.request.output_name`, ``BRIEF-AUDIENCE.pdf``. Ids may hold ``-``, so two
 editions can be given the same name (brief ``x`` for ``p-q`` and brief ``x-p`` for ``q``); a
 workspace where they would is refused, which keeps the names readable.
@@ -9,7 +9,7 @@ workspace where they would is refused, which keeps the names readable.
 from __future__ import annotations
 
 from brief.errors import BriefError, DataError
-from brief.model.request import Edition, name_clashes
+from brief.model.request import Edition, name_clashes, named_language
 from brief.workspace.load import Workspace
 
 
@@ -18,10 +18,11 @@ def name_problems(ws: Workspace, briefs: list[str], audiences: list[str] | None)
     where one of them is of the *briefs* checked (and of the *audiences*, when given): one
     brief's PDF is never taken for, or replaced by, another's."""
     editions = [
-        Edition(bid, name, variant)
+        Edition(bid, name, variant, named_language(language, brief.editions_languages))
         for bid, brief in ws.briefs.items()
         for name in brief.audiences
         for variant in [v.id for v in ws.variants.get(bid, [])] or [""]
+        for language in brief.editions_languages
     ]
     problems: list[BriefError] = []
     for name, first, second in name_clashes(editions):

@@ -11,6 +11,7 @@ import posixpath
 from pathlib import Path
 
 from brief.errors import DataError
+from brief.model.language import candidates
 from brief.model.request import ARCHIVAL, BuildRequest
 from brief.model.units import raw_number
 from brief.pipeline.citations import short_title
@@ -46,6 +47,7 @@ def record_for(request: BuildRequest, job: Job, rendered: Rendered, ws: Workspac
         job.brief.distribution.record(job.created) if job.brief.distribution else None,
         scope,
         rendered.printed,
+        job.named_language,
     )
 
 
@@ -75,19 +77,26 @@ def scope_of_job(job: Job, rendered: Rendered, ws: Workspace, digests: dict[str,
     folders = {a.templates or name for b in ws.briefs.values() for name, a in b.audiences.items()}
     mentioned = _template_text(job.root, own, digests)
     linked = _linked_folders(ws.templates_dir)
+    others = {
+        f
+        for f in folders
+        if not _nested(f, own) and f"{f}/" not in mentioned and not any(_nested(f, t) for t in linked)
+    }
     return Scope(
         brief_file,
         (own,),
-        tuple(
-            sorted(
-                f
-                for f in folders
-                if not _nested(f, own) and f"{f}/" not in mentioned and not any(_nested(f, t) for t in linked)
-            )
-        ),
+        tuple(sorted(others | _other_languages(job, own, mentioned))),
         tuple(sorted({posixpath.normpath(n) for n in named})),
         tuple(sorted(words)),
     )
+
+
+def _other_languages(job: Job, own: str, mentioned: str) -> set[str]:
+    """The audience folder's folders of the brief's other languages (``policy/de-DE`` for the
+    English edition): their templates are not this edition's inputs."""
+    mine = set(candidates(job.brief.language))
+    tags = {tag for language in job.brief.editions_languages for tag in candidates(language)} - mine
+    return {f"{own}/{tag}" for tag in tags if f"{tag}/" not in mentioned}
 
 
 def _nested(a: str, b: str) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.language import DEFAULT, caption
-from brief.model.request import output_name
+from brief.model.request import named_language, output_name
 from brief.model.schema import Audience, Brief, Figure, Source
 from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, decimals_of, format_value, sign_of
 from brief.model.variants import Variant, fill
@@ -102,9 +102,17 @@ class Job:
         return self.audience.templates or self.audience_name
 
     @property
+    def named_language(self) -> str:
+        """The language tag in this edition's file names (none for a brief in one language)."""
+        return named_language(self.brief.language, self.brief.editions_languages)
+
+    @property
     def output_name(self) -> str:
-        """File name of the PDF this job writes (with the variant's id, for a variant)."""
-        return output_name(self.brief.id, self.audience_name, variant=self.variant.get("id", ""))
+        """File name of the PDF this job writes (with the variant's id, for a variant, and the
+        language, for a brief in several)."""
+        return output_name(
+            self.brief.id, self.audience_name, variant=self.variant.get("id", ""), language=self.named_language
+        )
 
 
 def pick_brief(ws: Workspace, brief_id: str | None) -> Brief:
@@ -302,6 +310,21 @@ def pick_variant(ws: Workspace, brief: Brief, variant_id: str | None) -> Variant
     return variants[ids.index(variant_id)]
 
 
+def pick_language(ws: Workspace, brief: Brief, language: str | None) -> str:
+    """The one of *brief*'s languages that *language* names (its first when None)."""
+    from brief.model.text_schema import matching
+
+    languages = brief.editions_languages
+    chosen = matching(language, languages) if language else languages[0]
+    if chosen is None:
+        raise WorkspaceError(
+            f"brief {brief.id!r} is not written in {language!r}",
+            ws.origin("brief", brief.id).path,
+            hint=f"choose from: {', '.join(languages)} (or add it to the brief's `languages`)",
+        )
+    return chosen
+
+
 def with_variant(brief: Brief, params: Mapping[str, str]) -> Brief:
     """*brief* with the variant's parameters filled into its title, subtitle and charts."""
     charts = {
@@ -328,9 +351,12 @@ def resolve(
     audience_name: str,
     source_date: dt.datetime | None = None,
     variant: str | None = None,
+    language: str | None = None,
 ) -> Job:
-    """Select the brief, audience and variant for one build and resolve its figures."""
+    """Select the brief, audience, variant and language for one build and resolve its figures.
+    The workspace was loaded in *language* (:func:`~brief.workspace.load.load_workspace`)."""
     brief = pick_brief(ws, brief_id)
+    pick_language(ws, brief, language)
     chosen = pick_variant(ws, brief, variant)
     brief_path = ws.origin("brief", brief.id).path
     if chosen is not None:

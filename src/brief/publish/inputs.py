@@ -89,9 +89,11 @@ def _uses(scope: Scope, key: str, digest: str, root: Path) -> bool:
         if rest == "figures.yaml" or (rest.startswith("figures/") and rest.count("/") == 1):
             return _mentions(root / key, root, scope.words)
         return False  # data/ files the loader never reads (a README, a recipients list)
-    if any(rest.startswith(f"{own}/") for own in scope.folders):
-        return True
-    return not any(rest.startswith(f"{other}/") for other in scope.others)
+    # The longest folder that holds the file decides: an audience's folder is the edition's,
+    # but its folder of another language (``policy/de-DE`` for the English edition) is not.
+    own = max((len(f) for f in scope.folders if rest.startswith(f"{f}/")), default=-1)
+    other = max((len(f) for f in scope.others if rest.startswith(f"{f}/")), default=-1)
+    return own >= other
 
 
 # A top-level `id:` (quoted or not, or as an explicit `? id` key), a mapping written in flow

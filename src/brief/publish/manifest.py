@@ -24,6 +24,7 @@ from typing import Any
 
 from brief.errors import DataError, PublishError, WorkspaceError
 from brief.model.request import Edition, output_name
+from brief.model.request import edition_of as edition_of  # re-exported: entries name editions
 from brief.publish import inputs, printed
 from brief.publish.inputs import INPUT_FOLDERS, UNUSABLE, Scope, inputs_digest
 from brief.workspace.files import MAX_FONT_BYTES, open_input, outside, read_input
@@ -190,15 +191,17 @@ class Record:
     scope: Scope | None = None
     # Each figure printed, as what (:mod:`brief.publish.printed`): the output's, so not in as_json.
     printed: dict[str, list[str]] | None = None
+    language: str = ""  # the language in the edition's name, for a brief built in several
 
     def as_json(self) -> bytes:
         """The record as JSON (attached to archival PDF/A-3 documents)."""
-        fields = {k: v for k, v in self.__dict__.items() if (k not in ("variant", "scope") or v) and k != "printed"}
+        fields = {k: v for k, v in self.__dict__.items() if (k not in _LEFT_OUT_EMPTY or v) and k != "printed"}
         if self.scope is not None:
             fields["scope"] = self.scope.as_dict()
         return json.dumps(fields, indent=2, sort_keys=True).encode("utf-8")
 
 
+_LEFT_OUT_EMPTY = ("variant", "scope", "language")
 MANIFEST = "manifest.json"
 # A manifest entry is under a kilobyte: this is tens of thousands of editions.
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
@@ -258,6 +261,7 @@ def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, An
             "overlay": record.overlay,
         }
         | ({"variant": record.variant} if record.variant else {})
+        | ({"language": record.language} if record.language else {})
         | ({"marking": record.marking} if record.marking else {})
         | ({"scope": record.scope.as_dict(), "inputs": inputs.short_digests(record.inputs)} if record.scope else {})
         | ({"printed": record.printed} if record.printed else {})
@@ -322,12 +326,6 @@ def _json_type(value: object) -> str:
     )
 
 
-def edition_of(entry: dict[str, Any]) -> Edition:
-    """Which edition a manifest entry records (fields it lacks are empty, so that it matches none)."""
-    brief, audience, variant = (entry.get(key, "") for key in ("brief", "audience", "variant"))
-    return Edition(*(value if isinstance(value, str) else "" for value in (brief, audience, variant)))
-
-
 def up_to_date(
     root: Path,
     brief_id: str | None,
@@ -336,6 +334,7 @@ def up_to_date(
     standard: str,
     source_date_epoch: str = "",
     variant: str = "",
+    language: str = "",
 ) -> tuple[Path, int] | None:
     """``(pdf, pages)`` when the PDF in out/ is this edition (brief, audience, variant),
     built from exactly the current inputs (those the edition uses: :func:`edition_inputs`),
@@ -345,8 +344,8 @@ def up_to_date(
         if len(briefs) != 1:
             return None
         brief_id = briefs[0].stem
-    edition = Edition(Path(brief_id).stem, audience, variant)
-    pdf = root / "out" / output_name(edition.brief, audience, standard, variant=variant)
+    edition = Edition(Path(brief_id).stem, audience, variant, language)
+    pdf = root / "out" / output_name(edition.brief, audience, standard, variant=variant, language=language)
     manifest_path = root / "out" / "manifest.json"
     if not pdf.is_file() or not manifest_path.is_file():
         return None

@@ -220,7 +220,7 @@ def _same_edition(target: Path, before: dict[str, Any] | None, record: Record) -
     # a brief or audience since renamed, and only its owner may remove it.
     if before is None:
         return
-    theirs, ours = edition_of(before), Edition(record.brief, record.audience, record.variant)
+    theirs, ours = edition_of(before), Edition(record.brief, record.audience, record.variant, record.language)
     if theirs != ours:
         raise PublishError(
             f"{target.name} is the edition of {theirs}, not of {ours}: it was not replaced",

@@ -89,9 +89,7 @@ def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) 
         return Verdict(False, False, [line])
     name, entry = found
     also = "" if name == file.name else f" as {name}"
-    lines = [
-        f"ok: {file.name} is the file built for {entry['brief']}/{entry['audience']}{also} (sha256 {actual[:16]}…)"
-    ]
+    lines = [f"ok: {file.name} is the file built for {_edition(entry)}{also} (sha256 {actual[:16]}…)"]
     used = overlay or _recorded_overlay(entry, root)
     if used is not None and not used.is_dir():
         lines.append(f"FAILED: the template overlay it was built with, {used}, is not there")
@@ -166,3 +164,8 @@ def _holds_templates(folder: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+def _edition(entry: dict[str, Any]) -> str:
+    """``brief/audience`` (then the variant and the language, when the entry records them)."""
+    return "/".join(str(entry[key]) for key in ("brief", "audience", "variant", "language") if entry.get(key))

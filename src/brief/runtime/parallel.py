@@ -40,11 +40,14 @@ class Target:
     page_budget: int = 0
     # The variant's id, for a brief with `for_each`.
     variant: str | None = None
+    # The language, for a brief built in several.
+    language: str | None = None
 
     @property
     def label(self) -> str:
-        """``brief/audience`` (``brief/audience/variant`` for a variant), for messages."""
-        return "/".join(p for p in (self.brief, self.audience, self.variant) if p)
+        """``brief/audience`` (``brief/audience/variant`` for a variant, then the language for a
+        brief in several), for messages."""
+        return "/".join(p for p in (self.brief, self.audience, self.variant, self.language) if p)
 
 
 @dataclass
@@ -56,20 +59,39 @@ class Outcome:
     problems: list[Problem] = field(default_factory=list)
 
 
-def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: bool, all_briefs: bool) -> list[Target]:
-    """The builds that the options ask for."""
+def plan(
+    root: Path,
+    brief_id: str | None,
+    audiences: list[str],
+    all_audiences: bool,
+    all_briefs: bool,
+    language: str | None = None,
+) -> list[Target]:
+    """The builds that the options ask for: with --all, each in every language of its brief
+    (only *language*, when given)."""
     from brief.pipeline.resolve import pick_brief
     from brief.workspace.load import load_workspace
 
     ws = load_workspace(root)
 
     def every(b: str) -> list[Target]:
-        # Every audience of brief *b*, once per variant when it has them.
+        # Every audience of brief *b*, once per variant and language when it has several.
         variants: list[str | None] = [v.id for v in ws.variants.get(b, [])] or [None]
-        return [Target(b, a, aud.page_budget, v) for a, aud in ws.briefs[b].audiences.items() for v in variants]
+        tags = ws.briefs[b].editions_languages
+        languages: list[str | None] = [language] if language else [*tags] if len(tags) > 1 else [None]
+        return [
+            Target(b, a, aud.page_budget, v, t)
+            for a, aud in ws.briefs[b].audiences.items()
+            for v in variants
+            for t in languages
+        ]
 
     if all_briefs:
-        return [target for b in ws.briefs for target in every(b)]
+        from brief.model.text_schema import matching
+
+        # --language with --all-briefs: the briefs written in that language.
+        briefs = [b for b, one in ws.briefs.items() if not language or matching(language, one.editions_languages)]
+        return [target for b in briefs for target in every(b)]
     brief = pick_brief(ws, brief_id)
     if all_audiences:
         if audiences:
@@ -77,7 +99,7 @@ def plan(root: Path, brief_id: str | None, audiences: list[str], all_audiences: 
         return every(brief.id)
     # An unknown audience is kept as asked: its build reports it, with the names to choose from.
     return [
-        Target(brief.id, a, aud.page_budget if (aud := brief.audiences.get(a)) else 0)
+        Target(brief.id, a, aud.page_budget if (aud := brief.audiences.get(a)) else 0, language=language)
         for a in (audiences or [next(iter(brief.audiences))])
     ]
 
@@ -105,7 +127,7 @@ def run_all(
     with ExitStack() as stack:
         engines = stack.enter_context(started(chart_worker_pays(request.cache_dir), typesetters, environ))
         if targets is None:
-            targets = plan(request.root, request.brief, audiences, all_audiences, all_briefs)
+            targets = plan(request.root, request.brief, audiences, all_audiences, all_briefs, request.language)
         workers = stack.pop_all()
 
     def outcomes() -> Iterator[Outcome]:
@@ -145,7 +167,12 @@ def build_all(request: BuildRequest, targets: list[Target], engines: Engines) ->
             mine = replace(engines, draw=drawn, typeset=typeset)
             return Outcome(
                 target,
-                build(request.for_audience(target.brief, target.audience, target.variant or request.variant), mine),
+                build(
+                    request.for_audience(
+                        target.brief, target.audience, target.variant or request.variant, target.language
+                    ),
+                    mine,
+                ),
             )
         except BriefError as exc:
             return Outcome(target, problems=[p.problem(request.root) for p in exc.problems])

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.schema import Brief, ChartSpec, Figure, Source
+from brief.model.text_schema import languages_of, localise, matching
 from brief.model.units import UNITS, Unit
 from brief.model.variants import Variant
 from brief.workspace.root import find_root as find_root  # re-exported: the loader finds workspaces too
@@ -34,6 +35,8 @@ class Workspace:
     """Everything a build reads, validated."""
 
     root: Path
+    # The language the texts were read in (None: each text's first language, each brief's first).
+    language: str | None = None
     briefs: dict[str, Brief] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
@@ -44,6 +47,8 @@ class Workspace:
     units: dict[str, Unit] = field(default_factory=lambda: dict(UNITS))
     # Problems found while loading; entries with errors are left out of the maps above.
     problems: list[BriefError] = field(default_factory=list)
+    # The warnings about texts with no translation into the language (among the problems).
+    untranslated: list[BriefError] = field(default_factory=list)
 
     def report(self, exc: BriefError) -> None:
         """Record *exc* (and every problem it stands for) and carry on."""
@@ -87,14 +92,19 @@ class Workspace:
         return self.origins[f"{kind}:{ident}"]
 
 
-def load_workspace(root: Path, collect: bool = False) -> Workspace:
-    """Read and validate the workspace at *root*.
+def load_workspace(root: Path, collect: bool = False, language: str | None = None) -> Workspace:
+    """Read and validate the workspace at *root*, its texts in *language*.
+
+    A text written in several languages (a mapping of language to text) is read in
+    *language*, a brief in several languages in *language* when it is one of them (else in
+    its first); a text with no translation into *language* falls back to its first language
+    and is a warning at its line. Without *language*, every text is read in its first language.
 
     Every file is read and every problem recorded before stopping, as mkdocs does with its
     config. Without *collect* the first error is raised; with it, problems are left in
     ``ws.problems`` for ``brief check`` to report all at once.
     """
-    ws = Workspace(root=root.resolve())
+    ws = Workspace(root=root.resolve(), language=language)
     for stage in (_load_units, _load_sources, _load_figures, _load_briefs, _check_references):
         # Entries that failed to load would make every reference to them an error too:
         # report the cause, not the cascade.
@@ -168,7 +178,7 @@ def _load_entries(ws: Workspace, path: Path, model: type[_Entry], kind: str) -> 
     for i, node in enumerate(entries):
         try:
             _require_mapping(node, entries, i, path)
-            entry = validate(model, node, path, {"units": ws.units})
+            entry = validate(model, _localised(ws, model, node, path, ws.language), path, {"units": ws.units})
             _register(ws, kind, entry.id, path, line_of(entries, [i]))
         except BriefError as exc:
             ws.report(exc)
@@ -226,7 +236,17 @@ def _load_briefs(ws: Workspace) -> None:
                     hint="start from the file that `brief new brief NAME` writes",
                 )
             doc.setdefault("id", path.stem)
-            brief = validate(Brief, doc, path)
+            if "language" in doc and "languages" in doc:
+                raise DataError(
+                    "write either `language` (one) or `languages` (several), not both",
+                    path,
+                    line_of(doc, ["language"]),
+                    hint="list every language the brief is built in under `languages`",
+                )
+            languages = languages_of(doc)
+            language = (matching(ws.language, languages) if ws.language else None) or languages[0]
+            brief = validate(Brief, _localised(ws, Brief, doc, path, language), path, {"language": language})
+            brief = brief.model_copy(update={"language": language})
             _register(ws, "brief", brief.id, path, 1)
         except BriefError as exc:
             ws.report(exc)
@@ -249,6 +269,30 @@ def _load_briefs(ws: Workspace) -> None:
             for r in range(len(chart.rows)):
                 line = line_of(doc, ["charts", cid, "rows", r, "figure"])
                 ws.origins[f"chart-row:{brief.id}:{cid}:{r}"] = Origin(path, line)
+
+
+def _localised(ws: Workspace, model: type[Any], node: Any, path: Path, language: str | None) -> Any:
+    """*node* with its texts in *language*; each text without a translation is a warning."""
+    owner = f"{model.__name__.lower()} {node.get('id')!r}: " if model is not Brief and isinstance(node, dict) else ""
+    localised, missing = localise(model, node, language, owner)
+    for gap in missing:
+        ws.untranslated.append(gap.warning(path))
+        ws.report(ws.untranslated[-1])
+    return localised
+
+
+def untranslated_elsewhere(ws: Workspace) -> list[BriefError]:
+    """The texts with no translation into each language of the briefs built in several (a
+    workspace is loaded in one language: ``brief check`` asks about all of them)."""
+    tags = dict.fromkeys(t for b in ws.briefs.values() if len(b.editions_languages) > 1 for t in b.editions_languages)
+    seen = {(p.message, p.path, p.line) for p in ws.untranslated}
+    found: list[BriefError] = []
+    for tag in tags:
+        for warning in load_workspace(ws.root, collect=True, language=tag).untranslated:
+            if (warning.message, warning.path, warning.line) not in seen:
+                seen.add((warning.message, warning.path, warning.line))
+                found.append(warning)
+    return found
 
 
 def _check_references(ws: Workspace) -> None:

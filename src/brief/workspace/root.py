@@ -48,3 +48,31 @@ def first_audience(root: Path, brief_id: str | None) -> str | None:
         first = audiences.value[0][0]
         return first.value if isinstance(first, yaml.ScalarNode) and first.value else None
     return None
+
+
+def brief_languages(root: Path, brief_id: str | None) -> list[str] | None:
+    """The languages the brief file declares (``languages``, else ``language``, else en-US),
+    read as :func:`first_audience` reads, without loading the workspace; None when that cannot
+    be told from the file alone."""
+    import yaml
+
+    from brief.workspace.files import read_input
+
+    found = [root / "briefs" / f"{Path(brief_id).stem}.yaml"] if brief_id else sorted((root / "briefs").glob("*.yaml"))
+    if len(found) != 1:
+        return None
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        node = yaml.compose(read_input(found[0], root).decode("utf-8"), Loader=loader)
+    except Exception:  # anything odd is reported by the full load
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    keys = {getattr(k, "value", None): v for k, v in node.value}
+    many, one = keys.get("languages"), keys.get("language")
+    if isinstance(many, yaml.SequenceNode) and many.value:
+        tags = [item.value for item in many.value if isinstance(item, yaml.ScalarNode)]
+        return tags if len(tags) == len(many.value) else None
+    if isinstance(one, yaml.ScalarNode):
+        return [one.value]
+    return ["en-US"] if one is None and many is None else None

@@ -11,6 +11,7 @@ back to the theme).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,14 @@ from pathlib import Path
 import jinja2
 from jinja2.loaders import split_template_path
 
+from brief.model.language import candidates
 from brief.workspace.sandbox import BriefSandbox, TemplateRefused
 from brief.workspace.theme import THEME_PREFIX, theme_dir
 from brief.workspace.yamlio import read_text
 
 WORKSPACE_PREFIX = "!workspace"
+# A language folder's name: a BCP 47 tag's letters only, never a path.
+_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}")
 
 
 class ConfinedLoader(jinja2.BaseLoader):
@@ -74,6 +78,9 @@ class TemplateSet:
     overlay: Path | None = None
     # Looked up when the set is made, not when this module is imported.
     theme: Path = field(default_factory=lambda: theme_dir())
+    # The edition's language: the audience's folder may hold a folder per language
+    # (templates/AUDIENCE/de-DE/ or .../de/), searched before the audience's own.
+    language: str = ""
 
     @property
     def _editable(self) -> list[Path]:
@@ -88,8 +95,14 @@ class TemplateSet:
     @property
     def layered(self) -> list[tuple[Path, Path]]:
         """The search path, each folder with the layer (overlay, workspace, theme) it must stay in."""
-        users = [(p, layer) for layer in self._editable for p in (layer / self.folder, layer)]
+        users = [(p, layer) for layer in self._editable for p in (*self._own(layer), layer)]
         return [*users, (self.theme, self.theme)]
+
+    def _own(self, layer: Path) -> list[Path]:
+        # The audience's folder of the edition's language (de-DE, then de), then its own.
+        own = layer / self.folder
+        tags = candidates(self.language) if self.language else ()
+        return [*(own / tag for tag in tags if _TAG.fullmatch(tag)), own]
 
     @property
     def roots(self) -> list[Path]:
@@ -113,12 +126,12 @@ class TemplateSet:
     def find_own(self, name: str) -> Path | None:
         """The winning file called *name* in the audience's own folder."""
         return next(
-            (layer / self.folder / name for layer in self._editable if (layer / self.folder / name).is_file()), None
+            (own / name for layer in self._editable for own in self._own(layer) if (own / name).is_file()), None
         )
 
     def environment(self) -> jinja2.Environment:
         """A sandboxed Jinja environment over the search path (user templates are untrusted)."""
-        workspace = [(self.workspace / self.folder, self.workspace), (self.workspace, self.workspace)]
+        workspace = [*((own, self.workspace) for own in self._own(self.workspace)), (self.workspace, self.workspace)]
         theme = [(self.theme, self.theme)]
         loader = jinja2.ChoiceLoader(
             [
