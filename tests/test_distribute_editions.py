@@ -148,18 +148,19 @@ def test_a_variant_the_brief_lacks_is_an_error_at_its_line(profiles: Path, copy:
 
 
 def test_a_language_or_variant_the_brief_lacks_is_refused(german: Path, copy: Callable[[Path], Path]) -> None:
-    """The German brief is in de-DE only: a row asking for fr is an error at its line; de-de
-    (any case) or an empty cell is the German edition; a variant for it is an error."""
+    """The bilingual brief is in de-DE and en-US: a row asking for fr is an error at its line;
+    de-de (any case), de or an empty cell is the German edition; a variant for it is an error."""
     root = copy(german)
     (root / "r.csv").write_text(
         "name,email,organisation,audience,language,variant\nA,a@example.org,O,policy,fr,\n"
-        "B,b@example.org,O,policy,de-de,\nC,c@example.org,O,policy,,\nD,d@example.org,O,policy,,x\n",
+        "B,b@example.org,O,policy,de-de,\nC,c@example.org,O,policy,,\nD,d@example.org,O,policy,,x\n"
+        "E,e@example.org,O,policy,de,\n",
         encoding="utf-8",
     )
     result = run(root, "r.csv")
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "r.csv:2: error: unknown language 'fr' — the brief has: de-DE (or leave the cell empty)",
+        "r.csv:2: error: unknown language 'fr' — the brief has: de-DE, en-US (or leave the cell empty)",
         "r.csv:5: error: the brief has no variants, but the row names variant 'x' — leave the variant cell empty "
         "for a brief without for_each",
     ]
@@ -194,6 +195,40 @@ def test_a_german_brief_is_stamped_in_german(
     copy_id = text.split("Exemplar-ID ")[1].split()[0]
     traced = CliRunner().invoke(cli, ["-C", str(root), "distribute", "trace", str(copy)])
     assert copy_id in traced.output and "Bruno Keller" in traced.output, traced.output
+
+
+def test_a_bilingual_brief_s_recipients_get_their_language_s_copy_stamp_and_letter(
+    german: Path, copy: Callable[[Path], Path], server: tuple[Recorder, int]
+) -> None:
+    """examples/de-brief is one brief in German and English: a `language` column gives each
+    recipient the edition in their language, stamped in it, with the letter in it (the brief's
+    title as that language writes it); a row without one gets the brief's first language."""
+    recorder, port = server
+    root = copy(german)
+    _letter(root, "policy.de.j2", "{{ brief.title }}")
+    _letter(root, "policy.j2", "{{ brief.title }}")
+    (root / "r.csv").write_text(
+        "name,email,organisation,audience,language\n"
+        "Anna Berg,ab@example.org,Bundestag,policy,de-DE\n"
+        "Bob Ray,br@example.org,Senate,policy,en-US\n"
+        "Cara Lind,cl@example.org,BMWK,policy,\n"
+    )
+    result = run(root, "r.csv", "--send", "--smtp", f"127.0.0.1:{port}", "--from", "briefs@example.org")
+    assert result.exit_code == 0, result.output
+    assert "(2 policy/de-DE, 1 policy/en-US)" in result.output, result.output
+    by_person = {str(m["To"]): m for m in recorder.messages()}
+    assert len(by_person) == 3
+    for who, subject, stamp, absent in (
+        ("Anna Berg", "Roboter und Risikokapital", "Erstellt für Anna Berg", "Robots and venture capital"),
+        ("Bob Ray", "Robots and venture capital", "Prepared for Bob Ray", "Roboter und Risikokapital"),
+        ("Cara Lind", "Roboter und Risikokapital", "Erstellt für Cara Lind", "Robots and venture capital"),
+    ):
+        (message,) = [m for to, m in by_person.items() if who in to]
+        assert message["Subject"] == subject
+        (attachment,) = list(message.iter_attachments())
+        text = " ".join(pdf_text(attachment.get_content()).split())
+        assert subject in text and absent not in text, text[:200]
+        assert stamp in text, text[-300:]
 
 
 @pytest.mark.parametrize(
@@ -245,6 +280,6 @@ def test_a_date_filter_writes_dates_in_the_editions_language(tmp_path: Path) -> 
     to write them as a reader would. `| date` writes them in the edition's language."""
     values = _values()
     _letter(tmp_path, "policy.j2", "{{ brief.date | date }} / {{ '2027-03-02T09:00:00-05:00' | date(2) }}")
-    assert render_letter(tmp_path, "policy", values).subject == "2 March 2026 / March 2027"
+    assert render_letter(tmp_path, "policy", values).subject == "March 2, 2026 / March 2027"
     german = values | {"edition": {"audience": "policy", "variant": "", "language": "de-DE"}}
     assert render_letter(tmp_path, "policy", german).subject == "2. März 2026 / März 2027"

@@ -25,7 +25,7 @@ import pypdfium2.raw as pdfium_raw
 import pytest
 
 from brief.commands.init import init_workspace
-from brief.distribute.plan import FONT
+from brief.distribute.copies import FONT
 from brief.distribute.stamp import StampText, stamp_copy, stamp_font
 from brief.model.contrast import MARK_MIN, TEXT_MIN, contrast
 from brief.pipeline.build import build

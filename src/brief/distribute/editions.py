@@ -93,7 +93,11 @@ def edition_for(recipient: Recipient, brief: Brief, variants: Sequence[Variant],
             )
         raise unknown_cell(path, recipient.line, "variant", recipient.variant, ids)
     written = languages(brief)
-    language = next((t for t in written if t.lower() == recipient.language.lower()), None)
+    cell = recipient.language.lower()
+    # The tag as written (any case), or a bare language for the brief's one tag of it ("de": de-DE).
+    language = next((t for t in written if t.lower() == cell), None) or next(
+        (t for t in written if "-" not in cell and t.split("-")[0].lower() == cell), None
+    )
     if recipient.language and language is None:
         raise unknown_cell(path, recipient.line, "language", recipient.language, written, " (or leave the cell empty)")
     return Choice(recipient.audience, recipient.variant, language or written[0])

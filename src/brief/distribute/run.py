@@ -329,7 +329,11 @@ def summary_lines(prepared: Prepared, rows: list[Row], sent: bool) -> list[str]:
     """Recipients per audience, the markings, the largest message, the rows' states and who was
     passed over as having the edition already."""
     d = prepared.d
-    audiences = Counter(str(d.choice(r)) for r in d.recipients)  # "policy", or "profile/us" for a variant
+    several = len(d.brief.editions_languages) > 1
+    # "policy", "profile/us" for a variant, "policy/de-DE" for a brief in several languages
+    audiences = Counter(
+        "/".join([str(d.choice(r))] + ([d.choice(r).language] if several else [])) for r in d.recipients
+    )
     states = Counter(r.state for r in rows)
     marking = d.marking.labels(d.created) if d.marking else []
     done = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "nothing to " + ("send" if sent else "prepare")
