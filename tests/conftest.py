@@ -19,11 +19,12 @@ import pytest
 
 from brief.model.request import BuildRequest, cache_dir, source_date
 from brief.model.results import BuildResult
-from brief.pipeline.build import build, render_job
+from brief.pipeline.build import build
 from brief.pipeline.render import Rendered
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand, load_brand
 from brief.workspace.load import load_workspace
+from helpers import render_job
 
 REPO = Path(__file__).resolve().parent.parent
 # The built-in theme (layout, stylesheet, brand, fonts), package data of brief.

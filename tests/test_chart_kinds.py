@@ -143,8 +143,8 @@ def test_end_labels_of_close_lines_do_not_overlap() -> None:
 def test_table_cells_are_figures_and_marks_stay_out_of_cells(kinds: Path, kinds_job: Job, brand: Brand) -> None:
     """A table is rows of figures (short form) under its series; its note marks go on the
     source line, never after a number in a cell, where they would read as an exponent."""
-    from brief.pipeline.build import render_job
     from brief.pipeline.notemarks import _NOTE_REF
+    from helpers import render_job
 
     spec = kinds_job.brief.charts["shares_table"]
     assert table_cells(chart_rows(spec, kinds_job.figures, brand)) == (

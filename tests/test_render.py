@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from brief.errors import TemplateError
-from brief.pipeline.build import render_job
 from brief.pipeline.charts import RenderedChart, alt_text, chart_rows
 from brief.pipeline.citations import source_line
 from brief.pipeline.render import Rendered, render
@@ -23,6 +22,7 @@ from brief.workspace.brand import Brand, load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.templates import TemplateSet
 from conftest import REPO, replace_in
+from helpers import render_job
 
 NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>(\d+)</a>')
 RenderFn = Callable[..., Rendered]

@@ -41,12 +41,11 @@ def charts_command(
     ctx: click.Context, brief: str | None, audience: str | None, variant: str | None, fmt: str, scale: float
 ) -> None:
     """Export the audience's charts, each with its title and source line, for slides."""
+    from brief.api import request
     from brief.commands.export import export_charts
-    from brief.pipeline.choose import default_audience
 
     root = workspace_root(ctx)
-    audience = audience or default_audience(root, brief)
-    for path in export_charts(root, brief, audience, fmt, scale, variant):
+    for path in export_charts(request(root, brief=brief, audience=audience, variant=variant), fmt, scale):
         click.echo(str(path.relative_to(root)))
 
 

@@ -120,21 +120,17 @@ def _check_theme(ws: Workspace, report: Report, overlay: Path | None) -> None:
 
 
 def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] | None, overlay: Path | None) -> None:
-    from brief.pipeline.charts import plan_charts
-    from brief.pipeline.render import render
-    from brief.pipeline.resolve import resolve
-    from brief.workspace.brand import load_brand
+    """Render each audience (and variant) as a build prepares it, without drawing charts."""
+    from brief.pipeline.prepare import prepare
 
     variants: list[str | None] = [v.id for v in ws.variants.get(brief.id, [])] or [None]
     for name in brief.audiences:
         if only is not None and name not in only:
             continue
         for variant in variants:
+            request = BuildRequest(root=ws.root, brief=brief.id, audience=name, overlay=overlay, variant=variant)
             try:
-                job = resolve(ws, brief.id, name, variant=variant)
-                templates = TemplateSet(ws.templates_dir, job.template_folder, overlay)
-                brand = load_brand(templates)
-                render(job, plan_charts(job, brand, None).charts, brand, templates, inline=False)
+                prepare(request, checked=ws, draw=False)
             except BriefError as exc:
                 known = {(p.message, p.path, p.line) for p in report.problems}
                 report.problems.extend(
