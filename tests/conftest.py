@@ -58,7 +58,7 @@ def request_for(root: Path, brief: str | None = None, audience: str = "policy", 
 
     options.setdefault("cache_dir", cache_dir(os.environ))
     options.setdefault("source_date", source_date(os.environ.get("SOURCE_DATE_EPOCH")))
-    return BuildRequest(root, brief, audience, **options)
+    return BuildRequest(root=root, brief=brief, audience=audience, **options)
 
 
 def flagship_charts(audience: str) -> int:

@@ -239,11 +239,11 @@ def test_a_request_is_frozen_and_checks_its_standard(tmp_path: Path) -> None:
     """A build request is one frozen value; an unknown standard is our error."""
     import dataclasses
 
-    request = BuildRequest(tmp_path)
+    request = BuildRequest(root=tmp_path)
     with pytest.raises(dataclasses.FrozenInstanceError):
         request.audience = "x"  # type: ignore[misc]
     with pytest.raises(BriefError, match="unknown PDF standard 'pdf-x'"):
-        BuildRequest(tmp_path, standard="pdf-x")  # type: ignore[arg-type]
+        BuildRequest(root=tmp_path, standard="pdf-x")  # type: ignore[arg-type]
 
 
 @pytest.mark.slow

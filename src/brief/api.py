@@ -69,16 +69,16 @@ def request(
 
         audience = default_audience(root, brief)
     return BuildRequest(
-        root,
-        brief,
-        audience,
-        Path(templates) if templates is not None else None,
-        strict,
-        standard,
-        format,
-        source_date(env.get("SOURCE_DATE_EPOCH")),
-        cache_dir(env),
-        variant,
+        root=root,
+        brief=brief,
+        audience=audience,
+        overlay=Path(templates) if templates is not None else None,
+        strict=strict,
+        standard=standard,
+        format=format,
+        source_date=source_date(env.get("SOURCE_DATE_EPOCH")),
+        cache_dir=cache_dir(env),
+        variant=variant,
     )
 
 

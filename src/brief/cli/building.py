@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, TypedDict
 
 import click
 
-from brief.cli.group import cli, templates_option, workspace_root
+from brief.cli.group import cli, workspace_root
+from brief.cli.options import brief_argument, edition_options, format_option, templates_option
 from brief.model.counting import counted
 
 if TYPE_CHECKING:
@@ -19,16 +20,12 @@ if TYPE_CHECKING:
 
 
 @cli.command(short_help="Build the brief for one or more audiences into out/.")
-@click.argument("brief", required=False)
-@click.option(
-    "-a",
-    "--audience",
-    "audiences",
-    multiple=True,
-    help="Audience to build (default: the brief's first); repeat for several.",
+@edition_options(
+    audience="Audience to build (default: the brief's first); repeat for several.",
+    variant="The variant to build, for a brief with for_each (its id).",
+    several=True,
 )
 @click.option("--all", "all_audiences", is_flag=True, help="Build every audience (and every variant) of the brief.")
-@click.option("--variant", help="The variant to build, for a brief with for_each (its id).")
 @click.option("--all-briefs", is_flag=True, help="Build every audience of every brief.")
 @templates_option()
 @click.option("--strict", is_flag=True, help="Warnings and pages over budget are errors.")
@@ -41,22 +38,15 @@ if TYPE_CHECKING:
     help="PDF/UA-1 (accessible); PDF/A-3a (archival and tagged, data attached, as NAME-AUDIENCE-archival.pdf); "
     "PDF/A-3b (archival, untagged); or plain PDF.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["pdf", "html"]),
-    default="pdf",
-    show_default=True,
-    help="The print PDF, or a self-contained HTML edition for the web and email.",
-)
+@format_option(("pdf", "html"), "The print PDF, or a self-contained HTML edition for the web and email.")
 @click.option("--force", is_flag=True, help="Rebuild even when the PDF is up to date.")
 @click.pass_context
 def build(
     ctx: click.Context,
     brief: str | None,
     audiences: tuple[str, ...],
-    all_audiences: bool,
     variant: str | None,
+    all_audiences: bool,
     all_briefs: bool,
     overlay: Path | None,
     strict: bool,
@@ -166,10 +156,10 @@ def _report_build(root: Path, result: BuildResult) -> None:
 
 
 @cli.command("check", short_help="Check everything a build reads; list every problem.")
-@click.argument("brief", required=False)
+@brief_argument()
 @templates_option("Check this template overlay too, as a build with it would use it.")
 @click.option("--strict", is_flag=True, help="Count warnings as errors.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option(("text", "json"))
 @click.pass_context
 def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, strict: bool, fmt: str) -> None:
     """Check everything a build reads, without building; report every problem."""
@@ -198,9 +188,10 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
 
 
 @cli.command("preview", short_help="Show the pages in a browser, rebuilt on save.")
-@click.argument("brief", required=False)
-@click.option("-a", "--audience", help="The audience shown first (default: the brief's first audience).")
-@click.option("--variant", help="The variant to show, for a brief with for_each (its id).")
+@edition_options(
+    audience="The audience shown first (default: the brief's first audience).",
+    variant="The variant to show, for a brief with for_each (its id).",
+)
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from brief.cli.group import cli, workspace_root
+from brief.cli.options import brief_argument, format_option
 from brief.distribute.ledger import STATES
 
 
@@ -31,7 +32,7 @@ def distribute_group() -> None:
 
 @distribute_group.command("run", hidden=True)
 @click.argument("recipients", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("brief", required=False)
+@brief_argument()
 @click.option("--send", is_flag=True, help="Send the messages (without it: a dry run into out/distribution/).")
 @click.option("--smtp", "smtp", metavar="HOST[:PORT]", help="The SMTP server.")
 @click.option("--starttls", "security", flag_value="starttls", help="Upgrade the connection with STARTTLS.")
@@ -89,7 +90,7 @@ def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send
     type=click.Choice(STATES),
     help="Only the rows in this state (sending: unknown, the server may have it).",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@format_option(("table", "csv", "json"))
 @click.pass_context
 def distribute_status(ctx: click.Context, brief: str | None, email: str | None, state: str | None, fmt: str) -> None:
     """Who got which copy: every recipient of every distribution, its edition, state and time.
@@ -126,7 +127,7 @@ def distribute_trace(ctx: click.Context, pdf: Path | None, copy_id: str | None) 
 
 @distribute_group.command("impact")
 @click.argument("figure_id")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@format_option(("table", "csv", "json"))
 @click.pass_context
 def distribute_impact(ctx: click.Context, figure_id: str, fmt: str) -> None:
     """Which accepted copies printed FIGURE_ID: each recipient, the edition (brief, audience,

@@ -55,13 +55,3 @@ def workspace_root(ctx: click.Context) -> Path:
     root = find_root(ctx.obj["start"])
     ctx.obj["root"] = root
     return root
-
-
-OVERLAY_HELP = "A folder of templates that wins, file by file, over the workspace's."
-
-
-def templates_option(help: str = OVERLAY_HELP) -> Callable[[F], F]:
-    """``--templates DIR``: a template overlay (an existing folder), passed on as ``overlay``."""
-    return click.option(
-        "--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path), help=help
-    )

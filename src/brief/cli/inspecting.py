@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from brief.cli.group import cli, templates_option, workspace_root
+from brief.cli.group import cli, workspace_root
+from brief.cli.options import brief_argument, edition_options, format_option, templates_option
 from brief.model.counting import counted
 
 
 @cli.command("figures", short_help="List the figures with value, unit, source and use.")
-@click.argument("brief", required=False)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@brief_argument()
+@format_option(("table", "csv", "json"))
 @click.pass_context
 def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
     """List every figure (or only those BRIEF uses): value, unit, printed text, as of, source
@@ -25,10 +26,11 @@ def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
 
 
 @cli.command("charts", short_help="Export an audience's charts for slides (SVG or PNG).")
-@click.argument("brief", required=False)
-@click.option("-a", "--audience", help="Export this audience's charts (default: the brief's first audience).")
-@click.option("--variant", help="The variant whose charts to export, for a brief with for_each (its id).")
-@click.option("--format", "fmt", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
+@edition_options(
+    audience="Export this audience's charts (default: the brief's first audience).",
+    variant="The variant whose charts to export, for a brief with for_each (its id).",
+)
+@format_option(("svg", "png"))
 @click.option(
     "--scale",
     type=click.FloatRange(0.5, 8),

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from brief.cli.group import cli, workspace_root
+from brief.cli.options import brief_argument
 
 
 @cli.command("init", short_help="Start a new workspace with a brief that builds at once.")
@@ -35,7 +36,7 @@ def new() -> None:
 @new.command("audience")
 @click.argument("name")
 @click.option("--from", "source", help="Audience to copy (default: policy, else the brief's first).")
-@click.argument("brief", required=False)
+@brief_argument()
 @click.option("--brief", "brief_id", help="Brief to add it to (the same as the BRIEF argument).")
 @click.pass_context
 def new_audience_command(
