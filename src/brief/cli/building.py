@@ -143,7 +143,7 @@ def _build_all(
 
 def _report_build(root: Path, result: BuildResult) -> None:
     for warning in result.warnings:
-        click.echo(warning.problem(root).format(), err=True)
+        click.echo(warning.format(), err=True)
     path = result.path
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     if path.suffix == ".html":

@@ -26,8 +26,9 @@ class _Group(click.Group):
             root = ctx.obj.get("root") if ctx.obj else None
             for problem in exc.problems:
                 click.echo(problem.problem(root).format(), err=True)
-            if isinstance(exc, CheckFailed) and len([p for p in exc.problems if p.severity == "error"]) > 1:
-                click.echo(f"error: {exc.message}", err=True)
+            summary = exc.summary() if isinstance(exc, CheckFailed) else None
+            if summary:
+                click.echo(f"error: {summary}", err=True)
             sys.exit(exc.exit_code)
 
 

@@ -19,7 +19,7 @@ from brief.distribute.ledger import Ledger, Row
 from brief.distribute.message import Envelope, compose, encoded_size, render_letter, template_values, with_tlp
 from brief.distribute.stamp import StampFont, StampText, stamp_copy, stamp_font
 from brief.distribute.states import State
-from brief.errors import BriefError, DataError, DistributionError
+from brief.errors import BriefError, DataError, DistributionError, DistributionProblems
 from brief.model.marking import Marking, Recipient
 from brief.model.request import output_name
 from brief.model.schema import Brief
@@ -170,9 +170,7 @@ def font_for(root: Path, rows: list[Row], created: dt.datetime) -> StampFont:
         if (missing := font.missing(text))
     ]
     if problems:
-        error = problems[0]
-        error.problems = problems
-        raise error
+        raise DistributionProblems(problems, problems[0].message)
     return font
 
 

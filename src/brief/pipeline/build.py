@@ -73,7 +73,7 @@ def _result(job: Job, path: Path, pages: int, started: float, warnings: list[Bri
         brief=job.brief.id,
         audience=job.audience_name,
         page_budget=job.audience.page_budget,
-        warnings=warnings,
+        warnings=[w.problem(job.root) for w in warnings],
     )
 
 
