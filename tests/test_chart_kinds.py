@@ -22,7 +22,7 @@ from brief.pipeline.check import check
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from conftest import add_shared_templates, copy_workspace, line_number, replace_in
+from helpers import add_shared_templates, copy_workspace, line_number, replace_in
 
 KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
 DRAWN = ["capacity", "fabs", "funding", "funding_side", "capacity_panels", "fabs_dots"]
@@ -185,7 +185,8 @@ def test_mixed_units_on_one_axis_are_an_error_with_the_line(kinds: Path) -> None
 def test_a_build_refuses_mixed_units_with_the_line(kinds: Path) -> None:
     """The build runs the same check first: it writes nothing and names the row's line."""
     from brief.errors import CheckFailed
-    from conftest import build, request_for
+    from brief.pipeline.build import build
+    from helpers import request_for
 
     brief = kinds / "briefs" / "kinds.yaml"
     _add_row(

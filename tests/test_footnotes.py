@@ -17,8 +17,7 @@ from brief.pipeline.check import check
 from brief.pipeline.render import Rendered
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from conftest import line_number, replace_in, request_for
-from helpers import render_job
+from helpers import line_number, render_job, replace_in, request_for
 
 MARK = re.compile(r'\u2060?<a class="note-ref( explanatory)?" href="#note-(\d+)"(?: id="ref-\d+")?>(\d+)</a>')
 

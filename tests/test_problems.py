@@ -23,7 +23,7 @@ from brief.errors import (
 )
 from brief.model.schema import Figure
 from brief.workspace.yamlio import validate
-from conftest import add_shared_templates, replace_in
+from helpers import add_shared_templates, replace_in
 
 
 def test_an_entry_with_several_faults_raises_one_error_holding_each(tmp_path: Path) -> None:

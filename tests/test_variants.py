@@ -20,8 +20,7 @@ from brief.errors import WorkspaceError
 from brief.pipeline.check import check
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from conftest import REPO, line_number, replace_in
-from helpers import render_job
+from helpers import REPO, line_number, render_job, replace_in
 
 EXAMPLE = REPO / "examples" / "country-profiles"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO, PolicyBuild, copy_workspace, request_for
+from helpers import REPO, PolicyBuild, copy_workspace, request_for
 
 
 @pytest.fixture(scope="session")
