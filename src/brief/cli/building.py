@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, TypedDict
 
 import click
 
+from brief.api import counted
 from brief.cli.group import cli, workspace_root
 from brief.cli.options import brief_argument, edition_options, format_option, templates_option
-from brief.model.counting import counted
 
 if TYPE_CHECKING:
-    from brief.model.request import BuildRequest, Format, Standard
-    from brief.model.results import BuildResult
+    from brief.api import BuildRequest, BuildResult, Format, Standard
 
 
 @cli.command(short_help="Build the brief for one or more audiences into out/.")
@@ -90,8 +89,7 @@ class _BuildOptions(TypedDict):
 
 def _said_up_to_date(request: BuildRequest, brief: str, audience: str, variant: str, started: float) -> bool:
     """Say so and return True when the edition's PDF is built from its current inputs."""
-    from brief.publish.manifest import up_to_date
-    from brief.publish.outputs import tidy
+    from brief.api import tidy, up_to_date
 
     current = up_to_date(
         request.root, brief, audience, request.overlay, request.standard, request.source_date_epoch, variant
@@ -114,14 +112,14 @@ def _say_up_to_date(root: Path, pdf: Path, pages: int, started: float) -> None:
 def _build_all(
     request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool, check: bool, started: float
 ) -> None:
-    from brief.runtime.parallel import plan, run_all
+    from brief.api import plan_builds, run_all
 
     todo = None
     if check:
         # Each edition built from its current inputs is said to be up to date, not rebuilt.
         todo = [
             t
-            for t in plan(request.root, request.brief, audiences, all_audiences, all_briefs)
+            for t in plan_builds(request.root, request.brief, audiences, all_audiences, all_briefs)
             if not _said_up_to_date(request, t.brief, t.audience, t.variant or request.variant or "", started)
         ]
         if not todo:
@@ -206,7 +204,7 @@ def preview_command(
 ) -> None:
     """Show the typeset pages in a browser, rebuilt each time a file is saved."""
     from brief.api import request as build_request
-    from brief.commands.preview import serve
+    from brief.api import serve
 
     root = workspace_root(ctx)
     request = build_request(root, brief=brief, audience=audience or None, variant=variant, templates=overlay)

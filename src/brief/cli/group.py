@@ -51,7 +51,7 @@ def cli(ctx: click.Context, directory: Path | None, debug: bool) -> None:
 
 def workspace_root(ctx: click.Context) -> Path:
     """The workspace the command works in (``-C DIR``, else the nearest with briefs/)."""
-    from brief.workspace.root import find_root
+    from brief.api import find_root
 
     root = find_root(ctx.obj["start"])
     ctx.obj["root"] = root

@@ -9,7 +9,6 @@ import click
 
 from brief.cli.group import cli, workspace_root
 from brief.cli.options import brief_argument, edition_options, format_option, templates_option
-from brief.model.counting import counted
 
 
 @cli.command("figures", short_help="List the figures with value, unit, source and use.")
@@ -19,7 +18,7 @@ from brief.model.counting import counted
 def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
     """List every figure (or only those BRIEF uses): value, unit, printed text, as of, source
     and the audiences that print it."""
-    from brief.commands.figures import figure_rows, write_rows
+    from brief.api import figure_rows, write_rows
 
     root = workspace_root(ctx)
     click.echo(write_rows(figure_rows(root, brief), fmt), nl=False)
@@ -43,8 +42,7 @@ def charts_command(
     ctx: click.Context, brief: str | None, audience: str | None, variant: str | None, fmt: str, scale: float
 ) -> None:
     """Export the audience's charts, each with its title and source line, for slides."""
-    from brief.api import request
-    from brief.commands.export import export_charts
+    from brief.api import export_charts, request
 
     root = workspace_root(ctx)
     for path in export_charts(request(root, brief=brief, audience=audience, variant=variant), fmt, scale):
@@ -63,7 +61,7 @@ def charts_command(
 def verify_command(ctx: click.Context, file: Path, manifest: Path | None, overlay: Path | None) -> None:
     """Check that FILE (a PDF or HTML edition, under any name) is a file brief built, and that
     the workspace's inputs are still the ones it was built from."""
-    from brief.publish.verify import verify, where_to_check
+    from brief.api import verify, where_to_check
 
     manifest, ctx.obj["root"] = where_to_check(file, manifest, ctx.obj["start"], ctx.obj["start"] != Path.cwd())
     verdict = verify(file.resolve(), manifest, ctx.obj["root"], overlay)
@@ -77,7 +75,7 @@ def verify_command(ctx: click.Context, file: Path, manifest: Path | None, overla
 @click.pass_context
 def list_command(ctx: click.Context) -> None:
     """List the briefs, their audiences and page budgets."""
-    from brief.workspace.load import load_workspace
+    from brief.api import counted, load_workspace
 
     ws = load_workspace(workspace_root(ctx))
     for bid, brief in ws.briefs.items():

@@ -21,7 +21,7 @@ from brief.distribute.stamp import StampFont, StampText, stamp_copy, stamp_font
 from brief.distribute.states import State
 from brief.errors import BriefError, DataError, DistributionError, DistributionProblems
 from brief.model.marking import Marking, Recipient
-from brief.model.request import output_name
+from brief.model.request import copy_names, output_name
 from brief.model.schema import Brief
 from brief.publish.atomic import write_atomic
 from brief.publish.manifest import read_manifest, recorded
@@ -176,11 +176,8 @@ def font_for(root: Path, rows: list[Row], created: dt.datetime) -> StampFont:
 
 def copy_files(out: Path, row: Row) -> tuple[Path, Path]:
     """Where the row's stamped PDF and message are written."""
-    folder = out / row.folder
-    return (
-        folder / f"{row.distribution[:8]}-copy-{row.copy_no}.pdf",
-        folder / f"{row.distribution[:8]}-copy-{row.copy_no}.eml",
-    )
+    pdf, eml = copy_names(row.distribution, row.copy_no)
+    return out / row.folder / pdf, out / row.folder / eml
 
 
 def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Ledger) -> int:

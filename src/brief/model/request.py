@@ -133,3 +133,10 @@ def name_clashes(editions: Iterable[Edition]) -> list[tuple[str, Edition, Editio
                 clashes.append((name, first, edition))
                 break
     return clashes
+
+
+def copy_names(distribution: str, copy_no: int) -> tuple[str, str]:
+    """The files of one recipient's copy in out/distribution/RECIPIENT/: the stamped PDF and its
+    message, named by the distribution's first eight characters and the copy's number."""
+    stem = f"{distribution[:8]}-copy-{copy_no}"
+    return f"{stem}.pdf", f"{stem}.eml"
