@@ -195,7 +195,8 @@ def build_wheel(folder: Path) -> Path:
          str(Path(__file__).resolve().parent.parent)],
         check=True,
         capture_output=True,
-        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        # Nothing of this checkout on the path but what the backend reads: no inherited PYTHONPATH.
+        env={**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
         timeout=300,
     )  # fmt: skip
     [wheel] = folder.glob("brief-*.whl")
