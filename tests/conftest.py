@@ -1,4 +1,5 @@
 """Shared fixtures: workspace copies, the mini fixture workspace, and the one real PDF build.
+The helpers tests call by name are in helpers.py.
 
 The real policy brief is built once per session (``policy_build``) in a copy of the
 repository's workspace and reused by every end-to-end test; nothing here writes into the
@@ -7,28 +8,27 @@ repository itself.
 
 from __future__ import annotations
 
-import re
 import shutil
-import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from brief.model.request import BuildRequest, cache_dir, source_date
-from brief.model.results import BuildResult
-from brief.pipeline.build import build, render_job
-from brief.pipeline.render import Rendered
+from brief.pipeline.build import build
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand, load_brand
 from brief.workspace.load import load_workspace
-
-REPO = Path(__file__).resolve().parent.parent
-# The built-in theme (layout, stylesheet, brand, fonts), package data of brief.
-THEME = REPO / "src" / "brief" / "theme"
-MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+from helpers import (
+    MINI,
+    PRESS_SECTION,
+    REPO,
+    PolicyBuild,
+    add_shared_templates,
+    copy_workspace,
+    render_job,
+    request_for,
+)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -50,98 +50,10 @@ def private_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["BRIEF_CACHE_DIR"] = str(tmp_path_factory.mktemp("chart-cache"))
 
 
-def request_for(root: Path, brief: str | None = None, audience: str = "policy", **options: Any) -> BuildRequest:
-    """A build request as the CLI makes it: the chart cache and ``SOURCE_DATE_EPOCH`` from the
-    environment."""
-    import os
-
-    options.setdefault("cache_dir", cache_dir(os.environ))
-    options.setdefault("source_date", source_date(os.environ.get("SOURCE_DATE_EPOCH")))
-    return BuildRequest(root, brief, audience, **options)
-
-
-def flagship_charts(audience: str) -> int:
-    """How many drawn charts (not tables) the flagship's *audience* lists: tests about the tool
-    count from the brief file, so a change of content is not a change of behaviour."""
-    import yaml
-
-    brief = yaml.safe_load((REPO / "briefs" / "us-china-ai-gap.yaml").read_text(encoding="utf-8"))
-    listed = brief["audiences"][audience]["charts"]
-    return sum(brief["charts"][c]["kind"] != "table" for c in listed)
-
-
-def flagship_budget(audience: str) -> int:
-    """The flagship audience's page budget, which its edition fills."""
-    import yaml
-
-    brief = yaml.safe_load((REPO / "briefs" / "us-china-ai-gap.yaml").read_text(encoding="utf-8"))
-    return int(brief["audiences"][audience]["page_budget"])
-
-
-WORKSPACE_PARTS = ("briefs", "data", "templates")
-# The layout, stylesheet, brand and fonts a mini workspace copies from the built-in theme (it
-# would find them there anyway; a copy lets a test break them).
-SHARED_TEMPLATE_FILES = ("base.html.j2", "style.css", "brand.yml")
-
-
-def copy_workspace(src: Path, dest: Path) -> Path:
-    """Copy the workspace folders (briefs/, data/, templates/) of *src* into *dest*."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for part in WORKSPACE_PARTS:
-        if (src / part).is_dir():
-            shutil.copytree(src / part, dest / part)
-    return dest
-
-
-def add_shared_templates(root: Path) -> Path:
-    """Give a workspace its own copy of the theme's layout, stylesheet, brand file and fonts."""
-    templates = root / "templates"
-    templates.mkdir(exist_ok=True)
-    for name in SHARED_TEMPLATE_FILES:
-        shutil.copy(THEME / name, templates / name)
-    if not (templates / "fonts").exists():
-        shutil.copytree(THEME / "fonts", templates / "fonts")
-    return root
-
-
-def line_number(path: Path, needle: str, occurrence: int = 1) -> int:
-    """The 1-based line of the *occurrence*-th line of *path* containing *needle*."""
-    hits = [i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line]
-    assert len(hits) >= occurrence, f"{needle!r} occurs {len(hits)} times in {path}"
-    return hits[occurrence - 1]
-
-
-def replace_in(path: Path, old: str, new: str) -> None:
-    """Replace exactly one occurrence of *old* in *path* (fails loudly if it is not there once)."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-_HYPHENS = dict.fromkeys(map(ord, "-\u2010\u2011\u00ad"), None)
-
-
-def spaced(text: str) -> str:
-    """PDF text with compatibility forms folded (NBSP, ligatures), curly quotes and U+2010
-    made plain, and runs of whitespace collapsed to one space."""
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("\u2010", "-").replace("\u2019", "'")
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def squashed(text: str) -> str:
-    """*text* with every space and hyphen removed, so line breaks and hyphenation
-    (``Chi‐\\nna``) cannot hide a phrase; used for presence checks only."""
-    return re.sub(r"\s+", "", spaced(text)).translate(_HYPHENS)
-
-
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     """A writable copy of tests/fixtures/mini (briefs/, data/, templates/policy/ only)."""
     return copy_workspace(MINI, tmp_path / "mini")
-
-
-PRESS_SECTION = '## For the press\n\nAlpha installed {{ fig("widgets_alpha") }} widgets.\n'
 
 
 @pytest.fixture
@@ -179,20 +91,6 @@ def real_ws(tmp_path: Path) -> Path:
     return copy_workspace(REPO, tmp_path / "ws")
 
 
-@dataclass(frozen=True)
-class PolicyBuild:
-    """The real policy brief, built once: where, what build() returned, and what rendered."""
-
-    root: Path
-    result: BuildResult
-    rendered: Rendered
-    job: Job
-
-    @property
-    def pdf(self) -> Path:
-        return self.result.path
-
-
 @pytest.fixture(scope="session")
 def policy_build(tmp_path_factory: pytest.TempPathFactory) -> PolicyBuild:
     """Build the flagship policy brief once per session in a copy of the workspace."""
@@ -225,15 +123,18 @@ def copy_built(policy_build: PolicyBuild, tmp_path: Path) -> Callable[[], Path]:
 
 
 def _hypothesis_profiles() -> None:
-    """`dev` (the default) and `ci`, chosen by HYPOTHESIS_PROFILE. The fuzz tests fix their own example
-    counts and deadlines (tests/test_fuzz.py); a profile sets what they leave open. `ci` prints the
-    blob that replays a failure, since a CI machine keeps no example database to find it again."""
+    """`dev` (the default), `ci` and `nightly`, chosen by HYPOTHESIS_PROFILE. The fuzz tests fix
+    their own example counts and deadlines (tests/test_fuzz.py), scaled by
+    :func:`helpers.examples`; a profile sets what they leave open. `ci` prints the blob that
+    replays a failure, since a CI machine keeps no example database to find it again; `nightly`
+    does too, and runs ten times the examples (a scheduled run, with time to spare)."""
     import os
 
     from hypothesis import settings
 
     settings.register_profile("dev")
     settings.register_profile("ci", print_blob=True)
+    settings.register_profile("nightly", print_blob=True, max_examples=1000)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
@@ -311,18 +212,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker("fast")
 
 
-def distribution_workspace(root: Path, distribution: str) -> Path:
-    """The mini workspace copied to *root*, with the brief file's *distribution* block, the
-    email templates and its policy edition built: what every distribution test starts from."""
-    copy_workspace(MINI, root)
-    add_shared_templates(root)
-    brief = root / "briefs" / "mini.yaml"
-    brief.write_text(brief.read_text(encoding="utf-8") + distribution, encoding="utf-8")
-    shutil.copytree(REPO / "emails", root / "emails")
-    build(request_for(root, None, "policy"))
-    return root
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless, driven by Playwright (never a browser build of its own)."""
@@ -341,15 +230,3 @@ def browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
-
-
-def out_snapshot(out: Path) -> dict[str, str]:
-    """The SHA-256 of every file below *out* (the PDFs, the manifest, the kept editions'
-    records in out/editions/), by its path inside it: what "nothing in out/ changed" compares."""
-    import hashlib
-
-    return {
-        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(out.rglob("*"))
-        if path.is_file()
-    }

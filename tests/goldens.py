@@ -27,14 +27,15 @@ import re
 from pathlib import Path
 
 from brief.model.request import source_date
-from brief.pipeline.build import render_job, templates_for
 from brief.pipeline.charts import plan_charts
 from brief.pipeline.draw import DrawJob
+from brief.pipeline.prepare import templates_for
 from brief.pipeline.resolve import resolve
 from brief.publish.manifest import tool_versions
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.theme import theme_dir
+from helpers import render_job
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -44,7 +44,7 @@ def finish_with(root: Path, data: bytes, standard: str = "ua-1") -> BuildResult:
         brief="mini",
         audience="policy",
         page_budget=4,
-        warnings=warnings,
+        warnings=[w.problem(root) for w in warnings],
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 import brief
-from conftest import PRESS_SECTION, REPO, copy_workspace
+from helpers import PRESS_SECTION, REPO, copy_workspace
 
 PUBLIC = ("build", "check", "request", "BuildRequest", "BuildResult", "CheckResult", "Problem", "BriefError")
 
@@ -38,11 +38,11 @@ def test_the_public_names_are_importable_documented_and_typed() -> None:
 
 
 def test_the_package_ships_its_type_marker() -> None:
-    """``py.typed`` (PEP 561) is in the package and declared as package data, so a type
-    checker reads brief's annotations when it is installed."""
+    """``py.typed`` (PEP 561) is in the package, and the wheel carries every file of the
+    package folder, so a type checker reads brief's annotations when it is installed."""
     assert (REPO / "src" / "brief" / "py.typed").is_file()
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["brief"]
+    assert config["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["src/brief"]
 
 
 def test_importing_brief_loads_no_heavy_library() -> None:

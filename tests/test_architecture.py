@@ -167,3 +167,141 @@ def test_the_command_line_builds_and_checks_through_the_public_api() -> None:
     assert "from brief.api import build" in source
     assert "from brief.api import check" in source
     assert "run_one" not in source
+
+
+# --- one owner per name, and a CLI over the public library -----------------------------------
+
+# The modules that make the names of the files brief writes (model/request.py: output_name,
+# edition_stem, copy_names) and check them for clashes (pipeline/names.py).
+NAMING_OWNERS = {"model/request.py", "pipeline/names.py"}
+_MADE = (".pdf", ".html")
+# Where a file name in a string is read, not made: compared, matched, or said in prose.
+_READING_CALLS = {"endswith", "startswith", "removesuffix", "glob", "rglob", "match", "fnmatch"}
+_PROSE_KEYWORDS = {"help", "hint", "short_help", "metavar", "examples", "description"}
+
+
+def _makes_a_name(text: str) -> bool:
+    return text.rstrip().lower().endswith(_MADE) or "-archival" in text
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+
+
+def output_names_made(source: str) -> list[int]:
+    """The lines of *source* that make a name of a file brief writes: a string (or an f-string)
+    ending in ``.pdf`` or ``.html``, or holding ``-archival``, used for anything but reading
+    one (a comparison, ``endswith``, ``glob``...) or prose (a docstring, a ``help=``/``hint=``).
+    Joined onto a folder, concatenated, formatted, passed to ``with_suffix`` or ``"".join``:
+    all count, since the string is made either way."""
+    tree = ast.parse(source)
+    parent = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    skip = _docstrings(tree)
+    lines = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in skip:
+            continue
+        # An f-string is one string: its last literal part says what it makes.
+        value: ast.AST = node
+        if isinstance(parent.get(node), ast.JoinedStr):
+            value = parent[node]
+            parts = [p.value for p in value.values if isinstance(p, ast.Constant) and isinstance(p.value, str)]  # type: ignore[attr-defined]
+            text = "".join(parts) if node is value.values[-1] else "-archival" if "-archival" in node.value else ""  # type: ignore[attr-defined]
+        else:
+            text = node.value
+        if not _makes_a_name(text):
+            continue
+        above = parent.get(value)
+        while isinstance(above, ast.List | ast.Tuple):  # endswith((".pdf", ".html")), examples=[...]
+            value, above = above, parent.get(above)
+        if isinstance(above, ast.Compare | ast.Expr):
+            continue
+        if isinstance(above, ast.keyword) and above.arg in _PROSE_KEYWORDS:
+            continue
+        if (
+            isinstance(above, ast.Call)
+            and isinstance(above.func, ast.Attribute)
+            and above.func.attr in _READING_CALLS
+            and value in above.args
+        ):
+            continue
+        lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def test_only_the_naming_owner_makes_output_names() -> None:
+    """An edition's file name (``BRIEF-AUDIENCE[-VARIANT][-archival].pdf``, ``.html``) and a
+    copy's are made by model/request.py alone, which build, the no-op check, verify, chart export,
+    the preview and distribute all ask; a name made by hand elsewhere goes stale (a variant's
+    PDF that distribute could not find)."""
+    wrong = []
+    for path in modules():
+        where = path.relative_to(PACKAGE).as_posix()
+        if where not in NAMING_OWNERS:
+            wrong += [f"{where}:{line}" for line in output_names_made(path.read_text(encoding="utf-8"))]
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("source", "made"),
+    [
+        ('path = out / f"{brief}-{audience}.pdf"\n', True),
+        ('path = out / (stem + ".pdf")\n', True),
+        ('name = "%s-archival.pdf" % stem\n', True),
+        ('name = f"{stem}-archival{suffix}"\n', True),
+        ('page = Path(out, stem).with_suffix(".html")\n', True),
+        ('name = "".join([stem, ".pdf"])\n', True),
+        ('name = "{}.html".format(stem)\n', True),
+        ('if path.suffix == ".pdf":\n    pass\n', False),
+        ('found = name.endswith(".html")\n', False),
+        ('ours = key.endswith((".css", ".html"))\n', False),
+        ('pdfs = folder.glob("*.pdf")\n', False),
+        ('raise UsageError("give a PDF", hint="brief verify FILE.pdf")\n', False),
+        ('def f():\n    """Writes NAME-AUDIENCE.pdf."""\n', False),
+    ],
+)
+def test_the_naming_rule_is_not_fooled(source: str, made: bool) -> None:
+    """The naming rule catches a name made by joining, adding, formatting or a suffix, and
+    lets through a name that is only compared, matched, or mentioned in prose."""
+    assert bool(output_names_made(source)) is made
+
+
+# The command line imports only the public library and the errors it translates.
+CLI_MAY_IMPORT = {"brief.api", "brief.errors"}
+
+
+def test_the_command_line_imports_only_the_public_api() -> None:
+    """Every command goes through :mod:`brief.api` (sqlite-utils' CLI over its library): a
+    module in cli/ imports brief.api, brief.errors and its own package, nothing else of brief."""
+    wrong = []
+    for path in sorted((PACKAGE / "cli").rglob("*.py")):
+        for name, line in imports(path):
+            if name.startswith("brief.") and name not in CLI_MAY_IMPORT and not name.startswith("brief.cli"):
+                wrong.append(f"{path.relative_to(PACKAGE)}:{line} imports {name}")
+    assert wrong == []
+
+
+def test_the_public_api_names_each_command_function_once_for_run_time_and_for_types() -> None:
+    """api.py's table of what the commands call (loaded on first use) and the imports type
+    checkers read name the same functions."""
+    import brief.api
+
+    tree = ast.parse((PACKAGE / "api.py").read_text(encoding="utf-8"))
+    typed = {
+        alias.asname or alias.name: (node.module, alias.name)
+        for block in tree.body
+        if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert typed == brief.api._COMMANDS
+    assert set(typed) <= set(brief.api.__all__)
+    for name in typed:
+        assert getattr(brief.api, name) is not None

@@ -9,13 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from brief.cli import cli
-from brief.pipeline.build import build, render_job
+from brief.pipeline.build import build
 from brief.pipeline.charts import render_charts
 from brief.pipeline.resolve import resolve
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.templates import TemplateSet
-from conftest import REPO, THEME, copy_workspace, replace_in, request_for
+from helpers import REPO, THEME, copy_workspace, render_job, replace_in, request_for
 
 OVERLAY_BASE = """\
 {% extends "!workspace/base.html.j2" %}

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from brief.cli import cli
-from conftest import REPO, copy_workspace, line_number, out_snapshot, replace_in
+from helpers import REPO, copy_workspace, line_number, out_snapshot, replace_in
 
 PDF = "us-china-ai-gap-policy.pdf"
 Breaker = Callable[[Path], tuple[str, int | None]]

@@ -10,7 +10,7 @@ import pytest
 
 from brief.errors import DataError
 from brief.workspace.brand import Brand, load_brand
-from conftest import REPO, THEME, line_number, replace_in
+from helpers import REPO, THEME, line_number, replace_in
 
 
 @pytest.fixture

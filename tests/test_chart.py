@@ -13,7 +13,7 @@ from brief.pipeline.citations import typographic
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from conftest import REPO, THEME
+from helpers import REPO, THEME
 
 FONTS = THEME / "fonts"
 

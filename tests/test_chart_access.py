@@ -16,7 +16,7 @@ from brief.pipeline.charts import FULL_WIDTH_PX, plan_charts
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from conftest import REPO
+from helpers import REPO
 
 KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
 _CONFIG_TEXT = (("axis", "labelColor"), ("axis", "titleColor"), ("legend", "labelColor"), ("header", "labelColor"))

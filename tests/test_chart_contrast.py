@@ -18,7 +18,7 @@ from brief.pipeline.charts import _vega_lite, plan_charts
 from brief.pipeline.resolve import resolve
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
-from conftest import REPO, copy_workspace, line_number, replace_in
+from helpers import REPO, copy_workspace, line_number, replace_in
 
 SVG = "{http://www.w3.org/2000/svg}"
 NAMED = {"white": "#ffffff", "black": "#000000"}

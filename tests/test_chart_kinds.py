@@ -22,7 +22,7 @@ from brief.pipeline.check import check
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from conftest import add_shared_templates, copy_workspace, line_number, replace_in
+from helpers import add_shared_templates, copy_workspace, line_number, replace_in
 
 KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
 DRAWN = ["capacity", "fabs", "funding", "funding_side", "capacity_panels", "fabs_dots"]
@@ -143,8 +143,8 @@ def test_end_labels_of_close_lines_do_not_overlap() -> None:
 def test_table_cells_are_figures_and_marks_stay_out_of_cells(kinds: Path, kinds_job: Job, brand: Brand) -> None:
     """A table is rows of figures (short form) under its series; its note marks go on the
     source line, never after a number in a cell, where they would read as an exponent."""
-    from brief.pipeline.build import render_job
     from brief.pipeline.notemarks import _NOTE_REF
+    from helpers import render_job
 
     spec = kinds_job.brief.charts["shares_table"]
     assert table_cells(chart_rows(spec, kinds_job.figures, brand)) == (
@@ -185,7 +185,8 @@ def test_mixed_units_on_one_axis_are_an_error_with_the_line(kinds: Path) -> None
 def test_a_build_refuses_mixed_units_with_the_line(kinds: Path) -> None:
     """The build runs the same check first: it writes nothing and names the row's line."""
     from brief.errors import CheckFailed
-    from conftest import build, request_for
+    from brief.pipeline.build import build
+    from helpers import request_for
 
     brief = kinds / "briefs" / "kinds.yaml"
     _add_row(

@@ -11,11 +11,12 @@ from typing import Any
 import pikepdf
 import pytest
 
+from brief.pipeline.build import build
 from brief.pipeline.charts import RenderedChart, plan_charts
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from conftest import add_shared_templates, build, copy_workspace, request_for, spaced, squashed
+from helpers import add_shared_templates, copy_workspace, request_for, spaced, squashed
 
 KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
 DRAWN = ["capacity", "fabs", "funding", "funding_side", "capacity_panels", "fabs_dots"]

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from brief.cli import cli
 from brief.pipeline.check import Report, check, hand_typed_numbers
-from conftest import line_number, replace_in
+from helpers import line_number, replace_in
 
 NUMBER_HINT = 'use {{ fig("id") }} so the number comes from data, or {{ "..." }} if it is a name'
 CHART_NUMBER_HINT = "state the takeaway in words; numbers come from figures"

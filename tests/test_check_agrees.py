@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 import brief.workspace.templates
 from brief.cli import cli
-from conftest import REPO, THEME, copy_workspace, replace_in
+from helpers import REPO, THEME, copy_workspace, replace_in
 from test_bad_input import CASES as BUILD_CASES
 
 Breaker = Callable[[Path], object]

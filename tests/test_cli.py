@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from brief.cli import cli
-from conftest import line_number, replace_in
+from helpers import line_number, replace_in
 
 PDF_NAME = "us-china-ai-gap-policy.pdf"
 

@@ -138,7 +138,7 @@ def test_defaults(root: Path, calls: Calls) -> None:
     PDF is up to date."""
     result = run(root, "build", env={"BRIEF_CACHE_DIR": str(root.parent / "cache")})
     assert result.exit_code == 0, result.output
-    assert calls.request == BuildRequest(root, None, "policy", None, False, "ua-1", "pdf", None, root.parent / "cache")
+    assert calls.request == BuildRequest(root=root, audience="policy", cache_dir=root.parent / "cache")
     assert calls.up_to_date == [(root, None, "policy", None, "ua-1", "", "", "")]
     assert result.stdout.startswith("out/flagship-policy.pdf  2 pages  ")
 
@@ -183,7 +183,7 @@ def test_one_option_changes_one_field(
 ) -> None:
     """Each option changes its own field and no other."""
     assert run(root, "build", *args).exit_code == 0
-    default = BuildRequest(root, cache_dir=calls.request.cache_dir)
+    default = BuildRequest(root=root, cache_dir=calls.request.cache_dir)
     changed = {
         name: getattr(calls.request, name)
         for name in vars(default)

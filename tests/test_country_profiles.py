@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from brief.cli import cli
-from brief.pipeline.build import render_job
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
+from helpers import render_job
 
 # What each profile's key-numbers panel must print: its headline numbers, in their short form.
 KEY_NUMBERS = {

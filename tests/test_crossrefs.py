@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from brief.cli import cli
-from conftest import line_number
+from helpers import line_number
 from test_usability_rows import append, png_bytes, section
 
 TABLE = """

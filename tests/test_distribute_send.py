@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from brief.cli import cli
 from brief.pipeline.build import build
-from conftest import REPO, distribution_workspace, request_for
+from helpers import REPO, distribution_workspace, request_for
 from mailserver import Recorder, serving
 
 pytestmark = pytest.mark.slow
@@ -298,9 +298,9 @@ def test_every_page_is_marked_in_the_header_and_footer(built: Path) -> None:
 
 
 def test_the_html_edition_is_marked_too(built: Path) -> None:
-    from brief.pipeline.build import render_job
     from brief.pipeline.resolve import resolve
     from brief.workspace.load import load_workspace
+    from helpers import render_job
 
     ws_ = load_workspace(built)
     html = render_job(ws_, resolve(ws_, None, "policy")).html

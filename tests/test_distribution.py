@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from brief.cli import cli
 from brief.pipeline.build import build
-from conftest import REPO, PolicyBuild, copy_workspace, flagship_charts, request_for
+from helpers import REPO, PolicyBuild, copy_workspace, flagship_charts, request_for
 
 pytestmark = pytest.mark.slow
 

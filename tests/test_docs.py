@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from conftest import REPO, copy_workspace
+from helpers import REPO, copy_workspace
 
 DOC = REPO / "docs" / "customising.md"
 DISTRIBUTING = REPO / "docs" / "distributing.md"

@@ -10,7 +10,7 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from conftest import PolicyBuild, squashed
+from helpers import PolicyBuild, squashed
 
 pytestmark = pytest.mark.slow
 

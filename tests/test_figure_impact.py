@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 from brief.cli import cli
 from brief.pipeline.build import build
-from conftest import distribution_workspace, request_for
+from helpers import distribution_workspace, request_for
 from mailserver import Recorder, serving
 
 DISTRIBUTION = """

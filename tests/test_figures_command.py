@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from brief.cli import cli
 from brief.workspace.load import load_workspace
-from conftest import line_number, replace_in
+from helpers import line_number, replace_in
 
 COLUMNS = ["id", "label", "value", "unit", "printed_as", "as_of", "source", "used_by"]
 TABLE = ["id", "printed_as", "as_of", "source", "used_by"]

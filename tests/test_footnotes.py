@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from brief.errors import TemplateError
-from brief.pipeline.build import build, render_job
+from brief.pipeline.build import build
 from brief.pipeline.check import check
 from brief.pipeline.render import Rendered
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from conftest import line_number, replace_in, request_for
+from helpers import line_number, render_job, replace_in, request_for
 
 MARK = re.compile(r'\u2060?<a class="note-ref( explanatory)?" href="#note-(\d+)"(?: id="ref-\d+")?>(\d+)</a>')
 

@@ -22,6 +22,7 @@ from brief.pipeline.notemarks import marks_to_sentence_ends as _marks_to_sentenc
 from brief.pipeline.render import _markdown
 from brief.workspace.load import load_workspace
 from brief.workspace.tables import read_figures_csv
+from helpers import examples as scaled
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +62,7 @@ figure_like = st.dictionaries(st.sampled_from(FIELDS), values, max_size=10)
 def fuzz(examples: int) -> settings:
     """Settings for one fuzz test: *examples* runs, no per-example deadline, no saved database."""
     return settings(
-        max_examples=examples,
+        max_examples=scaled(examples),
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -257,7 +258,7 @@ def test_arbitrary_templates_render_or_fail_cleanly(
     errors: never another exception, never unbounded work."""
     from brief.pipeline.render import render
     from brief.workspace.templates import TemplateSet
-    from conftest import REPO
+    from helpers import REPO
 
     text = "\n".join(piece.replace("N", str(n)) for piece, n in pieces)
     root = mini_job.root  # type: ignore[attr-defined]

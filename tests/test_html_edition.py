@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from brief.pipeline.build import build
-from conftest import replace_in, request_for
+from helpers import replace_in, request_for
 
 pytestmark = pytest.mark.slow
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from brief.pipeline.build import build, render_job
+from brief.pipeline.build import build
 from brief.pipeline.html_edition import CHART_SCALE, NARROW_PX, WIDE_COLUMN_PX, WIDE_PX
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from conftest import REPO, copy_workspace, flagship_charts, request_for
+from helpers import REPO, copy_workspace, flagship_charts, render_job, request_for
 
 PHONE = {
     "viewport": {"width": 390, "height": 844},

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 import brief as brief_package
 from brief.cli import cli
-from conftest import REPO, copy_workspace
+from helpers import REPO, copy_workspace
 
 PDF = "us-china-ai-gap-policy.pdf"
 HTML = PDF.replace(".pdf", ".html")

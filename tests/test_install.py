@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import venv
 import zipfile
 from pathlib import Path
@@ -18,7 +17,7 @@ from brief.cli import cli
 from brief.publish.manifest import file_digests
 from brief.workspace.templates import TemplateSet
 from brief.workspace.theme import examples
-from conftest import REPO, THEME, copy_workspace
+from helpers import REPO, THEME, build_wheel, copy_workspace
 
 STARTER_FILES = {
     ".gitignore",
@@ -115,37 +114,13 @@ def test_theme_files_are_build_inputs(tmp_path: Path) -> None:
     assert "theme:fonts/SourceSerif4-Regular.ttf" in digests
 
 
-def _wheel(tmp_path: Path) -> Path:
-    """Build brief's wheel from the checkout, offline (the build backend is installed)."""
-    out = tmp_path / "dist"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(out),
-            str(REPO),
-        ],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-    )
-    [wheel] = out.glob("brief-*.whl")
-    return wheel
-
-
 @pytest.mark.slow
 def test_the_wheel_installs_and_builds_a_starter_anywhere(tmp_path: Path) -> None:
     """The README's Install commands, for real: a wheel installed without -e into a fresh
     virtual environment, ``brief init`` in an empty folder far from this checkout, then
     ``brief build`` writes a 2-page PDF whose fonts are only the theme's, and ``brief check
     --strict`` passes."""
-    wheel = _wheel(tmp_path)
+    wheel = build_wheel(tmp_path / "dist")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
         "brief/theme/base.html.j2",

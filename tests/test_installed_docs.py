@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from brief.cli import cli
 from brief.workspace.brand import load_brand
 from brief.workspace.messages import explain
-from conftest import REPO, THEME
+from helpers import REPO, THEME, build_wheel
 
 PACKAGE = REPO / "src" / "brief"
 # The pages an installed user reads, in the order `brief docs` lists them.
@@ -82,17 +83,10 @@ def test_docs_piped_is_plain_text_and_an_unknown_topic_is_one_line() -> None:
 
 
 def test_docs_work_from_the_built_package(tmp_path: Path) -> None:
-    """The package as a wheel lays it out (setup.py's build step, not the checkout) carries
+    """The package as a wheel lays it out (the build backend's, not the checkout) carries
     docs/*.md under brief/docs/, and ``brief docs`` reads them there, far from any checkout."""
     lib = tmp_path / "lib"
-    (tmp_path / "egg").mkdir()
-    subprocess.run(
-        [sys.executable, "setup.py", "-q", "egg_info", "--egg-base", tmp_path / "egg", "build_py", "--build-lib", lib],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    zipfile.ZipFile(build_wheel(tmp_path / "dist")).extractall(lib)
     for topic in TOPICS:
         assert (lib / "brief" / "docs" / f"{topic}.md").read_text(encoding="utf-8") == page(topic)
     env = {**os.environ, "PYTHONPATH": str(lib)}

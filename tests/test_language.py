@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from brief.model.language import caption, format_date, has_captions, locale_of, shipped
 from brief.model.schema import Brief
 from brief.model.units import format_value, from_file
-from conftest import REPO, copy_workspace, request_for
+from helpers import REPO, copy_workspace, request_for
 
 EXAMPLE = REPO / "examples" / "de-brief"
 
@@ -110,7 +110,7 @@ def test_check_warns_about_a_language_without_captions(ws: Path) -> None:
     """A French brief builds (French numbers and dates) but check warns, at the language's
     line, that its captions are English; a German one is clean."""
     from brief.pipeline.check import check
-    from conftest import line_number, replace_in
+    from helpers import line_number, replace_in
 
     brief_file = ws / "briefs" / "mini.yaml"
     replace_in(brief_file, "language: en-US", "language: fr-FR")

@@ -25,7 +25,7 @@ from brief.model.request import Edition, name_clashes, output_name
 from brief.pipeline.check import check, checked_for
 from brief.workspace.load import load_workspace
 from brief.workspace.templates import TemplateSet
-from conftest import REPO, copy_workspace, line_number, replace_in, request_for
+from helpers import REPO, copy_workspace, line_number, replace_in, request_for
 
 EXAMPLE = REPO / "examples" / "de-brief"
 LOCALE = REPO / "src" / "brief" / "locale"

@@ -11,7 +11,7 @@ import pytest
 from brief.errors import DataError, WorkspaceError
 from brief.workspace.load import find_root, load_workspace
 from brief.workspace.yamlio import line_of, plain, read_yaml
-from conftest import REPO, line_number, replace_in
+from helpers import REPO, line_number, replace_in
 
 # A valid base figure, to which tests add one broken field at a time.
 GOOD_FIGURE = """\

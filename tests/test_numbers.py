@@ -15,7 +15,7 @@ from brief.pipeline.build import build
 from brief.pipeline.check import check
 from brief.pipeline.resolve import resolve_figures
 from brief.workspace.load import load_workspace
-from conftest import line_number, request_for
+from helpers import line_number, request_for
 
 MINUS = "\u2212"
 

@@ -13,7 +13,7 @@ from brief.model.page_schema import PageSetup
 from brief.pipeline.charts import FULL_WIDTH_PX, HALF_WIDTH_PX, plan_charts
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from conftest import replace_in, request_for
+from helpers import replace_in, request_for
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import Any
 import pypdfium2.raw as raw
 import pytest
 
-from conftest import REPO, copy_workspace, replace_in, request_for
+from helpers import REPO, copy_workspace, replace_in, request_for
 
 pytestmark = pytest.mark.slow
 

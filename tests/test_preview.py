@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, copy_workspace
+from helpers import REPO, copy_workspace
 
 pytestmark = pytest.mark.slow
 CHROMIUM_ARGS = [

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from brief.cli import cli
 from brief.publish import cache
-from conftest import REPO, copy_workspace, flagship_charts, replace_in
+from helpers import REPO, copy_workspace, flagship_charts, replace_in
 
 
 def run(*args: str) -> object:

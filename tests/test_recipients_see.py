@@ -29,7 +29,7 @@ from brief.distribute.copies import FONT
 from brief.distribute.stamp import StampText, stamp_copy, stamp_font
 from brief.model.contrast import MARK_MIN, TEXT_MIN, contrast
 from brief.pipeline.build import build
-from conftest import REPO, THEME, copy_workspace, flagship_budget, request_for
+from helpers import REPO, THEME, copy_workspace, flagship_budget, request_for
 from test_html_mobile import MEASURE, PHONE
 
 FLAGSHIP = ("executive", "policy", "technical")

@@ -10,7 +10,7 @@ from pydantic.fields import FieldInfo
 
 from brief.commands.reference import ROOTS, model_table, reference, sections
 from brief.workspace.yamlio import plain, read_yaml
-from conftest import REPO
+from helpers import REPO
 
 PAGE = REPO / "docs" / "reference.md"
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from brief.errors import TemplateError
-from brief.pipeline.build import render_job
 from brief.pipeline.charts import RenderedChart, alt_text, chart_rows
 from brief.pipeline.citations import source_line
 from brief.pipeline.render import Rendered, render
@@ -22,7 +21,7 @@ from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand, load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.templates import TemplateSet
-from conftest import REPO, replace_in
+from helpers import REPO, render_job, replace_in
 
 NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>(\d+)</a>')
 RenderFn = Callable[..., Rendered]
@@ -240,7 +239,7 @@ def test_marks_follow_closing_quotes(render_with: RenderFn) -> None:
 def test_marks_in_real_policy_sections(tmp_path: Path) -> None:
     """In the real policy brief every note mark follows sentence punctuation, a closing quote
     or another mark, never a number or a figure."""
-    from conftest import copy_workspace
+    from helpers import copy_workspace
 
     root = copy_workspace(REPO, tmp_path / "ws")
     job = resolve(load_workspace(root), None, "policy")

@@ -10,7 +10,7 @@ import pytest
 from brief.errors import DataError, WorkspaceError
 from brief.pipeline.resolve import Job, pick_brief, resolve, resolve_figures
 from brief.workspace.load import load_workspace
-from conftest import REPO, replace_in
+from helpers import REPO, replace_in
 
 DERIVED = [
     # id, value, text

@@ -23,7 +23,7 @@ from brief.pipeline.resolve import Job
 from brief.workspace.brand import Brand
 from brief.workspace.sandbox import TemplateFunction
 from brief.workspace.templates import TemplateSet
-from conftest import REPO, copy_workspace
+from helpers import REPO, copy_workspace
 
 SECRET = "TOP-SECRET-CONTENT"
 PDF = "us-china-ai-gap-policy.pdf"

@@ -33,7 +33,7 @@ from brief.publish.manifest import (
     up_to_date,
 )
 from brief.publish.outputs import publish, tidy
-from conftest import replace_in
+from helpers import replace_in
 from publishing import PDF, finish_with, manifest, pdf_bytes
 
 TESTS = Path(__file__).resolve().parent
@@ -128,7 +128,7 @@ def test_l14_a_variant_id_with_a_trailing_newline_is_refused(tmp_path: Path) -> 
     import shutil
 
     from brief.pipeline.check import check
-    from conftest import REPO, line_number
+    from helpers import REPO, line_number
 
     root = tmp_path / "profiles"
     shutil.copytree(REPO / "examples" / "country-profiles", root)

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from brief.cli import cli
 from brief.errors import DataError, DistributionError
 from brief.workspace.recipients import read_recipients
-from conftest import MINI, add_shared_templates, copy_workspace, distribution_workspace
+from helpers import MINI, add_shared_templates, copy_workspace, distribution_workspace
 
 HEADER = "name,email,organisation,audience\n"
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 import brief as brief_package
 from brief.cli import cli
-from conftest import line_number
+from helpers import line_number
 
 # Subprocesses import brief from where this process did.
 ENV = {

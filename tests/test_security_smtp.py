@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 import brief
 from brief.cli import cli
-from conftest import distribution_workspace
+from helpers import distribution_workspace
 from mailserver import Recorder, serving
 
 DISTRIBUTION = """

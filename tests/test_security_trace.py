@@ -25,7 +25,7 @@ from click.testing import CliRunner, Result
 
 from brief.cli import cli
 from brief.distribute import copies
-from conftest import distribution_workspace
+from helpers import distribution_workspace
 
 DISTRIBUTION = """
 distribution:

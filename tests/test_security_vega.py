@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from brief.pipeline.check import check
-from conftest import add_shared_templates, copy_workspace
+from helpers import add_shared_templates, copy_workspace
 
 KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
 SPEC = Path("templates") / "charts" / "dots.vl.json"

@@ -12,7 +12,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-from conftest import NOT_FAST, REPO, TIER_FIXTURES, TIERS
+from conftest import NOT_FAST, TIER_FIXTURES, TIERS
+from helpers import REPO
 
 TESTS = REPO / "tests"
 # Collects selected tests with their markers, after -m has deselected the rest.

@@ -18,7 +18,6 @@ import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 import pytest
-from tests.conftest import REPO, copy_workspace, request_for
 from tests.test_distribution import struct_elements
 
 import brief
@@ -28,6 +27,7 @@ from brief.pipeline.citations import Notes
 from brief.pipeline.resolve import Job, resolve
 from brief.pipeline.typography import typographic
 from brief.workspace.load import load_workspace
+from helpers import REPO, copy_workspace, request_for
 
 EDITIONS = ("executive", "policy", "technical")
 PRINTED = (*EDITIONS, "starter", "de-brief", "country-profiles")

@@ -12,7 +12,7 @@ from brief.pipeline.check import check
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
 from brief.workspace.units import read_units
-from conftest import line_number, replace_in
+from helpers import line_number, replace_in
 
 GOOD = """\
 # units of our own

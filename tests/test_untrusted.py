@@ -18,7 +18,7 @@ from brief.cli import cli
 from brief.errors import DataError
 from brief.workspace.load import load_workspace
 from brief.workspace.yamlio import read_yaml
-from conftest import line_number
+from helpers import line_number
 
 # Subprocesses import brief from where this process did.
 ENV = {

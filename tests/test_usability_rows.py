@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from brief.cli import cli
-from conftest import line_number
+from helpers import line_number
 
 SERIES = """
 - id: eu_share_2020

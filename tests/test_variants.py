@@ -17,11 +17,10 @@ from click.testing import CliRunner
 
 from brief.cli import cli
 from brief.errors import WorkspaceError
-from brief.pipeline.build import render_job
 from brief.pipeline.check import check
 from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from conftest import REPO, line_number, replace_in
+from helpers import REPO, line_number, render_job, replace_in
 
 EXAMPLE = REPO / "examples" / "country-profiles"
 

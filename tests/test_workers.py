@@ -21,7 +21,7 @@ from brief.model.request import BuildRequest
 from brief.pipeline.draw import DrawJob
 from brief.runtime.engines import started
 from brief.runtime.parallel import DrawnOnce, build_all, plan
-from conftest import REPO, copy_workspace, flagship_budget, flagship_charts, out_snapshot, replace_in
+from helpers import REPO, copy_workspace, flagship_budget, flagship_charts, out_snapshot, replace_in
 
 
 def brief(root: Path, *args: str, cache: Path, workers: bool = True) -> subprocess.CompletedProcess[str]:
@@ -178,7 +178,7 @@ def test_a_dead_typesetter_is_replaced_by_this_process(
     import multiprocessing
 
     from brief.pipeline.build import build
-    from conftest import request_for
+    from helpers import request_for
 
     # This process may have imported WeasyPrint already (other tests typeset here), which
     # alone would start no worker; this test wants one. Patched where started() looks it up.
@@ -217,7 +217,7 @@ def test_a_chart_that_fails_fails_its_brief_alone(tmp_path: Path) -> None:
     """A chart that cannot be drawn fails the one brief that needs it; the others are written."""
     from brief.pipeline.build import IN_PROCESS
     from brief.pipeline.draw import draw_specs
-    from conftest import request_for
+    from helpers import request_for
 
     def draw(job: DrawJob) -> list[str]:
         if any(chart_id == "patents" for chart_id, _ in job.specs):  # only the technical edition has it
@@ -239,11 +239,11 @@ def test_a_request_is_frozen_and_checks_its_standard(tmp_path: Path) -> None:
     """A build request is one frozen value; an unknown standard is our error."""
     import dataclasses
 
-    request = BuildRequest(tmp_path)
+    request = BuildRequest(root=tmp_path)
     with pytest.raises(dataclasses.FrozenInstanceError):
         request.audience = "x"  # type: ignore[misc]
     with pytest.raises(BriefError, match="unknown PDF standard 'pdf-x'"):
-        BuildRequest(tmp_path, standard="pdf-x")  # type: ignore[arg-type]
+        BuildRequest(root=tmp_path, standard="pdf-x")  # type: ignore[arg-type]
 
 
 @pytest.mark.slow

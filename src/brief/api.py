@@ -1,9 +1,12 @@
 """The library under the command line: :func:`build` and :func:`check`, as ``brief build`` and
-``brief check`` call them.
+``brief check`` call them, and (below, :data:`_COMMANDS`) every other function a command calls.
+The command line imports nothing else of the package but this module and :mod:`brief.errors`
+(tests/test_architecture.py checks it).
 
 Importing this module (or ``brief``) loads no heavy library: the pipeline, WeasyPrint,
-Altair and vl-convert are imported inside the functions, when a build needs them. Every
-error is one of ours (:mod:`brief.errors`), never a Click error.
+Altair and vl-convert are imported inside the functions, when a build needs them, and the
+names of :data:`_COMMANDS` when first asked for. Every error is one of ours
+(:mod:`brief.errors`), never a Click error.
 """
 
 from __future__ import annotations
@@ -13,10 +16,26 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from brief.errors import Problem
+from brief.model.counting import counted
 from brief.model.request import BuildRequest, Format, Standard, cache_dir, source_date
 from brief.model.results import BuildResult
+
+__all__ = [
+    "BuildRequest",
+    "BuildResult",
+    "CheckResult",
+    "Format",
+    "Problem",
+    "Standard",
+    "build",
+    "check",
+    "counted",
+    "current_edition",
+    "request",
+]
 
 
 @dataclass(frozen=True)
@@ -70,17 +89,17 @@ def request(
 
         audience = default_audience(root, brief)
     return BuildRequest(
-        root,
-        brief,
-        audience,
-        Path(templates) if templates is not None else None,
-        strict,
-        standard,
-        format,
-        source_date(env.get("SOURCE_DATE_EPOCH")),
-        cache_dir(env),
-        variant,
-        language,
+        root=root,
+        brief=brief,
+        audience=audience,
+        overlay=Path(templates) if templates is not None else None,
+        strict=strict,
+        standard=standard,
+        format=format,
+        source_date=source_date(env.get("SOURCE_DATE_EPOCH")),
+        cache_dir=cache_dir(env),
+        variant=variant,
+        language=language,
     )
 
 
@@ -144,6 +163,20 @@ def _first_language(workspace: Path, brief: str | None) -> str | None:
 
 def _up_to_date(asked: BuildRequest, started: float) -> BuildResult | None:
     """The PDF in out/ as a result, when it is built from the current inputs; else None."""
+    current = current_edition(asked)
+    if current is None:
+        return None
+    pdf, pages = current
+    # Without a brief named, up_to_date found the workspace's only brief file.
+    brief = Path(asked.brief).stem if asked.brief else next((asked.root / "briefs").glob("*.yaml")).stem
+    # The budget is not read (that would load the workspace): the PDF was held to it when built.
+    return BuildResult(pdf, pages, time.perf_counter() - started, brief, asked.audience, pages, up_to_date=True)
+
+
+def current_edition(asked: BuildRequest) -> tuple[Path, int] | None:
+    """The edition *asked* names (brief, audience, variant, language) as it is in out/, with
+    its page count, when it is built from its current inputs (temporary files a killed build
+    left beside it are removed); else None, and a build says why."""
     from brief.model.request import named_language
     from brief.publish.manifest import up_to_date
     from brief.publish.outputs import tidy
@@ -154,16 +187,18 @@ def _up_to_date(asked: BuildRequest, started: float) -> BuildResult | None:
         return None  # the build says which languages there are
     language = named_language(asked.language or languages[0], languages)
     current = up_to_date(
-        asked.root, asked.brief, asked.audience, asked.overlay, asked.standard, asked.source_date_epoch, "", language
+        asked.root,
+        asked.brief,
+        asked.audience,
+        asked.overlay,
+        asked.standard,
+        asked.source_date_epoch,
+        asked.variant or "",
+        language,
     )
-    if current is None:
-        return None
-    pdf, pages = current
-    tidy(pdf.parent)
-    # Without a brief named, up_to_date found the workspace's only brief file.
-    brief = Path(asked.brief).stem if asked.brief else next((asked.root / "briefs").glob("*.yaml")).stem
-    # The budget is not read (that would load the workspace): the PDF was held to it when built.
-    return BuildResult(pdf, pages, time.perf_counter() - started, brief, asked.audience, pages, up_to_date=True)
+    if current is not None:
+        tidy(current[0].parent)
+    return current
 
 
 def check(
@@ -185,3 +220,115 @@ def check(
     report = run_check(root, brief, overlay=Path(templates) if templates is not None else None, render=True)
     ws = report.workspace
     return CheckResult([p.problem(root) for p in report.sorted()], len(ws.figures), len(ws.sources), len(ws.briefs))
+
+
+# What the other commands call, by the name the command line imports it as: (module, name).
+# Each is loaded when first asked for, so that `brief --help` imports none of them.
+_COMMANDS = {
+    # finding and reading a workspace
+    "find_root": ("brief.workspace.root", "find_root"),
+    "load_workspace": ("brief.workspace.load", "load_workspace"),
+    # brief init, brief new audience, brief new brief
+    "init_workspace": ("brief.commands.init", "init_workspace"),
+    "new_audience": ("brief.commands.scaffold", "new_audience"),
+    "new_brief": ("brief.commands.scaffold", "new_brief"),
+    # brief figures, brief charts, brief docs, brief preview
+    "figure_rows": ("brief.commands.figures", "figure_rows"),
+    "write_rows": ("brief.commands.figures", "write_rows"),
+    "export_charts": ("brief.commands.export", "export_charts"),
+    "listing": ("brief.commands.docs", "listing"),
+    "read_topic": ("brief.commands.docs", "read_topic"),
+    "serve": ("brief.commands.preview", "serve"),
+    # brief verify, and the editions brief build --all finds up to date
+    "verify": ("brief.publish.verify", "verify"),
+    "where_to_check": ("brief.publish.verify", "where_to_check"),
+    "up_to_date": ("brief.publish.manifest", "up_to_date"),
+    "tidy": ("brief.publish.outputs", "tidy"),
+    # brief build --all and --all-briefs
+    "plan_builds": ("brief.runtime.parallel", "plan"),
+    "run_all": ("brief.runtime.parallel", "run_all"),
+    # brief distribute
+    "distribute": ("brief.distribute.run", "distribute"),
+    "DistributionRequest": ("brief.distribute.run", "Request"),
+    "server_from": ("brief.distribute.smtp", "server_from"),
+    "STATES": ("brief.distribute.ledger", "STATES"),
+    "StatusFilter": ("brief.distribute.report", "Filter"),
+    "status": ("brief.distribute.report", "status"),
+    "trace": ("brief.distribute.report", "trace"),
+    "trace_id": ("brief.distribute.report", "trace_id"),
+    "impact": ("brief.distribute.report", "impact"),
+    "forget": ("brief.distribute.report", "forget"),
+    "settle": ("brief.distribute.report", "settle"),
+}
+
+__all__ += [  # the commands' functions (_COMMANDS)
+    "STATES",
+    "DistributionRequest",
+    "StatusFilter",
+    "distribute",
+    "export_charts",
+    "figure_rows",
+    "find_root",
+    "forget",
+    "impact",
+    "init_workspace",
+    "listing",
+    "load_workspace",
+    "new_audience",
+    "new_brief",
+    "plan_builds",
+    "read_topic",
+    "run_all",
+    "serve",
+    "server_from",
+    "settle",
+    "status",
+    "tidy",
+    "trace",
+    "trace_id",
+    "up_to_date",
+    "verify",
+    "where_to_check",
+    "write_rows",
+]
+
+if TYPE_CHECKING:  # the same names, for type checkers (tests/test_api.py checks the two agree)
+    from brief.commands.docs import listing as listing
+    from brief.commands.docs import read_topic as read_topic
+    from brief.commands.export import export_charts as export_charts
+    from brief.commands.figures import figure_rows as figure_rows
+    from brief.commands.figures import write_rows as write_rows
+    from brief.commands.init import init_workspace as init_workspace
+    from brief.commands.preview import serve as serve
+    from brief.commands.scaffold import new_audience as new_audience
+    from brief.commands.scaffold import new_brief as new_brief
+    from brief.distribute.ledger import STATES as STATES
+    from brief.distribute.report import Filter as StatusFilter
+    from brief.distribute.report import forget as forget
+    from brief.distribute.report import impact as impact
+    from brief.distribute.report import settle as settle
+    from brief.distribute.report import status as status
+    from brief.distribute.report import trace as trace
+    from brief.distribute.report import trace_id as trace_id
+    from brief.distribute.run import Request as DistributionRequest
+    from brief.distribute.run import distribute as distribute
+    from brief.distribute.smtp import server_from as server_from
+    from brief.publish.manifest import up_to_date as up_to_date
+    from brief.publish.outputs import tidy as tidy
+    from brief.publish.verify import verify as verify
+    from brief.publish.verify import where_to_check as where_to_check
+    from brief.runtime.parallel import plan as plan_builds
+    from brief.runtime.parallel import run_all as run_all
+    from brief.workspace.load import load_workspace as load_workspace
+    from brief.workspace.root import find_root as find_root
+else:
+
+    def __getattr__(name: str) -> Any:
+        # Looked up each time, not kept: a test that replaces the function in its module
+        # replaces it for the command line too.
+        if name in _COMMANDS:
+            from importlib import import_module
+
+            module, attribute = _COMMANDS[name]
+            return getattr(import_module(module), attribute)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

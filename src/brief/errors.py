@@ -8,8 +8,10 @@ turns them into output and exit codes (``brief.cli``).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 
@@ -94,12 +96,8 @@ class BriefError(Exception):
 
     @property
     def problems(self) -> list[BriefError]:
-        """Every problem this error stands for (several when one entry has several faults)."""
-        return getattr(self, "_problems", None) or [self]
-
-    @problems.setter
-    def problems(self, value: list[BriefError]) -> None:
-        self._problems = value
+        """Every problem this error stands for: itself (:class:`CheckFailed` holds several)."""
+        return [self]
 
 
 class BriefWarning(BriefError):
@@ -147,15 +145,85 @@ class UsageError(BriefError):
 
 
 class CheckFailed(BriefError):
-    """``brief check`` (or the check before a build) found errors; they are all in ``problems``."""
+    """Several problems found at once (by ``brief check``, the check before a build, or one
+    file with several faults); they are all in ``problems``, and the CLI prints each.
 
-    def __init__(self, problems: list[BriefError]) -> None:
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found; nothing was built")
-        self.problems = problems
+    Without *summary* the message counts the errors ("3 problems found; nothing was built");
+    with it, the error reads as its first problem does, with *summary* as its message."""
+
+    def __init__(self, problems: Sequence[BriefError], summary: str | None = None) -> None:
+        found = unique(inner for problem in problems for inner in problem.problems)
+        errors = [p for p in found if p.severity == "error"]
+        first = found[0] if found and summary is not None else None
+        super().__init__(
+            summary or f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found; nothing was built",
+            first.path if first else None,
+            first.line if first else None,
+            first.hint if first else None,
+        )
+        self.column = first.column if first else None
+        self._problems = found
+        self._summary = summary
+
+    @property
+    def problems(self) -> list[BriefError]:
+        """Every problem, in the order found, each once."""
+        return list(self._problems)
+
+    def summary(self) -> str | None:
+        """The line said after the problems, when there are several errors and the message
+        is a count (not the first problem's own words)."""
+        errors = [p for p in self._problems if p.severity == "error"]
+        return self.message if self._summary is None and len(errors) > 1 else None
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (CheckFailed, (self.problems,))
+        return (type(self), (self._problems, self._summary))
+
+
+class DataProblems(CheckFailed, DataError):
+    """Several problems in one data file (the fields of one entry, the rows of a table): a
+    :class:`DataError`, which loading catches, holding every problem."""
+
+
+class DistributionProblems(CheckFailed, DistributionError):
+    """Several reasons a distribution cannot go ahead (one per recipient): every one is said."""
+
+
+def unique(problems: Iterable[BriefError], known: Iterable[BriefError] = ()) -> list[BriefError]:
+    """*problems* with each (message, file, line) once, in the order first found, leaving out
+    those already in *known*: two stages that read the same template report its fault once."""
+    seen = {(p.message, p.path, p.line) for p in known}
+    kept = []
+    for problem in problems:
+        key = (problem.message, problem.path, problem.line)
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return kept
+
+
+def did_you_mean(name: str, choices: Iterable[str], otherwise: str) -> str:
+    """A hint naming the valid names closest to *name* (difflib's ratio, as ``git`` does for
+    commands), else *otherwise*."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
+    return f"did you mean {', '.join(close)}?" if close else otherwise
+
+
+def template_location(tb: TracebackType | None, inside: Iterable[Path]) -> tuple[Path | None, int | None]:
+    """The template file and line a Jinja error was raised at: the innermost frame of the
+    traceback whose file is one of *inside* or in one of those folders. Jinja's rewritten
+    frames carry the template's line; a compiled template's own frames are mapped back to it."""
+    folders = [Path(p).resolve() for p in inside]
+    found: tuple[Path | None, int | None] = (None, None)
+    while tb is not None:
+        filename = Path(tb.tb_frame.f_code.co_filename)
+        if any(filename.is_relative_to(folder) for folder in folders):
+            template = tb.tb_frame.f_globals.get("__jinja_template__")
+            found = (filename, template.get_corresponding_lineno(tb.tb_lineno) if template else tb.tb_lineno)
+        tb = tb.tb_next
+    return found
 
 
 def _rebuild(kind: type[BriefError], message: str) -> BriefError:

@@ -8,6 +8,6 @@ wording its editions print (the seed traps), that every number printed is tracea
 and that the workspace checks clean. They fail when the content is wrong, not the tool; a
 change to the content may have to change them, a change to the tool should not.
 
-Helpers and fixtures come from tests/conftest.py (``from conftest import ...``): this folder
-is a package, so pytest puts tests/ on sys.path for it.
+Fixtures come from tests/conftest.py, helpers from tests/helpers.py (``from helpers import
+...``): this folder is a package, so pytest puts tests/ on sys.path for it.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO, PolicyBuild, copy_workspace, request_for
+from helpers import REPO, PolicyBuild, copy_workspace, request_for
 
 
 @pytest.fixture(scope="session")
@@ -13,9 +13,10 @@ def other_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Po
     """The executive and technical editions, built once, with their PDF text."""
     from pypdf import PdfReader
 
-    from brief.pipeline.build import build, render_job
+    from brief.pipeline.build import build
     from brief.pipeline.resolve import resolve
     from brief.workspace.load import load_workspace
+    from helpers import render_job
 
     out = {}
     # A workspace of their own: the policy build's out/ is what other tests inspect.

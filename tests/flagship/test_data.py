@@ -8,7 +8,7 @@ import pytest
 
 from brief.pipeline.resolve import resolve_figures
 from brief.workspace.load import Workspace, load_workspace
-from conftest import REPO
+from helpers import REPO
 
 
 @pytest.fixture(scope="module")

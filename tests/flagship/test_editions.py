@@ -15,7 +15,7 @@ import re
 import pytest
 
 from brief.workspace.load import Workspace, load_workspace
-from conftest import REPO, PolicyBuild, spaced, squashed
+from helpers import REPO, PolicyBuild, spaced, squashed
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import re
 import pytest
 import yaml
 
-from conftest import REPO, PolicyBuild, spaced, squashed
+from helpers import REPO, PolicyBuild, spaced, squashed
 
 pytestmark = pytest.mark.slow
 

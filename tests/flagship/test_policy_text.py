@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import spaced, squashed
+from helpers import spaced, squashed
 
 pytestmark = pytest.mark.slow
 

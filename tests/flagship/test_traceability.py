@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from conftest import PolicyBuild, spaced
+from helpers import PolicyBuild, spaced
 
 # A standalone number: not part of a name ("GPT-4", "3.1-405B", "H800") or glued to a
 # word (an endnote mark right after a word: "points7").

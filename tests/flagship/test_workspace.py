@@ -14,7 +14,7 @@ from brief.pipeline.check import check
 from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from conftest import REPO
+from helpers import REPO
 
 
 @pytest.fixture(scope="module")

@@ -11,31 +11,25 @@ from typing import TYPE_CHECKING, TypedDict
 
 import click
 
-from brief.cli.group import cli, templates_option, workspace_root
+from brief.api import counted
+from brief.cli.group import cli, workspace_root
+from brief.cli.options import brief_argument, edition_options, format_option, templates_option
 from brief.errors import BriefError, CheckFailed
-from brief.model.counting import counted
 
 if TYPE_CHECKING:
+    from brief.api import BuildRequest, BuildResult, Format, Standard
     from brief.errors import Problem
-    from brief.model.request import BuildRequest, Format, Standard
-    from brief.model.results import BuildResult
 
 
 @cli.command(short_help="Build the brief for one or more audiences into out/.")
-@click.argument("brief", required=False)
-@click.option(
-    "-a",
-    "--audience",
-    "audiences",
-    multiple=True,
-    help="Audience to build (default: the brief's first); repeat for several.",
+@edition_options(
+    audience="Audience to build (default: the brief's first); repeat for several.",
+    variant="The variant to build, for a brief with for_each (its id).",
+    language="The language to build, for a brief with `languages` (default: its first; --all: every one).",
+    several=True,
 )
 @click.option("--all", "all_audiences", is_flag=True, help="Build every audience (and every variant) of the brief.")
-@click.option("--variant", help="The variant to build, for a brief with for_each (its id).")
 @click.option("--all-briefs", is_flag=True, help="Build every audience of every brief.")
-@click.option(
-    "--language", help="The language to build, for a brief with `languages` (default: its first; --all: every one)."
-)
 @templates_option()
 @click.option("--strict", is_flag=True, help="Warnings and pages over budget are errors.")
 @click.option(
@@ -48,22 +42,15 @@ if TYPE_CHECKING:
     "PDF/A-3b (archival, untagged); or plain PDF. Each has its own file name: NAME-AUDIENCE.pdf, -a3a.pdf, "
     "-a3b.pdf, -plain.pdf.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["pdf", "html"]),
-    default="pdf",
-    show_default=True,
-    help="The print PDF, or a self-contained HTML edition for the web and email.",
-)
+@format_option(("pdf", "html"), "The print PDF, or a self-contained HTML edition for the web and email.")
 @click.option("--force", is_flag=True, help="Rebuild even when the PDF is up to date.")
 @click.pass_context
 def build(
     ctx: click.Context,
     brief: str | None,
     audiences: tuple[str, ...],
-    all_audiences: bool,
     variant: str | None,
+    all_audiences: bool,
     all_briefs: bool,
     language: str | None,
     overlay: Path | None,
@@ -93,7 +80,7 @@ def build(
         except CheckFailed as exc:
             line = strict_summary(exc.problems) if strict else None
             if line is not None:
-                exc.problems = [*exc.problems, BriefError(line)]
+                raise CheckFailed([*exc.problems, BriefError(line)]) from None
             raise
         if result.up_to_date:
             _say_up_to_date(root, result.path, result.pages, started)
@@ -126,22 +113,12 @@ def _said_up_to_date(
     request: BuildRequest, brief: str, audience: str, variant: str, language: str | None, started: float
 ) -> bool:
     """Say so and return True when the edition's PDF is built from its current inputs."""
-    from brief.model.request import named_language
-    from brief.publish.manifest import up_to_date
-    from brief.publish.outputs import tidy
-    from brief.workspace.root import brief_languages
+    from brief.api import current_edition
 
-    languages = brief_languages(request.root, brief)
-    if languages is None or (language is not None and language not in languages):
-        return False  # the build says why
-    named = named_language(language or languages[0], languages)
-    current = up_to_date(
-        request.root, brief, audience, request.overlay, request.standard, request.source_date_epoch, variant, named
-    )
+    current = current_edition(request.for_audience(brief, audience, variant or None, language))
     if current is None:
         return False
     pdf, pages = current
-    tidy(pdf.parent)
     _say_up_to_date(request.root, pdf, pages, started)
     return True
 
@@ -156,14 +133,14 @@ def _say_up_to_date(root: Path, pdf: Path, pages: int, started: float) -> None:
 def _build_all(
     request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool, check: bool, started: float
 ) -> None:
-    from brief.runtime.parallel import plan, run_all
+    from brief.api import plan_builds, run_all
 
     todo = None
     if check:
         # Each edition built from its current inputs is said to be up to date, not rebuilt.
         todo = [
             t
-            for t in plan(request.root, request.brief, audiences, all_audiences, all_briefs, request.language)
+            for t in plan_builds(request.root, request.brief, audiences, all_audiences, all_briefs, request.language)
             if not _said_up_to_date(
                 request, t.brief, t.audience, t.variant or request.variant or "", t.language, started
             )
@@ -190,7 +167,7 @@ def _build_all(
 
 def _report_build(root: Path, result: BuildResult) -> None:
     for warning in result.warnings:
-        click.echo(warning.problem(root).format(), err=True)
+        click.echo(warning.format(), err=True)
     path = result.path
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     if path.suffix == ".html":
@@ -203,10 +180,10 @@ def _report_build(root: Path, result: BuildResult) -> None:
 
 
 @cli.command("check", short_help="Check everything a build reads; list every problem.")
-@click.argument("brief", required=False)
+@brief_argument()
 @templates_option("Check this template overlay too, as a build with it would use it.")
 @click.option("--strict", is_flag=True, help="Count warnings as errors.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option(("text", "json"))
 @click.pass_context
 def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, strict: bool, fmt: str) -> None:
     """Check everything a build reads, without building; report every problem."""
@@ -238,10 +215,11 @@ def check_command(ctx: click.Context, brief: str | None, overlay: Path | None, s
 
 
 @cli.command("preview", short_help="Show the pages in a browser, rebuilt on save.")
-@click.argument("brief", required=False)
-@click.option("-a", "--audience", help="The audience shown first (default: the brief's first audience).")
-@click.option("--variant", help="The variant to show, for a brief with for_each (its id).")
-@click.option("--language", help="The language to show, for a brief with `languages` (default: its first).")
+@edition_options(
+    audience="The audience shown first (default: the brief's first audience).",
+    variant="The variant to show, for a brief with for_each (its id).",
+    language="The language to show, for a brief with `languages` (default: its first).",
+)
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -262,7 +240,7 @@ def preview_command(
 ) -> None:
     """Show the typeset pages in a browser, rebuilt each time a file is saved."""
     from brief.api import request as build_request
-    from brief.commands.preview import serve
+    from brief.api import serve
 
     root = workspace_root(ctx)
     request = build_request(

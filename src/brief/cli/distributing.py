@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
+from brief.api import STATES
 from brief.cli.group import cli, workspace_root
-from brief.distribute.ledger import STATES
+from brief.cli.options import brief_argument, format_option
 
 
 class _DistributeGroup(click.Group):
@@ -31,7 +32,7 @@ def distribute_group() -> None:
 
 @distribute_group.command("run", hidden=True)
 @click.argument("recipients", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("brief", required=False)
+@brief_argument()
 @click.option("--send", is_flag=True, help="Send the messages (without it: a dry run into out/distribution/).")
 @click.option("--smtp", "smtp", metavar="HOST[:PORT]", help="The SMTP server.")
 @click.option("--starttls", "security", flag_value="starttls", help="Upgrade the connection with STARTTLS.")
@@ -64,13 +65,12 @@ def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send
 
     A recipient who already received the same edition from an earlier distribution is passed
     over (--resend ADDRESS or --resend-all sends it again)."""
-    from brief.distribute.run import Request, distribute
-    from brief.distribute.smtp import server_from
+    from brief.api import DistributionRequest, distribute, server_from
 
     security_ = security or "none"
     server = server_from(smtp, security_, user, dict(os.environ), allow_plain_auth) if smtp else None  # type: ignore[arg-type]
     root = workspace_root(ctx)
-    request = Request(
+    request = DistributionRequest(
         root, recipients.resolve(), brief, send, sender, server, rate, resume, resend_unknown, allow_draft,
         resend=frozenset(a.lower() for a in resend), resend_all=resend_all, retry_refused=retry_refused,
     )  # fmt: skip
@@ -89,7 +89,7 @@ def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send
     type=click.Choice(STATES),
     help="Only the rows in this state (sending: unknown, the server may have it).",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@format_option(("table", "csv", "json"))
 @click.pass_context
 def distribute_status(ctx: click.Context, brief: str | None, email: str | None, state: str | None, fmt: str) -> None:
     """Who got which copy: every recipient of every distribution, its edition, state and time.
@@ -97,9 +97,9 @@ def distribute_status(ctx: click.Context, brief: str | None, email: str | None, 
     The table shows the distribution, the brief, the edition (audience, variant, language and
     the start of its hash), the recipient, the copy ID, the state, when it was sent (UTC) and
     whether the distribution was only a dry run; CSV and JSON export every column."""
-    from brief.distribute.report import Filter, status
+    from brief.api import StatusFilter, status
 
-    click.echo(status(workspace_root(ctx), fmt, Filter(brief, email, state)), nl=False)
+    click.echo(status(workspace_root(ctx), fmt, StatusFilter(brief, email, state)), nl=False)
 
 
 @distribute_group.command("trace")
@@ -111,7 +111,7 @@ def distribute_trace(ctx: click.Context, pdf: Path | None, copy_id: str | None) 
     copy whose ID was read off paper (--id).
 
     Exits 1, naming nobody, when the copy IDs in the file do not agree."""
-    from brief.distribute.report import trace, trace_id
+    from brief.api import trace, trace_id
     from brief.errors import UsageError
 
     if (pdf is None) == (copy_id is None):
@@ -126,13 +126,13 @@ def distribute_trace(ctx: click.Context, pdf: Path | None, copy_id: str | None) 
 
 @distribute_group.command("impact")
 @click.argument("figure_id")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@format_option(("table", "csv", "json"))
 @click.pass_context
 def distribute_impact(ctx: click.Context, figure_id: str, fmt: str) -> None:
     """Which accepted copies printed FIGURE_ID: each recipient, the edition (brief, audience,
     variant, language), when it was sent (UTC) and the text it printed, as that edition
     printed it (a rebuild since does not change it)."""
-    from brief.distribute.report import impact
+    from brief.api import impact
 
     found = impact(workspace_root(ctx), figure_id, fmt)
     for note in found.notes:
@@ -147,7 +147,7 @@ def distribute_forget(ctx: click.Context, distribution: str) -> None:
     """Remove a distribution that never sent anything (its ledger rows and copies).
 
     Refused when any of its messages was handed to a server."""
-    from brief.distribute.report import forget
+    from brief.api import forget
 
     click.echo(forget(workspace_root(ctx), distribution))
 
@@ -158,6 +158,6 @@ def distribute_forget(ctx: click.Context, distribution: str) -> None:
 @click.pass_context
 def distribute_settle(ctx: click.Context, message_id: str, answer: str) -> None:
     """Settle a message a stopped run left unknown, as the mail server's log shows it."""
-    from brief.distribute.report import settle
+    from brief.api import settle
 
     click.echo(settle(workspace_root(ctx), message_id, answer))

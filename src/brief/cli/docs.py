@@ -14,7 +14,7 @@ from brief.cli.group import cli
 def docs_command(topic: str | None) -> None:
     """Print the documentation page TOPIC (with no TOPIC, the list of topics). On a terminal it
     opens in a pager; piped or redirected, it is printed as it is."""
-    from brief.commands.docs import listing, read_topic
+    from brief.api import listing, read_topic
 
     text = listing() if topic is None else read_topic(topic)
     if topic is not None and sys.stdout.isatty():

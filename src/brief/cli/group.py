@@ -26,8 +26,9 @@ class _Group(click.Group):
             root = ctx.obj.get("root") if ctx.obj else None
             for problem in exc.problems:
                 click.echo(problem.problem(root).format(), err=True)
-            if isinstance(exc, CheckFailed) and len([p for p in exc.problems if p.severity == "error"]) > 1:
-                click.echo(f"error: {exc.message}", err=True)
+            summary = exc.summary() if isinstance(exc, CheckFailed) else None
+            if summary:
+                click.echo(f"error: {summary}", err=True)
             sys.exit(exc.exit_code)
 
 
@@ -50,18 +51,8 @@ def cli(ctx: click.Context, directory: Path | None, debug: bool) -> None:
 
 def workspace_root(ctx: click.Context) -> Path:
     """The workspace the command works in (``-C DIR``, else the nearest with briefs/)."""
-    from brief.workspace.root import find_root
+    from brief.api import find_root
 
     root = find_root(ctx.obj["start"])
     ctx.obj["root"] = root
     return root
-
-
-OVERLAY_HELP = "A folder of templates that wins, file by file, over the workspace's."
-
-
-def templates_option(help: str = OVERLAY_HELP) -> Callable[[F], F]:
-    """``--templates DIR``: a template overlay (an existing folder), passed on as ``overlay``."""
-    return click.option(
-        "--templates", "overlay", type=click.Path(exists=True, file_okay=False, path_type=Path), help=help
-    )

@@ -7,29 +7,30 @@ from pathlib import Path
 
 import click
 
-from brief.cli.group import cli, templates_option, workspace_root
-from brief.model.counting import counted
+from brief.cli.group import cli, workspace_root
+from brief.cli.options import brief_argument, edition_options, format_option, templates_option
 
 
 @cli.command("figures", short_help="List the figures with value, unit, source and use.")
-@click.argument("brief", required=False)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@brief_argument()
+@format_option(("table", "csv", "json"))
 @click.pass_context
 def figures_command(ctx: click.Context, brief: str | None, fmt: str) -> None:
     """List every figure (or only those BRIEF uses): value, unit, printed text, as of, source
     and the audiences that print it."""
-    from brief.commands.figures import figure_rows, write_rows
+    from brief.api import figure_rows, write_rows
 
     root = workspace_root(ctx)
     click.echo(write_rows(figure_rows(root, brief), fmt), nl=False)
 
 
 @cli.command("charts", short_help="Export an audience's charts for slides (SVG or PNG).")
-@click.argument("brief", required=False)
-@click.option("-a", "--audience", help="Export this audience's charts (default: the brief's first audience).")
-@click.option("--variant", help="The variant whose charts to export, for a brief with for_each (its id).")
-@click.option("--language", help="The language of the charts, for a brief with `languages` (default: its first).")
-@click.option("--format", "fmt", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
+@edition_options(
+    audience="Export this audience's charts (default: the brief's first audience).",
+    variant="The variant whose charts to export, for a brief with for_each (its id).",
+    language="The language of the charts, for a brief with `languages` (default: its first).",
+)
+@format_option(("svg", "png"))
 @click.option(
     "--scale",
     type=click.FloatRange(0.5, 8),
@@ -48,12 +49,11 @@ def charts_command(
     scale: float,
 ) -> None:
     """Export the audience's charts, each with its title and source line, for slides."""
-    from brief.commands.export import export_charts
-    from brief.pipeline.choose import default_audience
+    from brief.api import export_charts, request
 
     root = workspace_root(ctx)
-    audience = audience or default_audience(root, brief)
-    for path in export_charts(root, brief, audience, fmt, scale, variant, language):
+    asked = request(root, brief=brief, audience=audience, variant=variant, language=language)
+    for path in export_charts(asked, fmt, scale):
         click.echo(str(path.relative_to(root)))
 
 
@@ -69,7 +69,7 @@ def charts_command(
 def verify_command(ctx: click.Context, file: Path, manifest: Path | None, overlay: Path | None) -> None:
     """Check that FILE (a PDF or HTML edition, under any name) is a file brief built, and that
     the workspace's inputs are still the ones it was built from."""
-    from brief.publish.verify import verify, where_to_check
+    from brief.api import verify, where_to_check
 
     manifest, ctx.obj["root"] = where_to_check(file, manifest, ctx.obj["start"], ctx.obj["start"] != Path.cwd())
     verdict = verify(file.resolve(), manifest, ctx.obj["root"], overlay)
@@ -83,7 +83,7 @@ def verify_command(ctx: click.Context, file: Path, manifest: Path | None, overla
 @click.pass_context
 def list_command(ctx: click.Context) -> None:
     """List the briefs, their languages and variants, their audiences and page budgets."""
-    from brief.workspace.load import load_workspace
+    from brief.api import counted, load_workspace
 
     ws = load_workspace(workspace_root(ctx))
     for bid, brief in ws.briefs.items():

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from brief.cli.group import cli, workspace_root
+from brief.cli.options import brief_argument
 
 
 @cli.command("init", short_help="Start a new workspace with a brief that builds at once.")
@@ -17,7 +18,7 @@ from brief.cli.group import cli, workspace_root
 def init_command(ctx: click.Context, directory: Path | None, example: str | None, force: bool) -> None:
     """Write a workspace into DIRECTORY (default: the current folder): a sourced two-page
     starter brief with its data, one chart, one audience and a commented brand file."""
-    from brief.commands.init import init_workspace
+    from brief.api import init_workspace
 
     target = directory if directory is not None else ctx.obj["start"]
     done = init_workspace(target, example, force)
@@ -35,7 +36,7 @@ def new() -> None:
 @new.command("audience")
 @click.argument("name")
 @click.option("--from", "source", help="Audience to copy (default: policy, else the brief's first).")
-@click.argument("brief", required=False)
+@brief_argument()
 @click.option("--brief", "brief_id", help="Brief to add it to (the same as the BRIEF argument).")
 @click.pass_context
 def new_audience_command(
@@ -43,8 +44,7 @@ def new_audience_command(
 ) -> None:
     """Copy an audience's templates to a new folder NAME beside them and add NAME to BRIEF's
     file (BRIEF may be left out when the workspace holds one brief)."""
-    from brief.commands.scaffold import new_audience
-    from brief.workspace.load import load_workspace
+    from brief.api import load_workspace, new_audience
 
     root = workspace_root(ctx)
     brief = brief or brief_id
@@ -58,8 +58,7 @@ def new_audience_command(
 @click.pass_context
 def new_brief_command(ctx: click.Context, name: str) -> None:
     """Create briefs/NAME.yaml and templates/NAME/policy/ with a first section."""
-    from brief.commands.scaffold import new_brief
-    from brief.workspace.load import load_workspace
+    from brief.api import load_workspace, new_brief
 
     root = workspace_root(ctx)
     for path in new_brief(load_workspace(root), name):

@@ -26,9 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from brief.errors import BriefError
 from brief.model.request import BuildRequest
-from brief.pipeline.build import render_job, templates_for
-from brief.pipeline.check import checked_for
-from brief.pipeline.resolve import resolve
+from brief.pipeline.prepare import prepare, typeset_job
 from brief.pipeline.typeset import Reuse, TypesetJob, lay_out, write_pdf
 
 
@@ -124,20 +122,9 @@ class Previewer:
             return edition.pdf
 
     def _lay_out(self, audience: str) -> tuple[TypesetJob, Any, list[str]]:
-        request = self.request.for_audience(self.request.brief, audience, self.request.variant)
-        report = checked_for(request)
-        job = resolve(report.workspace, request.brief, audience, request.source_date, request.variant, request.language)
-        templates = templates_for(report.workspace, job, request.overlay)
-        cache = request.cache_dir / "charts" if request.cache_dir else None
-        rendered = render_job(report.workspace, job, templates=templates, cache_folder=cache, inline=False)
-        typeset_job = TypesetJob(
-            rendered.html,
-            tuple(templates.roots),
-            {c.url: c.svg or "" for c in rendered.charts.values()},
-            created=job.created,
-        )
-        document = lay_out(typeset_job, self._reuse)
-        return typeset_job, document, [w.problem(self.root).format() for w in report.warnings]
+        prepared = prepare(self.request.for_audience(self.request.brief, audience, self.request.variant))
+        job = typeset_job(prepared)
+        return job, lay_out(job, self._reuse), [w.problem(self.root).format() for w in prepared.warnings]
 
     def _rasterise(self, pdf: bytes) -> list[bytes]:
         import pypdfium2 as pdfium

@@ -24,8 +24,9 @@ from brief.distribute.message import (
     with_tlp,
 )
 from brief.distribute.stamp import StampFont, StampText, stamp_copy, stamp_font
-from brief.errors import BriefError, DataError, DistributionError
+from brief.errors import BriefError, DataError, DistributionError, DistributionProblems
 from brief.model.language import DEFAULT, caption, format_date
+from brief.model.request import copy_names
 from brief.model.variants import fill
 from brief.publish.atomic import write_atomic
 from brief.workspace.files import MAX_FONT_BYTES, check_input
@@ -82,19 +83,14 @@ def font_for(root: Path, rows: list[Row], created: dt.datetime) -> StampFont:
         if (missing := font.missing(text))
     ]
     if problems:
-        error = problems[0]
-        error.problems = problems
-        raise error
+        raise DistributionProblems(problems, problems[0].message)
     return font
 
 
 def copy_files(out: Path, row: Row) -> tuple[Path, Path]:
     """Where the row's stamped PDF and message are written."""
-    folder = out / row.folder
-    return (
-        folder / f"{row.distribution[:8]}-copy-{row.copy_no}.pdf",
-        folder / f"{row.distribution[:8]}-copy-{row.copy_no}.eml",
-    )
+    pdf, eml = copy_names(row.distribution, row.copy_no)
+    return out / row.folder / pdf, out / row.folder / eml
 
 
 def make_copy(d: Distribution, root: Path, row: Row, font: StampFont, ledger: Ledger) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from brief.errors import BriefError, TemplateError
+from brief.errors import BriefError, TemplateError, template_location
 from brief.model.language import DEFAULT, candidates, format_date
 from brief.model.marking import TLP_BACKGROUND, TLP_COLOURS, Marking, Recipient
 from brief.workspace.sandbox import BriefSandbox, TemplateRefused, inert
@@ -157,14 +157,7 @@ def _not_found(exc: jinja2.TemplateNotFound, path: Path, audience: str, names: l
 
 
 def _line(exc: BaseException, path: Path) -> int | None:
-    # The compiled template's frames carry the template's file name; Jinja maps their lines back.
-    tb, line = exc.__traceback__, None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == str(path):
-            template = tb.tb_frame.f_globals.get("__jinja_template__")
-            line = template.get_corresponding_lineno(tb.tb_lineno) if template else tb.tb_lineno
-        tb = tb.tb_next
-    return line
+    return template_location(exc.__traceback__, [path])[1]
 
 
 def with_tlp(letter: Letter, tlp: str | None) -> Letter:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from brief.errors import BriefError, DataError
+from brief.errors import BriefError, DataError, DataProblems
 from brief.model.marking import Marking, Recipient
 
 
@@ -46,6 +46,4 @@ def check_recipients(path: Path, marking: Marking | None, recipients: list[Recip
         if found:
             problems.append(DataError(found[0], path, r.line, hint=found[1]))
     if problems:
-        error = DataError(problems[0].message, path, problems[0].line, problems[0].hint)
-        error.problems = problems
-        raise error
+        raise DataProblems(problems, problems[0].message)

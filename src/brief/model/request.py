@@ -26,9 +26,10 @@ ARCHIVAL: tuple[Standard, ...] = ("a-3a", "a-3b")
 _LAST_DATE = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BuildRequest:
-    """One brief for one audience: where, which, and how."""
+    """One brief for one audience: where, which, and how. Made once, at the edge (the CLI, the
+    library's :func:`brief.request`, a test), by keyword; every stage is handed it whole."""
 
     root: Path
     brief: str | None = None
@@ -163,3 +164,10 @@ def name_clashes(editions: Iterable[Edition]) -> list[tuple[str, Edition, Editio
                 clashes.append((name, first, edition))
                 break
     return clashes
+
+
+def copy_names(distribution: str, copy_no: int) -> tuple[str, str]:
+    """The files of one recipient's copy in out/distribution/RECIPIENT/: the stamped PDF and its
+    message, named by the distribution's first eight characters and the copy's number."""
+    stem = f"{distribution[:8]}-copy-{copy_no}"
+    return f"{stem}.pdf", f"{stem}.eml"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brief.errors import BriefError
+from brief.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class BuildResult:
     brief: str
     audience: str
     page_budget: int
-    warnings: list[BriefError] = field(default_factory=list)
+    # What the check and the publish step warned of, paths relative to the workspace.
+    warnings: list[Problem] = field(default_factory=list)
     # True when nothing was built: the file in out/ was already made from the current inputs.
     up_to_date: bool = False

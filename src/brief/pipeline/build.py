@@ -1,4 +1,4 @@
-"""The pipeline, top to bottom: check → resolve → charts → render → typeset → publish.
+"""The pipeline, top to bottom: prepare (check → resolve → charts → render) → typeset → publish.
 
 Everything is read and checked before anything is written, and the output is written last,
 atomically, with its manifest entry. The two heavy stages (drawing charts with vl-convert and
@@ -10,27 +10,19 @@ which.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from brief.errors import BriefError, BudgetError, TemplateError
+from brief.errors import BriefError, BudgetError
 from brief.model.request import BuildRequest, output_name
 from brief.model.results import BuildResult
-from brief.pipeline import typeset as typeset_stage
-from brief.pipeline.charts import draw_charts, plan_charts
-from brief.pipeline.check import checked_for
-from brief.pipeline.draw import DrawJob, draw_specs
 from brief.pipeline.engines import IN_PROCESS, Engines
 from brief.pipeline.html_edition import html_edition, screen_charts
+from brief.pipeline.prepare import Prepared, chart_cache, prepare, templates_for, typeset_job
 from brief.pipeline.record import attachments_for, record_for
-from brief.pipeline.render import Rendered, render
-from brief.pipeline.resolve import Job, resolve
-from brief.pipeline.typeset import TypesetJob
+from brief.pipeline.resolve import Job
 from brief.publish.manifest import Record
 from brief.publish.outputs import publish
-from brief.workspace.brand import load_brand
 from brief.workspace.load import Workspace
-from brief.workspace.templates import TemplateSet
 
 
 def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
@@ -40,76 +32,28 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     is written. With ``request.strict`` warnings and a page count over budget are errors too.
     """
     started = time.perf_counter()
-    report = checked_for(request)
-    engines.checked()
-    ws = report.workspace
-    job = resolve(ws, request.brief, request.audience, request.source_date, request.variant, request.language)
-    templates = templates_for(ws, job, request.overlay)
-    brand = load_brand(templates)
-    charts = draw_charts(plan_charts(job, brand, _chart_cache(request)), engines.draw, _chart_cache(request))
-    rendered = render(job, charts, brand, templates, inline=request.format == "html")
+    prepared = prepare(request, engines)
+    job, rendered, ws = prepared.job, prepared.rendered, prepared.workspace
     record = record_for(request, job, rendered, ws)
     name = output_name(
         job.brief.id, job.audience_name, request.standard, request.format, job.variant.get("id", ""), job.named_language
     )
+    warnings = list(prepared.warnings)
     if request.format == "html":
-        drawn = {c.id: c.svg for c in rendered.charts.values() if c.svg}
-        screen = screen_charts(job, brand, rendered.charts.values(), engines.draw, _chart_cache(request))
-        page = html_edition(rendered.html, list(templates.roots), drawn, screen).encode("utf-8")
-        warnings = list(report.warnings)
-        return _result(request, job, publish(ws.out_dir, name, page, 0, record, warnings), 0, started, warnings)
-    done = engines.typeset(
-        TypesetJob(
-            rendered.html,
-            tuple(templates.roots),
-            {c.url: c.svg or "" for c in rendered.charts.values()},
-            typeset_stage.VARIANTS[request.standard],
-            attachments_for(request, job, rendered, record),
-            job.created,
-            max_pages=typeset_stage.page_limit(job.audience.page_budget),
-        )
-    )
+        page = _html_edition(prepared, engines)
+        return _result(job, publish(ws.out_dir, name, page, 0, record, warnings), 0, started, warnings)
+    done = engines.typeset(typeset_job(prepared, attachments_for(request, job, rendered, record)))
     _within_budget(request, ws, job, done.pages)
-    warnings = list(report.warnings)
     path = publish(ws.out_dir, name, done.pdf, done.pages, record, warnings)
-    return _result(request, job, path, done.pages, started, warnings)
+    return _result(job, path, done.pages, started, warnings)
 
 
-def templates_for(ws: Workspace, job: Job, overlay: Path | None = None) -> TemplateSet:
-    """The template folders of the job's audience, with the user's overlay on top."""
-    templates = TemplateSet(
-        ws.templates_dir, job.template_folder, overlay.resolve() if overlay else None, language=job.brief.language
-    )
-    if not templates.has_audience_folder():
-        raise TemplateError(
-            f"no template folder for audience {job.audience_name!r}",
-            ws.templates_dir / job.template_folder,
-            hint=f"create templates/{job.template_folder}/ with the audience's sections",
-        )
-    return templates
-
-
-def render_job(
-    ws: Workspace,
-    job: Job,
-    overlay: Path | None = None,
-    *,
-    templates: TemplateSet | None = None,
-    draw: Callable[[DrawJob], list[str]] = draw_specs,
-    cache_folder: Path | None = None,
-    inline: bool = True,
-) -> Rendered:
-    """Charts and HTML for one job (stages 3 and 4), with *overlay* (or the given *templates*).
-    With *inline* each chart's SVG is in the HTML; without, the HTML names each chart by URL
-    and the typesetter is handed the SVGs."""
-    templates = templates or templates_for(ws, job, overlay)
-    brand = load_brand(templates)
-    charts = draw_charts(plan_charts(job, brand, cache_folder), draw, cache_folder)
-    return render(job, charts, brand, templates, inline=inline)
-
-
-def _chart_cache(request: BuildRequest) -> Path | None:
-    return request.cache_dir / "charts" if request.cache_dir else None
+def _html_edition(prepared: Prepared, engines: Engines) -> bytes:
+    """The HTML edition of a prepared document: its charts drawn again for screens."""
+    charts = prepared.rendered.charts.values()
+    drawn = {c.id: c.svg for c in charts if c.svg}
+    screen = screen_charts(prepared.job, prepared.brand, charts, engines.draw, chart_cache(prepared.request))
+    return html_edition(prepared.rendered.html, list(prepared.templates.roots), drawn, screen).encode("utf-8")
 
 
 def _within_budget(request: BuildRequest, ws: Workspace, job: Job, pages: int) -> None:
@@ -123,9 +67,7 @@ def _within_budget(request: BuildRequest, ws: Workspace, job: Job, pages: int) -
         )
 
 
-def _result(
-    request: BuildRequest, job: Job, path: Path, pages: int, started: float, warnings: list[BriefError]
-) -> BuildResult:
+def _result(job: Job, path: Path, pages: int, started: float, warnings: list[BriefError]) -> BuildResult:
     return BuildResult(
         path=path,
         pages=pages,
@@ -133,8 +75,8 @@ def _result(
         brief=job.brief.id,
         audience=job.audience_name,
         page_budget=job.audience.page_budget,
-        warnings=warnings,
+        warnings=[w.problem(job.root) for w in warnings],
     )
 
 
-__all__ = ["IN_PROCESS", "Engines", "Record", "build", "render_job", "templates_for"]
+__all__ = ["IN_PROCESS", "Engines", "Prepared", "Record", "build", "prepare", "templates_for"]

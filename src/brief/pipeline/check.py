@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brief.errors import BriefError, BriefWarning, CheckFailed, DataError, TemplateError, WorkspaceError
+from brief.errors import BriefError, BriefWarning, CheckFailed, DataError, TemplateError, WorkspaceError, unique
 from brief.model.request import BuildRequest
 from brief.model.schema import Brief
 from brief.model.units import format_value
@@ -125,26 +125,21 @@ def _check_theme(ws: Workspace, report: Report, overlay: Path | None) -> None:
 
 
 def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] | None, overlay: Path | None) -> None:
-    from brief.pipeline.charts import plan_charts
-    from brief.pipeline.render import render
-    from brief.pipeline.resolve import resolve
-    from brief.workspace.brand import load_brand
+    """Render each audience (and variant) as a build prepares it, without drawing charts."""
+    from brief.pipeline.prepare import prepare
 
     variants: list[str | None] = [v.id for v in ws.variants.get(brief.id, [])] or [None]
     for name in brief.audiences:
         if only is not None and name not in only:
             continue
         for variant in variants:
+            request = BuildRequest(
+                root=ws.root, brief=brief.id, audience=name, overlay=overlay, variant=variant, language=brief.language
+            )
             try:
-                job = resolve(ws, brief.id, name, variant=variant)
-                templates = TemplateSet(ws.templates_dir, job.template_folder, overlay, language=job.brief.language)
-                brand = load_brand(templates)
-                render(job, plan_charts(job, brand, None).charts, brand, templates, inline=False)
+                prepare(request, checked=ws, draw=False)
             except BriefError as exc:
-                known = {(p.message, p.path, p.line) for p in report.problems}
-                report.problems.extend(
-                    p for p in exc.problems if p.severity == "error" and (p.message, p.path, p.line) not in known
-                )
+                report.problems.extend(unique((p for p in exc.problems if p.severity == "error"), report.problems))
 
 
 def checked_for(request: BuildRequest) -> Report:
@@ -201,10 +196,7 @@ def _check_brief(
                 continue
             used |= check_template(ws, brief, name, f"{section}.md.j2", env, preferred, problems, report.cited, seen)
             # A section shared by several audiences is one file: report its footnotes once.
-            known = {(p.message, p.path, p.line) for p in problems}
-            problems.extend(
-                p for p in footnote_problems(env, f"{section}.md.j2") if (p.message, p.path, p.line) not in known
-            )
+            problems.extend(unique(footnote_problems(env, f"{section}.md.j2"), problems))
         layout = "layout.html.j2" if templates.find_own("layout.html.j2") else "base.html.j2"
         if templates.find(layout) is not None:
             used |= check_template(

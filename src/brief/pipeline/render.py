@@ -12,7 +12,6 @@ import sys
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import jinja2
@@ -21,7 +20,7 @@ from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from brief.errors import BriefError, TemplateError
+from brief.errors import BriefError, TemplateError, did_you_mean, template_location
 from brief.model.language import DEFAULT, caption, format_date
 from brief.model.page import page_css
 from brief.model.variants import fill
@@ -102,10 +101,7 @@ class _Context:
         variant's parameter *name*."""
         figure_id = fill(figure_id, self.job.variant) if isinstance(figure_id, str) else figure_id
         if figure_id not in self.job.figures:
-            import difflib
-
-            close = difflib.get_close_matches(figure_id, list(self.job.figures), n=3, cutoff=0.5)
-            hint = f"did you mean {', '.join(close)}?" if close else "add it to data/figures/"
+            hint = did_you_mean(figure_id, self.job.figures, "add it to data/figures/")
             raise TemplateRefused(f"unknown figure {figure_id!r}", hint)
         if style not in _FIG_STYLES:
             raise TemplateRefused(f"fig() style must be one of {', '.join(_FIG_STYLES)}, not {style!r}")
@@ -188,18 +184,6 @@ def template_functions() -> list[tuple[str, str]]:
     return [(name, " ".join((getattr(_Context, name).__doc__ or "").split())) for name in TEMPLATE_FUNCTIONS]
 
 
-def _template_location(tb: TracebackType | None, templates: list[Path]) -> tuple[Path | None, int | None]:
-    # Jinja rewrites tracebacks so template frames carry the template file and line.
-    found: tuple[Path | None, int | None] = (None, None)
-    roots = [str(t.resolve()) for t in templates]
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if any(filename.startswith(r) for r in roots):
-            found = (Path(filename), tb.tb_lineno)
-        tb = tb.tb_next
-    return found
-
-
 def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any], search_path: list[Path]) -> str:
     try:
         return _bounded_render(env.get_template(name), context)
@@ -216,25 +200,25 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
     except BriefError:
         raise
     except TemplateRefused as exc:
-        path, line = _template_location(sys.exc_info()[2], search_path)
+        path, line = template_location(sys.exc_info()[2], search_path)
         if exc.line is not None:
             path, line = exc.path, exc.line
         raise TemplateError(str(exc), path or exc.path or name, line, hint=exc.hint) from None
     except jinja2.UndefinedError as exc:
-        path, line = _template_location(sys.exc_info()[2], search_path)
+        path, line = template_location(sys.exc_info()[2], search_path)
         raise TemplateError(
             f"{exc.message}", path or name, line, hint='numbers come from fig("id"); brief fields from brief.NAME'
         ) from None
     except jinja2.TemplateError as exc:
-        path, line = _template_location(sys.exc_info()[2], search_path)
+        path, line = template_location(sys.exc_info()[2], search_path)
         raise TemplateError(f"template error: {exc}", path or name, line) from None
     except RecursionError:
-        path, line = _template_location(sys.exc_info()[2], search_path)
+        path, line = template_location(sys.exc_info()[2], search_path)
         raise TemplateError(
             "templates nest too deeply", path or name, line, hint="a macro or include that calls itself without end?"
         ) from None
     except MemoryError:
-        path, line = _template_location(sys.exc_info()[2], search_path)
+        path, line = template_location(sys.exc_info()[2], search_path)
         raise TemplateError(
             "the template needs more memory than this machine has",
             path or name,
@@ -242,7 +226,7 @@ def _render_template(env: jinja2.Environment, name: str, context: dict[str, Any]
             hint="a brief is a few pages: build less text",
         ) from None
     except Exception as exc:  # a template's own mistake: 1/0, a wrong argument type...
-        path, line = _template_location(sys.exc_info()[2], search_path)
+        path, line = template_location(sys.exc_info()[2], search_path)
         raise TemplateError(f"template error: {exc or type(exc).__name__}", path or name, line) from None
 
 

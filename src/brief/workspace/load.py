@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from brief.errors import BriefError, DataError, WorkspaceError
+from brief.errors import BriefError, DataError, WorkspaceError, did_you_mean
 from brief.model.schema import Brief, ChartSpec, Figure, Source
 from brief.model.text_schema import languages_of, localise, matching
 from brief.model.units import UNITS, Unit
@@ -394,7 +394,4 @@ def _some(names: dict[str, Any]) -> str:
 
 def nearest(name: str, names: dict[str, Any]) -> str:
     """A hint naming the closest valid names (difflib's ratio, as ``git`` does for commands)."""
-    import difflib
-
-    close = difflib.get_close_matches(name, list(names), n=3, cutoff=0.5)
-    return f"did you mean {', '.join(close)}?" if close else f"valid names include: {_some(names)}"
+    return did_you_mean(name, names, f"valid names include: {_some(names)}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from brief.errors import DataError
+from brief.errors import DataError, DataProblems
 from brief.model.marking import Recipient
 from brief.workspace.files import read_input
 from brief.workspace.hidden import invisible_at
@@ -201,9 +201,7 @@ def _check_header(path: Path, header: list[str]) -> None:
             )
         )
     if problems:
-        error = DataError(problems[0].message, path, 1, problems[0].hint)
-        error.problems = list(problems)
-        raise error
+        raise DataProblems(problems, problems[0].message)
 
 
 def _channel_like(path: Path, header: list[str], out: list[Recipient]) -> None:
@@ -288,8 +286,5 @@ def read_recipients(
     if not out and not problems:
         problems.append(DataError("the recipients file has no rows", path, 2, hint="add one row per recipient"))
     if problems:
-        error = DataError(problems[0].message, path, problems[0].line, problems[0].hint)
-        error.column = problems[0].column
-        error.problems = list(problems)
-        raise error
+        raise DataProblems(problems, problems[0].message)
     return out

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from brief.errors import BriefError, DataError
+from brief.errors import BriefError, DataError, DataProblems
 from brief.model.units import MAX_VALUE_TEXT, Written
 from brief.workspace.files import MAX_BYTES as MAX_BYTES  # re-exported
 from brief.workspace.files import read_input
@@ -336,9 +336,7 @@ def validate(model: type[M], node: Any, path: Path, context: dict[str, Any] | No
         )
         more = len(problems) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''} in this entry)" if more else ""
-        first = DataError(problems[0].message + suffix, path, problems[0].line, hint=hint)
-        first.problems = problems
-        raise first from None
+        raise DataProblems(problems, problems[0].message + suffix) from None
 
 
 _HINTS = {

@@ -1,0 +1,55 @@
+"""The seams of one build: the request is made once, by keyword, and flows whole; a document is
+prepared one way for build, preview, check and chart export; shared options are defined once."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from brief.model.request import BuildRequest
+from brief.pipeline.prepare import Prepared, prepare, resolved, typeset_job
+from brief.pipeline.typeset import VARIANTS, page_limit
+from helpers import add_shared_templates
+
+CLI = Path(__file__).resolve().parent.parent / "src" / "brief" / "cli"
+
+
+def test_a_request_is_made_by_keyword() -> None:
+    """Ten fields in a row are not read by position: a positional request is refused."""
+    with pytest.raises(TypeError):
+        BuildRequest(Path("."), None, "policy")  # type: ignore[misc]
+    assert all(f.kw_only for f in dataclasses.fields(BuildRequest))
+
+
+def test_prepare_gives_the_rendered_document_and_the_typesetters_job(mini: Path) -> None:
+    """One call checks, resolves, draws and renders; the typesetter's job follows from it, with
+    the request's PDF standard and the bounds of the audience's page budget."""
+    add_shared_templates(mini)
+    request = BuildRequest(root=mini, audience="policy", standard="a-3a")
+    prepared = prepare(request)
+    assert isinstance(prepared, Prepared) and prepared.request is request
+    assert prepared.job.audience_name == "policy" and "<html" in prepared.rendered.html
+    job = typeset_job(prepared)
+    assert job.variant == VARIANTS["a-3a"]
+    assert job.max_pages == page_limit(prepared.job.audience.page_budget)
+    assert job.charts.keys() == {c.url for c in prepared.rendered.charts.values()}
+    # Chart export asks for the first half alone: the same job, nothing rendered.
+    assert resolved(request).job == prepared.job
+
+
+def test_a_check_renders_without_drawing(mini: Path) -> None:
+    """The check's render stage prepares each audience as a build would, without drawing a chart."""
+    add_shared_templates(mini)
+    ws = resolved(BuildRequest(root=mini, audience="policy")).workspace
+    prepared = prepare(BuildRequest(root=mini, audience="policy"), checked=ws, draw=False)
+    assert prepared.rendered.charts and all(c.svg is None for c in prepared.rendered.charts.values())
+
+
+@pytest.mark.parametrize("option", ['"--audience"', '"--variant"', '"--format"', '"--templates"', 'argument("brief"'])
+def test_shared_options_are_defined_once(option: str) -> None:
+    """BRIEF, --audience, --variant, --format and --templates are declared in cli/options.py and
+    nowhere else: every command stacks the same bundle."""
+    declared = [p.name for p in sorted(CLI.glob("*.py")) if option in p.read_text(encoding="utf-8")]
+    assert declared == ["options.py"]
