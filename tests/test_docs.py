@@ -59,6 +59,22 @@ def walk_through(doc: Path, root: Path) -> list[str]:
     return outputs
 
 
+def shown_outputs(doc: Path) -> list[tuple[int, str]]:
+    """``(n, text)`` for each plain block that comes right after the n-th ``sh`` block (counted
+    from 0): the output the page shows that command printing."""
+    shown: list[tuple[int, str]] = []
+    ran = -1
+    after_sh = False
+    for info, content in blocks(doc):
+        words = info.split()
+        is_sh = bool(words) and words[0] == "sh" and not any(w.startswith("file=") for w in words)
+        if not info and after_sh:
+            shown.append((ran, content))
+        ran += is_sh
+        after_sh = is_sh
+    return shown
+
+
 @pytest.mark.slow
 def test_distributing_walkthrough_runs(tmp_path: Path) -> None:
     """docs/distributing.md as written: the bad recipients file is refused line by line, the dry
@@ -86,7 +102,10 @@ def test_walkthroughs_run_in_a_fresh_workspace(tmp_path: Path) -> None:
     """Every file block is written and every sh block runs (exit 0), in order; the builds
     it asks for produce their PDFs."""
     root = copy_workspace(REPO, tmp_path / "ws")
-    walk_through(DOC, root)
+    outputs = walk_through(DOC, root)
+    for n, shown in shown_outputs(DOC):
+        printed = outputs[n].splitlines()
+        assert [line for line in shown.splitlines() if line not in printed] == [], outputs[n]
     started = (tmp_path / "my-briefs").resolve()
     assert (started / "out" / "first-brief-policy.pdf").is_file()
     assert "Harbour Institute" in (started / "templates" / "brand.yml").read_text(encoding="utf-8")
