@@ -1,6 +1,6 @@
 """The usability review's friction points, each as the behaviour the reviewer expected.
 
-One test per row of the review's table (rows 1, 6-13, 18-21 and 26), named after its row.
+One test per row of the review's table (rows 1, 6-13, 15, 18-23, 26 and 41), named after its row.
 Each works as the reviewer did: a workspace from ``brief init``, the command line, and what a
 user reads (printed text, the PDF's text, the HTML edition).
 """
@@ -277,3 +277,92 @@ def test_row_26_scaffolds_plain_and_quotes_kept(starter: Path) -> None:
     after = brief_file.read_text(encoding="utf-8")
     removed = [line for line in quoted.splitlines() if line not in after.splitlines()]
     assert removed == []
+
+
+BILINGUAL_FIGURE = """
+- id: private_ai_investment_2024_us
+  label:
+    en: Private AI investment in the United States, 2024
+    de: Private KI-Investitionen in den USA, 2024
+  value: 109.1
+  unit: usd_billion
+  as_of: "2024"
+  source: ai-index-2025
+  locator:
+    en: "ch. 4, §4.3, fig. 4.3.8, p. 252 (data: Quid)"
+    de: "Kap. 4, §4.3, Abb. 4.3.8, S. 252 (Daten: Quid)"
+"""
+
+
+def test_row_15_one_brief_file_two_languages(starter: Path) -> None:
+    """Row 15: ``languages: [en-US, de-DE]`` in one brief file builds an English and a German
+    edition; a figure's label and locator, and a chart's labels, are given per language, and
+    each edition prints its own (with "Abbildung 1" for the German cross-reference)."""
+    brief_file = starter / "briefs" / "first-brief.yaml"
+    text = brief_file.read_text(encoding="utf-8").replace("language: en-US", "languages: [en-US, de-DE]")
+    text = text.replace("{label: United States,", "{label: {en: United States, de: USA},")
+    brief_file.write_text(text, encoding="utf-8")
+    figures = starter / "data" / "figures" / "starter.yaml"
+    kept = re.sub(r"\n- id: private_ai_investment_2024_us\n(  .*\n)+", "\n", figures.read_text(encoding="utf-8"))
+    figures.write_text(kept + BILINGUAL_FIGURE, encoding="utf-8")
+    german = starter / "templates" / "policy" / "de-DE" / "summary.md.j2"
+    german.parent.mkdir()
+    german.write_text(
+        '## Kurzfassung\n\n2024 flossen {{ fig("private_ai_investment_2024_us") }} in KI-Unternehmen in den USA'
+        ' ({{ ref("investment") }}).\n\n{{ chart("investment") }}\n',
+        encoding="utf-8",
+    )
+    result = run(starter, "build", "--format", "html", "--all")
+    assert result.exit_code == 0, result.output
+    pages = {
+        tag: (starter / "out" / f"first-brief-policy-{tag}.html").read_text(encoding="utf-8").replace("\u00a0", " ")
+        for tag in ("en-US", "de-DE")
+    }
+    assert "Kap. 4, §4.3, Abb. 4.3.8, S. 252 (Daten: Quid)" in pages["de-DE"]
+    assert "Private KI-Investitionen in den USA, 2024" in pages["de-DE"]
+    assert "Abbildung 1</a>" in pages["de-DE"]
+    assert "ch. 4, §4.3, fig. 4.3.8, p. 252 (data: Quid)" in pages["en-US"]
+    assert "Private AI investment in the United States, 2024" in pages["en-US"]
+    assert "Private KI-Investitionen" not in pages["en-US"]
+
+
+def test_row_22_figures_print_as_the_brief_does(starter: Path) -> None:
+    """Row 22: ``brief figures BRIEF`` writes each value as that brief prints it, in its
+    language (a German brief's "109,1 Mrd. US-Dollar"), the text its edition prints."""
+    brief_file = starter / "briefs" / "first-brief.yaml"
+    original = brief_file.read_text(encoding="utf-8")
+    for language, expected in (("en-GB", "$109.1 billion"), ("de-DE", "109,1 Mrd. US-Dollar")):
+        brief_file.write_text(original.replace("language: en-US", f"language: {language}"), encoding="utf-8")
+        result = run(starter, "figures", "first-brief", "--format", "csv")
+        assert result.exit_code == 0, result.output
+        rows = {row["id"]: row["printed_as"] for row in csv.DictReader(io.StringIO(result.stdout))}
+        assert rows["private_ai_investment_2024_us"].replace("\u00a0", " ") == expected
+        page = html_text(starter).replace("\u00a0", " ")
+        assert expected in page
+
+
+def test_row_23_us_english_dates(starter: Path) -> None:
+    """Row 23: an en-US brief dated 2026-12-01 prints "December 1, 2026"."""
+    page = html_text(starter).replace("\u00a0", " ")
+    assert "December 1, 2026" in page
+    assert "1 December 2026" not in page
+
+
+@pytest.mark.slow
+def test_row_41_each_pdf_standard_its_own_file(starter: Path) -> None:
+    """Row 41: each ``--pdf-standard`` writes its own file (``-a3a``, ``-a3b``, ``-plain``), so
+    none replaces another or the tagged edition that ``distribute`` sends."""
+    out = starter / "out"
+    assert run(starter, "build").exit_code == 0
+    tagged = (out / "first-brief-policy.pdf").read_bytes()
+    for standard in ("a-3a", "a-3b", "none"):
+        result = run(starter, "build", "--pdf-standard", standard)
+        assert result.exit_code == 0, result.output
+    names = {path.name for path in out.glob("*.pdf")}
+    assert names == {
+        "first-brief-policy.pdf",
+        "first-brief-policy-a3a.pdf",
+        "first-brief-policy-a3b.pdf",
+        "first-brief-policy-plain.pdf",
+    }
+    assert (out / "first-brief-policy.pdf").read_bytes() == tagged
