@@ -4,9 +4,12 @@ each heavy library in one module, and functions and modules short enough to read
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
+
+from brief.model.request import STANDARD_SUFFIX
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "brief"
 
@@ -175,13 +178,18 @@ def test_the_command_line_builds_and_checks_through_the_public_api() -> None:
 # edition_stem, copy_names) and check them for clashes (pipeline/names.py).
 NAMING_OWNERS = {"model/request.py", "pipeline/names.py"}
 _MADE = (".pdf", ".html")
+# The part of a name that says its PDF standard ("-a3a", "-a3b", "-plain"), from the naming owner.
+_STANDARD_PARTS = tuple(part for part in STANDARD_SUFFIX.values() if part)
 # Where a file name in a string is read, not made: compared, matched, or said in prose.
 _READING_CALLS = {"endswith", "startswith", "removesuffix", "glob", "rglob", "match", "fnmatch"}
 _PROSE_KEYWORDS = {"help", "hint", "short_help", "metavar", "examples", "description"}
 
 
 def _makes_a_name(text: str) -> bool:
-    return text.rstrip().lower().endswith(_MADE) or "-archival" in text
+    # A standard's part ends a name or comes before its suffix ("-plain.pdf", f"{stem}-a3b{suffix}").
+    return text.rstrip().lower().endswith(_MADE) or any(
+        re.search(re.escape(part) + r"(\.|$)", text) for part in _STANDARD_PARTS
+    )
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -196,7 +204,7 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 def output_names_made(source: str) -> list[int]:
     """The lines of *source* that make a name of a file brief writes: a string (or an f-string)
-    ending in ``.pdf`` or ``.html``, or holding ``-archival``, used for anything but reading
+    ending in ``.pdf`` or ``.html``, or holding a standard's part (``-a3a``...), used for anything but reading
     one (a comparison, ``endswith``, ``glob``...) or prose (a docstring, a ``help=``/``hint=``).
     Joined onto a folder, concatenated, formatted, passed to ``with_suffix`` or ``"".join``:
     all count, since the string is made either way."""
@@ -212,7 +220,7 @@ def output_names_made(source: str) -> list[int]:
         if isinstance(parent.get(node), ast.JoinedStr):
             value = parent[node]
             parts = [p.value for p in value.values if isinstance(p, ast.Constant) and isinstance(p.value, str)]  # type: ignore[attr-defined]
-            text = "".join(parts) if node is value.values[-1] else "-archival" if "-archival" in node.value else ""  # type: ignore[attr-defined]
+            text = "".join(parts) if node is value.values[-1] else node.value if _makes_a_name(node.value) else ""  # type: ignore[attr-defined]
         else:
             text = node.value
         if not _makes_a_name(text):
@@ -236,7 +244,7 @@ def output_names_made(source: str) -> list[int]:
 
 
 def test_only_the_naming_owner_makes_output_names() -> None:
-    """An edition's file name (``BRIEF-AUDIENCE[-VARIANT][-archival].pdf``, ``.html``) and a
+    """An edition's file name (``BRIEF-AUDIENCE[-VARIANT][-LANGUAGE][-a3a].pdf``, ``.html``) and a
     copy's are made by model/request.py alone, which build, the no-op check, verify, chart export,
     the preview and distribute all ask; a name made by hand elsewhere goes stale (a variant's
     PDF that distribute could not find)."""
@@ -253,8 +261,9 @@ def test_only_the_naming_owner_makes_output_names() -> None:
     [
         ('path = out / f"{brief}-{audience}.pdf"\n', True),
         ('path = out / (stem + ".pdf")\n', True),
-        ('name = "%s-archival.pdf" % stem\n', True),
-        ('name = f"{stem}-archival{suffix}"\n', True),
+        ('name = "%s-a3a.pdf" % stem\n', True),
+        ('name = f"{stem}-a3b{suffix}"\n', True),
+        ('name = stem + "-plain"\n', True),
         ('page = Path(out, stem).with_suffix(".html")\n', True),
         ('name = "".join([stem, ".pdf"])\n', True),
         ('name = "{}.html".format(stem)\n', True),
