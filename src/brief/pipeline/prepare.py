@@ -59,7 +59,7 @@ def resolved(request: BuildRequest, engines: Engines = IN_PROCESS, *, checked: W
         report = checked_for(request)
         checked, warnings = report.workspace, tuple(report.warnings)
     engines.checked()
-    job = resolve(checked, request.brief, request.audience, request.source_date, request.variant, request.language)
+    job = resolve(checked, request)
     templates = templates_for(checked, job, request.overlay)
     return Resolved(request, checked, job, templates, load_brand(templates), warnings)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
 from brief.model.language import DEFAULT, caption
-from brief.model.request import named_language, output_name
+from brief.model.request import BuildRequest, named_language, output_name
 from brief.model.schema import Audience, Brief, Figure, Source
 from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, decimals_of, format_value, sign_of
 from brief.model.variants import Variant, fill
@@ -345,19 +345,13 @@ def with_variant(brief: Brief, params: Mapping[str, str]) -> Brief:
     return brief.model_copy(update={"title": fill(brief.title, params), "subtitle": subtitle, "charts": charts})
 
 
-def resolve(
-    ws: Workspace,
-    brief_id: str | None,
-    audience_name: str,
-    source_date: dt.datetime | None = None,
-    variant: str | None = None,
-    language: str | None = None,
-) -> Job:
-    """Select the brief, audience, variant and language for one build and resolve its figures.
-    The workspace was loaded in *language* (:func:`~brief.workspace.load.load_workspace`)."""
-    brief = pick_brief(ws, brief_id)
-    pick_language(ws, brief, language)
-    chosen = pick_variant(ws, brief, variant)
+def resolve(ws: Workspace, request: BuildRequest) -> Job:
+    """Select the brief, audience, variant and language *request* names and resolve its figures.
+    The workspace was loaded in the request's language (:func:`~brief.workspace.load.load_workspace`)."""
+    audience_name = request.audience
+    brief = pick_brief(ws, request.brief)
+    pick_language(ws, brief, request.language)
+    chosen = pick_variant(ws, brief, request.variant)
     brief_path = ws.origin("brief", brief.id).path
     if chosen is not None:
         brief = with_variant(brief, chosen.params)
@@ -379,7 +373,7 @@ def resolve(
             figures=resolve_figures(ws, brief.language),
             sources=ws.sources,
             root=ws.root,
-            created=build_time(brief.date, source_date),
+            created=build_time(brief.date, request.source_date),
             audience_line=declared.line
             if (declared := ws.origins.get(f"audience:{brief.id}:{audience_name}"))
             else None,
