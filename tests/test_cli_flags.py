@@ -317,15 +317,9 @@ def checked(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[tuple[Any, ...]
     ]
     problems[0].column = 10
 
-    def check(
-        where: Path,
-        brief_id: str | None = None,
-        audiences: list[str] | None = None,
-        overlay: Path | None = None,
-        render: bool = False,
-    ) -> Report:
+    def check(where: Path, brief_id: str | None = None, *, overlay: Path | None = None, render: bool = False) -> Report:
         assert render  # brief check renders, as a build would
-        seen.append((where, brief_id, audiences, overlay))
+        seen.append((where, brief_id, overlay))
         ws: Any = SimpleNamespace(figures={}, sources={}, briefs={})
         return Report(ws, list(problems))
 
@@ -338,9 +332,9 @@ def test_check_passes_brief_and_overlay(root: Path, checked: list[tuple[Any, ...
     overlay = tmp_path / "mine"
     overlay.mkdir()
     run(root, "check", "flagship", "--templates", str(overlay))
-    assert checked == [(root, "flagship", None, overlay)]
+    assert checked == [(root, "flagship", overlay)]
     run(root, "check")
-    assert checked[-1] == (root, None, None, None)
+    assert checked[-1] == (root, None, None)
 
 
 def test_check_json_is_each_problem_as_a_dict(root: Path, checked: list[tuple[Any, ...]]) -> None:
