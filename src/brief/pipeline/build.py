@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from brief.errors import BriefError, BudgetError
-from brief.model.request import BuildRequest, output_name
+from brief.model.request import BuildRequest
 from brief.model.results import BuildResult
 from brief.pipeline.engines import IN_PROCESS, Engines
 from brief.pipeline.html_edition import html_edition, screen_charts
@@ -33,16 +33,13 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     """
     started = time.perf_counter()
     prepared = prepare(request, engines)
-    job, rendered, ws = prepared.job, prepared.rendered, prepared.workspace
-    record = record_for(request, job, rendered, ws)
-    name = output_name(
-        job.brief.id, job.audience_name, request.standard, request.format, job.variant.get("id", ""), job.named_language
-    )
+    job, ws, name = prepared.job, prepared.workspace, prepared.output_name
+    record = record_for(prepared)
     warnings = list(prepared.warnings)
     if request.format == "html":
         page = _html_edition(prepared, engines)
         return _result(job, publish(ws.out_dir, name, page, 0, record, warnings), 0, started, warnings)
-    done = engines.typeset(typeset_job(prepared, attachments_for(request, job, rendered, record)))
+    done = engines.typeset(typeset_job(prepared, attachments_for(prepared, record)))
     _within_budget(request, ws, job, done.pages)
     path = publish(ws.out_dir, name, done.pdf, done.pages, record, warnings)
     return _result(job, path, done.pages, started, warnings)
