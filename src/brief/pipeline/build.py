@@ -17,7 +17,7 @@ from brief.model.request import BuildRequest
 from brief.model.results import BuildResult
 from brief.pipeline.engines import IN_PROCESS, Engines
 from brief.pipeline.html_edition import html_edition, screen_charts
-from brief.pipeline.prepare import Prepared, chart_cache, prepare, templates_for, typeset_job
+from brief.pipeline.prepare import Prepared, prepare, templates_for, typeset_job
 from brief.pipeline.record import attachments_for, record_for
 from brief.pipeline.resolve import Job
 from brief.publish.manifest import Record
@@ -49,7 +49,7 @@ def _html_edition(prepared: Prepared, engines: Engines) -> bytes:
     """The HTML edition of a prepared document: its charts drawn again for screens."""
     charts = prepared.rendered.charts.values()
     drawn = {c.id: c.svg for c in charts if c.svg}
-    screen = screen_charts(prepared.job, prepared.brand, charts, engines.draw, chart_cache(prepared.request))
+    screen = screen_charts(prepared, engines.draw)
     return html_edition(prepared.rendered.html, list(prepared.templates.roots), drawn, screen).encode("utf-8")
 
 
