@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from brief.cli import cli
+from brief.model.counting import counted
 from brief.model.request import BuildRequest
 from brief.pipeline.check import Report, check, checked_for, hand_typed_numbers
 from helpers import line_number, replace_in
@@ -505,8 +506,8 @@ def stale(root: Path, fid: str, as_of: str, age: int, window: int, file: str = "
         "warning",
         f"data/figures/{file}.yaml",
         line_number(path, f"- id: {fid}"),
-        f"figure {fid!r} is as of {as_of}, {age} months before the brief's date (2025-05-01); "
-        f"the brief's freshness window is {window} months",
+        f"figure {fid!r} is as of {as_of}, {counted(age, 'month')} before the brief's date (2025-05-01); "
+        f"the brief's freshness window is {counted(window, 'month')}",
         STALE_HINT,
     )
 

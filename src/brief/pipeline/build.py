@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from brief.errors import BriefError, BudgetError
+from brief.model.counting import counted
 from brief.model.request import BuildRequest
 from brief.model.results import BuildResult
 from brief.pipeline.engines import IN_PROCESS, Engines
@@ -57,7 +58,8 @@ def _within_budget(request: BuildRequest, ws: Workspace, job: Job, pages: int) -
     if request.strict and pages > job.audience.page_budget:
         origin = ws.origin("audience", f"{job.brief.id}:{job.audience_name}")
         raise BudgetError(
-            f"audience {job.audience_name!r} is {pages} pages, over its budget of {job.audience.page_budget}",
+            f"audience {job.audience_name!r} is {counted(pages, 'page')}, "
+            f"over its budget of {job.audience.page_budget}",
             origin.path,
             origin.line,
             hint="shorten the text or raise page_budget; nothing was written",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, BriefWarning, CheckFailed, DataError, TemplateError, WorkspaceError, unique
+from brief.model.counting import counted
 from brief.model.request import BuildRequest
 from brief.model.schema import Brief
 from brief.model.units import format_value
@@ -356,8 +357,9 @@ def _check_freshness(ws: Workspace, brief: Brief, report: Report) -> None:
             origin = ws.origin("figure", fid)
             report.problems.append(
                 BriefWarning(
-                    f"figure {fid!r} is as of {fig.as_of}, {age} months before the brief's date "
-                    f"({brief.date.isoformat()}); the brief's freshness window is {brief.freshness_months} months",
+                    f"figure {fid!r} is as of {fig.as_of}, {counted(age, 'month')} before the brief's date "
+                    f"({brief.date.isoformat()}); the brief's freshness window is "
+                    f"{counted(brief.freshness_months, 'month')}",
                     origin.path,
                     origin.line,
                     hint="update it from a newer source or state its age in the text",

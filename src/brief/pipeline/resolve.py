@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
+from brief.model.counting import counted
 from brief.model.language import DEFAULT, caption
 from brief.model.request import BuildRequest, named_language, output_name
 from brief.model.schema import Audience, Brief, Figure, Source
@@ -124,7 +125,7 @@ def pick_brief(ws: Workspace, brief_id: str | None) -> Brief:
             raise WorkspaceError("no brief in briefs/", ws.root / "briefs", hint="add a briefs/NAME.yaml file")
         names = sorted(ws.briefs)
         raise WorkspaceError(
-            f"this workspace holds {len(ws.briefs)} briefs; name one",
+            f"this workspace holds {counted(len(ws.briefs), 'brief')}; name one",
             hint=f"give its name as the BRIEF argument (e.g. brief build {names[0]}); choose from: {', '.join(names)}",
         )
     stem = Path(brief_id).stem
@@ -301,7 +302,7 @@ def pick_variant(ws: Workspace, brief: Brief, variant_id: str | None) -> Variant
     ids = [v.id for v in variants]
     if variant_id is None:
         hint = f"build one with --variant ({', '.join(ids[:8])}) or every one with --all"
-        raise WorkspaceError(f"brief {brief.id!r} has {len(ids)} variants; name one", origin.path, hint=hint)
+        raise WorkspaceError(f"brief {brief.id!r} has {counted(len(ids), 'variant')}; name one", origin.path, hint=hint)
     if variant_id not in ids:
         from brief.workspace.load import nearest
 
