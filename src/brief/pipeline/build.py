@@ -23,7 +23,6 @@ from brief.pipeline.record import attachments_for, record_for
 from brief.pipeline.resolve import Job
 from brief.publish.manifest import Record
 from brief.publish.outputs import publish
-from brief.workspace.load import Workspace
 
 
 def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
@@ -41,7 +40,7 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
         page = _html_edition(prepared, engines)
         return _result(job, publish(ws.out_dir, name, page, 0, record, warnings), 0, started, warnings)
     done = engines.typeset(typeset_job(prepared, attachments_for(prepared, record)))
-    _within_budget(request, ws, job, done.pages)
+    _within_budget(prepared, done.pages)
     path = publish(ws.out_dir, name, done.pdf, done.pages, record, warnings)
     return _result(job, path, done.pages, started, warnings)
 
@@ -54,9 +53,10 @@ def _html_edition(prepared: Prepared, engines: Engines) -> bytes:
     return html_edition(prepared.rendered.html, list(prepared.templates.roots), drawn, screen).encode("utf-8")
 
 
-def _within_budget(request: BuildRequest, ws: Workspace, job: Job, pages: int) -> None:
-    if request.strict and pages > job.audience.page_budget:
-        origin = ws.origin("audience", f"{job.brief.id}:{job.audience_name}")
+def _within_budget(prepared: Prepared, pages: int) -> None:
+    job = prepared.job
+    if prepared.request.strict and pages > job.audience.page_budget:
+        origin = prepared.workspace.origin("audience", f"{job.brief.id}:{job.audience_name}")
         raise BudgetError(
             f"audience {job.audience_name!r} is {counted(pages, 'page')}, "
             f"over its budget of {job.audience.page_budget}",
