@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from brief.pipeline.build import build
-from brief.pipeline.resolve import Job, resolve
+from brief.pipeline.resolve import Job
 from brief.workspace.brand import Brand, load_brand
 from brief.workspace.load import load_workspace
 from helpers import (
@@ -26,6 +26,7 @@ from helpers import (
     PolicyBuild,
     add_shared_templates,
     copy_workspace,
+    job_for,
     render_job,
     request_for,
 )
@@ -76,7 +77,7 @@ def mini_full(mini: Path) -> Path:
 @pytest.fixture
 def mini_job(mini: Path) -> Job:
     """The mini workspace loaded and resolved for its policy audience."""
-    return resolve(load_workspace(mini), None, "policy")
+    return job_for(load_workspace(mini))
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +98,7 @@ def policy_build(tmp_path_factory: pytest.TempPathFactory) -> PolicyBuild:
     root = copy_workspace(REPO, tmp_path_factory.mktemp("policy") / "ws")
     result = build(request_for(root, None, "policy"))
     ws = load_workspace(root)
-    job = resolve(ws, None, "policy")
+    job = job_for(ws)
     return PolicyBuild(root=root, result=result, rendered=render_job(ws, job), job=job)
 
 

@@ -30,12 +30,11 @@ from brief.model.request import source_date
 from brief.pipeline.charts import plan_charts
 from brief.pipeline.draw import DrawJob
 from brief.pipeline.prepare import templates_for
-from brief.pipeline.resolve import resolve
 from brief.publish.manifest import tool_versions
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.theme import theme_dir
-from helpers import render_job
+from helpers import job_for, render_job
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -65,7 +64,7 @@ def golden_files(root: Path = REPO) -> dict[str, str]:
     when = source_date(SOURCE_DATE_EPOCH)
     files: dict[str, str] = {}
     for audience in AUDIENCES:
-        job = resolve(ws, BRIEF, audience, when)
+        job = job_for(ws, audience, brief=BRIEF, source_date=when)
         rendered = render_job(ws, job, inline=False, draw=_no_drawing)
         html = rendered.html
         for chart_id, chart in rendered.charts.items():
@@ -85,7 +84,7 @@ def kinds_golden_files() -> dict[str, str]:
     """The Vega-Lite spec of each chart of the chart-kinds workspace, and the HTML of its table
     (a table is not drawn), by golden path."""
     ws = load_workspace(KINDS)
-    job = resolve(ws, KINDS_BRIEF, "policy", source_date(SOURCE_DATE_EPOCH))
+    job = job_for(ws, brief=KINDS_BRIEF, source_date=source_date(SOURCE_DATE_EPOCH))
     brand = load_brand(REPO / "templates")
     specs = plan_charts(job, brand, None).draw_job().specs
     files = {f"{KINDS_BRIEF}/{chart_id}.vl.json": _spec_text(spec) for chart_id, spec in specs}

@@ -23,7 +23,7 @@ from brief.pipeline.build import build
 from brief.pipeline.draw import DrawJob, draw_specs
 from brief.pipeline.prepare import Resolved, prepare_job, templates_for
 from brief.pipeline.render import Rendered
-from brief.pipeline.resolve import Job
+from brief.pipeline.resolve import Job, resolve
 from brief.workspace.brand import load_brand
 from brief.workspace.load import Workspace
 
@@ -163,6 +163,13 @@ def out_snapshot(out: Path) -> dict[str, str]:
         for path in sorted(out.rglob("*"))
         if path.is_file()
     }
+
+
+def job_for(ws: Workspace, audience: str = "policy", brief: str | None = None, **options: Any) -> Job:
+    """The job :func:`brief.pipeline.resolve.resolve` makes of *ws* for *brief* (its only one
+    when None) and *audience*, with any other request *options* (``variant``, ``language``,
+    ``source_date``): a test that resolves a workspace it loaded itself."""
+    return resolve(ws, BuildRequest(root=ws.root, brief=brief, audience=audience, **options))
 
 
 def render_job(

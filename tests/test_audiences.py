@@ -11,11 +11,10 @@ from click.testing import CliRunner
 from brief.cli import cli
 from brief.pipeline.build import build
 from brief.pipeline.charts import render_charts
-from brief.pipeline.resolve import resolve
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.templates import TemplateSet
-from helpers import REPO, THEME, copy_workspace, render_job, replace_in, request_for
+from helpers import REPO, THEME, copy_workspace, job_for, render_job, replace_in, request_for
 
 OVERLAY_BASE = """\
 {% extends "!workspace/base.html.j2" %}
@@ -56,7 +55,7 @@ def test_overlay_changes_one_block_and_one_rule_only(ws: Path, tmp_path: Path) -
     (overlay / "base.html.j2").write_text(OVERLAY_BASE, encoding="utf-8")
     (overlay / "custom.css").write_text("h2 { color: #7a1f5c; }\n", encoding="utf-8")
     workspace = load_workspace(ws)
-    job = resolve(workspace, None, "policy")
+    job = job_for(workspace)
     plain = render_job(workspace, job).html
     overlaid = render_job(workspace, job, overlay).html
 
@@ -109,7 +108,7 @@ def test_brand_change_changes_text_and_chart_colours(ws: Path) -> None:
     brand = load_brand(TemplateSet(ws / "templates", "policy"))
     assert brand.css_variables()["--color-primary"] == "#0b5d4b"
     assert brand.css_variables()["--series-united-states"] == "#0b5d4b"
-    job = resolve(load_workspace(ws), None, "policy")
+    job = job_for(load_workspace(ws))
     svg = render_charts(job, brand)["private_investment"].svg
     assert 'fill="#0b5d4b"' in svg and "#1f3a5f" not in svg
 
@@ -197,7 +196,7 @@ def test_brand_logo_in_the_masthead(ws: Path) -> None:
     brand_file = ws / "templates" / "brand.yml"
     brand_file.write_text(brand_file.read_text() + "\nlogo:\n  medium: logo.svg\n")
     workspace = load_workspace(ws)
-    html = render_job(workspace, resolve(workspace, None, "executive")).html
+    html = render_job(workspace, job_for(workspace, "executive")).html
     logo = (ws / "templates" / "logo.svg").resolve().as_uri()
     assert f'<img class="logo" src="{logo}" alt="Open Policy Briefs">' in html
     assert build(request_for(ws, None, "executive")).pages == 2

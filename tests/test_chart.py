@@ -10,10 +10,10 @@ import pytest
 from brief.errors import ChartError
 from brief.pipeline.charts import FULL_WIDTH_PX, HALF_WIDTH_PX, alt_text, chart_rows, render_chart, render_charts
 from brief.pipeline.citations import typographic
-from brief.pipeline.resolve import Job, resolve
+from brief.pipeline.resolve import Job
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from helpers import REPO, THEME
+from helpers import REPO, THEME, job_for
 
 FONTS = THEME / "fonts"
 
@@ -21,7 +21,7 @@ FONTS = THEME / "fonts"
 @pytest.fixture(scope="module")
 def real_job() -> Job:
     """The repository's policy job (no PDF is built)."""
-    return resolve(load_workspace(REPO), None, "policy")
+    return job_for(load_workspace(REPO))
 
 
 def test_chart_rows_take_values_from_figures(mini_job: Job, brand: Brand) -> None:
@@ -142,7 +142,7 @@ def test_render_charts_of_the_real_brief(real_job: Job, brand: Brand) -> None:
     for chart in charts.values():
         assert _font_families(chart.svg) == {"'Source Sans 3'"}  # quoted: a CSS name with a digit
     # The benchmark chart (in percentage points) is the technical edition's.
-    technical = resolve(load_workspace(REPO), None, "technical")
+    technical = job_for(load_workspace(REPO), "technical")
     benchmark = render_charts(technical, brand)["benchmark_gap"]
     labels = re.findall(r"<text[^>]*>([^<]*)</text>", benchmark.svg)
     assert "17.5 pp" in labels and "0.3 pp" in labels

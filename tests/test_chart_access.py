@@ -13,10 +13,10 @@ from brief.pipeline.chart_data import chart_rows
 from brief.pipeline.chartkinds.export import slide_spec
 from brief.pipeline.chartkinds.theme import MIN_CONTRAST, contrast, page, text_colour
 from brief.pipeline.charts import FULL_WIDTH_PX, plan_charts
-from brief.pipeline.resolve import Job, resolve
+from brief.pipeline.resolve import Job
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from helpers import REPO
+from helpers import REPO, job_for
 
 KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
 _CONFIG_TEXT = (("axis", "labelColor"), ("axis", "titleColor"), ("legend", "labelColor"), ("header", "labelColor"))
@@ -60,8 +60,8 @@ def text_colours(vega: dict[str, Any], paper: str) -> set[tuple[str, str]]:
 
 def _jobs() -> list[Job]:
     flagship = load_workspace(REPO)
-    jobs = [resolve(flagship, None, audience) for audience in ("policy", "executive", "technical")]
-    return [*jobs, resolve(load_workspace(KINDS), None, "policy")]
+    jobs = [job_for(flagship, audience) for audience in ("policy", "executive", "technical")]
+    return [*jobs, job_for(load_workspace(KINDS))]
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def test_caption_text_meets_wcag_aa(brand: Brand) -> None:
 
 def test_rows_are_typographic(brand: Brand) -> None:
     """Chart labels get the PDF's curly apostrophes, so PDF and slide charts match."""
-    job = resolve(load_workspace(KINDS), None, "policy")
+    job = job_for(load_workspace(KINDS))
     spec = job.brief.charts["fabs"].model_copy(
         update={"rows": [job.brief.charts["fabs"].rows[0].model_copy(update={"label": "Fab's"})]}
     )

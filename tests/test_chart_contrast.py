@@ -15,10 +15,9 @@ from click.testing import CliRunner
 
 from brief.cli import cli
 from brief.pipeline.charts import _vega_lite, plan_charts
-from brief.pipeline.resolve import resolve
 from brief.workspace.brand import load_brand
 from brief.workspace.load import load_workspace
-from helpers import REPO, copy_workspace, line_number, replace_in
+from helpers import REPO, copy_workspace, job_for, line_number, replace_in
 
 SVG = "{http://www.w3.org/2000/svg}"
 NAMED = {"white": "#ffffff", "black": "#000000"}
@@ -91,7 +90,7 @@ def _series_colours() -> dict[str, set[str]]:
     muted = brand.hex(brand.chart.muted)
     seen: dict[str, set[str]] = {}
     for audience in ws.briefs["us-china-ai-gap"].audiences:
-        plan = plan_charts(resolve(ws, "us-china-ai-gap", audience), brand, None)
+        plan = plan_charts(job_for(ws, audience, brief="us-china-ai-gap"), brand, None)
         for drawing in plan.to_draw.values():
             for r in drawing.rows:
                 # A chart with a colour legend colours its series; the others colour their labels.
@@ -119,7 +118,7 @@ def _layers(spec: dict) -> list[dict]:
 def test_arena_scores_are_dots_on_an_axis_not_at_zero(edition: str) -> None:
     """In every edition, as drawn and as pinned in the goldens."""
     ws = load_workspace(REPO)
-    job = resolve(ws, "us-china-ai-gap", edition)
+    job = job_for(ws, edition, brief="us-china-ai-gap")
     plan = plan_charts(job, load_brand(REPO / "templates"), None)
     drawing = next(d for d in plan.to_draw.values() if d.chart_id == "arena_gap")
     drawn = drawing.vega_lite()

@@ -19,10 +19,10 @@ from brief.pipeline.chart_data import alt_text, chart_rows
 from brief.pipeline.chartkinds.line import LABEL_GAP_PX, _place_end_labels
 from brief.pipeline.charts import _vega_lite, _width, export_chart, plan_charts, render_chart, table_cells
 from brief.pipeline.check import check
-from brief.pipeline.resolve import Job, resolve
+from brief.pipeline.resolve import Job
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from helpers import add_shared_templates, copy_workspace, line_number, replace_in
+from helpers import add_shared_templates, copy_workspace, job_for, line_number, replace_in
 
 KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
 DRAWN = ["capacity", "fabs", "funding", "funding_side", "capacity_panels", "fabs_dots"]
@@ -37,7 +37,7 @@ def kinds(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def kinds_job() -> Job:
     """The chart-kinds workspace resolved for its policy audience (nothing drawn)."""
-    return resolve(load_workspace(KINDS), None, "policy")
+    return job_for(load_workspace(KINDS))
 
 
 def _alt(job: Job, chart_id: str, brand: Brand) -> str:
@@ -153,7 +153,7 @@ def test_table_cells_are_figures_and_marks_stay_out_of_cells(kinds: Path, kinds_
         ("US", "12.1%", "10.2%", "14.6%"),
     )
     ws = load_workspace(kinds)
-    html = render_job(ws, resolve(ws, None, "policy"), inline=False, draw=lambda job: ["<svg/>"] * len(job.specs)).html
+    html = render_job(ws, job_for(ws), inline=False, draw=lambda job: ["<svg/>"] * len(job.specs)).html
     table = re.search(r'<figure class="chart chart-table chart-half" id="table-shares_table">.*?</figure>', html, re.S)
     assert table is not None
     assert "Table 1.</span> The US keeps a lead" in table[0]
@@ -213,13 +213,13 @@ def test_a_dual_or_normalised_axis_allows_two_units(kinds: Path, brand: Brand) -
             f'      - {{label: Fabs, series: "{year}", figure: {fig}}}',
         )
     assert check(kinds).errors == []
-    job = resolve(load_workspace(kinds), None, "policy")
+    job = job_for(load_workspace(kinds))
     spec = job.brief.charts["capacity"]
     vega = _vega_lite(spec, chart_rows(spec, job.figures, brand), brand, _width(spec), validate=True)
     assert vega["resolve"] == {"scale": {"y": "independent"}}
     replace_in(brief, "axis: dual", "axis: normalised")
     assert check(kinds).errors == []
-    job = resolve(load_workspace(kinds), None, "policy")
+    job = job_for(load_workspace(kinds))
     rows = chart_rows(job.brief.charts["capacity"], job.figures, brand)
     assert {r["value"] for r in rows if r["series"] == "2020"} == {100.0}
 

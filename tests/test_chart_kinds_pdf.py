@@ -13,10 +13,10 @@ import pytest
 
 from brief.pipeline.build import build
 from brief.pipeline.charts import RenderedChart, plan_charts
-from brief.pipeline.resolve import Job, resolve
+from brief.pipeline.resolve import Job
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from helpers import add_shared_templates, copy_workspace, request_for, spaced, squashed
+from helpers import add_shared_templates, copy_workspace, job_for, request_for, spaced, squashed
 
 KINDS = Path(__file__).resolve().parent / "fixtures" / "kinds"
 DRAWN = ["capacity", "fabs", "funding", "funding_side", "capacity_panels", "fabs_dots"]
@@ -52,7 +52,7 @@ def kinds_build(tmp_path_factory: pytest.TempPathFactory, brand: Brand) -> Kinds
     text = "\n".join(page.extract_text() for page in PdfReader(result.path).pages)
     with pikepdf.open(result.path) as pdf:
         alts = [str(e.get("/Alt", "")) for e in _elements(pdf.Root.StructTreeRoot) if str(e.S) == "/Figure"]
-    job = resolve(load_workspace(root), None, "policy")
+    job = job_for(load_workspace(root))
     charts = plan_charts(job, brand, None).charts
     return KindsBuild(text, alts, charts, job)
 

@@ -16,7 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from brief.cli import cli
-from brief.pipeline.check import Report, check, hand_typed_numbers
+from brief.model.counting import counted
+from brief.model.request import BuildRequest
+from brief.pipeline.check import Report, check, checked_for, hand_typed_numbers
 from helpers import line_number, replace_in
 
 NUMBER_HINT = 'use {{ fig("id") }} so the number comes from data, or {{ "..." }} if it is a name'
@@ -92,8 +94,8 @@ def test_missing_template_folder_is_an_error_at_the_audience(mini: Path) -> None
 
 
 def test_check_only_the_named_audiences(mini: Path) -> None:
-    """check(root, brief, audiences) checks only those audiences (as a build does)."""
-    report = check(mini, "mini", ["policy"])
+    """A build's check (checked_for) checks only the audience it builds."""
+    report = checked_for(BuildRequest(root=mini, brief="mini", audience="policy"))
     assert found(report) == []
     assert set(report.usage["mini"]) == {"policy"}
 
@@ -504,8 +506,8 @@ def stale(root: Path, fid: str, as_of: str, age: int, window: int, file: str = "
         "warning",
         f"data/figures/{file}.yaml",
         line_number(path, f"- id: {fid}"),
-        f"figure {fid!r} is as of {as_of}, {age} months before the brief's date (2025-05-01); "
-        f"the brief's freshness window is {window} months",
+        f"figure {fid!r} is as of {as_of}, {counted(age, 'month')} before the brief's date (2025-05-01); "
+        f"the brief's freshness window is {counted(window, 'month')}",
         STALE_HINT,
     )
 

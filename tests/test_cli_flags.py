@@ -31,7 +31,7 @@ class Calls:
 
     run_one: list[BuildRequest] = field(default_factory=list)
     run_all: list[tuple[BuildRequest, list[str], bool, bool]] = field(default_factory=list)
-    up_to_date: list[tuple[Any, ...]] = field(default_factory=list)
+    up_to_date: list[BuildRequest] = field(default_factory=list)
     up_to_date_answer: tuple[Path, int] | None = None
     # The editions the CLI planned itself and handed run_all (None: run_all plans them).
     run_all_targets: list[list[Target] | None] = field(default_factory=list)
@@ -113,8 +113,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         outcomes = iter([Outcome(t, result_for(request.for_audience(t.brief, t.audience))) for t in targets])
         return targets, outcomes
 
-    def up_to_date(*args: Any) -> tuple[Path, int] | None:
-        made.up_to_date.append(args)
+    def up_to_date(request: BuildRequest) -> tuple[Path, int] | None:
+        made.up_to_date.append(request)
         return made.up_to_date_answer
 
     monkeypatch.setattr(brief.runtime.parallel, "run_one", run_one)
@@ -139,7 +139,7 @@ def test_defaults(root: Path, calls: Calls) -> None:
     result = run(root, "build", env={"BRIEF_CACHE_DIR": str(root.parent / "cache")})
     assert result.exit_code == 0, result.output
     assert calls.request == BuildRequest(root=root, audience="policy", cache_dir=root.parent / "cache")
-    assert calls.up_to_date == [(root, None, "policy", None, "ua-1", "", "", "")]
+    assert calls.up_to_date == [calls.request]
     assert result.stdout.startswith("out/flagship-policy.pdf  2 pages  ")
 
 
@@ -207,7 +207,7 @@ def test_source_date_epoch_is_the_request_date(root: Path, calls: Calls) -> None
     assert result.exit_code == 0, result.output
     assert calls.request.source_date == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     assert calls.request.source_date_epoch == "1767225600"
-    assert calls.up_to_date[0][5] == "1767225600"
+    assert calls.up_to_date[0].source_date_epoch == "1767225600"
 
 
 @pytest.mark.parametrize("epoch", ["yesterday", "-1", "1e9", "99999999999999"])
@@ -283,7 +283,7 @@ def test_several_builds_go_to_run_all(
     result = run(root, "build", *args, "--pdf-standard", "none")
     assert result.exit_code == 0, result.output
     planned = [("flagship", a) for a in audiences or ["policy", "executive"]]
-    assert calls.run_one == [] and [c[1:3] for c in calls.up_to_date] == planned
+    assert calls.run_one == [] and [(c.brief, c.audience) for c in calls.up_to_date] == planned
     assert [[(t.brief, t.audience) for t in targets or []] for targets in calls.run_all_targets] == [planned]
     [(request, *rest)] = calls.run_all
     assert (request.audience, request.standard, request.brief) == (audience, "none", None)
@@ -317,15 +317,9 @@ def checked(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[tuple[Any, ...]
     ]
     problems[0].column = 10
 
-    def check(
-        where: Path,
-        brief_id: str | None = None,
-        audiences: list[str] | None = None,
-        overlay: Path | None = None,
-        render: bool = False,
-    ) -> Report:
+    def check(where: Path, brief_id: str | None = None, *, overlay: Path | None = None, render: bool = False) -> Report:
         assert render  # brief check renders, as a build would
-        seen.append((where, brief_id, audiences, overlay))
+        seen.append((where, brief_id, overlay))
         ws: Any = SimpleNamespace(figures={}, sources={}, briefs={})
         return Report(ws, list(problems))
 
@@ -338,9 +332,9 @@ def test_check_passes_brief_and_overlay(root: Path, checked: list[tuple[Any, ...
     overlay = tmp_path / "mine"
     overlay.mkdir()
     run(root, "check", "flagship", "--templates", str(overlay))
-    assert checked == [(root, "flagship", None, overlay)]
+    assert checked == [(root, "flagship", overlay)]
     run(root, "check")
-    assert checked[-1] == (root, None, None, None)
+    assert checked[-1] == (root, None, None)
 
 
 def test_check_json_is_each_problem_as_a_dict(root: Path, checked: list[tuple[Any, ...]]) -> None:

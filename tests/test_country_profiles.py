@@ -11,9 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from brief.cli import cli
-from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from helpers import render_job
+from helpers import job_for, render_job
 
 # What each profile's key-numbers panel must print: its headline numbers, in their short form.
 KEY_NUMBERS = {
@@ -72,7 +71,7 @@ def test_at_least_five_countries_each_with_its_key_numbers_panel(workspace: Path
     ids = [v.id for v in ws.variants["profiles"]]
     assert len(ids) >= 5 and set(KEY_NUMBERS) <= set(ids), ids
     for variant, numbers in KEY_NUMBERS.items():
-        html = render_job(ws, resolve(ws, None, "profile", variant=variant), draw=_no_drawing).html
+        html = render_job(ws, job_for(ws, "profile", variant=variant), draw=_no_drawing).html
         section = html[html.index("<main>") :]
         assert section.index('class="key-numbers"') < section.index("<p>"), "the panel opens the profile"
         panel = _panel(html)

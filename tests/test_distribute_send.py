@@ -298,12 +298,11 @@ def test_every_page_is_marked_in_the_header_and_footer(built: Path) -> None:
 
 
 def test_the_html_edition_is_marked_too(built: Path) -> None:
-    from brief.pipeline.resolve import resolve
     from brief.workspace.load import load_workspace
-    from helpers import render_job
+    from helpers import job_for, render_job
 
     ws_ = load_workspace(built)
-    html = render_job(ws_, resolve(ws_, None, "policy")).html
+    html = render_job(ws_, job_for(ws_)).html
     assert '<body class="audience-policy marked">' in html
     for kind in ("top", "bottom", "end"):
         assert f'<div class="tlp-{kind}"><span class="tlp">TLP:AMBER</span></div>' in html

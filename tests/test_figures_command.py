@@ -220,9 +220,9 @@ def test_computed_values_carry_no_float_noise(ws: Path) -> None:
     assert next(r for r in as_json if r["id"] == "noise_gap")["value"] == 3.6
     # The archival PDF's figures.csv writes the same numbers.
     from brief.pipeline.record import figures_csv
-    from brief.pipeline.resolve import resolve
+    from helpers import job_for
 
-    job = resolve(load_workspace(ws), None, "policy")
+    job = job_for(load_workspace(ws))
     attached = list(csv.DictReader(io.StringIO(figures_csv(job, ["noise_gap", "widgets_alpha"]).decode("utf-8"))))
     assert [(r["id"], r["value"], r["printed_as"]) for r in attached] == [
         ("noise_gap", "3.6", "3.6 percentage points"),

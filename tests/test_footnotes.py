@@ -15,9 +15,8 @@ from brief.errors import TemplateError
 from brief.pipeline.build import build
 from brief.pipeline.check import check
 from brief.pipeline.render import Rendered
-from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from helpers import line_number, render_job, replace_in, request_for
+from helpers import job_for, line_number, render_job, replace_in, request_for
 
 MARK = re.compile(r'\u2060?<a class="note-ref( explanatory)?" href="#note-(\d+)"(?: id="ref-\d+")?>(\d+)</a>')
 
@@ -36,7 +35,7 @@ def rendered(root: Path, text: str, audience: str = "policy") -> Rendered:
     """The mini brief rendered with *text*, then its chart, as its policy intro (charts not drawn)."""
     (root / "templates" / "policy" / "intro.md.j2").write_text(text + '\n{{ chart("counts") }}\n', encoding="utf-8")
     ws = load_workspace(root)
-    job = resolve(ws, None, audience)
+    job = job_for(ws, audience)
     return render_job(ws, job, draw=lambda j: ['<svg xmlns="http://www.w3.org/2000/svg"/>'] * len(j.specs))
 
 

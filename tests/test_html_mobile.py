@@ -14,9 +14,8 @@ import pytest
 
 from brief.pipeline.build import build
 from brief.pipeline.html_edition import CHART_SCALE, NARROW_PX, WIDE_COLUMN_PX, WIDE_PX
-from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from helpers import REPO, copy_workspace, flagship_charts, render_job, request_for
+from helpers import REPO, copy_workspace, flagship_charts, job_for, render_job, request_for
 
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -175,5 +174,5 @@ def test_only_the_html_edition_has_the_screen_rules(editions: dict[str, Path]) -
     assert "svg.chart-screen" in head and "@container brief" in head
     root = editions["policy"].parent.parent
     ws = load_workspace(root)
-    printed = render_job(ws, resolve(ws, None, "policy"), inline=False).html
+    printed = render_job(ws, job_for(ws), inline=False).html
     assert 'name="viewport"' not in printed and "chart-screen" not in printed and "screen.css" not in printed

@@ -427,7 +427,7 @@ def test_an_altered_renamed_copy_matches_no_entry(built: Path, tmp_path: Path) -
     copy.write_bytes((built / "out" / PDF).read_bytes() + b"\n% edited")
     result = CliRunner().invoke(cli, ["verify", str(copy), "--manifest", str(built / "out" / "manifest.json")])
     assert result.exit_code == 1
-    assert result.output.startswith("FAILED: brief.pdf is none of the 1 files the manifest records (sha256 ")
+    assert result.output.startswith("FAILED: brief.pdf is none of the 1 file the manifest records (sha256 ")
 
 
 def test_the_overlay_a_build_used_is_recorded_and_verified(mini: Path) -> None:

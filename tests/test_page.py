@@ -11,9 +11,8 @@ from pydantic import ValidationError
 from brief.model.page import chart_widths, geometry, page_css
 from brief.model.page_schema import PageSetup
 from brief.pipeline.charts import FULL_WIDTH_PX, HALF_WIDTH_PX, plan_charts
-from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from helpers import replace_in, request_for
+from helpers import job_for, replace_in, request_for
 
 
 @pytest.mark.parametrize(
@@ -92,6 +91,6 @@ def test_a4_landscape_brief_has_a4_landscape_pages_and_wider_charts(mini_full: P
     result = build(request_for(mini_full, None, "policy"))
     page = PdfReader(result.path).pages[0]
     assert [round(float(v)) for v in page.mediabox.upper_right] == [842, 595]
-    job = resolve(load_workspace(mini_full), None, "policy")
+    job = job_for(load_workspace(mini_full))
     plan = plan_charts(job, load_brand(mini_full / "templates"), None)
     assert plan.charts["counts"].size[0] == chart_widths(job.brief.page)[1] == 459

@@ -17,11 +17,11 @@ from brief.errors import TemplateError
 from brief.pipeline.charts import RenderedChart, alt_text, chart_rows
 from brief.pipeline.citations import source_line
 from brief.pipeline.render import Rendered, render
-from brief.pipeline.resolve import Job, resolve
+from brief.pipeline.resolve import Job
 from brief.workspace.brand import Brand, load_brand
 from brief.workspace.load import load_workspace
 from brief.workspace.templates import TemplateSet
-from helpers import REPO, render_job, replace_in
+from helpers import REPO, job_for, render_job, replace_in
 
 NOTE_REF = re.compile(r'<a class="note-ref" href="#note-(\d+)"(?: id="ref-\d+")?>(\d+)</a>')
 RenderFn = Callable[..., Rendered]
@@ -242,7 +242,7 @@ def test_marks_in_real_policy_sections(tmp_path: Path) -> None:
     from helpers import copy_workspace
 
     root = copy_workspace(REPO, tmp_path / "ws")
-    job = resolve(load_workspace(root), None, "policy")
+    job = job_for(load_workspace(root))
     templates = TemplateSet(root / "templates", "policy")
     brand = load_brand(templates)  # the copy's brand: its fonts are inside the copy's templates
     charts = {cid: stand_in_chart(job, brand, cid) for cid in job.audience.charts}
@@ -364,7 +364,7 @@ def test_data_is_escaped(mini: Path, brand: Brand) -> None:
     (mini / "templates" / "policy" / "intro.md.j2").write_text(
         '# {{ brief.title }}\n\nRatio {{ fig("widgets_ratio") }}.\n\n{{ chart("counts") }}\n', encoding="utf-8"
     )
-    job = resolve(load_workspace(mini), None, "policy")
+    job = job_for(load_workspace(mini))
     rendered = render(
         job,
         {"counts": stand_in_chart(job, brand, "counts")},
@@ -408,6 +408,6 @@ def test_templates_cannot_include_files_outside_the_template_folders(render_with
 def test_render_job_needs_the_audience_template_folder(mini: Path) -> None:
     """An audience without a templates/AUDIENCE/ folder is a TemplateError with a hint."""
     ws = load_workspace(mini)
-    error = template_error(lambda: render_job(ws, resolve(ws, None, "press")))
+    error = template_error(lambda: render_job(ws, job_for(ws, "press")))
     assert error.message == "no template folder for audience 'press'"
     assert error.hint == "create templates/press/ with the audience's sections"

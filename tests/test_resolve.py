@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from brief.errors import DataError, WorkspaceError
-from brief.pipeline.resolve import Job, pick_brief, resolve, resolve_figures
+from brief.pipeline.resolve import Job, pick_brief, resolve_figures
 from brief.workspace.load import load_workspace
-from helpers import REPO, replace_in
+from helpers import REPO, job_for, replace_in
 
 DERIVED = [
     # id, value, text
@@ -91,7 +91,7 @@ def test_division_by_zero_names_the_zero_divisor(mini: Path) -> None:
     """A ratio whose denominator is zero is a DataError at the derived figure naming the divisor."""
     replace_in(mini / "data" / "figures" / "widgets.yaml", "value: 46100", "value: 0")
     with pytest.raises(DataError) as info:
-        resolve(load_workspace(mini), None, "policy")
+        job_for(load_workspace(mini))
     assert info.value.message == "figure 'widgets_ratio' divides by 'widgets_beta', which is zero"
     assert info.value.path is not None and info.value.path.name == "widgets.yaml"
 
@@ -100,7 +100,7 @@ def test_percent_change_from_zero_names_the_zero_figure(mini: Path) -> None:
     """A percent change from a zero base names the base (the first input), which is zero."""
     replace_in(mini / "data" / "figures" / "shares.yaml", "value: 48", "value: 0")
     with pytest.raises(DataError) as info:
-        resolve(load_workspace(mini), None, "policy")
+        job_for(load_workspace(mini))
     assert info.value.message == "figure 'share_growth' divides by 'share_2023', which is zero"
 
 
@@ -188,7 +188,7 @@ def test_unknown_brief_name(two_briefs: Path) -> None:
 
 def test_resolve_builds_a_job(mini: Path) -> None:
     """resolve() selects the audience and resolves every figure; the job names its output file."""
-    job = resolve(load_workspace(mini), None, "policy")
+    job = job_for(load_workspace(mini))
     assert job.audience_name == "policy"
     assert job.audience.sections == ["intro"]
     assert job.output_name == "mini-policy.pdf"
@@ -199,7 +199,7 @@ def test_resolve_builds_a_job(mini: Path) -> None:
 def test_unknown_audience_lists_valid_audiences(mini: Path) -> None:
     """An audience the brief does not define is a WorkspaceError listing the valid audiences."""
     with pytest.raises(WorkspaceError) as info:
-        resolve(load_workspace(mini), None, "nope")
+        job_for(load_workspace(mini), "nope")
     assert info.value.message == "brief 'mini' has no audience 'nope'"
     assert info.value.hint == "choose from: policy, press"
     assert info.value.path is not None and info.value.path.name == "mini.yaml"

@@ -17,7 +17,8 @@ from markupsafe import Markup
 
 import brief.pipeline.render as render_module
 from brief.cli import cli
-from brief.errors import TemplateError
+from brief.errors import CheckFailed, TemplateError
+from brief.model.request import BuildRequest
 from brief.pipeline.render import Rendered, render
 from brief.pipeline.resolve import Job
 from brief.workspace.brand import Brand
@@ -210,7 +211,7 @@ def test_check_runs_every_template_check_over_an_overlay(tmp_path: Path) -> None
     reports, at their lines: a syntax error, an unknown figure, a hand-typed number, in the
     overlay's sections and in the partials and layouts they include or extend, and a file
     that leads outside the template folders."""
-    from brief.pipeline.check import check
+    from brief.pipeline.check import checked_for
 
     root = copy_workspace(REPO, tmp_path / "ws")
     (tmp_path / "secret.txt").write_text(SECRET)
@@ -225,9 +226,12 @@ def test_check_runs_every_template_check_over_an_overlay(tmp_path: Path) -> None
     (theme / "base.html.j2").write_text(
         '{% extends "!workspace/base.html.j2" %}\n{% block extra_head %}{{ cite("no-such-source") }}{% endblock %}\n'
     )
+    with pytest.raises(CheckFailed) as failed:
+        checked_for(BuildRequest(root=root, audience="policy", overlay=theme))
     found = {
         (p.path.name if p.path else None, p.line, p.message.split(":")[0])
-        for p in check(root, None, ["policy"], theme).errors
+        for p in failed.value.problems
+        if p.severity == "error"
     }
     assert ("bottom-line.md.j2", 1, "unknown figure 'no_such_figure'") in found
     assert ("partial.md.j2", 1, "hand-typed number '1234' in narrative text") in found

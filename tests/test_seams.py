@@ -4,13 +4,21 @@ prepared one way for build, preview, check and chart export; shared options are 
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, get_type_hints
 
 import pytest
 
 from brief.model.request import BuildRequest
-from brief.pipeline.prepare import Prepared, prepare, resolved, typeset_job
+from brief.pipeline.check import check, checked_for
+from brief.pipeline.html_edition import screen_charts
+from brief.pipeline.prepare import Prepared, Resolved, prepare, prepare_job, resolved, typeset_job
+from brief.pipeline.record import attachments_for, record_for
+from brief.pipeline.resolve import resolve
 from brief.pipeline.typeset import VARIANTS, page_limit
+from brief.publish.manifest import up_to_date
 from helpers import add_shared_templates
 
 CLI = Path(__file__).resolve().parent.parent / "src" / "brief" / "cli"
@@ -53,3 +61,41 @@ def test_shared_options_are_defined_once(option: str) -> None:
     nowhere else: every command stacks the same bundle."""
     declared = [p.name for p in sorted(CLI.glob("*.py")) if option in p.read_text(encoding="utf-8")]
     assert declared == ["options.py"]
+
+
+# The stages a build passes through, each handed what the one before made, whole.
+STAGES = [
+    resolved,
+    resolve,
+    checked_for,
+    up_to_date,
+    prepare,
+    prepare_job,
+    typeset_job,
+    record_for,
+    attachments_for,
+    screen_charts,
+]
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda stage: stage.__name__)
+def test_a_stage_takes_the_request_whole(stage: Callable[..., Any]) -> None:
+    """Each stage takes the request (or the document prepared from it) as one argument, with
+    at most one other by position, and no parameter named after one of the request's fields:
+    the request is never unpacked at a stage's boundary."""
+    whole = (BuildRequest, Resolved, Prepared)
+    hints = get_type_hints(stage)
+    parameters = inspect.signature(stage).parameters
+    positional = [p for p in parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+    assert any(hints.get(p.name) in whole for p in positional), f"{stage.__name__} takes no request"
+    assert len(positional) <= 2, f"{stage.__name__}{inspect.signature(stage)}"
+    fields = {f.name for f in dataclasses.fields(BuildRequest)}
+    assert not fields & set(parameters), f"{stage.__name__} unpacks {sorted(fields & set(parameters))}"
+
+
+def test_brief_check_is_its_own_entry_over_the_workspace() -> None:
+    """``brief check`` checks the whole workspace (or one brief) in every audience and language:
+    it takes no audience or language, and the overlay and rendering only by keyword."""
+    parameters = inspect.signature(check).parameters
+    assert [p.name for p in parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD] == ["root", "brief_id"]
+    assert {p.name for p in parameters.values() if p.kind is p.KEYWORD_ONLY} == {"overlay", "render"}

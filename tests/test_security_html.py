@@ -166,12 +166,11 @@ def test_h4_text_shaped_like_a_chart_stays_inert(browser: Any, mini_full: Path, 
 def test_h4_brief_s_own_chart_is_inlined(mini_full: Path, tmp_path: Path) -> None:
     """The chart brief drew is still placed inline as an SVG (its fonts are the page's), and
     a copy of its very <img> in a comment stays a comment, not a second chart."""
-    from brief.pipeline.resolve import resolve
     from brief.workspace.load import load_workspace
-    from helpers import render_job
+    from helpers import job_for, render_job
 
     ws = load_workspace(mini_full)
-    rendered = render_job(ws, resolve(ws, None, "policy"))
+    rendered = render_job(ws, job_for(ws))
     own = re.search(r'<img src="data:image/svg\+xml;base64,[^"]+" alt="[^"]*">', rendered.html)
     assert own is not None
     result = build(mini_full, overlay_with(mini_full, tmp_path, f"<!-- {own.group(0)} -->"))

@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 import brief
 from brief.cli import cli
 from brief.errors import PublishError, WorkspaceError
-from brief.model.request import Edition, name_clashes, output_name
+from brief.model.request import BuildRequest, Edition, name_clashes, output_name
 from brief.publish.manifest import (
     MAX_INPUT_ENTRIES,
     MAX_MANIFEST_BYTES,
@@ -88,8 +88,8 @@ def test_m10_another_briefs_pdf_is_never_up_to_date(clash: Path) -> None:
     it: the no-op check compares the edition the manifest records, not the file name."""
     name = output_name("x", "p-q")
     publish(clash / "out", name, pdf_bytes("brief x for p-q"), 3, _record(clash, "x", "p-q"))
-    assert up_to_date(clash, "x", "p-q", None, "ua-1") is not None  # its own edition is
-    assert up_to_date(clash, "x-p", "q", None, "ua-1") is None
+    assert up_to_date(BuildRequest(root=clash, brief="x", audience="p-q")) is not None  # its own edition is
+    assert up_to_date(BuildRequest(root=clash, brief="x-p", audience="q")) is None
     result = run("-C", str(clash), "build", "x-p", "--audience", "q")
     assert "up to date" not in result.output and result.exit_code == 1, result.output
 
@@ -206,7 +206,7 @@ def test_l13_a_manifest_over_the_limit_is_refused_by_every_reader(mini: Path) ->
         f.truncate(MAX_MANIFEST_BYTES + 1)  # sparse: no disk used
     with pytest.raises(WorkspaceError, match="over the 64 MB limit"):
         read_manifest(out / "manifest.json")
-    assert up_to_date(mini, None, "policy", None, "ua-1") is None
+    assert up_to_date(BuildRequest(root=mini)) is None
     checked = run("-C", str(mini), "verify", str(out / PDF))
     assert (
         checked.exit_code == 1 and "cannot read the manifest (file is 64.0 MB, over the 64 MB limit)" in checked.output
@@ -357,7 +357,7 @@ def test_l12_the_walk_of_an_overlay_is_bounded(mini: Path, tmp_path: Path, monke
     result = run("-C", str(mini), "verify", str(mini / "out" / PDF))
     assert result.exit_code == 1
     assert f"FAILED: {big} holds more than 50 files and folders" in result.output, result.output
-    assert up_to_date(mini, None, "policy", big, "ua-1") is None
+    assert up_to_date(BuildRequest(root=mini, overlay=big)) is None
 
 
 def test_l12_an_overlay_outside_the_workspace_that_holds_templates_still_verifies(mini: Path, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 import brief as brief_package
 import brief.publish.manifest as manifest
 from brief.cli import cli
+from brief.model.request import BuildRequest
 
 SECOND = """\
 title: The Gadget Rise
@@ -162,7 +163,7 @@ def test_the_theme_or_the_tool_version_makes_both_stale(
     makes both briefs stale, and verify names the theme."""
 
     def current(brief_id: str, audience: str) -> bool:
-        return manifest.up_to_date(two, brief_id, audience, None, "ua-1") is not None
+        return manifest.up_to_date(BuildRequest(root=two, brief=brief_id, audience=audience)) is not None
 
     assert current("mini", "policy") and current("second", "note")
     versions = manifest.tool_versions()

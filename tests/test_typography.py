@@ -24,10 +24,10 @@ import brief
 from brief.commands.init import init_workspace
 from brief.pipeline.build import build
 from brief.pipeline.citations import Notes
-from brief.pipeline.resolve import Job, resolve
+from brief.pipeline.resolve import Job
 from brief.pipeline.typography import typographic
 from brief.workspace.load import load_workspace
-from helpers import REPO, copy_workspace, request_for
+from helpers import REPO, copy_workspace, job_for, request_for
 
 EDITIONS = ("executive", "policy", "technical")
 PRINTED = (*EDITIONS, "starter", "de-brief", "country-profiles")
@@ -103,7 +103,7 @@ def test_the_job_carries_the_typeset_strings(mini: Path) -> None:
     label = re.search(r"label: (.+)", text)
     assert label is not None
     path.write_text(text.replace(label.group(0), 'label: "The region\'s \\"big\\" total -- so far"', 1))
-    job: Job = resolve(load_workspace(mini), None, "policy")
+    job: Job = job_for(load_workspace(mini))
     labels = [f.label for f in job.figures.values()]
     assert "The region’s “big” total – so far" in labels
     assert not any("'" in label or '"' in label for label in labels)

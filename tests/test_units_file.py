@@ -9,10 +9,9 @@ import pytest
 
 from brief.model.units import UNITS, format_value
 from brief.pipeline.check import check
-from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
 from brief.workspace.units import read_units
-from helpers import line_number, replace_in
+from helpers import job_for, line_number, replace_in
 
 GOOD = """\
 # units of our own
@@ -70,7 +69,7 @@ def test_a_workspace_adds_and_overrides_units(mini: Path) -> None:
     replace_in(mini / "briefs" / "mini.yaml", "      - {label: Alpha, figure: widgets_alpha}\n", "")
     ws = load_workspace(mini)
     assert ws.units["count"].long == "{n} units" and UNITS["count"].long == "{n}"
-    job = resolve(ws, None, "policy")
+    job = job_for(ws)
     assert job.figures["widgets_alpha"].text() == "276,300 wafers per month"
     assert job.figures["widgets_beta"].text() == "46,100 units"
     assert format_value(2.5, "gbp_million", 1, units=ws.units) == "£2.5 million"

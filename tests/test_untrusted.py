@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import brief as brief_package
 from brief.cli import cli
 from brief.errors import DataError
+from brief.model.request import BuildRequest
 from brief.workspace.load import load_workspace
 from brief.workspace.yamlio import read_yaml
 from helpers import line_number
@@ -494,7 +495,7 @@ def _recorded_as_built(root: Path) -> Path:
 def _up_to_date(root: Path) -> bool:
     from brief.publish.manifest import up_to_date
 
-    return up_to_date(root, None, "policy", None, "ua-1") is not None
+    return up_to_date(BuildRequest(root=root)) is not None
 
 
 def test_fifo_input_makes_the_build_run_and_fail(mini: Path) -> None:

@@ -18,9 +18,8 @@ from click.testing import CliRunner
 from brief.cli import cli
 from brief.errors import WorkspaceError
 from brief.pipeline.check import check
-from brief.pipeline.resolve import resolve
 from brief.workspace.load import load_workspace
-from helpers import REPO, line_number, render_job, replace_in
+from helpers import REPO, job_for, line_number, render_job, replace_in
 
 EXAMPLE = REPO / "examples" / "country-profiles"
 
@@ -54,7 +53,7 @@ def test_each_variant_fills_in_its_figures_and_texts(profiles: Path) -> None:
     """Each variant's title, chart rows, chart title and fig() calls take its parameters;
     templates read it as `variant`; its file name carries its id."""
     ws = load_workspace(profiles)
-    china = resolve(ws, None, "profile", variant="china")
+    china = job_for(ws, "profile", variant="china")
     assert china.brief.title == "China: AI at a glance"
     assert china.output_name == "profiles-profile-china.pdf"
     chart = china.brief.charts["robots"]
@@ -62,7 +61,7 @@ def test_each_variant_fills_in_its_figures_and_texts(profiles: Path) -> None:
     assert china.brief.subtitle == "Investment, models, robots, patents and public opinion, from the AI Index 2025"
     html = render_job(ws, china, draw=no_drawing).html
     assert "$9.3B" in html and "83%" in html and "276,300" in html
-    us = render_job(ws, resolve(ws, None, "profile", variant="us"), draw=no_drawing).html
+    us = render_job(ws, job_for(ws, "profile", variant="us"), draw=no_drawing).html
     assert "<h1>United States: AI at a glance</h1>" in us and "$109.1B" in us and "39%" in us
 
 
@@ -71,10 +70,10 @@ def test_a_variant_must_be_named(profiles: Path) -> None:
     with the ids to choose from."""
     ws = load_workspace(profiles)
     with pytest.raises(WorkspaceError, match="has 5 variants; name one") as info:
-        resolve(ws, None, "profile")
+        job_for(ws, "profile")
     assert "--variant" in (info.value.hint or "") and "--all" in (info.value.hint or "")
     with pytest.raises(WorkspaceError, match="no variant 'chinaa'") as info:
-        resolve(ws, None, "profile", variant="chinaa")
+        job_for(ws, "profile", variant="chinaa")
     assert "china" in (info.value.hint or "")
 
 

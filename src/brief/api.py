@@ -177,25 +177,10 @@ def current_edition(asked: BuildRequest) -> tuple[Path, int] | None:
     """The edition *asked* names (brief, audience, variant, language) as it is in out/, with
     its page count, when it is built from its current inputs (temporary files a killed build
     left beside it are removed); else None, and a build says why."""
-    from brief.model.request import named_language
     from brief.publish.manifest import up_to_date
     from brief.publish.outputs import tidy
-    from brief.workspace.root import brief_languages
 
-    languages = brief_languages(asked.root, asked.brief)
-    if languages is None or (asked.language is not None and asked.language not in languages):
-        return None  # the build says which languages there are
-    language = named_language(asked.language or languages[0], languages)
-    current = up_to_date(
-        asked.root,
-        asked.brief,
-        asked.audience,
-        asked.overlay,
-        asked.standard,
-        asked.source_date_epoch,
-        asked.variant or "",
-        language,
-    )
+    current = up_to_date(asked)
     if current is not None:
         tidy(current[0].parent)
     return current

@@ -14,9 +14,8 @@ def other_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Po
     from pypdf import PdfReader
 
     from brief.pipeline.build import build
-    from brief.pipeline.resolve import resolve
     from brief.workspace.load import load_workspace
-    from helpers import render_job
+    from helpers import job_for, render_job
 
     out = {}
     # A workspace of their own: the policy build's out/ is what other tests inspect.
@@ -24,7 +23,7 @@ def other_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Po
     for audience in ("executive", "technical"):
         result = build(request_for(root, None, audience))
         ws = load_workspace(root)
-        job = resolve(ws, None, audience)
+        job = job_for(ws, audience)
         made = PolicyBuild(root=root, result=result, rendered=render_job(ws, job), job=job)
         text = "\n".join(page.extract_text() for page in PdfReader(result.path).pages)
         out[audience] = (made, text)

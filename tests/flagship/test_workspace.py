@@ -11,16 +11,16 @@ from click.testing import CliRunner
 from brief.cli import cli
 from brief.pipeline.charts import alt_text, chart_rows
 from brief.pipeline.check import check
-from brief.pipeline.resolve import Job, resolve
+from brief.pipeline.resolve import Job
 from brief.workspace.brand import Brand
 from brief.workspace.load import load_workspace
-from helpers import REPO
+from helpers import REPO, job_for
 
 
 @pytest.fixture(scope="module")
 def real_job() -> Job:
     """The repository's policy job (no PDF is built)."""
-    return resolve(load_workspace(REPO), None, "policy")
+    return job_for(load_workspace(REPO))
 
 
 def test_real_workspace_checks_clean(real_ws: Path) -> None:

@@ -161,7 +161,7 @@ def _build_all(
             else:
                 _report_build(request.root, outcome.result)
     if failed:
-        click.echo(f"error: {failed} of {len(targets)} builds failed", err=True)
+        click.echo(f"error: {failed} of {counted(len(targets), 'build')} failed", err=True)
         sys.exit(1)
 
 
@@ -176,7 +176,9 @@ def _report_build(root: Path, result: BuildResult) -> None:
     pages = result.pages
     click.echo(f"{shown}  {counted(pages, 'page')}  {result.seconds:.1f} s")
     if pages > result.page_budget:
-        click.echo(f"warning: {result.audience} is {pages} pages, over its budget of {result.page_budget}", err=True)
+        click.echo(
+            f"warning: {result.audience} is {counted(pages, 'page')}, over its budget of {result.page_budget}", err=True
+        )
 
 
 @cli.command("check", short_help="Check everything a build reads; list every problem.")

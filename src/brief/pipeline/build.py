@@ -13,16 +13,16 @@ import time
 from pathlib import Path
 
 from brief.errors import BriefError, BudgetError
-from brief.model.request import BuildRequest, output_name
+from brief.model.counting import counted
+from brief.model.request import BuildRequest
 from brief.model.results import BuildResult
 from brief.pipeline.engines import IN_PROCESS, Engines
 from brief.pipeline.html_edition import html_edition, screen_charts
-from brief.pipeline.prepare import Prepared, chart_cache, prepare, templates_for, typeset_job
+from brief.pipeline.prepare import Prepared, prepare, templates_for, typeset_job
 from brief.pipeline.record import attachments_for, record_for
 from brief.pipeline.resolve import Job
 from brief.publish.manifest import Record
 from brief.publish.outputs import publish
-from brief.workspace.load import Workspace
 
 
 def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
@@ -33,17 +33,14 @@ def build(request: BuildRequest, engines: Engines = IN_PROCESS) -> BuildResult:
     """
     started = time.perf_counter()
     prepared = prepare(request, engines)
-    job, rendered, ws = prepared.job, prepared.rendered, prepared.workspace
-    record = record_for(request, job, rendered, ws)
-    name = output_name(
-        job.brief.id, job.audience_name, request.standard, request.format, job.variant.get("id", ""), job.named_language
-    )
+    job, ws, name = prepared.job, prepared.workspace, prepared.output_name
+    record = record_for(prepared)
     warnings = list(prepared.warnings)
     if request.format == "html":
         page = _html_edition(prepared, engines)
         return _result(job, publish(ws.out_dir, name, page, 0, record, warnings), 0, started, warnings)
-    done = engines.typeset(typeset_job(prepared, attachments_for(request, job, rendered, record)))
-    _within_budget(request, ws, job, done.pages)
+    done = engines.typeset(typeset_job(prepared, attachments_for(prepared, record)))
+    _within_budget(prepared, done.pages)
     path = publish(ws.out_dir, name, done.pdf, done.pages, record, warnings)
     return _result(job, path, done.pages, started, warnings)
 
@@ -52,15 +49,17 @@ def _html_edition(prepared: Prepared, engines: Engines) -> bytes:
     """The HTML edition of a prepared document: its charts drawn again for screens."""
     charts = prepared.rendered.charts.values()
     drawn = {c.id: c.svg for c in charts if c.svg}
-    screen = screen_charts(prepared.job, prepared.brand, charts, engines.draw, chart_cache(prepared.request))
+    screen = screen_charts(prepared, engines.draw)
     return html_edition(prepared.rendered.html, list(prepared.templates.roots), drawn, screen).encode("utf-8")
 
 
-def _within_budget(request: BuildRequest, ws: Workspace, job: Job, pages: int) -> None:
-    if request.strict and pages > job.audience.page_budget:
-        origin = ws.origin("audience", f"{job.brief.id}:{job.audience_name}")
+def _within_budget(prepared: Prepared, pages: int) -> None:
+    job = prepared.job
+    if prepared.request.strict and pages > job.audience.page_budget:
+        origin = prepared.workspace.origin("audience", f"{job.brief.id}:{job.audience_name}")
         raise BudgetError(
-            f"audience {job.audience_name!r} is {pages} pages, over its budget of {job.audience.page_budget}",
+            f"audience {job.audience_name!r} is {counted(pages, 'page')}, "
+            f"over its budget of {job.audience.page_budget}",
             origin.path,
             origin.line,
             hint="shorten the text or raise page_budget; nothing was written",

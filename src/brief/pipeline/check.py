@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, BriefWarning, CheckFailed, DataError, TemplateError, WorkspaceError, unique
+from brief.model.counting import counted
 from brief.model.request import BuildRequest
 from brief.model.schema import Brief
 from brief.model.units import format_value
@@ -51,21 +52,40 @@ class Report:
         return sorted(self.problems, key=lambda p: (str(p.path or ""), p.line or 0))
 
 
-def check(
-    root: Path,
-    brief_id: str | None = None,
-    audiences: list[str] | None = None,
-    overlay: Path | None = None,
-    render: bool = False,
-    language: str | None = None,
-) -> Report:
-    """Check the workspace at *root*: every brief, or only *brief_id*'s, and only the named
-    *audiences* of it when given (a build checks what it builds). With *render* (``brief
-    check``), each audience is also rendered, without drawing or typesetting, so that what
-    the render stage refuses (the HTML policy, the sandbox's limits, a chart no template
-    places) is reported too; a build renders anyway."""
-    ws = load_workspace(root, collect=True, language=language)
-    report = Report(ws, list(ws.problems) + (untranslated_elsewhere(ws) if language is None else []))
+def check(root: Path, brief_id: str | None = None, *, overlay: Path | None = None, render: bool = False) -> Report:
+    """``brief check``: the workspace at *root*, every brief or only *brief_id*'s, in each of
+    its audiences and languages, with the template *overlay*. With *render*, each audience is
+    also rendered, without drawing or typesetting, so that what the render stage refuses (the
+    HTML policy, the sandbox's limits, a chart no template places) is reported too. A build
+    checks only what it builds: :func:`checked_for`."""
+    ws = load_workspace(root, collect=True)
+    report = _checked(Report(ws, [*ws.problems, *untranslated_elsewhere(ws)]), brief_id, None, overlay)
+    if render and not report.errors:
+        for brief in [b for b in ws.briefs.values() if b.id in report.usage]:  # the briefs checked
+            _check_renders(ws, brief, report, overlay)
+            # A brief's other languages have texts and templates of their own.
+            for tag in brief.editions_languages[1:]:
+                other = load_workspace(root, collect=True, language=tag)
+                _check_renders(other, other.briefs[brief.id], report, overlay)
+    return report
+
+
+def checked_for(request: BuildRequest) -> Report:
+    """The check a build runs first, of what *request* builds (its brief and audience, in its
+    language; nothing rendered, since the build renders anyway): its report when nothing stops
+    the build, else :class:`CheckFailed` with every problem."""
+    ws = load_workspace(request.root, collect=True, language=request.language)
+    elsewhere = untranslated_elsewhere(ws) if request.language is None else []
+    report = _checked(Report(ws, [*ws.problems, *elsewhere]), request.brief, [request.audience], request.overlay)
+    if report.errors or (request.strict and report.warnings):
+        raise CheckFailed(report.sorted())
+    return report
+
+
+def _checked(report: Report, brief_id: str | None, audiences: list[str] | None, overlay: Path | None) -> Report:
+    """*report* (of a workspace loaded with its problems collected) with every problem of
+    *brief_id* (every brief when None) in *audiences* (every audience when None)."""
+    ws = report.workspace
     if report.errors:  # the rest would only repeat these as unknown names
         return report
     # The values a build computes: what resolve refuses in a build, check reports.
@@ -94,13 +114,6 @@ def check(
     for brief in briefs:
         _check_freshness(ws, brief, report)
         _check_language(ws, brief, report)
-    if render and not report.errors:
-        for brief in briefs:
-            _check_renders(ws, brief, report, audiences, overlay)
-            # A brief's other languages have texts and templates of their own.
-            for tag in brief.editions_languages[1:] if language is None else []:
-                other = load_workspace(root, collect=True, language=tag)
-                _check_renders(other, other.briefs[brief.id], report, audiences, overlay)
     return report
 
 
@@ -124,14 +137,12 @@ def _check_theme(ws: Workspace, report: Report, overlay: Path | None) -> None:
         )
 
 
-def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] | None, overlay: Path | None) -> None:
+def _check_renders(ws: Workspace, brief: Brief, report: Report, overlay: Path | None) -> None:
     """Render each audience (and variant) as a build prepares it, without drawing charts."""
     from brief.pipeline.prepare import prepare
 
     variants: list[str | None] = [v.id for v in ws.variants.get(brief.id, [])] or [None]
     for name in brief.audiences:
-        if only is not None and name not in only:
-            continue
         for variant in variants:
             request = BuildRequest(
                 root=ws.root, brief=brief.id, audience=name, overlay=overlay, variant=variant, language=brief.language
@@ -140,15 +151,6 @@ def _check_renders(ws: Workspace, brief: Brief, report: Report, only: list[str] 
                 prepare(request, checked=ws, draw=False)
             except BriefError as exc:
                 report.problems.extend(unique((p for p in exc.problems if p.severity == "error"), report.problems))
-
-
-def checked_for(request: BuildRequest) -> Report:
-    """The check a build runs first, of what it builds: its report when nothing stops the
-    build, else :class:`CheckFailed` with every problem."""
-    report = check(request.root, request.brief, [request.audience], request.overlay, language=request.language)
-    if report.errors or (request.strict and report.warnings):
-        raise CheckFailed(report.sorted())
-    return report
 
 
 def _check_brief(
@@ -355,8 +357,9 @@ def _check_freshness(ws: Workspace, brief: Brief, report: Report) -> None:
             origin = ws.origin("figure", fid)
             report.problems.append(
                 BriefWarning(
-                    f"figure {fid!r} is as of {fig.as_of}, {age} months before the brief's date "
-                    f"({brief.date.isoformat()}); the brief's freshness window is {brief.freshness_months} months",
+                    f"figure {fid!r} is as of {fig.as_of}, {counted(age, 'month')} before the brief's date "
+                    f"({brief.date.isoformat()}); the brief's freshness window is "
+                    f"{counted(brief.freshness_months, 'month')}",
                     origin.path,
                     origin.line,
                     hint="update it from a newer source or state its age in the text",

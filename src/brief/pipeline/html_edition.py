@@ -12,7 +12,7 @@ import base64
 import io
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from html import escape, unescape
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -20,11 +20,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 import lxml.etree
 
 from brief.errors import TemplateError
-from brief.pipeline.charts import RenderedChart, draw_for_screen, svg_size
+from brief.pipeline.charts import draw_for_screen, svg_size
 from brief.pipeline.draw import DrawJob
-from brief.pipeline.resolve import Job
+from brief.pipeline.prepare import Prepared, chart_cache
 from brief.pipeline.sanitise import HINT, Policy, refuse
-from brief.workspace.brand import Brand
 from brief.workspace.theme import theme_dir
 
 _FONT_URL = re.compile(r'url\("(file://[^"]+)"\)')
@@ -113,16 +112,12 @@ def _inline_svg(svg: str, alt: str, number: int) -> str:
 ScreenCharts = Mapping[str, tuple[str, str | None]]
 
 
-def screen_charts(
-    job: Job,
-    brand: Brand,
-    charts: Iterable[RenderedChart],
-    draw: Callable[[DrawJob], list[str]],
-    cache_folder: Path | None = None,
-) -> dict[str, tuple[str, str | None]]:
-    """Each drawn chart of *charts* drawn for screens, by chart id: narrow (small multiples in
-    one column), and wide for a full-width chart (a half-width one is narrow on every screen,
-    alone or in a pair)."""
+def screen_charts(prepared: Prepared, draw: Callable[[DrawJob], list[str]]) -> dict[str, tuple[str, str | None]]:
+    """Each drawn chart of a prepared document drawn again for screens with *draw* (through
+    the chart cache), by chart id: narrow (small multiples in one column), and wide for a
+    full-width chart (a half-width one is narrow on every screen, alone or in a pair)."""
+    job, brand, cache_folder = prepared.job, prepared.brand, chart_cache(prepared.request)
+    charts = prepared.rendered.charts.values()
     drawn = [c for c in charts if c.svg]
     narrow = draw_for_screen([c.id for c in drawn], NARROW_PX, job, brand, draw, cache_folder, one_column=True)
     full = [c.id for c in drawn if c.width == "full"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brief.errors import BriefError, TemplateError
-from brief.model.request import BuildRequest
+from brief.model.request import BuildRequest, output_name
 from brief.pipeline import typeset as typeset_stage
 from brief.pipeline.charts import draw_charts, plan_charts
 from brief.pipeline.draw import DrawJob
@@ -40,6 +40,16 @@ class Resolved:
     brand: Brand
     warnings: tuple[BriefError, ...] = ()
 
+    @property
+    def output_name(self) -> str:
+        """The file this document is written to in out/: its edition's name, with the
+        request's PDF standard or format."""
+        job, request = self.job, self.request
+        variant = job.variant.get("id", "")
+        return output_name(
+            job.brief.id, job.audience_name, request.standard, request.format, variant, job.named_language
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class Prepared(Resolved):
@@ -59,7 +69,7 @@ def resolved(request: BuildRequest, engines: Engines = IN_PROCESS, *, checked: W
         report = checked_for(request)
         checked, warnings = report.workspace, tuple(report.warnings)
     engines.checked()
-    job = resolve(checked, request.brief, request.audience, request.source_date, request.variant, request.language)
+    job = resolve(checked, request)
     templates = templates_for(checked, job, request.overlay)
     return Resolved(request, checked, job, templates, load_brand(templates), warnings)
 

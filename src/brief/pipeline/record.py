@@ -12,9 +12,10 @@ from pathlib import Path
 
 from brief.errors import DataError
 from brief.model.language import candidates
-from brief.model.request import ARCHIVAL, BuildRequest
+from brief.model.request import ARCHIVAL
 from brief.model.units import raw_number
 from brief.pipeline.citations import short_title
+from brief.pipeline.prepare import Prepared
 from brief.pipeline.render import Rendered
 from brief.pipeline.resolve import Job
 from brief.pipeline.typeset import Attached
@@ -25,9 +26,10 @@ from brief.workspace.files import read_input
 from brief.workspace.load import Workspace
 
 
-def record_for(request: BuildRequest, job: Job, rendered: Rendered, ws: Workspace) -> Record:
-    """What this build is made from: a digest of each file it uses (:func:`scope_of_job`), the
-    tools and the date."""
+def record_for(prepared: Prepared) -> Record:
+    """What a prepared document is made from: a digest of each file it uses
+    (:func:`scope_of_job`), the tools and the date."""
+    request, job, rendered, ws = prepared.request, prepared.job, prepared.rendered, prepared.workspace
     every = file_digests(job.root, request.overlay)
     scope = scope_of_job(job, rendered, ws, every)
     digests = edition_inputs(job.root, request.overlay, scope, every)
@@ -129,14 +131,15 @@ def _template_text(root: Path, own: str, digests: dict[str, str]) -> str:
     return "\n".join(texts)
 
 
-def attachments_for(request: BuildRequest, job: Job, rendered: Rendered, record: Record) -> tuple[Attached, ...]:
-    """The files an archival PDF (``a-3a``, ``a-3b``) carries; none for the other standards."""
-    if request.standard not in ARCHIVAL:
+def attachments_for(prepared: Prepared, record: Record) -> tuple[Attached, ...]:
+    """The files an archival PDF (``a-3a``, ``a-3b``) carries, *record* among them; none for
+    the other standards."""
+    if prepared.request.standard not in ARCHIVAL:
         return ()
     return (
         Attached(
             "figures.csv",
-            figures_csv(job, rendered.figures_used),
+            figures_csv(prepared.job, prepared.rendered.figures_used),
             "Every figure this brief prints: value, unit, date, source and locator",
         ),
         Attached(

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.errors import BriefError, DataError, WorkspaceError
+from brief.model.counting import counted
 from brief.model.language import DEFAULT, caption
-from brief.model.request import named_language, output_name
+from brief.model.request import BuildRequest, named_language, output_name
 from brief.model.schema import Audience, Brief, Figure, Source
 from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, check_value, decimals_of, format_value, sign_of
 from brief.model.variants import Variant, fill
@@ -124,7 +125,7 @@ def pick_brief(ws: Workspace, brief_id: str | None) -> Brief:
             raise WorkspaceError("no brief in briefs/", ws.root / "briefs", hint="add a briefs/NAME.yaml file")
         names = sorted(ws.briefs)
         raise WorkspaceError(
-            f"this workspace holds {len(ws.briefs)} briefs; name one",
+            f"this workspace holds {counted(len(ws.briefs), 'brief')}; name one",
             hint=f"give its name as the BRIEF argument (e.g. brief build {names[0]}); choose from: {', '.join(names)}",
         )
     stem = Path(brief_id).stem
@@ -301,7 +302,7 @@ def pick_variant(ws: Workspace, brief: Brief, variant_id: str | None) -> Variant
     ids = [v.id for v in variants]
     if variant_id is None:
         hint = f"build one with --variant ({', '.join(ids[:8])}) or every one with --all"
-        raise WorkspaceError(f"brief {brief.id!r} has {len(ids)} variants; name one", origin.path, hint=hint)
+        raise WorkspaceError(f"brief {brief.id!r} has {counted(len(ids), 'variant')}; name one", origin.path, hint=hint)
     if variant_id not in ids:
         from brief.workspace.load import nearest
 
@@ -345,19 +346,13 @@ def with_variant(brief: Brief, params: Mapping[str, str]) -> Brief:
     return brief.model_copy(update={"title": fill(brief.title, params), "subtitle": subtitle, "charts": charts})
 
 
-def resolve(
-    ws: Workspace,
-    brief_id: str | None,
-    audience_name: str,
-    source_date: dt.datetime | None = None,
-    variant: str | None = None,
-    language: str | None = None,
-) -> Job:
-    """Select the brief, audience, variant and language for one build and resolve its figures.
-    The workspace was loaded in *language* (:func:`~brief.workspace.load.load_workspace`)."""
-    brief = pick_brief(ws, brief_id)
-    pick_language(ws, brief, language)
-    chosen = pick_variant(ws, brief, variant)
+def resolve(ws: Workspace, request: BuildRequest) -> Job:
+    """Select the brief, audience, variant and language *request* names and resolve its figures.
+    The workspace was loaded in the request's language (:func:`~brief.workspace.load.load_workspace`)."""
+    audience_name = request.audience
+    brief = pick_brief(ws, request.brief)
+    pick_language(ws, brief, request.language)
+    chosen = pick_variant(ws, brief, request.variant)
     brief_path = ws.origin("brief", brief.id).path
     if chosen is not None:
         brief = with_variant(brief, chosen.params)
@@ -379,7 +374,7 @@ def resolve(
             figures=resolve_figures(ws, brief.language),
             sources=ws.sources,
             root=ws.root,
-            created=build_time(brief.date, source_date),
+            created=build_time(brief.date, request.source_date),
             audience_line=declared.line
             if (declared := ws.origins.get(f"audience:{brief.id}:{audience_name}"))
             else None,

@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import DataError, PublishError, WorkspaceError
-from brief.model.request import Edition, output_name
+from brief.model.request import BuildRequest, Edition, named_language, output_name
 from brief.model.request import edition_of as edition_of  # re-exported: entries name editions
 from brief.publish import inputs, printed
 from brief.publish.inputs import INPUT_FOLDERS, UNUSABLE, Scope, inputs_digest
 from brief.workspace.files import MAX_FONT_BYTES, open_input, outside, read_input
+from brief.workspace.root import brief_languages
 from brief.workspace.theme import theme_dir
 
 TOOLS = ("brief", "weasyprint", "altair", "vl-convert-python")
@@ -326,26 +327,15 @@ def _json_type(value: object) -> str:
     )
 
 
-def up_to_date(
-    root: Path,
-    brief_id: str | None,
-    audience: str,
-    overlay: Path | None,
-    standard: str,
-    source_date_epoch: str = "",
-    variant: str = "",
-    language: str = "",
-) -> tuple[Path, int] | None:
-    """``(pdf, pages)`` when the PDF in out/ is this edition (brief, audience, variant),
+def up_to_date(request: BuildRequest) -> tuple[Path, int] | None:
+    """``(pdf, pages)`` when the PDF in out/ is the edition *request* names (:func:`asked_edition`),
     built from exactly the current inputs (those the edition uses: :func:`edition_inputs`),
     with the same standard and tools, and is intact; else None. Reads files only: no pipeline."""
-    if brief_id is None:
-        briefs = sorted((root / "briefs").glob("*.yaml"))
-        if len(briefs) != 1:
-            return None
-        brief_id = briefs[0].stem
-    edition = Edition(Path(brief_id).stem, audience, variant, language)
-    pdf = root / "out" / output_name(edition.brief, audience, standard, variant=variant, language=language)
+    root, overlay, standard, edition = request.root, request.overlay, request.standard, asked_edition(request)
+    if edition is None:
+        return None
+    name = output_name(edition.brief, edition.audience, standard, variant=edition.variant, language=edition.language)
+    pdf = root / "out" / name
     manifest_path = root / "out" / "manifest.json"
     if not pdf.is_file() or not manifest_path.is_file():
         return None
@@ -353,10 +343,8 @@ def up_to_date(
         entry = read_manifest(manifest_path)["outputs"].get(pdf.name)
     except WorkspaceError:
         return None
-    if not isinstance(entry, dict):
-        return None
-    if edition_of(entry) != edition:
-        return None  # another edition's file of the same name: the build says whose
+    if not isinstance(entry, dict) or edition_of(entry) != edition:
+        return None  # not an entry, or another edition's file of the same name: the build says whose
     try:
         digests = edition_inputs(root, overlay, inputs.scope_of(entry) if entry_problem(entry) is None else None)
     except WorkspaceError:
@@ -365,12 +353,23 @@ def up_to_date(
         return None  # an input the build cannot read: let the build say so
     same = (
         entry.get("standard") == standard
-        and entry.get("source_date_epoch", "") == source_date_epoch
+        and entry.get("source_date_epoch", "") == request.source_date_epoch
         and entry.get("versions") == tool_versions()
         and entry.get("inputs_sha256") == inputs_digest(digests)
         and entry.get("sha256") == hashlib.sha256(pdf.read_bytes()).hexdigest()
     )
     return (pdf, int(entry.get("pages", 0))) if same else None
+
+
+def asked_edition(request: BuildRequest) -> Edition | None:
+    """The edition *request* names, as out/ names it (a language tag only for a brief in several),
+    told from the brief file alone; None when it cannot be (the build then says why)."""
+    found = [request.brief] if request.brief else [p.stem for p in (request.root / "briefs").glob("*.yaml")]
+    languages = brief_languages(request.root, request.brief)
+    if len(found) != 1 or languages is None or request.language not in (None, *languages):
+        return None
+    language = named_language(request.language or languages[0], languages)
+    return Edition(Path(found[0]).stem, request.audience, request.variant or "", language)
 
 
 def manifest_text(path: Path) -> str:

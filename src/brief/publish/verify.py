@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import WorkspaceError
+from brief.model.counting import counted
 from brief.publish.inputs import changes, inputs_digest, scope_of
 from brief.publish.manifest import MANIFEST, edition_inputs, entry_problem, read_manifest, recorded
 from brief.workspace.root import find_root
@@ -84,7 +85,7 @@ def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) 
         line = (
             f"FAILED: {file.name} differs from the file brief built ({short}, expected {own['sha256'][:16]}…)"
             if own is not None
-            else f"FAILED: {file.name} is none of the {len(outputs)} files the manifest records ({short})"
+            else f"FAILED: {file.name} is none of the {counted(len(outputs), 'file')} the manifest records ({short})"
         )
         return Verdict(False, False, [line])
     name, entry = found
@@ -105,7 +106,7 @@ def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) 
     inputs_ok = inputs_digest(current) == entry["inputs_sha256"]
     with_overlay = f" and the overlay {entry['overlay']}" if used is not None and entry.get("overlay") else ""
     lines.append(
-        f"ok: the {len(current)} files it uses from the theme, briefs/, data/ and templates/{with_overlay} "
+        f"ok: the {counted(len(current), 'file')} it uses from the theme, briefs/, data/ and templates/{with_overlay} "
         "are the inputs it was built from"
         if inputs_ok
         else "FAILED: the workspace's inputs have changed since it was built" + _first_change(entry, current)

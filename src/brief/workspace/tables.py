@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from brief.errors import BriefError, DataError
+from brief.model.counting import counted
 from brief.model.schema import Figure
 from brief.model.units import MAX_VALUE_TEXT, UNITS, Unit, Written
 from brief.workspace.hidden import check_text
@@ -85,7 +86,7 @@ def read_figures_csv(
             if len(row) != len(header):
                 problems.append(
                     DataError(
-                        f"row has {len(row)} cells, the header has {len(header)}",
+                        f"row has {counted(len(row), 'cell')}, the header has {len(header)}",
                         path,
                         line,
                         hint="check for a missing or extra comma (quote cells that contain one)",
