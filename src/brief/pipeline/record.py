@@ -46,6 +46,7 @@ def record_for(request: BuildRequest, job: Job, rendered: Rendered, ws: Workspac
         job.brief.distribution.record(job.created) if job.brief.distribution else None,
         scope,
         rendered.printed,
+        rendered.narrative,
     )
 
 

@@ -188,12 +188,12 @@ class Record:
     marking: dict[str, str | None] | None = None
     # Which files are the edition's inputs (None: all of the workspace's).
     scope: Scope | None = None
-    # Each figure printed, as what (:mod:`brief.publish.printed`): the output's, so not in as_json.
-    printed: dict[str, list[str]] | None = None
+    printed: dict[str, list[str]] | None = None  # each figure printed, as what (:mod:`brief.publish.printed`)
+    narrative: str = ""  # a digest of the narrative, its figures left out; these two are not in as_json
 
     def as_json(self) -> bytes:
         """The record as JSON (attached to archival PDF/A-3 documents)."""
-        fields = {k: v for k, v in self.__dict__.items() if (k not in ("variant", "scope") or v) and k != "printed"}
+        fields = {k: v for k, v in vars(self).items() if (k not in ("variant", "scope") or v) and k not in printed.OWN}
         if self.scope is not None:
             fields["scope"] = self.scope.as_dict()
         return json.dumps(fields, indent=2, sort_keys=True).encode("utf-8")
@@ -260,7 +260,7 @@ def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, An
         | ({"variant": record.variant} if record.variant else {})
         | ({"marking": record.marking} if record.marking else {})
         | ({"scope": record.scope.as_dict(), "inputs": inputs.short_digests(record.inputs)} if record.scope else {})
-        | ({"printed": record.printed} if record.printed else {})
+        | ({"printed": record.printed, printed.NARRATIVE: record.narrative} if record.printed else {})
     )
 
 
