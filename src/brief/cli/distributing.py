@@ -161,3 +161,50 @@ def distribute_settle(ctx: click.Context, message_id: str, answer: str) -> None:
     from brief.distribute.report import settle
 
     click.echo(settle(workspace_root(ctx), message_id, answer))
+
+
+@distribute_group.command("corrections")
+@click.argument("brief", required=False)
+@click.option("--send", is_flag=True, help="Send the corrections (without it: a dry run into out/distribution/).")
+@click.option("--smtp", "smtp", metavar="HOST[:PORT]", help="The SMTP server.")
+@click.option("--starttls", "security", flag_value="starttls", help="Upgrade the connection with STARTTLS.")
+@click.option("--ssl", "security", flag_value="ssl", help="Connect with TLS.")
+@click.option(
+    "--user", envvar="BRIEF_SMTP_USER", help="SMTP user (or BRIEF_SMTP_USER); password from BRIEF_SMTP_PASSWORD."
+)
+@click.option(
+    "--allow-plain-auth", is_flag=True, help="Allow --user without --starttls/--ssl (the password unencrypted)."
+)
+@click.option("--from", "sender", envvar="BRIEF_SMTP_FROM", metavar="ADDRESS", help="The sender's address.")
+@click.option(
+    "--rate", type=click.FloatRange(min=0.01), metavar="PER_SECOND", help="At most this many messages a second."
+)
+@click.option("--resume", is_flag=True, help="Continue a send: accepted corrections are never sent again.")
+@click.option("--resend-unknown", is_flag=True, help="Also resend corrections a stopped run left unknown.")
+@click.option("--retry-refused", is_flag=True, help="Send the corrections the server refused again.")
+@click.option("--allow-draft", is_flag=True, help="Send a brief marked draft.")
+@click.pass_context
+def distribute_corrections(ctx: click.Context, brief: str | None, send: bool, smtp: str | None,
+                           security: str | None, user: str | None, allow_plain_auth: bool, sender: str | None,
+                           rate: float | None, resume: bool, resend_unknown: bool, retry_refused: bool,
+                           allow_draft: bool) -> None:  # fmt: skip
+    """Send a corrected copy to everyone whose copy of an edition prints what the current
+    build no longer prints (a figure's text, or the narrative): a dry run unless --send.
+
+    The dry run lists them by edition, with each figure's old and new printed text."""
+    from brief.distribute.correcting import correct
+    from brief.distribute.run import Request
+    from brief.distribute.smtp import server_from
+
+    server = server_from(smtp, security or "none", user, dict(os.environ), allow_plain_auth) if smtp else None  # type: ignore[arg-type]
+    root = workspace_root(ctx)
+    request = Request(
+        root, root / "out" / "distribution.sqlite", brief, send, sender, server, rate, resume, resend_unknown,
+        allow_draft, retry_refused=retry_refused,
+        again="brief distribute corrections --send --resume (and the same options)",
+    )  # fmt: skip
+    summary = correct(request, lambda line: click.echo(line, err=True))
+    for line in summary.lines:
+        click.echo(line)
+    if not summary.ok:
+        sys.exit(1)
