@@ -208,3 +208,21 @@ def test_a_rebuild_that_prints_the_same_corrects_nobody(tmp_path: Path, server: 
     assert "unchanged: 5 hold an edition that prints what the current build prints" in dry.output
     assert corrections(root, port).exit_code == 0
     assert recorder.received == []
+
+
+def test_verify_on_a_stamped_copy_says_to_trace_it(tmp_path: Path, server: tuple[Recorder, int]) -> None:
+    """A stamped copy is not a built edition: ``brief verify`` says so and names the command that
+    tells whose copy it is, also when the copy has the edition's own file name (as mailed)."""
+    _, port = server
+    root = workspace(tmp_path / "ws", port)
+    copy = next((root / "out" / "distribution" / "person-tech1").glob("*.pdf"))
+    ((copy_id,),) = ledger(root, "SELECT copy_id FROM copies WHERE email = 'tech1@example.org'")
+    mailed = tmp_path / "mini-technical.pdf"
+    mailed.write_bytes(copy.read_bytes())
+    for path in (copy, mailed):
+        result = CliRunner().invoke(cli, ["-C", str(root), "verify", str(path)])
+        assert result.exit_code == 1
+        assert f"stamped copy of one (copy ID {copy_id})" in result.output, result.output
+        assert f"brief distribute trace {path}" in result.output
+    built = CliRunner().invoke(cli, ["-C", str(root), "verify", str(root / "out" / "mini-technical.pdf")])
+    assert built.exit_code == 0 and "stamped" not in built.output, built.output

@@ -117,8 +117,11 @@ def _source(ws: Workspace, figure_id: str) -> str:
     figure = ws.figures.get(figure_id)
     if figure is None:
         return ""
+    if figure.derive is not None:
+        inputs = [ws.figures[f].label if f in ws.figures else f for f in figure.derive.of]
+        return "calculated from " + " and ".join(inputs)
     if figure.source is None or figure.source not in ws.sources:
-        return "calculated from other figures"
+        return ""
     return ", ".join(p for p in (short_title(ws.sources[figure.source]), figure.locator) if p)
 
 
