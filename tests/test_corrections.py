@@ -186,6 +186,10 @@ def test_a_figure_every_edition_prints_corrects_everyone_once(tmp_path: Path, se
     for email, new, old in linked:
         assert attached_copy_id(messages[str(email)]) == new != old
         assert f"(copy ID {old})" in " ".join(body(messages[str(email)]).split())
+    records = json.loads(run(root, "status", "--format", "json").output)
+    assert sorted((r["email"], r["supersedes"]) for r in records if r["supersedes"]) == sorted(
+        (str(email), str(old)) for email, _, old in linked
+    )
     recorder.received.clear()
     assert corrections(root, port).exit_code == 0
     assert recorder.received == []

@@ -144,16 +144,15 @@ def find(root: Path, ledger: Ledger, brief_id: str | None, now: dt.datetime) -> 
     """Every accepted copy of the brief that the current builds correct, grouped by edition."""
     ws = load_workspace(root)
     brief = pick_brief(ws, brief_id)
-    held = [
-        r
-        for r in latest(ledger, brief.id)
-        if not r.variant and (r.language or brief.language) == brief.language and r.audience in brief.audiences
-    ]
+    copies = latest(ledger, brief.id)
+    # A variant's or another language's edition is built under another name: not judged here yet.
+    held = [r for r in copies if not r.variant and (r.language or brief.language) == brief.language]
+    held = [r for r in held if r.audience in brief.audiences]
     editions = {a: plan.edition(root, brief, a, now) for a in sorted({r.audience for r in held})}
     shas = {audience: hashlib.sha256(pdf).hexdigest() for audience, pdf in editions.items()}
     kept: Callable[[str], dict[str, Any] | None] = _cached(root / "out")
     stale: dict[tuple[str, str], Stale] = {}
-    current = unjudged = 0
+    current, unjudged = 0, len(copies) - len(held)
     for row in held:
         new = shas[row.audience]
         if row.edition == new:
@@ -207,5 +206,8 @@ def describe(found: Found) -> list[str]:
     if found.current:
         lines.append(f"unchanged: {found.current} hold an edition that prints what the current build prints")
     if found.unjudged:
-        lines.append(f"not judged: {found.unjudged} copies of editions whose printed figures were not recorded")
+        lines.append(
+            f"not judged: {found.unjudged} copies (of editions built before their printed figures were kept, "
+            "or of a variant or another language)"
+        )
     return lines
