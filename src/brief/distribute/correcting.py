@@ -105,8 +105,10 @@ class Corrector:
         rows = self._rows(d, [row for email, row in wanted.items() if email not in have], len(have))
         if rows:
             check_recipients(self.ledger.path, d.marking, [_recipient(r) for r in rows], self.request.now)
-            for row in rows:  # every letter renders before any row is recorded
-                self._message(d, row, None)
+            # The letter renders before any row is recorded. One row is enough: every correction
+            # of an edition is the same template, changes and copy, and only the columns the
+            # ledger keeps of a recipient (name, address, organisation) differ.
+            self._message(d, rows[0], d.editions[audience])
             if known:
                 self.ledger.add(rows)
             else:

@@ -194,7 +194,8 @@ def describe(found: Found) -> list[str]:
         f"{people} recipient{'s' * (people != 1)} to correct"
     ]
     for s in found.stale:
-        lines.append(f"{s.audience} edition ({s.language}) {s.old[:8]} → {s.new[:8]}: {len(s.copies)} recipients")
+        held = f"{len(s.copies)} recipient{'s' * (len(s.copies) != 1)}"
+        lines.append(f"{s.audience} edition ({s.language}) {s.old[:8]} → {s.new[:8]}: {held}")
         for c in s.difference.figures:
             source = f" (source: {c.source})" if c.source else ""
             lines.append(f"  {c.figure}: {c.before} → {c.after}{source}")
