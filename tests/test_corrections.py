@@ -126,12 +126,14 @@ def test_a_figure_only_the_technical_edition_prints_corrects_only_its_readers(
     root = workspace(tmp_path / "ws", port)
     recorder.received.clear()
 
+    shares = root / "data" / "figures" / "shares.yaml"
+    shares.write_text(shares.read_text(encoding="utf-8").replace('"press release"', "Gadget Corp's press release"))
     change(root, "value: 12\n", "value: 14\n")  # gadgets_claimed: only the technical edition prints it
     dry = corrections(root)
     assert dry.exit_code == 0, dry.output
     assert "corrections for mini: 1 edition changed, 2 recipients to correct" in dry.output
     assert "technical edition (en-US)" in dry.output and "policy edition" not in dry.output
-    assert "  gadgets_claimed: 12 → 14 (source: Gadget Survey, press release)" in dry.output
+    assert "  gadgets_claimed: 12 → 14 (source: Gadget Survey, Gadget Corp's press release)" in dry.output
     assert "  narrative: unchanged" in dry.output
     assert all(address in dry.output for address in TECH)
     assert not any(address in dry.output for address in POLICY)
@@ -146,7 +148,9 @@ def test_a_figure_only_the_technical_edition_prints_corrects_only_its_readers(
     for message in messages.values():
         assert str(message["Subject"]).startswith("TLP:AMBER Correction: The Widget Gap")
         text = " ".join(body(message).split())
-        assert "it read 12; the corrected figure is 14" in text, text
+        assert "it read 12; the corrected figure is 14 (source: Gadget Survey, Gadget Corp's press release)" in text
+        html = message.get_body(preferencelist=("html",))
+        assert html is not None and "the corrected figure is <strong>14</strong>" in str(html.get_content())
 
     recorder.received.clear()
     again = corrections(root, port)
