@@ -166,6 +166,7 @@ TIERS: dict[str, tuple[str, ...]] = {
     "test_security_vega.py": ("stress",),
     # A sending process killed at random points and resumed, twenty times.
     "test_distribute_send.py::test_killed_and_resumed_twenty_times_sends_each_message_once": ("stress",),
+    "test_corrections_kill.py": ("stress",),
     # Builds interrupted by Ctrl-C or killed outright, and a typesetter killed mid-build.
     "test_workers.py::test_an_interrupted_build_publishes_nothing_and_leaves_no_process": ("stress",),
     "test_workers.py::test_workers_die_with_a_command_killed_outright": ("stress",),

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from brief.cli import cli
+from brief.distribute.ledger_schema import VERSION
 from brief.pipeline.build import build
 from helpers import distribution_workspace, request_for
 from mailserver import Recorder, serving
@@ -162,7 +163,7 @@ def test_a_ledger_of_version_2_learns_its_editions(ws: Path, server: tuple[Recor
         db.execute("PRAGMA user_version = 2")
     assert send(ws, port, "--resume").exit_code == 0
     assert ledger(ws, "SELECT count(*) FROM copies WHERE edition IS NULL") == [(0,)]
-    assert ledger(ws, "PRAGMA user_version") == [(3,)]
+    assert ledger(ws, "PRAGMA user_version") == [(VERSION,)]
     (ws / "recipients.csv").write_text(recipients(3), encoding="utf-8")
     result = send(ws, port)
     assert result.exit_code == 0 and "skipped: 2 already received this edition" in result.output, result.output

@@ -94,7 +94,10 @@ def test_distributing_walkthrough_runs(tmp_path: Path) -> None:
     assert "exit status 1" in outputs
     assert "dry run: 3 stamped" in outputs and "sent: 3 accepted" in outputs
     assert "prepared for Sam Okafor <sam.okafor@openpolicybriefs.org>" in outputs
-    assert len(list((root / "out" / "distribution").glob("*/*.eml"))) == 3
+    # Three copies, and the one correction of the technical edition (section 8).
+    assert "1 edition changed, 1 recipient to correct" in outputs and "deepseek_daily_users: 22 million → 25" in outputs
+    assert "sent: 1 accepted" in outputs and "sent: nothing to correct" in outputs
+    assert len(list((root / "out" / "distribution").glob("*/*.eml"))) == 4
 
 
 @pytest.mark.slow

@@ -226,6 +226,7 @@ _COMMANDS = {
     "serve": ("brief.commands.preview", "serve"),
     # brief verify, and the editions brief build --all finds up to date
     "verify": ("brief.publish.verify", "verify"),
+    "copy_ids": ("brief.distribute.stampread", "copy_ids"),
     "where_to_check": ("brief.publish.verify", "where_to_check"),
     "up_to_date": ("brief.publish.manifest", "up_to_date"),
     "tidy": ("brief.publish.outputs", "tidy"),
@@ -234,6 +235,7 @@ _COMMANDS = {
     "run_all": ("brief.runtime.parallel", "run_all"),
     # brief distribute
     "distribute": ("brief.distribute.run", "distribute"),
+    "correct": ("brief.distribute.correcting", "correct"),
     "DistributionRequest": ("brief.distribute.run", "Request"),
     "server_from": ("brief.distribute.smtp", "server_from"),
     "STATES": ("brief.distribute.ledger", "STATES"),
@@ -250,6 +252,8 @@ __all__ += [  # the commands' functions (_COMMANDS)
     "STATES",
     "DistributionRequest",
     "StatusFilter",
+    "copy_ids",
+    "correct",
     "distribute",
     "export_charts",
     "figure_rows",
@@ -287,6 +291,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_api.py checks
     from brief.commands.preview import serve as serve
     from brief.commands.scaffold import new_audience as new_audience
     from brief.commands.scaffold import new_brief as new_brief
+    from brief.distribute.correcting import correct as correct
     from brief.distribute.ledger import STATES as STATES
     from brief.distribute.report import Filter as StatusFilter
     from brief.distribute.report import forget as forget
@@ -298,6 +303,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_api.py checks
     from brief.distribute.run import Request as DistributionRequest
     from brief.distribute.run import distribute as distribute
     from brief.distribute.smtp import server_from as server_from
+    from brief.distribute.stampread import copy_ids as copy_ids
     from brief.publish.manifest import up_to_date as up_to_date
     from brief.publish.outputs import tidy as tidy
     from brief.publish.verify import verify as verify

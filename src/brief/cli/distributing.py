@@ -10,7 +10,7 @@ import click
 
 from brief.api import STATES
 from brief.cli.group import cli, workspace_root
-from brief.cli.options import brief_argument, format_option
+from brief.cli.options import brief_argument, format_option, sending_options
 
 
 class _DistributeGroup(click.Group):
@@ -33,29 +33,12 @@ def distribute_group() -> None:
 @distribute_group.command("run", hidden=True)
 @click.argument("recipients", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @brief_argument()
-@click.option("--send", is_flag=True, help="Send the messages (without it: a dry run into out/distribution/).")
-@click.option("--smtp", "smtp", metavar="HOST[:PORT]", help="The SMTP server.")
-@click.option("--starttls", "security", flag_value="starttls", help="Upgrade the connection with STARTTLS.")
-@click.option("--ssl", "security", flag_value="ssl", help="Connect with TLS.")
-@click.option(
-    "--user", envvar="BRIEF_SMTP_USER", help="SMTP user (or BRIEF_SMTP_USER); password from BRIEF_SMTP_PASSWORD."
-)
-@click.option(
-    "--allow-plain-auth", is_flag=True, help="Allow --user without --starttls/--ssl (the password unencrypted)."
-)
-@click.option("--from", "sender", envvar="BRIEF_SMTP_FROM", metavar="ADDRESS", help="The sender's address.")
-@click.option(
-    "--rate", type=click.FloatRange(min=0.01), metavar="PER_SECOND", help="At most this many messages a second."
-)
-@click.option("--resume", is_flag=True, help="Continue a distribution: accepted messages are never sent again.")
-@click.option("--resend-unknown", is_flag=True, help="Also resend messages a stopped run left unknown.")
+@sending_options("messages")
 @click.option(
     "--resend", "resend", multiple=True, metavar="ADDRESS",
     help="Send this recipient the edition again, though an earlier distribution delivered it (repeatable).",
 )  # fmt: skip
 @click.option("--resend-all", is_flag=True, help="Send everyone the edition, whatever they received before.")
-@click.option("--retry-refused", is_flag=True, help="Send the messages the server refused again.")
-@click.option("--allow-draft", is_flag=True, help="Send a brief marked draft.")
 @click.pass_context
 def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send: bool, smtp: str | None,
                    security: str | None, user: str | None, allow_plain_auth: bool, sender: str | None,
@@ -161,3 +144,31 @@ def distribute_settle(ctx: click.Context, message_id: str, answer: str) -> None:
     from brief.api import settle
 
     click.echo(settle(workspace_root(ctx), message_id, answer))
+
+
+@distribute_group.command("corrections")
+@brief_argument()
+@sending_options("corrections")
+@click.pass_context
+def distribute_corrections(ctx: click.Context, brief: str | None, send: bool, smtp: str | None,
+                           security: str | None, user: str | None, allow_plain_auth: bool, sender: str | None,
+                           rate: float | None, resume: bool, resend_unknown: bool, retry_refused: bool,
+                           allow_draft: bool) -> None:  # fmt: skip
+    """Send a corrected copy to everyone whose copy of an edition prints what the current
+    build no longer prints (a figure's text, or the narrative): a dry run unless --send.
+
+    The dry run lists them by edition, with each figure's old and new printed text."""
+    from brief.api import DistributionRequest, correct, server_from
+
+    server = server_from(smtp, security or "none", user, dict(os.environ), allow_plain_auth) if smtp else None  # type: ignore[arg-type]
+    root = workspace_root(ctx)
+    request = DistributionRequest(
+        root, root / "out" / "distribution.sqlite", brief, send, sender, server, rate, resume, resend_unknown,
+        allow_draft, retry_refused=retry_refused,
+        again="brief distribute corrections --send --resume (and the same options)",
+    )  # fmt: skip
+    summary = correct(request, lambda line: click.echo(line, err=True))
+    for line in summary.lines:
+        click.echo(line)
+    if not summary.ok:
+        sys.exit(1)

@@ -69,10 +69,10 @@ def charts_command(
 def verify_command(ctx: click.Context, file: Path, manifest: Path | None, overlay: Path | None) -> None:
     """Check that FILE (a PDF or HTML edition, under any name) is a file brief built, and that
     the workspace's inputs are still the ones it was built from."""
-    from brief.api import verify, where_to_check
+    from brief.api import copy_ids, verify, where_to_check
 
     manifest, ctx.obj["root"] = where_to_check(file, manifest, ctx.obj["start"], ctx.obj["start"] != Path.cwd())
-    verdict = verify(file.resolve(), manifest, ctx.obj["root"], overlay)
+    verdict = verify(file.resolve(), manifest, ctx.obj["root"], overlay, copy_ids)
     for line in verdict.lines:
         click.echo(line)
     if not verdict.ok:

@@ -57,3 +57,31 @@ def format_option(choices: Sequence[str], help: str | None = None) -> Callable[[
     return click.option(
         "--format", "fmt", type=click.Choice(list(choices)), default=choices[0], show_default=True, help=help
     )
+
+
+def sending_options(what: str) -> Callable[[F], F]:
+    """How a command that mails copies sends them: ``--send``, the SMTP server and login,
+    ``--from``, ``--rate``, and how a stopped or refused send continues. *what* names what is
+    sent ("messages", "corrections") in the help texts."""
+    return _stacked(
+        click.option("--send", is_flag=True, help=f"Send the {what} (without it: a dry run into out/distribution/)."),
+        click.option("--smtp", "smtp", metavar="HOST[:PORT]", help="The SMTP server."),
+        click.option("--starttls", "security", flag_value="starttls", help="Upgrade the connection with STARTTLS."),
+        click.option("--ssl", "security", flag_value="ssl", help="Connect with TLS."),
+        click.option(
+            "--user",
+            envvar="BRIEF_SMTP_USER",
+            help="SMTP user (or BRIEF_SMTP_USER); password from BRIEF_SMTP_PASSWORD.",
+        ),
+        click.option(
+            "--allow-plain-auth", is_flag=True, help="Allow --user without --starttls/--ssl (the password unencrypted)."
+        ),
+        click.option("--from", "sender", envvar="BRIEF_SMTP_FROM", metavar="ADDRESS", help="The sender's address."),
+        click.option(
+            "--rate", type=click.FloatRange(min=0.01), metavar="PER_SECOND", help="At most this many messages a second."
+        ),
+        click.option("--resume", is_flag=True, help=f"Continue a send: accepted {what} are never sent again."),
+        click.option("--resend-unknown", is_flag=True, help=f"Also resend {what} a stopped run left unknown."),
+        click.option("--retry-refused", is_flag=True, help=f"Send the {what} the server refused again."),
+        click.option("--allow-draft", is_flag=True, help="Send a brief marked draft."),
+    )

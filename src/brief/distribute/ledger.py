@@ -12,7 +12,8 @@ has the copy made again, byte for byte.
 
 Every change is also conditional on the state the row is expected to be in, and a run of a
 distribution holds ``distribution.sqlite.lock`` (an exclusive ``flock``) from start to end: two
-runs never act on the same rows. The schema's version is the database's ``user_version``.
+runs never act on the same rows. The schema and its migrations are in
+:mod:`brief.distribute.ledger_schema`.
 """
 
 from __future__ import annotations
@@ -28,39 +29,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from brief.distribute.ledger_schema import migrate
 from brief.distribute.states import OFFERED, State, check_transition
 from brief.errors import DistributionError, PublishError
 
 P = ParamSpec("P")
 T = TypeVar("T")
 STATES = tuple(s.value for s in State)  # as strings, for --state (click names an enum by its members)
-# The version of the schema below, kept in the database's ``PRAGMA user_version`` (0: a ledger
-# written before versions, with these same tables). Other tables are left alone: they may hold
-# data of other parts of brief.
-VERSION = 3  # 2: copies.message_sha256; 3: copies.edition, variant, language, sent_at
-# Columns a ledger of an earlier version lacks, added when it is opened (each NULL in old rows).
-ADDED = ("message_sha256", "edition", "variant", "language", "sent_at")
-_TABLES = (
-    """CREATE TABLE IF NOT EXISTS distributions (
-  id TEXT PRIMARY KEY, brief TEXT NOT NULL, created TEXT NOT NULL, recipients TEXT NOT NULL,
-  marking TEXT NOT NULL, total INTEGER NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS copies (
-  distribution TEXT NOT NULL REFERENCES distributions(id), email TEXT NOT NULL, line INTEGER NOT NULL,
-  name TEXT NOT NULL, organisation TEXT NOT NULL, audience TEXT NOT NULL, copy_no INTEGER NOT NULL,
-  copy_id TEXT NOT NULL UNIQUE, message_id TEXT NOT NULL, folder TEXT NOT NULL, marking TEXT NOT NULL,
-  sha256 TEXT, state TEXT NOT NULL CHECK (state IN ('planned','stamped','sending','accepted','refused')),
-  reply TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated TEXT NOT NULL, message_sha256 TEXT,
-  edition TEXT, variant TEXT, language TEXT, sent_at TEXT,
-  PRIMARY KEY (distribution, email))""",
-    "CREATE INDEX IF NOT EXISTS copies_by_edition ON copies (edition, state)",
-)
-_DISTRIBUTION_COLUMNS = ("id", "brief", "created", "recipients", "marking", "total")
 BUSY_SECONDS = 10.0  # how long to wait for a lock another program holds on the database
 _HINT = "move out/distribution.sqlite aside to start a new ledger (and keep it: it records what was sent)"
 COLUMNS = (
     "distribution", "email", "line", "name", "organisation", "audience", "copy_no", "copy_id", "message_id",
     "folder", "marking", "sha256", "state", "reply", "attempts", "updated", "message_sha256", "edition", "variant",
-    "language", "sent_at",
+    "language", "sent_at", "supersedes",
 )  # fmt: skip
 
 
@@ -89,6 +70,7 @@ class Row:
     variant: str | None = None
     language: str | None = None
     sent_at: str | None = None  # when the message was last handed to the server (UTC)
+    supersedes: str | None = None  # a correction's: the copy ID of the copy it replaces
 
 
 def _problem(path: Path, exc: sqlite3.Error) -> PublishError:
@@ -154,28 +136,9 @@ class Ledger:
             raise
 
     def _schema(self) -> None:
-        """Create the tables of a new ledger; refuse one of another schema or a later version."""
-        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
-        if version > VERSION:
-            raise PublishError(
-                f"the ledger is of schema version {version}, and this brief knows versions up to {VERSION}",
-                self.path,
-                hint="use the brief that wrote it, or " + _HINT,
-            )
-        tables = {t for (t,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if version == 0 and not tables & {"distributions", "copies"}:
-            for statement in _TABLES:
-                self.db.execute(statement)
-        for table, columns in (("distributions", _DISTRIBUTION_COLUMNS), ("copies", COLUMNS)):
-            found = {str(c[1]) for c in self.db.execute(f"PRAGMA table_info({table})")}
-            missing = [c for c in columns if c not in found and c not in ADDED]
-            if missing:
-                what = f"table {table} lacks {', '.join(missing)}" if found else f"it has no table {table}"
-                raise PublishError(f"the ledger is not of a schema brief knows: {what}", self.path, hint=_HINT)
-        for column in (c for c in ADDED if c not in found):  # a ledger of an earlier version
-            self.db.execute(f"ALTER TABLE copies ADD COLUMN {column} TEXT")
-        self.db.execute(_TABLES[2])
-        self.db.execute(f"PRAGMA user_version = {VERSION}")
+        """Create the tables of a new ledger, bring one of an earlier version up to this one;
+        refuse one of another schema or a later version."""
+        migrate(self.db, self.path, COLUMNS, _HINT)
 
     @contextmanager
     def _guarded(self) -> Iterator[None]:

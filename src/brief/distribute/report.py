@@ -30,7 +30,7 @@ SHOWN = ("distribution", "brief", "edition", "name", "email", "copy_id", "state"
 EXPORTED = (
     "distribution", "brief", "audience", "variant", "language", "edition", "name", "email", "organisation",
     "line", "copy_no", "copy_id", "state", "sent_at", "dry_run", "reply", "attempts", "message_id", "folder",
-    "marking", "sha256", "message_sha256", "updated",
+    "marking", "sha256", "message_sha256", "updated", "supersedes",
 )  # fmt: skip
 
 

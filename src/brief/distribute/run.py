@@ -50,6 +50,7 @@ class Request:
     resend: frozenset[str] = frozenset()  # addresses (lower case) sent an edition they already have, on purpose
     resend_all: bool = False
     retry_refused: bool = False
+    again: str | None = None  # the command that continues the run, when it is not ``distribute RECIPIENTS``
 
     def resends(self, email: str) -> bool:
         """The recipient is to be sent the edition even if an earlier distribution had it accepted."""
@@ -76,7 +77,7 @@ class Summary:
 
 def _load(request: Request) -> editions.Distribution:
     if request.sender is not None:
-        _check_sender(request.sender)
+        check_sender(request.sender)
     ws = load_workspace(request.root)
     brief = pick_brief(ws, request.brief)
     marking = brief.distribution
@@ -112,7 +113,7 @@ def _load(request: Request) -> editions.Distribution:
     )
 
 
-def _check_sender(sender: str) -> None:
+def check_sender(sender: str) -> None:
     """``--from`` is one plain address: it goes into every message's From header and the
     envelope, so a line break, a control character or a display name would be injected there."""
     hidden = [c for c in sender if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") or c.isspace()]
@@ -304,6 +305,8 @@ def send(request: Request, ledger: Ledger, prepared: Prepared, say: Callable[[st
 
 def again(request: Request) -> str:
     """The command that continues this distribution."""
+    if request.again is not None:
+        return request.again
     return f"brief distribute {os.path.relpath(request.recipients)} --send --resume (and the same options)"
 
 

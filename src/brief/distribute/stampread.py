@@ -93,3 +93,16 @@ def stamps(data: bytes, path: Path) -> list[list[str]]:
 def _id_line() -> re.Pattern[str]:
     labels = "|".join(re.escape(label) for label in id_labels())
     return re.compile(rf"(?:{labels}) ([0-9a-f]{{12}})(?: ·|$)")
+
+
+def copy_ids(path: Path) -> list[str]:
+    """Every copy ID the PDF at *path* carries (its document information's, then its pages'
+    stamps), once each; none when it is no PDF brief can read (an HTML edition, say)."""
+    from brief.distribute.stamp import read_copy
+
+    try:
+        evidence = read_copy(path)
+    except DataError:
+        return []
+    found = [evidence.metadata] if evidence.metadata and re.fullmatch(r"[0-9a-f]{12}", evidence.metadata) else []
+    return list(dict.fromkeys([*found, *(copy_id for page in evidence.pages for copy_id in page)]))

@@ -49,6 +49,7 @@ def record_for(prepared: Prepared) -> Record:
         job.brief.distribution.record(job.created) if job.brief.distribution else None,
         scope,
         rendered.printed,
+        rendered.narrative,
         job.named_language,
     )
 

@@ -37,6 +37,7 @@ from brief.pipeline.resolve import Job
 from brief.pipeline.sanitise import Policy, refuse
 from brief.pipeline.typography import typographer
 from brief.publish.printed import add as add_printed
+from brief.publish.printed import narrative_digest
 from brief.workspace.brand import Brand
 from brief.workspace.sandbox import MAX_OUTPUT, BriefSandbox, TemplateFunction, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
@@ -58,6 +59,8 @@ class Rendered:
     charts: dict[str, RenderedChart]
     # Each figure printed and the texts it was printed as (:mod:`brief.publish.printed`).
     printed: dict[str, list[str]] = field(default_factory=dict)
+    # A digest of the sections' words, figures left out (:func:`brief.publish.printed.narrative_digest`).
+    narrative: str = ""
 
 
 def _markdown(language: str = DEFAULT) -> MarkdownIt:
@@ -376,6 +379,7 @@ def render(
     )
     html = ctx.crossrefs.fill(_render_template(env, layout, {**base, **layout_context}, search_path))
     _enforce(policy, html, env, layout)
+    narrative = narrative_digest("".join(section["html"] for section in sections))
     return Rendered(
-        html, ctx.notes.notes, list(dict.fromkeys(ctx.figures_used)), ctx.charts_placed, charts, ctx.printed
+        html, ctx.notes.notes, list(dict.fromkeys(ctx.figures_used)), ctx.charts_placed, charts, ctx.printed, narrative
     )

@@ -190,13 +190,15 @@ class Record:
     marking: dict[str, str | None] | None = None
     # Which files are the edition's inputs (None: all of the workspace's).
     scope: Scope | None = None
-    # Each figure printed, as what (:mod:`brief.publish.printed`): the output's, so not in as_json.
+    # What the edition printed: each figure, as what, and a digest of the narrative, its figures
+    # left out (:mod:`brief.publish.printed`); the output's own, so not in as_json.
     printed: dict[str, list[str]] | None = None
+    narrative: str = ""
     language: str = ""  # the language in the edition's name, for a brief built in several
 
     def as_json(self) -> bytes:
         """The record as JSON (attached to archival PDF/A-3 documents)."""
-        fields = {k: v for k, v in self.__dict__.items() if (k not in _LEFT_OUT_EMPTY or v) and k != "printed"}
+        fields = {k: v for k, v in vars(self).items() if (k not in _LEFT_OUT_EMPTY or v) and k not in printed.OWN}
         if self.scope is not None:
             fields["scope"] = self.scope.as_dict()
         return json.dumps(fields, indent=2, sort_keys=True).encode("utf-8")
@@ -265,7 +267,7 @@ def entry_of(sha256: str, size: int, pages: int, record: Record) -> dict[str, An
         | ({"language": record.language} if record.language else {})
         | ({"marking": record.marking} if record.marking else {})
         | ({"scope": record.scope.as_dict(), "inputs": inputs.short_digests(record.inputs)} if record.scope else {})
-        | ({"printed": record.printed} if record.printed else {})
+        | ({"printed": record.printed, printed.NARRATIVE: record.narrative} if record.printed else {})
     )
 
 

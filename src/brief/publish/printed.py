@@ -5,10 +5,17 @@ edition's SHA-256, in ``out/editions/SHA256.json``: a rebuild replaces the manif
 but copies of the older edition may already have been sent, and ``brief distribute impact``
 must still know what they printed. The file is written once per edition (its name is its
 content's key) and read back as a workspace input is: a regular file, size-limited.
+
+Beside the figures, the record holds a digest of the edition's narrative (``narrative``): its
+sections' words with every figure's printed text, chart and table taken out, so that a
+corrected number changes the figures and not the narrative, and a reworded sentence changes
+the narrative. ``brief distribute corrections`` compares both.
 """
 
 from __future__ import annotations
 
+import hashlib
+import html
 import json
 import re
 from pathlib import Path
@@ -23,6 +30,21 @@ EDITIONS = "editions"
 MAX_FIGURES = 10_000
 MAX_EDITION_BYTES = 4 * 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+NARRATIVE = "narrative"
+OWN = ("printed", NARRATIVE)  # what a manifest entry records of what its edition printed
+# What a figure prints: its value (fig()), a chart (an SVG, or an image of one), a table's cells.
+_FIGURES = re.compile(
+    r'<span class="figure-value"[^>]*>.*?</span>|<table\b.*?</table>|<svg\b.*?</svg>|<figure\b.*?</figure>',
+    re.DOTALL,
+)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def narrative_digest(sections_html: str) -> str:
+    """A short digest of the words of the sections' HTML, the figures' printed text, charts
+    and tables left out: it changes when the narrative does, not when a number does."""
+    words = " ".join(html.unescape(_TAG.sub(" ", _FIGURES.sub(" ", sections_html))).split())
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:16]
 
 
 def add(printed: dict[str, list[str]], figure_id: str, text: str) -> None:
@@ -40,6 +62,8 @@ def problem(entry: dict[str, Any]) -> str | None:
     for texts in printed.values():
         if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
             return "'printed' must map figure ids to lists of texts"
+    if not isinstance(entry.get(NARRATIVE, ""), str):
+        return f"'{NARRATIVE}' must be a digest (a string)"
     return None
 
 
@@ -48,7 +72,7 @@ def keep(out_dir: Path, entry: dict[str, Any]) -> None:
     is and what it printed), unless the entry records nothing printed."""
     if not entry.get("printed"):
         return
-    kept = {key: entry.get(key, "") for key in ("sha256", "brief", "audience", "variant")}
+    kept = {key: entry.get(key, "") for key in ("sha256", "brief", "audience", "variant", NARRATIVE)}
     data = json.dumps(kept | {"printed": entry["printed"]}, indent=1, sort_keys=True) + "\n"
     write_atomic(out_dir / EDITIONS / f"{entry['sha256']}.json", data.encode("utf-8"))
 

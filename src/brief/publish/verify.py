@@ -14,6 +14,8 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,9 +71,17 @@ def find_entry(outputs: dict[str, Any], name: str, sha256: str, manifest: Path) 
     return None
 
 
-def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) -> Verdict:
+def verify(
+    file: Path,
+    manifest: Path,
+    root: Path,
+    overlay: Path | None = None,
+    copy_ids: Callable[[Path], list[str]] | None = None,
+) -> Verdict:
     """Is *file* an output *manifest* records, and are the inputs of the workspace at *root*
-    (with the overlay the build used, or *overlay* when given) unchanged?"""
+    (with the overlay the build used, or *overlay* when given) unchanged? A file that is none
+    but carries a copy ID (*copy_ids* reads them: stamping is a later layer's) is a stamped
+    copy, and the verdict says how to trace it."""
     if not manifest.is_file():
         raise WorkspaceError(
             "no manifest here", manifest, hint="name it with --manifest out/manifest.json, or -C WORKSPACE"
@@ -87,6 +97,13 @@ def verify(file: Path, manifest: Path, root: Path, overlay: Path | None = None) 
             if own is not None
             else f"FAILED: {file.name} is none of the {counted(len(outputs), 'file')} the manifest records ({short})"
         )
+        ids = copy_ids(file) if copy_ids is not None else []
+        if ids:
+            line = (
+                f"FAILED: {file.name} is not an edition brief built but a stamped copy of one (copy ID "
+                f"{', '.join(ids[:3])}): to see whose copy it is and whether it is as sent, run "
+                f"brief distribute trace {shlex.quote(str(file))}"
+            )
         return Verdict(False, False, [line])
     name, entry = found
     also = "" if name == file.name else f" as {name}"
