@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from brief.cli import cli
 from brief.distribute.stamp import COPY_ID_KEY
 from brief.pipeline.build import build
-from conftest import distribution_workspace, request_for
+from helpers import distribution_workspace, request_for
 from mailserver import Recorder, serving
 
 DISTRIBUTION = """

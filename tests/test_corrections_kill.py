@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from brief.cli import cli
 from brief.pipeline.build import build
-from conftest import REPO, distribution_workspace, request_for
+from helpers import REPO, distribution_workspace, request_for
 from mailserver import Recorder, serving
 
 DISTRIBUTION = """
