@@ -33,6 +33,7 @@ from brief.errors import DistributionError, UsageError
 from brief.model.language import caption, format_date
 from brief.model.marking import Recipient
 from brief.model.schema import Brief
+from brief.model.variants import fill
 from brief.pipeline.resolve import pick_brief
 from brief.publish import printed
 from brief.publish.atomic import write_atomic
@@ -167,9 +168,21 @@ class Corrector:
         sent = dt.datetime.fromisoformat((old.sent_at or old.updated).replace("Z", "+00:00"))
         copy = {"number": row.copy_no, "id": row.copy_id, "date": d.created.date(), "replaces": old.copy_id}
         written = self.brief_in(choice.language)
-        brief = {"id": d.brief.id, "title": written.title, "subtitle": written.subtitle or "", "date": d.brief.date}
+        # A variant's title is filled from its row ("{name}: AI at a glance" → "Japan: AI at a glance").
+        params = next((v.params for v in self.workspace_in(choice.language).variants.get(d.brief.id, [])
+                       if v.id == choice.variant), {})  # fmt: skip
+        brief = {
+            "id": d.brief.id,
+            "title": fill(written.title, params),
+            "subtitle": fill(written.subtitle or "", params),
+            "date": d.brief.date,
+            "authors": list(written.authors),
+        }
         sent_on = format_date(sent.date(), choice.language)
         values = template_values(_recipient(row), d.marking, brief, copy | {"sent": sent_on})
+        # The edition, as any email template sees it: its language is what `| date` writes in.
+        edition = {"audience": choice.audience, "variant": choice.variant, "language": choice.language}
+        values |= {"edition": edition, "variant": dict(params)}
         values |= {"changes": [c.as_dict() for c in change.figures], "narrative_changed": change.narrative is True}
         marking = d.marking
         letter = with_tlp(

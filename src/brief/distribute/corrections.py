@@ -22,6 +22,7 @@ from brief.distribute import editions as editions_of
 from brief.distribute.editions import Choice
 from brief.distribute.ledger import Ledger, Row
 from brief.distribute.states import State
+from brief.model.counting import counted
 from brief.model.language import DEFAULT, caption
 from brief.model.marking import Marking
 from brief.model.schema import Brief
@@ -54,12 +55,14 @@ class Changed:
         return "; ".join(self.new) or NOT_PRINTED
 
     def as_dict(self) -> dict[str, str]:
-        """What an email template sees of it."""
+        """What an email template sees of it: the old and the new text each in its fullest
+        form (a figure printed as "276,300 robots" in the text and "276,300" in a chart's
+        label reads "276,300 robots" in a letter, not both)."""
         return {
             "figure": self.figure,
             "label": self.label,
-            "old": self.before,
-            "new": self.after,
+            "old": max(self.old, key=len, default=NOT_PRINTED),
+            "new": max(self.new, key=len, default=NOT_PRINTED),
             "source": self.source,
         }
 
@@ -163,6 +166,8 @@ def find(root: Path, ledger: Ledger, brief_id: str | None, now: dt.datetime) -> 
     editions = {c: editions_of.built(root, brief, c, now) for c in sorted({c for _, c in held})}
     shas = {choice: hashlib.sha256(pdf).hexdigest() for choice, pdf in editions.items()}
     kept: Callable[[str], dict[str, Any] | None] = _cached(root / "out")
+    # Each figure's label and source as the edition's language writes them (each language read once).
+    written = {lang: load_workspace(root, language=lang) for lang in {c.language for _, c in held}}
     stale: dict[tuple[Choice, str], Stale] = {}
     current, unjudged = 0, len(copies) - len(held)
     for row, choice in held:
@@ -176,7 +181,8 @@ def find(root: Path, ledger: Ledger, brief_id: str | None, now: dt.datetime) -> 
             continue
         key = (choice, row.edition or "")
         if key not in stale:
-            stale[key] = Stale(choice, row.edition or "", new, difference(ws, old_record, new_record))
+            change = difference(written.get(choice.language, ws), old_record, new_record)
+            stale[key] = Stale(choice, row.edition or "", new, change)
         if stale[key].difference.changed:
             stale[key].copies.append(row)
         else:
@@ -207,11 +213,11 @@ def describe(found: Found) -> list[str]:
     """The dry run's list: each changed edition, what changed in it, and who holds it."""
     people = sum(len(s.copies) for s in found.stale)
     lines = [
-        f"corrections for {found.brief.id}: {len(found.stale)} edition{'s' * (len(found.stale) != 1)} changed, "
-        f"{people} recipient{'s' * (people != 1)} to correct"
+        f"corrections for {found.brief.id}: {counted(len(found.stale), 'edition')} changed, "
+        f"{counted(people, 'recipient')} to correct"
     ]
     for s in found.stale:
-        held = f"{len(s.copies)} recipient{'s' * (len(s.copies) != 1)}"
+        held = counted(len(s.copies), "recipient")
         lines.append(f"{s.choice} edition ({s.choice.language}) {s.old[:8]} → {s.new[:8]}: {held}")
         for c in s.difference.figures:
             source = f" (source: {c.source})" if c.source else ""
@@ -222,10 +228,11 @@ def describe(found: Found) -> list[str]:
             sent = (row.sent_at or row.updated)[:16].replace("T", " ")
             lines.append(f"    {row.name} <{row.email}>, copy {row.copy_id}, sent {sent} UTC")
     if found.current:
-        lines.append(f"unchanged: {found.current} hold an edition that prints what the current build prints")
+        holds = "holds" if found.current == 1 else "hold"  # the verb agrees: "1 holds", "2 hold"
+        lines.append(f"unchanged: {found.current} {holds} an edition that prints what the current build prints")
     if found.unjudged:
         lines.append(
-            f"not judged: {found.unjudged} copies (of editions built before their printed figures were kept, "
-            "or that the brief no longer has)"
+            f"not judged: {counted(found.unjudged, 'copy', 'copies')} (of editions built before their printed "
+            "figures were kept, or that the brief no longer has)"
         )
     return lines

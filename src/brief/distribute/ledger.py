@@ -32,6 +32,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from brief.distribute.ledger_schema import migrate
 from brief.distribute.states import OFFERED, State, check_transition
 from brief.errors import DistributionError, PublishError
+from brief.model.counting import counted
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -228,7 +229,7 @@ class Ledger:
             ).fetchone()[0]
             if started:
                 raise DistributionError(
-                    f"distribution {dist} has {started} messages offered to a server (accepted, refused or "
+                    f"distribution {dist} has {counted(started, 'message')} offered to a server (accepted, refused or "
                     "unknown): the ledger keeps what was sent",
                     self.path,
                     hint="only a distribution that never sent anything can be forgotten",

@@ -17,6 +17,7 @@ from brief.distribute.ledger import Row, open_ledger, read_only
 from brief.distribute.stamp import read_copy
 from brief.distribute.states import OFFERED, State
 from brief.errors import BriefError, DistributionError, UsageError
+from brief.model.counting import counted
 from brief.publish import printed
 from brief.publish.csvcells import safe_cell
 from brief.workspace.hidden import invisible_at
@@ -258,7 +259,10 @@ def forget(root: Path, dist: str) -> str:
             path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only when no other distribution's copy is in the folder
-    return f"distribution {found[0]} forgotten: {len(rows)} rows and their copies removed (nothing had been sent)"
+    copies = "its copy" if len(rows) == 1 else "their copies"
+    return (
+        f"distribution {found[0]} forgotten: {counted(len(rows), 'row')} and {copies} removed (nothing had been sent)"
+    )
 
 
 def settle(root: Path, message_id: str, answer: str) -> str:
@@ -315,7 +319,8 @@ def impact(root: Path, figure_id: str, fmt: str) -> Impact:
         elif figure_id in kept["printed"]:
             record = {**asdict(row), **{k: kept[k] for k in ("brief", "audience", "variant")}}
             records.append({c: record.get(c) for c in IMPACTED} | {"printed": kept["printed"][figure_id]})
-    notes = [f"{unknown} accepted copies are of editions whose printed figures were not recorded"] if unknown else []
+    are = "copy is of an edition" if unknown == 1 else "copies are of editions"
+    notes = [f"{unknown} accepted {are} whose printed figures were not recorded"] if unknown else []
     if not records and fmt == "table":
         return Impact(f"no accepted copy printed {figure_id}\n", notes)
     return Impact(_impact_text(records, fmt), notes)

@@ -23,6 +23,7 @@ from brief.distribute.rules import check_recipients
 from brief.distribute.smtp import Connection, Server, SmtpError
 from brief.distribute.states import OFFERED, State
 from brief.errors import DistributionError, UsageError
+from brief.model.counting import counted
 from brief.model.marking import Recipient
 from brief.pipeline.resolve import pick_brief
 from brief.workspace.load import load_workspace
@@ -296,7 +297,7 @@ def send(request: Request, ledger: Ledger, prepared: Prepared, say: Callable[[st
         rows = ledger.rows(d.id)
         waiting = sum(r.state in (State.PLANNED, State.STAMPED) for r in rows)
         raise SmtpError(
-            f"{exc.message}; nothing more was handed over ({waiting} of {len(rows)} messages not sent)",
+            f"{exc.message}; nothing more was handed over ({waiting} of {counted(len(rows), 'message')} not sent)",
             hint=f"{exc.hint}, then continue with: {again(request)}",
         ) from None
     finally:
@@ -342,7 +343,7 @@ def summary_lines(prepared: Prepared, rows: list[Row], sent: bool) -> list[str]:
     done = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "nothing to " + ("send" if sent else "prepare")
     skipped = len(prepared.skipped)
     return [
-        f"distribution {d.id}: {d.brief.id}, {len(d.recipients)} recipients "
+        f"distribution {d.id}: {d.brief.id}, {counted(len(d.recipients), 'recipient')} "
         f"({', '.join(f'{n} {a}' for a, n in sorted(audiences.items()))})",
         f"markings: {' · '.join(marking) if marking else 'none'}",
         *([f"largest message: {prepared.largest / 1024:.0f} KB"] if rows else []),
