@@ -251,11 +251,14 @@ def test_a_workspaces_correction_letter_writes_dates_in_the_editions_language(
     german: Path, copy: Callable[[Path], Path], server: tuple[Recorder, int]
 ) -> None:
     """A workspace's own emails/correction.de.j2 is found for the German edition and sees the
-    edition as any email template does: `| date` writes the brief's date in German."""
+    edition as any email template does: `| date` writes the brief's date in German. The
+    English reader, for whom the workspace wrote no letter, gets the theme's English one."""
     recorder, port = server
     root = copy(german)
     (root / "r.csv").write_text(
-        "name,email,organisation,audience,language\nBruno Keller,bk@example.org,Amt,policy,de\n", encoding="utf-8"
+        "name,email,organisation,audience,language\nBruno Keller,bk@example.org,Amt,policy,de\n"
+        "Jane Smith,js@example.org,OSTP,policy,en-US\n",
+        encoding="utf-8",
     )
     assert send(root, port, "r.csv").exit_code == 0
     recorder.received.clear()
@@ -267,8 +270,9 @@ def test_a_workspaces_correction_letter_writes_dates_in_the_editions_language(
     _build(root)
     sent = send(root, port, "corrections")
     assert sent.exit_code == 0, sent.output
-    (message,) = recorder.messages()
-    assert message["Subject"] == "22. November 2026 de-DE"
+    messages = by_address(recorder)
+    assert messages["bk@example.org"]["Subject"] == "22. November 2026 de-DE"
+    assert messages["js@example.org"]["Subject"] == "Correction: Robots and venture capital"
 
 
 # 3. An edition the brief no longer has -------------------------------------------------------

@@ -24,7 +24,16 @@ from typing import Any
 from brief.distribute import copies, copyid, editions
 from brief.distribute.corrections import Difference, Found, Stale, choice_of, describe, difference, find
 from brief.distribute.ledger import Ledger, Row, open_ledger
-from brief.distribute.message import Envelope, Letter, compose, render_letter, template_values, undated, with_tlp
+from brief.distribute.message import (
+    Envelope,
+    Letter,
+    compose,
+    render_letter,
+    template_names,
+    template_values,
+    undated,
+    with_tlp,
+)
 from brief.distribute.rules import check_recipients
 from brief.distribute.run import Prepared, Request, Summary, check_sender, message_hash, send
 from brief.distribute.stamp import StampFont, StampText, stamp_copy
@@ -70,11 +79,11 @@ def _stamp(row: Row, created: dt.datetime, language: str) -> StampText:
 
 
 def _letter(root: Path, values: dict[str, Any], brief: str, language: str) -> Letter:
-    """The workspace's correction letter, found as any email template is (``emails/BRIEF/
-    correction.LANG.j2`` before ``emails/correction.j2``), else the theme's (which has English
-    and German)."""
-    emails = root / "emails"
-    own = any(emails.glob(f"{TEMPLATE}*.j2")) or any(emails.glob(f"*/{TEMPLATE}*.j2"))
+    """The workspace's correction letter for the edition, found as any email template is
+    (``emails/BRIEF/correction.LANG.j2`` before ``emails/correction.j2``), else the theme's
+    (which has English and German): a workspace that wrote only a German letter still sends
+    its English readers the theme's English one."""
+    own = any((root / "emails" / name).is_file() for name in template_names(TEMPLATE, brief, language))
     return render_letter(root if own else theme_dir(), TEMPLATE, values, brief, language)
 
 
