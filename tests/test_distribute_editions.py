@@ -283,3 +283,28 @@ def test_a_date_filter_writes_dates_in_the_editions_language(tmp_path: Path) -> 
     assert render_letter(tmp_path, "policy", values).subject == "March 2, 2026 / March 2027"
     german = values | {"edition": {"audience": "policy", "variant": "", "language": "de-DE"}}
     assert render_letter(tmp_path, "policy", german).subject == "2. März 2026 / März 2027"
+
+
+def test_a_link_in_place_of_the_pdf_is_introduced_in_the_edition_s_language(
+    german: Path, copy: Callable[[Path], Path]
+) -> None:
+    """A message too large for the marking's limit carries the link instead of the PDF; the line
+    that introduces it is brief's own text, so a German recipient reads it in German."""
+    root = copy(german)
+    brief = root / "briefs" / "halbleiter.yaml"
+    brief.write_text(
+        brief.read_text(encoding="utf-8")
+        + "distribution:\n  status: final\n  max_message_mb: 0.05\n  link: https://example.org/halbleiter.pdf\n",
+        encoding="utf-8",
+    )
+    _build(root)
+    (root / "r.csv").write_text(
+        "name,email,organisation,audience,language\nAnna Berg,ab@example.org,Bundestag,policy,de-DE\n"
+        "Bob Ray,br@example.org,Senate,policy,en-US\n"
+    )
+    result = run(root, "r.csv", "--from", "briefs@example.org")
+    assert result.exit_code == 0, result.output
+    letters = {p.parent.name: p.read_text(encoding="utf-8") for p in (root / "out" / "distribution").glob("*/*.eml")}
+    assert "Zum Dokument: https://example.org/halbleiter.pdf" in letters["anna-berg"]
+    assert "The brief: https://example.org/halbleiter.pdf" in letters["bob-ray"]
+    assert "The brief:" not in letters["anna-berg"]

@@ -153,6 +153,7 @@ def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
         email.utils.format_datetime(d.created),
         pdf_name(d.brief, choice),
         marking.unsubscribe if marking else None,
+        choice.language,
     )
     link = marking.link if marking else None
     message = compose(letter, envelope, pdf, link)

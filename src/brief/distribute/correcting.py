@@ -200,7 +200,13 @@ class Corrector:
         name = editions.pdf_name(d.brief, choice)
         unsubscribe = marking.unsubscribe if marking else None
         envelope = Envelope(
-            d.sender, _recipient(row), row.message_id, email.utils.format_datetime(d.created), name, unsubscribe
+            d.sender,
+            _recipient(row),
+            row.message_id,
+            email.utils.format_datetime(d.created),
+            name,
+            unsubscribe,
+            choice.language,
         )
         limit = (marking.max_message_mb if marking else copies.DEFAULT_LIMIT_MB) * 1024 * 1024
         message = compose(letter, envelope, pdf, marking.link if marking else None)

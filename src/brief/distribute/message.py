@@ -21,7 +21,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from brief.errors import BriefError, TemplateError, template_location
-from brief.model.language import DEFAULT, candidates, format_date
+from brief.model.language import DEFAULT, candidates, caption, format_date
 from brief.model.marking import TLP_BACKGROUND, TLP_COLOURS, Marking, Recipient
 from brief.workspace.sandbox import BriefSandbox, TemplateRefused, inert
 from brief.workspace.templates import TemplateSet
@@ -184,6 +184,7 @@ class Envelope:
     date: str
     attachment_name: str
     unsubscribe: str | None = None
+    language: str = DEFAULT  # the edition's: what the message itself adds is written in it
 
 
 def encoded_size(data: bytes) -> int:
@@ -207,8 +208,9 @@ def compose(letter: Letter, envelope: Envelope, pdf: bytes | None, link: str | N
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     text, html = letter.text, letter.html
     if pdf is None and link:
-        text += f"\n\nThe brief: {link}\n"
-        html += f'\n<p>The brief: <a href="{escape(link)}">{escape(link)}</a></p>\n'
+        label = caption("The brief:", envelope.language)
+        text += f"\n\n{label} {link}\n"
+        html += f'\n<p>{escape(label)} <a href="{escape(link)}">{escape(link)}</a></p>\n'
     msg.set_content(text + "\n")
     msg.add_alternative(html + "\n", subtype="html")
     if pdf is not None:
