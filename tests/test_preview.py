@@ -200,3 +200,30 @@ def test_survives_any_template_error_and_says_so_in_the_terminal(preview: tuple[
     said = "".join(lines)
     assert broken["error"] in said and refused["error"] in said
     assert re.search(r"policy: 4 pages in \d+\.\d+ s", said)
+
+
+def test_rebuilds_the_audience_on_screen_first_and_says_where_the_time_went(
+    preview: tuple[Path, str, list[str]],
+) -> None:
+    """After a save, the audience the page shows is rebuilt before the others shown earlier
+    (each takes a full layout); the page's state gives each stage's seconds."""
+    import json
+
+    root, base, lines = preview
+    first = wait_for_state(base, lambda s: s["pages"] == 4)
+    assert set(first["stages"]) == {"prepare", "layout", "pdf", "rasterise"}
+    assert all(seconds > 0 for seconds in first["stages"].values())
+    # The page switches to the executive edition (built on first request) and stays there.
+    executive = json.loads(fetch(base + "state.json?audience=executive")[1])
+    assert executive["pages"] >= 1 and executive["error"] is None
+    while not re.search(r"^executive: \d+ pages in", "".join(lines), re.M):  # the terminal has said so
+        time.sleep(0.05)
+    said = len(lines)
+    section = root / "templates" / "policy" / "bottom-line.md.j2"
+    section.write_text(section.read_text().replace("**Bottom line.**", "**Bottom line, revised.**"))
+    deadline = time.monotonic() + 60
+    rebuilt: list[str] = []
+    while len(rebuilt) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        rebuilt = [m.group(1) for m in re.finditer(r"^(\w+): \d+ pages in", "".join(lines[said:]), re.M)]
+    assert rebuilt[:2] == ["executive", "policy"], "".join(lines[said:])

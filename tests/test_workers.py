@@ -337,3 +337,33 @@ def test_workers_die_with_a_command_killed_outright(tmp_path: Path, what: str) -
         }
         time.sleep(0.1)
     assert alive == set()
+
+
+_WARMS_BEFORE_ANY_DRAWING = """
+import multiprocessing, sys, time
+from pathlib import Path
+from brief.runtime.engines import started
+
+def pango(pid):
+    return "libpango" in Path(f"/proc/{pid}/maps").read_text()
+
+with started(True, 1, {}) as engines:
+    workers = multiprocessing.active_children()
+    assert len(workers) == 2 and not any(pango(p.pid) for p in workers)
+    engines.checked()  # and nothing drawn: the chart worker's engine starts on its own
+    deadline = time.monotonic() + 30
+    while not any(pango(p.pid) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print("typesetter warm" if any(pango(p.pid) for p in workers) else "typesetter cold")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_typesetter_imports_weasyprint_once_the_checks_pass_not_when_charts_are_drawn() -> None:
+    """With a chart worker, the typesetter imports WeasyPrint (its Pango appears in the
+    process) as soon as the checks have passed and the chart engine has started, so it is
+    ready before the brief is rendered; before, it waited for the first drawing. A fresh
+    interpreter, so that no worker inherits WeasyPrint from this test process."""
+    done = subprocess.run([sys.executable, "-c", _WARMS_BEFORE_ANY_DRAWING], capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "typesetter warm", done.stderr

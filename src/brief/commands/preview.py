@@ -16,8 +16,8 @@ import io
 import json
 import threading
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +44,7 @@ class Edition:
     error: str | None = None
     version: int = 0
     started: float = 0.0  # wall-clock time the build began (to match a page to a save)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage of the last build
 
 
 class Previewer:
@@ -62,6 +63,7 @@ class Previewer:
         self.version = 0
         self._reuse = Reuse()  # fonts and chart images stay parsed between rebuilds
         self._lock = threading.Lock()
+        self.viewing: str | None = None  # the audience the page asked for last
 
     def close(self) -> None:
         """Remove the kept fonts' folder: WeasyPrint's own clean-up never runs in a command that
@@ -86,11 +88,15 @@ class Previewer:
             edition = self.editions.setdefault(audience, Edition())
             began = time.time()
             started = time.perf_counter()
+            stages: dict[str, float] = {}
             try:
-                job, document, warnings = self._lay_out(audience)
+                job, document, warnings = self._lay_out(audience, stages)
                 # A plain PDF is enough to draw the pages (tags change nothing on screen) and
                 # quicker to write; the tagged one is written only if someone downloads it.
-                edition.pages = self._rasterise(write_pdf(document, job, variant=False))
+                with _timed(stages, "pdf"):
+                    drawable = write_pdf(document, job, variant=False)
+                with _timed(stages, "rasterise"):
+                    edition.pages = self._rasterise(drawable)
                 edition.page_ids = [page_id(p) for p in edition.pages]
                 edition.document, edition.job, edition.pdf = document, job, b""
                 edition.warnings = warnings
@@ -102,6 +108,7 @@ class Previewer:
             except Exception as exc:  # a bug of ours or a library's: shown, never the end of the preview
                 edition.error = f"error: {audience}: internal error: {type(exc).__name__}: {exc} — please report it"
             edition.seconds = time.perf_counter() - started
+            edition.stages = stages
             edition.started = began  # published with the pages it describes
             self.say(
                 edition.error
@@ -121,10 +128,13 @@ class Previewer:
                 edition.pdf = write_pdf(edition.document, edition.job)
             return edition.pdf
 
-    def _lay_out(self, audience: str) -> tuple[TypesetJob, Any, list[str]]:
-        prepared = prepare(self.request.for_audience(self.request.brief, audience, self.request.variant))
-        job = typeset_job(prepared)
-        return job, lay_out(job, self._reuse), [w.problem(self.root).format() for w in prepared.warnings]
+    def _lay_out(self, audience: str, stages: dict[str, float]) -> tuple[TypesetJob, Any, list[str]]:
+        with _timed(stages, "prepare"):
+            prepared = prepare(self.request.for_audience(self.request.brief, audience, self.request.variant))
+            job = typeset_job(prepared)
+        with _timed(stages, "layout"):
+            document = lay_out(job, self._reuse)
+        return job, document, [w.problem(self.root).format() for w in prepared.warnings]
 
     def _rasterise(self, pdf: bytes) -> list[bytes]:
         import pypdfium2 as pdfium
@@ -151,8 +161,20 @@ class Previewer:
         if self.request.overlay:
             paths.append(str(self.request.overlay))
         for _changes in watchfiles.watch(*paths, stop_event=stop, debounce=50, step=10, rust_timeout=200):
-            for audience in list(self.editions):
+            for audience in self.rebuild_order():
                 self.build(audience)
+
+    def rebuild_order(self) -> list[str]:
+        """The audiences shown so far, the one on screen first (the one whoever saved looks at)."""
+        return sorted(self.editions, key=lambda audience: audience != self.viewing)  # a stable sort
+
+
+@contextmanager
+def _timed(stages: dict[str, float], stage: str) -> Iterator[None]:
+    # Where a rebuild's time goes, for the page's state (benchmarks/preview.py reads it).
+    started = time.perf_counter()
+    yield
+    stages[stage] = round(time.perf_counter() - started, 4)
 
 
 def page_id(image: bytes) -> str:
@@ -276,7 +298,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         elif url.path == "/state.json":
             found = self._edition(query)
             if found:
-                _, e = found
+                self.previewer.viewing, e = found
                 state = {
                     "pages": len(e.pages),
                     "seconds": e.seconds,
@@ -285,6 +307,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
                     "version": e.version,
                     "started": e.started,
                     "page_ids": e.page_ids,
+                    "stages": e.stages,
                 }
                 self._send(json.dumps(state).encode(), "application/json")
         elif url.path == "/page.bmp":

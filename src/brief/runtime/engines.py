@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -60,11 +61,33 @@ class _Pool:
     died: bool = False
 
     def warm(self) -> None:
-        """Have every process of the pool import its library now (once)."""
-        if self.warmed is None:
+        """Have every process of the pool import its library now (once; from any thread)."""
+        with _WARMING:
+            if self.warmed is not None:
+                return
             self.warmed = []
-            with suppress(BrokenProcessPool):  # a dead worker is noticed, and replaced, when it has work
-                self.warmed = [self.executor.submit(self.warm_up) for _ in range(self.copies)]
+        # A dead worker is noticed, and replaced, when it has work; a pool already shut down
+        # (the command is stopping) has none.
+        with suppress(BrokenProcessPool, RuntimeError):
+            self.warmed = [self.executor.submit(self.warm_up) for _ in range(self.copies)]
+
+    def then(self, after: Callable[[], None]) -> None:
+        """Call *after* once this pool has warmed up (now, if it has; at once if it cannot)."""
+        pending = [f for f in self.warmed or () if not f.done()]
+        if not pending:
+            after()
+            return
+        left = [len(pending)]
+
+        def one_done(_: Future[None]) -> None:
+            with _WARMING:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                after()
+
+        for future in pending:
+            future.add_done_callback(one_done)
 
     def run(self, function: Callable[[Any], T], job: Any) -> T:
         try:
@@ -106,6 +129,8 @@ class _Pool:
                 sys.stderr.write(said.decode("utf-8", "replace"))
             self.errors.close()
 
+
+_WARMING = threading.Lock()
 
 _CHART_DEATH_HINT = (
     "charts need more memory than this build may use; if you limit memory, use a cgroup "
@@ -187,10 +212,13 @@ def _engines(chart: _Pool | None, typesetter: _Pool | None, draws: int) -> Engin
         return typesetter.run(typeset, job) if typesetter else typeset(job)
 
     def checked() -> None:
-        # WeasyPrint's import (0.5 s of CPU) waits while Altair is imported here and vl-convert
-        # starts in the chart worker, which would have three processes share two cores; it
-        # then runs while the charts are drawn. Without a chart worker it starts now.
-        if typesetter is not None and chart is None:
+        # WeasyPrint's import (0.5 s of CPU) starts once the checks have passed and vl-convert's
+        # engine has started in the chart worker, so that no more than two processes share two
+        # cores: it then overlaps Altair's import here rather than wait for the drawing, and is
+        # done before the brief is rendered (a cold build 0.2 s sooner, measured).
+        if typesetter is not None and chart is not None:
+            chart.then(typesetter.warm)
+        elif typesetter is not None:
             typesetter.warm()
 
     return Engines(draw=draw, typeset=lay_out, checked=checked)
