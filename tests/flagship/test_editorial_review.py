@@ -316,11 +316,11 @@ def test_technical_caveats(editions: dict[str, tuple[PolicyBuild, str]]) -> None
 
 def test_report_cited_as_published_with_its_data_cut_off(editions: dict[str, tuple[PolicyBuild, str]]) -> None:
     """M10 and the review's currency notes: the AI Index 2026 is cited as its publisher cites it
-    (13 April 2026, no version), and every edition states its data cut-off and the next edition."""
+    (April 13, 2026, no version), and every edition states its data cut-off and the next edition."""
     for audience in EDITIONS:
         build, text = editions[audience]
         notes = notes_text(build)
-        assert "Artificial Intelligence Index Report 2026 (Stanford University, 13 April 2026)" in notes, audience
+        assert "Artificial Intelligence Index Report 2026 (Stanford University, April 13, 2026)" in notes, audience
         # squashed: a line may end in a hyphenated "develop-ments"
         assert "laterdevelopmentsarenotreflected" in squashed(text).lower(), audience
         assert "2027" in spaced(text), audience
