@@ -173,6 +173,20 @@ TIERS: dict[str, tuple[str, ...]] = {
     "test_workers.py::test_a_dead_typesetter_is_replaced_by_this_process": ("stress",),
     # Each test sends a real built edition, stamped per recipient, to the SMTP server.
     "test_distribution_over_time.py": ("e2e",),
+    # Build editions, send them, change a figure, build again and send the corrections.
+    "test_corrections.py": ("e2e",),
+    "test_corrections_editions.py": ("e2e",),
+    # Every edition distributed: country profiles and a bilingual brief built, stamped and sent.
+    "test_distribute_editions.py": ("e2e",),
+    # A built flagship distributed, then what each figure printed looked up in the ledger.
+    "test_figure_impact.py": ("e2e",),
+    # Each row of the usability review replayed as its user did: a workspace built from scratch.
+    "test_usability_rows.py": ("e2e",),
+    # Each test builds a brief that prints the numbers, and reads them off the PDF.
+    "test_numbers.py": ("e2e",),
+    # A German edition and a brief of its own, each built to a PDF to find the link and the image.
+    "test_crossrefs.py::test_ref_in_german": ("e2e",),
+    "test_crossrefs.py::test_image_in_a_brief_folder_resolves_from_it": ("e2e",),
     "test_security_smtp.py": ("e2e",),
     # Real stamped copies of a built edition, edited with pikepdf as the review's attacker did.
     "test_security_trace.py": ("e2e",),
