@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -48,16 +49,26 @@ def distribute_run(ctx: click.Context, recipients: Path, brief: str | None, send
 
     A recipient who already received the same edition from an earlier distribution is passed
     over (--resend ADDRESS or --resend-all sends it again)."""
-    from brief.api import DistributionRequest, distribute, server_from
+    from brief.api import DistributionRequest, distribute
 
-    security_ = security or "none"
-    server = server_from(smtp, security_, user, dict(os.environ), allow_plain_auth) if smtp else None  # type: ignore[arg-type]
+    server = _server(smtp, security, user, allow_plain_auth)
     root = workspace_root(ctx)
     request = DistributionRequest(
         root, recipients.resolve(), brief, send, sender, server, rate, resume, resend_unknown, allow_draft,
         resend=frozenset(a.lower() for a in resend), resend_all=resend_all, retry_refused=retry_refused,
     )  # fmt: skip
-    summary = distribute(request, lambda line: click.echo(line, err=True))
+    _finish(distribute(request, lambda line: click.echo(line, err=True)))
+
+
+def _server(smtp: str | None, security: str | None, user: str | None, allow_plain_auth: bool) -> Any:
+    """The SMTP server the sending options name (None without --smtp: a dry run)."""
+    from brief.api import server_from
+
+    return server_from(smtp, security or "none", user, dict(os.environ), allow_plain_auth) if smtp else None  # type: ignore[arg-type]
+
+
+def _finish(summary: Any) -> None:
+    """Print a send's summary; exit 1 unless every recipient is accepted (or prepared)."""
     for line in summary.lines:
         click.echo(line)
     if not summary.ok:
@@ -158,17 +169,13 @@ def distribute_corrections(ctx: click.Context, brief: str | None, send: bool, sm
     build no longer prints (a figure's text, or the narrative): a dry run unless --send.
 
     The dry run lists them by edition, with each figure's old and new printed text."""
-    from brief.api import DistributionRequest, correct, server_from
+    from brief.api import DistributionRequest, correct
 
-    server = server_from(smtp, security or "none", user, dict(os.environ), allow_plain_auth) if smtp else None  # type: ignore[arg-type]
+    server = _server(smtp, security, user, allow_plain_auth)
     root = workspace_root(ctx)
     request = DistributionRequest(
         root, root / "out" / "distribution.sqlite", brief, send, sender, server, rate, resume, resend_unknown,
         allow_draft, retry_refused=retry_refused,
         again="brief distribute corrections --send --resume (and the same options)",
     )  # fmt: skip
-    summary = correct(request, lambda line: click.echo(line, err=True))
-    for line in summary.lines:
-        click.echo(line)
-    if not summary.ok:
-        sys.exit(1)
+    _finish(correct(request, lambda line: click.echo(line, err=True)))
