@@ -91,3 +91,22 @@ def test_build_warnings_are_problems(mini: Path) -> None:
     result = brief.build(mini, audience="policy", environ={})
     assert result.warnings and all(isinstance(w, Problem) for w in result.warnings)
     assert result.warnings[0].path == "templates/brand.yml" and result.warnings[0].severity == "warning"
+
+
+def test_did_you_mean_finds_a_name_whatever_its_case() -> None:
+    """A recipients row that writes the variant "UK" is pointed at ``uk``, as written in the brief."""
+    from brief.errors import did_you_mean
+
+    assert did_you_mean("UK", ["canada", "japan", "uk"], "none") == "did you mean uk?"
+    assert did_you_mean("Policy", ["policy", "technical"], "none") == "did you mean policy?"
+    assert did_you_mean("zz", ["policy"], "none") == "none"
+
+
+def test_an_unknown_cell_is_not_echoed_whole() -> None:
+    """A 5,000-character language cell from someone else's recipients file is named by its start,
+    so the error stays one readable line."""
+    from brief.workspace.recipients import unknown_cell
+
+    error = unknown_cell(Path("r.csv"), 4, "language", "x" * 5000, ["de-DE", "en-US"])
+    assert error.message == f"unknown language '{'x' * 40}…'"
+    assert len(error.format()) < 200

@@ -204,11 +204,14 @@ def unique(problems: Iterable[BriefError], known: Iterable[BriefError] = ()) -> 
 
 def did_you_mean(name: str, choices: Iterable[str], otherwise: str) -> str:
     """A hint naming the valid names closest to *name* (difflib's ratio, as ``git`` does for
-    commands), else *otherwise*."""
+    commands, whatever the case: "UK" finds ``uk``), else *otherwise*."""
     import difflib
 
-    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
-    return f"did you mean {', '.join(close)}?" if close else otherwise
+    by_folded: dict[str, str] = {}
+    for choice in choices:
+        by_folded.setdefault(choice.casefold(), choice)
+    close = difflib.get_close_matches(name.casefold(), list(by_folded), n=3, cutoff=0.5)
+    return f"did you mean {', '.join(by_folded[c] for c in close)}?" if close else otherwise
 
 
 def template_location(tb: TracebackType | None, inside: Iterable[Path]) -> tuple[Path | None, int | None]:

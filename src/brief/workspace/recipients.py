@@ -50,8 +50,9 @@ def unknown_cell(path: Path, line: int, what: str, value: str, known: Sequence[s
     line, with the nearest names and every name the brief has."""
     listed = f"the brief has: {', '.join(sorted(known))}"
     close = nearest(value, dict.fromkeys(known))
+    shown = value if len(value) <= 40 else value[:40] + "…"  # a cell from someone else's file: not echoed whole
     return DataError(
-        f"unknown {what} {value!r}",
+        f"unknown {what} {shown!r}",
         path,
         line,
         hint=(f"{close} {listed}" if close.startswith("did you mean") else listed) + hint,
