@@ -12,10 +12,11 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
-from brief.distribute.editions import Distribution, pdf_name, recipient_of
+from brief.distribute.editions import Choice, Distribution, pdf_name, recipient_of
 from brief.distribute.ledger import Ledger, Row
 from brief.distribute.message import (
     Envelope,
+    Letter,
     compose,
     encoded_size,
     render_letter,
@@ -26,6 +27,7 @@ from brief.distribute.message import (
 from brief.distribute.stamp import StampFont, StampText, stamp_copy, stamp_font
 from brief.errors import BriefError, DataError, DistributionError, DistributionProblems
 from brief.model.language import DEFAULT, caption, format_date
+from brief.model.marking import Recipient
 from brief.model.request import copy_names
 from brief.model.variants import fill
 from brief.publish.atomic import write_atomic
@@ -142,19 +144,28 @@ def _too_large(d: Distribution, row: Row, size: int, link: str | None, least: bo
 def message_for(d: Distribution, root: Path, row: Row, pdf: bytes) -> bytes:
     """The row's message as sent, *pdf* attached (or the marking's link instead, when the PDF
     would make it too large); a :class:`DistributionError` when it is over the limit anyway."""
-    marking = d.marking
     choice = d.choice(recipient_of(d, row))
     letter = render_letter(root, choice.audience, _values(d, row), d.brief.id, choice.language)
-    letter = with_tlp(letter, marking.tlp if marking else None)
+    return sealed(d, row, recipient_of(d, row), choice, letter, pdf)
+
+
+def sealed(d: Distribution, row: Row, recipient: Recipient, choice: Choice, letter: Letter, pdf: bytes | None) -> bytes:
+    """A rendered *letter* as the message sent to *recipient*: the marking's TLP line and
+    headers, dated at the distribution's creation, *pdf* attached as the edition's file (or the
+    marking's link instead, when the PDF would make it too large); a :class:`DistributionError`
+    when it is over the limit anyway. Every message ``brief`` sends (a copy, a correction) is
+    made here."""
+    marking = d.marking
     envelope = Envelope(
         d.sender,
-        recipient_of(d, row),
+        recipient,
         row.message_id,
         email.utils.format_datetime(d.created),
         pdf_name(d.brief, choice),
         marking.unsubscribe if marking else None,
         choice.language,
     )
+    letter = with_tlp(letter, marking.tlp if marking else None)
     link = marking.link if marking else None
     message = compose(letter, envelope, pdf, link)
     if len(message) > _limit(d) and link is not None:

@@ -13,7 +13,6 @@ finds nobody to correct.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import hashlib
 import json
 from collections.abc import Callable
@@ -25,14 +24,11 @@ from brief.distribute import copies, copyid, editions
 from brief.distribute.corrections import Difference, Found, Stale, choice_of, describe, difference, find
 from brief.distribute.ledger import Ledger, Row, open_ledger
 from brief.distribute.message import (
-    Envelope,
     Letter,
-    compose,
     render_letter,
     template_names,
     template_values,
     undated,
-    with_tlp,
 )
 from brief.distribute.rules import check_recipients
 from brief.distribute.run import Prepared, Request, Summary, check_sender, message_hash, send
@@ -193,32 +189,8 @@ class Corrector:
         edition = {"audience": choice.audience, "variant": choice.variant, "language": choice.language}
         values |= {"edition": edition, "variant": dict(params)}
         values |= {"changes": [c.as_dict() for c in change.figures], "narrative_changed": change.narrative is True}
-        marking = d.marking
-        letter = with_tlp(
-            _letter(self.request.root, values, d.brief.id, choice.language), marking.tlp if marking else None
-        )
-        name = editions.pdf_name(d.brief, choice)
-        unsubscribe = marking.unsubscribe if marking else None
-        envelope = Envelope(
-            d.sender,
-            _recipient(row),
-            row.message_id,
-            email.utils.format_datetime(d.created),
-            name,
-            unsubscribe,
-            choice.language,
-        )
-        limit = (marking.max_message_mb if marking else copies.DEFAULT_LIMIT_MB) * 1024 * 1024
-        message = compose(letter, envelope, pdf, marking.link if marking else None)
-        if len(message) > limit and marking is not None and marking.link is not None:
-            message = compose(letter, envelope, None, marking.link)
-        if len(message) > limit:
-            raise DistributionError(
-                f"the correction to {row.email} would carry {len(message) / 1048576:.2f} MB, over the limit",
-                d.out,
-                hint="raise distribution: max_message_mb, or set distribution: link",
-            )
-        return message
+        letter = _letter(self.request.root, values, d.brief.id, choice.language)
+        return copies.sealed(d, row, _recipient(row), choice, letter, pdf)
 
     def stamp(self, d: editions.Distribution, skipped: set[str]) -> int:
         """Stamp every copy not yet stamped and write its message; the largest message's size."""
