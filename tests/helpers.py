@@ -218,3 +218,21 @@ def examples(count: int) -> int:
     """A fuzz test's number of examples under the loaded Hypothesis profile (HYPOTHESIS_PROFILE):
     *count* in `dev` and `ci`, ten times as many in `nightly`."""
     return count * EXAMPLES_FACTOR.get(os.environ.get("HYPOTHESIS_PROFILE", "dev"), 1)
+
+
+def killed_at_random(
+    args: list[str], root: Path, env: dict[str, str], progress: Callable[[], int], target: int, delay: float
+) -> int:
+    """Start the command *args* in *root*, ``kill -9`` it once *progress* reaches *target* (or it
+    ends, or a minute passes) and *delay* seconds later, and wait for it; the progress it
+    had made when killed. The kill tests of sending and of corrections share it."""
+    import time
+
+    process = subprocess.Popen(args, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while progress() < target and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(delay)
+    process.kill()
+    process.wait()
+    return progress()

@@ -11,7 +11,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from click.testing import CliRunner
 
 from brief.cli import cli
 from brief.pipeline.build import build
-from helpers import REPO, distribution_workspace, request_for
+from helpers import REPO, distribution_workspace, killed_at_random, request_for
 from mailserver import Recorder, serving
 
 DISTRIBUTION = """
@@ -77,14 +76,7 @@ def _kill_and_resume(root: Path, port: int, seed: int) -> int:
     args = [sys.executable, "-m", "brief", "-C", str(root), "distribute", "corrections", "--send"]
     args += ["--smtp", f"127.0.0.1:{port}", "--from", "briefs@example.org", "--rate", "25"]
     target = rng.randrange(-1, 3 * len(PEOPLE))
-    process = subprocess.Popen(args, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while _progress(root) < target and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    time.sleep(rng.uniform(0, 0.02))
-    process.kill()
-    process.wait()
-    killed_at = _progress(root)
+    killed_at = killed_at_random(args, root, env, lambda: _progress(root), target, rng.uniform(0, 0.02))
     resumed = subprocess.run([*args, "--resume"], env=env, cwd=root, capture_output=True, text=True, timeout=60)
     if resumed.returncode != 0:
         assert "unknown:" in resumed.stderr, resumed.stderr

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from brief.cli import cli
 from brief.pipeline.build import build
-from helpers import REPO, distribution_workspace, request_for
+from helpers import REPO, distribution_workspace, killed_at_random, request_for
 from mailserver import Recorder, serving
 
 pytestmark = pytest.mark.slow
@@ -226,14 +226,7 @@ def _kill_and_resume(root: Path, port: int, recorder: Recorder, seed: int) -> in
     base = [sys.executable, "-m", "brief", "-C", str(root), "distribute", "recipients.csv", "--send"]
     args = [*base, "--smtp", f"127.0.0.1:{port}", "--rate", "25"]
     target = rng.randrange(-1, 3 * 4)
-    process = subprocess.Popen(args, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while _progress(root) < target and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    time.sleep(rng.uniform(0, 0.02))
-    process.kill()
-    process.wait()
-    killed_at = _progress(root)
+    killed_at = killed_at_random(args, root, env, lambda: _progress(root), target, rng.uniform(0, 0.02))
     resumed = subprocess.run([*args, "--resume"], env=env, cwd=root, capture_output=True, text=True, timeout=60)
     if resumed.returncode != 0:
         assert "unknown:" in resumed.stderr, resumed.stderr
