@@ -25,20 +25,10 @@ from brief.pipeline.chartkinds.spec import vega_lite
 from brief.pipeline.chartkinds.theme import theme
 from brief.pipeline.citations import source_line, typographic
 from brief.pipeline.colours import colour_key
-from brief.pipeline.draw import DrawJob, draw_specs, export_spec
+from brief.pipeline.draw import DrawJob, check_engine_can_start, draw_specs, export_spec
 from brief.pipeline.resolve import Job, ResolvedFigure
 from brief.workspace.brand import Brand
 from brief.workspace.vegalite import load_vega_lite
-
-# vl-convert's JavaScript engine (V8 1.9) reserves about 64 GB of address space as it starts,
-# memory it never touches: under a lower address-space limit (``ulimit -v``, RLIMIT_AS) it
-# cannot start and kills its process with SIGTRAP and a C stack dump. A limit on memory used
-# (a cgroup's MemoryMax, or ``ulimit -d``) bounds it instead.
-ENGINE_ADDRESS_SPACE = 72 * 1024**3
-ADDRESS_SPACE_HINT = (
-    "limit the memory a build uses with a cgroup (systemd-run --user -p MemoryMax=2G brief build ...) "
-    "or a data-size limit (ulimit -d 2000000), not with ulimit -v"
-)
 
 # Chart widths in CSS pixels (1/96 in) on brief's default page (letter, portrait): the text
 # measure and a half-width column. A brief's own page set-up gives its own (brief.model.page).
@@ -71,30 +61,6 @@ class RenderedChart:
     def url(self) -> str:
         """The chart's image in the PDF's HTML: the typesetter is handed the SVG by this name."""
         return f"chart:{self.key}"
-
-
-def engine_can_start() -> bool:
-    """Whether this process's address-space limit leaves room for the chart engine to start."""
-    try:
-        import resource
-    except ImportError:  # no such limits to hit (Windows)
-        return True
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    return soft == resource.RLIM_INFINITY or soft >= ENGINE_ADDRESS_SPACE
-
-
-def check_engine_can_start() -> None:
-    """A :class:`ChartError` if the chart engine cannot start here: one line, where the engine
-    itself would kill the process with a C stack dump."""
-    if not engine_can_start():
-        import resource
-
-        limit = resource.getrlimit(resource.RLIMIT_AS)[0] / 1024**3
-        raise ChartError(
-            f"the chart engine cannot start under this memory limit (ulimit -v, {limit:.1f} GB of address "
-            f"space): it reserves about 64 GB of addresses it never uses",
-            hint=ADDRESS_SPACE_HINT,
-        )
 
 
 def _font_dirs(brand: Brand) -> list[Path]:

@@ -16,6 +16,16 @@ from brief.errors import ChartError
 # The Vega-Lite version every chart is written for (Altair 5.4+ writes v6 specs).
 VL_VERSION = "v6_4"
 
+# vl-convert's JavaScript engine (V8 1.9) reserves about 64 GB of address space as it starts,
+# memory it never touches: under a lower address-space limit (``ulimit -v``, RLIMIT_AS) it
+# cannot start and kills its process with SIGTRAP and a C stack dump. A limit on memory used
+# (a cgroup's MemoryMax, or ``ulimit -d``) bounds it instead.
+ENGINE_ADDRESS_SPACE = 72 * 1024**3
+ADDRESS_SPACE_HINT = (
+    "limit the memory a build uses with a cgroup (systemd-run --user -p MemoryMax=2G brief build ...) "
+    "or a data-size limit (ulimit -d 2000000), not with ulimit -v"
+)
+
 # Each folder given to vl-convert, with the font files it held then.
 _fonts_registered: dict[Path, frozenset[tuple[str, int]]] = {}
 
@@ -78,3 +88,27 @@ def export_spec(
         return str(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION, allowed_base_urls=[])).encode("utf-8")
     except Exception as exc:  # vl-convert raises plain ValueErrors with JS messages
         raise ChartError(f"chart {chart_id!r} failed to export: {exc}", brief_path) from exc
+
+
+def engine_can_start() -> bool:
+    """Whether this process's address-space limit leaves room for the chart engine to start."""
+    try:
+        import resource
+    except ImportError:  # no such limits to hit (Windows)
+        return True
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return soft == resource.RLIM_INFINITY or soft >= ENGINE_ADDRESS_SPACE
+
+
+def check_engine_can_start() -> None:
+    """A :class:`ChartError` if the chart engine cannot start here: one line, where the engine
+    itself would kill the process with a C stack dump."""
+    if not engine_can_start():
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0] / 1024**3
+        raise ChartError(
+            f"the chart engine cannot start under this memory limit (ulimit -v, {limit:.1f} GB of address "
+            f"space): it reserves about 64 GB of addresses it never uses",
+            hint=ADDRESS_SPACE_HINT,
+        )

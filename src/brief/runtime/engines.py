@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from brief.errors import ChartError
-from brief.pipeline.draw import DrawJob, draw_specs
+from brief.pipeline.draw import DrawJob, draw_specs, engine_can_start
 from brief.pipeline.draw import warm_up as warm_charts
 from brief.pipeline.engines import Engines
 from brief.pipeline.typeset import Typeset, TypesetJob, typeset
@@ -156,8 +156,6 @@ def started(charts: bool, typesetters: int, environ: Mapping[str, str], draws: i
     e.g. the chart cache is empty) and *typesetters* typesetting processes. All are shut down
     and waited for on leaving; the chart worker already after *draws* batches, when given (a
     single build draws once, and its memory is better spent on layout)."""
-    from brief.pipeline.charts import engine_can_start
-
     pools: list[_Pool] = []
     before = set(multiprocessing.active_children())
     # Forked, not spawned: a worker starts in milliseconds with what the command has loaded
