@@ -99,3 +99,32 @@ def test_brief_check_is_its_own_entry_over_the_workspace() -> None:
     parameters = inspect.signature(check).parameters
     assert [p.name for p in parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD] == ["root", "brief_id"]
     assert {p.name for p in parameters.values() if p.kind is p.KEYWORD_ONLY} == {"overlay", "render"}
+
+
+def test_a_pdfs_html_is_rendered_while_its_charts_are_drawn(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PDF's HTML names each chart by URL and needs only its size, so it is rendered while the
+    chart engine draws (a cold build's render is off its critical path): the drawing here
+    waits for the render to begin, which it would wait for in vain if the render came after."""
+    import threading
+
+    from brief.pipeline import prepare as prepare_module
+    from brief.pipeline.draw import DrawJob, draw_specs
+
+    add_shared_templates(mini)
+    rendering = threading.Event()
+    real_render = prepare_module.render
+
+    def render(*args: Any, **kwargs: Any) -> Any:
+        rendering.set()
+        return real_render(*args, **kwargs)
+
+    def draw(job: DrawJob) -> list[str]:
+        assert rendering.wait(10), "the HTML was not rendered while the charts were drawn"
+        return draw_specs(job)
+
+    monkeypatch.setattr(prepare_module, "render", render)
+    request = BuildRequest(root=mini, audience="policy", cache_dir=None)
+    ready = resolved(request)
+    prepared = prepare_job(ready, draw)
+    assert all(c.svg for c in prepared.rendered.charts.values() if c.kind != "table")
+    assert 'src="chart:' in prepared.rendered.html

@@ -171,13 +171,18 @@ def draw_charts(
 ) -> dict[str, RenderedChart]:
     """The plan's charts, each with its SVG: those not cached are drawn by *draw* (vl-convert,
     here or in a worker process) and stored in the cache."""
-    from brief.publish import cache
-
     if not plan.to_draw:
         return plan.charts
     check_engine_can_start()
-    job = plan.draw_job()
-    svgs = dict(zip(plan.to_draw, draw(job), strict=True))
+    return with_drawings(plan, draw(plan.draw_job()), cache_folder)
+
+
+def with_drawings(plan: ChartPlan, drawn: list[str], cache_folder: Path | None) -> dict[str, RenderedChart]:
+    """The plan's charts with *drawn*, the SVGs of its charts still to draw (in order), which
+    are stored in the chart cache."""
+    from brief.publish import cache
+
+    svgs = dict(zip(plan.to_draw, drawn, strict=True))
     for key, svg in svgs.items():
         drawing = plan.to_draw[key]
         # A drawing for screens keeps its size: the page that shows it reads the size off it.

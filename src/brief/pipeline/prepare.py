@@ -9,14 +9,15 @@ the typesetter's job is made in one place too: :func:`typeset_job`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from brief.errors import BriefError, TemplateError
 from brief.model.request import BuildRequest, output_name
 from brief.pipeline import typeset as typeset_stage
-from brief.pipeline.charts import draw_charts, plan_charts
-from brief.pipeline.draw import DrawJob
+from brief.pipeline.charts import ChartPlan, draw_charts, plan_charts, with_drawings
+from brief.pipeline.draw import DrawJob, check_engine_can_start
 from brief.pipeline.engines import IN_PROCESS, Engines
 from brief.pipeline.render import Rendered, render
 from brief.pipeline.resolve import Job, resolve
@@ -89,9 +90,32 @@ def prepare_job(ready: Resolved, draw: Draw | None) -> Prepared:
     """Charts and HTML for a resolved job: drawn with *draw*, or only planned when None."""
     cache = chart_cache(ready.request)
     plan = plan_charts(ready.job, ready.brand, cache if draw else None)
-    charts = draw_charts(plan, draw, cache) if draw else plan.charts
-    rendered = render(ready.job, charts, ready.brand, ready.templates, inline=ready.request.format == "html")
+    inline = ready.request.format == "html"
+    if draw is None or not plan.to_draw:
+        rendered = render(ready.job, plan.charts, ready.brand, ready.templates, inline=inline)
+    elif inline or any(d.spec.facet is not None for d in plan.to_draw.values()):
+        # The HTML holds the drawings, or the size of small multiples, known once drawn.
+        rendered = render(ready.job, draw_charts(plan, draw, cache), ready.brand, ready.templates, inline=inline)
+    else:
+        rendered = _render_while_drawn(ready, plan, draw, cache)
     return Prepared(**{**vars(ready), "rendered": rendered})
+
+
+def _render_while_drawn(ready: Resolved, plan: ChartPlan, draw: Draw, cache: Path | None) -> Rendered:
+    """The PDF's HTML, rendered while its charts are drawn (in a chart worker, or by vl-convert
+    on a thread here): it names each chart by URL and needs only its size, which is known
+    before it is drawn. The specs are built first, so the drawing starts before the render."""
+    check_engine_can_start()
+    job = plan.draw_job()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="draw")
+    try:
+        drawing = pool.submit(draw, job)
+        rendered = render(ready.job, plan.charts, ready.brand, ready.templates, inline=False)
+        return replace(rendered, charts=with_drawings(plan, drawing.result(), cache))
+    finally:
+        # A failed render does not wait for the drawing (the workers are stopped as the
+        # command unwinds); a drawing that fails raises from result() above.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def typeset_job(prepared: Prepared, attachments: Sequence[Attached] = ()) -> TypesetJob:
