@@ -233,6 +233,7 @@ _COMMANDS = {
     # brief build --all and --all-briefs
     "plan_builds": ("brief.runtime.parallel", "plan"),
     "run_all": ("brief.runtime.parallel", "run_all"),
+    "BuildTarget": ("brief.runtime.parallel", "Target"),
     # brief distribute
     "distribute": ("brief.distribute.run", "distribute"),
     "correct": ("brief.distribute.correcting", "correct"),
@@ -250,6 +251,7 @@ _COMMANDS = {
 
 __all__ += [  # the commands' functions (_COMMANDS)
     "STATES",
+    "BuildTarget",
     "DistributionRequest",
     "StatusFilter",
     "copy_ids",
@@ -308,6 +310,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_api.py checks
     from brief.publish.outputs import tidy as tidy
     from brief.publish.verify import verify as verify
     from brief.publish.verify import where_to_check as where_to_check
+    from brief.runtime.parallel import Target as BuildTarget
     from brief.runtime.parallel import plan as plan_builds
     from brief.runtime.parallel import run_all as run_all
     from brief.workspace.load import load_workspace as load_workspace

@@ -17,7 +17,7 @@ from brief.cli.options import brief_argument, edition_options, format_option, te
 from brief.errors import BriefError, CheckFailed
 
 if TYPE_CHECKING:
-    from brief.api import BuildRequest, BuildResult, Format, Standard
+    from brief.api import BuildRequest, BuildResult, BuildTarget, Format, Standard
     from brief.errors import Problem
 
 
@@ -133,21 +133,19 @@ def _say_up_to_date(root: Path, pdf: Path, pages: int, started: float) -> None:
 def _build_all(
     request: BuildRequest, audiences: list[str], all_audiences: bool, all_briefs: bool, check: bool, started: float
 ) -> None:
-    from brief.api import plan_builds, run_all
+    from brief.api import run_all
 
-    todo = None
-    if check:
+    def wanted(t: BuildTarget) -> bool:
         # Each edition built from its current inputs is said to be up to date, not rebuilt.
-        todo = [
-            t
-            for t in plan_builds(request.root, request.brief, audiences, all_audiences, all_briefs, request.language)
-            if not _said_up_to_date(
-                request, t.brief, t.audience, t.variant or request.variant or "", t.language, started
-            )
-        ]
-        if not todo:
-            return
-    targets, outcomes = run_all(request, audiences, all_audiences, all_briefs, os.environ, todo)
+        return not _said_up_to_date(
+            request, t.brief, t.audience, t.variant or request.variant or "", t.language, started
+        )
+
+    targets, outcomes = run_all(
+        request, audiences, all_audiences, all_briefs, os.environ, wanted=wanted if check else None
+    )
+    if not targets:
+        return
     failed = 0
     with click.progressbar(outcomes, length=len(targets), label="Building", file=sys.stderr) as bar:
         for outcome in bar:

@@ -120,14 +120,26 @@ def run_all(
     all_briefs: bool,
     environ: Mapping[str, str],
     targets: list[Target] | None = None,
+    wanted: Callable[[Target], bool] | None = None,
 ) -> tuple[list[Target], Iterator[Outcome]]:
-    """The builds the options ask for (or *targets*, when the caller planned them), and their
-    outcomes as each is written; typesetting is spread over one worker per core."""
+    """The builds the options ask for (or *targets*, when the caller planned them), those of
+    them *wanted* (e.g. not up to date), and their outcomes as each is written; typesetting is
+    spread over one worker per core."""
     typesetters = min(os.cpu_count() or 1, 4) if request.format == "pdf" else 0
+    first = chart_worker_pays(request.cache_dir)
     with ExitStack() as stack:
-        engines = stack.enter_context(started(chart_worker_pays(request.cache_dir), typesetters, environ))
+        # A first build (the chart cache is empty) starts its workers before planning, which
+        # loads the workspace: they fork from a small process and the chart engine starts
+        # 0.2 s sooner. Otherwise they start only if something is left to build.
+        engines = stack.enter_context(started(first, typesetters, environ)) if first else None
         if targets is None:
             targets = plan(request.root, request.brief, audiences, all_audiences, all_briefs, request.language)
+        if wanted is not None:
+            targets = [t for t in targets if wanted(t)]
+        if not targets:
+            return [], iter(())
+        if engines is None:
+            engines = stack.enter_context(started(first, typesetters, environ))
         workers = stack.pop_all()
 
     def outcomes() -> Iterator[Outcome]:
