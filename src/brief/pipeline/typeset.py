@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import BriefError, BudgetError, TypesetError
-from brief.pipeline import tabletags
+from brief.pipeline import balance, tabletags
 
 # The most pages typesetting lays out: this many times the audience's page budget, and never
 # fewer than the floor (a budget is a target, and a draft may overshoot a small one).
@@ -56,11 +56,14 @@ class Typeset:
 def import_weasyprint() -> Any:
     """WeasyPrint, imported in 0.35 s instead of 0.55 s on Linux (see :func:`_import`), with
     its font subsetting's C arrays made without parsing a C type for each size
-    (:class:`_OpenArrays`)."""
+    (:class:`_OpenArrays`) and balanced columns found in one step (:mod:`.balance`)."""
     weasyprint = _import()
     fonts = importlib.import_module("weasyprint.pdf.fonts")
     if not isinstance(fonts.ffi, _OpenArrays):
         fonts.ffi = _OpenArrays(fonts.ffi)  # type: ignore[attr-defined]
+    balance.install(
+        importlib.import_module("weasyprint.layout.column"), importlib.import_module("weasyprint.layout.block")
+    )
     return weasyprint
 
 
