@@ -288,3 +288,33 @@ def test_every_kind_of_chart_is_named_in_german() -> None:
 
     untranslated = [name for name in _KIND_NAMES.values() if caption(name, "de-DE") == name]
     assert untranslated == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("title: A\naudiences: {}\n", ["en-US"]),
+        ("title: A\nnote: large language models\n  language: fr\n", ["en-US"]),
+        ("languages: [de-DE, en-US]\n", ["de-DE", "en-US"]),
+        ('"languages": [de-DE, en-US]\n', ["de-DE", "en-US"]),
+        ("\ufefflanguage: fr-FR\n", ["fr-FR"]),
+        ("title: A\nlanguage: de-DE  # the first\naudiences: {}\n", ["de-DE"]),
+        ("language: 'de-DE'\n", ["de-DE"]),
+        ("language: fr-FR\nlanguages: [de-DE, en-US]\n", ["de-DE", "en-US"]),
+        ("{title: A, language: fr-FR}\n", ["fr-FR"]),
+        ("base: &base\n  language: fr-FR\n<<: *base\n", None),  # told only by loading it
+        ("? language\n: fr-FR\n", ["fr-FR"]),
+    ],
+)
+def test_the_languages_are_read_off_the_brief_file_without_loading_it(
+    tmp_path: Path, text: str, expected: list[str] | None
+) -> None:
+    """Before loading the workspace (a rebuild that finds nothing changed never does), the brief
+    file's languages are read from the file alone; one with no key that could name a language
+    is not parsed at all, and every way YAML has of setting a top-level key is (a merge key is
+    told only by loading the file: None, and the build loads it)."""
+    from brief.workspace.root import brief_languages
+
+    (tmp_path / "briefs").mkdir()
+    (tmp_path / "briefs" / "b.yaml").write_text(text, encoding="utf-8")
+    assert brief_languages(tmp_path, "b") == expected

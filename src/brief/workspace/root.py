@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from brief.errors import WorkspaceError
@@ -54,21 +55,48 @@ def brief_languages(root: Path, brief_id: str | None) -> list[str] | None:
     """The languages the brief file declares (``languages``, else ``language``, else en-US),
     read as :func:`first_audience` reads, without loading the workspace; None when that cannot
     be told from the file alone."""
-    import yaml
-
     from brief.workspace.files import read_input
 
     found = [root / "briefs" / f"{Path(brief_id).stem}.yaml"] if brief_id else sorted((root / "briefs").glob("*.yaml"))
     if len(found) != 1:
         return None
     try:
+        text = read_input(found[0], root).decode("utf-8")
+    except Exception:  # anything odd is reported by the full load
+        return None
+    # A rebuild that finds nothing changed asks this twice, and would import and run the YAML
+    # parser for it alone (a fifth of its time): a file with no key that could name a language,
+    # or one plain `language: tag` line, is read without it.
+    found_keys = list(_MAY_NAME_LANGUAGES.finditer(text))
+    if not found_keys:
+        return ["en-US"]
+    if len(found_keys) == 1 and (plain := _PLAIN_LANGUAGE.match(text, found_keys[0].start())):
+        return [plain[1]]
+    return _declared_languages(text)
+
+
+# What could set a top-level key naming a language: a block mapping's key at the start of a
+# line (languages or language, maybe quoted), a merge key (<<), a flow mapping ({...}), or a
+# line that starts with a key indicator, anchor, alias or tag. Anything else is read as none.
+_MAY_NAME_LANGUAGES = re.compile(r"""^\ufeff?(?:(["']?)languages?\1[ \t]*:|<<|[ \t]*\{|[?&*!])""", re.MULTILINE)
+_PLAIN_LANGUAGE = re.compile(
+    r"\ufeff?language[ \t]*:[ \t]+([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)[ \t]*(?:#.*)?$", re.MULTILINE
+)
+
+
+def _declared_languages(text: str) -> list[str] | None:
+    import yaml
+
+    try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        node = yaml.compose(read_input(found[0], root).decode("utf-8"), Loader=loader)
+        node = yaml.compose(text, Loader=loader)
     except Exception:  # anything odd is reported by the full load
         return None
     if not isinstance(node, yaml.MappingNode):
         return None
     keys = {getattr(k, "value", None): v for k, v in node.value}
+    if "<<" in keys:  # a merge key: composing the file does not merge, loading it does
+        return None
     many, one = keys.get("languages"), keys.get("language")
     if isinstance(many, yaml.SequenceNode) and many.value:
         tags = [item.value for item in many.value if isinstance(item, yaml.ScalarNode)]
