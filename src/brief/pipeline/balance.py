@@ -9,9 +9,12 @@ of its own, and the height creeps up a few points at a time: six more layouts of
 the technical edition's last page (0.25 s), one or two on the others.
 
 :func:`install` measures such a child whole instead, in unbounded room, which is the
-increment WeasyPrint means to find. The columns chosen are the same (the height of the
-columns is that of their content, not of the trial), and so are the PDFs, byte for byte
-(tests/test_typeset.py); a child that may break inside is measured as before.
+increment WeasyPrint means to find. The height of the columns is that of their content, not
+of the trial, so where WeasyPrint alone found the least height that holds them the PDF is the
+same, byte for byte: the flagship's three editions, the country profiles and the starter. Where
+its creep overshot, the columns are now the better balanced: the German example's notes were
+five lines against three, and are four against four (a line shorter). A child that may break
+inside is measured as before.
 
 This module is handed WeasyPrint's layout modules (:mod:`brief.pipeline.typeset` imports
 them), so that WeasyPrint is imported in one place only.
