@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,8 +33,10 @@ class Calls:
     run_all: list[tuple[BuildRequest, list[str], bool, bool]] = field(default_factory=list)
     up_to_date: list[BuildRequest] = field(default_factory=list)
     up_to_date_answer: tuple[Path, int] | None = None
-    # The editions the CLI planned itself and handed run_all (None: run_all plans them).
-    run_all_targets: list[list[Target] | None] = field(default_factory=list)
+    # The editions each run_all call was left to build, once the CLI's filter (each edition
+    # not up to date) had its say, and whether there was a filter.
+    run_all_targets: list[list[Target]] = field(default_factory=list)
+    run_all_filtered: list[bool] = field(default_factory=list)
 
     @property
     def request(self) -> BuildRequest:
@@ -65,11 +67,12 @@ def test_several_builds_that_are_up_to_date_are_said_so_each(root: Path, calls: 
     edition; with --force each is built without the check."""
     calls.up_to_date_answer = (root / "out" / "flagship-policy.pdf", 3)
     result = run(root, "build", "--all")
-    assert result.exit_code == 0 and calls.run_all == [], result.output
+    assert result.exit_code == 0 and calls.run_all_targets == [[]], result.output
     assert result.output.count("out/flagship-policy.pdf  3 pages  up to date") == 2
     calls.up_to_date.clear()
     assert run(root, "build", "--all", "--force").exit_code == 0
-    assert calls.up_to_date == [] and calls.run_all_targets == [None]
+    assert calls.up_to_date == [] and calls.run_all_filtered == [True, False]
+    assert [t.audience for t in calls.run_all_targets[-1]] == ["policy", "executive"]
 
 
 @pytest.fixture
@@ -106,10 +109,13 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         all_briefs: bool,
         environ: Any,
         targets: list[Target] | None = None,
+        wanted: Callable[[Target], bool] | None = None,
     ) -> tuple[list[Target], Iterator[Outcome]]:
         made.run_all.append((request, audiences, all_audiences, all_briefs))
-        made.run_all_targets.append(targets)
         targets = targets if targets is not None else plan(request.root, request.brief, audiences)
+        targets = [t for t in targets if wanted is None or wanted(t)]
+        made.run_all_targets.append(targets)
+        made.run_all_filtered.append(wanted is not None)
         outcomes = iter([Outcome(t, result_for(request.for_audience(t.brief, t.audience))) for t in targets])
         return targets, outcomes
 
@@ -284,7 +290,7 @@ def test_several_builds_go_to_run_all(
     assert result.exit_code == 0, result.output
     planned = [("flagship", a) for a in audiences or ["policy", "executive"]]
     assert calls.run_one == [] and [(c.brief, c.audience) for c in calls.up_to_date] == planned
-    assert [[(t.brief, t.audience) for t in targets or []] for targets in calls.run_all_targets] == [planned]
+    assert [[(t.brief, t.audience) for t in targets] for targets in calls.run_all_targets] == [planned]
     [(request, *rest)] = calls.run_all
     assert (request.audience, request.standard, request.brief) == (audience, "none", None)
     assert rest == [audiences, all_audiences, all_briefs]
