@@ -301,6 +301,13 @@ def test_every_kind_of_chart_is_named_in_german() -> None:
         ("title: A\nlanguage: de-DE  # the first\naudiences: {}\n", ["de-DE"]),
         ("language: 'de-DE'\n", ["de-DE"]),
         ("language: fr-FR\nlanguages: [de-DE, en-US]\n", ["de-DE", "en-US"]),
+        ("---\n# a brief\ntitle: A\nlanguage: de-DE\n", ["de-DE"]),
+        # Valid YAML whose keys do not start a line: read by the parser.
+        ("  title: X\n  languages: [de-DE, en-US]\n", ["de-DE", "en-US"]),
+        ("--- {title: X, languages: [de-DE, en-US]}\n", ["de-DE", "en-US"]),
+        ("title: X\rlanguages: [de-DE, en-US]\r", ["de-DE", "en-US"]),
+        ("title: X\r\nlanguages: [de-DE, en-US]\r\n", ["de-DE", "en-US"]),
+        ("title: X\u2028languages: [de-DE, en-US]\n", ["de-DE", "en-US"]),
         ("{title: A, language: fr-FR}\n", ["fr-FR"]),
         ("base: &base\n  language: fr-FR\n<<: *base\n", None),  # told only by loading it
         ("? language\n: fr-FR\n", ["fr-FR"]),

@@ -128,3 +128,31 @@ def test_a_pdfs_html_is_rendered_while_its_charts_are_drawn(mini: Path, monkeypa
     prepared = prepare_job(ready, draw)
     assert all(c.svg for c in prepared.rendered.charts.values() if c.kind != "table")
     assert 'src="chart:' in prepared.rendered.html
+
+
+def test_a_failed_render_keeps_the_charts_drawn_meanwhile_and_a_failed_chart_comes_first(
+    mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendering while the charts are drawn changes nothing a user sees when it fails: the
+    charts drawn meanwhile are cached (the preview's next build does not draw them again), and
+    a chart that fails as well is the error, as when the charts were drawn first."""
+    from brief.errors import ChartError, TemplateError
+    from brief.pipeline import prepare as prepare_module
+    from brief.pipeline.draw import DrawJob, draw_specs
+
+    add_shared_templates(mini)
+
+    def render(*args: Any, **kwargs: Any) -> Any:
+        raise TemplateError("a template that fails", mini / "templates" / "policy" / "summary.md.j2", 1)
+
+    def broken(job: DrawJob) -> list[str]:
+        raise ChartError("chart 'x' failed to render")
+
+    monkeypatch.setattr(prepare_module, "render", render)
+    request = BuildRequest(root=mini, audience="policy", cache_dir=tmp_path / "cache")
+    with pytest.raises(TemplateError):
+        prepare_job(resolved(request), draw_specs)
+    assert len(list((tmp_path / "cache" / "charts").rglob("*.svg"))) == len(resolved(request).job.audience.charts)
+    fresh = BuildRequest(root=mini, audience="policy", cache_dir=tmp_path / "fresh")
+    with pytest.raises(ChartError):
+        prepare_job(resolved(fresh), broken)

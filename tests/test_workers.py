@@ -417,3 +417,23 @@ def test_a_first_build_forks_its_workers_before_loading_the_workspace(tmp_path: 
     forks = done.stdout.strip().splitlines()[-1]
     assert forks.startswith("FORKS") and forks.endswith(" []"), forks
     assert int(forks.split()[1]) >= 2, forks
+
+
+@pytest.mark.slow
+def test_an_all_with_nothing_to_build_starts_no_worker(tmp_path: Path) -> None:
+    """brief build --all on editions that are all up to date starts no worker, even with an
+    empty chart cache (wiped, or a brief that draws no chart): it would wait for the chart
+    engine to start only to stop it."""
+    root = copy_workspace(REPO, tmp_path / "ws")
+    env = {**os.environ, "BRIEF_WORKERS": "1", "SOURCE_DATE_EPOCH": "1767225600"}
+    for cache in ("first", "wiped"):
+        done = subprocess.run(
+            [sys.executable, "-c", _FORKS, str(root), "--all"],
+            env={**env, "BRIEF_CACHE_DIR": str(tmp_path / cache)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    assert done.stdout.count("up to date") == 3, done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "FORKS 0 []", done.stdout

@@ -50,7 +50,8 @@ def install(column: Any, block: Any) -> None:
         # where the column stopped, in one of its own column boxes.
         if bottom_space == inf and skip_stack and any(b is box for b in getattr(local, "boxes", ())):
             ((index, inside),) = skip_stack.items()
-            if inside is None and index < len(box.children) and box.children[index].style["break_inside"] in _AVOID:
+            child = box.children[index] if inside is None and index < len(box.children) else None
+            if child is not None and child.style["break_inside"] in _AVOID and child.is_in_normal_flow():
                 box, bottom_space = box.copy_with_children(box.children[: index + 1]), -inf
         return lay_out(context, box, bottom_space, skip_stack, *rest, **kw)
 

@@ -110,11 +110,16 @@ def _render_while_drawn(ready: Resolved, plan: ChartPlan, draw: Draw, cache: Pat
     pool = ThreadPoolExecutor(1, thread_name_prefix="draw")
     try:
         drawing = pool.submit(draw, job)
-        rendered = render(ready.job, plan.charts, ready.brand, ready.templates, inline=False)
+        try:
+            rendered = render(ready.job, plan.charts, ready.brand, ready.templates, inline=False)
+        except BriefError:
+            # As if drawn first: a chart that fails is the error, and charts drawn are kept
+            # for the next build (the preview's, once the template is mended).
+            with_drawings(plan, drawing.result(), cache)
+            raise
         return replace(rendered, charts=with_drawings(plan, drawing.result(), cache))
     finally:
-        # A failed render does not wait for the drawing (the workers are stopped as the
-        # command unwinds); a drawing that fails raises from result() above.
+        # Interrupted, the command does not wait for the drawing: it stops the workers.
         pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -329,6 +329,12 @@ def _json_type(value: object) -> str:
     )
 
 
+def none_built(root: Path) -> bool:
+    """Whether the workspace at *root* has no manifest in out/, so that no edition can be up to
+    date: everything asked for will be built."""
+    return not (root / "out" / MANIFEST).is_file()
+
+
 def up_to_date(request: BuildRequest) -> tuple[Path, int] | None:
     """``(pdf, pages)`` when the PDF in out/ is the edition *request* names (:func:`asked_edition`),
     built from exactly the current inputs (those the edition uses: :func:`edition_inputs`),

@@ -125,28 +125,38 @@ def run_all(
     """The builds the options ask for (or *targets*, when the caller planned them), those of
     them *wanted* (e.g. not up to date), and their outcomes as each is written; typesetting is
     spread over one worker per core."""
+    from brief.publish.manifest import none_built
+
     typesetters = min(os.cpu_count() or 1, 4) if request.format == "pdf" else 0
-    first = chart_worker_pays(request.cache_dir)
-    with ExitStack() as stack:
-        # A first build (the chart cache is empty) starts its workers before planning, which
-        # loads the workspace: they fork from a small process and the chart engine starts
-        # 0.2 s sooner. Otherwise they start only if something is left to build.
-        engines = stack.enter_context(started(first, typesetters, environ)) if first else None
-        if targets is None:
-            targets = plan(request.root, request.brief, audiences, all_audiences, all_briefs, request.language)
-        if wanted is not None:
-            targets = [t for t in targets if wanted(t)]
-        if not targets:
-            return [], iter(())
-        if engines is None:
-            engines = stack.enter_context(started(first, typesetters, environ))
-        workers = stack.pop_all()
+    charts = chart_worker_pays(request.cache_dir)
+    # The workers start before planning, which loads the workspace (they then fork from a small
+    # process, and the chart engine starts 0.2 s sooner), when everything planned will be built;
+    # else once something is left to build, so that a run with nothing to do starts none.
+    early = wanted is None or none_built(request.root)
+    try:
+        with ExitStack() as stack:
+            engines = stack.enter_context(started(charts, typesetters, environ)) if early else None
+            if targets is None:
+                targets = plan(request.root, request.brief, audiences, all_audiences, all_briefs, request.language)
+            if wanted is not None:
+                targets = [t for t in targets if wanted(t)]
+            if not targets:
+                raise _NothingToBuild  # workers started early are killed, not waited for
+            if engines is None:
+                engines = stack.enter_context(started(charts, typesetters, environ))
+            workers = stack.pop_all()
+    except _NothingToBuild:
+        return [], iter(())
 
     def outcomes() -> Iterator[Outcome]:
         with workers:
             yield from build_all(request, targets, engines)
 
     return targets, outcomes()
+
+
+class _NothingToBuild(Exception):
+    """Every edition planned is up to date: the workers are not wanted."""
 
 
 def build_all(request: BuildRequest, targets: list[Target], engines: Engines) -> Iterator[Outcome]:

@@ -67,12 +67,32 @@ def brief_languages(root: Path, brief_id: str | None) -> list[str] | None:
     # A rebuild that finds nothing changed asks this twice, and would import and run the YAML
     # parser for it alone (a fifth of its time): a file with no key that could name a language,
     # or one plain `language: tag` line, is read without it.
+    if not _one_block_mapping(text):
+        return _declared_languages(text)
     found_keys = list(_MAY_NAME_LANGUAGES.finditer(text))
     if not found_keys:
         return ["en-US"]
     if len(found_keys) == 1 and (plain := _PLAIN_LANGUAGE.match(text, found_keys[0].start())):
         return [plain[1]]
     return _declared_languages(text)
+
+
+def _one_block_mapping(text: str) -> bool:
+    """Whether *text* is plainly one YAML document whose top level is a block mapping with its
+    keys at the start of a line (every brief file ``brief new`` and ``brief init`` write is),
+    so that a top-level key is a line that starts with it: no line break but \\n, no document
+    marker after the first content, and the first content line not indented."""
+    if any(mark in text for mark in _OTHER_LINE_BREAKS):
+        return False
+    lines = text.removeprefix("\ufeff").split("\n")
+    content = [line for line in lines if line.strip() and not line.lstrip().startswith(("#", "%"))]
+    if content and content[0].rstrip() == "---":  # an opening marker alone on its line
+        content = content[1:]
+    return bool(content) and content[0][0] not in " \t" and not any(c.startswith(("---", "...")) for c in content)
+
+
+# Line breaks YAML reads besides \n (\r\n ends a line before the regular expressions' $).
+_OTHER_LINE_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 
 
 # What could set a top-level key naming a language: a block mapping's key at the start of a
