@@ -329,12 +329,6 @@ def _json_type(value: object) -> str:
     )
 
 
-def none_built(root: Path) -> bool:
-    """Whether the workspace at *root* has no manifest in out/, so that no edition can be up to
-    date: everything asked for will be built."""
-    return not (root / "out" / MANIFEST).is_file()
-
-
 def up_to_date(request: BuildRequest) -> tuple[Path, int] | None:
     """``(pdf, pages)`` when the PDF in out/ is the edition *request* names (:func:`asked_edition`),
     built from exactly the current inputs (those the edition uses: :func:`edition_inputs`),
@@ -344,7 +338,7 @@ def up_to_date(request: BuildRequest) -> tuple[Path, int] | None:
         return None
     name = output_name(edition.brief, edition.audience, standard, variant=edition.variant, language=edition.language)
     pdf = root / "out" / name
-    manifest_path = root / "out" / "manifest.json"
+    manifest_path = root / "out" / MANIFEST
     if not pdf.is_file() or not manifest_path.is_file():
         return None
     try:

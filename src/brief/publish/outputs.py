@@ -245,3 +245,9 @@ def _warn(warnings: list[BriefError] | None, warning: BriefWarning) -> None:
         logging.getLogger("brief").warning("warning: %s", warning.format())
     else:
         warnings.append(warning)
+
+
+def none_built(root: Path) -> bool:
+    """Whether the workspace at *root* has no manifest in out/, so that no edition can be up to
+    date: everything asked for will be built."""
+    return not (root / "out" / MANIFEST).is_file()

@@ -125,7 +125,7 @@ def run_all(
     """The builds the options ask for (or *targets*, when the caller planned them), those of
     them *wanted* (e.g. not up to date), and their outcomes as each is written; typesetting is
     spread over one worker per core."""
-    from brief.publish.manifest import none_built
+    from brief.publish.outputs import none_built
 
     typesetters = min(os.cpu_count() or 1, 4) if request.format == "pdf" else 0
     charts = chart_worker_pays(request.cache_dir)
