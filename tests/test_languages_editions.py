@@ -182,6 +182,8 @@ def test_figures_of_a_brief_print_in_its_language(tmp_path: Path) -> None:
     root = copy_workspace(EXAMPLE, tmp_path / "de")
     rows = {row["id"]: row for row in figure_rows(root, "halbleiter")}
     assert rows["robots_china_2023"]["printed_as"] == "276.300 Industrieroboter"
+    # A derived figure says how it was calculated in the brief's language, too.
+    assert rows["investment_ratio_us_china"]["source"].startswith("berechnet: 109,1 Mrd. US-Dollar"), rows
 
 
 # --- the example, built in both languages ---------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from brief.errors import CheckFailed
-from brief.model.language import DEFAULT
+from brief.model.language import DEFAULT, caption
 from brief.model.units import raw_number
 from brief.pipeline.check import check
 from brief.pipeline.citations import short_title
@@ -33,7 +33,8 @@ def figure_rows(root: Path, brief_id: str | None) -> list[dict[str, str]]:
     if report.errors:
         raise CheckFailed(report.sorted())
     ws = report.workspace
-    resolved = resolve_figures(ws, pick_brief(ws, brief_id).language if brief_id else DEFAULT)
+    language = pick_brief(ws, brief_id).language if brief_id else DEFAULT
+    resolved = resolve_figures(ws, language)
     rows = []
     for fid, fig in resolved.items():
         sources = (
@@ -41,7 +42,7 @@ def figure_rows(root: Path, brief_id: str | None) -> list[dict[str, str]]:
                 ", ".join(p for p in (short_title(ws.sources[b.source]), b.locator) if p) for b in fig.bases if b.source
             )
             if fig.derivation is None
-            else f"calculated: {fig.derivation}"
+            else caption("calculated: {derivation}", language, derivation=fig.derivation)
         )
         used = [
             f"{bid}/{aud}" for bid, audiences in report.usage.items() for aud, figs in audiences.items() if fid in figs
