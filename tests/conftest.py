@@ -30,6 +30,7 @@ from helpers import (
     render_job,
     request_for,
 )
+from mailserver import Recorder, serving
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -109,6 +110,26 @@ def policy_text(policy_build: PolicyBuild) -> str:
 
     reader = PdfReader(policy_build.pdf)
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Recorder, int]]:
+    """A real SMTP server on 127.0.0.1 at an ephemeral port, recording every message, for one
+    test (a module that shares one across its tests defines its own, module-scoped)."""
+    yield from serving()
+
+
+@pytest.fixture
+def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Path]:
+    """A fresh copy of a built workspace, made the working folder."""
+
+    def made(built: Path) -> Path:
+        root = tmp_path / "ws"
+        shutil.copytree(built, root)
+        monkeypatch.chdir(root)
+        return root
+
+    return made
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ server (aiosmtpd on 127.0.0.1, an ephemeral port) and a real SQLite ledger."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from click.testing import CliRunner, Result
 
 from brief.cli import cli
 from helpers import distribution_workspace, replace_in
-from mailserver import Recorder, free_port, serving
+from mailserver import Recorder, free_port
 
 FROM = ("--from", "briefs@example.org")
 LETTER = """{% block subject %}Your copy: {{ brief.title }}{% endblock %}
@@ -64,24 +63,6 @@ def profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def german(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """examples/de-brief (one brief in de-DE and en-US) as `brief init --example` copies it, built."""
     return _init(tmp_path_factory.mktemp("german") / "ws", "de-brief", "policy")
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[Recorder, int]]:
-    yield from serving()
-
-
-@pytest.fixture
-def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Path]:
-    """A fresh copy of a built workspace, made the working folder."""
-
-    def made(built: Path) -> Path:
-        root = tmp_path / "ws"
-        shutil.copytree(built, root)
-        monkeypatch.chdir(root)
-        return root
-
-    return made
 
 
 def copy_ids(root: Path) -> dict[str, str]:

@@ -8,8 +8,7 @@ a real SMTP server (aiosmtpd on 127.0.0.1, an ephemeral port)."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pypdfium2
@@ -20,7 +19,7 @@ from brief.cli import cli
 from brief.distribute.message import render_letter, template_values
 from brief.errors import TemplateError
 from brief.model.marking import Recipient
-from mailserver import Recorder, serving
+from mailserver import Recorder
 
 COUNTRIES = {"us": "United States", "china": "China", "japan": "Japan", "uk": "United Kingdom"}
 LETTER = """{% block subject %}SUBJECT{% endblock %}
@@ -75,24 +74,6 @@ def german(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _letter(root, "policy.j2", "English")
     _build(root)
     return root
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[Recorder, int]]:
-    yield from serving()
-
-
-@pytest.fixture
-def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Path]:
-    """A fresh copy of a built workspace, made the working folder."""
-
-    def made(built: Path) -> Path:
-        root = tmp_path / "ws"
-        shutil.copytree(built, root)
-        monkeypatch.chdir(root)
-        return root
-
-    return made
 
 
 # 1. A variant column ---------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
@@ -22,7 +21,7 @@ from click.testing import CliRunner
 from brief.cli import cli
 from brief.pipeline.build import build
 from helpers import REPO, distribution_workspace, killed_at_random, request_for
-from mailserver import Recorder, serving
+from mailserver import Recorder
 
 pytestmark = pytest.mark.slow
 
@@ -55,11 +54,6 @@ def ws(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "recipients.csv").write_text(recipients(5), encoding="utf-8")
     monkeypatch.chdir(root)
     return root
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[Recorder, int]]:
-    yield from serving()
 
 
 def run(root: Path, *args: str) -> object:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from brief.cli import cli
 from brief.distribute.ledger_schema import VERSION
 from brief.pipeline.build import build
 from helpers import distribution_workspace, request_for
-from mailserver import Recorder, serving
+from mailserver import Recorder
 
 DISTRIBUTION = """
 distribution:
@@ -51,11 +51,6 @@ def ws(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(root)
     monkeypatch.setattr("brief.distribute.run.RETRIES", 2)
     return root
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[Recorder, int]]:
-    yield from serving()
 
 
 def run(root: Path, *args: str) -> Result:
